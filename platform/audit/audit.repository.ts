@@ -1,0 +1,35 @@
+import { and, desc, eq, gte, lte, sql, type SQL } from 'drizzle-orm';
+import { auditEvents } from './audit.schema.ts';
+import type { Db } from '../db/database.ts';
+
+export type AuditEventRow = typeof auditEvents.$inferSelect;
+export type NewAuditEvent = typeof auditEvents.$inferInsert;
+
+export type AuditFilter = {
+  entityType?: string;
+  entityId?: string;
+  action?: string;
+  actor?: string;
+  from?: Date;
+  to?: Date;
+};
+
+export async function insertAuditEvent(db: Db, event: NewAuditEvent): Promise<void> {
+  await db.insert(auditEvents).values(event);
+}
+
+export async function findAuditEvents(db: Db, filter: AuditFilter, page: { offset: number; limit: number }) {
+  const conditions: SQL[] = [];
+  if (filter.entityType) conditions.push(eq(auditEvents.entityType, filter.entityType));
+  if (filter.entityId) conditions.push(eq(auditEvents.entityId, filter.entityId));
+  if (filter.action) conditions.push(eq(auditEvents.action, filter.action));
+  if (filter.actor) conditions.push(eq(auditEvents.actorName, filter.actor));
+  if (filter.from) conditions.push(gte(auditEvents.at, filter.from));
+  if (filter.to) conditions.push(lte(auditEvents.at, filter.to));
+  const where = conditions.length ? and(...conditions) : undefined;
+  const [items, [{ total }]] = await Promise.all([
+    db.select().from(auditEvents).where(where).orderBy(desc(auditEvents.id)).offset(page.offset).limit(page.limit),
+    db.select({ total: sql<number>`count(*)::int` }).from(auditEvents).where(where),
+  ]);
+  return { items, total };
+}

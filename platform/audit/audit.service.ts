@@ -1,0 +1,40 @@
+import { insertAuditEvent, findAuditEvents, type AuditFilter } from './audit.repository.ts';
+import { redactSecrets } from '../secrets/redact.ts';
+import type { Actor } from '../auth/actor.ts';
+import type { Clock } from '../clock.ts';
+import type { Db } from '../db/database.ts';
+
+export type AuditEntry = {
+  actor: Actor;
+  action: string;
+  entityType: string;
+  entityId?: string | null;
+  before?: unknown;
+  after?: unknown;
+  trackingId?: string | null;
+};
+
+export type AuditLog = ReturnType<typeof createAuditLog>;
+
+export function createAuditLog({ db, clock }: { db: Db; clock: Clock }) {
+  return {
+    /** Records a change. Pass the transaction's `tx` so the record commits with the change. */
+    async record(entry: AuditEntry, tx: Db = db): Promise<void> {
+      await insertAuditEvent(tx, {
+        at: clock.now(),
+        actorType: entry.actor.type,
+        actorId: entry.actor.id,
+        actorName: entry.actor.name,
+        action: entry.action,
+        entityType: entry.entityType,
+        entityId: entry.entityId ?? null,
+        before: entry.before === undefined ? null : redactSecrets(entry.before),
+        after: entry.after === undefined ? null : redactSecrets(entry.after),
+        trackingId: entry.trackingId ?? null,
+      });
+    },
+    find(filter: AuditFilter, page: { offset: number; limit: number }) {
+      return findAuditEvents(db, filter, page);
+    },
+  };
+}

@@ -1,0 +1,41 @@
+// The role matrix: the one place that says which role may do what. Every route names the
+// permission it needs (route option `access`), and platform/auth/auth.plugin.ts enforces it.
+export const roles = [
+  'partner_full_admin',
+  'sales_full_admin',
+  'read_only_admin',
+  'customer_admin',
+  'booker',
+] as const;
+
+export type Role = (typeof roles)[number];
+
+export const roleLabels: Record<Role, string> = {
+  partner_full_admin: 'Partner full admin',
+  sales_full_admin: 'Sales full admin',
+  read_only_admin: 'Read-only admin',
+  customer_admin: 'Customer admin',
+  booker: 'Booker',
+};
+
+const everyone: Role[] = [...roles];
+const admins: Role[] = ['partner_full_admin', 'sales_full_admin', 'read_only_admin'];
+const writers: Role[] = ['partner_full_admin', 'sales_full_admin'];
+
+/** permission → roles granted it. Areas add their permissions here as they arrive. */
+export const permissions = {
+  'session.self': everyone,
+  'users.read': admins,
+  'users.manage': ['partner_full_admin'],
+  'tokens.manage': ['partner_full_admin'],
+  'jobs.read': everyone,
+  'jobs.manage': writers,
+  'audit.read': admins,
+} as const satisfies Record<string, readonly Role[]>;
+
+export type Permission = keyof typeof permissions;
+
+export function roleHas(role: Role | 'system', permission: Permission): boolean {
+  if (role === 'system') return true;
+  return (permissions[permission] as readonly Role[]).includes(role);
+}

@@ -1,0 +1,98 @@
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import pg from 'pg';
+import { drizzle, type NodePgDatabase } from 'drizzle-orm/node-postgres';
+import { migrate } from 'drizzle-orm/node-postgres/migrator';
+import * as schema from './schema.ts';
+import { acquireDataDirLock, startEmbeddedPostgres } from './embedded.ts';
+import type { Config } from '../config.ts';
+import type { Logger } from '../logger.ts';
+
+export type Db = NodePgDatabase<typeof schema>;
+
+/** Runs SQL on one connection: the pool, or the client of an open transaction (for pg-boss). */
+export type SqlExecutor = { executeSql(text: string, values?: unknown[]): Promise<{ rows: any[] }> };
+
+export type Database = {
+  mode: 'embedded' | 'postgres';
+  db: Db;
+  pool: pg.Pool;
+  sql: SqlExecutor;
+  /**
+   * Runs `fn` in one transaction. Use only the `tx` it is given inside: in embedded mode the pool
+   * has one connection, and a query on the root `db` inside the callback would wait forever.
+   */
+  transaction<T>(fn: (tx: Db, sql: SqlExecutor) => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+};
+
+const migrationsFolder = path.join(path.dirname(fileURLToPath(import.meta.url)), 'migrations');
+
+// Arbitrary constant shared by every Switchboard instance: serialises migrations across instances
+// (drizzle's migrator takes no lock of its own, drizzle-team/drizzle-orm#874).
+const MIGRATION_LOCK_KEY = 7_340_112_001;
+
+export async function openDatabase(config: Config, logger?: Logger): Promise<Database> {
+  let pool: pg.Pool;
+  let closeEmbedded: (() => Promise<void>) | undefined;
+  let releaseLock: (() => void) | undefined;
+  if (config.embedded) {
+    releaseLock = acquireDataDirLock(config.dataDir);
+    try {
+      const embedded = await startEmbeddedPostgres(config.dataDir);
+      closeEmbedded = embedded.close;
+      pool = new pg.Pool({ host: embedded.socketDir, port: embedded.port, user: 'postgres', database: 'postgres', max: 1 });
+    } catch (error) {
+      releaseLock();
+      throw error;
+    }
+  } else {
+    pool = new pg.Pool({ connectionString: config.databaseUrl, max: config.dbPoolSize });
+  }
+  pool.on('error', (error) => logger?.error({ err: error }, 'database connection error'));
+
+  const db = drizzle(pool, { schema });
+  const sql: SqlExecutor = { executeSql: (text, values) => pool.query(text, values as unknown[]) };
+
+  return {
+    mode: config.embedded ? 'embedded' : 'postgres',
+    db,
+    pool,
+    sql,
+    async transaction(fn) {
+      const client = await pool.connect();
+      try {
+        await client.query('BEGIN');
+        const tx = drizzle(client, { schema });
+        const result = await fn(tx, { executeSql: (text, values) => client.query(text, values as unknown[]) });
+        await client.query('COMMIT');
+        return result;
+      } catch (error) {
+        await client.query('ROLLBACK').catch(() => undefined);
+        throw error;
+      } finally {
+        client.release();
+      }
+    },
+    async close() {
+      await pool.end();
+      await closeEmbedded?.();
+      releaseLock?.();
+    },
+  };
+}
+
+/** Applies pending migrations; safe to call from several instances at once. */
+export async function migrateDatabase(database: Database): Promise<void> {
+  const client = await database.pool.connect();
+  try {
+    await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
+    try {
+      await migrate(drizzle(client, { schema }), { migrationsFolder });
+    } finally {
+      await client.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK_KEY]);
+    }
+  } finally {
+    client.release();
+  }
+}

@@ -1,0 +1,33 @@
+// Runs PGlite in its own thread and serves it over the PostgreSQL wire protocol on a Unix socket,
+// so that the main thread uses the same `pg` driver as in PostgreSQL mode and a slow query never
+// blocks HTTP serving (PGlite executes WASM on the calling thread).
+import { parentPort, workerData } from 'node:worker_threads';
+import { PGlite } from '@electric-sql/pglite';
+import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
+
+type Input = { pgDir: string; socketPath: string };
+const { pgDir, socketPath } = workerData as Input;
+
+async function main() {
+  const db = await PGlite.create(pgDir);
+  // One connection only: pglite-socket can interleave extended-protocol messages of concurrent
+  // connections (electric-sql/pglite#1046); the main thread's pool is sized to 1 to match.
+  const server = new PGLiteSocketServer({ db, path: socketPath, maxConnections: 1 });
+  await server.start();
+  parentPort!.postMessage({ type: 'ready' });
+  parentPort!.on('message', async (message: { type: string }) => {
+    if (message.type !== 'close') return;
+    try {
+      await server.stop();
+      // Closing checkpoints the WAL, so the next open does not replay it.
+      await db.close();
+      parentPort!.postMessage({ type: 'closed' });
+    } catch (error) {
+      parentPort!.postMessage({ type: 'closed', error: String(error) });
+    }
+  });
+}
+
+main().catch((error) => {
+  parentPort!.postMessage({ type: 'failed', error: error instanceof Error ? error.stack ?? error.message : String(error) });
+});

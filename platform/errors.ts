@@ -1,0 +1,49 @@
+// The one error type. Services throw AppError with a code; only platform/http/error-handler.ts
+// turns a code into an HTTP status, and only the CLI turns it into an exit code.
+export const errorStatus = {
+  VALIDATION_FAILED: 400,
+  BODY_TOO_LARGE: 400,
+  MALFORMED_JSON: 400,
+  UNSUPPORTED_MEDIA_TYPE: 415,
+  UNAUTHENTICATED: 401,
+  INVALID_CREDENTIALS: 401,
+  CSRF_TOKEN_INVALID: 403,
+  FORBIDDEN: 403,
+  NOT_FOUND: 404,
+  ROUTE_NOT_FOUND: 404,
+  METHOD_NOT_ALLOWED: 405,
+  CONFLICT: 409,
+  ALREADY_EXISTS: 409,
+  INVALID_STATE: 409,
+  RATE_LIMITED: 429,
+  /** An external system (bridge, cloud, CSSM) failed or answered something we cannot use. */
+  UPSTREAM_FAILED: 502,
+  UPSTREAM_UNREACHABLE: 504,
+  SERVICE_UNAVAILABLE: 503,
+  /** Configuration cannot be loaded; raised at start, never in a request. */
+  CONFIG_INVALID: 500,
+  /** Another process owns the embedded data directory. */
+  DATA_DIR_LOCKED: 500,
+  INTERNAL: 500,
+} as const;
+
+export type ErrorCode = keyof typeof errorStatus;
+
+export class AppError extends Error {
+  readonly code: ErrorCode;
+  readonly details: unknown;
+
+  constructor(code: ErrorCode, message: string, details?: unknown) {
+    super(message);
+    this.name = 'AppError';
+    this.code = code;
+    this.details = details;
+  }
+
+  get status(): number {
+    return errorStatus[this.code];
+  }
+}
+
+export const notFound = (entity: string, id: string | number) =>
+  new AppError('NOT_FOUND', `${entity} ${id} does not exist.`, { entity, id });

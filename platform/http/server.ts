@@ -1,0 +1,85 @@
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import cookie from '@fastify/cookie';
+import rateLimit from '@fastify/rate-limit';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import fastifyStatic from '@fastify/static';
+import { jsonSchemaTransform, jsonSchemaTransformObject, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
+import { installErrorHandler } from './error-handler.ts';
+import { installAuth } from '../auth/auth.plugin.ts';
+import type { HttpApp } from './app-types.ts';
+import type { PlatformServices } from '../services.ts';
+
+const consoleDist = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../dist/console');
+
+export type RouteModule = (app: HttpApp) => void | Promise<void>;
+
+/** Builds the HTTP server: API under /api/v1 (and the Webex-compatible /v1), OpenAPI, console. */
+export async function buildHttpServer(services: PlatformServices, routeModules: RouteModule[]): Promise<HttpApp> {
+  const { config, logger, metrics } = services;
+  const app = Fastify({
+    loggerInstance: logger as FastifyBaseLogger,
+    bodyLimit: config.bodyLimitBytes,
+    // The tracking ID: taken from the caller when given (Webex clients send TrackingID), else new.
+    genReqId: (request) => {
+      const given = request.headers.trackingid ?? request.headers['x-tracking-id'];
+      return typeof given === 'string' && /^[\w.:-]{1,128}$/.test(given) ? given : `SB_${crypto.randomUUID()}`;
+    },
+    requestIdLogLabel: 'trackingId',
+    disableRequestLogging: false,
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 500 },
+    ajv: { customOptions: { removeAdditional: false } },
+  }).withTypeProvider<ZodTypeProvider>() as HttpApp;
+
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  installErrorHandler(app as unknown as FastifyInstance);
+
+  app.addHook('onSend', async (request, reply, payload) => {
+    reply.header('TrackingID', request.id);
+    return payload;
+  });
+  app.addHook('onResponse', async (request, reply) => {
+    const route = request.routeOptions.url ?? 'unmatched';
+    metrics.httpDuration.observe({ method: request.method, route, status: String(reply.statusCode) }, reply.elapsedTime / 1000);
+  });
+
+  await app.register(cookie);
+  await app.register(rateLimit, { global: false });
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: { title: 'Switchboard API', version: '1', description: 'Meetings, Partner provisioning, Licensing and the Lab. Every error is `{ error: { code, message, details, trackingId } }`.' },
+      components: {
+        securitySchemes: {
+          bearerToken: { type: 'http', scheme: 'bearer', description: 'API token (sbt_…), bound to a role' },
+          sessionCookie: { type: 'apiKey', in: 'cookie', name: 'sb_session' },
+        },
+      },
+      security: [{ bearerToken: [] }, { sessionCookie: [] }],
+    },
+    transform: jsonSchemaTransform,
+    transformObject: jsonSchemaTransformObject,
+  });
+  await app.register(swaggerUi, { routePrefix: '/api/docs' });
+  app.get('/api/openapi.json', { schema: { hide: true }, config: { access: 'public' } }, async () => app.swagger());
+
+  installAuth(app as unknown as FastifyInstance, services.auth);
+  for (const register of routeModules) await register(app);
+
+  if (fs.existsSync(path.join(consoleDist, 'index.html'))) {
+    await app.register(fastifyStatic, { root: consoleDist, prefix: '/', wildcard: false, index: ['index.html'] });
+    // The console routes on the client: any other GET outside the APIs gets the app.
+    app.get('/*', { schema: { hide: true } }, async (request, reply) => {
+      if (request.url.startsWith('/api/') || request.url.startsWith('/v1/')) {
+        return reply.callNotFound();
+      }
+      return reply.sendFile('index.html');
+    });
+  }
+  return app;
+}

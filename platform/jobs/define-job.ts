@@ -1,0 +1,31 @@
+import type { z } from 'zod';
+import type { JobContext } from './job-context.ts';
+
+/**
+ * A typed job: its queue name, its input schema (checked when sent and when run), how it
+ * retries, and what it does. Every long operation of every area is one of these.
+ */
+export type JobDefinition<Input = any, Output = unknown> = {
+  /** `<area>.<verb-noun>`, e.g. `meetings.start-meeting`. */
+  queue: string;
+  input: z.ZodType<Input>;
+  title: (input: Input) => string;
+  entity?: (input: Input) => { type: string; id: string };
+  /** Retries after the first attempt (default 3); delays grow exponentially from retryDelaySeconds. */
+  retryLimit?: number;
+  retryDelaySeconds?: number;
+  retryDelayMaxSeconds?: number;
+  /** An attempt still active after this long is considered lost and retried (default 15 min). */
+  expireInSeconds?: number;
+  /** pg-boss queue policy: `singleton` lets one job per singletonKey run at a time, etc. */
+  policy?: 'standard' | 'short' | 'singleton' | 'stately' | 'exclusive';
+  /** Jobs in flight per process for this queue (default: config jobConcurrency). */
+  concurrency?: number;
+  /** Recurring schedule (cron, in `tz`, default UTC), sent with `scheduleInput`. */
+  cron?: { expression: string; tz?: string; input: Input };
+  run: (ctx: JobContext, input: Input) => Promise<Output>;
+};
+
+export function defineJob<Input, Output = unknown>(definition: JobDefinition<Input, Output>): JobDefinition<Input, Output> {
+  return definition;
+}

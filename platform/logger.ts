@@ -1,0 +1,16 @@
+import pino, { type Logger } from 'pino';
+import { MASK, logRedactPaths } from './secrets/redact.ts';
+
+export type { Logger };
+
+export function createLogger(level: string, destination?: pino.DestinationStream): Logger {
+  return pino(
+    {
+      level,
+      base: { service: 'switchboard' },
+      timestamp: pino.stdTimeFunctions.isoTime,
+      redact: { paths: logRedactPaths, censor: MASK },
+    },
+    destination,
+  );
+}
