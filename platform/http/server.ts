@@ -2,7 +2,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import cookie from '@fastify/cookie';
 import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
@@ -29,8 +29,7 @@ export async function buildHttpServer(services: PlatformServices, routeModules: 
       const given = request.headers.trackingid ?? request.headers['x-tracking-id'];
       return typeof given === 'string' && /^[\w.:-]{1,128}$/.test(given) ? given : `SB_${crypto.randomUUID()}`;
     },
-    requestIdLogLabel: 'trackingId',
-    disableRequestLogging: false,
+    logController: new LogController({ requestIdLogLabel: 'trackingId' }),
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 500 },
     ajv: { customOptions: { removeAdditional: false } },
   }).withTypeProvider<ZodTypeProvider>() as HttpApp;

@@ -1,0 +1,40 @@
+// `npm test`: type-check, build the console, prepare the test database template, then run every
+// *.test.ts with Node's test runner. Set DATABASE_URL to run the same suite on PostgreSQL.
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { embeddedTemplateDir } from '../test/support/test-database.ts';
+
+const root = path.resolve(import.meta.dirname, '..');
+const bin = (name: string) => path.join(root, 'node_modules/.bin', name);
+const env = { ...process.env, PATH: `${path.join(root, 'node_modules/.bin')}:${process.env.PATH}` };
+
+function run(label: string, command: string, args: string[]) {
+  console.log(`\n== ${label}`);
+  const result = spawnSync(command, args, { cwd: root, stdio: 'inherit', env });
+  if (result.status !== 0) {
+    console.error(`${label} failed (exit ${result.status ?? result.signal})`);
+    process.exit(result.status ?? 1);
+  }
+}
+
+const args = process.argv.slice(2);
+const only = args.filter((a) => !a.startsWith('--'));
+
+if (!args.includes('--no-typecheck')) run('type-check', bin('tsc'), ['-p', 'tsconfig.json']);
+if (fs.existsSync(path.join(root, 'platform/console/vite.config.ts')) && !args.includes('--no-build')) {
+  run('build console', bin('vite'), ['build', '--config', 'platform/console/vite.config.ts', '--logLevel', 'warn']);
+}
+if (!process.env.DATABASE_URL) {
+  console.log('\n== embedded database template');
+  console.log(await embeddedTemplateDir());
+}
+
+const files = only.length
+  ? only
+  : fs
+      .globSync('{platform,meetings,partner,licensing,lab,cli,test}/**/*.test.ts', { cwd: root })
+      .filter((file) => !file.includes('node_modules'))
+      .sort();
+console.log(`\n== ${files.length} test files on ${process.env.DATABASE_URL ? 'PostgreSQL' : 'the embedded database'}`);
+run('tests', process.execPath, ['--test', '--test-reporter=spec', '--test-concurrency=2', '--test-timeout=600000', ...files]);
