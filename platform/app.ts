@@ -48,7 +48,6 @@ export async function createSwitchboard(options: SwitchboardOptions = {}): Promi
   const database = await openDatabase(config, logger);
   let ready = false;
   try {
-    await migrateDatabase(database);
     const metrics = createMetrics();
     const audit = createAuditLog({ db: database.db, clock });
     const auth = createAuth({ db: database.db, clock, config, audit });
@@ -57,6 +56,7 @@ export async function createSwitchboard(options: SwitchboardOptions = {}): Promi
 
     const areas: Area[] = [];
     for (const factory of options.areas ?? []) areas.push(await factory(services));
+    await migrateDatabase(database, areas.flatMap((area) => (area.migrations ? [{ name: area.name, folder: area.migrations }] : [])));
     jobs.register([...(options.jobs ?? []), ...areas.flatMap((area) => area.jobs ?? [])]);
 
     const http = await buildHttpServer(services, [

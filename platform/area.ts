@@ -8,6 +8,8 @@ import type { PlatformServices } from './services.ts';
  */
 export type Area = {
   name: string;
+  /** The area's migrations folder (`<area>/db/migrations`, made by drizzle-kit from its schema). */
+  migrations?: string;
   jobs?: JobDefinition[];
   routes?: (app: HttpApp) => void | Promise<void>;
   /** Runs after migrations and job queues are up (e.g. the Lab starts its simulators). */
@@ -15,4 +17,5 @@ export type Area = {
   stop?: () => Promise<void>;
 };
 
+/** Builds an area. It must not touch the database: its migrations run after all factories. */
 export type AreaFactory = (services: PlatformServices) => Area | Promise<Area>;

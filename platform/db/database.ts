@@ -82,13 +82,24 @@ export async function openDatabase(config: Config, logger?: Logger): Promise<Dat
   };
 }
 
-/** Applies pending migrations; safe to call from several instances at once. */
-export async function migrateDatabase(database: Database): Promise<void> {
+/**
+ * A set of migrations with its own journal table. The platform's come first; each area keeps its
+ * own folder (`<area>/db/migrations`), so areas evolve their tables independently.
+ */
+export type MigrationSet = { name: string; folder: string };
+
+export const platformMigrations: MigrationSet = { name: 'platform', folder: migrationsFolder };
+
+/** Applies pending migrations of every set, in order; safe to call from several instances at once. */
+export async function migrateDatabase(database: Database, areaSets: MigrationSet[] = []): Promise<void> {
   const client = await database.pool.connect();
   try {
     await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
     try {
-      await migrate(drizzle(client, { schema }), { migrationsFolder });
+      for (const set of [platformMigrations, ...areaSets]) {
+        const migrationsTable = set.name === 'platform' ? '__drizzle_migrations' : `__drizzle_migrations_${set.name}`;
+        await migrate(drizzle(client, { schema }), { migrationsFolder: set.folder, migrationsTable });
+      }
     } finally {
       await client.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK_KEY]);
     }
