@@ -1,0 +1,5 @@
+import type { AreaFactory } from '../platform/area.ts';
+
+// Every area that `switchboard start` runs, in start order (the Lab first: areas register its
+// simulators). Adding an area is one line here.
+export const areaFactories: AreaFactory[] = [];
