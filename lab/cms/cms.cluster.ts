@@ -297,6 +297,7 @@ export async function createCmsCluster(options: CreateCmsClusterOptions) {
       if (script) {
         script.count--;
         if (script.count <= 0) faults.failNext = faults.failNext.filter((f) => f !== script);
+        if (faults.failNext.length === 0) delete faults.failNext;
         entry.fault = 'failNext';
         return { status: script.status ?? 500, body: script.body };
       }
