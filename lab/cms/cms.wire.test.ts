@@ -179,3 +179,31 @@ test('every node lists every Call Bridge; configuration is shared; system object
   const status = await api('GET', '/api/v1/system/status');
   assert.match(status.body, /^<\?xml version="1.0"\?><status><hostId>[^<]+<\/hostId><softwareVersion>2\.9\.1<\/softwareVersion><uptimeSeconds>0<\/uptimeSeconds><cdrTime>2026-03-01T09:00:00Z<\/cdrTime><activated>true<\/activated><clusterEnabled>true<\/clusterEnabled><cdrCorrelatorIndex>0<\/cdrCorrelatorIndex><callLegsActive>0/);
 });
+
+test('HTTPS: a self-signed certificate is generated on first run and reused', async (t) => {
+  const { mkdtemp, readFile, rm } = await import('node:fs/promises');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const https = await import('node:https');
+  const dir = await mkdtemp(join(tmpdir(), 'cms-tls-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  const first = await createCmsCluster({ nodes: [{ name: 'secure', https: true }], certDir: dir, clock: new ManualClock() });
+  await first.start();
+  t.after(() => first.stop());
+  assert.match(first.nodes[0].baseUrl, /^https:\/\/127\.0\.0\.1:\d+$/);
+  const cert = await readFile(join(dir, 'cms-lab-cert.pem'), 'utf8');
+  const body = await new Promise<string>((resolve, reject) => {
+    https
+      .get(`${first.nodes[0].baseUrl}/api/v1/system/status`, { ca: cert, headers: { authorization: basic() } }, (res) => {
+        let data = '';
+        res.on('data', (chunk) => (data += chunk));
+        res.on('end', () => resolve(data));
+      })
+      .on('error', reject);
+  });
+  assert.match(body, /^<\?xml version="1.0"\?><status>/);
+  const second = await createCmsCluster({ nodes: [{ name: 'secure2', https: true }], certDir: dir, clock: new ManualClock() });
+  await second.start();
+  t.after(() => second.stop());
+  assert.equal(await readFile(join(dir, 'cms-lab-cert.pem'), 'utf8'), cert, 'same certificate on the next run');
+});
