@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { pageOf, pageQuery } from '../http/paging.ts';
+import { timestampInput } from '../http/timestamp.ts';
 import type { HttpApp } from '../http/app-types.ts';
 import type { PlatformServices } from '../services.ts';
 
@@ -33,8 +34,8 @@ export function registerAuditRoutes(app: HttpApp, { audit }: PlatformServices) {
         entityId: z.string().max(200).optional(),
         action: z.string().max(100).optional(),
         actor: z.string().max(200).optional(),
-        from: z.coerce.date().optional().describe('ISO 8601 time, inclusive'),
-        to: z.coerce.date().optional().describe('ISO 8601 time, inclusive'),
+        from: timestampInput().optional().describe('ISO 8601 time, inclusive'),
+        to: timestampInput().optional().describe('ISO 8601 time, inclusive'),
       }),
       response: { 200: pageOf(auditEvent) },
     },

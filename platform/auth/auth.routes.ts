@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { SESSION_COOKIE, requireActor } from './auth.plugin.ts';
 import { roles } from './roles.ts';
 import { pageOf, pageQuery } from '../http/paging.ts';
+import { timestampInput } from '../http/timestamp.ts';
 import type { HttpApp } from '../http/app-types.ts';
 import type { PlatformServices } from '../services.ts';
 
@@ -134,7 +135,7 @@ export function registerAuthRoutes(app: HttpApp, { auth, config }: PlatformServi
     schema: {
       tags: ['Auth'],
       summary: 'Create an API token bound to a role (the token is returned once)',
-      body: z.strictObject({ name: z.string().trim().min(1).max(100), role, customerOrgId: z.string().uuid().nullable().optional(), expiresAt: z.coerce.date().nullable().optional() }),
+      body: z.strictObject({ name: z.string().trim().min(1).max(100), role, customerOrgId: z.string().uuid().nullable().optional(), expiresAt: timestampInput().nullable().optional() }),
       response: { 201: apiToken.extend({ token: z.string() }) },
     },
     handler: async (request, reply) => reply.status(201).send(await auth.createApiToken(request.body, requireActor(request), request.id)),

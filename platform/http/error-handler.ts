@@ -1,5 +1,8 @@
+import crypto from 'node:crypto';
+import http from 'node:http';
+import type { Socket } from 'node:net';
 import { hasZodFastifySchemaValidationErrors, isResponseSerializationError } from 'fastify-type-provider-zod';
-import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest, FastifyServerOptions } from 'fastify';
 import { z } from 'zod';
 import { AppError, errorStatus, type ErrorCode } from '../errors.ts';
 
@@ -30,6 +33,35 @@ const fastifyClientErrors: Record<string, ErrorCode> = {
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'VALIDATION_FAILED',
   FST_ERR_VALIDATION: 'VALIDATION_FAILED',
 };
+
+/**
+ * Errors Fastify raises before routing (a URL that does not decode, a path parameter over
+ * maxParamLength); without this Fastify answers them in its own shape, without a tracking ID.
+ */
+export const frameworkErrors: NonNullable<FastifyServerOptions['frameworkErrors']> = (error, request, reply) => {
+  reply.header('TrackingID', request.id);
+  const status = error.statusCode && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 400;
+  return send(reply, request, status, 'VALIDATION_FAILED', error.message, { fastifyCode: error.code });
+};
+
+/**
+ * Requests Node's HTTP parser refuses before Fastify sees them (headers over the size limit, broken
+ * framing, header timeout): still the one envelope, then the connection is closed.
+ */
+export function clientErrorHandler(error: Error & { code?: string }, socket: Socket) {
+  if (error.code === 'ECONNRESET' || socket.destroyed) return;
+  const status = error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : error.code === 'HPE_HEADER_OVERFLOW' ? 431 : 400;
+  const message = status === 408 ? 'The request took too long to arrive.' : status === 431 ? 'The request headers (or the URL) are too large.' : 'The request is not valid HTTP.';
+  const trackingId = `SB_${crypto.randomUUID()}`;
+  const body = JSON.stringify({ error: { code: 'VALIDATION_FAILED', message, details: { httpParserCode: error.code }, trackingId } });
+  if (socket.writable) {
+    socket.write(
+      `HTTP/1.1 ${status} ${http.STATUS_CODES[status]}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\n` +
+        `TrackingID: ${trackingId}\r\nConnection: close\r\n\r\n${body}`,
+    );
+  }
+  socket.destroy(error);
+}
 
 /** The one mapping from errors to HTTP responses. */
 export function installErrorHandler(app: FastifyInstance) {

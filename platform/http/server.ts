@@ -9,8 +9,9 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import fastifyStatic from '@fastify/static';
 import { jsonSchemaTransform, jsonSchemaTransformObject, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
-import { installErrorHandler } from './error-handler.ts';
+import { clientErrorHandler, frameworkErrors, installErrorHandler } from './error-handler.ts';
 import { installAuth } from '../auth/auth.plugin.ts';
+import { AppError } from '../errors.ts';
 import type { HttpApp } from './app-types.ts';
 import type { PlatformServices } from '../services.ts';
 
@@ -32,6 +33,8 @@ export async function buildHttpServer(services: PlatformServices, routeModules: 
     logController: new LogController({ requestIdLogLabel: 'trackingId' }),
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 500 },
     ajv: { customOptions: { removeAdditional: false } },
+    frameworkErrors,
+    clientErrorHandler,
   }).withTypeProvider<ZodTypeProvider>() as HttpApp;
 
   app.setValidatorCompiler(validatorCompiler);
@@ -42,6 +45,18 @@ export async function buildHttpServer(services: PlatformServices, routeModules: 
     reply.header('TrackingID', request.id);
     return payload;
   });
+  // PostgreSQL text and jsonb cannot hold U+0000: refuse it at the door instead of failing in the
+  // database with a 500.
+  app.addHook('preValidation', async (request) => {
+    for (const [location, value] of [['params', request.params], ['querystring', request.query], ['body', request.body]] as const) {
+      const path = findNul(value, '');
+      if (path !== null) {
+        const issue = { location, path, message: 'must not contain the NUL character (\\u0000)' };
+        throw new AppError('VALIDATION_FAILED', `Invalid ${location}: ${path || '(root)'} ${issue.message}`, { issues: [issue] });
+      }
+    }
+  });
+
   app.addHook('onResponse', async (request, reply) => {
     const route = request.routeOptions.url ?? 'unmatched';
     metrics.httpDuration.observe({ method: request.method, route, status: String(reply.statusCode) }, reply.elapsedTime / 1000);
@@ -81,4 +96,17 @@ export async function buildHttpServer(services: PlatformServices, routeModules: 
     });
   }
   return app;
+}
+
+/** The first string (value or key) holding U+0000, as a dotted path; null when there is none. */
+function findNul(value: unknown, at: string, depth = 0): string | null {
+  if (typeof value === 'string') return value.includes('\u0000') ? at : null;
+  if (value === null || typeof value !== 'object' || depth > 64 || Buffer.isBuffer(value)) return null;
+  for (const [key, inner] of Object.entries(value)) {
+    const path = at ? `${at}.${key}` : key;
+    if (key.includes('\u0000')) return path;
+    const found = findNul(inner, path, depth + 1);
+    if (found !== null) return found;
+  }
+  return null;
 }
