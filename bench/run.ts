@@ -25,6 +25,8 @@ const rows: Row[] = [];
 const notes: string[] = [];
 const failures: { file: string; error: string }[] = [];
 const startedAt = new Date();
+// Figures from a busy machine are not comparable with a quiet one's: keep the load next to them.
+const loadAtStart = os.loadavg()[0];
 
 for (const file of files) {
   const stem = file.replace(/\.bench\.ts$/, '');
@@ -67,6 +69,7 @@ for (const row of rows) {
 }
 
 printTable(rows);
+console.log(`load average (1 min) ${loadAtStart.toFixed(1)} at start, ${os.loadavg()[0].toFixed(1)} at end, ${os.cpus().length} CPUs`);
 for (const note of notes) console.log(`note: ${note}`);
 
 if (rows.length > 0 || failures.length > 0) {
@@ -77,7 +80,7 @@ if (rows.length > 0 || failures.length > 0) {
     startedAt: startedAt.toISOString(),
     finishedAt: new Date().toISOString(),
     filters,
-    machine: { node: process.version, platform: `${os.platform()} ${os.release()}`, arch: os.arch(), cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model ?? 'unknown', memoryGiB: Math.round(os.totalmem() / 2 ** 30) },
+    machine: { loadAverage1m: { start: round2(loadAtStart), end: round2(os.loadavg()[0]) }, node: process.version, platform: `${os.platform()} ${os.release()}`, arch: os.arch(), cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model ?? 'unknown', memoryGiB: Math.round(os.totalmem() / 2 ** 30) },
     commit: gitCommit(),
     results: rows,
     notes,
@@ -110,6 +113,10 @@ function printTable(list: Row[]) {
   console.log(`\n${line(header)}\n${widths.map((w) => '-'.repeat(w)).join('  ')}`);
   for (const cells of body) console.log(line(cells));
   if (list.some((row) => row.ratio)) console.log('(vs baseline: this result ÷ its baseline; ops/s above 1 is faster, p50/p99 below 1 is faster)');
+}
+
+function round2(value: number): number {
+  return Math.round(value * 100) / 100;
 }
 
 function gitCommit(): string {
