@@ -6,7 +6,7 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { createCmsCluster } from '../lab/cms/cms.cluster.ts';
 
-type BenchResult = { name: string; opsPerSec?: number; p50Ms?: number; p99Ms?: number; extra?: Record<string, number | string> };
+import type { BenchContext, BenchResult } from './bench-types.ts';
 
 type AutocannonResult = { requests: { average: number; total: number }; latency: { p50: number; p99: number; average: number }; non2xx: number; errors: number; timeouts: number };
 type AutocannonOptions = { url: string; connections: number; pipelining?: number; duration: number; headers?: Record<string, string>; method?: string; body?: string };
@@ -71,7 +71,8 @@ async function memoryWith100kSpaces(): Promise<BenchResult> {
   };
 }
 
-export default async function run(): Promise<BenchResult[]> {
+export default async function run(context?: BenchContext): Promise<BenchResult[]> {
+  context?.note('cms-simulator: the simulator runs in a worker thread (one core); autocannon shares the machine, so a loaded machine lowers the figures.');
   const results: BenchResult[] = [];
   const server = await startWorker(100_000);
   try {

@@ -95,22 +95,10 @@ function renderList(schema: CollectionSchema, objects: CmsObject[], query: URLSe
 
 const FILTER_PARAMS = ['filter', 'tenantFilter', 'callLegProfileFilter', 'usageFilter'];
 
-/** A whole collection: without filters only the requested page is walked (100,000 spaces stay cheap). */
-function renderStoredList(schema: CollectionSchema, map: Map<string, CmsObject>, query: URLSearchParams, store: CmsStore, cap: number): string {
-  if (FILTER_PARAMS.some((p) => query.has(p))) return renderList(schema, filterObjects(schema, map.values(), query, store), query, cap);
-  const offset = Math.max(0, Number.parseInt(query.get('offset') ?? '0', 10) || 0);
-  const requested = Number.parseInt(query.get('limit') ?? '', 10);
-  const limit = Number.isFinite(requested) && requested >= 0 ? Math.min(requested, cap) : cap;
-  const items: XmlNode[] = [];
-  if (limit > 0 && offset < map.size) {
-    let index = 0;
-    for (const obj of map.values()) {
-      if (index++ < offset) continue;
-      items.push(listItem(schema, obj));
-      if (items.length >= limit) break;
-    }
-  }
-  return xmlCollection(schema.plural, schema.singular, map.size, items);
+/** A whole collection: without filters the page is a slice of the store's ordered snapshot. */
+function renderStoredList(schema: CollectionSchema, key: CollectionKey, query: URLSearchParams, store: CmsStore, cap: number): string {
+  if (FILTER_PARAMS.some((p) => query.has(p))) return renderList(schema, filterObjects(schema, store.collections[key].values(), query, store), query, cap);
+  return renderList(schema, store.snapshot(key), query, cap);
 }
 
 function renderDetail(schema: CollectionSchema, obj: CmsObject, extra: XmlNode = {}): string {
@@ -300,7 +288,7 @@ export function handleApi(ctx: ApiContext, method: string, segments: string[], r
       return handleSystem(ctx, method, segments.slice(1), raw.slice(1), query, form);
     case 'cospaces':
       if (id === undefined) {
-        if (method === 'GET') return ok(renderStoredList(schemas.coSpaces, store.collections.coSpaces, query, store, ctx.pageCap));
+        if (method === 'GET') return ok(renderStoredList(schemas.coSpaces, 'coSpaces', query, store, ctx.pageCap));
         if (method === 'POST') return created(`/api/v1/coSpaces/${store.create('coSpaces', form).id}`);
         throw invalidOperation();
       }
@@ -439,7 +427,7 @@ function handleGeneric(ctx: ApiContext, key: CollectionKey, method: string, id: 
         const objects = filterObjects(schema, store.collections[key].values(), query, store).sort((a, b) => Number(b.v.priority ?? 0) - Number(a.v.priority ?? 0));
         return ok(renderList(schema, objects, query, ctx.pageCap));
       }
-      return ok(renderStoredList(schema, store.collections[key], query, store, ctx.pageCap));
+      return ok(renderStoredList(schema, key, query, store, ctx.pageCap));
     }
     if (method === 'POST') return created(`/api/v1/${schema.plural}/${store.create(key, form).id}`);
     throw invalidOperation();

@@ -455,6 +455,7 @@ export async function createCmsCluster(options: CreateCmsClusterOptions) {
       store.collections.callBridges.delete(obj.id);
       obj.id = node.callBridgeId;
       store.collections.callBridges.set(obj.id, obj);
+      store.touch('callBridges');
     }
     if (options.controlPort !== undefined) {
       controlServer = makeServer((req, res) => void onControl(req, res), false);

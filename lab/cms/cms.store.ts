@@ -172,8 +172,22 @@ export function createCmsStore(options: StoreOptions = {}) {
     return out;
   }
 
+  // Insertion-ordered arrays of each collection, rebuilt lazily after a create or delete, so a page deep
+  // into 100,000 spaces is a slice rather than a walk.
+  const snapshots = new Map<CollectionKey, CmsObject[]>();
+
   function emit(key: CollectionKey | 'cospaceBulkSyncs', id: string, op: string) {
+    if (op !== 'update' && key !== 'cospaceBulkSyncs') snapshots.delete(key);
     for (const listener of changeListeners) listener({ key, id, op });
+  }
+
+  function snapshot(key: CollectionKey): CmsObject[] {
+    let list = snapshots.get(key);
+    if (!list) {
+      list = [...collections[key].values()];
+      snapshots.set(key, list);
+    }
+    return list;
   }
 
   function get(key: CollectionKey, id: string): CmsObject {
@@ -423,6 +437,9 @@ export function createCmsStore(options: StoreOptions = {}) {
     callIdOwners,
     lenientBooleans: lenient,
     get,
+    snapshot,
+    /** For code that replaced an object's id in place (the seeded Call Bridge table). */
+    touch: (key: CollectionKey) => snapshots.delete(key),
     create,
     update,
     remove,
