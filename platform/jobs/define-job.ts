@@ -10,7 +10,8 @@ export type JobDefinition<Input = any, Output = unknown> = {
   queue: string;
   input: z.ZodType<Input>;
   title: (input: Input) => string;
-  entity?: (input: Input) => { type: string; id: string };
+  /** The thing the job works on, for filtering jobs by entity (undefined: none). */
+  entity?: (input: Input) => { type: string; id: string } | undefined;
   /** Retries after the first attempt (default 3); delays grow exponentially from retryDelaySeconds. */
   retryLimit?: number;
   retryDelaySeconds?: number;

@@ -1,4 +1,4 @@
-import { claimStep, findJobRecord, findJobStep, markStepDone, markStepStarted, updateJobRecord } from './jobs.repository.ts';
+import { claimStep, findJobRecord, findJobStep, markStepDone, markStepStarted, updateJobAttempt } from './jobs.repository.ts';
 import { AppError } from '../errors.ts';
 import type { Database, Db } from '../db/database.ts';
 import type { Clock } from '../clock.ts';
@@ -33,6 +33,24 @@ export type JobContext = {
   transact<T>(key: string, run: (tx: Db) => Promise<T>): Promise<T>;
 };
 
+/**
+ * Thrown inside a handler (by progress, step, transact) when its attempt no longer owns the job:
+ * the job was cancelled, pg-boss gave the attempt up (expired, heartbeat lost, shutdown), or a later
+ * attempt runs it. The runner lets the attempt end without recording anything.
+ */
+export function jobStopped(jobId: string, reason: 'cancelled' | 'superseded' | 'aborted') {
+  const why = {
+    cancelled: 'was cancelled',
+    superseded: 'is run by a later attempt',
+    aborted: 'was given up by the job queue (expired, lost its heartbeat, or the server is stopping)',
+  }[reason];
+  return new AppError('INVALID_STATE', `Job ${jobId} ${why}; this attempt stops here.`, { jobId, stopped: reason });
+}
+
+export function isJobStopped(error: unknown): boolean {
+  return error instanceof AppError && error.code === 'INVALID_STATE' && typeof (error.details as { stopped?: unknown } | undefined)?.stopped === 'string';
+}
+
 export function createJobContext(args: {
   jobId: string;
   attempt: number;
@@ -41,8 +59,18 @@ export function createJobContext(args: {
   logger: Logger;
   signal: AbortSignal;
 }): JobContext {
-  const { jobId, database, clock } = args;
+  const { jobId, database, clock, attempt, signal } = args;
   const db = database.db;
+
+  // Checked before every effect: an attempt that lost the job must not start another one.
+  async function assertCurrent(read: Db = db) {
+    if (signal.aborted) throw jobStopped(jobId, 'aborted');
+    const record = await findJobRecord(read, jobId);
+    if (!record || record.state === 'cancelled') throw jobStopped(jobId, 'cancelled');
+    if (record.attempts > attempt) throw jobStopped(jobId, 'superseded');
+    // Same attempt but no longer active: the reconciler recorded that pg-boss gave this attempt up.
+    if (record.state !== 'active') throw jobStopped(jobId, 'aborted');
+  }
 
   return {
     jobId,
@@ -52,18 +80,18 @@ export function createJobContext(args: {
     signal: args.signal,
 
     async progress(progress) {
-      const record = await findJobRecord(db, jobId);
-      if (record?.state === 'cancelled') throw new AppError('INVALID_STATE', `Job ${jobId} was cancelled.`);
+      if (signal.aborted) throw jobStopped(jobId, 'aborted');
       const patch: Record<string, unknown> = { updatedAt: clock.now() };
       if (progress.percent !== undefined) patch.progressPercent = Math.max(0, Math.min(100, Math.round(progress.percent)));
       if (progress.step !== undefined) patch.progressStep = progress.step;
       if (progress.message !== undefined) patch.progressMessage = progress.message;
-      await updateJobRecord(db, jobId, patch);
+      if (!(await updateJobAttempt(db, jobId, attempt, patch))) await assertCurrent();
     },
 
     async step(key, run, options = {}) {
       const existing = await findJobStep(db, jobId, key);
       if (existing?.state === 'done') return existing.result as Awaited<ReturnType<typeof run>>;
+      await assertCurrent();
       if (existing?.state === 'started' && options.verify) {
         const verdict = await options.verify();
         if (verdict.done) {
@@ -79,6 +107,7 @@ export function createJobContext(args: {
 
     async transact(key, run) {
       return database.transaction(async (tx) => {
+        await assertCurrent(tx);
         // Claim the journal row first: a second runner of the same job blocks on it until this
         // transaction ends, then finds it done.
         await claimStep(tx, jobId, key, clock.now());

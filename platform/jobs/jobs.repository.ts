@@ -1,4 +1,4 @@
-import { and, desc, eq, inArray, sql, type SQL } from 'drizzle-orm';
+import { and, desc, eq, inArray, lte, notInArray, sql, type SQL } from 'drizzle-orm';
 import { jobRecords, jobSteps } from './jobs.schema.ts';
 import type { Db } from '../db/database.ts';
 
@@ -16,9 +16,79 @@ export async function updateJobRecord(db: Db, id: string, patch: Partial<typeof 
   await db.update(jobRecords).set(patch).where(eq(jobRecords.id, id));
 }
 
-export async function findJobRecord(db: Db, id: string): Promise<JobRecordRow | undefined> {
-  const [row] = await db.select().from(jobRecords).where(eq(jobRecords.id, id));
+export async function findJobRecord(db: Db, id: string, options: { forUpdate?: boolean } = {}): Promise<JobRecordRow | undefined> {
+  const query = db.select().from(jobRecords).where(eq(jobRecords.id, id));
+  const [row] = options.forUpdate ? await query.for('update') : await query;
   return row;
+}
+
+/**
+ * Records that attempt `attempt` runs the job. Refused (false) when the job was cancelled or
+ * completed meanwhile, or a later attempt already holds it: that attempt's runner must stop.
+ */
+export async function claimJobAttempt(db: Db, id: string, attempt: number, at: Date): Promise<boolean> {
+  const rows = await db
+    .update(jobRecords)
+    .set({ state: 'active', attempts: attempt, startedAt: sql`coalesce(${jobRecords.startedAt}, ${at})`, updatedAt: at })
+    .where(and(eq(jobRecords.id, id), notInArray(jobRecords.state, ['cancelled', 'completed']), lte(jobRecords.attempts, attempt)))
+    .returning({ id: jobRecords.id });
+  return rows.length > 0;
+}
+
+/**
+ * Updates the record only while `attempt` still holds the job (state active, same attempt): a
+ * cancelled, expired or superseded attempt can no longer write progress or an outcome.
+ */
+export async function updateJobAttempt(db: Db, id: string, attempt: number, patch: Partial<typeof jobRecords.$inferInsert>): Promise<boolean> {
+  const rows = await db
+    .update(jobRecords)
+    .set(patch)
+    .where(and(eq(jobRecords.id, id), eq(jobRecords.state, 'active'), eq(jobRecords.attempts, attempt)))
+    .returning({ id: jobRecords.id });
+  return rows.length > 0;
+}
+
+/** Compare-and-set on (state, attempts): the reconciler's write loses to any runner that moved on. */
+export async function updateJobRecordFrom(db: Db, id: string, seen: { state: string; attempts: number }, patch: Partial<typeof jobRecords.$inferInsert>): Promise<boolean> {
+  const rows = await db
+    .update(jobRecords)
+    .set(patch)
+    .where(and(eq(jobRecords.id, id), eq(jobRecords.state, seen.state), eq(jobRecords.attempts, seen.attempts)))
+    .returning({ id: jobRecords.id });
+  return rows.length > 0;
+}
+
+export type DriftedJobRecord = {
+  id: string;
+  queue: string;
+  state: string;
+  attempts: number;
+  maxAttempts: number;
+  /** pg-boss's state of the job; null when pg-boss no longer holds it. */
+  bossState: string | null;
+  bossRetryCount: number | null;
+  bossOutput: unknown;
+};
+
+/**
+ * Unfinished records whose pg-boss job says otherwise: pg-boss settles jobs without our handler
+ * when a worker dies (heartbeat), overruns expireInSeconds, or the job is deleted.
+ * `bossSchema` is pg-boss's schema name from our own constructor options, never user input.
+ */
+export async function findDriftedJobRecords(db: Db, bossSchema: string, limit: number): Promise<DriftedJobRecord[]> {
+  const bossJob = sql.raw(`${bossSchema}.job`);
+  const result = await db.execute(sql`
+    SELECT r.id, r.queue, r.state, r.attempts, r.max_attempts AS "maxAttempts",
+           j.state::text AS "bossState", j.retry_count AS "bossRetryCount", j.output AS "bossOutput"
+    FROM job_records r
+    LEFT JOIN ${bossJob} j ON j.name = r.queue AND j.id = r.id
+    WHERE r.state IN ('created', 'active', 'retry')
+      AND (j.id IS NULL
+           OR j.state::text IN ('failed', 'cancelled', 'completed')
+           OR (j.state::text = 'retry' AND r.state <> 'retry'))
+    ORDER BY r.updated_at
+    LIMIT ${limit}`);
+  return result.rows as DriftedJobRecord[];
 }
 
 export async function findJobRecords(db: Db, filter: JobFilter, page: { offset: number; limit: number }) {

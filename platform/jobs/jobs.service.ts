@@ -1,8 +1,21 @@
 import crypto from 'node:crypto';
 import { PgBoss } from 'pg-boss';
 import { v5 as uuidv5 } from 'uuid';
-import { createJobContext } from './job-context.ts';
-import { findJobRecord, findJobRecords, findJobSteps, insertJobRecord, updateJobRecord, countJobsByQueueAndState, type JobFilter } from './jobs.repository.ts';
+import { createJobContext, isJobStopped } from './job-context.ts';
+import {
+  claimJobAttempt,
+  countJobsByQueueAndState,
+  findDriftedJobRecords,
+  findJobRecord,
+  findJobRecords,
+  findJobSteps,
+  insertJobRecord,
+  updateJobAttempt,
+  updateJobRecord,
+  updateJobRecordFrom,
+  type DriftedJobRecord,
+  type JobFilter,
+} from './jobs.repository.ts';
 import { AppError, notFound } from '../errors.ts';
 import { redactSecrets } from '../secrets/redact.ts';
 import type { JobDefinition } from './define-job.ts';
@@ -15,6 +28,16 @@ import type { Logger } from '../logger.ts';
 
 const IDEMPOTENCY_NAMESPACE = '3f0c6f55-8a4e-4c55-9a53-6f3d3d1a5b21';
 export const TERMINAL_STATES = ['completed', 'failed', 'cancelled'] as const;
+const BOSS_SCHEMA = 'pgboss';
+/** pg-boss fails a job whose worker stopped refreshing its heartbeat for this long (its minimum). */
+const HEARTBEAT_SECONDS = 10;
+/** How often records are compared with pg-boss (see reconcile). */
+const RECONCILE_INTERVAL_MS = 5_000;
+const jobsActor: Actor = { type: 'system', id: null, name: 'jobs', role: 'system', customerOrgId: null };
+
+// pg-boss types its command results as an empty interface; the count is there at run time.
+const affected = (response: unknown) => Number((response as { affected?: number }).affected ?? 0);
+const isTerminal = (state: string) => (TERMINAL_STATES as readonly string[]).includes(state);
 
 export type SendOptions = {
   actor: Actor;
@@ -34,7 +57,7 @@ export function createJobs(deps: { database: Database; config: Config; clock: Cl
   const definitions = new Map<string, JobDefinition>();
   const boss = new PgBoss({
     db: database.sql,
-    schema: 'pgboss',
+    schema: BOSS_SCHEMA,
     // Finding jobs whose process died (heartbeat missed) quickly matters more than monitor cost.
     monitorIntervalSeconds: 5,
     superviseIntervalSeconds: 5,
@@ -42,7 +65,13 @@ export function createJobs(deps: { database: Database; config: Config; clock: Cl
     registerInstance: false,
   });
   boss.on('error', (error) => logger.error({ err: error }, 'job queue error'));
+  boss.on('warning', (warning) => logger.warn({ warning: warning.data }, warning.message));
   let started = false;
+  let reconcileTimer: NodeJS.Timeout | undefined;
+  let reconciling: Promise<number> | undefined;
+  // Records seen without a pg-boss job on the previous pass: only a second sighting counts as lost,
+  // so a record is never judged while its job is being put back (see send).
+  let missingSeen = new Set<string>();
 
   function definitionFor(queue: string): JobDefinition {
     const definition = definitions.get(queue);
@@ -51,44 +80,115 @@ export function createJobs(deps: { database: Database; config: Config; clock: Cl
   }
 
   async function runAttempt(definition: JobDefinition, job: { id: string; data: unknown; retryCount: number; retryLimit: number; signal: AbortSignal }) {
-    const jobLogger = logger.child({ jobId: job.id, queue: definition.queue, attempt: job.retryCount + 1 });
+    const attempt = job.retryCount + 1;
+    const jobLogger = logger.child({ jobId: job.id, queue: definition.queue, attempt });
     const record = await findJobRecord(database.db, job.id);
     if (record?.state === 'cancelled') return null;
-    const now = clock.now();
-    await updateJobRecord(database.db, job.id, {
-      state: 'active',
-      attempts: job.retryCount + 1,
-      startedAt: record?.startedAt ?? now,
-      updatedAt: now,
-    });
-    const ctx = createJobContext({ jobId: job.id, attempt: job.retryCount + 1, database, clock, logger: jobLogger, signal: job.signal });
+    // Finished, but the process died before pg-boss heard: the work is done, do not run it again.
+    if (record?.state === 'completed') return record.result ?? null;
+    if (!(await claimJobAttempt(database.db, job.id, attempt, clock.now()))) {
+      jobLogger.info('job attempt not started: the job was cancelled or a later attempt runs it');
+      return null;
+    }
+    const ctx = createJobContext({ jobId: job.id, attempt, database, clock, logger: jobLogger, signal: job.signal });
     try {
       const input = definition.input.parse(job.data);
       const result = await definition.run(ctx, input);
       const finishedAt = clock.now();
       await database.transaction(async (tx) => {
-        await updateJobRecord(tx, job.id, { state: 'completed', progressPercent: 100, result: (result ?? null) as object, error: null, finishedAt, updatedAt: finishedAt });
-        await audit.record({ actor: { type: 'system', id: null, name: 'jobs', role: 'system', customerOrgId: null }, action: 'job.completed', entityType: 'job', entityId: job.id, after: { queue: definition.queue, result } }, tx);
+        const recorded = await updateJobAttempt(tx, job.id, attempt, { state: 'completed', progressPercent: 100, result: (result ?? null) as object, error: null, finishedAt, updatedAt: finishedAt });
+        if (recorded) await audit.record({ actor: jobsActor, action: 'job.completed', entityType: 'job', entityId: job.id, after: { queue: definition.queue, result } }, tx);
+        else jobLogger.warn('job attempt finished after it lost the job (cancelled or given up); its outcome is not recorded');
       });
       jobLogger.info('job completed');
       return result ?? null;
     } catch (error) {
-      const final = job.retryCount >= job.retryLimit || (error instanceof AppError && error.code === 'INVALID_STATE');
-      const message = error instanceof Error ? error.message : String(error);
-      const errorBody = { message, code: error instanceof AppError ? error.code : 'JOB_FAILED', attempt: job.retryCount + 1 };
-      const at = clock.now();
-      const current = await findJobRecord(database.db, job.id);
-      if (current?.state !== 'cancelled') {
-        await database.transaction(async (tx) => {
-          await updateJobRecord(tx, job.id, { state: final ? 'failed' : 'retry', error: errorBody, updatedAt: at, finishedAt: final ? at : null });
-          if (final) {
-            await audit.record({ actor: { type: 'system', id: null, name: 'jobs', role: 'system', customerOrgId: null }, action: 'job.failed', entityType: 'job', entityId: job.id, after: { queue: definition.queue, error: errorBody } }, tx);
-          }
-        });
+      // Nothing to record: whoever took the job away (cancel, pg-boss, a later attempt) has.
+      if (isJobStopped(error)) {
+        jobLogger.info({ reason: (error as AppError).message }, 'job attempt stopped');
+        return null;
       }
+      const final = job.retryCount >= job.retryLimit;
+      const message = error instanceof Error ? error.message : String(error);
+      const errorBody = { message, code: error instanceof AppError ? error.code : 'JOB_FAILED', attempt };
+      const at = clock.now();
+      await database.transaction(async (tx) => {
+        const recorded = await updateJobAttempt(tx, job.id, attempt, { state: final ? 'failed' : 'retry', error: errorBody, updatedAt: at, finishedAt: final ? at : null });
+        if (recorded && final) {
+          await audit.record({ actor: jobsActor, action: 'job.failed', entityType: 'job', entityId: job.id, after: { queue: definition.queue, error: errorBody } }, tx);
+        }
+      });
       jobLogger.warn({ err: error, final }, 'job attempt failed');
       throw error;
     }
+  }
+
+  /**
+   * Brings records in line with pg-boss where pg-boss settled a job without our handler: a worker
+   * that died (heartbeat lost → retry, or failed when out of retries), an attempt that overran
+   * expireInSeconds, a job deleted from the queue. Every write is a compare-and-set on what was
+   * read, so a runner that moved on in between wins. Returns how many records changed.
+   */
+  async function reconcile(): Promise<number> {
+    const drifted = await findDriftedJobRecords(database.db, BOSS_SCHEMA, 500);
+    const missing = new Set<string>();
+    let changed = 0;
+    for (const row of drifted) {
+      if (row.bossState === null) {
+        missing.add(row.id);
+        if (!missingSeen.has(row.id)) continue;
+      }
+      if (await reconcileRecord(row)) changed++;
+    }
+    missingSeen = missing;
+    return changed;
+  }
+
+  async function reconcileRecord(row: DriftedJobRecord): Promise<boolean> {
+    const at = clock.now();
+    const seen = { state: row.state, attempts: row.attempts };
+    const output = (row.bossOutput ?? {}) as { message?: string; value?: { message?: string } };
+    const errorBody = (message: string, code = 'JOB_FAILED') => ({ message, code, attempt: row.attempts });
+    const bossMessage = output.message ?? output.value?.message ?? 'The job queue gave the attempt up.';
+    return database.transaction(async (tx) => {
+      switch (row.bossState) {
+        case 'retry':
+          return updateJobRecordFrom(tx, row.id, seen, { state: 'retry', error: errorBody(bossMessage), updatedAt: at });
+        case 'completed': {
+          const result = row.bossOutput ?? null;
+          if (!(await updateJobRecordFrom(tx, row.id, seen, { state: 'completed', progressPercent: 100, result: result as object, error: null, finishedAt: at, updatedAt: at }))) return false;
+          await audit.record({ actor: jobsActor, action: 'job.completed', entityType: 'job', entityId: row.id, after: { queue: row.queue, result } }, tx);
+          return true;
+        }
+        case 'cancelled':
+          if (!(await updateJobRecordFrom(tx, row.id, seen, { state: 'cancelled', finishedAt: at, updatedAt: at }))) return false;
+          await audit.record({ actor: jobsActor, action: 'job.cancel', entityType: 'job', entityId: row.id, before: { state: row.state }, after: { state: 'cancelled' } }, tx);
+          return true;
+        default: {
+          const error = row.bossState === 'failed' ? errorBody(bossMessage) : errorBody('The job queue no longer holds this job (deleted, or kept past its retention).', 'JOB_LOST');
+          if (!(await updateJobRecordFrom(tx, row.id, seen, { state: 'failed', error, finishedAt: at, updatedAt: at }))) return false;
+          await audit.record({ actor: jobsActor, action: 'job.failed', entityType: 'job', entityId: row.id, after: { queue: row.queue, error } }, tx);
+          return true;
+        }
+      }
+    });
+  }
+
+  function reconcileInBackground() {
+    if (reconciling) return;
+    reconciling = reconcile()
+      .catch((error) => {
+        logger.error({ err: error }, 'job record reconciliation failed');
+        return 0;
+      })
+      .finally(() => {
+        reconciling = undefined;
+      });
+  }
+
+  async function findBossJob(queue: string, id: string, sql?: SqlExecutor) {
+    const [job] = await boss.findJobs(queue, { id, ...(sql ? { db: sql } : {}) });
+    return job ?? null;
   }
 
   return {
@@ -116,13 +216,19 @@ export function createJobs(deps: { database: Database; config: Config; clock: Cl
           retryBackoff: true,
           retryDelayMax: definition.retryDelayMaxSeconds ?? 600,
           expireInSeconds: definition.expireInSeconds ?? 900,
-          heartbeatSeconds: 10,
+          heartbeatSeconds: HEARTBEAT_SECONDS,
           deadLetter,
         };
         await boss.createQueue(definition.queue, queueOptions);
-        await boss.updateQueue(definition.queue, { retryLimit: queueOptions.retryLimit, retryDelay: queueOptions.retryDelay, retryBackoff: true, retryDelayMax: queueOptions.retryDelayMax, expireInSeconds: queueOptions.expireInSeconds });
+        // createQueue leaves an existing queue as it was: carry changed definitions (and settings
+        // added since the queue was made, like the heartbeat) over to it.
+        const { policy: _policy, ...changeable } = queueOptions;
+        await boss.updateQueue(definition.queue, changeable);
         if (definition.cron) {
           await boss.schedule(definition.queue, definition.cron.expression, definition.cron.input as object, { tz: definition.cron.tz ?? 'UTC' });
+        } else {
+          // a schedule dropped from the code must stop firing
+          await boss.unschedule(definition.queue);
         }
         if (!work) continue;
         await boss.work(
@@ -140,29 +246,45 @@ export function createJobs(deps: { database: Database; config: Config; clock: Cl
           },
         );
       }
+      reconcileTimer = setInterval(reconcileInBackground, RECONCILE_INTERVAL_MS);
+      reconcileTimer.unref();
     },
 
     async stop() {
       if (!started) return;
       started = false;
+      clearInterval(reconcileTimer);
+      await reconciling;
       await boss.stop({ graceful: true, timeout: 10_000 });
     },
 
-    async send<I>(definition: JobDefinition<I>, input: I, options: SendOptions): Promise<{ id: string; created: boolean }> {
+    reconcile,
+
+    async send<I>(definition: JobDefinition<I>, input: NoInfer<I>, options: SendOptions): Promise<{ id: string; created: boolean }> {
       if (!definitions.has(definition.queue)) throw new AppError('NOT_FOUND', `No job type ${definition.queue}.`);
       const data = definition.input.parse(input);
       const id = options.idempotencyKey ? uuidv5(`${definition.queue}:${options.idempotencyKey}`, IDEMPOTENCY_NAMESPACE) : crypto.randomUUID();
       const enqueue = async (tx: Db, sql: SqlExecutor) => {
         const created = await ensureRecord(definition, id, data, options.actor.name, tx);
-        if (!created) return false;
-        const sent = await boss.send(definition.queue, data as object, {
-          id,
-          singletonKey: options.singletonKey,
-          startAfter: options.startAfter,
-          db: sql,
-        });
-        if (!sent) throw new AppError('CONFLICT', `A ${definition.queue} job for ${options.singletonKey ?? 'this entity'} is already queued or running.`, { queue: definition.queue, singletonKey: options.singletonKey });
+        if (!created) {
+          if (options.idempotencyKey) await requeueIfLost(tx, sql);
+          return false;
+        }
+        await put(sql);
         return true;
+      };
+      const put = async (sql: SqlExecutor) => {
+        const sent = await boss.send(definition.queue, data as object, { id, singletonKey: options.singletonKey, startAfter: options.startAfter, db: sql });
+        if (!sent) throw new AppError('CONFLICT', `A ${definition.queue} job for ${options.singletonKey ?? 'this entity'} is already queued or running.`, { queue: definition.queue, singletonKey: options.singletonKey });
+      };
+      // The record exists (same idempotency key): normally its job is queued, running or done. If
+      // the job is unfinished but pg-boss no longer holds it, nothing would ever run it: queue it again.
+      const requeueIfLost = async (tx: Db, sql: SqlExecutor) => {
+        const record = await findJobRecord(tx, id, { forUpdate: true });
+        if (!record || isTerminal(record.state) || (await findBossJob(definition.queue, id, sql))) return;
+        await put(sql);
+        await updateJobRecord(tx, id, { state: 'created', updatedAt: clock.now() });
+        logger.warn({ jobId: id, queue: definition.queue }, 'job record had no queued job; queued it again');
       };
       const created = options.tx ? await enqueue(options.tx.db, options.tx.sql) : await database.transaction(enqueue);
       return { id, created };
@@ -182,34 +304,50 @@ export function createJobs(deps: { database: Database; config: Config; clock: Cl
     countsByQueueAndState: () => countJobsByQueueAndState(database.db),
 
     async retry(id: string, actor: Actor) {
-      const record = await findJobRecord(database.db, id);
-      if (!record) throw notFound('Job', id);
-      if (record.state !== 'failed' && record.state !== 'cancelled') {
-        throw new AppError('INVALID_STATE', `Job ${id} is ${record.state}; only failed or cancelled jobs can be retried.`, { state: record.state });
-      }
-      definitionFor(record.queue);
-      const now = clock.now();
-      await boss.retry(record.queue, id);
-      await database.transaction(async (tx) => {
-        await updateJobRecord(tx, id, { state: 'retry', finishedAt: null, updatedAt: now });
+      // One transaction with the record locked: the queue and the record change together, and a
+      // concurrent cancel or retry waits and then sees the new state.
+      return database.transaction(async (tx, sql) => {
+        const record = await findJobRecord(tx, id, { forUpdate: true });
+        if (!record) throw notFound('Job', id);
+        if (record.state !== 'failed' && record.state !== 'cancelled') {
+          throw new AppError('INVALID_STATE', `Job ${id} is ${record.state}; only failed or cancelled jobs can be retried.`, { state: record.state });
+        }
+        definitionFor(record.queue);
+        // pg-boss retries only failed jobs; a cancelled one is resumed.
+        const moved = record.state === 'failed' ? await boss.retry(record.queue, id, { db: sql }) : await boss.resume(record.queue, id, { db: sql });
+        if (affected(moved) === 0) {
+          throw new AppError('INVALID_STATE', `Job ${id} can no longer be retried: the job queue no longer holds it (finished jobs are kept for a limited time). Send a new job instead.`, { state: record.state });
+        }
+        const now = clock.now();
+        // boss.retry grants one more attempt; a resumed job that had started counts its next run as one.
+        const maxAttempts = record.state === 'failed' ? record.maxAttempts + 1 : Math.max(record.maxAttempts, record.attempts + 1);
+        await updateJobRecord(tx, id, { state: 'retry', finishedAt: null, maxAttempts, updatedAt: now });
         await audit.record({ actor, action: 'job.retry', entityType: 'job', entityId: id, before: { state: record.state }, after: { state: 'retry' } }, tx);
+        return { id, state: 'retry' };
       });
-      return { id, state: 'retry' };
     },
 
     async cancel(id: string, actor: Actor) {
-      const record = await findJobRecord(database.db, id);
-      if (!record) throw notFound('Job', id);
-      if ((TERMINAL_STATES as readonly string[]).includes(record.state)) {
-        throw new AppError('INVALID_STATE', `Job ${id} is already ${record.state}.`, { state: record.state });
-      }
-      const now = clock.now();
-      await boss.cancel(record.queue, id);
-      await database.transaction(async (tx) => {
+      return database.transaction(async (tx, sql) => {
+        const record = await findJobRecord(tx, id, { forUpdate: true });
+        if (!record) throw notFound('Job', id);
+        if (isTerminal(record.state)) {
+          throw new AppError('INVALID_STATE', `Job ${id} is already ${record.state}.`, { state: record.state });
+        }
+        const cancelled = await boss.cancel(record.queue, id, { db: sql });
+        if (affected(cancelled) === 0) {
+          // pg-boss finished it between our read and the cancel (its record catches up on its own),
+          // or no longer holds it at all, in which case nothing will run it and cancelling is right.
+          const bossJob = await findBossJob(record.queue, id, sql);
+          if (bossJob && (bossJob.state === 'completed' || bossJob.state === 'failed')) {
+            throw new AppError('INVALID_STATE', `Job ${id} has already ${bossJob.state === 'completed' ? 'completed' : 'failed'}.`, { state: bossJob.state });
+          }
+        }
+        const now = clock.now();
         await updateJobRecord(tx, id, { state: 'cancelled', finishedAt: now, updatedAt: now });
         await audit.record({ actor, action: 'job.cancel', entityType: 'job', entityId: id, before: { state: record.state }, after: { state: 'cancelled' } }, tx);
+        return { id, state: 'cancelled' };
       });
-      return { id, state: 'cancelled' };
     },
   };
 
