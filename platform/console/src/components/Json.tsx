@@ -1,0 +1,3 @@
+export function Json({ value }: { value: unknown }) {
+  return <pre className="json">{value === undefined ? '—' : JSON.stringify(value, null, 2)}</pre>;
+}

@@ -1,0 +1,42 @@
+import { StrictMode } from 'react';
+import { createRoot } from 'react-dom/client';
+import { QueryClient, QueryClientProvider } from '@tanstack/react-query';
+import { RouterProvider } from 'react-router';
+import { ApiError, onSessionLost, setCsrfToken } from './api.ts';
+import { createConsoleRouter } from './router.tsx';
+import { sessionQueryKey } from './session.tsx';
+import './console.css';
+
+const queryClient = new QueryClient({
+  defaultOptions: {
+    queries: {
+      // A 4xx will not change by asking again; a dropped connection might.
+      retry: (failures, error) => !(error instanceof ApiError && error.status >= 400 && error.status < 500) && failures < 2,
+      refetchOnWindowFocus: true,
+    },
+  },
+});
+
+const router = createConsoleRouter();
+
+onSessionLost(() => {
+  const wasSignedIn = queryClient.getQueryData(sessionQueryKey) !== undefined;
+  const { pathname, search } = router.state.location;
+  if (pathname === '/login') return;
+  setCsrfToken(null);
+  void queryClient.cancelQueries();
+  const next = pathname + search;
+  const params = new URLSearchParams();
+  if (next !== '/') params.set('next', next);
+  if (wasSignedIn) params.set('expired', '1');
+  const query = params.toString();
+  void router.navigate(`/login${query ? `?${query}` : ''}`, { replace: true });
+});
+
+createRoot(document.getElementById('root')!).render(
+  <StrictMode>
+    <QueryClientProvider client={queryClient}>
+      <RouterProvider router={router} />
+    </QueryClientProvider>
+  </StrictMode>,
+);
