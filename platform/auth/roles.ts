@@ -31,6 +31,8 @@ export const permissions = {
   'jobs.read': everyone,
   'jobs.manage': writers,
   'audit.read': admins,
+  'lab.read': admins,
+  'lab.manage': ['partner_full_admin'],
 } as const satisfies Record<string, readonly Role[]>;
 
 export type Permission = keyof typeof permissions;

@@ -1,0 +1,55 @@
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { startTestSwitchboard, type TestSwitchboard } from '../test/support/test-switchboard.ts';
+import { getLab, labArea } from './lab.area.ts';
+
+// S1/S5 through Switchboard: `npm start` runs the default lab, and its faults are switchable
+// from the API (and so the console and CLI).
+describe('lab area', () => {
+  let t: TestSwitchboard;
+  before(async () => {
+    t = await startTestSwitchboard({ areas: [labArea], config: { lab: 'true' } });
+  });
+  after(async () => t?.close());
+
+  test('starts one 2-node CMS cluster and one single node, answering on loopback', async () => {
+    const res = await t.api('GET', '/api/v1/lab');
+    assert.equal(res.status, 200);
+    assert.equal(res.body.enabled, true);
+    assert.deepEqual(res.body.cms.map((c: any) => c.nodes.length), [2, 1]);
+    const lab = getLab(t.sb.services)!;
+    const { cluster, username, password } = lab.cmsClusters[0];
+    const status = await fetch(`${cluster.nodes[1].baseUrl}/api/v1/callBridges`, {
+      headers: { authorization: `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}` },
+    });
+    assert.equal(status.status, 200);
+    assert.match(await status.text(), /<callBridges total="2">/);
+    assert.ok(!JSON.stringify(res.body).includes(password), 'the lab password is not in the API');
+  });
+
+  test('a fault set through the API takes effect on the node and is audited; clearing restores it', async () => {
+    const lab = getLab(t.sb.services)!;
+    const { cluster, username, password } = lab.cmsClusters[1];
+    const node = cluster.nodes[0];
+    const auth = { authorization: `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}` };
+    const set = await t.api('PUT', `/api/v1/lab/cms/${cluster.name}/nodes/${node.name}/faults`, { busy: true });
+    assert.equal(set.status, 200);
+    assert.equal(set.body.busy, true);
+    assert.equal((await fetch(`${node.baseUrl}/api/v1/system/status`, { headers: auth })).status, 503);
+    const audit = await t.api('GET', '/api/v1/audit?action=lab.faults.set');
+    assert.equal(audit.body.total, 1);
+    const cleared = await t.api('DELETE', `/api/v1/lab/cms/${cluster.name}/nodes/${node.name}/faults`);
+    assert.equal(cleared.status, 200);
+    assert.equal((await fetch(`${node.baseUrl}/api/v1/system/status`, { headers: auth })).status, 200);
+    const trace = await t.api('GET', `/api/v1/lab/cms/${cluster.name}/nodes/${node.name}/trace`);
+    assert.ok(trace.body.entries.some((e: any) => e.status === 503 && e.path === '/api/v1/system/status'));
+  });
+
+  test('unknown nodes are 404, bad fault bodies 400, and a booker may not inject faults', async () => {
+    assert.equal((await t.api('PUT', '/api/v1/lab/cms/nope/nodes/x/faults', { busy: true })).status, 404);
+    const bad = await t.api('PUT', '/api/v1/lab/cms/cms-lab-single/nodes/callbridge-solo/faults', { busy: 'very' });
+    assert.equal(bad.status, 400);
+    const booker = await t.tokenFor('booker');
+    assert.equal((await t.api('PUT', '/api/v1/lab/cms/cms-lab-single/nodes/callbridge-solo/faults', { busy: true }, { token: booker })).status, 403);
+  });
+});

@@ -1,0 +1,97 @@
+import { z } from 'zod';
+import { AppError } from '../platform/errors.ts';
+import type { HttpApp } from '../platform/http/app-types.ts';
+import type { PlatformServices } from '../platform/services.ts';
+import type { Lab } from './lab.area.ts';
+
+const faults = z
+  .strictObject({
+    down: z.boolean().optional(),
+    hang: z.boolean().optional(),
+    slowMs: z.number().int().min(0).max(600_000).optional(),
+    busy: z.boolean().optional(),
+    unauthorized: z.boolean().optional(),
+    malformedXml: z.boolean().optional(),
+    pageCap: z.number().int().min(1).max(1000).optional(),
+    failNext: z.array(z.strictObject({ path: z.string().min(1).max(500), method: z.string().regex(/^(GET|POST|PUT|DELETE)$/, 'GET, POST, PUT or DELETE').optional(), count: z.number().int().min(1).max(10_000), status: z.number().int().min(400).max(599).optional(), body: z.string().max(10_000).optional() })).max(20).optional(),
+  })
+  .meta({ id: 'CmsFaults' });
+
+const node = z.object({ name: z.string(), callBridgeId: z.string(), baseUrl: z.string(), up: z.boolean(), faults });
+const cmsCluster = z.object({ name: z.string(), username: z.string(), nodes: z.array(node) }).meta({ id: 'LabCmsCluster' });
+const traceEntry = z.object({
+  n: z.number().int(), at: z.string(), method: z.string(), path: z.string(), from: z.string(),
+  status: z.number().int().optional(), size: z.number().int().optional(), location: z.string().optional(),
+  requestBody: z.string().optional(), fault: z.string().optional(),
+});
+const nodeParams = z.strictObject({ cluster: z.string().min(1).max(100), node: z.string().min(1).max(100) });
+
+export function registerLabRoutes(app: HttpApp, services: PlatformServices, lab: Lab) {
+  const describe = () =>
+    lab.cmsClusters.map(({ cluster, username }) => ({
+      name: cluster.name,
+      username,
+      nodes: cluster.describe().nodes.map((n) => ({ name: n.name, callBridgeId: n.callBridgeId, baseUrl: n.baseUrl, up: n.up, faults: n.faults })),
+    }));
+
+  const findNode = (clusterName: string, nodeName: string) => {
+    const entry = lab.cmsClusters.find((c) => c.cluster.name === clusterName);
+    if (!entry) throw new AppError('NOT_FOUND', `The lab has no CMS cluster ${clusterName}.`, { cluster: clusterName });
+    if (!entry.cluster.nodes.some((n) => n.name === nodeName)) throw new AppError('NOT_FOUND', `Cluster ${clusterName} has no node ${nodeName}.`, { node: nodeName });
+    return entry.cluster;
+  };
+
+  app.route({
+    method: 'GET',
+    url: '/api/v1/lab',
+    config: { access: 'lab.read' },
+    schema: { tags: ['Lab'], summary: 'The simulators running in this process', response: { 200: z.object({ enabled: z.boolean(), cms: z.array(cmsCluster) }) } },
+    handler: async () => ({ enabled: lab.enabled, cms: describe() }),
+  });
+
+  app.route({
+    method: 'PUT',
+    url: '/api/v1/lab/cms/:cluster/nodes/:node/faults',
+    config: { access: 'lab.manage' },
+    schema: { tags: ['Lab'], summary: 'Inject faults into a simulated CMS node (S5); omitted fields keep their value', params: nodeParams, body: faults, response: { 200: faults } },
+    handler: async (request) => {
+      const cluster = findNode(request.params.cluster, request.params.node);
+      const before = cluster.getFaults(request.params.node);
+      const after = await cluster.setFaults(request.params.node, request.body);
+      await services.audit.record({ actor: request.actor!, action: 'lab.faults.set', entityType: 'lab_cms_node', entityId: `${request.params.cluster}/${request.params.node}`, before, after, trackingId: request.id });
+      return after;
+    },
+  });
+
+  app.route({
+    method: 'DELETE',
+    url: '/api/v1/lab/cms/:cluster/nodes/:node/faults',
+    config: { access: 'lab.manage' },
+    schema: { tags: ['Lab'], summary: 'Clear every fault of a simulated CMS node', params: nodeParams, response: { 200: faults } },
+    handler: async (request) => {
+      const cluster = findNode(request.params.cluster, request.params.node);
+      const before = cluster.getFaults(request.params.node);
+      const after = await cluster.clearFaults(request.params.node);
+      await services.audit.record({ actor: request.actor!, action: 'lab.faults.clear', entityType: 'lab_cms_node', entityId: `${request.params.cluster}/${request.params.node}`, before, after, trackingId: request.id });
+      return after;
+    },
+  });
+
+  app.route({
+    method: 'GET',
+    url: '/api/v1/lab/cms/:cluster/nodes/:node/trace',
+    config: { access: 'lab.read' },
+    schema: {
+      tags: ['Lab'],
+      summary: "A simulated CMS node's API trace, passcodes and secrets masked",
+      params: nodeParams,
+      querystring: z.strictObject({ since: z.coerce.number().int().min(0).default(0).describe('Only entries after this number') }),
+      response: { 200: z.object({ entries: z.array(traceEntry), text: z.string() }) },
+    },
+    handler: async (request) => {
+      const cluster = findNode(request.params.cluster, request.params.node);
+      const entries = cluster.trace(request.params.node, request.query.since).map(({ n, at, method, path, from, status, size, location, requestBody, fault }) => ({ n, at, method, path, from, status, size, location, requestBody, fault }));
+      return { entries, text: cluster.traceText(request.params.node, request.query.since) };
+    },
+  });
+}
