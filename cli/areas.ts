@@ -1,5 +1,8 @@
+import { labArea } from '../lab/lab.area.ts';
 import type { AreaFactory } from '../platform/area.ts';
 
 // Every area that `switchboard start` runs, in start order (the Lab first: areas register its
 // simulators). Adding an area is one line here.
-export const areaFactories: AreaFactory[] = [];
+export const areaFactories: AreaFactory[] = [
+  labArea,
+];
