@@ -1,6 +1,136 @@
-import { AreaUnavailable } from '../../platform/console/src/components/AreaUnavailable.tsx';
+import { useState } from 'react';
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { request } from '../../platform/console/src/api.ts';
+import { ErrorNotice } from '../../platform/console/src/components/ErrorNotice.tsx';
+import { PageHeader } from '../../platform/console/src/components/PageHeader.tsx';
+import { useCan } from '../../platform/console/src/session.tsx';
 
-// Placeholder until the Lab area ships its console pages.
+type Faults = { down?: boolean; hang?: boolean; slowMs?: number; busy?: boolean; unauthorized?: boolean; malformedXml?: boolean; pageCap?: number; failNext?: unknown[] };
+type LabNode = { name: string; callBridgeId: string; baseUrl: string; up: boolean; faults: Faults };
+type LabOverview = { enabled: boolean; cms: Array<{ name: string; username: string; nodes: LabNode[] }> };
+type TraceEntry = { n: number; at: string; method: string; path: string; status?: number; size?: number; location?: string; requestBody?: string; fault?: string };
+
+// The switches a tester flips most (S5); the API takes the full fault set.
+const faultSwitches: Array<{ label: string; patch: Faults; on: (f: Faults) => boolean }> = [
+  { label: 'Down', patch: { down: true }, on: (f) => !!f.down },
+  { label: 'Hang', patch: { hang: true }, on: (f) => !!f.hang },
+  { label: 'Slow 2 s', patch: { slowMs: 2000 }, on: (f) => (f.slowMs ?? 0) > 0 },
+  { label: '503 busy', patch: { busy: true }, on: (f) => !!f.busy },
+  { label: '401 always', patch: { unauthorized: true }, on: (f) => !!f.unauthorized },
+  { label: 'Malformed XML', patch: { malformedXml: true }, on: (f) => !!f.malformedXml },
+];
+
+function activeFaults(faults: Faults): string {
+  const names = faultSwitches.filter((s) => s.on(faults)).map((s) => s.label);
+  if (faults.pageCap) names.push(`page cap ${faults.pageCap}`);
+  if (faults.failNext?.length) names.push(`${faults.failNext.length} scripted failure(s)`);
+  return names.length ? names.join(', ') : 'none';
+}
+
+function Trace({ cluster, node }: { cluster: string; node: string }) {
+  const trace = useQuery({
+    queryKey: ['lab', 'trace', cluster, node],
+    queryFn: () => request<{ entries: TraceEntry[] }>(`/api/v1/lab/cms/${encodeURIComponent(cluster)}/nodes/${encodeURIComponent(node)}/trace`),
+    refetchInterval: 2000,
+  });
+  if (trace.error) return <ErrorNotice error={trace.error} />;
+  const entries = [...(trace.data?.entries ?? [])].reverse().slice(0, 100);
+  return (
+    <div className="table-wrap">
+      <table className="table" aria-label={`API trace of ${node}`}>
+        <thead>
+          <tr><th>#</th><th>Time (UTC)</th><th>Request</th><th>Form body</th><th>Status</th><th>Size</th><th>Location</th><th>Fault</th></tr>
+        </thead>
+        <tbody>
+          {entries.length === 0 && (
+            <tr><td colSpan={8} className="muted">No API requests yet.</td></tr>
+          )}
+          {entries.map((e) => (
+            <tr key={e.n}>
+              <td>{e.n}</td>
+              <td className="nowrap mono">{e.at.replace('T', ' ').replace(/\.\d+Z$/, '')}</td>
+              <td className="mono">{e.method} {e.path}</td>
+              <td className="mono">{e.requestBody ?? ''}</td>
+              <td>{e.status ?? '—'}</td>
+              <td>{e.size ?? ''}</td>
+              <td className="mono">{e.location ?? ''}</td>
+              <td>{e.fault ?? ''}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
+}
+
 export function LabPage() {
-  return <AreaUnavailable area="Lab" summary="The Lab will run wire-faithful simulators of Meeting Server, Webex for BroadWorks and CSSM, so every area can be tried without real systems." />;
+  const can = useCan();
+  const queryClient = useQueryClient();
+  const [selected, setSelected] = useState<{ cluster: string; node: string } | null>(null);
+  const overview = useQuery({ queryKey: ['lab'], queryFn: () => request<LabOverview>('/api/v1/lab'), refetchInterval: 3000 });
+  const change = useMutation({
+    mutationFn: ({ cluster, node, patch }: { cluster: string; node: string; patch: Faults | null }) =>
+      request<Faults>(`/api/v1/lab/cms/${encodeURIComponent(cluster)}/nodes/${encodeURIComponent(node)}/faults`, patch ? { method: 'PUT', body: patch } : { method: 'DELETE' }),
+    onSuccess: () => queryClient.invalidateQueries({ queryKey: ['lab'] }),
+  });
+
+  return (
+    <>
+      <PageHeader title="Lab" />
+      <p className="page-intro">Wire-faithful simulators of the systems Switchboard manages, running inside this server on loopback. Break them on purpose to see how Switchboard copes.</p>
+      {overview.error && <ErrorNotice error={overview.error} />}
+      {change.error && <ErrorNotice error={change.error} title="The fault could not be changed" />}
+      {overview.data && !overview.data.enabled && (
+        <div className="card"><p>The Lab is off on this server (it starts by default with the embedded database; set <code>SWITCHBOARD_LAB=true</code> to start it).</p></div>
+      )}
+      {overview.data?.cms.map((cluster) => (
+        <section className="card" key={cluster.name} aria-labelledby={`cluster-${cluster.name}`}>
+          <h2 id={`cluster-${cluster.name}`}>Cisco Meeting Server — {cluster.name}</h2>
+          <p className="muted">API user <code>{cluster.username}</code>; {cluster.nodes.length === 1 ? 'a single call bridge' : `a cluster of ${cluster.nodes.length} call bridges sharing one space database`}.</p>
+          <div className="table-wrap">
+            <table className="table">
+              <thead>
+                <tr><th>Call bridge</th><th>API</th><th>State</th><th>Faults</th><th>Actions</th></tr>
+              </thead>
+              <tbody>
+                {cluster.nodes.map((node) => (
+                  <tr key={node.name}>
+                    <td>{node.name}</td>
+                    <td className="mono">{node.baseUrl}/api/v1</td>
+                    <td>{node.up ? 'listening' : 'down'}</td>
+                    <td>{activeFaults(node.faults)}</td>
+                    <td>
+                      <div className="actions">
+                        {can('lab.manage') &&
+                          faultSwitches.map((s) => (
+                            <button key={s.label} type="button" className="button button-small" aria-pressed={s.on(node.faults)} disabled={change.isPending} onClick={() => change.mutate({ cluster: cluster.name, node: node.name, patch: s.patch })}>
+                              {s.label}
+                            </button>
+                          ))}
+                        {can('lab.manage') && (
+                          <button type="button" className="button button-small button-primary" disabled={change.isPending} onClick={() => change.mutate({ cluster: cluster.name, node: node.name, patch: null })}>
+                            Clear faults
+                          </button>
+                        )}
+                        <button type="button" className="button button-small" onClick={() => setSelected({ cluster: cluster.name, node: node.name })}>
+                          API trace
+                        </button>
+                      </div>
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+          {selected?.cluster === cluster.name && (
+            <div className="section">
+              <h3>API trace of {selected.node}</h3>
+              <p className="muted">Passcodes and secrets are shown as *****. Newest first; refreshes every 2 s.</p>
+              <Trace cluster={selected.cluster} node={selected.node} />
+            </div>
+          )}
+        </section>
+      ))}
+    </>
+  );
 }
