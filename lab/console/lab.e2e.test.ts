@@ -1,0 +1,52 @@
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { startTestSwitchboard, type TestSwitchboard } from '../../test/support/test-switchboard.ts';
+import { getLab, labArea } from '../lab.area.ts';
+
+// S5 from the console: a tester breaks a simulated call bridge and sees it break.
+const skip = process.env.DATABASE_URL ? 'browser tests run once, on the embedded database (DATABASE_URL is set)' : false;
+
+describe('Lab page in a browser', { skip }, () => {
+  let t: TestSwitchboard;
+  let browser: Browser;
+  let page: Page;
+
+  before(async () => {
+    t = await startTestSwitchboard({ areas: [labArea], config: { lab: 'true' } });
+    browser = await chromium.launch({
+      executablePath: '/usr/bin/chromium',
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    });
+    page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+    await page.goto(`${t.url}/login`);
+    await page.getByLabel('Username').fill(t.admin.username);
+    await page.getByLabel('Password').fill(t.admin.password);
+    await page.getByRole('button', { name: /sign in/i }).click();
+    await page.getByRole('link', { name: 'Lab' }).click();
+  });
+  after(async () => {
+    await browser?.close();
+    await t?.close();
+  });
+
+  test('lists both lab CMS deployments and their call bridges', async () => {
+    await page.getByRole('heading', { name: /cms-lab-cluster/ }).waitFor();
+    assert.equal(await page.getByRole('heading', { name: /cms-lab-single/ }).count(), 1);
+    assert.equal(await page.getByRole('cell', { name: 'callbridge-b' }).count(), 1);
+  });
+
+  test('"503 busy" makes the node answer 503 and shows in the trace; "Clear faults" restores it', async () => {
+    const solo = page.getByRole('row', { name: /callbridge-solo/ });
+    await solo.getByRole('button', { name: '503 busy' }).click();
+    await solo.getByRole('cell', { name: '503 busy' }).waitFor();
+    const { cluster, username, password } = getLab(t.sb.services)!.cmsClusters[1];
+    const auth = { authorization: `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}` };
+    assert.equal((await fetch(`${cluster.nodes[0].baseUrl}/api/v1/coSpaces`, { headers: auth })).status, 503);
+    await solo.getByRole('button', { name: 'API trace' }).click();
+    await page.getByRole('table', { name: /API trace of callbridge-solo/ }).getByRole('cell', { name: 'GET /api/v1/coSpaces' }).waitFor();
+    await solo.getByRole('button', { name: 'Clear faults' }).click();
+    await solo.getByRole('cell', { name: 'none' }).waitFor();
+    assert.equal((await fetch(`${cluster.nodes[0].baseUrl}/api/v1/coSpaces`, { headers: auth })).status, 200);
+  });
+});
