@@ -37,7 +37,7 @@ for (const file of files) {
     filters,
     wants,
     note(message) {
-      notes.push(`${stem}: ${message}`);
+      notes.push(message.startsWith(`${stem}:`) ? message : `${stem}: ${message}`);
       console.log(`  note: ${message}`);
     },
   };
