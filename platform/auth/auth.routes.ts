@@ -79,7 +79,7 @@ export function registerAuthRoutes(app: HttpApp, { auth, config }: PlatformServi
     schema: { tags: ['Auth'], summary: 'Sign out', response: { 204: z.null() } },
     handler: async (request, reply) => {
       const sessionId = request.cookies?.[SESSION_COOKIE];
-      if (sessionId) await auth.logout(sessionId);
+      if (sessionId) await auth.logout(sessionId, request.id);
       reply.clearCookie(SESSION_COOKIE, { path: '/' });
       return reply.status(204).send(null);
     },

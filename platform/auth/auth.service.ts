@@ -109,8 +109,11 @@ export function createAuth({ db, clock, config, audit }: { db: Db; clock: Clock;
       return { sessionId, csrfToken, expiresAt, user: toPublicUser(user) };
     },
 
-    async logout(sessionId: string) {
-      await deleteSession(db, sha256(sessionId));
+    async logout(sessionId: string, trackingId?: string) {
+      const row = await findSessionWithUser(db, sha256(sessionId));
+      if (!row) return;
+      await deleteSession(db, row.session.idHash);
+      await audit.record({ actor: userActor(row.user), action: 'session.logout', entityType: 'user', entityId: row.user.id, trackingId });
     },
 
     /** The actor behind a session cookie, with the session's CSRF token; null when invalid or expired. */
