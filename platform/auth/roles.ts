@@ -33,6 +33,10 @@ export const permissions = {
   'audit.read': admins,
   'lab.read': admins,
   'lab.manage': ['partner_full_admin'],
+  'meetings.read': everyone,
+  'bridges.manage': writers,
+  'bookings.manage': [...writers, 'booker'],
+  'meetings.control': [...writers, 'booker'],
 } as const satisfies Record<string, readonly Role[]>;
 
 export type Permission = keyof typeof permissions;

@@ -1,0 +1,296 @@
+import crypto from 'node:crypto';
+import rrulePkg from 'rrule';
+import ical from 'ical-generator';
+import { AppError, notFound } from '../platform/errors.ts';
+import * as repo from './meetings.repository.ts';
+import { peakOverlap } from './bridges.service.ts';
+import { assertTimeZone, formatInZone, fromWallTime, parseZoned, wallTime } from './zoned-time.ts';
+import type { Actor } from '../platform/auth/actor.ts';
+import type { Db } from '../platform/db/database.ts';
+import type { PlatformServices } from '../platform/services.ts';
+import type { BookingRow, BridgeRow } from './meetings.repository.ts';
+
+const { rrulestr } = rrulePkg as unknown as typeof import('rrule');
+
+// M8, M14: bookings take one pool slot per occurrence; a booking is refused when, at some instant of
+// one of its occurrences, every slot of the bridge is already held. Decisions on one bridge are
+// serialised by an advisory lock, so concurrent requests for the last slot have exactly one winner.
+
+/** Recurring series are materialised this far ahead (no cap on the number of occurrences). */
+export const RECURRENCE_HORIZON_DAYS = 400;
+
+export type BookingInput = {
+  title: string;
+  start: string;
+  end?: string;
+  durationMinutes?: number;
+  timeZone: string;
+  organizer?: string;
+  passcode?: string;
+  dialOut?: string[];
+  dialIn?: string[];
+  earlyJoinMinutes?: number;
+  recurrence?: string;
+  exceptions?: string[];
+  bridgeId?: string;
+  zone?: string;
+};
+
+type Interval = { startAt: Date; endAt: Date; holdFrom: Date };
+
+export type Bookings = ReturnType<typeof createBookings>;
+
+export function createBookings(services: PlatformServices) {
+  const { database, clock, audit, secrets } = services;
+  const db = database.db;
+
+  function expand(input: Required<Pick<BookingInput, 'start' | 'timeZone'>> & BookingInput): Interval[] {
+    const zone = assertTimeZone(input.timeZone);
+    const startAt = parseZoned(input.start, zone);
+    const endAt = input.end ? parseZoned(input.end, zone) : input.durationMinutes ? new Date(startAt.getTime() + input.durationMinutes * 60_000) : undefined;
+    if (!endAt) throw new AppError('VALIDATION_FAILED', 'Give the end or the duration of the meeting.');
+    const duration = endAt.getTime() - startAt.getTime();
+    if (duration <= 0) throw new AppError('VALIDATION_FAILED', 'The meeting must end after it starts.', { start: startAt, end: endAt });
+    if (duration > 7 * 86_400_000) throw new AppError('VALIDATION_FAILED', 'A meeting lasts at most 7 days.');
+    const early = (input.earlyJoinMinutes ?? 0) * 60_000;
+    if (!input.recurrence) return [{ startAt, endAt, holdFrom: new Date(startAt.getTime() - early) }];
+    // Recurrence is computed in wall time, so 10:00 stays 10:00 across daylight saving changes.
+    let rule;
+    try {
+      const text = input.recurrence.replace(/^RRULE:/i, '');
+      if (/DTSTART|TZID/i.test(text)) throw new Error('DTSTART and TZID come from start and timeZone');
+      rule = rrulestr(`RRULE:${text}`, { dtstart: wallTime(startAt, zone) });
+    } catch (error) {
+      throw new AppError('VALIDATION_FAILED', `The recurrence is not an RFC 5545 RRULE: ${(error as Error).message}`, { recurrence: input.recurrence });
+    }
+    const exceptions = new Set((input.exceptions ?? []).map((e) => parseZoned(e, zone).getTime()));
+    const horizon = wallTime(new Date(clock.now().getTime() + RECURRENCE_HORIZON_DAYS * 86_400_000), zone);
+    const result: Interval[] = [];
+    for (const wall of rule.between(new Date(wallTime(startAt, zone).getTime() - 1), horizon, true)) {
+      const s = fromWallTime(wall, zone);
+      if (exceptions.has(s.getTime())) continue;
+      result.push({ startAt: s, endAt: new Date(s.getTime() + duration), holdFrom: new Date(s.getTime() - early) });
+    }
+    if (result.length === 0) throw new AppError('VALIDATION_FAILED', 'The recurrence gives no meeting.', { recurrence: input.recurrence });
+    return result;
+  }
+
+  /** The first instant at which one more meeting would not fit in the bridge's pool, if any. */
+  async function findConflict(tx: Db, bridge: BridgeRow, intervals: Interval[], excludeBookingId?: string) {
+    if (bridge.poolSize <= 0) return { at: intervals[0].holdFrom, booked: 0 };
+    const from = new Date(Math.min(...intervals.map((i) => i.holdFrom.getTime())));
+    const to = new Date(Math.max(...intervals.map((i) => i.endAt.getTime())));
+    const holds = (await repo.overlappingHolds(tx, bridge.id, from, to, excludeBookingId)).map((h) => [h.holdFrom.getTime(), h.endAt.getTime()] as [number, number]);
+    holds.sort((a, b) => a[0] - b[0]);
+    for (const interval of intervals) {
+      const s = interval.holdFrom.getTime();
+      const e = interval.endAt.getTime();
+      const overlapping = holds.filter(([hs, he]) => hs < e && he > s).map(([hs, he]) => [Math.max(hs, s), Math.min(he, e)] as [number, number]);
+      if (overlapping.length < bridge.poolSize) continue;
+      const peak = peakOverlap(overlapping);
+      if (peak.count >= bridge.poolSize) return { at: new Date(peak.at), booked: peak.count };
+    }
+    return undefined;
+  }
+
+  /** M14: bridges that could take the booking, best first (zone, then free slots, then load). */
+  async function candidates(tx: Db, input: BookingInput): Promise<BridgeRow[]> {
+    if (input.bridgeId) {
+      const bridge = await repo.findBridge(tx, input.bridgeId);
+      if (!bridge) throw notFound('Bridge', input.bridgeId);
+      return [bridge];
+    }
+    const all = (await repo.listBridges(tx)).items.filter((b) => b.allowBooking && b.poolSize > 0 && b.systemType === 'Cisco Meeting Server');
+    const score = (b: BridgeRow) => [input.zone && b.ipZone === input.zone ? 0 : 1, -(b.poolSize), b.callLegsActive ?? 0];
+    return all.sort((a, b) => {
+      const [x, y] = [score(a), score(b)];
+      return x[0] - y[0] || x[1] - y[1] || x[2] - y[2];
+    });
+  }
+
+  async function withBridgeLock<T>(bridgeId: string, fn: (tx: Db, bridge: BridgeRow) => Promise<T>): Promise<T> {
+    return database.transaction(async (tx) => {
+      await repo.lockBridgeSchedule(tx, bridgeId);
+      const bridge = await repo.findBridge(tx, bridgeId);
+      if (!bridge) throw notFound('Bridge', bridgeId);
+      return fn(tx, bridge);
+    });
+  }
+
+  function conflictError(bridge: BridgeRow, at: Date, zone: string, booked: number) {
+    if (bridge.poolSize <= 0) return new AppError('CONFLICT', `${bridge.name || bridge.address} has no scheduled-space pool yet (set Domain, Numeric ID Base and Numeric ID Quantity).`, { bridgeId: bridge.id });
+    return new AppError('CONFLICT', `No free meeting slot on ${bridge.name || bridge.address} at ${formatInZone(at, zone)}: all ${bridge.poolSize} slots are booked (${booked} meetings).`, { bridgeId: bridge.id, at, slots: bridge.poolSize, booked });
+  }
+
+  function publicBooking(b: BookingRow) {
+    const { passcodeSealed, ...rest } = b;
+    return { ...rest, hasPasscode: passcodeSealed !== null };
+  }
+
+  return {
+    expand,
+    publicBooking,
+
+    async create(input: BookingInput, actor: Actor) {
+      const intervals = expand(input);
+      const now = clock.now();
+      if (intervals[intervals.length - 1].endAt <= now) throw new AppError('VALIDATION_FAILED', 'The meeting is over already.');
+      const bridgesToTry = await candidates(db, input);
+      if (bridgesToTry.length === 0) throw new AppError('CONFLICT', 'No bridge takes bookings (none has a scheduled-space pool, or booking is not allowed).');
+      let lastConflict: AppError | undefined;
+      for (const candidate of bridgesToTry) {
+        try {
+          return await withBridgeLock(candidate.id, async (tx, bridge) => {
+            if (!bridge.allowBooking) throw new AppError('INVALID_STATE', `${bridge.name || bridge.address} does not allow booking.`, { bridgeId: bridge.id });
+            const conflict = await findConflict(tx, bridge, intervals);
+            if (conflict) throw conflictError(bridge, conflict.at, input.timeZone, conflict.booked);
+            const id = crypto.randomUUID();
+            const row: BookingRow = {
+              id,
+              bridgeId: bridge.id,
+              title: input.title.trim(),
+              organizer: input.organizer ?? actor.name,
+              passcodeSealed: input.passcode ? secrets.seal(input.passcode) : null,
+              timeZone: input.timeZone,
+              startAt: intervals[0].startAt,
+              endAt: intervals[0].endAt,
+              earlyJoinMinutes: input.earlyJoinMinutes ?? 0,
+              recurrence: input.recurrence?.replace(/^RRULE:/i, '') ?? null,
+              dialOut: input.dialOut ?? [],
+              dialIn: input.dialIn ?? [],
+              state: 'booked',
+              createdBy: actor.name,
+              createdAt: now,
+              updatedAt: now,
+            };
+            await repo.insertBooking(tx, row);
+            await repo.insertOccurrences(tx, intervals.map((i) => ({ id: crypto.randomUUID(), bookingId: id, bridgeId: bridge.id, ...i, state: 'scheduled' })));
+            await audit.record({ actor, action: 'booking.create', entityType: 'booking', entityId: id, after: { ...publicBooking(row), occurrences: intervals.length } }, tx);
+            return { ...publicBooking(row), occurrences: intervals.length };
+          });
+        } catch (error) {
+          if (error instanceof AppError && (error.code === 'CONFLICT' || error.code === 'INVALID_STATE') && !input.bridgeId) {
+            lastConflict = error;
+            continue;
+          }
+          throw error;
+        }
+      }
+      throw lastConflict!;
+    },
+
+    async get(id: string) {
+      const booking = await repo.findBooking(db, id);
+      if (!booking) throw notFound('Booking', id);
+      return { ...publicBooking(booking), occurrences: await repo.listOccurrences(db, id) };
+    },
+
+    async list(filter: repo.BookingFilter, page: { offset: number; limit: number }) {
+      const result = await repo.findBookings(db, filter, page);
+      return { ...result, items: result.items.map(publicBooking) };
+    },
+
+    /** Edits a booking: its scheduled occurrences are replaced and checked again. */
+    async update(id: string, patch: Partial<BookingInput>, actor: Actor) {
+      const before = await repo.findBooking(db, id);
+      if (!before) throw notFound('Booking', id);
+      if (before.state !== 'booked') throw new AppError('INVALID_STATE', `Booking ${id} is ${before.state}.`);
+      const zone = patch.timeZone ?? before.timeZone;
+      const merged: BookingInput = {
+        title: patch.title ?? before.title,
+        start: patch.start ?? before.startAt.toISOString(),
+        end: patch.end ?? (patch.durationMinutes ? undefined : patch.start ? undefined : before.endAt.toISOString()),
+        durationMinutes: patch.durationMinutes ?? (patch.start && !patch.end ? (before.endAt.getTime() - before.startAt.getTime()) / 60_000 : undefined),
+        timeZone: zone,
+        earlyJoinMinutes: patch.earlyJoinMinutes ?? before.earlyJoinMinutes,
+        recurrence: patch.recurrence ?? before.recurrence ?? undefined,
+        exceptions: patch.exceptions,
+      };
+      const timesChanged = patch.start !== undefined || patch.end !== undefined || patch.durationMinutes !== undefined || patch.recurrence !== undefined || patch.exceptions !== undefined || patch.earlyJoinMinutes !== undefined || patch.timeZone !== undefined;
+      const now = clock.now();
+      const intervals = timesChanged ? expand(merged).filter((i) => i.endAt > now) : undefined;
+      return withBridgeLock(before.bridgeId, async (tx, bridge) => {
+        if (intervals) {
+          if (intervals.length === 0) throw new AppError('VALIDATION_FAILED', 'The edited booking has no meeting in the future.');
+          const conflict = await findConflict(tx, bridge, intervals, id);
+          if (conflict) throw conflictError(bridge, conflict.at, zone, conflict.booked);
+        }
+        const changes: Partial<BookingRow> = { updatedAt: now };
+        if (patch.title !== undefined) changes.title = patch.title.trim();
+        if (patch.organizer !== undefined) changes.organizer = patch.organizer;
+        if (patch.passcode !== undefined) changes.passcodeSealed = patch.passcode ? secrets.seal(patch.passcode) : null;
+        if (patch.dialOut !== undefined) changes.dialOut = patch.dialOut;
+        if (patch.dialIn !== undefined) changes.dialIn = patch.dialIn;
+        if (intervals) {
+          Object.assign(changes, { timeZone: zone, startAt: intervals[0].startAt, endAt: intervals[0].endAt, earlyJoinMinutes: merged.earlyJoinMinutes, recurrence: merged.recurrence ?? null });
+          await repo.deleteScheduledOccurrences(tx, id);
+          await repo.insertOccurrences(tx, intervals.map((i) => ({ id: crypto.randomUUID(), bookingId: id, bridgeId: bridge.id, ...i, state: 'scheduled' })));
+        }
+        await repo.updateBooking(tx, id, changes);
+        const after = { ...before, ...changes };
+        await audit.record({ actor, action: 'booking.update', entityType: 'booking', entityId: id, before: publicBooking(before), after: publicBooking(after) }, tx);
+        return publicBooking(after);
+      });
+    },
+
+    async cancel(id: string, actor: Actor) {
+      const before = await repo.findBooking(db, id);
+      if (!before) throw notFound('Booking', id);
+      return withBridgeLock(before.bridgeId, async (tx) => {
+        if (before.state === 'cancelled') return publicBooking(before);
+        await repo.cancelScheduledOccurrences(tx, id);
+        await repo.updateBooking(tx, id, { state: 'cancelled', updatedAt: clock.now() });
+        await audit.record({ actor, action: 'booking.cancel', entityType: 'booking', entityId: id, before: publicBooking(before), after: { ...publicBooking(before), state: 'cancelled' } }, tx);
+        return { ...publicBooking(before), state: 'cancelled' };
+      });
+    },
+
+    /** Per-occurrence edit: move or cancel one meeting of a series (M8). */
+    async updateOccurrence(bookingId: string, occurrenceId: string, patch: { start?: string; end?: string; cancel?: boolean }, actor: Actor) {
+      const booking = await repo.findBooking(db, bookingId);
+      if (!booking) throw notFound('Booking', bookingId);
+      return withBridgeLock(booking.bridgeId, async (tx, bridge) => {
+        const occ = await repo.findOccurrence(tx, occurrenceId, { forUpdate: true });
+        if (!occ || occ.bookingId !== bookingId) throw notFound('Occurrence', occurrenceId);
+        if (occ.state !== 'scheduled') throw new AppError('INVALID_STATE', `This meeting is ${occ.state}; only scheduled meetings can be edited.`);
+        let changes: Partial<repo.OccurrenceRow>;
+        if (patch.cancel) changes = { state: 'cancelled' };
+        else {
+          const startAt = patch.start ? parseZoned(patch.start, booking.timeZone) : occ.startAt;
+          const endAt = patch.end ? parseZoned(patch.end, booking.timeZone) : new Date(startAt.getTime() + (occ.endAt.getTime() - occ.startAt.getTime()));
+          if (endAt <= startAt) throw new AppError('VALIDATION_FAILED', 'The meeting must end after it starts.');
+          const holdFrom = new Date(startAt.getTime() - booking.earlyJoinMinutes * 60_000);
+          await repo.updateOccurrence(tx, occ.id, { state: 'cancelled' });
+          const conflict = await findConflict(tx, bridge, [{ startAt, endAt, holdFrom }]);
+          if (conflict) throw conflictError(bridge, conflict.at, booking.timeZone, conflict.booked);
+          changes = { startAt, endAt, holdFrom, state: 'scheduled', edited: true };
+        }
+        await repo.updateOccurrence(tx, occ.id, changes);
+        await audit.record({ actor, action: patch.cancel ? 'occurrence.cancel' : 'occurrence.update', entityType: 'booking', entityId: bookingId, before: occ, after: { ...occ, ...changes } }, tx);
+        return { ...occ, ...changes };
+      });
+    },
+
+    /** iCalendar: one booking (its series), or a feed of a bridge's or an organizer's meetings. */
+    async ical(filter: { bookingId?: string; bridgeId?: string; organizer?: string }) {
+      const calendar = ical({ name: 'Switchboard meetings', prodId: { company: 'Switchboard', product: 'meetings' } });
+      if (filter.bookingId) {
+        const booking = await repo.findBooking(db, filter.bookingId);
+        if (!booking) throw notFound('Booking', filter.bookingId);
+        const occs = await repo.listOccurrences(db, booking.id, 5000);
+        for (const occ of occs) {
+          calendar.createEvent({ id: occ.id, start: occ.startAt, end: occ.endAt, timezone: booking.timeZone, summary: booking.title, description: `Organizer: ${booking.organizer}`, stamp: booking.updatedAt, ...(occ.state === 'cancelled' ? { status: 'CANCELLED' as never } : {}) });
+        }
+      } else {
+        const now = clock.now();
+        const rows = await repo.upcomingOccurrences(db, { bridgeId: filter.bridgeId, organizer: filter.organizer }, new Date(now.getTime() - 30 * 86_400_000), new Date(now.getTime() + 366 * 86_400_000));
+        for (const { occurrence, booking } of rows) calendar.createEvent({ id: occurrence.id, start: occurrence.startAt, end: occurrence.endAt, timezone: booking.timeZone, summary: booking.title, description: `Organizer: ${booking.organizer}`, stamp: booking.updatedAt });
+      }
+      return calendar.toString();
+    },
+
+    passcodeOf(booking: BookingRow): string | undefined {
+      return booking.passcodeSealed ? secrets.open(booking.passcodeSealed) : undefined;
+    },
+  };
+}

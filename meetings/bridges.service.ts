@@ -1,0 +1,454 @@
+import crypto from 'node:crypto';
+import { AppError, notFound } from '../platform/errors.ts';
+import { createCmsConnector, maskForm, maskXml, type CmsConnector, type CmsExchange, type CmsStatus } from './cms.connector.ts';
+import * as repo from './meetings.repository.ts';
+import { assertTimeZone } from './zoned-time.ts';
+import type { Actor } from '../platform/auth/actor.ts';
+import type { Db } from '../platform/db/database.ts';
+import type { PlatformServices } from '../platform/services.ts';
+import type { BridgeRow, NodeRow } from './meetings.repository.ts';
+
+// M1–M7, M15: bridges (CMS systems and their clusters), tickets, status, settings, pool.
+
+export const TICKETS = {
+  blank_name: { title: 'Blank System Name', detail: () => 'The name of the system is blank.' },
+  dial_number_config: { title: 'Dial Number Configuration Error', detail: () => 'Domain, Numeric ID Base and Numeric ID Quantity details are not set.' },
+  unreachable: { title: 'Connection Error', detail: (why: string) => `The system cannot be reached: ${why}` },
+  auth_failed: { title: 'Authentication Failed', detail: (why: string) => `The system refused the username and password: ${why}` },
+  pool_drift: { title: 'Scheduled Space Pool Drift', detail: (why: string) => why },
+  failover: { title: 'Meeting Failover', detail: (why: string) => why },
+} as const;
+export type TicketKind = keyof typeof TICKETS | 'custom';
+
+export type BridgeInput = {
+  address: string;
+  username: string;
+  password: string;
+  tls?: boolean;
+  name?: string;
+  ipZone?: string | null;
+  timeZone?: string;
+  usageType?: string;
+};
+
+/** `10.0.0.1:445`, `cms.example.net` or a URL → base URL and the host:port key nodes are known by. */
+export function parseAddress(address: string, tls = true): { baseUrl: string; hostKey: string } {
+  const trimmed = address.trim();
+  let url: URL;
+  try {
+    url = new URL(/^https?:\/\//i.test(trimmed) ? trimmed : `${tls ? 'https' : 'http'}://${trimmed}`);
+  } catch {
+    throw new AppError('VALIDATION_FAILED', `"${address}" is not an IP address or DNS name (host or host:port).`, { address });
+  }
+  if (!url.hostname || (url.pathname !== '/' && url.pathname !== '')) throw new AppError('VALIDATION_FAILED', `"${address}" is not an IP address or DNS name (host or host:port).`, { address });
+  const port = url.port || (url.protocol === 'https:' ? '443' : '80');
+  return { baseUrl: `${url.protocol}//${url.host}`, hostKey: `${url.hostname.toLowerCase()}:${port}` };
+}
+
+const displayHost = (address: string) => address.replace(/^https?:\/\//i, '').replace(/\/+$/, '');
+
+export type Bridges = ReturnType<typeof createBridges>;
+
+export function createBridges(services: PlatformServices) {
+  const { database, clock, audit, secrets, logger } = services;
+  const db = database.db;
+
+  // M15: exchanges are written in batches, off the caller's path.
+  let pending: { bridgeId: string; exchange: CmsExchange; at: Date }[] = [];
+  let flushing: Promise<void> | undefined;
+  function record(bridgeId: string, exchange: CmsExchange) {
+    pending.push({ bridgeId, exchange, at: clock.now() });
+    if (!flushing) flushing = Promise.resolve().then(flushTrace);
+  }
+  async function flushTrace(): Promise<void> {
+    while (pending.length) {
+      const batch = pending.splice(0, 200);
+      await repo
+        .insertTrace(
+          db,
+          batch.map(({ bridgeId, exchange, at }) => {
+            const url = new URL(exchange.url);
+            return {
+              bridgeId,
+              at,
+              node: exchange.node,
+              method: exchange.method,
+              path: url.pathname + url.search,
+              requestBody: maskForm(exchange.requestBody),
+              status: exchange.status,
+              size: Buffer.byteLength(exchange.responseBody),
+              location: exchange.responseHeaders.location ?? null,
+              responseBody: exchange.responseBody ? maskXml(exchange.responseBody).slice(0, 20_000) : null,
+              durationMs: Math.round(exchange.durationMs),
+              error: exchange.error ?? null,
+            };
+          }),
+        )
+        .catch((error) => logger.error({ err: error }, 'writing the bridge API trace failed'));
+    }
+    flushing = undefined;
+  }
+
+  const connectors = new Map<string, CmsConnector>();
+  function connectorFor(bridge: Pick<BridgeRow, 'id' | 'username' | 'passwordSealed'>, node: { baseUrl: string; name: string }): CmsConnector {
+    const key = `${bridge.id}|${node.baseUrl}|${bridge.username}|${bridge.passwordSealed}`;
+    let connector = connectors.get(key);
+    if (!connector) {
+      connector = createCmsConnector({ baseUrl: node.baseUrl, username: bridge.username, password: secrets.open(bridge.passwordSealed), node: node.name, metrics: services.metrics, onExchange: (exchange) => record(bridge.id, exchange) });
+      connectors.set(key, connector);
+    }
+    return connector;
+  }
+  const nodeBase = (node: NodeRow) => node.address.replace(/\/+$/, '');
+  const connectorForNode = (bridge: BridgeRow, node: NodeRow) => connectorFor(bridge, { baseUrl: nodeBase(node), name: node.name });
+  const primaryConnector = (bridge: BridgeRow) => connectorFor(bridge, { baseUrl: bridge.baseUrl, name: 'primary' });
+
+  async function getBridge(id: string, tx: Db = db): Promise<BridgeRow> {
+    const bridge = await repo.findBridge(tx, id);
+    if (!bridge) throw notFound('Bridge', id);
+    return bridge;
+  }
+
+  /** Opens the tickets whose cause is present and closes those whose cause is gone (M2). */
+  async function reconcileTickets(tx: Db, bridge: BridgeRow, causes: Partial<Record<Exclude<TicketKind, 'custom'>, string | false>>) {
+    const open = await repo.listTickets(tx, bridge.id, ['open', 'acknowledged']);
+    const now = clock.now();
+    for (const [kind, cause] of Object.entries(causes) as [Exclude<TicketKind, 'custom'>, string | false][]) {
+      const existing = open.find((t) => t.kind === kind);
+      if (cause !== false && !existing) {
+        const ticket = await repo.insertTicket(tx, { bridgeId: bridge.id, kind, title: TICKETS[kind].title, detail: TICKETS[kind].detail(cause), openedAt: now });
+        await audit.record({ actor: systemActorOf(), action: 'ticket.open', entityType: 'bridge', entityId: bridge.id, after: ticket }, tx);
+      } else if (cause === false && existing) {
+        await repo.updateTicket(tx, existing.id, { state: 'closed', closedAt: now });
+        await audit.record({ actor: systemActorOf(), action: 'ticket.close', entityType: 'bridge', entityId: bridge.id, before: existing, after: { ...existing, state: 'closed' } }, tx);
+      }
+    }
+  }
+
+  const configCauses = (b: Pick<BridgeRow, 'name' | 'sipDomain' | 'numericIdBase' | 'numericIdQuantity'>) => ({
+    blank_name: b.name.trim() === '' ? 'blank' : (false as const),
+    dial_number_config: !b.sipDomain || b.numericIdBase === null || !b.numericIdQuantity ? 'unset' : (false as const),
+  });
+
+  /** M5: the cluster's call bridges as /callBridges and /callBridges/{id} describe them. */
+  async function discoverNodes(connector: CmsConnector) {
+    const listed = await connector.list('callBridges', 'callBridge');
+    const nodes: { callBridgeId: string; name: string; address: string }[] = [];
+    for (const item of listed) {
+      const id = String(item['@_id']);
+      const detail = (await connector.get(`/callBridges/${id}`)).callBridge ?? {};
+      nodes.push({ callBridgeId: id, name: String(detail.name ?? item.name ?? ''), address: String(detail.address ?? '') });
+    }
+    return nodes;
+  }
+
+  async function addOne(input: BridgeInput, actor: Actor, cdrBaseUrl: string | undefined) {
+    const { baseUrl, hostKey } = parseAddress(input.address, input.tls);
+    const timeZone = assertTimeZone(input.timeZone ?? 'UTC');
+    const known = await repo.findNodeByHostKey(db, [hostKey]);
+    if (known.length) throw await knownNodeError(known[0], input.address);
+
+    const id = crypto.randomUUID();
+    const passwordSealed = secrets.seal(input.password);
+    const connector = connectorFor({ id, username: input.username, passwordSealed }, { baseUrl, name: displayHost(input.address) });
+    let status: CmsStatus;
+    try {
+      status = await connector.status();
+    } catch (error) {
+      if (error instanceof AppError && (error.details as { reason?: string })?.reason === 'authenticationFailed') {
+        throw new AppError('UPSTREAM_FAILED', `Authentication failed at ${displayHost(input.address)}: check the username and password.`, { reason: 'authenticationFailed', address: input.address });
+      }
+      throw error;
+    }
+    const discovered = await discoverNodes(connector);
+    const nodeKeys = discovered.map((n) => ({ ...n, hostKey: n.address ? safeHostKey(n.address) : '' }));
+    const self = nodeKeys.find((n) => n.hostKey === hostKey) ?? nodeKeys[0];
+    const others = nodeKeys.filter((n) => n !== self && n.hostKey);
+    const knownOthers = await repo.findNodeByHostKey(db, others.map((n) => n.hostKey));
+    if (knownOthers.length) throw await knownNodeError(knownOthers[0], displayHost(others.find((n) => n.hostKey === knownOthers[0].hostKey)!.address));
+
+    // M6: the profiles every scheduled space uses.
+    const callProfileId = await connector.post('/callProfiles', { participantLimit: 1000, messageBoardEnabled: false });
+    const callLegProfileId = await connector.post('/callLegProfiles', { defaultLayout: 'telepresence', changeLayoutAllowed: true, presentationContributionAllowed: true, presentationViewingAllowed: true, muteSelfAllowed: true, videoMuteSelfAllowed: true });
+
+    const now = clock.now();
+    const name = (input.name ?? '').trim();
+    const row: BridgeRow = {
+      ...(blankBridge as BridgeRow),
+      id,
+      name,
+      address: input.address.trim(),
+      baseUrl,
+      username: input.username,
+      passwordSealed,
+      ipZone: input.ipZone ?? null,
+      timeZone,
+      usageType: input.usageType ?? 'Meeting Room',
+      softwareVersion: status.softwareVersion,
+      clusterEnabled: status.clusterEnabled,
+      connectivity: 'reachable',
+      ...statusColumns(status),
+      lastPolledAt: now,
+      callProfileId,
+      callLegProfileId,
+      cdrToken: crypto.randomBytes(18).toString('base64url'),
+      createdAt: now,
+      updatedAt: now,
+    };
+    const nodeRows = (self ? nodeKeys : [{ callBridgeId: 'standalone', name: displayHost(input.address), address: baseUrl, hostKey }]).map((n) => ({
+      id: crypto.randomUUID(),
+      bridgeId: id,
+      callBridgeId: n.callBridgeId,
+      name: n.name || displayHost(n.address),
+      address: n === self ? baseUrl : n.address,
+      hostKey: n === self ? hostKey : n.hostKey || `${n.callBridgeId}:unknown`,
+      primary: n === self || !self,
+      healthy: true,
+    }));
+    await database.transaction(async (tx) => {
+      await repo.insertBridge(tx, row);
+      await repo.insertNodes(tx, nodeRows);
+      await audit.record({ actor, action: 'bridge.create', entityType: 'bridge', entityId: id, after: publicBridge(row) }, tx);
+      await reconcileTickets(tx, row, configCauses(row));
+    });
+    if (cdrBaseUrl) await registerCdrReceivers(row, cdrBaseUrl).catch((error) => logger.warn({ err: error, bridge: id }, 'CDR receiver registration failed'));
+    const warnings = name === '' ? ['The name of the system is blank.'] : [];
+    return { id, address: row.address, systemName: name || `No Name (${displayHost(input.address)})`, systemType: row.systemType, description: warnings.length ? 'System added despite warnings' : 'System added', warnings, nodes: nodeRows.length };
+  }
+
+  /** Meeting history: every node sends its CDRs to Switchboard. */
+  async function registerCdrReceivers(bridge: BridgeRow, cdrBaseUrl: string) {
+    const url = `${cdrBaseUrl.replace(/\/+$/, '')}/api/v1/meetings/cdr/${bridge.id}/${bridge.cdrToken}`;
+    for (const node of await repo.listNodes(db, bridge.id)) {
+      if (node.cdrReceiverId) continue;
+      const receiverId = await connectorForNode(bridge, node).post('/system/cdrReceivers', { url });
+      await repo.updateNode(db, node.id, { cdrReceiverId: receiverId });
+    }
+  }
+
+  function safeHostKey(address: string) {
+    try {
+      return parseAddress(address).hostKey;
+    } catch {
+      return '';
+    }
+  }
+
+  async function knownNodeError(node: NodeRow, entered: string) {
+    const owner = await repo.findBridge(db, node.bridgeId);
+    const through = owner ? displayHost(owner.address) : 'another bridge';
+    if (node.primary && owner && safeHostKey(owner.baseUrl) === node.hostKey) {
+      return new AppError('ALREADY_EXISTS', `${displayHost(entered)} has already been added.`, { address: entered, bridgeId: node.bridgeId });
+    }
+    return new AppError('ALREADY_EXISTS', `The ${displayHost(entered)} is part of a clustered call bridge and has already been added through ${through}. Retry after entering a new IP.`, { address: entered, addedThrough: through, bridgeId: node.bridgeId });
+  }
+
+  return {
+    connectorFor,
+    connectorForNode,
+    primaryConnector,
+    getBridge,
+    reconcileTickets,
+    configCauses,
+    flushTrace: async () => {
+      await flushing;
+      if (pending.length) await flushTrace();
+    },
+
+    /** M1: one or several comma-separated addresses; each result says what happened to it. */
+    async add(input: BridgeInput, actor: Actor, cdrBaseUrl?: string) {
+      const addresses = input.address.split(',').map((a) => a.trim()).filter(Boolean);
+      if (addresses.length === 0) throw new AppError('VALIDATION_FAILED', 'Enter at least one IP address or DNS name.');
+      const results = [];
+      for (const address of addresses) {
+        try {
+          results.push({ ...(await addOne({ ...input, address }, actor, cdrBaseUrl)), error: null });
+        } catch (error) {
+          if (addresses.length === 1 || !(error instanceof AppError)) throw error;
+          results.push({ id: null, address, systemName: null, systemType: null, description: error.message, warnings: [], nodes: 0, error: { code: error.code, message: error.message } });
+        }
+      }
+      return results;
+    },
+
+    async close() {
+      await this.flushTrace();
+      for (const connector of connectors.values()) await connector.close().catch(() => undefined);
+      connectors.clear();
+    },
+
+    /** M3: one GET /system/status per node; node health drives failover (M13). */
+    async poll(bridgeId: string) {
+      const bridge = await getBridge(bridgeId);
+      const nodes = await repo.listNodes(db, bridgeId);
+      const results = await Promise.all(
+        nodes.map(async (node) => {
+          try {
+            return { node, status: await connectorForNode(bridge, node).status(), error: undefined };
+          } catch (error) {
+            return { node, status: undefined, error: error as AppError };
+          }
+        }),
+      );
+      const primary = results.find((r) => r.node.primary) ?? results[0];
+      const authFailed = results.find((r) => (r.error?.details as { reason?: string } | undefined)?.reason === 'authenticationFailed');
+      const reachable = results.filter((r) => r.status);
+      const source = primary?.status ? primary : reachable[0];
+      const newlyDown: NodeRow[] = [];
+      await database.transaction(async (tx) => {
+        const current = (await repo.findBridge(tx, bridgeId, { forUpdate: true }))!;
+        for (const r of results) {
+          const healthy = !r.error;
+          if (r.node.healthy && !healthy) newlyDown.push(r.node);
+          if (r.node.healthy !== healthy || (r.node.lastError ?? null) !== (r.error?.message ?? null)) {
+            await repo.updateNode(tx, r.node.id, { healthy, lastError: r.error?.message ?? null });
+          }
+        }
+        const connectivity = authFailed && !reachable.length ? 'auth_failed' : primary?.status ? 'reachable' : reachable.length ? 'degraded' : 'unreachable';
+        await repo.updateBridge(tx, bridgeId, { connectivity, lastPolledAt: clock.now(), ...(source?.status ? { ...statusColumns(source.status), softwareVersion: source.status.softwareVersion, clusterEnabled: source.status.clusterEnabled } : {}) });
+        const down = results.filter((r) => r.error && r !== authFailed);
+        await reconcileTickets(tx, current, {
+          unreachable: down.length ? down.map((r) => `${r.node.name} (${displayHost(r.node.address)}): ${r.error!.message}`).join('; ') : false,
+          auth_failed: authFailed ? authFailed.error!.message : false,
+        });
+      });
+      return { connectivity: reachable.length ? 'reachable' : 'unreachable', newlyDown, down: results.filter((r) => r.error).map((r) => r.node.id) };
+    },
+
+    async update(id: string, patch: SettingsPatch, actor: Actor) {
+      const result = await database.transaction(async (tx) => {
+        const before = await repo.findBridge(tx, id, { forUpdate: true });
+        if (!before) throw notFound('Bridge', id);
+        const changes: Partial<BridgeRow> = {};
+        for (const [key, value] of Object.entries(patch)) {
+          if (value === undefined || key === 'password' || key === 'alternatePassword') continue;
+          (changes as Record<string, unknown>)[key] = typeof value === 'string' ? value.trim() : value;
+        }
+        if (patch.password !== undefined) changes.passwordSealed = secrets.seal(patch.password);
+        if (patch.alternatePassword !== undefined) changes.alternatePasswordSealed = patch.alternatePassword === null ? null : secrets.seal(patch.alternatePassword);
+        if (patch.timeZone) assertTimeZone(patch.timeZone);
+        const after = { ...before, ...changes, updatedAt: clock.now() } as BridgeRow;
+        if (after.numericIdBase !== null && after.numericIdQuantity && after.numericIdBase + after.numericIdQuantity - 1 > 9_999_999_999) {
+          throw new AppError('VALIDATION_FAILED', 'Numeric ID Base plus Numeric ID Quantity must stay below 10,000,000,000.', { numericIdBase: after.numericIdBase, numericIdQuantity: after.numericIdQuantity });
+        }
+        if (patch.numericIdQuantity !== undefined && before.poolSize > (patch.numericIdQuantity ?? 0)) {
+          await repo.lockBridgeSchedule(tx, id);
+          const holds = await repo.overlappingHolds(tx, id, clock.now(), new Date(8.64e15));
+          const peak = peakOverlap(holds.map((h) => [h.holdFrom.getTime(), h.endAt.getTime()]));
+          if (peak.count > (patch.numericIdQuantity ?? 0)) {
+            throw new AppError('CONFLICT', `The pool cannot shrink to ${patch.numericIdQuantity ?? 0}: ${peak.count} meetings are booked at the same time at ${new Date(peak.at).toISOString()}.`, { peak: peak.count, at: new Date(peak.at) });
+          }
+        }
+        await repo.updateBridge(tx, id, { ...changes, updatedAt: after.updatedAt });
+        await audit.record({ actor, action: 'bridge.update', entityType: 'bridge', entityId: id, before: publicBridge(before), after: publicBridge(after) }, tx);
+        await reconcileTickets(tx, after, configCauses(after));
+        const poolChanged = ['sipDomain', 'numericIdBase', 'numericIdQuantity', 'spaceNamePrefix'].some((k) => (patch as Record<string, unknown>)[k] !== undefined && (before as Record<string, unknown>)[k] !== (after as Record<string, unknown>)[k]);
+        const poolReady = !!after.sipDomain && after.numericIdBase !== null && !!after.numericIdQuantity;
+        return { after, syncPool: poolChanged && poolReady };
+      });
+      for (const key of Array.from(connectors.keys())) if (key.startsWith(`${id}|`)) connectors.delete(key);
+      return result;
+    },
+
+    async addCustomTicket(bridgeId: string, input: { title: string; detail: string }, actor: Actor) {
+      return database.transaction(async (tx) => {
+        const bridge = await repo.findBridge(tx, bridgeId);
+        if (!bridge) throw notFound('Bridge', bridgeId);
+        const ticket = await repo.insertTicket(tx, { bridgeId, kind: 'custom', title: input.title, detail: input.detail, openedAt: clock.now() });
+        await audit.record({ actor, action: 'ticket.create', entityType: 'bridge', entityId: bridgeId, after: ticket }, tx);
+        return ticket;
+      });
+    },
+
+    async setTicketState(bridgeId: string, ticketId: number, state: 'acknowledged' | 'closed', actor: Actor) {
+      return database.transaction(async (tx) => {
+        const ticket = (await repo.listTickets(tx, bridgeId)).find((t) => t.id === ticketId);
+        if (!ticket) throw notFound('Ticket', ticketId);
+        if (ticket.state === 'closed') throw new AppError('INVALID_STATE', `Ticket #${ticketId} is already closed.`);
+        const patch = { state, closedAt: state === 'closed' ? clock.now() : null };
+        await repo.updateTicket(tx, ticketId, patch);
+        await audit.record({ actor, action: `ticket.${state === 'closed' ? 'close' : 'acknowledge'}`, entityType: 'bridge', entityId: bridgeId, before: ticket, after: { ...ticket, ...patch } }, tx);
+        return { ...ticket, ...patch };
+      });
+    },
+
+    async remove(id: string, actor: Actor) {
+      await database.transaction(async (tx) => {
+        const bridge = await repo.findBridge(tx, id, { forUpdate: true });
+        if (!bridge) throw notFound('Bridge', id);
+        const holds = await repo.overlappingHolds(tx, id, clock.now(), new Date(8.64e15));
+        if (holds.length) throw new AppError('INVALID_STATE', `The bridge has ${holds.length} booked or running meetings; cancel or move them first.`, { meetings: holds.length });
+        await repo.deleteBridge(tx, id);
+        await audit.record({ actor, action: 'bridge.delete', entityType: 'bridge', entityId: id, before: publicBridge(bridge) }, tx);
+      });
+    },
+  };
+}
+
+export type SettingsPatch = Partial<{
+  name: string;
+  username: string;
+  password: string;
+  ipZone: string | null;
+  timeZone: string;
+  usageType: string;
+  sipDomain: string | null;
+  numericIdBase: number | null;
+  numericIdQuantity: number | null;
+  alternateAddress: string | null;
+  alternateUsername: string | null;
+  alternatePassword: string | null;
+  sipMode: boolean;
+  allowBooking: boolean;
+  allowIncomingSip: boolean;
+  allowOutgoingSip: boolean;
+  webBridgeUri: string | null;
+  endWarningMinutes: number[];
+  spaceNamePrefix: string;
+}>;
+
+function systemActorOf(): Actor {
+  return { type: 'system', id: null, name: 'meetings', role: 'system', customerOrgId: null };
+}
+
+const blankBridge: Partial<BridgeRow> = {
+  ipZone: null, softwareVersion: null, uptimeSeconds: null, callLegsActive: null, callLegsMaxActive: null, callLegsCompleted: null,
+  audioBitRateOutgoing: null, audioBitRateIncoming: null, videoBitRateOutgoing: null, videoBitRateIncoming: null, lastPolledAt: null,
+  sipDomain: null, numericIdBase: null, numericIdQuantity: null, alternateAddress: null, alternateUsername: null, alternatePasswordSealed: null,
+  sipMode: true, allowBooking: true, allowIncomingSip: true, allowOutgoingSip: true, webBridgeUri: null, endWarningMinutes: [],
+  callProfileId: null, callLegProfileId: null, spaceNamePrefix: 'TMS_Scheduled_Meeting_', bulkParameterSetId: null, poolState: 'none', poolSize: 0,
+  systemType: 'Cisco Meeting Server', cdrToken: null,
+};
+
+function statusColumns(s: CmsStatus) {
+  return {
+    uptimeSeconds: s.uptimeSeconds,
+    callLegsActive: s.callLegsActive,
+    callLegsMaxActive: s.callLegsMaxActive,
+    callLegsCompleted: s.callLegsCompleted,
+    audioBitRateOutgoing: s.audioBitRateOutgoing,
+    audioBitRateIncoming: s.audioBitRateIncoming,
+    videoBitRateOutgoing: s.videoBitRateOutgoing,
+    videoBitRateIncoming: s.videoBitRateIncoming,
+  };
+}
+
+/** What the API shows of a bridge: never a password, sealed or not. */
+export function publicBridge(b: BridgeRow) {
+  const { passwordSealed: _p, alternatePasswordSealed, cdrToken: _t, ...rest } = b;
+  return { ...rest, alternatePasswordSet: alternatePasswordSealed !== null, status: (b.callLegsActive ?? 0) > 0 ? 'In use' : 'Idle' };
+}
+
+/** The most intervals [from, to) that overlap at one instant, and the first instant it happens. */
+export function peakOverlap(intervals: [number, number][]): { count: number; at: number } {
+  const events: [number, number][] = [];
+  for (const [from, to] of intervals) events.push([from, 1], [to, -1]);
+  events.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+  let current = 0;
+  let best = { count: 0, at: 0 };
+  for (const [at, delta] of events) {
+    current += delta;
+    if (current > best.count) best = { count: current, at };
+  }
+  return best;
+}

@@ -1,0 +1,35 @@
+import * as repo from './meetings.repository.ts';
+import { getLab } from '../lab/lab.area.ts';
+import type { PlatformServices } from '../platform/services.ts';
+import type { Bridges } from './bridges.service.ts';
+import type { MeetingJobs } from './meetings.jobs.ts';
+
+const system = { type: 'system' as const, id: null, name: 'lab', role: 'system' as const, customerOrgId: null };
+
+/**
+ * `npm start`: the Lab's CMS clusters become bridges with a 10-slot pool, so a newcomer can book a
+ * meeting at once. Their passwords change on every start, so bridges at the same address are updated.
+ */
+export async function registerLabBridges(services: PlatformServices, bridges: Bridges, jobs: MeetingJobs) {
+  const lab = getLab(services);
+  if (!lab?.enabled) return;
+  const existing = (await repo.listBridges(services.database.db)).items;
+  const base = services.config.publicUrl ?? (services.config.port ? `http://${services.config.host === '0.0.0.0' ? '127.0.0.1' : services.config.host}:${services.config.port}` : undefined);
+  let index = 0;
+  for (const { cluster, username, password } of lab.cmsClusters) {
+    const first = cluster.nodes[0];
+    const address = first.baseUrl;
+    const found = existing.find((b) => b.baseUrl === address);
+    let bridgeId: string;
+    if (found) {
+      bridgeId = found.id;
+      await bridges.update(found.id, { username, password }, system);
+    } else {
+      const [result] = await bridges.add({ address, username, password, tls: address.startsWith('https'), name: `Lab ${index + 1}`, timeZone: 'UTC', ipZone: 'Lab' }, system, base);
+      bridgeId = result.id!;
+    }
+    const { after, syncPool } = await bridges.update(bridgeId, { sipDomain: 'lab.local', numericIdBase: 1000 * (index + 1), numericIdQuantity: 10 }, system);
+    if (syncPool || after.poolState !== 'ready') await services.jobs.send(jobs.syncPool, { bridgeId }, { actor: system });
+    index++;
+  }
+}

@@ -1,0 +1,74 @@
+import { z } from 'zod';
+import { defineJob } from '../platform/jobs/define-job.ts';
+import type { Bridges } from './bridges.service.ts';
+import type { Meetings } from './meetings.service.ts';
+
+// The Meetings area's long work. Every bridge call inside goes through ctx.step (exactly once).
+export function createMeetingJobs(deps: { bridges: Bridges; meetings: Meetings; onNodesDown: (nodeIds: string[]) => Promise<void> }) {
+  const bridgeInput = z.object({ bridgeId: z.string().uuid() });
+  const occurrenceInput = z.object({ occurrenceId: z.string().uuid() });
+  return {
+    syncPool: defineJob({
+      queue: 'meetings.sync-pool',
+      input: bridgeInput,
+      title: () => 'Sync the scheduled-space pool',
+      entity: (i) => ({ type: 'bridge', id: i.bridgeId }),
+      retryLimit: 3,
+      retryDelaySeconds: 5,
+      run: (ctx, i) => deps.meetings.syncPool(ctx, i.bridgeId),
+    }),
+    pollStatus: defineJob({
+      queue: 'meetings.poll-status',
+      input: bridgeInput,
+      title: () => 'Poll bridge status',
+      entity: (i) => ({ type: 'bridge', id: i.bridgeId }),
+      retryLimit: 0,
+      run: async (_ctx, i) => {
+        const result = await deps.bridges.poll(i.bridgeId);
+        await deps.onNodesDown(result.down);
+        return { connectivity: result.connectivity, down: result.down.length };
+      },
+    }),
+    startMeeting: defineJob({
+      queue: 'meetings.start-meeting',
+      input: occurrenceInput,
+      title: () => 'Start a meeting',
+      entity: (i) => ({ type: 'meeting', id: i.occurrenceId }),
+      retryLimit: 5,
+      retryDelaySeconds: 1,
+      retryDelayMaxSeconds: 10,
+      run: (ctx, i) => deps.meetings.start(ctx, i.occurrenceId),
+    }),
+    endMeeting: defineJob({
+      queue: 'meetings.end-meeting',
+      input: occurrenceInput,
+      title: () => 'End a meeting',
+      entity: (i) => ({ type: 'meeting', id: i.occurrenceId }),
+      // Retried until done: a bridge unreachable at end time must not keep the slot forever.
+      retryLimit: 100,
+      retryDelaySeconds: 1,
+      retryDelayMaxSeconds: 30,
+      run: (ctx, i) => deps.meetings.end(ctx, i.occurrenceId),
+    }),
+    failover: defineJob({
+      queue: 'meetings.failover',
+      input: occurrenceInput,
+      title: () => 'Move a live meeting to a healthy node',
+      entity: (i) => ({ type: 'meeting', id: i.occurrenceId }),
+      retryLimit: 10,
+      retryDelaySeconds: 1,
+      retryDelayMaxSeconds: 5,
+      run: (ctx, i) => deps.meetings.failover(ctx, i.occurrenceId),
+    }),
+    warn: defineJob({
+      queue: 'meetings.end-warning',
+      input: occurrenceInput.extend({ minutes: z.number().int() }),
+      title: (i) => `Warn ${i.minutes} min before the end`,
+      entity: (i) => ({ type: 'meeting', id: i.occurrenceId }),
+      retryLimit: 1,
+      run: async (_ctx, i) => deps.meetings.warn(i.occurrenceId, i.minutes),
+    }),
+  };
+}
+
+export type MeetingJobs = ReturnType<typeof createMeetingJobs>;

@@ -1,0 +1,286 @@
+import { z } from 'zod';
+import { requireActor } from '../platform/auth/auth.plugin.ts';
+import { pageOf, pageQuery } from '../platform/http/paging.ts';
+import { publicBridge, type Bridges } from './bridges.service.ts';
+import * as repo from './meetings.repository.ts';
+import type { FastifyRequest } from 'fastify';
+import type { HttpApp } from '../platform/http/app-types.ts';
+import type { PlatformServices } from '../platform/services.ts';
+import type { Bookings } from './bookings.service.ts';
+import type { Meetings } from './meetings.service.ts';
+import type { MeetingJobs } from './meetings.jobs.ts';
+
+const P = '/api/v1/meetings';
+const id = z.strictObject({ id: z.string().uuid() });
+const anyObject = z.record(z.string(), z.unknown());
+const name = z.string().trim().max(200);
+const sipUri = z.string().trim().min(3).max(255).regex(/^(sip:)?[^\s@]+@[^\s@]+$/, 'a SIP URI such as alice@example.com');
+
+const bridge = z.object({
+  id: z.string(), name: z.string(), address: z.string(), baseUrl: z.string(), username: z.string(), systemType: z.string(),
+  ipZone: z.string().nullable(), timeZone: z.string(), usageType: z.string(), softwareVersion: z.string().nullable(), status: z.string(),
+  connectivity: z.string(), uptimeSeconds: z.number().nullable(), callLegsActive: z.number().nullable(), callLegsMaxActive: z.number().nullable(),
+  callLegsCompleted: z.number().nullable(), audioBitRateOutgoing: z.number().nullable(), audioBitRateIncoming: z.number().nullable(),
+  videoBitRateOutgoing: z.number().nullable(), videoBitRateIncoming: z.number().nullable(), lastPolledAt: z.date().nullable(),
+  sipDomain: z.string().nullable(), numericIdBase: z.number().nullable(), numericIdQuantity: z.number().nullable(), alternateAddress: z.string().nullable(),
+  alternateUsername: z.string().nullable(), alternatePasswordSet: z.boolean(), sipMode: z.boolean(), allowBooking: z.boolean(), allowIncomingSip: z.boolean(),
+  allowOutgoingSip: z.boolean(), webBridgeUri: z.string().nullable(), endWarningMinutes: z.array(z.number()), callProfileId: z.string().nullable(),
+  callLegProfileId: z.string().nullable(), spaceNamePrefix: z.string(), poolState: z.string(), poolSize: z.number(), clusterEnabled: z.boolean(),
+  createdAt: z.date(), updatedAt: z.date(),
+}).meta({ id: 'Bridge' });
+const ticket = z.object({ id: z.number(), bridgeId: z.string(), kind: z.string(), title: z.string(), detail: z.string(), state: z.string(), openedAt: z.date(), closedAt: z.date().nullable() }).meta({ id: 'BridgeTicket' });
+const node = z.object({ id: z.string(), callBridgeId: z.string(), name: z.string(), address: z.string(), primary: z.boolean(), healthy: z.boolean(), lastError: z.string().nullable() }).meta({ id: 'BridgeNode' });
+const booking = z.object({
+  id: z.string(), bridgeId: z.string(), title: z.string(), organizer: z.string(), hasPasscode: z.boolean(), timeZone: z.string(), startAt: z.date(), endAt: z.date(),
+  earlyJoinMinutes: z.number(), recurrence: z.string().nullable(), dialOut: z.array(z.string()), dialIn: z.array(z.string()), state: z.string(),
+  createdBy: z.string(), createdAt: z.date(), updatedAt: z.date(), occurrences: z.number().optional(),
+}).meta({ id: 'Booking' });
+const occurrence = z.object({
+  id: z.string(), bookingId: z.string(), bridgeId: z.string(), startAt: z.date(), endAt: z.date(), holdFrom: z.date(), state: z.string(), slot: z.number().nullable(),
+  coSpaceId: z.string().nullable(), nodeId: z.string().nullable(), callId: z.string().nullable(), startedAt: z.date().nullable(), endedAt: z.date().nullable(),
+  failovers: z.number(), error: z.string().nullable(), edited: z.boolean(),
+}).meta({ id: 'MeetingOccurrence' });
+const leg = z.object({ id: z.string(), remoteParty: z.string(), callLegId: z.string().nullable(), outcome: z.string(), attempts: z.number(), reason: z.string().nullable(), updatedAt: z.date() });
+const cdr = z.object({ type: z.string(), at: z.date(), callId: z.string().nullable(), callLegId: z.string().nullable(), remoteParty: z.string().nullable(), reason: z.string().nullable() });
+const trace = z.object({ id: z.number(), at: z.date(), node: z.string(), method: z.string(), path: z.string(), requestBody: z.string().nullable(), status: z.number().nullable(), size: z.number(), location: z.string().nullable(), responseBody: z.string().nullable(), durationMs: z.number(), error: z.string().nullable() }).meta({ id: 'BridgeApiExchange' });
+const jobRef = z.object({ jobId: z.string() });
+
+const bookingBody = {
+  title: name.min(1),
+  start: z.string().min(10).max(40).describe('Wall time in timeZone (2026-03-02T10:00) or ISO with offset'),
+  end: z.string().min(10).max(40).optional(),
+  durationMinutes: z.number().int().min(1).max(10_080).optional(),
+  timeZone: z.string().min(1).max(64).describe('IANA time zone, e.g. Europe/Berlin'),
+  organizer: name.min(1).optional(),
+  passcode: z.string().regex(/^\d{0,20}$/, 'digits only').optional(),
+  dialOut: z.array(sipUri).max(100).optional(),
+  dialIn: z.array(name.min(1)).max(500).optional(),
+  earlyJoinMinutes: z.number().int().min(0).max(60).optional(),
+  recurrence: z.string().max(500).optional().describe('RFC 5545 RRULE, e.g. FREQ=WEEKLY;BYDAY=MO,WE'),
+  exceptions: z.array(z.string().max(40)).max(1000).optional(),
+};
+
+const origin = (request: FastifyRequest) => `${request.protocol}://${request.headers.host}`;
+
+export function registerMeetingRoutes(app: HttpApp, services: PlatformServices, deps: { bridges: Bridges; bookings: Bookings; meetings: Meetings; jobs: MeetingJobs }) {
+  const { bridges, bookings, meetings, jobs } = deps;
+  const db = services.database.db;
+  const tags = ['Meetings'];
+  const sendSync = async (bridgeId: string, request: FastifyRequest) => (await services.jobs.send(jobs.syncPool, { bridgeId }, { actor: requireActor(request) })).id;
+
+  // ---- bridges (M1–M7, M15) ----
+  app.route({
+    method: 'GET', url: `${P}/bridges`, config: { access: 'meetings.read' },
+    schema: { tags, summary: 'Bridges', querystring: z.strictObject(pageQuery), response: { 200: pageOf(bridge) } },
+    handler: async (request) => {
+      const page = await repo.listBridges(db, request.query);
+      return { items: page.items.map(publicBridge), total: page.total, ...request.query };
+    },
+  });
+  app.route({
+    method: 'POST', url: `${P}/bridges`, config: { access: 'bridges.manage' },
+    schema: {
+      tags, summary: 'Add one or several CMS (comma-separated addresses, host:port allowed)',
+      body: z.strictObject({ address: z.string().trim().min(1).max(2000), username: z.string().min(1).max(200), password: z.string().min(1).max(200), tls: z.boolean().optional(), name: name.optional(), ipZone: name.optional(), timeZone: z.string().max(64).optional(), usageType: name.optional() }),
+      response: { 201: z.object({ items: z.array(z.object({ id: z.string().nullable(), address: z.string(), systemName: z.string().nullable(), systemType: z.string().nullable(), description: z.string(), warnings: z.array(z.string()), nodes: z.number(), error: z.object({ code: z.string(), message: z.string() }).nullable() })) }) },
+    },
+    handler: async (request, reply) => {
+      const items = await bridges.add(request.body, requireActor(request), services.config.publicUrl ?? origin(request));
+      return reply.code(201).send({ items });
+    },
+  });
+  app.route({
+    method: 'GET', url: `${P}/bridges/:id`, config: { access: 'meetings.read' },
+    schema: { tags, summary: 'A bridge with its status, open tickets and this week\'s bookings', params: id, response: { 200: bridge.extend({ tickets: z.array(ticket), nodes: z.array(node), weekBookings: z.number() }) } },
+    handler: async (request) => {
+      const b = await bridges.getBridge(request.params.id);
+      const now = services.clock.now();
+      return { ...publicBridge(b), tickets: await repo.listTickets(db, b.id, ['open', 'acknowledged']), nodes: await repo.listNodes(db, b.id), weekBookings: await repo.countUpcoming(db, b.id, now, new Date(now.getTime() + 7 * 86_400_000)) };
+    },
+  });
+  app.route({
+    method: 'PATCH', url: `${P}/bridges/:id`, config: { access: 'bridges.manage' },
+    schema: {
+      tags, summary: 'Edit settings (M4); pool settings start a pool sync', params: id,
+      body: z.strictObject({
+        name: name.optional(), username: z.string().min(1).max(200).optional(), password: z.string().min(1).max(200).optional(), ipZone: name.nullable().optional(), timeZone: z.string().max(64).optional(), usageType: name.optional(),
+        sipDomain: z.string().trim().regex(/^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+$/i, 'a domain such as video.example.com').nullable().optional(),
+        numericIdBase: z.number().int().min(0).max(9_999_999_999).nullable().optional(),
+        numericIdQuantity: z.number().int().min(1).max(10_000).nullable().optional(),
+        alternateAddress: z.string().trim().max(300).nullable().optional(), alternateUsername: z.string().max(200).nullable().optional(), alternatePassword: z.string().max(200).nullable().optional(),
+        sipMode: z.boolean().optional(), allowBooking: z.boolean().optional(), allowIncomingSip: z.boolean().optional(), allowOutgoingSip: z.boolean().optional(),
+        webBridgeUri: z.string().url().nullable().optional(), endWarningMinutes: z.array(z.number().int().min(1).max(60)).max(5).optional(),
+        spaceNamePrefix: z.string().trim().min(1).max(60).regex(/^[^$\\]+$/, 'no $ or \\').optional(),
+      }),
+      response: { 200: bridge.extend({ poolSyncJobId: z.string().nullable() }) },
+    },
+    handler: async (request) => {
+      const { after, syncPool } = await bridges.update(request.params.id, request.body, requireActor(request));
+      return { ...publicBridge(after), poolSyncJobId: syncPool ? await sendSync(after.id, request) : null };
+    },
+  });
+  app.route({
+    method: 'DELETE', url: `${P}/bridges/:id`, config: { access: 'bridges.manage' },
+    schema: { tags, summary: 'Remove a bridge without booked meetings', params: id, response: { 204: z.null() } },
+    handler: async (request, reply) => {
+      await bridges.remove(request.params.id, requireActor(request));
+      return reply.code(204).send(null);
+    },
+  });
+  app.route({
+    method: 'GET', url: `${P}/bridges/:id/tickets`, config: { access: 'meetings.read' },
+    schema: { tags, summary: 'Tickets (M2)', params: id, querystring: z.strictObject({ state: z.enum(['open', 'acknowledged', 'closed']).optional() }), response: { 200: z.object({ items: z.array(ticket) }) } },
+    handler: async (request) => ({ items: await repo.listTickets(db, request.params.id, request.query.state ? [request.query.state] : undefined) }),
+  });
+  app.route({
+    method: 'POST', url: `${P}/bridges/:id/tickets`, config: { access: 'bridges.manage' },
+    schema: { tags, summary: 'Add a custom ticket', params: id, body: z.strictObject({ title: name.min(1), detail: z.string().max(4000).default('') }), response: { 201: ticket } },
+    handler: async (request, reply) => reply.code(201).send(await bridges.addCustomTicket(request.params.id, request.body, requireActor(request))),
+  });
+  app.route({
+    method: 'POST', url: `${P}/bridges/:id/tickets/:ticketId/:action`, config: { access: 'bridges.manage' },
+    schema: { tags, summary: 'Acknowledge or close a ticket', params: z.strictObject({ id: z.string().uuid(), ticketId: z.coerce.number().int(), action: z.enum(['acknowledge', 'close']) }), response: { 200: ticket } },
+    handler: async (request) => bridges.setTicketState(request.params.id, request.params.ticketId, request.params.action === 'close' ? 'closed' : 'acknowledged', requireActor(request)),
+  });
+  app.route({
+    method: 'GET', url: `${P}/bridges/:id/nodes`, config: { access: 'meetings.read' },
+    schema: { tags, summary: 'Clustering: the call bridges of the cluster (M5)', params: id, response: { 200: z.object({ items: z.array(node) }) } },
+    handler: async (request) => ({ items: await repo.listNodes(db, request.params.id) }),
+  });
+  app.route({
+    method: 'GET', url: `${P}/bridges/:id/pool`, config: { access: 'meetings.read' },
+    schema: { tags, summary: 'Scheduled-space pool slots (M7)', params: id, response: { 200: z.object({ items: z.array(z.object({ slot: z.number(), coSpaceId: z.string(), uri: z.string(), callId: z.string(), occurrenceId: z.string().nullable() })) }) } },
+    handler: async (request) => ({ items: await repo.listSlots(db, request.params.id) }),
+  });
+  app.route({
+    method: 'POST', url: `${P}/bridges/:id/pool/sync`, config: { access: 'bridges.manage' },
+    schema: { tags, summary: 'Sync the pool again (job)', params: id, response: { 202: jobRef } },
+    handler: async (request, reply) => {
+      await bridges.getBridge(request.params.id);
+      return reply.code(202).send({ jobId: await sendSync(request.params.id, request) });
+    },
+  });
+  app.route({
+    method: 'POST', url: `${P}/bridges/:id/poll`, config: { access: 'bridges.manage' },
+    schema: { tags, summary: 'Poll status now (M3)', params: id, response: { 202: jobRef } },
+    handler: async (request, reply) => reply.code(202).send({ jobId: (await services.jobs.send(jobs.pollStatus, { bridgeId: request.params.id }, { actor: requireActor(request) })).id }),
+  });
+  app.route({
+    method: 'GET', url: `${P}/bridges/:id/trace`, config: { access: 'meetings.read' },
+    schema: {
+      tags, summary: 'API trace (M15), newest first, secrets masked', params: id,
+      querystring: z.strictObject({ ...pageQuery, from: z.coerce.date().optional(), to: z.coerce.date().optional(), method: z.enum(['GET', 'POST', 'PUT', 'DELETE']).optional(), path: z.string().max(300).optional(), status: z.coerce.number().int().optional() }),
+      response: { 200: pageOf(trace) },
+    },
+    handler: async (request) => {
+      await bridges.flushTrace();
+      const { offset, limit, ...filter } = request.query;
+      return { ...(await repo.findTrace(db, { bridgeId: request.params.id, ...filter }, { offset, limit })), offset, limit };
+    },
+  });
+  app.route({
+    method: 'GET', url: `${P}/bridges/:id/calendar.ics`, config: { access: 'meetings.read' },
+    schema: { tags, summary: 'iCalendar feed of the bridge\'s meetings', params: id, response: { 200: z.string() } },
+    handler: async (request, reply) => reply.type('text/calendar; charset=utf-8').send(await bookings.ical({ bridgeId: request.params.id })),
+  });
+
+  // ---- bookings (M8, M14) ----
+  app.route({
+    method: 'GET', url: `${P}/bookings`, config: { access: 'meetings.read' },
+    schema: { tags, summary: 'Bookings', querystring: z.strictObject({ ...pageQuery, bridgeId: z.string().uuid().optional(), organizer: z.string().max(200).optional(), from: z.coerce.date().optional(), to: z.coerce.date().optional(), state: z.enum(['booked', 'cancelled']).optional() }), response: { 200: pageOf(booking) } },
+    handler: async (request) => {
+      const { offset, limit, ...filter } = request.query;
+      return { ...(await bookings.list(filter, { offset, limit })), offset, limit };
+    },
+  });
+  app.route({
+    method: 'POST', url: `${P}/bookings`, config: { access: 'bookings.manage' },
+    schema: { tags, summary: 'Book a meeting (refused with the conflicting time when no slot is free)', body: z.strictObject({ ...bookingBody, bridgeId: z.string().uuid().optional(), zone: name.optional() }), response: { 201: booking } },
+    handler: async (request, reply) => reply.code(201).send(await bookings.create(request.body, requireActor(request))),
+  });
+  app.route({
+    method: 'GET', url: `${P}/bookings/:id`, config: { access: 'meetings.read' },
+    schema: { tags, summary: 'A booking with its occurrences', params: id, response: { 200: booking.extend({ occurrences: z.array(occurrence) }) } },
+    handler: async (request) => bookings.get(request.params.id),
+  });
+  app.route({
+    method: 'PATCH', url: `${P}/bookings/:id`, config: { access: 'bookings.manage' },
+    schema: { tags, summary: 'Edit a booking', params: id, body: z.strictObject(Object.fromEntries(Object.entries(bookingBody).map(([k, v]) => [k, v.optional()])) as { [K in keyof typeof bookingBody]: z.ZodOptional<(typeof bookingBody)[K]> }), response: { 200: booking } },
+    handler: async (request) => bookings.update(request.params.id, request.body, requireActor(request)),
+  });
+  app.route({
+    method: 'DELETE', url: `${P}/bookings/:id`, config: { access: 'bookings.manage' },
+    schema: { tags, summary: 'Cancel a booking', params: id, response: { 200: booking } },
+    handler: async (request) => bookings.cancel(request.params.id, requireActor(request)),
+  });
+  app.route({
+    method: 'PATCH', url: `${P}/bookings/:id/occurrences/:occurrenceId`, config: { access: 'bookings.manage' },
+    schema: { tags, summary: 'Move or cancel one meeting of a series', params: z.strictObject({ id: z.string().uuid(), occurrenceId: z.string().uuid() }), body: z.strictObject({ start: z.string().max(40).optional(), end: z.string().max(40).optional(), cancel: z.boolean().optional() }), response: { 200: occurrence } },
+    handler: async (request) => bookings.updateOccurrence(request.params.id, request.params.occurrenceId, request.body, requireActor(request)),
+  });
+  app.route({
+    method: 'GET', url: `${P}/bookings/:id/ical`, config: { access: 'meetings.read' },
+    schema: { tags, summary: 'iCalendar export of a booking', params: id, response: { 200: z.string() } },
+    handler: async (request, reply) => reply.type('text/calendar; charset=utf-8').send(await bookings.ical({ bookingId: request.params.id })),
+  });
+
+  // ---- meetings (M9–M13) ----
+  app.route({
+    method: 'GET', url: `${P}/meetings`, config: { access: 'meetings.read' },
+    schema: { tags, summary: 'Meetings (occurrences), by state', querystring: z.strictObject({ ...pageQuery, bridgeId: z.string().uuid().optional(), state: z.union([z.string(), z.array(z.string())]).optional(), from: z.coerce.date().optional(), to: z.coerce.date().optional() }), response: { 200: pageOf(occurrence.extend({ title: z.string(), organizer: z.string(), timeZone: z.string() })) } },
+    handler: async (request) => {
+      const { offset, limit, state, ...filter } = request.query;
+      const page = await repo.findMeetings(db, { ...filter, states: state === undefined ? undefined : Array.isArray(state) ? state : [state] }, { offset, limit });
+      return { items: page.items.map((r) => ({ ...r.occurrence, title: r.title, organizer: r.organizer, timeZone: r.timeZone })), total: page.total, offset, limit };
+    },
+  });
+  app.route({
+    method: 'GET', url: `${P}/meetings/:id`, config: { access: 'meetings.read' },
+    schema: { tags, summary: 'A meeting: legs with outcomes, history (CDRs); live=true asks the bridge', params: id, querystring: z.strictObject({ live: z.enum(['true', 'false']).optional() }), response: { 200: occurrence.extend({ title: z.string(), organizer: z.string(), timeZone: z.string(), legs: z.array(leg), history: z.array(cdr), liveLegs: z.array(anyObject).nullable() }) } },
+    handler: async (request) => meetings.get(request.params.id, { live: request.query.live === 'true' }) as never,
+  });
+  app.route({
+    method: 'POST', url: `${P}/meetings/:id/extend`, config: { access: 'meetings.control' },
+    schema: { tags, summary: 'Extend (M11)', params: id, body: z.strictObject({ minutes: z.number().int().min(1).max(480) }), response: { 200: z.object({ id: z.string(), endAt: z.date() }) } },
+    handler: async (request) => meetings.extend(request.params.id, request.body.minutes, requireActor(request)),
+  });
+  app.route({
+    method: 'POST', url: `${P}/meetings/:id/end`, config: { access: 'meetings.control' },
+    schema: { tags, summary: 'End now (M12)', params: id, response: { 200: z.object({ id: z.string(), endAt: z.date(), jobId: z.string().nullable() }) } },
+    handler: async (request) => {
+      const result = await meetings.endNow(request.params.id, requireActor(request));
+      const sent = await services.jobs.send(jobs.endMeeting, { occurrenceId: request.params.id }, { actor: requireActor(request), idempotencyKey: `end:${request.params.id}:${result.endAt.getTime()}` });
+      return { ...result, jobId: sent.id };
+    },
+  });
+  app.route({
+    method: 'POST', url: `${P}/meetings/:id/participants`, config: { access: 'meetings.control' },
+    schema: { tags, summary: 'Add a participant (dial out)', params: id, body: z.strictObject({ remoteParty: sipUri }), response: { 200: anyObject } },
+    handler: async (request) => (await meetings.control(request.params.id, { type: 'addParticipant', remoteParty: request.body.remoteParty }, requireActor(request))) as Record<string, unknown>,
+  });
+  app.route({
+    method: 'DELETE', url: `${P}/meetings/:id/legs/:callLegId`, config: { access: 'meetings.control' },
+    schema: { tags, summary: 'Drop a call leg', params: z.strictObject({ id: z.string().uuid(), callLegId: z.string().min(1).max(100) }), response: { 200: anyObject } },
+    handler: async (request) => (await meetings.control(request.params.id, { type: 'dropLeg', callLegId: request.params.callLegId }, requireActor(request))) as Record<string, unknown>,
+  });
+  app.route({
+    method: 'PATCH', url: `${P}/meetings/:id/legs/:callLegId`, config: { access: 'meetings.control' },
+    schema: { tags, summary: 'Mute or unmute a leg\'s audio or video', params: z.strictObject({ id: z.string().uuid(), callLegId: z.string().min(1).max(100) }), body: z.strictObject({ audioMuted: z.boolean().optional(), videoMuted: z.boolean().optional() }), response: { 200: anyObject } },
+    handler: async (request) => (await meetings.control(request.params.id, { type: 'muteLeg', callLegId: request.params.callLegId, audio: request.body.audioMuted, video: request.body.videoMuted }, requireActor(request))) as Record<string, unknown>,
+  });
+  app.route({
+    method: 'PATCH', url: `${P}/meetings/:id`, config: { access: 'meetings.control' },
+    schema: { tags, summary: 'Lock the meeting or show a banner message', params: id, body: z.strictObject({ locked: z.boolean().optional(), messageText: z.string().max(500).optional() }), response: { 200: anyObject } },
+    handler: async (request) => (await meetings.control(request.params.id, { type: 'updateCall', ...request.body }, requireActor(request))) as Record<string, unknown>,
+  });
+
+  // ---- CDR receiver: the bridges post their records here (token in the path) ----
+  app.register(async (scope) => {
+    scope.addContentTypeParser(['text/xml', 'application/xml'], { parseAs: 'string' }, (_request, body, done) => done(null, body));
+    (scope as unknown as HttpApp).route({
+      method: 'POST', url: `${P}/cdr/:bridgeId/:token`, config: { access: 'public' },
+      schema: { tags, summary: 'CDR receiver for the bridges (meeting history)', params: z.strictObject({ bridgeId: z.string().uuid(), token: z.string().min(10).max(100) }), response: { 200: z.object({ received: z.number() }) } },
+      handler: async (request) => meetings.receiveCdrs(request.params.bridgeId, request.params.token, String(request.body ?? '')),
+    });
+  });
+}

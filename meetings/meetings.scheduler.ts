@@ -1,0 +1,85 @@
+import * as repo from './meetings.repository.ts';
+import type { PlatformServices } from '../platform/services.ts';
+import type { MeetingJobs } from './meetings.jobs.ts';
+
+const system = { type: 'system' as const, id: null, name: 'scheduler', role: 'system' as const, customerOrgId: null };
+
+// The scheduler: a loop on the injected clock. Each tick sends the jobs that are due, each with an
+// idempotency key, so several instances ticking at once still start and end each meeting once.
+export type SchedulerOptions = { tickMs?: number; statusIntervalMs?: number };
+
+export function createScheduler(services: PlatformServices, jobs: MeetingJobs, options: SchedulerOptions = {}) {
+  const { clock, database, logger } = services;
+  const db = database.db;
+  const tickMs = options.tickMs ?? 5_000;
+  const statusIntervalMs = options.statusIntervalMs ?? 10_000;
+  let running = false;
+  let stopped = false;
+  let lastPoll = 0;
+  let loop: Promise<void> | undefined;
+  let wake!: () => void;
+  const stopSignal = new Promise<void>((resolve) => (wake = resolve));
+
+  async function tick() {
+    const now = clock.now();
+    for (const { id } of await repo.dueStarts(db, now)) {
+      await services.jobs.send(jobs.startMeeting, { occurrenceId: id }, { actor: system, idempotencyKey: `start:${id}` });
+    }
+    await repo.missedStarts(db, now);
+    for (const { id, endAt } of await repo.dueEnds(db, now)) {
+      await services.jobs.send(jobs.endMeeting, { occurrenceId: id }, { actor: system, idempotencyKey: `end:${id}:${endAt.getTime()}` });
+    }
+    const ongoing = await repo.ongoingOccurrences(db);
+    if (ongoing.length) {
+      const bridges = new Map((await repo.listBridges(db)).items.map((b) => [b.id, b]));
+      for (const occ of ongoing) {
+        for (const minutes of bridges.get(occ.bridgeId)?.endWarningMinutes ?? []) {
+          if (!occ.warned.includes(minutes) && now.getTime() >= occ.endAt.getTime() - minutes * 60_000 && now < occ.endAt) {
+            await services.jobs.send(jobs.warn, { occurrenceId: occ.id, minutes }, { actor: system, idempotencyKey: `warn:${occ.id}:${occ.endAt.getTime()}:${minutes}` });
+          }
+        }
+      }
+    }
+    if (now.getTime() - lastPoll >= statusIntervalMs) {
+      lastPoll = now.getTime();
+      const bucket = Math.floor(now.getTime() / statusIntervalMs);
+      for (const bridge of (await repo.listBridges(db)).items) {
+        await services.jobs.send(jobs.pollStatus, { bridgeId: bridge.id }, { actor: system, idempotencyKey: `poll:${bridge.id}:${bucket}` });
+      }
+    }
+  }
+
+  /** After a poll: live meetings on nodes that went down move to a healthy node (M13). */
+  async function failoverFrom(nodeIds: string[]) {
+    for (const nodeId of nodeIds) {
+      for (const occ of await repo.ongoingOccurrences(db, { nodeId })) {
+        await services.jobs.send(jobs.failover, { occurrenceId: occ.id }, { actor: system, idempotencyKey: `failover:${occ.id}:${occ.failovers}` });
+      }
+    }
+  }
+
+  return {
+    tick,
+    failoverFrom,
+    start() {
+      if (running) return;
+      running = true;
+      loop = (async () => {
+        while (!stopped) {
+          try {
+            await tick();
+          } catch (error) {
+            if (!stopped) logger.error({ err: error }, 'meetings scheduler tick failed');
+          }
+          await Promise.race([clock.sleep(tickMs), stopSignal]);
+        }
+      })();
+    },
+    async stop() {
+      stopped = true;
+      wake();
+      await loop;
+    },
+  };
+}
+

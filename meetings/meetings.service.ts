@@ -1,0 +1,405 @@
+import crypto from 'node:crypto';
+import { XMLParser } from 'fast-xml-parser';
+import { AppError, notFound } from '../platform/errors.ts';
+import * as repo from './meetings.repository.ts';
+import type { Actor } from '../platform/auth/actor.ts';
+import type { JobContext } from '../platform/jobs/job-context.ts';
+import type { PlatformServices } from '../platform/services.ts';
+import type { Bookings } from './bookings.service.ts';
+import type { Bridges } from './bridges.service.ts';
+import type { BridgeRow, NodeRow, OccurrenceRow } from './meetings.repository.ts';
+import type { CmsConnector } from './cms.connector.ts';
+
+// M7 pool sync, M9 start, M10 control, M11 extend, M12 end, M13 failover, CDR history.
+// A lifecycle with one dial-out costs 5 bridge calls: PUT space, POST call, POST leg, PUT space, DELETE call.
+
+const system: Actor = { type: 'system', id: null, name: 'scheduler', role: 'system', customerOrgId: null };
+
+export type MeetingsOptions = {
+  /** Attempts per bridge call inside a job before the job itself retries (default 3). */
+  callAttempts?: number;
+  /** First backoff between attempts, clock ms (doubles each time). */
+  backoffMs?: number;
+};
+
+export type Meetings = ReturnType<typeof createMeetings>;
+
+export function createMeetings(services: PlatformServices, bridges: Bridges, bookings: Bookings, options: MeetingsOptions = {}) {
+  const { database, clock, audit, logger } = services;
+  const db = database.db;
+  const attempts = options.callAttempts ?? 3;
+  const backoff = options.backoffMs ?? 1000;
+
+  /** A bridge call retried with backoff on the clock; refusals (4xx) are not retried. */
+  async function retrying<T>(what: () => Promise<T>, tries = attempts): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await what();
+      } catch (error) {
+        const status = (error as AppError).details && ((error as AppError).details as { status?: number }).status;
+        const refused = typeof status === 'number' && status >= 400 && status < 500 && status !== 401 && status !== 408 && status !== 429;
+        if (attempt >= tries || refused) throw error;
+        await clock.sleep(backoff * 2 ** (attempt - 1));
+      }
+    }
+  }
+
+  const isUnreachable = (error: unknown) => error instanceof AppError && (error.code === 'UPSTREAM_UNREACHABLE' || (error.details as { status?: number })?.status === 503);
+
+  async function healthyNodes(bridge: BridgeRow, prefer?: string | null): Promise<NodeRow[]> {
+    const nodes = await repo.listNodes(db, bridge.id);
+    const rank = (n: NodeRow) => (n.id === prefer ? 0 : 1) * 4 + (n.healthy ? 0 : 2) + (n.primary ? 0 : 1);
+    return nodes.sort((a, b) => rank(a) - rank(b));
+  }
+
+  async function markNode(node: NodeRow, healthy: boolean, error?: unknown) {
+    await repo.updateNode(db, node.id, { healthy, lastError: healthy ? null : ((error as Error)?.message ?? 'failed') });
+  }
+
+  /** Runs `fn` on the first node of the cluster that answers; a node that does not is marked down. */
+  async function onAnyNode<T>(bridge: BridgeRow, prefer: string | null | undefined, fn: (c: CmsConnector, node: NodeRow) => Promise<T>): Promise<{ result: T; node: NodeRow }> {
+    let lastError: unknown;
+    for (const node of await healthyNodes(bridge, prefer)) {
+      try {
+        const result = await retrying(() => fn(bridges.connectorForNode(bridge, node), node));
+        if (!node.healthy) await markNode(node, true);
+        return { result, node };
+      } catch (error) {
+        lastError = error;
+        if (!isUnreachable(error)) throw error;
+        await markNode(node, false, error);
+      }
+    }
+    throw lastError ?? new AppError('SERVICE_UNAVAILABLE', `No node of ${bridge.name || bridge.address} answers.`);
+  }
+
+  async function load(occurrenceId: string) {
+    const occ = await repo.findOccurrence(db, occurrenceId);
+    if (!occ) throw notFound('Meeting', occurrenceId);
+    const booking = (await repo.findBooking(db, occ.bookingId))!;
+    const bridge = await bridges.getBridge(occ.bridgeId);
+    return { occ, booking, bridge };
+  }
+
+  async function placeLegs(ctx: JobContext | undefined, bridge: BridgeRow, node: NodeRow, callId: string, legRows: repo.LegRow[], keyPrefix: string) {
+    const connector = bridges.connectorForNode(bridge, node);
+    await Promise.all(
+      legRows.map(async (leg) => {
+        let tries = 0;
+        const place = async () => {
+          tries++;
+          return retrying(() => connector.post(`/calls/${callId}/callLegs`, { remoteParty: leg.remoteParty }));
+        };
+        try {
+          const callLegId = ctx ? await ctx.step(`${keyPrefix}:${leg.remoteParty}`, place) : await place();
+          await repo.updateLeg(db, leg.id, { callLegId, outcome: 'placed', attempts: tries, updatedAt: clock.now() });
+        } catch (error) {
+          await repo.updateLeg(db, leg.id, { outcome: 'failed', attempts: tries, reason: (error as Error).message, updatedAt: clock.now() });
+        }
+      }),
+    );
+  }
+
+  function spacePlaceholder(bridge: BridgeRow, slot: { slot: number }) {
+    return `${bridge.spaceNamePrefix}${(bridge.numericIdBase ?? 1) + slot.slot - 1}`;
+  }
+
+  return {
+    /** M7: bulk parameter set + sync, polled to completion; the slots become local state. */
+    async syncPool(ctx: JobContext, bridgeId: string) {
+      const bridge = await bridges.getBridge(bridgeId);
+      if (!bridge.sipDomain || bridge.numericIdBase === null || !bridge.numericIdQuantity) throw new AppError('INVALID_STATE', 'Set Domain, Numeric ID Base and Numeric ID Quantity first.');
+      const connector = bridges.primaryConnector(bridge);
+      const base = bridge.numericIdBase;
+      const quantity = bridge.numericIdQuantity;
+      await ctx.progress({ percent: 5, step: 'parameter set' });
+      const form = {
+        startIndex: base,
+        endIndex: base + quantity - 1,
+        coSpaceUriMapping: '$index$',
+        coSpaceNameMapping: `${bridge.spaceNamePrefix}$index$`,
+        coSpaceCallIdMapping: '$index$',
+        callProfile: bridge.callProfileId ?? undefined,
+        callLegProfile: bridge.callLegProfileId ?? undefined,
+        nonMemberAccess: false,
+      };
+      const setId = await ctx.step(`parameter-set:${base}:${quantity}`, async () => {
+        if (bridge.bulkParameterSetId) {
+          await retrying(() => connector.put(`/cospaceBulkParameterSets/${bridge.bulkParameterSetId}`, form));
+          return bridge.bulkParameterSetId;
+        }
+        return retrying(() => connector.post('/cospaceBulkParameterSets', form));
+      });
+      await ctx.transact('remember-set', async (tx) => repo.updateBridge(tx, bridgeId, { bulkParameterSetId: setId, poolState: 'syncing' }));
+      const syncId = await ctx.step('sync', () => retrying(() => connector.post('/cospaceBulkSyncs', { cospaceBulkParameterSet: setId })));
+      await ctx.progress({ percent: 20, step: 'syncing', message: `bulk sync ${syncId}` });
+      for (let poll = 0; ; poll++) {
+        const doc = await retrying(() => connector.get(`/cospaceBulkSyncs/${syncId}`));
+        const status = String(doc.cospaceBulkSync?.status ?? '');
+        if (status === 'complete') break;
+        if (status.startsWith('failed')) {
+          await repo.updateBridge(db, bridgeId, { poolState: 'failed' });
+          throw new AppError('UPSTREAM_FAILED', `The bridge's bulk sync ended in ${status}.`, { reason: status });
+        }
+        await ctx.progress({ percent: Math.min(80, 20 + poll * 5), step: 'syncing', message: status });
+        await clock.sleep(1000);
+      }
+      await ctx.progress({ percent: 85, step: 'reading spaces' });
+      const spaces = await retrying(() => connector.list('coSpaces', 'coSpace', { cospaceBulkParameterSet: setId }));
+      const byIndex = new Map(spaces.map((s) => [Number(s.uri ?? s.callId), s]));
+      await ctx.transact('slots', async (tx) => {
+        for (let slot = 1; slot <= quantity; slot++) {
+          const space = byIndex.get(base + slot - 1);
+          if (!space) throw new AppError('UPSTREAM_FAILED', `The bulk sync did not create space ${base + slot - 1}.`);
+          await repo.upsertSlot(tx, { bridgeId, slot, coSpaceId: String(space['@_id']), uri: String(space.uri ?? ''), callId: String(space.callId ?? '') });
+        }
+        await repo.deleteSlotsAbove(tx, bridgeId, quantity);
+        await repo.updateBridge(tx, bridgeId, { poolState: 'ready', poolSize: quantity });
+        await audit.record({ actor: system, action: 'bridge.pool-synced', entityType: 'bridge', entityId: bridgeId, after: { quantity, base, parameterSet: setId } }, tx);
+      });
+      await ctx.progress({ percent: 100, step: 'done', message: `${quantity} spaces` });
+      return { quantity, parameterSet: setId, sync: syncId };
+    },
+
+    /** M9: lowest free slot, PUT the space, POST the call, one POST per dial-out in parallel. */
+    async start(ctx: JobContext, occurrenceId: string) {
+      const { occ, booking, bridge } = await load(occurrenceId);
+      if (!['scheduled', 'starting'].includes(occ.state)) return { skipped: occ.state };
+      const claim = await ctx.transact('claim-slot', async (tx) => {
+        const current = (await repo.findOccurrence(tx, occurrenceId, { forUpdate: true }))!;
+        if (current.state !== 'scheduled') return { slot: current.slot!, coSpaceId: current.coSpaceId! };
+        const slot = await repo.claimLowestFreeSlot(tx, bridge.id, occurrenceId);
+        if (!slot) throw new AppError('CONFLICT', `No free slot on ${bridge.name || bridge.address} to start "${booking.title}".`);
+        await repo.updateOccurrence(tx, occurrenceId, { state: 'starting', slot: slot.slot, coSpaceId: slot.coSpaceId });
+        return { slot: slot.slot, coSpaceId: slot.coSpaceId };
+      });
+      await ctx.progress({ percent: 20, step: 'space', message: `slot ${claim.slot}` });
+      const passcode = bookings.passcodeOf(booking);
+      const { node: spaceNode } = await ctx.step('put-space', async () => {
+        const { node } = await onAnyNode(bridge, occ.nodeId, (c) => c.put(`/coSpaces/${claim.coSpaceId}`, { name: booking.title, nonMemberAccess: true, passcode: passcode ?? '', secret: crypto.randomUUID() }));
+        return { node };
+      });
+      const call = await ctx.step('post-call', async () => {
+        const { result, node } = await onAnyNode(bridge, spaceNode.id, (c) => c.post('/calls', { coSpace: claim.coSpaceId }));
+        return { callId: result, nodeId: node.id };
+      });
+      const legRows = await ctx.transact('ongoing', async (tx) => {
+        const now = clock.now();
+        await repo.updateOccurrence(tx, occurrenceId, { state: 'ongoing', callId: call.callId, nodeId: call.nodeId, startedAt: now });
+        const rows = booking.dialOut.map((remoteParty) => ({ id: crypto.randomUUID(), occurrenceId, remoteParty, outcome: 'placing', attempts: 0, updatedAt: now, callLegId: null, reason: null }));
+        await repo.insertLegs(tx, rows);
+        await audit.record({ actor: system, action: 'meeting.start', entityType: 'meeting', entityId: occurrenceId, after: { bookingId: booking.id, slot: claim.slot, callId: call.callId } }, tx);
+        return rows;
+      });
+      await ctx.progress({ percent: 70, step: 'dial-out', message: `${legRows.length} participants` });
+      const node = (await repo.listNodes(db, bridge.id)).find((n) => n.id === call.nodeId)!;
+      await placeLegs(ctx, bridge, node, call.callId, legRows, 'leg');
+      await ctx.progress({ percent: 100, step: 'ongoing' });
+      return { slot: claim.slot, callId: call.callId };
+    },
+
+    /** M12: the space back to its placeholder (no access, new secret), then the call deleted. */
+    async end(ctx: JobContext, occurrenceId: string) {
+      const { occ, bridge } = await load(occurrenceId);
+      if (occ.state === 'ended' || occ.state === 'cancelled') return { skipped: occ.state };
+      if (occ.state === 'scheduled') {
+        await ctx.transact('cancel-unstarted', (tx) => repo.updateOccurrence(tx, occurrenceId, { state: 'cancelled' }));
+        return { skipped: 'not started' };
+      }
+      await ctx.transact('ending', (tx) => repo.updateOccurrence(tx, occurrenceId, { state: 'ending' }));
+      const slot = await repo.findSlotOf(db, occurrenceId);
+      if (slot) {
+        await ctx.step('reset-space', async () => {
+          await onAnyNode(bridge, occ.nodeId, (c) => c.put(`/coSpaces/${slot.coSpaceId}`, { name: spacePlaceholder(bridge, slot), nonMemberAccess: false, passcode: '', regenerateSecret: true }));
+          return true;
+        });
+      }
+      if (occ.callId && occ.nodeId) {
+        await ctx.step('delete-call', async () => {
+          const node = (await repo.listNodes(db, bridge.id)).find((n) => n.id === occ.nodeId);
+          if (!node) return true;
+          try {
+            await retrying(() => bridges.connectorForNode(bridge, node).delete(`/calls/${occ.callId}`));
+          } catch (error) {
+            // Already gone (ended on the bridge, or the node restarted): the goal is reached.
+            if ((error as AppError).details && ((error as AppError).details as { status?: number }).status === 404) return true;
+            throw error;
+          }
+          return true;
+        });
+      }
+      await ctx.transact('free-slot', async (tx) => {
+        await repo.releaseSlot(tx, occurrenceId);
+        await repo.updateOccurrence(tx, occurrenceId, { state: 'ended', endedAt: clock.now() });
+        await audit.record({ actor: system, action: 'meeting.end', entityType: 'meeting', entityId: occurrenceId, after: { slot: slot?.slot } }, tx);
+      });
+      return { ended: true };
+    },
+
+    /** M13: a live meeting whose node died is re-created on a healthy node of the cluster. */
+    async failover(ctx: JobContext, occurrenceId: string) {
+      const { occ, booking, bridge } = await load(occurrenceId);
+      if (occ.state !== 'ongoing' || !occ.coSpaceId) return { skipped: occ.state };
+      const oldNode = occ.nodeId;
+      const moved = await ctx.step('recreate-call', async () => {
+        const nodes = (await healthyNodes(bridge)).filter((n) => n.id !== oldNode && n.healthy);
+        if (!nodes.length) throw new AppError('SERVICE_UNAVAILABLE', `No healthy node of ${bridge.name || bridge.address} to move "${booking.title}" to.`);
+        const { result, node } = await onAnyNode(bridge, nodes[0].id, (c, n) => {
+          if (n.id === oldNode) throw new AppError('SERVICE_UNAVAILABLE', 'skip the failed node');
+          return c.post('/calls', { coSpace: occ.coSpaceId! });
+        });
+        return { callId: result, nodeId: node.id, nodeName: node.name };
+      });
+      const legRows = await ctx.transact('moved', async (tx) => {
+        const now = clock.now();
+        await repo.updateOccurrence(tx, occurrenceId, { callId: moved.callId, nodeId: moved.nodeId, failovers: occ.failovers + 1 });
+        await repo.deleteLegs(tx, occurrenceId);
+        const rows = booking.dialOut.map((remoteParty) => ({ id: crypto.randomUUID(), occurrenceId, remoteParty, outcome: 'placing', attempts: 0, updatedAt: now, callLegId: null, reason: null }));
+        await repo.insertLegs(tx, rows);
+        const detail = `"${booking.title}" moved to ${moved.nodeName} at ${now.toISOString()} after its node failed.`;
+        await repo.insertTicket(tx, { bridgeId: bridge.id, kind: 'failover', title: 'Meeting Failover', detail, openedAt: now });
+        await audit.record({ actor: system, action: 'meeting.failover', entityType: 'meeting', entityId: occurrenceId, before: { nodeId: oldNode, callId: occ.callId }, after: { nodeId: moved.nodeId, callId: moved.callId } }, tx);
+        return rows;
+      });
+      const node = (await repo.listNodes(db, bridge.id)).find((n) => n.id === moved.nodeId)!;
+      await placeLegs(ctx, bridge, node, moved.callId, legRows, `failover-leg:${occ.failovers}`);
+      return moved;
+    },
+
+    async warn(occurrenceId: string, minutes: number) {
+      const { occ, bridge } = await load(occurrenceId);
+      if (occ.state !== 'ongoing' || !occ.callId || occ.warned.includes(minutes)) return;
+      const node = (await repo.listNodes(db, bridge.id)).find((n) => n.id === occ.nodeId)!;
+      await retrying(() => bridges.connectorForNode(bridge, node).put(`/calls/${occ.callId}`, { messageText: `This meeting ends in ${minutes} minute${minutes === 1 ? '' : 's'}.`, messagePosition: 'top', messageDuration: 30 }));
+      await repo.updateOccurrence(db, occurrenceId, { warned: [...occ.warned, minutes] });
+    },
+
+    async get(occurrenceId: string, options: { live?: boolean } = {}) {
+      const { occ, booking, bridge } = await load(occurrenceId);
+      const legRows = await repo.listLegs(db, occurrenceId);
+      const history = await repo.listCdrs(db, occurrenceId);
+      let live: unknown[] | undefined;
+      if (options.live && occ.state === 'ongoing' && occ.callId && occ.nodeId) {
+        const node = (await repo.listNodes(db, bridge.id)).find((n) => n.id === occ.nodeId)!;
+        const items = await bridges.connectorForNode(bridge, node).list(`calls/${occ.callId}/callLegs`, 'callLeg').catch(() => undefined);
+        live = items?.map((l) => ({ callLegId: String(l['@_id']), remoteParty: String(l.remoteParty ?? ''), name: String(l.name ?? '') }));
+      }
+      return { ...publicOccurrence(occ), title: booking.title, organizer: booking.organizer, timeZone: booking.timeZone, legs: legRows, history, liveLegs: live ?? null };
+    },
+
+    /** M11: move the end; refused when the pool has no slot for the added time. */
+    async extend(occurrenceId: string, minutes: number, actor: Actor) {
+      const { occ, booking, bridge } = await load(occurrenceId);
+      if (occ.state !== 'ongoing') throw new AppError('INVALID_STATE', `Only an ongoing meeting can be extended; this one is ${occ.state}.`);
+      const newEnd = new Date(occ.endAt.getTime() + minutes * 60_000);
+      await database.transaction(async (tx) => {
+        await repo.lockBridgeSchedule(tx, bridge.id);
+        const holds = (await repo.overlappingHolds(tx, bridge.id, occ.endAt, newEnd)).filter((h) => h.id !== occurrenceId);
+        const { peakOverlap } = await import('./bridges.service.ts');
+        const peak = peakOverlap(holds.map((h) => [Math.max(h.holdFrom.getTime(), occ.endAt.getTime()), Math.min(h.endAt.getTime(), newEnd.getTime())]));
+        if (peak.count >= bridge.poolSize) {
+          const { formatInZone } = await import('./zoned-time.ts');
+          throw new AppError('CONFLICT', `The meeting cannot be extended: every slot is booked at ${formatInZone(new Date(peak.at), booking.timeZone)}.`, { at: new Date(peak.at) });
+        }
+        await repo.updateOccurrence(tx, occurrenceId, { endAt: newEnd, warned: [] });
+        await audit.record({ actor, action: 'meeting.extend', entityType: 'meeting', entityId: occurrenceId, before: { endAt: occ.endAt }, after: { endAt: newEnd } }, tx);
+      });
+      // As TMS does: the space is PUT again, a reference on the bridge that the meeting was extended.
+      const slot = await repo.findSlotOf(db, occurrenceId);
+      if (slot) await onAnyNode(bridge, occ.nodeId, (c) => c.put(`/coSpaces/${slot.coSpaceId}`, { name: booking.title, nonMemberAccess: true })).catch((error) => logger.warn({ err: error }, 'extend PUT failed'));
+      return { id: occurrenceId, endAt: newEnd };
+    },
+
+    /** M10: live control through the node the call runs on. */
+    async control(occurrenceId: string, action: ControlAction, actor: Actor) {
+      const { occ, bridge } = await load(occurrenceId);
+      if (occ.state !== 'ongoing' || !occ.callId || !occ.nodeId) throw new AppError('INVALID_STATE', `The meeting is ${occ.state}, not ongoing.`);
+      const node = (await repo.listNodes(db, bridge.id)).find((n) => n.id === occ.nodeId)!;
+      const c = bridges.connectorForNode(bridge, node);
+      let result: unknown = { ok: true };
+      switch (action.type) {
+        case 'addParticipant': {
+          const legId = crypto.randomUUID();
+          await repo.insertLegs(db, [{ id: legId, occurrenceId, remoteParty: action.remoteParty, outcome: 'placing', attempts: 0, updatedAt: clock.now() }]);
+          const rows = (await repo.listLegs(db, occurrenceId)).filter((l) => l.id === legId);
+          await placeLegs(undefined, bridge, node, occ.callId, rows, 'manual');
+          result = (await repo.listLegs(db, occurrenceId)).find((l) => l.id === legId);
+          break;
+        }
+        case 'dropLeg':
+          await retrying(() => c.delete(`/callLegs/${action.callLegId}`));
+          {
+            const leg = await repo.findLegByCallLegId(db, action.callLegId);
+            if (leg) await repo.updateLeg(db, leg.id, { outcome: 'dropped', updatedAt: clock.now() });
+          }
+          break;
+        case 'muteLeg':
+          await retrying(() => c.put(`/callLegs/${action.callLegId}`, { rxAudioMute: action.audio, rxVideoMute: action.video }));
+          break;
+        case 'updateCall':
+          await retrying(() => c.put(`/calls/${occ.callId}`, { locked: action.locked, messageText: action.messageText, messagePosition: action.messageText !== undefined ? 'middle' : undefined, messageDuration: action.messageText !== undefined ? 60 : undefined }));
+          break;
+      }
+      await audit.record({ actor, action: `meeting.${action.type}`, entityType: 'meeting', entityId: occurrenceId, after: action });
+      return result;
+    },
+
+    /** Ends now: the end moves to now and the end job runs. */
+    async endNow(occurrenceId: string, actor: Actor) {
+      const { occ } = await load(occurrenceId);
+      if (!['ongoing', 'starting', 'scheduled'].includes(occ.state)) throw new AppError('INVALID_STATE', `The meeting is ${occ.state}.`);
+      const now = clock.now();
+      await database.transaction(async (tx) => {
+        await repo.updateOccurrence(tx, occurrenceId, occ.state === 'scheduled' ? { state: 'cancelled' } : { endAt: now });
+        await audit.record({ actor, action: 'meeting.end-now', entityType: 'meeting', entityId: occurrenceId, before: { endAt: occ.endAt }, after: { endAt: now } }, tx);
+      });
+      return { id: occurrenceId, endAt: now };
+    },
+
+    /** CDRs from a node: meeting history, and each dial-out's outcome. */
+    async receiveCdrs(bridgeId: string, token: string, xml: string) {
+      const bridge = await repo.findBridge(db, bridgeId);
+      if (!bridge || !bridge.cdrToken || !timingSafe(bridge.cdrToken, token)) throw new AppError('UNAUTHENTICATED', 'Unknown CDR receiver.');
+      const doc = cdrParser.parse(xml) as { records?: { record?: any[] } };
+      const records = doc.records?.record ?? [];
+      const rows = [];
+      const callOfLeg = new Map<string, string>();
+      for (const r of records) {
+        const type = String(r['@_type']);
+        const body = r.callLeg ?? r.call ?? {};
+        const callLegId = r.callLeg ? String(body['@_id']) : null;
+        let callId = r.call ? String(body['@_id']) : body.call ? String(body.call) : null;
+        let leg = callLegId ? await repo.findLegByCallLegId(db, callLegId) : undefined;
+        if (!callId && leg) callId = callOfLeg.get(leg.id) ?? null;
+        const occ = callId ? await repo.findOccurrenceByCall(db, bridgeId, callId) : leg ? { id: leg.occurrenceId } : undefined;
+        rows.push({ id: crypto.randomUUID(), bridgeId, occurrenceId: occ?.id ?? null, type, at: new Date(String(r['@_time'])), callId, callLegId, remoteParty: body.remoteParty ? String(body.remoteParty) : null, reason: body.reason ? String(body.reason) : null });
+        if (leg && type === 'callLegUpdate' && String(body.state) === 'connected') await repo.updateLeg(db, leg.id, { outcome: 'connected', updatedAt: clock.now() });
+        if (leg && type === 'callLegEnd') {
+          leg = (await repo.findLegByCallLegId(db, callLegId!))!;
+          const outcome = leg.outcome === 'connected' || leg.outcome === 'dropped' ? 'ended' : 'failed';
+          await repo.updateLeg(db, leg.id, { outcome: leg.outcome === 'dropped' ? 'dropped' : outcome, reason: String(body.reason ?? ''), updatedAt: clock.now() });
+        }
+      }
+      await repo.insertCdrs(db, rows);
+      return { received: rows.length };
+    },
+  };
+}
+
+export type ControlAction =
+  | { type: 'addParticipant'; remoteParty: string }
+  | { type: 'dropLeg'; callLegId: string }
+  | { type: 'muteLeg'; callLegId: string; audio?: boolean; video?: boolean }
+  | { type: 'updateCall'; locked?: boolean; messageText?: string };
+
+const cdrParser = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '@_', parseTagValue: false, isArray: (name) => name === 'record' });
+
+function timingSafe(a: string, b: string) {
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length === y.length && crypto.timingSafeEqual(x, y);
+}
+
+export function publicOccurrence(o: OccurrenceRow) {
+  return o;
+}

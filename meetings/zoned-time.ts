@@ -1,0 +1,52 @@
+import { AppError } from '../platform/errors.ts';
+
+// Bookings are stored in UTC and entered in an explicit IANA zone. These helpers convert between a
+// zone's wall time and UTC with Intl (no offsets hard-coded, daylight saving honoured).
+
+export function assertTimeZone(zone: string): string {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: zone });
+    return zone;
+  } catch {
+    throw new AppError('VALIDATION_FAILED', `Unknown time zone "${zone}" (use an IANA name such as Europe/Berlin).`, { timeZone: zone });
+  }
+}
+
+const formatters = new Map<string, Intl.DateTimeFormat>();
+function formatter(zone: string) {
+  let f = formatters.get(zone);
+  if (!f) {
+    f = new Intl.DateTimeFormat('en-US', { timeZone: zone, hourCycle: 'h23', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit' });
+    formatters.set(zone, f);
+  }
+  return f;
+}
+
+/** The zone's wall time at `instant`, as a Date whose UTC fields are that wall time. */
+export function wallTime(instant: Date, zone: string): Date {
+  const parts = Object.fromEntries(formatter(zone).formatToParts(instant).map((p) => [p.type, p.value]));
+  return new Date(Date.UTC(+parts.year, +parts.month - 1, +parts.day, +parts.hour, +parts.minute, +parts.second));
+}
+
+/** The instant at which the zone's clocks show `wall` (a Date whose UTC fields are the wall time). */
+export function fromWallTime(wall: Date, zone: string): Date {
+  let guess = wall.getTime();
+  for (let i = 0; i < 3; i++) {
+    const offset = wallTime(new Date(guess), zone).getTime() - guess;
+    guess = wall.getTime() - offset;
+  }
+  return new Date(guess);
+}
+
+/** `2026-03-02T10:00` (wall time in `zone`) or an ISO time with Z/offset (absolute). */
+export function parseZoned(value: string, zone: string): Date {
+  const absolute = /(Z|[+-]\d{2}:?\d{2})$/i.test(value);
+  const parsed = new Date(absolute ? value : `${value.length === 16 ? `${value}:00` : value}Z`);
+  if (Number.isNaN(parsed.getTime())) throw new AppError('VALIDATION_FAILED', `"${value}" is not a date and time (2026-03-02T10:00, in the booking's time zone).`, { value });
+  return absolute ? parsed : fromWallTime(parsed, zone);
+}
+
+/** `2026-03-02 10:00 (Europe/Berlin)`: how a conflict or a booking is shown to its organizer. */
+export function formatInZone(instant: Date, zone: string): string {
+  return `${wallTime(instant, zone).toISOString().slice(0, 16).replace('T', ' ')} (${zone})`;
+}
