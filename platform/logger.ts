@@ -1,5 +1,5 @@
 import pino, { type Logger } from 'pino';
-import { MASK, logRedactPaths } from './secrets/redact.ts';
+import { MASK, logRedactPaths, redactLogObject } from './secrets/redact.ts';
 
 export type { Logger };
 
@@ -10,6 +10,7 @@ export function createLogger(level: string, destination?: pino.DestinationStream
       base: { service: 'switchboard' },
       timestamp: pino.stdTimeFunctions.isoTime,
       redact: { paths: logRedactPaths, censor: MASK },
+      formatters: { log: (object) => redactLogObject(object) },
     },
     destination,
   );
