@@ -1,5 +1,6 @@
 import { labArea } from '../lab/lab.area.ts';
 import { meetingsArea } from '../meetings/meetings.area.ts';
+import { partnerArea } from '../partner/partner.area.ts';
 import type { AreaFactory } from '../platform/area.ts';
 
 // Every area that `switchboard start` runs, in start order (the Lab first: areas register its
@@ -7,4 +8,5 @@ import type { AreaFactory } from '../platform/area.ts';
 export const areaFactories: AreaFactory[] = [
   labArea,
   meetingsArea,
+  partnerArea,
 ];

@@ -33,6 +33,10 @@ export const permissions = {
   'audit.read': admins,
   'lab.read': admins,
   'lab.manage': ['partner_full_admin'],
+  // Partner provisioning (P1–P15): the precheck is partner-full-admin only, as Webex documents.
+  'partner.read': admins,
+  'partner.manage': writers,
+  'partner.precheck': ['partner_full_admin'],
   'meetings.read': everyone,
   'bridges.manage': writers,
   'bookings.manage': [...writers, 'booker'],

@@ -1,0 +1,204 @@
+import { and, asc, count, eq, gt, inArray, ne, notInArray, sql, type SQL } from 'drizzle-orm';
+import { broadworksClusters, customerOrgs, customerTemplates, partnerOrgs, people, subscriberHistory, subscribers } from './partner.schema.ts';
+import type { Db } from '../platform/db/database.ts';
+
+export type ClusterRow = typeof broadworksClusters.$inferSelect;
+export type TemplateRow = typeof customerTemplates.$inferSelect;
+export type CustomerOrgRow = typeof customerOrgs.$inferSelect;
+export type PersonRow = typeof people.$inferSelect;
+export type SubscriberRow = typeof subscribers.$inferSelect;
+
+// ── partner org ──
+export async function findFirstPartnerOrg(db: Db) {
+  const [row] = await db.select().from(partnerOrgs).orderBy(asc(partnerOrgs.createdAt)).limit(1);
+  return row;
+}
+export async function insertPartnerOrg(db: Db, row: typeof partnerOrgs.$inferInsert) {
+  await db.insert(partnerOrgs).values(row).onConflictDoNothing();
+}
+
+// ── clusters ──
+export const listClusters = (db: Db) => db.select().from(broadworksClusters).orderBy(asc(broadworksClusters.name));
+export async function findCluster(db: Db, id: string) {
+  const [row] = await db.select().from(broadworksClusters).where(eq(broadworksClusters.id, id));
+  return row;
+}
+export async function findClusterByName(db: Db, name: string) {
+  const [row] = await db.select().from(broadworksClusters).where(eq(broadworksClusters.name, name));
+  return row;
+}
+export async function insertCluster(db: Db, row: typeof broadworksClusters.$inferInsert) {
+  await db.insert(broadworksClusters).values(row);
+}
+export async function updateCluster(db: Db, id: string, patch: Partial<typeof broadworksClusters.$inferInsert>) {
+  await db.update(broadworksClusters).set(patch).where(eq(broadworksClusters.id, id));
+}
+export async function deleteCluster(db: Db, id: string) {
+  await db.delete(broadworksClusters).where(eq(broadworksClusters.id, id));
+}
+export async function countTemplatesOfCluster(db: Db, clusterId: string) {
+  const [row] = await db.select({ n: count() }).from(customerTemplates).where(eq(customerTemplates.clusterId, clusterId));
+  return row?.n ?? 0;
+}
+/** Customers on a cluster: the customer orgs whose template is bound to it. */
+export async function countCustomersOfCluster(db: Db, clusterId: string) {
+  const [row] = await db
+    .select({ n: count() })
+    .from(customerOrgs)
+    .innerJoin(customerTemplates, eq(customerOrgs.templateId, customerTemplates.id))
+    .where(eq(customerTemplates.clusterId, clusterId));
+  return row?.n ?? 0;
+}
+
+// ── templates ──
+export const listTemplates = (db: Db) => db.select().from(customerTemplates).orderBy(asc(customerTemplates.name));
+export async function findTemplate(db: Db, id: string) {
+  const [row] = await db.select().from(customerTemplates).where(eq(customerTemplates.id, id));
+  return row;
+}
+export async function findTemplateByProvisioningId(db: Db, provisioningId: string) {
+  const [row] = await db.select().from(customerTemplates).where(eq(customerTemplates.provisioningId, provisioningId));
+  return row;
+}
+export async function findTemplateByName(db: Db, name: string) {
+  const [row] = await db.select().from(customerTemplates).where(eq(customerTemplates.name, name));
+  return row;
+}
+export async function insertTemplate(db: Db, row: typeof customerTemplates.$inferInsert) {
+  await db.insert(customerTemplates).values(row);
+}
+export async function updateTemplate(db: Db, id: string, patch: Partial<typeof customerTemplates.$inferInsert>) {
+  await db.update(customerTemplates).set(patch).where(eq(customerTemplates.id, id));
+}
+export async function deleteTemplate(db: Db, id: string) {
+  await db.delete(customerTemplates).where(eq(customerTemplates.id, id));
+}
+export async function countCustomersOfTemplate(db: Db, templateId: string) {
+  const [row] = await db.select({ n: count() }).from(customerOrgs).where(eq(customerOrgs.templateId, templateId));
+  return row?.n ?? 0;
+}
+export async function countSubscribersOfTemplate(db: Db, templateId: string) {
+  const [row] = await db.select({ n: count() }).from(subscribers).where(eq(subscribers.templateId, templateId));
+  return row?.n ?? 0;
+}
+
+// ── customer orgs ──
+export async function findOrgByEnterprise(db: Db, spEnterpriseId: string) {
+  const [row] = await db.select().from(customerOrgs).where(eq(customerOrgs.spEnterpriseId, spEnterpriseId));
+  return row;
+}
+export async function findOrg(db: Db, id: string) {
+  const [row] = await db.select().from(customerOrgs).where(eq(customerOrgs.id, id));
+  return row;
+}
+/** Inserts the enterprise's org unless it exists; true when this call created it. */
+export async function insertOrgOnce(db: Db, row: typeof customerOrgs.$inferInsert): Promise<boolean> {
+  const inserted = await db.insert(customerOrgs).values(row).onConflictDoNothing({ target: customerOrgs.spEnterpriseId }).returning({ id: customerOrgs.id });
+  return inserted.length > 0;
+}
+export const listOrgs = (db: Db) => db.select().from(customerOrgs).orderBy(asc(customerOrgs.displayName));
+export async function packageCountsByOrg(db: Db) {
+  return db
+    .select({ customerOrgId: subscribers.customerOrgId, package: subscribers.package, n: count() })
+    .from(subscribers)
+    .where(eq(subscribers.status, 'provisioned'))
+    .groupBy(subscribers.customerOrgId, subscribers.package);
+}
+
+// ── people ──
+export async function findPersonByEmail(db: Db, email: string) {
+  const [row] = await db.select().from(people).where(eq(sql`lower(${people.email})`, email.toLowerCase()));
+  return row;
+}
+export async function findPerson(db: Db, id: string) {
+  const [row] = await db.select().from(people).where(eq(people.id, id));
+  return row;
+}
+export async function insertPerson(db: Db, row: typeof people.$inferInsert) {
+  await db.insert(people).values(row);
+}
+export async function countAdminsOfOrg(db: Db, orgId: string) {
+  const [row] = await db.select({ n: count() }).from(people).where(and(eq(people.customerOrgId, orgId), eq(people.isAdmin, true)));
+  return row?.n ?? 0;
+}
+
+// ── subscribers ──
+export async function findSubscriber(db: Db, id: string, options: { forUpdate?: boolean } = {}) {
+  const query = db.select().from(subscribers).where(eq(subscribers.id, id));
+  const [row] = options.forUpdate ? await query.for('update') : await query;
+  return row;
+}
+export async function findSubscriberByUserId(db: Db, userId: string) {
+  const [row] = await db.select().from(subscribers).where(eq(subscribers.userId, userId));
+  return row;
+}
+export async function findSubscriberByEmail(db: Db, email: string, exceptId?: string) {
+  const conditions = [eq(sql`lower(${subscribers.email})`, email.toLowerCase())];
+  if (exceptId) conditions.push(ne(subscribers.id, exceptId));
+  const [row] = await db.select().from(subscribers).where(and(...conditions)).limit(1);
+  return row;
+}
+export async function insertSubscriber(db: Db, row: typeof subscribers.$inferInsert) {
+  await db.insert(subscribers).values(row);
+}
+export async function updateSubscriber(db: Db, id: string, patch: Partial<typeof subscribers.$inferInsert>) {
+  await db.update(subscribers).set(patch).where(eq(subscribers.id, id));
+}
+export async function deleteSubscriber(db: Db, id: string) {
+  await db.delete(subscribers).where(eq(subscribers.id, id));
+}
+
+export type SubscriberFilter = {
+  userId?: string;
+  personId?: string;
+  email?: string;
+  provisioningId?: string;
+  spEnterpriseId?: string;
+  templateId?: string;
+  lastStatusChangeAfter?: Date;
+  createdAfter?: Date;
+  statuses?: string[];
+  excludeStatuses?: string[];
+  selfActivated?: boolean;
+};
+
+function subscriberWhere(filter: SubscriberFilter): SQL | undefined {
+  const c: SQL[] = [];
+  if (filter.userId !== undefined) c.push(eq(subscribers.userId, filter.userId));
+  if (filter.personId !== undefined) c.push(eq(subscribers.personId, filter.personId));
+  if (filter.email !== undefined) c.push(eq(sql`lower(${subscribers.email})`, filter.email.toLowerCase()));
+  if (filter.provisioningId !== undefined) c.push(eq(subscribers.provisioningId, filter.provisioningId));
+  if (filter.spEnterpriseId !== undefined) c.push(eq(subscribers.spEnterpriseId, filter.spEnterpriseId));
+  if (filter.templateId !== undefined) c.push(eq(subscribers.templateId, filter.templateId));
+  if (filter.lastStatusChangeAfter) c.push(gt(subscribers.lastStatusChange, filter.lastStatusChangeAfter));
+  if (filter.createdAfter) c.push(gt(subscribers.created, filter.createdAfter));
+  if (filter.statuses?.length) c.push(inArray(subscribers.status, filter.statuses));
+  if (filter.excludeStatuses?.length) c.push(notInArray(subscribers.status, filter.excludeStatuses));
+  if (filter.selfActivated !== undefined) c.push(eq(subscribers.selfActivated, filter.selfActivated));
+  return c.length ? and(...c) : undefined;
+}
+
+export async function findSubscribers(db: Db, filter: SubscriberFilter, page: { offset: number; limit: number }) {
+  return db
+    .select()
+    .from(subscribers)
+    .where(subscriberWhere(filter))
+    .orderBy(asc(subscribers.created), asc(subscribers.id))
+    .offset(page.offset)
+    .limit(page.limit);
+}
+export async function countSubscribers(db: Db, filter: SubscriberFilter) {
+  const [row] = await db.select({ n: count() }).from(subscribers).where(subscriberWhere(filter));
+  return row?.n ?? 0;
+}
+export async function packageCounts(db: Db) {
+  return db.select({ package: subscribers.package, n: count() }).from(subscribers).where(eq(subscribers.status, 'provisioned')).groupBy(subscribers.package);
+}
+
+// ── history (what billing prorates from) ──
+export async function insertHistory(db: Db, row: typeof subscriberHistory.$inferInsert) {
+  await db.insert(subscriberHistory).values(row);
+}
+export async function findHistory(db: Db, subscriberId: string) {
+  return db.select().from(subscriberHistory).where(eq(subscriberHistory.subscriberId, subscriberId)).orderBy(asc(subscriberHistory.at), asc(subscriberHistory.id));
+}

@@ -1,0 +1,158 @@
+import { bigserial, boolean, index, jsonb, pgTable, text, timestamp, uuid } from 'drizzle-orm/pg-core';
+
+// Webex for BroadWorks, as this partner runs it: partner org → BroadWorks clusters → customer
+// templates → customer organisations (one per BroadWorks enterprise) → subscribers ↔ people.
+
+export const partnerOrgs = pgTable('partner_orgs', {
+  id: uuid('id').primaryKey(),
+  name: text('name').notNull(),
+  createdAt: timestamp('created_at', { withTimezone: true }).notNull(),
+});
+
+export const broadworksClusters = pgTable('partner_clusters', {
+  id: uuid('id').primaryKey(),
+  partnerOrgId: uuid('partner_org_id').notNull(),
+  name: text('name').notNull().unique(),
+  xsiActionsUrl: text('xsi_actions_url').notNull(),
+  xsiEventsUrl: text('xsi_events_url').notNull(),
+  authServiceUrl: text('auth_service_url').notNull(),
+  dasUrl: text('das_url'),
+  xspAdpUrl: text('xsp_adp_url'),
+  ctiUrl: text('cti_url'),
+  /** One-way toggles: once on, the partner cannot turn them off. */
+  callHistory: boolean('call_history').notNull().default(false),
+  dndSync: boolean('dnd_sync').notNull().default(false),
+  paStatusSync: boolean('pa_status_sync').notNull().default(false),
+  createdAt: timestamp('created_at', { withTimezone: true }).notNull(),
+  updatedAt: timestamp('updated_at', { withTimezone: true }).notNull(),
+});
+
+export const customerTemplates = pgTable(
+  'partner_templates',
+  {
+    id: uuid('id').primaryKey(),
+    partnerOrgId: uuid('partner_org_id').notNull(),
+    clusterId: uuid('cluster_id')
+      .notNull()
+      .references(() => broadworksClusters.id),
+    name: text('name').notNull().unique(),
+    /** What BroadWorks and API callers name the template by (Webex: two UUIDs joined by ':'). */
+    provisioningId: text('provisioning_id').notNull().unique(),
+    provisioningAccount: text('provisioning_account').notNull(),
+    /** Sealed with services.secrets; never returned. */
+    provisioningPassword: text('provisioning_password').notNull(),
+    trustedEmails: boolean('trusted_emails').notNull().default(true),
+    defaultPackage: text('default_package').notNull().default('basic'),
+    partnerAdminEmail: text('partner_admin_email').notNull(),
+    provisionExistingOrgs: boolean('provision_existing_orgs').notNull().default(true),
+    adminInviteOnAttach: boolean('admin_invite_on_attach').notNull().default(true),
+    disableFreeCalling: boolean('disable_free_calling').notNull().default(false),
+    prefillEmail: boolean('prefill_email').notNull().default(false),
+    provisionAdminFirst: boolean('provision_admin_first').notNull().default(false),
+    allowSelfActivation: boolean('allow_self_activation').notNull().default(false),
+    /** Wholesale customers are refused by the BroadWorks APIs. */
+    wholesale: boolean('wholesale').notNull().default(false),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull(),
+    updatedAt: timestamp('updated_at', { withTimezone: true }).notNull(),
+  },
+  (t) => [index('partner_templates_cluster_idx').on(t.clusterId)],
+);
+
+export const customerOrgs = pgTable(
+  'partner_customer_orgs',
+  {
+    id: uuid('id').primaryKey(),
+    /** One BroadWorks enterprise ↔ one organisation: the unique key makes creation happen once. */
+    spEnterpriseId: text('sp_enterprise_id').notNull().unique(),
+    templateId: uuid('template_id')
+      .notNull()
+      .references(() => customerTemplates.id),
+    displayName: text('display_name').notNull(),
+    /** P14: restricted by partner, on by default for new orgs (off for attached ones). */
+    restricted: boolean('restricted').notNull().default(true),
+    /** active | deleting */
+    state: text('state').notNull().default('active'),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull(),
+  },
+  (t) => [index('partner_customer_orgs_template_idx').on(t.templateId)],
+);
+
+/** Webex identities (people) of customer orgs; a removed subscriber stays as a free user. */
+export const people = pgTable(
+  'partner_people',
+  {
+    id: uuid('id').primaryKey(),
+    customerOrgId: uuid('customer_org_id').references(() => customerOrgs.id),
+    email: text('email').notNull().unique(),
+    firstName: text('first_name'),
+    lastName: text('last_name'),
+    isAdmin: boolean('is_admin').notNull().default(false),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull(),
+  },
+  (t) => [index('partner_people_org_idx').on(t.customerOrgId)],
+);
+
+export const subscribers = pgTable(
+  'partner_subscribers',
+  {
+    id: uuid('id').primaryKey(),
+    /** The BroadWorks user ID: unique across the partner (10022 otherwise). */
+    userId: text('user_id').notNull().unique(),
+    spEnterpriseId: text('sp_enterprise_id').notNull(),
+    templateId: uuid('template_id')
+      .notNull()
+      .references(() => customerTemplates.id),
+    provisioningId: text('provisioning_id').notNull(),
+    customerOrgId: uuid('customer_org_id'),
+    personId: uuid('person_id'),
+    firstName: text('first_name').notNull(),
+    lastName: text('last_name').notNull(),
+    email: text('email'),
+    primaryPhoneNumber: text('primary_phone_number'),
+    mobilePhoneNumber: text('mobile_phone_number'),
+    extension: text('extension'),
+    language: text('language'),
+    timezone: text('timezone'),
+    package: text('package').notNull(),
+    /** Exactly the OpenAPI statuses. */
+    status: text('status').notNull(),
+    errors: jsonb('errors').$type<{ errorCode: number; description: string }[]>().notNull().default([]),
+    /** An accepted PUT waiting for its job: applied when status goes updating → provisioned. */
+    pendingUpdate: jsonb('pending_update').$type<Record<string, string>>(),
+    selfActivated: boolean('self_activated').notNull().default(false),
+    /** api | flow_through | self_activation */
+    source: text('source').notNull().default('api'),
+    created: timestamp('created', { withTimezone: true }).notNull(),
+    lastStatusChange: timestamp('last_status_change', { withTimezone: true }).notNull(),
+  },
+  (t) => [
+    index('partner_subscribers_created_idx').on(t.created, t.id),
+    index('partner_subscribers_enterprise_idx').on(t.spEnterpriseId),
+    index('partner_subscribers_template_idx').on(t.templateId),
+    index('partner_subscribers_status_idx').on(t.status),
+    index('partner_subscribers_email_idx').on(t.email),
+  ],
+);
+
+/**
+ * Every package, user ID and status change of every subscriber with its time — what billing (P16)
+ * prorates from. Kept after the subscriber is removed (no foreign key on purpose).
+ */
+export const subscriberHistory = pgTable(
+  'partner_subscriber_history',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    subscriberId: uuid('subscriber_id').notNull(),
+    at: timestamp('at', { withTimezone: true }).notNull(),
+    /** created | status | package | user_id | removed */
+    change: text('change').notNull(),
+    userId: text('user_id').notNull(),
+    spEnterpriseId: text('sp_enterprise_id').notNull(),
+    package: text('package').notNull(),
+    status: text('status').notNull(),
+    selfActivated: boolean('self_activated').notNull(),
+    previous: text('previous'),
+  },
+  (t) => [index('partner_subscriber_history_sub_idx').on(t.subscriberId, t.at), index('partner_subscriber_history_at_idx').on(t.at)],
+);
+

@@ -1,0 +1,538 @@
+import crypto from 'node:crypto';
+import { AppError, notFound } from '../platform/errors.ts';
+import { definePartnerJobs } from './partner.jobs.ts';
+import * as repo from './partner.repository.ts';
+import { webexCodes, webexError } from './webex-errors.ts';
+import type { Actor } from '../platform/auth/actor.ts';
+import type { Db } from '../platform/db/database.ts';
+import type { JobContext } from '../platform/jobs/job-context.ts';
+import type { PlatformServices } from '../platform/services.ts';
+
+export const packages = ['softphone', 'basic', 'standard', 'premium'] as const;
+export type Package = (typeof packages)[number];
+export const subscriberStatuses = ['pending_email_input', 'pending_email_validation', 'pending_user_migration', 'provisioning', 'provisioned', 'updating', 'error'] as const;
+export type SubscriberStatus = (typeof subscriberStatuses)[number];
+
+/** More customers than this on a cluster: interface and sync edits go through Cisco TAC. */
+export const CLUSTER_EDIT_CUSTOMER_LIMIT = 50;
+const protectedClusterFields = ['xsiActionsUrl', 'xsiEventsUrl', 'dasUrl', 'xspAdpUrl', 'paStatusSync', 'dndSync'] as const;
+const oneWayToggles = ['callHistory', 'dndSync', 'paStatusSync'] as const;
+
+export type ClusterInput = {
+  name: string;
+  xsiActionsUrl: string;
+  xsiEventsUrl: string;
+  authServiceUrl: string;
+  dasUrl?: string | null;
+  xspAdpUrl?: string | null;
+  ctiUrl?: string | null;
+  callHistory?: boolean;
+  dndSync?: boolean;
+  paStatusSync?: boolean;
+};
+
+export type TemplateInput = {
+  name: string;
+  clusterId: string;
+  provisioningAccount: string;
+  provisioningPassword?: string;
+  trustedEmails?: boolean;
+  defaultPackage?: Package;
+  partnerAdminEmail: string;
+  provisionExistingOrgs?: boolean;
+  adminInviteOnAttach?: boolean;
+  disableFreeCalling?: boolean;
+  prefillEmail?: boolean;
+  provisionAdminFirst?: boolean;
+  allowSelfActivation?: boolean;
+  wholesale?: boolean;
+};
+
+export type ProvisionInput = {
+  provisioningId: string;
+  userId: string;
+  spEnterpriseId: string;
+  firstName: string;
+  lastName: string;
+  package: Package;
+  primaryPhoneNumber?: string;
+  mobilePhoneNumber?: string;
+  extension?: string;
+  email?: string;
+  language?: string;
+  timezone?: string;
+  spEnterpriseGroupId?: string;
+};
+
+export type UpdateInput = Partial<{
+  userId: string;
+  firstName: string;
+  lastName: string;
+  primaryPhoneNumber: string;
+  mobilePhoneNumber: string;
+  extension: string;
+  timezone: string;
+  language: string;
+  package: Package;
+}>;
+
+export type PrecheckInput = Partial<ProvisionInput> & { email: string; customerInfo?: { primaryEmail: string } };
+
+const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+
+function checkXsiUrl(field: string, value: string) {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new AppError('VALIDATION_FAILED', `${field} is not a URL.`, { field });
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new AppError('VALIDATION_FAILED', `${field} must be an http(s) URL.`, { field });
+  if (!url.pathname.endsWith('/v2.0/')) throw new AppError('VALIDATION_FAILED', `${field} must end in /v2.0/ (for example https://xsp.example.com/com.broadsoft.xsi-actions/v2.0/).`, { field });
+}
+
+export type Partner = ReturnType<typeof createPartner>;
+
+export function createPartner(services: PlatformServices) {
+  const { database, clock, audit, secrets } = services;
+  const db = database.db;
+
+  async function partnerOrgId(tx: Db): Promise<string> {
+    const existing = await repo.findFirstPartnerOrg(tx);
+    if (existing) return existing.id;
+    await repo.insertPartnerOrg(tx, { id: crypto.randomUUID(), name: 'Partner', createdAt: clock.now() });
+    return (await repo.findFirstPartnerOrg(tx))!.id;
+  }
+
+  // Every status, package and user ID change lands in the history billing (P16) prorates from.
+  async function record(tx: Db, sub: repo.SubscriberRow, change: string, previous: string | null = null) {
+    await repo.insertHistory(tx, {
+      subscriberId: sub.id,
+      at: clock.now(),
+      change,
+      userId: sub.userId,
+      spEnterpriseId: sub.spEnterpriseId,
+      package: sub.package,
+      status: sub.status,
+      selfActivated: sub.selfActivated,
+      previous,
+    });
+  }
+
+  async function setStatus(tx: Db, sub: repo.SubscriberRow, status: SubscriberStatus, patch: Partial<repo.SubscriberRow> = {}) {
+    const previous = sub.status;
+    const next = { ...sub, ...patch, status, lastStatusChange: clock.now() };
+    await repo.updateSubscriber(tx, sub.id, { ...patch, status, lastStatusChange: next.lastStatusChange });
+    if (previous !== status) await record(tx, next, 'status', previous);
+    return next;
+  }
+
+  // ── clusters (P4) ──
+  const clusterView = (row: repo.ClusterRow) => row;
+
+  async function createCluster(input: ClusterInput, actor: Actor) {
+    checkXsiUrl('xsiActionsUrl', input.xsiActionsUrl);
+    checkXsiUrl('xsiEventsUrl', input.xsiEventsUrl);
+    return database.transaction(async (tx) => {
+      if (await repo.findClusterByName(tx, input.name)) throw new AppError('ALREADY_EXISTS', `A cluster named ${input.name} exists.`, { name: input.name });
+      const now = clock.now();
+      const row = {
+        id: crypto.randomUUID(),
+        partnerOrgId: await partnerOrgId(tx),
+        name: input.name,
+        xsiActionsUrl: input.xsiActionsUrl,
+        xsiEventsUrl: input.xsiEventsUrl,
+        authServiceUrl: input.authServiceUrl,
+        dasUrl: input.dasUrl ?? null,
+        xspAdpUrl: input.xspAdpUrl ?? null,
+        ctiUrl: input.ctiUrl ?? null,
+        callHistory: input.callHistory ?? false,
+        dndSync: input.dndSync ?? false,
+        paStatusSync: input.paStatusSync ?? false,
+        createdAt: now,
+        updatedAt: now,
+      };
+      await repo.insertCluster(tx, row);
+      await audit.record({ actor, action: 'partner.cluster.create', entityType: 'broadworksCluster', entityId: row.id, after: row }, tx);
+      return clusterView(row);
+    });
+  }
+
+  async function getCluster(id: string) {
+    const row = await repo.findCluster(db, id);
+    if (!row) throw notFound('Cluster', id);
+    return { ...clusterView(row), customers: await repo.countCustomersOfCluster(db, id), templates: await repo.countTemplatesOfCluster(db, id) };
+  }
+
+  async function updateCluster(id: string, patch: Partial<ClusterInput>, actor: Actor) {
+    if (patch.xsiActionsUrl !== undefined) checkXsiUrl('xsiActionsUrl', patch.xsiActionsUrl);
+    if (patch.xsiEventsUrl !== undefined) checkXsiUrl('xsiEventsUrl', patch.xsiEventsUrl);
+    return database.transaction(async (tx) => {
+      const before = await repo.findCluster(tx, id);
+      if (!before) throw notFound('Cluster', id);
+      const changed = (Object.keys(patch) as (keyof ClusterInput)[]).filter((k) => patch[k] !== undefined && (patch[k] ?? null) !== (before[k as keyof repo.ClusterRow] ?? null));
+      for (const toggle of oneWayToggles) {
+        if (changed.includes(toggle) && before[toggle] && patch[toggle] === false) {
+          throw new AppError('INVALID_STATE', `${toggle} is a one-way toggle: once enabled it cannot be disabled here (open a Cisco TAC case).`, { field: toggle });
+        }
+      }
+      const guarded = changed.filter((k) => (protectedClusterFields as readonly string[]).includes(k));
+      if (guarded.length) {
+        const customers = await repo.countCustomersOfCluster(tx, id);
+        if (customers > CLUSTER_EDIT_CUSTOMER_LIMIT) {
+          throw new AppError(
+            'INVALID_STATE',
+            `Cluster ${before.name} has ${customers} customers (more than ${CLUSTER_EDIT_CUSTOMER_LIMIT}): changing ${guarded.join(', ')} is not supported; contact Cisco TAC.`,
+            { fields: guarded, customers, limit: CLUSTER_EDIT_CUSTOMER_LIMIT },
+          );
+        }
+      }
+      if (patch.name && patch.name !== before.name && (await repo.findClusterByName(tx, patch.name))) throw new AppError('ALREADY_EXISTS', `A cluster named ${patch.name} exists.`);
+      const values = Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== undefined));
+      await repo.updateCluster(tx, id, { ...values, updatedAt: clock.now() });
+      const after = (await repo.findCluster(tx, id))!;
+      await audit.record({ actor, action: 'partner.cluster.update', entityType: 'broadworksCluster', entityId: id, before, after }, tx);
+      return clusterView(after);
+    });
+  }
+
+  async function deleteCluster(id: string, actor: Actor) {
+    await database.transaction(async (tx) => {
+      const before = await repo.findCluster(tx, id);
+      if (!before) throw notFound('Cluster', id);
+      const templates = await repo.countTemplatesOfCluster(tx, id);
+      if (templates > 0) throw new AppError('CONFLICT', `Cluster ${before.name} has ${templates} template(s); delete or move them first.`, { templates });
+      await repo.deleteCluster(tx, id);
+      await audit.record({ actor, action: 'partner.cluster.delete', entityType: 'broadworksCluster', entityId: id, before }, tx);
+    });
+  }
+
+  // ── templates (P3) ──
+  const templateView = (row: repo.TemplateRow) => {
+    const { provisioningPassword: _sealed, ...rest } = row;
+    return { ...rest, defaultPackage: rest.defaultPackage as Package, provisioningPasswordSet: true };
+  };
+
+  async function createTemplate(input: TemplateInput, actor: Actor) {
+    if (!input.provisioningPassword) throw new AppError('VALIDATION_FAILED', 'provisioningPassword is required for a new template.', { field: 'provisioningPassword' });
+    return database.transaction(async (tx) => {
+      if (!(await repo.findCluster(tx, input.clusterId))) throw notFound('Cluster', input.clusterId);
+      if (await repo.findTemplateByName(tx, input.name)) throw new AppError('ALREADY_EXISTS', `A template named ${input.name} exists.`);
+      const now = clock.now();
+      const row: repo.TemplateRow = {
+        id: crypto.randomUUID(),
+        partnerOrgId: await partnerOrgId(tx),
+        clusterId: input.clusterId,
+        name: input.name,
+        provisioningId: `${crypto.randomUUID()}:${crypto.randomUUID()}`,
+        provisioningAccount: input.provisioningAccount,
+        provisioningPassword: secrets.seal(input.provisioningPassword!),
+        trustedEmails: input.trustedEmails ?? true,
+        defaultPackage: input.defaultPackage ?? 'basic',
+        partnerAdminEmail: input.partnerAdminEmail,
+        provisionExistingOrgs: input.provisionExistingOrgs ?? true,
+        adminInviteOnAttach: input.adminInviteOnAttach ?? true,
+        disableFreeCalling: input.disableFreeCalling ?? false,
+        prefillEmail: input.prefillEmail ?? false,
+        provisionAdminFirst: input.provisionAdminFirst ?? false,
+        allowSelfActivation: input.allowSelfActivation ?? false,
+        wholesale: input.wholesale ?? false,
+        createdAt: now,
+        updatedAt: now,
+      };
+      await repo.insertTemplate(tx, row);
+      await audit.record({ actor, action: 'partner.template.create', entityType: 'customerTemplate', entityId: row.id, after: templateView(row) }, tx);
+      return templateView(row);
+    });
+  }
+
+  async function getTemplate(id: string) {
+    const row = await repo.findTemplate(db, id);
+    if (!row) throw notFound('Template', id);
+    return templateView(row);
+  }
+
+  async function updateTemplate(id: string, patch: Partial<TemplateInput>, actor: Actor) {
+    return database.transaction(async (tx) => {
+      const before = await repo.findTemplate(tx, id);
+      if (!before) throw notFound('Template', id);
+      if (patch.clusterId && !(await repo.findCluster(tx, patch.clusterId))) throw notFound('Cluster', patch.clusterId);
+      const { provisioningPassword, ...rest } = patch;
+      const values: Record<string, unknown> = Object.fromEntries(Object.entries(rest).filter(([, v]) => v !== undefined));
+      // A blank password on edit keeps the stored one (Partner Hub behaves so).
+      if (provisioningPassword) values.provisioningPassword = secrets.seal(provisioningPassword);
+      await repo.updateTemplate(tx, id, { ...values, updatedAt: clock.now() });
+      const after = (await repo.findTemplate(tx, id))!;
+      await audit.record(
+        { actor, action: 'partner.template.update', entityType: 'customerTemplate', entityId: id, before: templateView(before), after: { ...templateView(after), provisioningPasswordChanged: Boolean(provisioningPassword) } },
+        tx,
+      );
+      return templateView(after);
+    });
+  }
+
+  async function deleteTemplate(id: string, actor: Actor) {
+    await database.transaction(async (tx) => {
+      const before = await repo.findTemplate(tx, id);
+      if (!before) throw notFound('Template', id);
+      const customers = await repo.countCustomersOfTemplate(tx, id);
+      const subs = await repo.countSubscribersOfTemplate(tx, id);
+      if (customers || subs) throw new AppError('CONFLICT', `Template ${before.name} is used by ${customers} customer(s) and ${subs} subscriber(s).`, { customers, subscribers: subs });
+      await repo.deleteTemplate(tx, id);
+      await audit.record({ actor, action: 'partner.template.delete', entityType: 'customerTemplate', entityId: id, before: templateView(before) }, tx);
+    });
+  }
+
+  /** The flow-through adapter authenticates with the template's provisioning account. */
+  async function checkProvisioningAccount(provisioningId: string, account: string, password: string) {
+    const template = await repo.findTemplateByProvisioningId(db, provisioningId);
+    if (!template) return null;
+    const expected = Buffer.from(secrets.open(template.provisioningPassword));
+    const given = Buffer.from(password);
+    const ok = template.provisioningAccount === account && expected.length === given.length && crypto.timingSafeEqual(expected, given);
+    return ok ? template : null;
+  }
+
+  // ── subscribers (P1, P2, P5, P10, P11, P12) ──
+  async function provision(input: ProvisionInput, actor: Actor, options: { source?: 'api' | 'flow_through' | 'self_activation'; trackingId?: string } = {}) {
+    return database.transaction(async (tx, sql) => {
+      const template = await repo.findTemplateByProvisioningId(tx, input.provisioningId);
+      if (!template) throw webexError('VALIDATION_FAILED', webexCodes.UNKNOWN_PROVISIONING_ID, `No customer template has provisioning ID ${input.provisioningId}.`, 'provisioningId');
+      if (template.wholesale) throw webexError('FORBIDDEN', webexCodes.WHOLESALE_REJECTED, 'Wholesale customers are rejected by the BroadWorks provisioning APIs.');
+      if (!input.primaryPhoneNumber && !input.extension) {
+        throw webexError('VALIDATION_FAILED', webexCodes.NULL_PARAMETER, 'The subscriber must have a primary phone number or an extension.', 'primaryPhoneNumber');
+      }
+      const trusted = template.trustedEmails && options.source !== 'self_activation';
+      if (trusted && !input.email) throw webexError('VALIDATION_FAILED', webexCodes.NULL_PARAMETER, 'email is mandatory for the trusted email provisioning flow.', 'email');
+      if (input.email && !EMAIL.test(input.email)) throw webexError('VALIDATION_FAILED', webexCodes.INVALID_PARAMETER, `${input.email} is not an email address.`, 'email');
+      if (await repo.findSubscriberByUserId(tx, input.userId)) {
+        throw webexError('CONFLICT', webexCodes.USER_ID_IN_USE, 'The BroadWorks UserID is already associated with an existing user.', 'userId');
+      }
+      if (input.email && (await repo.findSubscriberByEmail(tx, input.email))) {
+        throw webexError('CONFLICT', webexCodes.EMAIL_IN_USE, `The email address ${input.email} is already used by another subscriber.`, 'email');
+      }
+      const org = await repo.findOrgByEnterprise(tx, input.spEnterpriseId);
+      if (org && org.templateId !== template.id) {
+        throw webexError('CONFLICT', webexCodes.INVALID_PARAMETER, `Enterprise ${input.spEnterpriseId} is a customer of another template; a customer has exactly one template.`, 'provisioningId');
+      }
+      const now = clock.now();
+      const status: SubscriberStatus = trusted ? 'provisioning' : 'pending_email_input';
+      const row: repo.SubscriberRow = {
+        id: crypto.randomUUID(),
+        userId: input.userId,
+        spEnterpriseId: input.spEnterpriseId,
+        templateId: template.id,
+        provisioningId: template.provisioningId,
+        customerOrgId: null,
+        personId: null,
+        firstName: input.firstName,
+        lastName: input.lastName,
+        email: trusted ? (input.email ?? null) : null,
+        primaryPhoneNumber: input.primaryPhoneNumber ?? null,
+        mobilePhoneNumber: input.mobilePhoneNumber ?? null,
+        extension: input.extension ?? null,
+        language: input.language ?? null,
+        timezone: input.timezone ?? null,
+        package: input.package,
+        status,
+        errors: [],
+        pendingUpdate: null,
+        selfActivated: options.source === 'self_activation',
+        source: options.source ?? 'api',
+        created: now,
+        lastStatusChange: now,
+      };
+      await repo.insertSubscriber(tx, row);
+      await record(tx, row, 'created');
+      await audit.record({ actor, action: 'partner.subscriber.provision', entityType: 'subscriber', entityId: row.id, after: row, trackingId: options.trackingId }, tx);
+      if (status === 'provisioning') await services.jobs.send(jobs.provisionSubscriber, { subscriberId: row.id }, { actor, idempotencyKey: `${row.id}:${now.getTime()}`, tx: { db: tx, sql } });
+      return row;
+    });
+  }
+
+  async function getSubscriber(id: string) {
+    const row = await repo.findSubscriber(db, id);
+    if (!row) throw webexError('NOT_FOUND', webexCodes.SUBSCRIBER_NOT_FOUND, `Subscriber ${id} does not exist.`);
+    return row;
+  }
+
+  async function completeProvisioning(ctx: JobContext, { subscriberId }: { subscriberId: string }) {
+    await ctx.progress({ step: 'provisioning', percent: 10 });
+    return ctx.transact('provision', async (tx) => {
+      const sub = await repo.findSubscriber(tx, subscriberId, { forUpdate: true });
+      if (!sub || sub.status !== 'provisioning') return { skipped: sub?.status ?? 'removed' };
+      const template = (await repo.findTemplate(tx, sub.templateId))!;
+      const fail = async (errorCode: number, description: string) => {
+        await setStatus(tx, sub, 'error', { errors: [{ errorCode, description }] });
+        await audit.record({ actor: { type: 'system', id: null, name: 'partner.provision-subscriber', role: 'system', customerOrgId: null }, action: 'partner.subscriber.error', entityType: 'subscriber', entityId: sub.id, after: { errorCode, description } }, tx);
+        return { status: 'error', errorCode };
+      };
+      if (await repo.findSubscriberByEmail(tx, sub.email!, sub.id)) return fail(webexCodes.EMAIL_IN_USE, `The email address ${sub.email} is already used by another subscriber.`);
+      // P1: the enterprise's org is made by its first provisioned subscriber, exactly once.
+      const createdOrg = await repo.insertOrgOnce(tx, {
+        id: crypto.randomUUID(),
+        spEnterpriseId: sub.spEnterpriseId,
+        templateId: template.id,
+        displayName: sub.spEnterpriseId.includes('+') ? sub.spEnterpriseId.split('+').slice(1).join('+') : sub.spEnterpriseId,
+        restricted: true,
+        state: 'active',
+        createdAt: clock.now(),
+      });
+      const org = (await repo.findOrgByEnterprise(tx, sub.spEnterpriseId))!;
+      if (org.templateId !== template.id) return fail(webexCodes.INVALID_PARAMETER, `Enterprise ${sub.spEnterpriseId} is a customer of another template.`);
+      let person = await repo.findPersonByEmail(tx, sub.email!);
+      if (person && person.customerOrgId !== org.id) return fail(webexCodes.EMAIL_IN_USE, `The email address ${sub.email} belongs to a Webex user of another organisation.`);
+      if (!person) {
+        // The first user of a new org becomes its administrator.
+        const admin = createdOrg || (await repo.countAdminsOfOrg(tx, org.id)) === 0;
+        person = { id: crypto.randomUUID(), customerOrgId: org.id, email: sub.email!, firstName: sub.firstName, lastName: sub.lastName, isAdmin: admin, createdAt: clock.now() };
+        await repo.insertPerson(tx, person);
+      }
+      await setStatus(tx, sub, 'provisioned', { personId: person.id, customerOrgId: org.id, errors: [] });
+      const actor = { type: 'system' as const, id: null, name: 'partner.provision-subscriber', role: 'system' as const, customerOrgId: null };
+      if (createdOrg) await audit.record({ actor, action: 'partner.customer.create', entityType: 'customerOrg', entityId: org.id, after: org }, tx);
+      await audit.record({ actor, action: 'partner.subscriber.provisioned', entityType: 'subscriber', entityId: sub.id, after: { personId: person.id, customerOrgId: org.id, admin: person.isAdmin } }, tx);
+      return { status: 'provisioned', customerOrgId: org.id, personId: person.id, createdOrg, admin: person.isAdmin };
+    });
+  }
+
+  async function update(id: string, input: UpdateInput, actor: Actor, trackingId?: string) {
+    return database.transaction(async (tx, sql) => {
+      const sub = await repo.findSubscriber(tx, id, { forUpdate: true });
+      if (!sub) throw webexError('NOT_FOUND', webexCodes.SUBSCRIBER_NOT_FOUND, `Subscriber ${id} does not exist.`);
+      if (sub.status === 'provisioning' || sub.status === 'updating') {
+        throw webexError('CONFLICT', webexCodes.INVALID_STATUS, `The subscriber is ${sub.status}; try again when that has finished.`);
+      }
+      const merged = { ...sub, ...(sub.pendingUpdate ?? {}), ...input };
+      const number = merged.primaryPhoneNumber || null;
+      const extension = merged.extension || null;
+      if (!number && !extension) throw webexError('VALIDATION_FAILED', webexCodes.NULL_PARAMETER, 'The user must have either a primary phone number or an extension configured.', input.primaryPhoneNumber === '' ? 'primaryPhoneNumber' : 'extension');
+      if (input.userId && input.userId !== sub.userId) {
+        const other = await repo.findSubscriberByUserId(tx, input.userId);
+        if (other) throw webexError('CONFLICT', webexCodes.USER_ID_IN_USE, 'The BroadWorks UserID is already associated with an existing user.', 'userId');
+      }
+      const change = Object.fromEntries(Object.entries(input).filter(([, v]) => v !== undefined)) as Record<string, string>;
+      let after: repo.SubscriberRow;
+      if (sub.status === 'provisioned') {
+        // Applied by the job; the response still shows the old values (as Webex documents).
+        after = await setStatus(tx, sub, 'updating', { pendingUpdate: change });
+        await services.jobs.send(jobs.updateSubscriber, { subscriberId: id }, { actor, idempotencyKey: `${id}:update:${after.lastStatusChange.getTime()}`, tx: { db: tx, sql } });
+      } else {
+        after = await applyChange(tx, sub, change);
+      }
+      await audit.record({ actor, action: 'partner.subscriber.update', entityType: 'subscriber', entityId: id, before: sub, after: change, trackingId }, tx);
+      return after;
+    });
+  }
+
+  async function applyChange(tx: Db, sub: repo.SubscriberRow, change: Record<string, string>) {
+    const patch: Partial<repo.SubscriberRow> = {};
+    for (const key of ['firstName', 'lastName', 'timezone', 'language', 'userId'] as const) if (change[key] !== undefined) patch[key] = change[key];
+    for (const key of ['primaryPhoneNumber', 'mobilePhoneNumber', 'extension'] as const) if (change[key] !== undefined) patch[key] = change[key] || null;
+    if (change.package !== undefined) patch.package = change.package;
+    const next = { ...sub, ...patch };
+    await repo.updateSubscriber(tx, sub.id, { ...patch, pendingUpdate: null });
+    if (patch.package && patch.package !== sub.package) await record(tx, next, 'package', sub.package);
+    if (patch.userId && patch.userId !== sub.userId) await record(tx, next, 'user_id', sub.userId);
+    return next;
+  }
+
+  async function applyUpdate(ctx: JobContext, { subscriberId }: { subscriberId: string }) {
+    await ctx.progress({ step: 'updating', percent: 10 });
+    return ctx.transact('update', async (tx) => {
+      const sub = await repo.findSubscriber(tx, subscriberId, { forUpdate: true });
+      if (!sub || sub.status !== 'updating') return { skipped: sub?.status ?? 'removed' };
+      const applied = await applyChange(tx, sub, sub.pendingUpdate ?? {});
+      await setStatus(tx, applied, 'provisioned', { pendingUpdate: null, errors: [] });
+      return { status: 'provisioned', applied: sub.pendingUpdate };
+    });
+  }
+
+  /** Removes the BroadWorks mapping (partial deletion): the person stays as a free Webex user. */
+  async function remove(id: string, actor: Actor, trackingId?: string) {
+    await database.transaction(async (tx) => {
+      const sub = await repo.findSubscriber(tx, id, { forUpdate: true });
+      if (!sub) throw webexError('NOT_FOUND', webexCodes.SUBSCRIBER_NOT_FOUND, `Subscriber ${id} does not exist.`);
+      await repo.deleteSubscriber(tx, id);
+      await record(tx, sub, 'removed');
+      await audit.record({ actor, action: 'partner.subscriber.remove', entityType: 'subscriber', entityId: id, before: sub, trackingId }, tx);
+    });
+  }
+
+  /** Retry onboarding (P5/P9): an errored or email-pending subscriber, optionally with a (new) email. */
+  async function retry(id: string, email: string | undefined, actor: Actor) {
+    return database.transaction(async (tx, sql) => {
+      const sub = await repo.findSubscriber(tx, id, { forUpdate: true });
+      if (!sub) throw notFound('Subscriber', id);
+      if (!['error', 'pending_email_input', 'pending_email_validation', 'pending_user_migration'].includes(sub.status)) {
+        throw new AppError('INVALID_STATE', `Only errored or pending subscribers can be retried; this one is ${sub.status}.`);
+      }
+      const address = email ?? sub.email;
+      if (!address || !EMAIL.test(address)) throw new AppError('VALIDATION_FAILED', 'A valid email address is needed to retry onboarding.', { field: 'email' });
+      if (await repo.findSubscriberByEmail(tx, address, sub.id)) throw new AppError('CONFLICT', `The email address ${address} is already used by another subscriber.`);
+      const after = await setStatus(tx, sub, 'provisioning', { email: address, errors: [] });
+      await services.jobs.send(jobs.provisionSubscriber, { subscriberId: id }, { actor, idempotencyKey: `${id}:${after.lastStatusChange.getTime()}`, tx: { db: tx, sql } });
+      await audit.record({ actor, action: 'partner.subscriber.retry', entityType: 'subscriber', entityId: id, before: { status: sub.status, email: sub.email }, after: { status: 'provisioning', email: address } }, tx);
+      return after;
+    });
+  }
+
+  async function precheck(input: PrecheckInput) {
+    const problems: { errorCode: number; description: string; fieldName?: string }[] = [];
+    if (input.provisioningId) {
+      const template = await repo.findTemplateByProvisioningId(db, input.provisioningId);
+      if (!template) problems.push({ errorCode: webexCodes.UNKNOWN_PROVISIONING_ID, description: `No customer template has provisioning ID ${input.provisioningId}.`, fieldName: 'provisioningId' });
+      else if (template.wholesale) problems.push({ errorCode: webexCodes.WHOLESALE_REJECTED, description: 'Wholesale customers are rejected by the BroadWorks provisioning APIs.' });
+      const org = input.spEnterpriseId ? await repo.findOrgByEnterprise(db, input.spEnterpriseId) : undefined;
+      if (template && org && org.templateId !== template.id) problems.push({ errorCode: webexCodes.INVALID_PARAMETER, description: `Enterprise ${input.spEnterpriseId} is a customer of another template.`, fieldName: 'spEnterpriseId' });
+    }
+    if (input.userId && (await repo.findSubscriberByUserId(db, input.userId))) problems.push({ errorCode: webexCodes.USER_ID_IN_USE, description: 'The BroadWorks UserID is already associated with an existing user.', fieldName: 'userId' });
+    if (await repo.findSubscriberByEmail(db, input.email)) problems.push({ errorCode: webexCodes.EMAIL_IN_USE, description: `The email address ${input.email} is already used by another subscriber.`, fieldName: 'email' });
+    else {
+      const person = await repo.findPersonByEmail(db, input.email);
+      const org = input.spEnterpriseId ? await repo.findOrgByEnterprise(db, input.spEnterpriseId) : undefined;
+      if (person && person.customerOrgId && person.customerOrgId !== org?.id) problems.push({ errorCode: webexCodes.EMAIL_IN_USE, description: `The email address ${input.email} belongs to a Webex user of another organisation.`, fieldName: 'email' });
+    }
+    if (problems.length) throw new AppError('CONFLICT', problems[0]!.description, { webexErrors: problems });
+    return { message: 'success', info: { infoCode: 100, description: 'Provisioning preCheck validation successful.' } };
+  }
+
+  async function listCustomers() {
+    const [orgs, counts] = await Promise.all([repo.listOrgs(db), repo.packageCountsByOrg(db)]);
+    return orgs.map((org) => {
+      const byPackage = Object.fromEntries(packages.map((p) => [p, 0])) as Record<Package, number>;
+      for (const c of counts) if (c.customerOrgId === org.id) byPackage[c.package as Package] = c.n;
+      return { ...org, packages: byPackage };
+    });
+  }
+
+  async function analytics() {
+    const counts = await repo.packageCounts(db);
+    const usersPerPackage = Object.fromEntries(packages.map((p) => [p, 0])) as Record<Package, number>;
+    for (const c of counts) usersPerPackage[c.package as Package] = c.n;
+    return { usersPerPackage, customers: await listCustomers() };
+  }
+
+  const jobs = definePartnerJobs({ completeProvisioning, applyUpdate });
+
+  return {
+    jobs,
+    clusters: { list: () => repo.listClusters(db), get: getCluster, create: createCluster, update: updateCluster, remove: deleteCluster },
+    templates: { list: async () => (await repo.listTemplates(db)).map(templateView), get: getTemplate, create: createTemplate, update: updateTemplate, remove: deleteTemplate, checkProvisioningAccount },
+    subscribers: {
+      provision,
+      get: getSubscriber,
+      update,
+      remove,
+      retry,
+      precheck,
+      list: (filter: repo.SubscriberFilter, page: { offset: number; limit: number }) => repo.findSubscribers(db, filter, page),
+      count: (filter: repo.SubscriberFilter) => repo.countSubscribers(db, filter),
+      history: (id: string) => repo.findHistory(db, id),
+    },
+    customers: { list: listCustomers },
+    analytics,
+    completeProvisioning,
+    applyUpdate,
+  };
+}

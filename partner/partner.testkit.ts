@@ -1,0 +1,99 @@
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import AjvModule from 'ajv';
+import type { TestSwitchboard } from '../test/support/test-switchboard.ts';
+
+// Helpers for the partner tests: a cluster + template in one call, polling with a deadline (no
+// fixed sleeps), and the Webex OpenAPI schemas as validators (contract tests).
+
+export async function createClusterAndTemplate(t: TestSwitchboard, options: { name?: string; template?: Record<string, unknown> } = {}) {
+  const name = options.name ?? `c${Math.random().toString(36).slice(2, 8)}`;
+  const cluster = await t.api('POST', '/api/v1/partner/clusters', {
+    name,
+    xsiActionsUrl: 'https://xsp.example.com/com.broadsoft.xsi-actions/v2.0/',
+    xsiEventsUrl: 'https://xsp.example.com/com.broadsoft.xsi-events/v2.0/',
+    authServiceUrl: 'https://xsp.example.com/authService',
+  });
+  assert.equal(cluster.status, 201, JSON.stringify(cluster.body));
+  const template = await t.api('POST', '/api/v1/partner/templates', {
+    name: `${name}-template`,
+    clusterId: cluster.body.id,
+    provisioningAccount: 'prov-admin',
+    provisioningPassword: 'prov-secret-1',
+    partnerAdminEmail: 'partner.admin@partner.example',
+    ...options.template,
+  });
+  assert.equal(template.status, 201, JSON.stringify(template.body));
+  return { cluster: cluster.body, template: template.body };
+}
+
+export async function waitFor<T>(what: string, probe: () => Promise<T | undefined | null | false>, timeoutMs = 20_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (let delay = 10; ; delay = Math.min(delay * 2, 100)) {
+    const value = await probe();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, delay));
+  }
+}
+
+export async function waitForStatus(t: TestSwitchboard, id: string, statuses: string[]) {
+  return waitFor(`subscriber ${id} in ${statuses.join('/')}`, async () => {
+    const res = await t.api('GET', `/v1/broadworks/subscribers/${id}`);
+    return statuses.includes(res.body?.status) ? res.body : undefined;
+  });
+}
+
+const Ajv = (AjvModule as unknown as { default: typeof AjvModule }).default ?? AjvModule;
+const referenceDir = process.env.SWITCHBOARD_REFERENCE_DIR ?? path.resolve(import.meta.dirname, '../../shared/reference');
+
+/** Validators for the Webex BroadWorks OpenAPI component schemas (null when the spec is absent). */
+export function webexContract() {
+  const file = path.join(referenceDir, 'webex-broadworks.openapi.json');
+  if (!fs.existsSync(file)) return null;
+  const spec = JSON.parse(fs.readFileSync(file, 'utf8'));
+  const ajv = new (Ajv as any)({ strict: false, allErrors: true, validateFormats: false });
+  ajv.addSchema({ $id: 'webex-broadworks', components: spec.components });
+  // The documented error body (Webex developer guide; the spec file carries no schema for it).
+  ajv.addSchema({
+    $id: 'webex-error',
+    type: 'object',
+    required: ['message', 'errors', 'trackingId'],
+    properties: {
+      message: { type: 'string' },
+      trackingId: { type: 'string', minLength: 1 },
+      errors: { type: 'array', minItems: 1, items: { type: 'object', required: ['errorCode', 'description'], properties: { errorCode: { type: 'number' }, description: { type: 'string' }, fieldName: { type: 'string' } } } },
+    },
+  });
+  const check = (ref: string) => {
+    const validate = ajv.getSchema(ref) ?? ajv.compile({ $ref: ref });
+    return (body: unknown) => {
+      const ok = validate(body);
+      assert.ok(ok, `${ref}: ${ajv.errorsText(validate.errors)}\n${JSON.stringify(body)}`);
+    };
+  };
+  return {
+    subscriber: check('webex-broadworks#/components/schemas/Subscriber'),
+    subscriberList: check('webex-broadworks#/components/schemas/SubscriberListResponse'),
+    precheck: check('webex-broadworks#/components/schemas/SubscriberProvisioningPrecheckResponse'),
+    error: check('webex-error'),
+  };
+}
+
+let counter = 0;
+export function subscriberBody(provisioningId: string, overrides: Record<string, unknown> = {}) {
+  counter += 1;
+  const n = `${process.pid}${counter}`;
+  return {
+    provisioningId,
+    userId: `${n}@sp.example`,
+    spEnterpriseId: 'SP1+acme',
+    firstName: 'John',
+    lastName: `Andersen${counter}`,
+    package: 'standard',
+    primaryPhoneNumber: `+1-240-555-${String(counter).padStart(4, '0')}`,
+    email: `user${n}@acme.example`,
+    ...overrides,
+  };
+}
