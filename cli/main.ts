@@ -11,6 +11,7 @@ import { registerAuthCommands } from '../platform/auth/auth.cli.ts';
 import { registerJobCommands } from '../platform/jobs/jobs.cli.ts';
 import { registerAuditCommands } from '../platform/audit/audit.cli.ts';
 import { registerCmsLabCommands } from '../lab/cms/cms.cli.ts';
+import { registerMeetingsCommands } from '../meetings/meetings.cli.ts';
 
 const packageJson = JSON.parse(fs.readFileSync(path.join(import.meta.dirname, '..', 'package.json'), 'utf8')) as { version: string };
 
@@ -32,6 +33,7 @@ export function buildProgram(): Command {
   registerJobCommands(program);
   registerAuditCommands(program);
   registerCmsLabCommands(program);
+  registerMeetingsCommands(program);
 
   // After every area registered: commander's own errors (unknown option, missing argument) are
   // thrown rather than exiting, on every command however it was created, so they get exit code 2.

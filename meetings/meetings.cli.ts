@@ -1,0 +1,184 @@
+import type { Command } from 'commander';
+import { apiClientFromEnvironment } from '../platform/cli/credentials.ts';
+import { formatTime, listingOptions, parseInteger, printFields, printJson, printPage, printTable, type Page } from '../platform/cli/output.ts';
+import { promptSecret } from '../platform/cli/prompt.ts';
+import { followJob } from '../platform/cli/watch-job.ts';
+
+// `switchboard bridges|bookings|meetings …` (M1–M15) over the REST API.
+
+const P = '/api/v1/meetings';
+type Row = Record<string, any>;
+const list = (v: string, prev: string[] = []) => [...prev, ...v.split(',').map((s) => s.trim()).filter(Boolean)];
+
+export function registerMeetingsCommands(program: Command) {
+  const bridges = program.command('bridges').description('Cisco Meeting Server bridges (M1–M7, M15)');
+
+  listingOptions(bridges.command('list').description('List bridges')).action(async (o: { limit: number; offset: number; json?: boolean }) => {
+    const page = await apiClientFromEnvironment().get<Page<Row>>(`${P}/bridges`, { limit: o.limit, offset: o.offset });
+    if (o.json) return printJson(page);
+    printPage(page, [
+      { header: 'ID', value: (b) => b.id },
+      { header: 'NAME', value: (b) => b.name || `No Name (${b.address})` },
+      { header: 'ADDRESS', value: (b) => b.address },
+      { header: 'STATUS', value: (b) => b.status },
+      { header: 'CONNECTIVITY', value: (b) => b.connectivity },
+      { header: 'POOL', value: (b) => `${b.poolSize} (${b.poolState})` },
+      { header: 'VERSION', value: (b) => b.softwareVersion },
+    ], 'bridges');
+  });
+
+  bridges
+    .command('add')
+    .description('Add one or several CMS (comma-separated, host:port allowed); the password is asked for')
+    .argument('<addresses>', 'e.g. 10.0.0.1:445,cms2.example.net')
+    .requiredOption('--username <name>', 'API user')
+    .option('--http', 'plain HTTP (lab), not HTTPS')
+    .option('--name <name>', 'system name')
+    .option('--ip-zone <zone>')
+    .option('--time-zone <zone>', 'IANA time zone', 'UTC')
+    .option('--json')
+    .action(async (address: string, o: { username: string; http?: boolean; name?: string; ipZone?: string; timeZone: string; json?: boolean }) => {
+      const password = await promptSecret('Password: ');
+      const res = await apiClientFromEnvironment().post<{ items: Row[] }>(`${P}/bridges`, { address, username: o.username, password, tls: !o.http, name: o.name, ipZone: o.ipZone, timeZone: o.timeZone });
+      if (o.json) return printJson(res);
+      printTable([
+        { header: 'ADDRESS', value: (r: Row) => r.address },
+        { header: 'SYSTEM NAME', value: (r) => r.systemName },
+        { header: 'TYPE', value: (r) => r.systemType },
+        { header: 'DESCRIPTION', value: (r) => r.description, maxWidth: 90 },
+      ], res.items);
+    });
+
+  bridges
+    .command('show')
+    .argument('<id>')
+    .option('--json')
+    .description('A bridge: status, tickets, cluster nodes')
+    .action(async (id: string, o: { json?: boolean }) => {
+      const b = await apiClientFromEnvironment().get<Row>(`${P}/bridges/${id}`);
+      if (o.json) return printJson(b);
+      printFields([
+        ['Name', b.name || `No Name (${b.address})`], ['System type', b.systemType], ['Status', b.status], ['Connectivity', b.connectivity],
+        ['Address', b.address], ['Software version', b.softwareVersion], ['Uptime (s)', b.uptimeSeconds],
+        ['Call legs active / max / completed', `${b.callLegsActive ?? '-'} / ${b.callLegsMaxActive ?? '-'} / ${b.callLegsCompleted ?? '-'}`],
+        ['Pool', `${b.poolSize} slots (${b.poolState})`], ['This week\'s bookings', b.weekBookings],
+      ]);
+      console.log(b.tickets.length ? '\nTickets:' : '\nSystem has no open or acknowledged tickets');
+      for (const t of b.tickets) console.log(`  #${t.id} - ${t.title} (${formatTime(t.openedAt)})\n    ${t.detail}`);
+      console.log('\nClustering:');
+      printTable([{ header: 'NODE', value: (n: Row) => n.name }, { header: 'ADDRESS', value: (n) => n.address }, { header: 'PRIMARY', value: (n) => (n.primary ? '✓' : '') }, { header: 'HEALTHY', value: (n) => (n.healthy ? 'yes' : `no: ${n.lastError ?? ''}`) }], b.nodes);
+    });
+
+  bridges
+    .command('set')
+    .argument('<id>')
+    .description('Edit settings (M4); pool settings start a pool sync that is followed')
+    .option('--name <name>')
+    .option('--sip-domain <domain>')
+    .option('--numeric-id-base <n>', 'first numeric ID', parseInteger(0, 9_999_999_999))
+    .option('--numeric-id-quantity <n>', 'meeting slots', parseInteger(1, 10_000))
+    .option('--allow-booking <yes|no>')
+    .option('--json')
+    .action(async (id: string, o: { name?: string; sipDomain?: string; numericIdBase?: number; numericIdQuantity?: number; allowBooking?: string; json?: boolean }) => {
+      const client = apiClientFromEnvironment();
+      const b = await client.patch<Row>(`${P}/bridges/${id}`, { name: o.name, sipDomain: o.sipDomain, numericIdBase: o.numericIdBase, numericIdQuantity: o.numericIdQuantity, allowBooking: o.allowBooking === undefined ? undefined : o.allowBooking === 'yes' });
+      if (b.poolSyncJobId) await followJob(client, b.poolSyncJobId);
+      if (o.json) return printJson(b);
+      console.log(`Saved ${b.name || b.address}.`);
+    });
+
+  bridges
+    .command('trace')
+    .argument('<id>')
+    .description('The bridge API trace (M15), newest first, secrets masked')
+    .option('--method <m>')
+    .option('--path <text>')
+    .option('--status <n>')
+    .option('--limit <n>', 'exchanges', parseInteger(1, 500), 50)
+    .option('--json')
+    .action(async (id: string, o: { method?: string; path?: string; status?: string; limit: number; json?: boolean }) => {
+      const page = await apiClientFromEnvironment().get<Page<Row>>(`${P}/bridges/${id}/trace`, { method: o.method, path: o.path, status: o.status, limit: o.limit });
+      if (o.json) return printJson(page);
+      printPage(page, [
+        { header: 'TIME', value: (e) => formatTime(e.at) }, { header: 'NODE', value: (e) => e.node }, { header: 'METHOD', value: (e) => e.method },
+        { header: 'PATH', value: (e) => e.path, maxWidth: 70 }, { header: 'STATUS', value: (e) => e.status ?? e.error }, { header: 'SIZE', value: (e) => e.size },
+        { header: 'BODY', value: (e) => e.requestBody, maxWidth: 80 },
+      ], 'exchanges', { times: false });
+    });
+
+  const bookings = program.command('bookings').description('Bookings (M8, M14)');
+  listingOptions(bookings.command('list').description('List bookings').option('--bridge <id>')).action(async (o: { bridge?: string; limit: number; offset: number; json?: boolean }) => {
+    const page = await apiClientFromEnvironment().get<Page<Row>>(`${P}/bookings`, { bridgeId: o.bridge, limit: o.limit, offset: o.offset });
+    if (o.json) return printJson(page);
+    printPage(page, [
+      { header: 'ID', value: (b) => b.id }, { header: 'TITLE', value: (b) => b.title, maxWidth: 40 }, { header: 'START', value: (b) => formatTime(b.startAt) },
+      { header: 'END', value: (b) => formatTime(b.endAt) }, { header: 'ZONE', value: (b) => b.timeZone }, { header: 'RECURRENCE', value: (b) => b.recurrence }, { header: 'STATE', value: (b) => b.state },
+    ], 'bookings');
+  });
+  bookings
+    .command('create')
+    .description('Book a meeting')
+    .requiredOption('--title <title>')
+    .requiredOption('--start <time>', 'wall time in --time-zone, e.g. 2026-03-02T10:00')
+    .option('--end <time>')
+    .option('--duration <minutes>', 'instead of --end', parseInteger(1, 10_080))
+    .option('--time-zone <zone>', 'IANA time zone', Intl.DateTimeFormat().resolvedOptions().timeZone)
+    .option('--dial-out <uris>', 'SIP URIs, comma-separated or repeated', list)
+    .option('--passcode <digits>')
+    .option('--early-join <minutes>', '', parseInteger(0, 60))
+    .option('--recurrence <rrule>', 'RFC 5545 RRULE, e.g. FREQ=WEEKLY;BYDAY=MO')
+    .option('--bridge <id>', 'default: routed (zone, free slots, load)')
+    .option('--zone <ipZone>')
+    .option('--json')
+    .action(async (o: Row) => {
+      const b = await apiClientFromEnvironment().post<Row>(`${P}/bookings`, { title: o.title, start: o.start, end: o.end, durationMinutes: o.duration, timeZone: o.timeZone, dialOut: o.dialOut, passcode: o.passcode, earlyJoinMinutes: o.earlyJoin, recurrence: o.recurrence, bridgeId: o.bridge, zone: o.zone });
+      if (o.json) return printJson(b);
+      console.log(`Booked ${b.id}: ${b.occurrences} meeting(s) from ${formatTime(b.startAt)}.`);
+    });
+  bookings.command('cancel').argument('<id>').description('Cancel a booking').action(async (id: string) => {
+    await apiClientFromEnvironment().delete(`${P}/bookings/${id}`);
+    console.log(`Cancelled ${id}.`);
+  });
+  bookings.command('ical').argument('<id>').description('Print the booking as iCalendar').action(async (id: string) => {
+    const res = await apiClientFromEnvironment().send<string>('GET', `${P}/bookings/${id}/ical`);
+    process.stdout.write(String(res.body));
+  });
+
+  const meetings = program.command('meetings').description('Running meetings (M9–M13)');
+  listingOptions(meetings.command('list').description('Meetings, by state').option('--state <states>', 'e.g. ongoing,scheduled', list)).action(async (o: { state?: string[]; limit: number; offset: number; json?: boolean }) => {
+    const page = await apiClientFromEnvironment().get<Page<Row>>(`${P}/meetings`, { state: o.state, limit: o.limit, offset: o.offset });
+    if (o.json) return printJson(page);
+    printPage(page, [
+      { header: 'ID', value: (m) => m.id }, { header: 'TITLE', value: (m) => m.title, maxWidth: 40 }, { header: 'STATE', value: (m) => m.state },
+      { header: 'START', value: (m) => formatTime(m.startAt) }, { header: 'END', value: (m) => formatTime(m.endAt) }, { header: 'SLOT', value: (m) => m.slot },
+    ], 'meetings');
+  });
+  meetings.command('show').argument('<id>').option('--json').description('A meeting with its legs and history').action(async (id: string, o: { json?: boolean }) => {
+    const m = await apiClientFromEnvironment().get<Row>(`${P}/meetings/${id}`, { live: 'true' });
+    if (o.json) return printJson(m);
+    printFields([['Title', m.title], ['State', m.state], ['Start', formatTime(m.startAt)], ['End', formatTime(m.endAt)], ['Slot', m.slot], ['Call', m.callId], ['Failovers', m.failovers]]);
+    printTable([{ header: 'PARTICIPANT', value: (l: Row) => l.remoteParty }, { header: 'OUTCOME', value: (l) => l.outcome }, { header: 'CALL LEG', value: (l) => l.callLegId }, { header: 'REASON', value: (l) => l.reason }], m.legs);
+  });
+  meetings.command('extend').argument('<id>').requiredOption('--minutes <n>', '', parseInteger(1, 480)).action(async (id: string, o: { minutes: number }) => {
+    const r = await apiClientFromEnvironment().post<Row>(`${P}/meetings/${id}/extend`, { minutes: o.minutes });
+    console.log(`Now ends ${formatTime(r.endAt)}.`);
+  });
+  meetings.command('end').argument('<id>').description('End now').action(async (id: string) => {
+    const client = apiClientFromEnvironment();
+    const r = await client.post<Row>(`${P}/meetings/${id}/end`);
+    if (r.jobId) await followJob(client, r.jobId);
+  });
+  meetings.command('dial').argument('<id>').argument('<uri>').description('Add a participant (dial out)').action(async (id: string, uri: string) => {
+    const leg = await apiClientFromEnvironment().post<Row>(`${P}/meetings/${id}/participants`, { remoteParty: uri });
+    console.log(`${uri}: ${leg.outcome}${leg.callLegId ? ` (${leg.callLegId})` : ''}`);
+  });
+  meetings.command('drop').argument('<id>').argument('<callLegId>').action(async (id: string, legId: string) => {
+    await apiClientFromEnvironment().delete(`${P}/meetings/${id}/legs/${legId}`);
+  });
+  meetings.command('message').argument('<id>').argument('<text>').description('Banner message to everyone').action(async (id: string, text: string) => {
+    await apiClientFromEnvironment().patch(`${P}/meetings/${id}`, { messageText: text });
+  });
+  meetings.command('lock').argument('<id>').option('--unlock').action(async (id: string, o: { unlock?: boolean }) => {
+    await apiClientFromEnvironment().patch(`${P}/meetings/${id}`, { locked: !o.unlock });
+  });
+}
