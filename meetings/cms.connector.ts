@@ -107,10 +107,11 @@ export function createCmsConnector(options: CmsConnectorOptions) {
       await call('DELETE', path);
     },
     /** Every item of a collection, page by page (the server caps pages, typically at 10). */
-    async list(plural: string, singular: string, query: Record<string, string> = {}): Promise<XmlObject[]> {
+    async list(path: string, singular: string, query: Record<string, string> = {}): Promise<XmlObject[]> {
       const items: XmlObject[] = [];
+      const plural = path.split('/').pop()!;
       for (let offset = 0; ; ) {
-        const doc = await this.get(`/${plural}`, { ...query, offset });
+        const doc = await this.get(`/${path}`, { ...query, offset });
         const collection = doc[plural] ?? {};
         const page: XmlObject[] = collection[singular] ?? [];
         items.push(...page);
