@@ -41,6 +41,9 @@ export const permissions = {
   'bridges.manage': writers,
   'bookings.manage': [...writers, 'booker'],
   'meetings.control': [...writers, 'booker'],
+  // Licensing (L1–L8): smart accounts, virtual accounts, cluster assignment jobs.
+  'licensing.read': admins,
+  'licensing.manage': writers,
 } as const satisfies Record<string, readonly Role[]>;
 
 export type Permission = keyof typeof permissions;

@@ -1,0 +1,162 @@
+import { licensingError } from './error-catalogue.ts';
+import { createLicensingHttp, NetworkError, type ProxySettings } from './http.ts';
+import type { Clock } from '../platform/clock.ts';
+import type { Metrics } from '../platform/observability/metrics.ts';
+
+// The client of Cisco Smart Software Manager: OAuth2 client-credentials at the authentication
+// gateway (cloudsso.cisco.com, or an SSM On-Prem's /backend/oauth/token with a JSON body), then the
+// legacy Smart Accounts & Licensing JSON APIs at the CSSM server (swapi.cisco.com).
+export const DEFAULT_AUTH_GATEWAY = 'https://cloudsso.cisco.com/as/token.oauth2';
+export const DEFAULT_CSSM_SERVER = 'https://swapi.cisco.com/services/api/smart-accounts-and-licensing';
+
+export type CssmVirtualAccountDto = { name: string; description: string; isDefault: boolean; commerceAccessLevel: 'PUBLIC' | 'PRIVATE'; satelliteSynced: boolean };
+export type CssmLicenseDto = { license: string; virtualAccount: string; quantity: number; inUse: number; available: number; status: string };
+export type CssmDeviceDto = { productTagName: string; hostname: string; udiSerialNumber: string; udiPid: string; licenseUsage: Array<{ license: string; quantity: number }> };
+
+export type CssmConnectorOptions = {
+  tokenUrl: string;
+  apiBase: string;
+  clientId: string;
+  clientSecret: string;
+  /** SSM On-Prem takes a JSON token request instead of a form. */
+  jsonTokenRequest?: boolean;
+  proxy?: ProxySettings | null;
+  clock: Clock;
+  metrics?: Metrics;
+  /** Shared token cache (per server), so a token is reused until 5 minutes before it expires. */
+  tokenCache?: Map<string, { token: string; expiresAt: number }>;
+  timeoutMs?: number;
+};
+
+export type CssmConnector = ReturnType<typeof createCssmConnector>;
+
+const REFRESH_MARGIN_MS = 5 * 60_000;
+
+export function createCssmConnector(options: CssmConnectorOptions) {
+  const http = createLicensingHttp({ system: 'cssm', metrics: options.metrics, proxy: options.proxy, timeoutMs: options.timeoutMs });
+  const cache = options.tokenCache ?? new Map();
+  const cacheKey = `${options.tokenUrl}|${options.clientId}|${options.clientSecret.length}:${hash(options.clientSecret)}`;
+
+  async function send(method: 'GET' | 'POST', url: string, headers: Record<string, string>, body?: string) {
+    try {
+      return await http.call({ method, url, headers, body });
+    } catch (error) {
+      if (error instanceof NetworkError) {
+        const code = error.reason === 'timeout' ? 'CSSM1007' : error.reason === 'unknown-host' ? 'CSSM1006' : 'CSSM1005';
+        throw licensingError('UPSTREAM_UNREACHABLE', code, `CSSM at ${new URL(url).host}: ${error.message}`);
+      }
+      throw error;
+    }
+  }
+
+  async function token(force = false): Promise<string> {
+    const cached = cache.get(cacheKey);
+    if (!force && cached && cached.expiresAt - REFRESH_MARGIN_MS > options.clock.now().getTime()) return cached.token;
+    const form = { grant_type: 'client_credentials', client_id: options.clientId, client_secret: options.clientSecret };
+    const response = options.jsonTokenRequest
+      ? await send('POST', options.tokenUrl, { 'content-type': 'application/json', accept: 'application/json' }, JSON.stringify(form))
+      : await send('POST', options.tokenUrl, { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' }, new URLSearchParams(form).toString());
+    if (response.status === 400 || response.status === 401 || response.status === 403) throw licensingError('UPSTREAM_FAILED', 'CSSM1011', `Authentication with CSSM failed (${response.status} ${parse(response.body).error ?? ''}).`.replace(' )', ')'));
+    if (response.status !== 200) throw statusError(response.status, response.headers, response.body);
+    const json = parse(response.body);
+    if (typeof json.access_token !== 'string') throw licensingError('UPSTREAM_FAILED', 'CSSM1020', 'The token endpoint answered without an access_token.');
+    const expiresIn = Number(json.expires_in ?? 3599);
+    cache.set(cacheKey, { token: json.access_token, expiresAt: options.clock.now().getTime() + expiresIn * 1000 });
+    return json.access_token;
+  }
+
+  /** An API call with the bearer token; a 401 invalidates the token and retries once. */
+  async function api(method: 'GET' | 'POST', path: string, body?: unknown): Promise<any> {
+    for (let attempt = 0; ; attempt++) {
+      const bearer = await token(attempt > 0);
+      const response = await send(method, options.apiBase + path, { authorization: `Bearer ${bearer}`, accept: 'application/json', 'content-type': 'application/json' }, body === undefined ? undefined : JSON.stringify(body));
+      if (response.status === 401 && attempt === 0) {
+        cache.delete(cacheKey);
+        continue;
+      }
+      if (response.status === 401) throw licensingError('UPSTREAM_FAILED', 'CSSM1011', 'CSSM refused the access token.');
+      if (response.status < 200 || response.status >= 300) throw statusError(response.status, response.headers, response.body);
+      const json = parse(response.body);
+      if (json.status === 'ERROR') throw licensingError('UPSTREAM_FAILED', 'CSSM1020', `CSSM: ${json.statusMessage ?? 'error'}`);
+      return json;
+    }
+  }
+
+  const enc = encodeURIComponent;
+  return {
+    token,
+    async listVirtualAccounts(domain: string, page: { offset: number; limit: number }): Promise<{ total: number; items: CssmVirtualAccountDto[] }> {
+      const json = await api('GET', `/v1/accounts/${enc(domain)}/customer/virtual-accounts?offset=${page.offset}&limit=${page.limit}`);
+      const list: any[] = Array.isArray(json.virtualAccounts) ? json.virtualAccounts : [];
+      return {
+        // Without totalRecords the answer is the whole list (CSSM's documented form).
+        total: typeof json.totalRecords === 'number' ? json.totalRecords : page.offset + list.length,
+        items: list.map((va) => ({
+          name: String(va.name),
+          description: String(va.description ?? ''),
+          isDefault: va.isDefault === true || va.isDefault === 'true' || va.isDefault === 'yes',
+          commerceAccessLevel: va.commerceAccessLevel === 'PRIVATE' ? 'PRIVATE' : 'PUBLIC',
+          satelliteSynced: Boolean(va.satelliteName) || va.satelliteSynced === true || va.satelliteSynced === 'true',
+        })),
+      };
+    },
+    async smartAccount(domain: string): Promise<{ name: string; status: string } | null> {
+      const json = await api('GET', '/v2/accounts');
+      const account = (json.accounts ?? []).find((a: any) => String(a.accountDomain).toLowerCase() === domain.toLowerCase());
+      return account ? { name: String(account.accountName), status: String(account.accountStatus ?? 'Active') } : null;
+    },
+    async registrationToken(domain: string, virtualAccount: string): Promise<string> {
+      const existing = await api('GET', `/v1/accounts/${enc(domain)}/virtual-accounts/${enc(virtualAccount)}/tokens`);
+      const now = options.clock.now().getTime();
+      // HCM-F reuses a token present in the VA (an export-controlled one created by hand), else creates one.
+      const usable = (existing.tokens ?? []).find((t: any) => !t.expirationDate || Date.parse(t.expirationDate) > now + 3_600_000);
+      if (usable?.token) return String(usable.token);
+      const created = await api('POST', `/v1/accounts/${enc(domain)}/virtual-accounts/${enc(virtualAccount)}/tokens`, { description: 'Created by Switchboard for cluster registration', expiresAfterDays: 30, exportControlled: 'Not Allowed' });
+      if (!created.tokenInfo?.token) throw licensingError('UPSTREAM_FAILED', 'SLM1010');
+      return String(created.tokenInfo.token);
+    },
+    async licenses(domain: string, virtualAccounts: string[]): Promise<CssmLicenseDto[]> {
+      const all: CssmLicenseDto[] = [];
+      for (let offset = 0; ; offset += 500) {
+        const json = await api('POST', `/v1/accounts/${enc(domain)}/licenses`, { virtualAccounts, limit: 500, offset });
+        const page: any[] = json.licenses ?? [];
+        for (const l of page) all.push({ license: String(l.license), virtualAccount: String(l.virtualAccount), quantity: Number(l.quantity ?? 0), inUse: Number(l.inUse ?? 0), available: Number(l.available ?? 0), status: String(l.status ?? '') });
+        if (page.length === 0 || offset + page.length >= Number(json.totalRecords ?? 0)) break;
+      }
+      return all;
+    },
+    async devices(domain: string, virtualAccount: string): Promise<CssmDeviceDto[]> {
+      const json = await api('GET', `/v1/accounts/${enc(domain)}/virtual-accounts/${enc(virtualAccount)}/devices`);
+      return (json.devices ?? []).map((d: any) => ({
+        productTagName: String(d.productTagName ?? ''),
+        hostname: String(d.hostname ?? ''),
+        udiSerialNumber: String(d.sudi?.udiSerialNumber ?? ''),
+        udiPid: String(d.sudi?.udiPid ?? ''),
+        licenseUsage: (d.licenseUsage ?? []).map((u: any) => ({ license: String(u.license), quantity: Number(u.quantity) })),
+      }));
+    },
+    close: () => http.close(),
+  };
+}
+
+function statusError(status: number, headers: Record<string, string>, body: string) {
+  if (status === 429) return licensingError('UPSTREAM_FAILED', 'CSSM1021', `CSSM rate-limited the request (retry after ${headers['retry-after'] ?? '?'} s).`, { retryAfterSeconds: Number(headers['retry-after'] ?? 0) });
+  if (status === 403) return licensingError('UPSTREAM_FAILED', 'CSSM1015');
+  if (status === 404) return licensingError('UPSTREAM_FAILED', 'CSSM1019', `CSSM: ${parse(body).statusMessage ?? 'not found'}`);
+  return licensingError('UPSTREAM_FAILED', 'CSSM1020', `CSSM server responded with HTTP ${status}.`);
+}
+
+function parse(text: string): Record<string, any> {
+  try {
+    const value = JSON.parse(text);
+    return value && typeof value === 'object' ? value : {};
+  } catch {
+    return {};
+  }
+}
+
+function hash(text: string) {
+  let h = 0;
+  for (let i = 0; i < text.length; i++) h = (h * 31 + text.charCodeAt(i)) | 0;
+  return h;
+}

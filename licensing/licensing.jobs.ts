@@ -1,0 +1,299 @@
+import { z } from 'zod';
+import { defineJob } from '../platform/jobs/define-job.ts';
+import { isJobStopped, type JobContext } from '../platform/jobs/job-context.ts';
+import { systemActor } from '../platform/auth/actor.ts';
+import { AppError } from '../platform/errors.ts';
+import { catalogueOf, licensingError } from './error-catalogue.ts';
+import type * as Repo from './licensing.repository.ts';
+import type { CssmConnector } from './cssm.connector.ts';
+import type { LicenseMode, UcClusterConnector, UcTransportSettings } from './uc-cluster.connector.ts';
+import type { LicensingOptions, StepName, StepState } from './licensing.service.ts';
+import type { PlatformServices } from '../platform/services.ts';
+
+type Deps = {
+  services: PlatformServices;
+  repo: typeof Repo;
+  cssmFor: (sa: Repo.SmartAccountRow) => CssmConnector;
+  ucFor: (cluster: Repo.ClusterRow) => UcClusterConnector;
+  desiredTransport: (sa: Repo.SmartAccountRow) => UcTransportSettings;
+  options: LicensingOptions;
+};
+
+const jobsActor = systemActor('licensing');
+const SUPPORTED_TYPES = ['CUCM', 'CUC'];
+
+/** 12.5 and later are licensed through CSSM; 11.x and below stay on PLM. */
+export function supportedVersion(version: string): boolean {
+  const m = /^(\d+)(?:\.(\d+))?/.exec(version.trim());
+  if (!m) return false;
+  const major = Number(m[1]);
+  const minor = Number(m[2] ?? 0);
+  return major > 12 || (major === 12 && minor >= 5);
+}
+
+export function createLicensingJobs(deps: Deps) {
+  const { services, repo } = deps;
+  const { database, audit } = services;
+  const pageSize = deps.options.syncPageSize ?? 1000;
+  const pollMs = deps.options.publisherPollMs ?? 15_000;
+  const rebootTimeoutMs = deps.options.publisherRebootTimeoutMs ?? 30 * 60_000;
+
+  // ── L2: sync a smart account's virtual accounts ──
+  const sync = defineJob({
+    queue: 'licensing.sync-smart-account',
+    input: z.object({ smartAccountId: z.string().uuid() }),
+    title: () => 'Smart Account sync',
+    entity: (input) => ({ type: 'licensing_smart_account', id: input.smartAccountId }),
+    // HCM-F's sync job fails and is restarted (or runs again on schedule); it is not retried blindly.
+    retryLimit: 0,
+    expireInSeconds: 2 * 3600,
+    async run(ctx, { smartAccountId }) {
+      const progressInfo: Record<string, string> = { Authentication: 'In Progress', 'Virtual Accounts': 'Not Started' };
+      const sa = await repo.findSmartAccount(database.db, smartAccountId);
+      if (!sa) throw new AppError('NOT_FOUND', `Smart account ${smartAccountId} no longer exists.`);
+      await repo.updateOperation(database.db, ctx.jobId, { status: 'IN_PROGRESS', progressInfo, errorCode: null, errorDescription: null, recommendedAction: null, finishedAt: null });
+      await ctx.progress({ percent: 0, step: 'Authentication', message: `Getting an OAuth2 token for ${sa.domain}` });
+      const cssm = deps.cssmFor(sa);
+      try {
+        await cssm.token();
+        progressInfo.Authentication = 'Pass';
+        progressInfo['Virtual Accounts'] = 'In Progress';
+        await repo.updateOperation(database.db, ctx.jobId, { progressInfo });
+        let fetched = 0;
+        let satellite = 0;
+        let total = 0;
+        for (let offset = 0; ; offset += pageSize) {
+          const page = await cssm.listVirtualAccounts(sa.domain, { offset, limit: pageSize });
+          total = page.total;
+          const now = ctx.clock.now();
+          const kept = page.items.filter((va) => !va.satelliteSynced);
+          satellite += page.items.length - kept.length;
+          fetched += page.items.length;
+          // Each page commits with its journal entry: a restart keeps what earlier attempts stored.
+          await ctx.transact(`page:${offset}`, async (tx) => {
+            await repo.upsertVirtualAccounts(
+              tx,
+              kept.map((va) => ({ id: crypto.randomUUID(), smartAccountId, name: va.name, description: va.description, isDefault: va.isDefault, accessLevel: va.commerceAccessLevel, lastSyncJobId: ctx.jobId, syncedAt: now })),
+            );
+            return { stored: kept.length };
+          });
+          await ctx.progress({ percent: total ? Math.min(99, Math.round((fetched / total) * 100)) : 99, step: 'Virtual Accounts', message: `${fetched} of ${total} virtual accounts fetched (${satellite} synced from satellite, ignored)` });
+          if (page.items.length === 0 || fetched >= total) break;
+        }
+        const result = await ctx.transact('finish', async (tx) => {
+          const { removed, flagged } = await repo.removeVirtualAccountsNotIn(tx, smartAccountId, ctx.jobId);
+          const count = await repo.countVirtualAccounts(tx, smartAccountId);
+          const at = ctx.clock.now();
+          const alerts = flagged.map((name) => ({ severity: 'Major' as const, message: `Virtual Account ${name} no longer exists in CSSM but clusters are still assigned to it.`, at: at.toISOString() }));
+          const account = await cssm.smartAccount(sa.domain).catch(() => null);
+          await repo.updateSmartAccount(tx, smartAccountId, { status: 'active', lastSyncAt: at, virtualAccountCount: count, satelliteVirtualAccountCount: satellite, alerts, ...(account && !sa.name ? { name: account.name } : {}), updatedAt: at });
+          progressInfo['Virtual Accounts'] = 'Pass';
+          await repo.updateOperation(tx, ctx.jobId, { status: 'SUCCEEDED', progressInfo, description: `Sync of Smart Account ${account?.name ?? sa.name ?? sa.domain} completed`, finishedAt: at });
+          const summary = { fetched, stored: count, satelliteIgnored: satellite, removed: removed.length, flagged: flagged.length };
+          await audit.record({ actor: jobsActor, action: 'licensing.smart-account.sync', entityType: 'licensing_smart_account', entityId: smartAccountId, after: summary }, tx);
+          return summary;
+        });
+        return result;
+      } catch (error) {
+        if (isJobStopped(error)) throw error;
+        const failure = catalogueOf(error);
+        for (const [k, v] of Object.entries(progressInfo)) if (v === 'In Progress') progressInfo[k] = 'Fail';
+        await database.transaction(async (tx) => {
+          const at = ctx.clock.now();
+          await repo.updateOperation(tx, ctx.jobId, { status: 'FAILED', progressInfo, errorCode: failure.code, errorDescription: failure.errorDescription, recommendedAction: failure.recommendedAction, description: `Sync of Smart Account ${sa.name ?? sa.domain} failed`, finishedAt: at });
+          await repo.updateSmartAccount(tx, smartAccountId, { status: 'error', alerts: [{ severity: 'Major', message: failure.errorDescription, at: at.toISOString() }], updatedAt: at });
+        });
+        throw error;
+      } finally {
+        await cssm.close();
+      }
+    },
+  });
+
+  /** The periodic sync (L2): every 15 minutes, smart accounts whose interval has passed are synced. */
+  const syncDue = defineJob({
+    queue: 'licensing.sync-due',
+    input: z.object({}),
+    title: () => 'Periodic Smart Account sync',
+    retryLimit: 0,
+    cron: { expression: '*/15 * * * *', input: {} },
+    async run() {
+      return { sent: await syncDueHook.run(jobsActor) };
+    },
+  });
+  const syncDueHook: { run: (actor: typeof jobsActor) => Promise<string[]> } = { run: async () => [] };
+
+  // ── L5: assign / unassign / reassign ──
+  const clusterOperation = defineJob({
+    queue: 'licensing.cluster-operation',
+    input: z.object({ operation: z.enum(['assign', 'unassign', 'reassign']), clusterId: z.string().uuid(), clusterName: z.string(), virtualAccountName: z.string() }),
+    title: (input) => `${{ assign: 'Assignment', unassign: 'UnAssignment', reassign: 'ReAssignment' }[input.operation]} of Cluster ${input.clusterName}`,
+    entity: (input) => ({ type: 'licensing_cluster', id: input.clusterId }),
+    // HCM-F marks the job failed with the catalogue's recommended action; the admin restarts it.
+    retryLimit: 0,
+    expireInSeconds: 3600,
+    concurrency: 8,
+    run: (ctx, input) => runClusterOperation(ctx, input.operation),
+  });
+
+  async function runClusterOperation(ctx: JobContext, operation: 'assign' | 'unassign' | 'reassign') {
+    const db = database.db;
+    const op = await repo.findOperation(db, ctx.jobId);
+    if (!op) throw new AppError('NOT_FOUND', `Licensing job ${ctx.jobId} has no operation record.`);
+    const cluster = await repo.findCluster(db, op.clusterId!);
+    if (!cluster) throw licensingError('NOT_FOUND', 'SLM1025', `Cluster ${op.entityName} no longer exists.`);
+    const fromVa = op.virtualAccountId ? await repo.findVirtualAccount(db, op.virtualAccountId) : undefined;
+    const toVa = op.targetVirtualAccountId ? await repo.findVirtualAccount(db, op.targetVirtualAccountId) : undefined;
+    const va = toVa ?? fromVa;
+    const progressInfo: Record<string, StepState> = { ...(op.progressInfo as Record<string, StepState>) };
+    // A restart keeps the steps that passed; the failed one runs again.
+    for (const [k, v] of Object.entries(progressInfo)) if (v === 'Fail' || v === 'In Progress') progressInfo[k] = 'Not Started';
+    let current: StepName = 'Verification';
+    const percents: Record<StepName, number> = { Verification: 5, 'License Mode Change': 30, 'Transport Mode Change': 55, Registration: 75 };
+    const setStep = async (step: StepName, state: StepState, message?: string) => {
+      current = step;
+      progressInfo[step] = state;
+      await repo.updateOperation(db, ctx.jobId, { progressInfo });
+      await ctx.progress({ percent: state === 'In Progress' ? percents[step] : percents[step] + 10, step, message: message ?? `${step} - ${state}` });
+    };
+    const startedDescription = op.description.replace(/ (failed|completed)$/, ' Started');
+    await repo.updateOperation(db, ctx.jobId, { status: 'IN_PROGRESS', description: startedDescription, progressInfo, errorCode: null, errorDescription: null, recommendedAction: null, finishedAt: null });
+    const uc = deps.ucFor(cluster);
+    let cssm: CssmConnector | undefined;
+    try {
+      if (!va) throw licensingError('INVALID_STATE', 'SLMCT1001', 'The Virtual Account of this job no longer exists.');
+      const sa = (await repo.findSmartAccount(db, va.smartAccountId))!;
+      cssm = deps.cssmFor(sa);
+
+      // Verification: type, version, publisher, credentials, the VA's license mode, and what the publisher says.
+      if (progressInfo.Verification !== 'Pass') {
+        await setStep('Verification', 'In Progress');
+        await ctx.step('verification', async () => {
+          if (!SUPPORTED_TYPES.includes(cluster.type)) throw licensingError('INVALID_STATE', 'SLMCT1015');
+          if (!supportedVersion(cluster.version)) throw licensingError('INVALID_STATE', 'SLMCT1006', `Cluster ${cluster.name} is at version ${cluster.version}; smart licensing needs 12.5 or later.`);
+          if (!cluster.publisherUrl) throw licensingError('INVALID_STATE', 'SLMCT1012');
+          if (!cluster.adminUsername || !cluster.adminPassword) throw licensingError('INVALID_STATE', 'SLMCT1014');
+          if (!cluster.platformUsername || !cluster.platformPassword) throw licensingError('INVALID_STATE', 'SLMCT1013');
+          if (operation !== 'unassign' && !toVa!.licenseMode) throw licensingError('INVALID_STATE', 'SLM1014', `Virtual Account ${toVa!.name} is not associated with any License Mode.`);
+          if (toVa?.removedFromCssm) throw licensingError('INVALID_STATE', 'SLMCT1001', `Virtual Account ${toVa.name} no longer exists in CSSM.`);
+          const version = await uc.version();
+          if (!supportedVersion(version)) throw licensingError('INVALID_STATE', 'CAA1045', `The publisher reports version ${version}.`);
+          await uc.status();
+          return { version };
+        });
+        await setStep('Verification', 'Pass');
+      }
+
+      if (operation === 'unassign') {
+        await setStep('License Mode Change', 'Not Applicable');
+        await setStep('Transport Mode Change', 'Not Applicable');
+        await setStep('Registration', 'In Progress', `Deregistering ${cluster.name} from ${va.name}`);
+        const status = await uc.status();
+        if (status.registration === 'Unregistered') {
+          await setStep('Registration', 'Not Applicable', 'The product is already deregistered');
+        } else {
+          await ctx.step('deregister', () => uc.deregister(), { verify: async () => ((await uc.status()).registration === 'Unregistered' ? { done: true, result: undefined } : { done: false }) });
+          await setStep('Registration', 'Pass');
+        }
+        return await finish({ virtualAccountId: null, status: 'DEREGISTERED', productUdi: null }, `UnAssignment of Cluster ${cluster.name} from ${va.name} completed`);
+      }
+
+      const target = toVa!;
+      const mode = target.licenseMode as LicenseMode;
+      const desired = deps.desiredTransport(sa);
+      const statusBefore = await uc.status();
+      const currentMode = await uc.getLicenseMode();
+      const currentTransport = await uc.getTransport();
+      const transportMatches = currentTransport.mode === desired.mode && (desired.mode === 'Proxy' ? currentTransport.httpHost === desired.httpHost && currentTransport.httpPort === desired.httpPort : currentTransport.url === desired.url);
+      // Mode and transport can change only while unregistered: a reassign that changes either deregisters first.
+      if (statusBefore.registration !== 'Unregistered' && (currentMode !== mode || !transportMatches)) {
+        await ctx.step('deregister-before-change', () => uc.deregister(), { verify: async () => ((await uc.status()).registration === 'Unregistered' ? { done: true, result: undefined } : { done: false }) });
+      }
+
+      // License Mode Change (PAWS); the publisher restarts after it.
+      if (progressInfo['License Mode Change'] !== 'Pass') {
+        if (currentMode === mode) {
+          await setStep('License Mode Change', 'Not Applicable');
+        } else {
+          await setStep('License Mode Change', 'In Progress', `Changing the license mode of ${cluster.name} from ${currentMode} to ${mode}; the publisher restarts`);
+          await ctx.step('license-mode', () => uc.setLicenseMode(mode), { verify: async () => ((await uc.getLicenseMode().catch(() => null)) === mode ? { done: true, result: undefined } : { done: false }) });
+          await waitForPublisher(ctx, uc, mode);
+          await setStep('License Mode Change', 'Pass');
+        }
+      }
+
+      // Transport Mode Change (AXL / CUPI).
+      if (progressInfo['Transport Mode Change'] !== 'Pass') {
+        if (transportMatches) {
+          await setStep('Transport Mode Change', 'Not Applicable');
+        } else {
+          await setStep('Transport Mode Change', 'In Progress');
+          await ctx.step('transport', () => uc.updateTransport(desired));
+          await setStep('Transport Mode Change', 'Pass');
+        }
+      }
+
+      // Registration: a token from the VA (reused if one is there), then the Smart Agent registers.
+      await setStep('Registration', 'In Progress', `Registering ${cluster.name} with ${target.name}`);
+      const registeredHere = async () => {
+        const s = await uc.status();
+        return s.registration === 'Registered' && s.virtualAccount === target.name;
+      };
+      if (!(await registeredHere())) {
+        const token = await cssm.registrationToken(sa.domain, target.name).catch((error) => {
+          if (error instanceof AppError && (error.details as { catalogueCode?: string })?.catalogueCode?.startsWith('CSSM')) throw error;
+          throw licensingError('UPSTREAM_FAILED', 'SLM1010', (error as Error).message);
+        });
+        const force = (await uc.status()).registration !== 'Unregistered';
+        await ctx.step('register', () => uc.register(token, force), { verify: async () => ((await registeredHere()) ? { done: true, result: undefined } : { done: false }) });
+        if (!(await registeredHere())) throw licensingError('UPSTREAM_FAILED', 'CAA1081', `The publisher did not report Registered with ${target.name} after registering.`);
+      }
+      await setStep('Registration', 'Pass');
+      const finalStatus = await uc.status();
+      const description = operation === 'assign' ? `Assignment of Cluster ${cluster.name} to ${target.name} completed` : `ReAssignment of Cluster ${cluster.name} from ${fromVa?.name} to ${target.name} completed`;
+      return await finish({ virtualAccountId: target.id, status: 'MANUALLY_REGISTERED', productUdi: finalStatus.udi || null }, description);
+    } catch (error) {
+      if (isJobStopped(error)) throw error;
+      const failure = catalogueOf(error);
+      progressInfo[current] = 'Fail';
+      await database.transaction(async (tx) => {
+        const at = ctx.clock.now();
+        const verb = { assign: 'Assignment', unassign: 'UnAssignment', reassign: 'ReAssignment' }[operation];
+        await repo.updateOperation(tx, ctx.jobId, { status: 'FAILED', progressInfo, errorCode: failure.code, errorDescription: failure.errorDescription, recommendedAction: failure.recommendedAction, description: `${verb} of Cluster ${cluster.name} failed`, finishedAt: at });
+        await repo.updateCluster(tx, cluster.id, { status: operation === 'unassign' ? 'DEREGISTRATION_FAILED' : 'MANUAL_REGISTRATION_FAILED', updatedAt: at });
+      });
+      throw error;
+    } finally {
+      await uc.close();
+      await cssm?.close();
+    }
+
+    async function finish(patch: { virtualAccountId: string | null; status: string; productUdi: string | null }, description: string) {
+      return ctx.transact('finish', async (tx) => {
+        const at = ctx.clock.now();
+        await repo.updateCluster(tx, cluster!.id, { ...patch, updatedAt: at });
+        await repo.updateOperation(tx, ctx.jobId, { status: 'SUCCEEDED', progressInfo, description, finishedAt: at });
+        await audit.record({ actor: jobsActor, action: `licensing.cluster.${operation}.completed`, entityType: 'licensing_cluster', entityId: cluster!.id, before: { virtualAccountId: cluster!.virtualAccountId }, after: { virtualAccountId: patch.virtualAccountId, status: patch.status } }, tx);
+        return { description, progressInfo };
+      });
+    }
+  }
+
+  /** After a license-mode change the publisher restarts: poll it (on the clock) until it answers with the new mode. */
+  async function waitForPublisher(ctx: JobContext, uc: UcClusterConnector, mode: LicenseMode) {
+    const deadline = ctx.clock.now().getTime() + rebootTimeoutMs;
+    for (;;) {
+      try {
+        if ((await uc.getLicenseMode()) === mode) return;
+      } catch (error) {
+        const code = (error as AppError).details as { catalogueCode?: string } | undefined;
+        if (code?.catalogueCode !== 'CAA1036') throw error;
+      }
+      if (ctx.clock.now().getTime() >= deadline) throw licensingError('UPSTREAM_UNREACHABLE', 'CAA1036', `The publisher did not come back within ${Math.round(rebootTimeoutMs / 60_000)} minutes after the license mode change.`);
+      await ctx.progress({ message: 'Waiting for the publisher to restart' });
+      await ctx.clock.sleep(pollMs);
+    }
+  }
+
+  return { sync, syncDue, clusterOperation, syncDueHook };
+}

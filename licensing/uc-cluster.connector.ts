@@ -1,0 +1,143 @@
+import { XMLParser } from 'fast-xml-parser';
+import { licensingError, type CatalogueCode } from './error-catalogue.ts';
+import { createLicensingHttp, NetworkError } from './http.ts';
+import type { Metrics } from '../platform/observability/metrics.ts';
+
+// The client of a UC application publisher's licensing interfaces: PAWS DeploymentModeService
+// (license mode; platform credentials), AXL (CUCM) or CUPI /vmrest/smartlicense (Unity Connection)
+// for version, transport settings and Smart Agent registration (admin credentials).
+export type UcClusterType = 'CUCM' | 'CUC';
+export type LicenseMode = 'Enterprise' | 'HCS' | 'HCS-LE';
+export type UcTransportSettings = { mode: 'Direct' | 'Proxy' | 'Satellite'; url: string; httpHost: string; httpPort: string };
+export type UcLicenseStatus = { registration: string; authorization: string; smartAccount: string; virtualAccount: string; udi: string };
+
+export type UcClusterConnector = ReturnType<typeof createUcClusterConnector>;
+
+const parser = new XMLParser({ removeNSPrefix: true, ignoreAttributes: true, parseTagValue: false, trimValues: true });
+const AXL_VERSION = '12.5';
+
+export function createUcClusterConnector(options: {
+  type: UcClusterType;
+  /** https://publisher:8443 (the lab's simulators use http://127.0.0.1:<port>) */
+  publisherUrl: string;
+  admin: { username: string; password: string };
+  platform: { username: string; password: string };
+  metrics?: Metrics;
+  insecureTls?: boolean;
+  timeoutMs?: number;
+}) {
+  const system = options.type === 'CUCM' ? 'cucm' : 'cuc';
+  const http = createLicensingHttp({ system, metrics: options.metrics, insecureTls: options.insecureTls ?? true, timeoutMs: options.timeoutMs });
+  const basic = (c: { username: string; password: string }) => `Basic ${Buffer.from(`${c.username}:${c.password}`).toString('base64')}`;
+  const base = options.publisherUrl.replace(/\/$/, '');
+
+  async function send(args: Parameters<typeof http.call>[0]) {
+    try {
+      return await http.call(args);
+    } catch (error) {
+      if (error instanceof NetworkError) throw licensingError('UPSTREAM_UNREACHABLE', 'CAA1036', `Publisher ${new URL(args.url).host}: ${error.message}`, { network: error.reason });
+      throw error;
+    }
+  }
+
+  async function paws(op: 'getDeploymentMode' | 'setDeploymentMode', mode?: LicenseMode): Promise<string> {
+    const inner = op === 'setDeploymentMode' ? `<ns:setDeploymentMode><ns:args0>${mode}</ns:args0></ns:setDeploymentMode>` : '<ns:getDeploymentMode/>';
+    const body = `<?xml version="1.0" encoding="UTF-8"?><soap:Envelope xmlns:soap="http://www.w3.org/2003/05/soap-envelope" xmlns:ns="http://services.api.platform.vos.cisco.com"><soap:Header xmlns:wsa="http://www.w3.org/2005/08/addressing"><wsa:Action>urn:${op}</wsa:Action></soap:Header><soap:Body>${inner}</soap:Body></soap:Envelope>`;
+    const response = await send({ method: 'POST', url: `${base}/platform-services/services/DeploymentModeService`, headers: { authorization: basic(options.platform), 'content-type': `application/soap+xml; charset=utf-8; action="urn:${op}"` }, body });
+    if (response.status === 401) throw licensingError('UPSTREAM_FAILED', 'CAA1037');
+    const parsed = parser.parse(response.body)?.Envelope?.Body ?? {};
+    if (parsed.Fault) {
+      const reason = String(parsed.Fault.Reason?.Text ?? 'PAWS fault');
+      throw licensingError('UPSTREAM_FAILED', /publisher/i.test(reason) ? 'CAA1049' : 'CAA1077', `PAWS: ${reason}`);
+    }
+    if (response.status !== 200) throw licensingError('UPSTREAM_FAILED', 'CAA1077', `PAWS answered HTTP ${response.status}.`);
+    return String(parsed[`${op}Response`]?.return ?? '');
+  }
+
+  async function axl(op: string, inner = '', failure: CatalogueCode = 'CAA1036'): Promise<any> {
+    const body = `<?xml version="1.0" encoding="UTF-8"?><soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/" xmlns:ns="http://www.cisco.com/AXL/API/${AXL_VERSION}"><soapenv:Header/><soapenv:Body><ns:${op}>${inner}</ns:${op}></soapenv:Body></soapenv:Envelope>`;
+    const response = await send({ method: 'POST', url: `${base}/axl/`, headers: { authorization: basic(options.admin), 'content-type': 'text/xml; charset=utf-8', soapaction: `"CUCM:DB ver=${AXL_VERSION} ${op}"` }, body });
+    if (response.status === 401) throw licensingError('UPSTREAM_FAILED', 'CAA1035');
+    const parsed = parser.parse(response.body)?.Envelope?.Body ?? {};
+    if (parsed.Fault) {
+      const message = String(parsed.Fault.detail?.axlError?.axlmessage ?? parsed.Fault.faultstring ?? 'AXL fault');
+      throw licensingError('UPSTREAM_FAILED', /subscriber/i.test(message) ? 'CAA1049' : failure, `AXL ${op}: ${message}`, { axlcode: parsed.Fault.detail?.axlError?.axlcode });
+    }
+    if (response.status !== 200) throw licensingError('UPSTREAM_FAILED', 'CAA1036', `AXL answered HTTP ${response.status}.`);
+    return parsed[`${op}Response`] ?? {};
+  }
+
+  async function cupi(method: 'GET' | 'PUT', path: string, body: unknown, failure: CatalogueCode): Promise<any> {
+    const response = await send({ method, url: `${base}/vmrest${path}`, headers: { authorization: basic(options.admin), accept: 'application/json', 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
+    if (response.status === 401) throw licensingError('UPSTREAM_FAILED', 'CAA1035');
+    let json: any = {};
+    try {
+      json = JSON.parse(response.body);
+    } catch {
+      // not JSON
+    }
+    if (response.status >= 200 && response.status < 300) return json;
+    const message = String(json?.errors?.message ?? `HTTP ${response.status}`);
+    if (/subscriber/i.test(message)) throw licensingError('UPSTREAM_FAILED', 'CAA1049', `CUPI: ${message}`);
+    if (response.status === 400 && /token/i.test(message)) throw licensingError('UPSTREAM_FAILED', 'CAA1048', `CUPI: ${message}`);
+    if (response.status === 405 && /Registered state/i.test(message)) throw licensingError('UPSTREAM_FAILED', 'CAA1041', `CUPI: ${message}`);
+    if (response.status >= 500 && failure === 'CAA1036') throw licensingError('UPSTREAM_FAILED', 'CAA1043', `CUPI: ${message}`);
+    throw licensingError('UPSTREAM_FAILED', failure, `CUPI: ${message}`, { status: response.status });
+  }
+
+  const cupiModes = ['Direct', 'Satellite', 'Proxy'] as const;
+  const xml = (v: string) => v.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;');
+
+  return {
+    type: options.type,
+    async version(): Promise<string> {
+      if (options.type === 'CUCM') return String((await axl('getCCMVersion')).return?.componentVersion?.version ?? '');
+      return String((await cupi('GET', '/version/product', undefined, 'CAA1036')).ProductVersion ?? '');
+    },
+    getLicenseMode: async () => (await paws('getDeploymentMode')) as LicenseMode,
+    setLicenseMode: async (mode: LicenseMode) => void (await paws('setDeploymentMode', mode)),
+    async getTransport(): Promise<UcTransportSettings> {
+      if (options.type === 'CUCM') {
+        const t = (await axl('getTransportSettings', '', 'CAA1083')).return?.TransportSettings ?? {};
+        return { mode: t.transportmode === 'Proxy' ? 'Proxy' : t.transportmode === 'Satellite' || t.transportmode === 'TransportGateway' ? 'Satellite' : 'Direct', url: String(t.transportUrl ?? ''), httpHost: String(t.httpHost ?? ''), httpPort: String(t.httpPort ?? '') };
+      }
+      const t = (await cupi('GET', '/smartlicense/transportsettings', undefined, 'CAA1083')).TransportSetting ?? {};
+      return { mode: cupiModes[Number(t.transportMode)] ?? 'Direct', url: String(t.transportUrl ?? ''), httpHost: String(t.httpHost ?? ''), httpPort: String(t.httpPort ?? '') };
+    },
+    async updateTransport(t: UcTransportSettings): Promise<void> {
+      if (options.type === 'CUCM') {
+        // CUCM names the satellite's Call Home URL a transport gateway before 14SU4.
+        const mode = t.mode === 'Satellite' ? 'TransportGateway' : t.mode;
+        await axl('doUpdateTransportSettings', `<transportMode>${mode}</transportMode><url>${xml(t.url)}</url><httpHost>${xml(t.httpHost)}</httpHost><httpPort>${xml(t.httpPort)}</httpPort>`, 'CAA1083');
+        return;
+      }
+      await cupi('PUT', '/smartlicense/transportsettings', { transportMode: String(cupiModes.indexOf(t.mode)), transportUrl: t.url, httpHost: t.httpHost, httpPort: t.httpPort }, 'CAA1083');
+    },
+    async status(): Promise<UcLicenseStatus> {
+      if (options.type === 'CUCM') {
+        const d = (await axl('getSmartLicenseStatus')).LicenseDetails ?? {};
+        return { registration: String(d.Registration?.Status ?? ''), authorization: String(d.Authorization?.Status ?? ''), smartAccount: String(d.Registration?.SmartAccount ?? ''), virtualAccount: String(d.Registration?.VirtualAccount ?? ''), udi: String(d.Registration?.ProductUDI ?? '') };
+      }
+      const d = (await cupi('GET', '/smartlicense/licensedetails', undefined, 'CAA1043')).LicenseDetails ?? {};
+      return { registration: String(d.Register?.Status ?? ''), authorization: String(d.Authorization?.Status ?? ''), smartAccount: String(d.Register?.SmartAccount ?? ''), virtualAccount: String(d.Register?.VirtualAccount ?? ''), udi: String(d.Register?.ProductUDI ?? '') };
+    },
+    async register(token: string, force = false): Promise<void> {
+      if (options.type === 'CUCM') {
+        try {
+          await axl('doSmartLicenseRegister', `<token>${xml(token)}</token><force>${force}</force>`, 'CAA1081');
+        } catch (error) {
+          const msg = (error as Error).message;
+          if (/token/i.test(msg) && /invalid|expired/i.test(msg)) throw licensingError('UPSTREAM_FAILED', 'CAA1048', msg);
+          throw error;
+        }
+        return;
+      }
+      await cupi('PUT', '/smartlicense/register', { token, force: String(force) }, 'CAA1081');
+    },
+    async deregister(): Promise<void> {
+      if (options.type === 'CUCM') await axl('doSmartLicenseDeRegister', '', 'CAA1082');
+      else await cupi('PUT', '/smartlicense/deregister', undefined, 'CAA1082');
+    },
+    close: () => http.close(),
+  };
+}
