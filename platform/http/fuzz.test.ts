@@ -220,6 +220,9 @@ function requestFor(operation: Operation, components: Record<string, JsonSchema>
       const encoded = pairs.map(([k, v]) => `${encodeURIComponent(toWellFormed(k))}=${encodeURIComponent(toWellFormed(v))}`);
       if (noise) encoded.push(noise);
       if (encoded.length) path += `?${encoded.join('&')}`;
+      // Past Node's 16 KiB header limit the server answers 431 and drops the connection while the
+      // client may still be sending, which can reset the answer away: stay under it.
+      if (path.length > 12_000) path = path.slice(0, 12_000);
       const headers: Record<string, string> = { authorization: `Bearer ${token}` };
       if (body.contentType !== null) headers['content-type'] = body.contentType;
       if (accept) headers.accept = accept;
