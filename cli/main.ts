@@ -2,6 +2,7 @@
 // register…Commands(program) function; this file only puts them together and turns errors into
 // one clear line and an exit code (0 ok, 1 failure, 2 usage mistake).
 import fs from 'node:fs';
+import module from 'node:module';
 import path from 'node:path';
 import { Command, CommanderError } from 'commander';
 import { reportError, USAGE_EXIT_CODE } from '../platform/cli/cli-error.ts';
@@ -12,6 +13,10 @@ import { registerJobCommands } from '../platform/jobs/jobs.cli.ts';
 import { registerAuditCommands } from '../platform/audit/audit.cli.ts';
 import { registerCmsLabCommands } from '../lab/cms/cms.cli.ts';
 import { registerMeetingsCommands } from '../meetings/meetings.cli.ts';
+
+// Run directly (npm start), the modules above are already loaded, but start's server and areas are
+// imported later and are the bulk: cache their compiled form (bin/switchboard.js does it for all).
+module.enableCompileCache();
 
 const packageJson = JSON.parse(fs.readFileSync(path.join(import.meta.dirname, '..', 'package.json'), 'utf8')) as { version: string };
 

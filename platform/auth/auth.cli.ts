@@ -1,3 +1,4 @@
+import crypto from 'node:crypto';
 import os from 'node:os';
 import { Option, type Command } from 'commander';
 import { createApiClient, normaliseServerUrl } from '../cli/api-client.ts';
@@ -34,6 +35,10 @@ function checkNewUser(username: string, password: string | undefined, role: stri
     throw new CliError('VALIDATION_FAILED', 'A customer admin belongs to one customer organisation: give --customer-org-id.', { exitCode: USAGE_EXIT_CODE });
   }
 }
+
+// The recipe of generatePassword() in auth.service.ts (120 random bits), without loading the
+// database layer that module brings along into an API command.
+const newPassword = () => crypto.randomBytes(15).toString('base64url');
 
 const tokenStatus = (token: ApiToken) =>
   token.revokedAt ? 'revoked' : token.expiresAt && new Date(token.expiresAt).getTime() <= Date.now() ? 'expired' : 'active';
@@ -194,8 +199,7 @@ export function registerAuthCommands(program: Command) {
     .option('--json', 'print the API\'s JSON (and the generated password)')
     .action(async (options: { username: string; role: Role; displayName?: string; password?: string; customerOrgId?: string; json?: boolean }) => {
       checkNewUser(options.username, options.password, options.role, options.customerOrgId);
-      const { generatePassword } = await import('./auth.service.ts');
-      const password = options.password ?? generatePassword();
+      const password = options.password ?? newPassword();
       const user = await apiClientFromEnvironment().post<User>('/api/v1/users', {
         username: options.username, displayName: options.displayName, role: options.role, password, customerOrgId: options.customerOrgId,
       });

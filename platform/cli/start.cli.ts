@@ -32,9 +32,6 @@ export function registerStartCommand(program: Command, { loadAreas }: { loadArea
     .action(async (options: StartOptions, command: Command) => {
       // Loaded here so that API commands (jobs, audit, …) start fast.
       const { loadConfig } = await import('../config.ts');
-      const { createSwitchboard } = await import('../app.ts');
-      const { describeDatabase } = await import('../db/db.cli.ts');
-
       const config = loadConfig({
         port: options.port,
         host: options.host,
@@ -65,11 +62,27 @@ export function registerStartCommand(program: Command, { loadAreas }: { loadArea
       };
       for (const signal of SIGNALS) process.on(signal, onSignal);
 
+      const { createSwitchboard } = await import('../app.ts');
+      const { describeDatabase } = await import('../db/db.cli.ts');
+
       const sb = await createSwitchboard({ config, areas: await loadAreas() });
+      // The first admin exists from here on and its password is nowhere else: whatever happens
+      // next (port taken, Ctrl+C during startup), the user must have seen it.
+      const showFirstAdmin = () => {
+        if (!sb.firstAdmin) return;
+        printFramed([
+          'First start: an administrator was created. Sign in to the console with',
+          `  username: ${sb.firstAdmin.username}`,
+          `  password: ${sb.firstAdmin.password}`,
+          'This password is shown only this once and is not stored anywhere in clear.',
+          'Change it after signing in; add more users in the console or with `switchboard users create`.',
+        ]);
+      };
       let url: string;
       try {
         url = await sb.listen();
       } catch (error) {
+        showFirstAdmin();
         await sb.close().catch(() => undefined);
         throw listenError(error, config.host, config.port);
       }
@@ -84,7 +97,10 @@ export function registerStartCommand(program: Command, { loadAreas }: { loadArea
           process.exit(1);
         }
       };
-      if (stopRequested) return stop();
+      if (stopRequested) {
+        showFirstAdmin();
+        return stop();
+      }
 
       const consoleUrl = config.publicUrl ?? url;
       const lines = [
@@ -93,15 +109,8 @@ export function registerStartCommand(program: Command, { loadAreas }: { loadArea
         `  ${describeDatabase(config)}; role ${config.role}${config.labEnabled ? '; Lab on' : ''}. Ctrl+C stops.`,
       ];
       process.stdout.write(`${lines.join('\n')}\n`);
-      if (sb.firstAdmin) {
-        printFramed([
-          'First start: an administrator was created. Sign in to the console with',
-          `  username: ${sb.firstAdmin.username}`,
-          `  password: ${sb.firstAdmin.password}`,
-          'This password is shown only this once and is not stored anywhere in clear.',
-          'Change it after signing in; add more users in the console or with `switchboard users create`.',
-        ]);
-      } else if ((await sb.services.auth.listUsers({ offset: 0, limit: 1 })).total === 0) {
+      if (sb.firstAdmin) showFirstAdmin();
+      else if ((await sb.services.auth.listUsers({ offset: 0, limit: 1 })).total === 0) {
         process.stdout.write('No users yet: create the first administrator with `switchboard admin create --username <name>`.\n');
       }
     });
