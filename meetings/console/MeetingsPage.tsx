@@ -1,6 +1,253 @@
-import { AreaUnavailable } from '../../platform/console/src/components/AreaUnavailable.tsx';
+import { useState, type FormEvent, type ReactNode } from 'react';
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { Link, NavLink, Route, Routes, useParams } from 'react-router';
+import { ErrorNotice } from '../../platform/console/src/components/ErrorNotice.tsx';
+import { PageHeader } from '../../platform/console/src/components/PageHeader.tsx';
+import { Time, TimeZoneNote, browserTimeZone } from '../../platform/console/src/components/Time.tsx';
+import { meetingsApi as api, type Row } from './meetings-api.ts';
 
-// Placeholder until the Meetings area ships its console pages.
+// Meetings (M1–M15): Bridges (list, add, detail with tickets, status, settings, clustering, trace),
+// Calendar (week per bridge), Booking form, Ongoing meetings with live control.
 export function MeetingsPage() {
-  return <AreaUnavailable area="Meetings" summary="Meetings will manage Cisco Meeting Server clusters: coSpaces, their members and access methods, and live calls with their call legs." />;
+  return (
+    <>
+      <PageHeader title="Meetings" />
+      <nav className="tabs" aria-label="Meetings">
+        <NavLink to="" end>Bridges</NavLink> <NavLink to="calendar">Calendar</NavLink> <NavLink to="book">Book</NavLink> <NavLink to="ongoing">Ongoing</NavLink>
+      </nav>
+      <Routes>
+        <Route index element={<BridgesView />} />
+        <Route path="bridges/:id" element={<BridgeView />} />
+        <Route path="calendar" element={<CalendarView />} />
+        <Route path="book" element={<BookingForm />} />
+        <Route path="ongoing" element={<OngoingView />} />
+        <Route path="meetings/:id" element={<MeetingView />} />
+      </Routes>
+    </>
+  );
+}
+
+function Field({ label, children }: { label: string; children: ReactNode }) {
+  return (
+    <label className="field">
+      <span>{label}</span>
+      {children}
+    </label>
+  );
+}
+
+function useForm<T extends Row>(initial: T) {
+  const [values, setValues] = useState<T>(initial);
+  const bind = (key: keyof T) => ({ value: String(values[key] ?? ''), onChange: (e: { target: { value: string } }) => setValues({ ...values, [key]: e.target.value }) });
+  return { values, bind, setValues };
+}
+
+function BridgesView() {
+  const client = useQueryClient();
+  const bridges = useQuery({ queryKey: ['meetings', 'bridges'], queryFn: ({ signal }) => api.bridges(signal), refetchInterval: 5000 });
+  const form = useForm({ address: '', username: '', password: '', ipZone: '', timeZone: browserTimeZone });
+  const add = useMutation({ mutationFn: () => api.addBridge({ ...form.values, ipZone: form.values.ipZone || undefined, tls: !form.values.address.startsWith('http://') }), onSuccess: () => client.invalidateQueries({ queryKey: ['meetings', 'bridges'] }) });
+  const submit = (e: FormEvent) => {
+    e.preventDefault();
+    add.mutate();
+  };
+  return (
+    <>
+      <table className="table">
+        <thead><tr><th>System name</th><th>Address</th><th>Status</th><th>Connectivity</th><th>Pool</th><th>Version</th></tr></thead>
+        <tbody>
+          {(bridges.data?.items ?? []).map((b) => (
+            <tr key={b.id}>
+              <td><Link to={`bridges/${b.id}`}>{b.name || `No Name (${b.address})`}</Link></td>
+              <td>{b.address}</td><td>{b.status}</td><td>{b.connectivity === 'reachable' ? 'Reachable on LAN' : b.connectivity}</td><td>{b.poolSize} ({b.poolState})</td><td>{b.softwareVersion}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      {bridges.error && <ErrorNotice error={bridges.error} />}
+      <form className="card form-card" onSubmit={submit} aria-label="Add bridge">
+        <h2>Add Cisco Meeting Server</h2>
+        <p className="hint">IP addresses or DNS names, comma-separated; host:port allowed (10.0.0.1:445). Username and password are mandatory.</p>
+        <div className="form-grid">
+          <Field label="Addresses"><input required {...form.bind('address')} /></Field>
+          <Field label="Username"><input required {...form.bind('username')} /></Field>
+          <Field label="Password"><input required type="password" {...form.bind('password')} /></Field>
+          <Field label="IP zone"><input {...form.bind('ipZone')} /></Field>
+          <Field label="Time zone"><input {...form.bind('timeZone')} /></Field>
+        </div>
+        <button className="button button-primary" disabled={add.isPending}>Add</button>
+        {add.error && <ErrorNotice error={add.error} />}
+        {add.data && (
+          <table className="table"><thead><tr><th>Network address</th><th>System name</th><th>System type</th><th>Description</th></tr></thead>
+            <tbody>{add.data.items.map((r) => <tr key={r.address}><td>{r.address}</td><td>{r.systemName}</td><td>{r.systemType}</td><td>{r.description}</td></tr>)}</tbody></table>
+        )}
+      </form>
+    </>
+  );
+}
+
+function BridgeView() {
+  const { id = '' } = useParams();
+  const client = useQueryClient();
+  const bridge = useQuery({ queryKey: ['meetings', 'bridge', id], queryFn: ({ signal }) => api.bridge(id, signal), refetchInterval: 3000 });
+  const [traceFilter, setTraceFilter] = useState({ method: '', path: '', status: '' });
+  const trace = useQuery({ queryKey: ['meetings', 'trace', id, traceFilter], queryFn: ({ signal }) => api.trace(id, { ...traceFilter, limit: 50 }, signal) });
+  const b = bridge.data;
+  const settings = useForm({ name: '', sipDomain: '', numericIdBase: '', numericIdQuantity: '' });
+  const save = useMutation({
+    mutationFn: () => api.updateBridge(id, Object.fromEntries(Object.entries(settings.values).filter(([, v]) => v !== '').map(([k, v]) => [k, k.startsWith('numeric') ? Number(v) : v]))),
+    onSuccess: () => client.invalidateQueries({ queryKey: ['meetings', 'bridge', id] }),
+  });
+  if (bridge.error) return <ErrorNotice error={bridge.error} />;
+  if (!b) return <p>Loading…</p>;
+  return (
+    <>
+      <h2>{b.name || `No Name (${b.address})`}</h2>
+      <p>{b.systemType} · Status: {b.status} · Address: {b.address} · Connectivity: {b.connectivity === 'reachable' ? 'Reachable on LAN' : b.connectivity}</p>
+      <section className="card"><h3>Tickets</h3>
+        {b.tickets.length === 0 ? <p>✓ System has no open or acknowledged tickets</p> : <ul>{b.tickets.map((t: Row) => <li key={t.id}>#{t.id} - {t.title} (<Time value={t.openedAt} />)<br />{t.detail}</li>)}</ul>}
+      </section>
+      <section className="card"><h3>System status</h3>
+        <table className="table"><tbody>
+          <tr><th>Call Bridge uptime</th><td>{b.uptimeSeconds ?? '—'} s</td><th>Audio bit rate out / in</th><td>{b.audioBitRateOutgoing ?? 0} / {b.audioBitRateIncoming ?? 0}</td></tr>
+          <tr><th>Call legs active / max / completed</th><td>{b.callLegsActive ?? 0} / {b.callLegsMaxActive ?? 0} / {b.callLegsCompleted ?? 0}</td><th>Video bit rate out / in</th><td>{b.videoBitRateOutgoing ?? 0} / {b.videoBitRateIncoming ?? 0}</td></tr>
+          <tr><th>Software version</th><td>{b.softwareVersion}</td><th>This week's bookings</th><td>{b.weekBookings}</td></tr>
+        </tbody></table>
+      </section>
+      <section className="card"><h3>Clustering</h3>
+        <table className="table"><thead><tr><th>System name</th><th>Address</th><th>Primary</th><th>Healthy</th></tr></thead>
+          <tbody>{b.nodes.map((n: Row) => <tr key={n.id}><td>{n.name}</td><td>{n.address}</td><td>{n.primary ? '✓' : ''}</td><td>{n.healthy ? 'yes' : `no — ${n.lastError ?? ''}`}</td></tr>)}</tbody></table>
+      </section>
+      <form className="card form-card" onSubmit={(e) => { e.preventDefault(); save.mutate(); }} aria-label="Settings">
+        <h3>Settings</h3>
+        <p className="hint">Current: domain {b.sipDomain ?? '—'}, numeric ID base {b.numericIdBase ?? '—'}, quantity {b.numericIdQuantity ?? '—'}; pool {b.poolSize} ({b.poolState}).</p>
+        <div className="form-grid">
+          <Field label="Name"><input {...settings.bind('name')} placeholder={b.name} /></Field>
+          <Field label="Domain"><input {...settings.bind('sipDomain')} /></Field>
+          <Field label="Numeric ID base"><input inputMode="numeric" {...settings.bind('numericIdBase')} /></Field>
+          <Field label="Numeric ID quantity"><input inputMode="numeric" {...settings.bind('numericIdQuantity')} /></Field>
+        </div>
+        <button className="button button-primary" disabled={save.isPending}>Save</button>
+        {save.error && <ErrorNotice error={save.error} />}
+        {save.data?.poolSyncJobId && <p className="notice notice-success">Pool sync started: <Link to={`/jobs/${save.data.poolSyncJobId}`}>follow the job</Link>.</p>}
+      </form>
+      <section className="card"><h3>API trace</h3>
+        <div className="filters">
+          <select aria-label="Method" value={traceFilter.method} onChange={(e) => setTraceFilter({ ...traceFilter, method: e.target.value })}><option value="">Any method</option>{['GET', 'POST', 'PUT', 'DELETE'].map((m) => <option key={m}>{m}</option>)}</select>
+          <input aria-label="Path contains" placeholder="path contains" value={traceFilter.path} onChange={(e) => setTraceFilter({ ...traceFilter, path: e.target.value })} />
+          <input aria-label="Status" placeholder="status" value={traceFilter.status} onChange={(e) => setTraceFilter({ ...traceFilter, status: e.target.value })} />
+        </div>
+        <table className="table"><thead><tr><th>Time</th><th>Node</th><th>Request</th><th>Body</th><th>Status</th><th>Size</th><th>Location</th></tr></thead>
+          <tbody>{(trace.data?.items ?? []).map((e) => <tr key={e.id}><td><Time value={e.at} /></td><td>{e.node}</td><td>{e.method} {e.path}</td><td><code>{e.requestBody}</code></td><td>{e.status ?? e.error}</td><td>{e.size}</td><td>{e.location}</td></tr>)}</tbody></table>
+      </section>
+    </>
+  );
+}
+
+function startOfWeek(date: Date) {
+  const d = new Date(date);
+  d.setHours(0, 0, 0, 0);
+  d.setDate(d.getDate() - ((d.getDay() + 6) % 7));
+  return d;
+}
+
+function CalendarView() {
+  const [week, setWeek] = useState(() => startOfWeek(new Date()));
+  const [bridgeId, setBridgeId] = useState('');
+  const bridges = useQuery({ queryKey: ['meetings', 'bridges'], queryFn: ({ signal }) => api.bridges(signal) });
+  const to = new Date(week.getTime() + 7 * 86_400_000);
+  const meetings = useQuery({ queryKey: ['meetings', 'calendar', week.toISOString(), bridgeId], queryFn: ({ signal }) => api.meetings({ from: week.toISOString(), to: to.toISOString(), bridgeId, limit: 500 }, signal) });
+  const days = Array.from({ length: 7 }, (_, i) => new Date(week.getTime() + i * 86_400_000));
+  return (
+    <>
+      <div className="filters">
+        <button className="button" onClick={() => setWeek(new Date(week.getTime() - 7 * 86_400_000))}>← Previous week</button>
+        <strong>Week of {week.toDateString()}</strong>
+        <button className="button" onClick={() => setWeek(new Date(week.getTime() + 7 * 86_400_000))}>Next week →</button>
+        <select aria-label="Bridge" value={bridgeId} onChange={(e) => setBridgeId(e.target.value)}><option value="">All bridges</option>{(bridges.data?.items ?? []).map((b) => <option key={b.id} value={b.id}>{b.name || b.address}</option>)}</select>
+      </div>
+      <TimeZoneNote />
+      <div className="week" style={{ display: 'grid', gridTemplateColumns: 'repeat(7, 1fr)', gap: 8 }}>
+        {days.map((day) => (
+          <div key={day.toISOString()} className="card"><h4>{day.toDateString()}</h4>
+            {(meetings.data?.items ?? []).filter((m) => new Date(m.startAt).toDateString() === day.toDateString()).map((m) => (
+              <p key={m.id}><Link to={`../meetings/${m.id}`}>{new Date(m.startAt).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' })} {m.title}</Link> <small>({m.state})</small></p>
+            ))}
+          </div>
+        ))}
+      </div>
+    </>
+  );
+}
+
+function BookingForm() {
+  const form = useForm({ title: '', start: '', durationMinutes: '60', timeZone: browserTimeZone, dialOut: '', passcode: '', earlyJoinMinutes: '5', recurrence: '', bridgeId: '' });
+  const bridges = useQuery({ queryKey: ['meetings', 'bridges'], queryFn: ({ signal }) => api.bridges(signal) });
+  const book = useMutation({
+    mutationFn: () => {
+      const v = form.values;
+      return api.book({ title: v.title, start: v.start, durationMinutes: Number(v.durationMinutes), timeZone: v.timeZone, dialOut: v.dialOut ? v.dialOut.split(',').map((s) => s.trim()).filter(Boolean) : undefined, passcode: v.passcode || undefined, earlyJoinMinutes: Number(v.earlyJoinMinutes) || 0, recurrence: v.recurrence || undefined, bridgeId: v.bridgeId || undefined });
+    },
+  });
+  return (
+    <form className="card form-card" aria-label="Book a meeting" onSubmit={(e) => { e.preventDefault(); book.mutate(); }}>
+      <div className="form-grid">
+        <Field label="Title"><input required {...form.bind('title')} /></Field>
+        <Field label="Start (wall time in the time zone)"><input required type="datetime-local" {...form.bind('start')} /></Field>
+        <Field label="Duration (minutes)"><input inputMode="numeric" {...form.bind('durationMinutes')} /></Field>
+        <Field label="Time zone"><input {...form.bind('timeZone')} /></Field>
+        <Field label="Dial out to (SIP URIs, comma-separated)"><input {...form.bind('dialOut')} /></Field>
+        <Field label="Passcode"><input inputMode="numeric" {...form.bind('passcode')} /></Field>
+        <Field label="Early join (minutes)"><input inputMode="numeric" {...form.bind('earlyJoinMinutes')} /></Field>
+        <Field label="Recurrence (RRULE)"><input placeholder="FREQ=WEEKLY;BYDAY=MO" {...form.bind('recurrence')} /></Field>
+        <Field label="Bridge"><select {...form.bind('bridgeId')}><option value="">Route automatically</option>{(bridges.data?.items ?? []).map((b) => <option key={b.id} value={b.id}>{b.name || b.address}</option>)}</select></Field>
+      </div>
+      <button className="button button-primary" disabled={book.isPending}>Book</button>
+      {book.error && <ErrorNotice error={book.error} />}
+      {book.data && <p className="notice notice-success" role="status">Booked "{book.data.title}" — {book.data.occurrences} meeting(s), first <Time value={book.data.startAt} />.</p>}
+    </form>
+  );
+}
+
+function OngoingView() {
+  const meetings = useQuery({ queryKey: ['meetings', 'ongoing'], queryFn: ({ signal }) => api.meetings({ state: ['ongoing', 'starting', 'ending'], limit: 200 }, signal), refetchInterval: 2000 });
+  return (
+    <table className="table">
+      <thead><tr><th>Meeting</th><th>State</th><th>Start</th><th>End</th><th>Slot</th></tr></thead>
+      <tbody>{(meetings.data?.items ?? []).map((m) => <tr key={m.id}><td><Link to={`../meetings/${m.id}`}>{m.title}</Link></td><td>{m.state}</td><td><Time value={m.startAt} /></td><td><Time value={m.endAt} /></td><td>{m.slot}</td></tr>)}</tbody>
+    </table>
+  );
+}
+
+function MeetingView() {
+  const { id = '' } = useParams();
+  const client = useQueryClient();
+  const meeting = useQuery({ queryKey: ['meetings', 'meeting', id], queryFn: ({ signal }) => api.meeting(id, signal), refetchInterval: 2000 });
+  const [uri, setUri] = useState('');
+  const [message, setMessage] = useState('');
+  const act = useMutation({ mutationFn: (fn: () => Promise<unknown>) => fn(), onSuccess: () => client.invalidateQueries({ queryKey: ['meetings', 'meeting', id] }) });
+  const m = meeting.data;
+  if (meeting.error) return <ErrorNotice error={meeting.error} />;
+  if (!m) return <p>Loading…</p>;
+  const live = m.state === 'ongoing';
+  return (
+    <>
+      <h2>{m.title}</h2>
+      <p>{m.state} · <Time value={m.startAt} /> – <Time value={m.endAt} /> · slot {m.slot ?? '—'} · failovers {m.failovers}</p>
+      {live && (
+        <div className="actions">
+          <button className="button" onClick={() => act.mutate(() => api.extend(id, 15))}>Extend 15 min</button>
+          <button className="button" onClick={() => act.mutate(() => api.updateCall(id, { locked: true }))}>Lock</button>
+          <button className="button button-danger" onClick={() => act.mutate(() => api.end(id))}>End now</button>
+          <form onSubmit={(e) => { e.preventDefault(); act.mutate(() => api.dial(id, uri)); }}><input aria-label="Dial out to" placeholder="alice@example.com" value={uri} onChange={(e) => setUri(e.target.value)} /> <button className="button">Add participant</button></form>
+          <form onSubmit={(e) => { e.preventDefault(); act.mutate(() => api.updateCall(id, { messageText: message })); }}><input aria-label="Message" value={message} onChange={(e) => setMessage(e.target.value)} /> <button className="button">Send message</button></form>
+        </div>
+      )}
+      {act.error && <ErrorNotice error={act.error} />}
+      <table className="table"><thead><tr><th>Participant</th><th>Outcome</th><th>Reason</th><th /></tr></thead>
+        <tbody>{m.legs.map((l: Row) => <tr key={l.id}><td>{l.remoteParty}</td><td>{l.outcome}</td><td>{l.reason}</td><td>{live && l.callLegId && l.outcome !== 'dropped' && (<><button className="button" onClick={() => act.mutate(() => api.mute(id, l.callLegId, true))}>Mute</button> <button className="button" onClick={() => act.mutate(() => api.drop(id, l.callLegId))}>Drop</button></>)}</td></tr>)}</tbody></table>
+      <h3>History</h3>
+      <ul>{m.history.map((h: Row, i: number) => <li key={i}><Time value={h.at} /> {h.type} {h.remoteParty ?? ''} {h.reason ?? ''}</li>)}</ul>
+    </>
+  );
 }

@@ -1,0 +1,26 @@
+import { request, type Page } from '../../platform/console/src/api.ts';
+
+// The console's calls to /api/v1/meetings (through the shared console API client).
+const P = '/api/v1/meetings';
+export type Row = Record<string, any>;
+const enc = encodeURIComponent;
+
+export const meetingsApi = {
+  bridges: (signal?: AbortSignal) => request<Page<Row>>(`${P}/bridges`, { query: { limit: 500 }, signal }),
+  bridge: (id: string, signal?: AbortSignal) => request<Row>(`${P}/bridges/${enc(id)}`, { signal }),
+  addBridge: (body: Row) => request<{ items: Row[] }>(`${P}/bridges`, { method: 'POST', body }),
+  updateBridge: (id: string, body: Row) => request<Row>(`${P}/bridges/${enc(id)}`, { method: 'PATCH', body }),
+  trace: (id: string, query: Row, signal?: AbortSignal) => request<Page<Row>>(`${P}/bridges/${enc(id)}/trace`, { query, signal }),
+  addTicket: (id: string, body: Row) => request<Row>(`${P}/bridges/${enc(id)}/tickets`, { method: 'POST', body }),
+  bookings: (query: Row, signal?: AbortSignal) => request<Page<Row>>(`${P}/bookings`, { query, signal }),
+  book: (body: Row) => request<Row>(`${P}/bookings`, { method: 'POST', body }),
+  cancelBooking: (id: string) => request<Row>(`${P}/bookings/${enc(id)}`, { method: 'DELETE' }),
+  meetings: (query: Row, signal?: AbortSignal) => request<Page<Row>>(`${P}/meetings`, { query, signal }),
+  meeting: (id: string, signal?: AbortSignal) => request<Row>(`${P}/meetings/${enc(id)}`, { query: { live: 'true' }, signal }),
+  extend: (id: string, minutes: number) => request<Row>(`${P}/meetings/${enc(id)}/extend`, { method: 'POST', body: { minutes } }),
+  end: (id: string) => request<Row>(`${P}/meetings/${enc(id)}/end`, { method: 'POST' }),
+  dial: (id: string, remoteParty: string) => request<Row>(`${P}/meetings/${enc(id)}/participants`, { method: 'POST', body: { remoteParty } }),
+  drop: (id: string, legId: string) => request<Row>(`${P}/meetings/${enc(id)}/legs/${enc(legId)}`, { method: 'DELETE' }),
+  mute: (id: string, legId: string, audioMuted: boolean) => request<Row>(`${P}/meetings/${enc(id)}/legs/${enc(legId)}`, { method: 'PATCH', body: { audioMuted } }),
+  updateCall: (id: string, body: Row) => request<Row>(`${P}/meetings/${enc(id)}`, { method: 'PATCH', body }),
+};
