@@ -1,19 +1,32 @@
 import path from 'node:path';
+import { registerFlowThroughRoutes } from './flow-through.routes.ts';
+import { registerPartnerLabRoutes, startPartnerLab, getPartnerLab, serverUrl } from './partner.lab.ts';
 import { createPartner } from './partner.service.ts';
 import { registerPartnerRoutes } from './partner.routes.ts';
 import { registerSubscriberRoutes } from './subscribers.routes.ts';
 import type { AreaFactory } from '../platform/area.ts';
+import type { HttpApp } from '../platform/http/app-types.ts';
 
 /** P1–P15, P17: Webex-for-BroadWorks provisioning, its Webex-compatible /v1 API and its console API. */
 export const partnerArea: AreaFactory = (services) => {
   const partner = createPartner(services);
+  let http: HttpApp | null = null;
   return {
     name: 'partner',
     migrations: path.join(import.meta.dirname, 'db', 'migrations'),
     jobs: Object.values(partner.jobs),
     routes: async (app) => {
+      http = app;
       await registerSubscriberRoutes(app, partner);
+      await registerFlowThroughRoutes(app, services, partner);
       registerPartnerRoutes(app, services, partner);
+      registerPartnerLabRoutes(app, services);
+    },
+    async start() {
+      if (services.config.labEnabled && services.config.role !== 'worker') await startPartnerLab(services, partner, () => serverUrl(http!, services));
+    },
+    async stop() {
+      await getPartnerLab(services)?.broadworks.stop();
     },
   };
 };

@@ -1,0 +1,136 @@
+import { XMLBuilder, XMLParser } from 'fast-xml-parser';
+import { z } from 'zod';
+import { AppError } from '../platform/errors.ts';
+import { systemActor } from '../platform/auth/actor.ts';
+import * as repo from './partner.repository.ts';
+import { toWebexId, type WebexErrorItem } from './webex-errors.ts';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { HttpApp } from '../platform/http/app-types.ts';
+import type { PlatformServices } from '../platform/services.ts';
+import type { Package, Partner } from './partner.service.ts';
+
+// The BroadWorks Provisioning Bridge: what the AS's Integrated IM&P provisioning adapter calls when
+// a user's IM&P service is turned on or off. Cisco's wire format (UC-One SaaS) is not public; this
+// is our stand-in in its spirit — XML over HTTPS, HTTP Basic with the template's provisioning
+// account, one URL per template — documented in partner/README.md.
+
+export const bridgePath = (provisioningId: string) => `/provisioning-bridge/${encodeURIComponent(provisioningId)}`;
+
+const parser = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '@', parseTagValue: false, trimValues: true });
+const builder = new XMLBuilder({ ignoreAttributes: false, attributeNamePrefix: '@', format: true, suppressEmptyNode: true });
+
+const bridgeUser = z.object({
+  '@action': z.enum(['add', 'modify', 'delete']),
+  userId: z.string().min(1).max(255),
+  serviceProviderId: z.string().min(1).max(255),
+  groupId: z.string().min(1).max(255),
+  firstName: z.string().max(255).optional(),
+  lastName: z.string().max(255).optional(),
+  email: z.string().max(320).optional(),
+  primaryPhoneNumber: z.string().max(64).optional(),
+  mobilePhoneNumber: z.string().max(64).optional(),
+  extension: z.string().max(32).optional(),
+  language: z.string().max(16).optional(),
+  timezone: z.string().max(64).optional(),
+});
+
+function answer(reply: FastifyReply, request: FastifyRequest, status: number, body: Record<string, unknown>) {
+  return reply
+    .status(status)
+    .type('application/xml; charset=utf-8')
+    .header('TrackingID', request.id)
+    .send(`<?xml version="1.0" encoding="UTF-8"?>\n${builder.build({ provisioningResponse: { '@version': '1.0', ...body, trackingId: request.id } })}`);
+}
+
+function failure(reply: FastifyReply, request: FastifyRequest, status: number, errors: WebexErrorItem[]) {
+  return answer(reply, request, status, { status: 'failed', error: errors.map((e) => ({ errorCode: e.errorCode, description: e.description, ...(e.fieldName ? { fieldName: e.fieldName } : {}) })) });
+}
+
+function basicCredentials(request: FastifyRequest): { account: string; password: string } | null {
+  const header = request.headers.authorization;
+  if (!header?.toLowerCase().startsWith('basic ')) return null;
+  const decoded = Buffer.from(header.slice(6).trim(), 'base64').toString('utf8');
+  const colon = decoded.indexOf(':');
+  return colon < 0 ? null : { account: decoded.slice(0, colon), password: decoded.slice(colon + 1) };
+}
+
+export function registerFlowThroughRoutes(app: HttpApp, services: PlatformServices, partner: Partner) {
+  return app.register(async (scope) => {
+    const fastify = scope as unknown as FastifyInstance;
+    fastify.addContentTypeParser(['application/xml', 'text/xml'], { parseAs: 'string' }, (_request, body, done) => done(null, body));
+    fastify.setErrorHandler((error: Error & { statusCode?: number }, request, reply) => {
+      const status = error instanceof AppError ? error.status : error.statusCode && error.statusCode < 500 ? error.statusCode : 500;
+      if (status >= 500) request.log.error({ err: error }, 'provisioning bridge failed');
+      const given = error instanceof AppError ? (error.details as { webexErrors?: WebexErrorItem[] } | undefined)?.webexErrors : undefined;
+      return failure(reply, request, status, given ?? [{ errorCode: status === 401 ? 1401 : status === 403 ? 1403 : status >= 500 ? 1500 : 1003, description: status >= 500 ? 'Provisioning bridge failure; quote the tracking ID.' : error.message }]);
+    });
+
+    (scope as HttpApp).route({
+      method: 'POST',
+      // Outside /api and /v1 on purpose: the adapter authenticates with HTTP Basic (the template's
+      // provisioning account), which the platform's bearer/session hook for those prefixes refuses.
+      url: '/provisioning-bridge/:provisioningId',
+      schema: {
+        tags: ['BroadWorks Provisioning Bridge'],
+        summary: 'Flow-through provisioning from the BroadWorks Integrated IM&P adapter (XML, HTTP Basic = template provisioning account)',
+        params: z.strictObject({ provisioningId: z.string().min(1).max(255) }),
+        body: z.string().max(64 * 1024),
+      },
+      handler: async (request, reply) => {
+        const { provisioningId } = request.params;
+        const credentials = basicCredentials(request);
+        const template = credentials ? await partner.templates.checkProvisioningAccount(provisioningId, credentials.account, credentials.password) : null;
+        if (!template) {
+          reply.header('WWW-Authenticate', 'Basic realm="BroadWorks Provisioning Bridge"');
+          return failure(reply, request, 401, [{ errorCode: 1401, description: 'Unknown provisioning URL or wrong provisioning account name or password.' }]);
+        }
+        let parsed: unknown;
+        try {
+          parsed = parser.parse(request.body, true);
+        } catch (error) {
+          return failure(reply, request, 400, [{ errorCode: 1003, description: `The body is not well-formed XML: ${(error as Error).message}` }]);
+        }
+        const user = bridgeUser.safeParse((parsed as { provisioningRequest?: { user?: unknown } })?.provisioningRequest?.user);
+        if (!user.success) {
+          const issue = user.error.issues[0]!;
+          const missing = issue.code === 'invalid_type' && /undefined/.test(issue.message);
+          const fieldName = issue.path.join('.').replace(/^@/, '') || 'user';
+          return failure(reply, request, 400, [{ errorCode: missing ? 1001 : 1003, description: `${missing ? 'Null Parameter' : 'Invalid Parameter'}: ${fieldName}`, fieldName }]);
+        }
+        const u = user.data;
+        const actor = { ...systemActor(`provisioning-bridge:${template.provisioningAccount}`) };
+        const existing = await repo.findSubscriberByUserId(services.database.db, u.userId);
+        if (u['@action'] === 'delete') {
+          if (existing) await partner.subscribers.remove(existing.id, actor, request.id);
+          return answer(reply, request, 200, { status: existing ? 'accepted' : 'noop', userId: u.userId });
+        }
+        if (u['@action'] === 'modify' && existing) {
+          const { '@action': _a, serviceProviderId: _s, groupId: _g, email: _e, ...change } = u;
+          const updated = await partner.subscribers.update(existing.id, change, actor, request.id);
+          return answer(reply, request, 200, { status: 'accepted', subscriberId: toWebexId('SUBSCRIBER', updated.id), subscriberStatus: updated.status });
+        }
+        if (existing) return answer(reply, request, 200, { status: 'noop', subscriberId: toWebexId('SUBSCRIBER', existing.id), subscriberStatus: existing.status });
+        const created = await partner.subscribers.provision(
+          {
+            provisioningId,
+            userId: u.userId,
+            spEnterpriseId: `${u.serviceProviderId}+${u.groupId}`,
+            firstName: u.firstName ?? '',
+            lastName: u.lastName ?? '',
+            package: template.defaultPackage as Package,
+            primaryPhoneNumber: u.primaryPhoneNumber,
+            mobilePhoneNumber: u.mobilePhoneNumber,
+            extension: u.extension,
+            email: u.email,
+            language: u.language,
+            timezone: u.timezone,
+          },
+          actor,
+          { source: 'flow_through', trackingId: request.id },
+        );
+        // Success means "started", as with Webex: the job finishes it.
+        return answer(reply, request, 200, { status: 'accepted', subscriberId: toWebexId('SUBSCRIBER', created.id), subscriberStatus: created.status });
+      },
+    });
+  });
+}

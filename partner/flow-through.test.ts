@@ -1,0 +1,91 @@
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { startTestSwitchboard, type TestSwitchboard } from '../test/support/test-switchboard.ts';
+import { partnerArea } from './partner.area.ts';
+import { bridgePath } from './flow-through.routes.ts';
+import { getPartnerLab, type PartnerLab } from './partner.lab.ts';
+import { waitFor, waitForStatus } from './partner.testkit.ts';
+
+// S2 + P2 (flow-through, trusted emails) + P1: the Lab's BroadWorks AS turns Integrated IM&P on and
+// off, its provisioning adapter calls our Provisioning Bridge with the template's account.
+describe('flow-through provisioning from the Lab BroadWorks AS', () => {
+  let t: TestSwitchboard;
+  let lab: PartnerLab;
+  const find = async (userId: string) => (await t.api('GET', `/v1/broadworks/subscribers?userId=${encodeURIComponent(userId)}`)).body.items[0];
+
+  before(async () => {
+    t = await startTestSwitchboard({ areas: [partnerArea], config: { lab: 'true', jobPollSeconds: 0.5 } });
+    lab = getPartnerLab(t.sb.services)!;
+    assert.ok(lab, 'the Lab started with the area');
+  });
+  after(async () => t?.close());
+
+  test('the Lab seeds a demo cluster (pointing at the simulated AS) and template', async () => {
+    const clusters = await t.api('GET', '/api/v1/partner/clusters');
+    const cluster = clusters.body.items.find((c: any) => c.name === 'Lab BroadWorks');
+    assert.ok(cluster.xsiActionsUrl.startsWith(lab.broadworks.baseUrl));
+    assert.equal((await fetch(cluster.xsiActionsUrl)).status, 200);
+    const state = await t.api('GET', '/api/v1/partner/lab/broadworks');
+    assert.equal(state.status, 200);
+    assert.ok(state.body.state.users.length >= 5);
+    assert.equal(JSON.stringify(state.body).includes('bw-password'), false, 'user passwords stay in the AS');
+  });
+
+  test('P2/P1: IM&P on → flow-through add → provisioning → provisioned; first user of the enterprise creates the org', async () => {
+    const on = await t.api('PUT', '/api/v1/partner/lab/broadworks/users/alice@acme.lab/integrated-imp', { isActive: true });
+    assert.equal(on.status, 200, JSON.stringify(on.body));
+    assert.equal(on.body.status, 200, on.body.response);
+    assert.match(on.body.response, /<status>accepted<\/status>/);
+    const alice = await waitFor('alice', () => find('alice@acme.lab'));
+    assert.equal(alice.spEnterpriseId, 'LabSP+acme');
+    assert.equal(alice.package, 'standard', 'the template default package');
+    assert.equal(alice.email, 'alice@acme.lab.example');
+    assert.equal((await waitForStatus(t, alice.id, ['provisioned', 'error'])).status, 'provisioned');
+
+    await lab.broadworks.setIntegratedImp('bob@acme.lab', true);
+    const bob = await waitFor('bob', () => find('bob@acme.lab'));
+    await waitForStatus(t, bob.id, ['provisioned']);
+    const orgs = (await t.api('GET', '/api/v1/partner/customers')).body.items.filter((c: any) => c.spEnterpriseId === 'LabSP+acme');
+    assert.equal(orgs.length, 1);
+    assert.equal(orgs[0].packages.standard, 2);
+    const log = lab.broadworks.psLog.filter((e) => e.action === 'add');
+    assert.deepEqual(log.map((e) => e.userId), ['alice@acme.lab', 'bob@acme.lab']);
+  });
+
+  test('a profile change on the AS is synchronised (modify → updating → provisioned); IM&P off removes the subscriber', async () => {
+    await lab.broadworks.setIntegratedImp('dave@globex.lab', true);
+    const dave = await waitFor('dave', () => find('dave@globex.lab'));
+    await waitForStatus(t, dave.id, ['provisioned']);
+    const modified = await lab.broadworks.modifyUser('dave@globex.lab', { lastName: 'Renamed' });
+    assert.equal(modified?.status, 200, modified?.response);
+    await waitFor('renamed', async () => (await t.api('GET', `/v1/broadworks/subscribers/${dave.id}`)).body.lastName === 'Renamed');
+
+    const off = await lab.broadworks.setIntegratedImp('dave@globex.lab', false);
+    assert.equal(off?.status, 200, off?.response);
+    assert.equal((await t.api('GET', `/v1/broadworks/subscribers/${dave.id}`)).status, 404);
+  });
+
+  test('the bridge refuses a wrong provisioning account and malformed requests, in XML with tracking IDs', async () => {
+    lab.broadworks.addServiceProvider({ id: 'BadSP', imp: { provisioningUrl: bridgePath(lab.provisioningId), provisioningUserId: 'lab-provisioning', provisioningPassword: 'wrong' } });
+    lab.broadworks.addGroup('BadSP', 'g');
+    lab.broadworks.addUser({ userId: 'eve@bad.lab', serviceProviderId: 'BadSP', groupId: 'g', firstName: 'Eve', lastName: 'Bad', email: 'eve@bad.example', phoneNumber: '+1-555-9999', password: 'x' });
+    const refused = await lab.broadworks.setIntegratedImp('eve@bad.lab', true);
+    assert.equal(refused?.status, 401);
+    assert.match(refused!.response, /<errorCode>1401<\/errorCode>/);
+    assert.match(refused!.response, /<trackingId>SB_/);
+    assert.equal(await find('eve@bad.lab'), undefined);
+
+    const sp = lab.broadworks.serviceProviders.get('LabSP')!.imp!;
+    const auth = `Basic ${Buffer.from(`${sp.provisioningUserId}:${sp.provisioningPassword}`).toString('base64')}`;
+    const post = (body: string) => fetch(`${t.url}${bridgePath(lab.provisioningId)}`, { method: 'POST', headers: { 'content-type': 'application/xml', authorization: auth }, body });
+    const malformed = await post('<provisioningRequest><user action="add">');
+    assert.equal(malformed.status, 400);
+    const missing = await post('<provisioningRequest version="1.0"><user action="add"><serviceProviderId>LabSP</serviceProviderId><groupId>acme</groupId></user></provisioningRequest>');
+    assert.equal(missing.status, 400);
+    const text = await missing.text();
+    assert.match(text, /<errorCode>1001<\/errorCode>/);
+    assert.match(text, /<fieldName>userId<\/fieldName>/);
+    const unknownTemplate = await fetch(`${t.url}${bridgePath('nope')}`, { method: 'POST', headers: { 'content-type': 'application/xml', authorization: auth }, body: '<x/>' });
+    assert.equal(unknownTemplate.status, 401);
+  });
+});

@@ -1,0 +1,117 @@
+import crypto from 'node:crypto';
+import type { AddressInfo } from 'node:net';
+import { z } from 'zod';
+import { createBroadworksSimulator, type BroadworksSimulator } from '../lab/broadworks/broadworks.simulator.ts';
+import { systemActor } from '../platform/auth/actor.ts';
+import { AppError } from '../platform/errors.ts';
+import { bridgePath } from './flow-through.routes.ts';
+import type { HttpApp } from '../platform/http/app-types.ts';
+import type { PlatformServices } from '../platform/services.ts';
+import type { Partner } from './partner.service.ts';
+
+// The partner side of the Lab (S2): a BroadWorks AS simulator wired to a demo cluster and template,
+// with a few enterprises whose Integrated IM&P points at the template's Provisioning Bridge.
+
+export type PartnerLab = { broadworks: BroadworksSimulator; templateId: string; provisioningId: string; serviceProviderId: string };
+
+const labs = new WeakMap<PlatformServices, PartnerLab>();
+export const getPartnerLab = (services: PlatformServices) => labs.get(services);
+
+export const demoEnterprises = [
+  { groupId: 'acme', name: 'Acme Corporation', users: ['alice', 'bob', 'carol'] },
+  { groupId: 'globex', name: 'Globex', users: ['dave', 'erin'] },
+  { groupId: 'initech', name: 'Initech', users: ['frank', 'grace'] },
+];
+
+export async function startPartnerLab(services: PlatformServices, partner: Partner, switchboardUrl: () => string): Promise<PartnerLab> {
+  const actor = systemActor('lab');
+  const broadworks = createBroadworksSimulator({ clock: services.clock, resolveUrl: (url) => (url.startsWith('/') ? switchboardUrl() + url : url) });
+  const base = await broadworks.start();
+  const clusterFields = {
+    xsiActionsUrl: `${base}/com.broadsoft.xsi-actions/v2.0/`,
+    xsiEventsUrl: `${base}/com.broadsoft.xsi-events/v2.0/`,
+    authServiceUrl: `${base}/authService`,
+  };
+  // The simulator gets a new port each start: the demo cluster follows it.
+  const clusters = await partner.clusters.list();
+  const existing = clusters.find((c) => c.name === 'Lab BroadWorks');
+  const cluster = existing ? await partner.clusters.update(existing.id, clusterFields, actor).catch(() => existing) : await partner.clusters.create({ name: 'Lab BroadWorks', ...clusterFields }, actor);
+  // The AS holds the provisioning password in clear; a fresh one per start keeps it out of the database.
+  const password = crypto.randomBytes(12).toString('base64url');
+  const templates = await partner.templates.list();
+  const found = templates.find((t) => t.name === 'Lab template');
+  const template = found
+    ? await partner.templates.update(found.id, { provisioningPassword: password }, actor)
+    : await partner.templates.create({ name: 'Lab template', clusterId: cluster.id, provisioningAccount: 'lab-provisioning', provisioningPassword: password, partnerAdminEmail: 'partner.admin@lab.example', defaultPackage: 'standard' }, actor);
+
+  const serviceProviderId = 'LabSP';
+  broadworks.addServiceProvider({ id: serviceProviderId, name: 'Lab Service Provider', imp: { provisioningUrl: bridgePath(template.provisioningId), provisioningUserId: template.provisioningAccount, provisioningPassword: password } });
+  let n = 1000;
+  for (const enterprise of demoEnterprises) {
+    broadworks.addGroup(serviceProviderId, enterprise.groupId, enterprise.name);
+    for (const name of enterprise.users) {
+      n += 1;
+      broadworks.addUser({
+        userId: `${name}@${enterprise.groupId}.lab`,
+        serviceProviderId,
+        groupId: enterprise.groupId,
+        firstName: name[0]!.toUpperCase() + name.slice(1),
+        lastName: enterprise.name.split(' ')[0]!,
+        email: `${name}@${enterprise.groupId}.lab.example`,
+        phoneNumber: `+1-555-0${n}`,
+        extension: String(n),
+        password: `${name}-bw-password`,
+      });
+    }
+  }
+  const lab = { broadworks, templateId: template.id, provisioningId: template.provisioningId, serviceProviderId };
+  labs.set(services, lab);
+  services.logger.info({ broadworks: base, template: template.name }, 'lab BroadWorks AS started');
+  return lab;
+}
+
+/** The Lab's BroadWorks AS, browsable and drivable from the console and the API. */
+export function registerPartnerLabRoutes(app: HttpApp, services: PlatformServices) {
+  const lab = () => {
+    const found = getPartnerLab(services);
+    if (!found) throw new AppError('INVALID_STATE', 'The Lab is not running (start Switchboard with the Lab enabled).');
+    return found;
+  };
+  app.route({
+    method: 'GET',
+    url: '/api/v1/partner/lab/broadworks',
+    config: { access: 'lab.read' },
+    schema: { tags: ['Lab'], summary: 'The simulated BroadWorks AS: service providers, groups, users (IM&P on/off) and its PSLog of flow-through requests', response: { 200: z.object({ baseUrl: z.string(), state: z.unknown() }) } },
+    handler: async () => {
+      const { broadworks } = lab();
+      const state = await (await fetch(`${broadworks.baseUrl}/lab/state`)).json();
+      return { baseUrl: broadworks.baseUrl, state };
+    },
+  });
+  app.route({
+    method: 'PUT',
+    url: '/api/v1/partner/lab/broadworks/users/:userId/integrated-imp',
+    config: { access: 'lab.manage' },
+    schema: {
+      tags: ['Lab'],
+      summary: 'Turn a simulated user’s Integrated IM&P on or off (the AS sends the flow-through request)',
+      params: z.strictObject({ userId: z.string().min(1).max(255) }),
+      body: z.strictObject({ isActive: z.boolean() }),
+      response: { 200: z.object({ sent: z.boolean(), status: z.number().optional(), response: z.string().optional() }) },
+    },
+    handler: async (request) => {
+      const { broadworks } = lab();
+      if (!broadworks.users.has(request.params.userId)) throw new AppError('NOT_FOUND', `The Lab AS has no user ${request.params.userId}.`);
+      const entry = await broadworks.setIntegratedImp(request.params.userId, request.body.isActive);
+      return entry ? { sent: true, status: entry.status, response: entry.response } : { sent: false };
+    },
+  });
+}
+
+export function serverUrl(app: HttpApp, services: PlatformServices): string {
+  const address = app.server.address() as AddressInfo | null;
+  if (services.config.publicUrl) return services.config.publicUrl.replace(/\/$/, '');
+  if (!address) throw new Error('Switchboard is not listening yet');
+  const host = address.address === '0.0.0.0' || address.address === '::' ? '127.0.0.1' : address.address;
+  return `http://${host.includes(':') ? `[${host}]` : host}:${address.port}`;
+}
