@@ -4,6 +4,7 @@ import { ManualClock } from '../platform/clock.ts';
 import { createCmsCluster, type CmsCluster } from '../lab/cms/cms.cluster.ts';
 import { startTestSwitchboard, type TestSwitchboard } from '../test/support/test-switchboard.ts';
 import { createMeetingsArea } from './meetings.area.ts';
+import { cmsClient } from '../lab/cms/cms.testkit.ts';
 
 // Fault matrix (M9, M13): node down before start, 503 on POST /calls, one dial-out failing while
 // another connects, node dying mid-meeting (re-created on a healthy node within 30 s).
@@ -92,5 +93,36 @@ describe('Meetings under faults', () => {
     assert.ok(JSON.stringify(audit.body).includes('meeting.failover'));
     await cms.clearFaults(a);
     await until('Connection Error closes itself', async () => !(await t.api('GET', `/api/v1/meetings/bridges/${bridgeId}/tickets?state=open`)).body.items.some((x: any) => x.title === 'Connection Error'));
+  });
+
+  test('M7: spaces deleted or changed on the bridge — drift ticket, repaired, ticket closes on the next check', async () => {
+    const cmsApi = cmsClient(cms.nodes[1].baseUrl);
+    const slots = (await t.api('GET', `/api/v1/meetings/bridges/${bridgeId}/pool`)).body.items;
+    const free = slots.filter((s: any) => s.occurrenceId === null);
+    assert.ok(free.length >= 2);
+    assert.equal((await cmsApi('DELETE', `/api/v1/coSpaces/${free[0].coSpaceId}`)).status, 200);
+    assert.equal((await cmsApi('PUT', `/api/v1/coSpaces/${free[1].coSpaceId}`, { name: 'Someone else\'s space' })).status, 200);
+    const run = async () => {
+      const job = await t.api('POST', `/api/v1/meetings/bridges/${bridgeId}/pool/reconcile`);
+      return until('reconcile', async () => {
+        const j = (await t.api('GET', `/api/v1/jobs/${job.body.jobId}`)).body;
+        return ['completed', 'failed'].includes(j.state) && j;
+      });
+    };
+    const first = await run();
+    assert.equal(first.state, 'completed', JSON.stringify(first.error));
+    assert.equal(first.result.drift, 2);
+    const open = (await t.api('GET', `/api/v1/meetings/bridges/${bridgeId}/tickets?state=open`)).body.items.find((x: any) => x.title === 'Scheduled Space Pool Drift');
+    assert.ok(open, 'drift ticket');
+    assert.match(open.detail, /missing/);
+    const repaired = (await t.api('GET', `/api/v1/meetings/bridges/${bridgeId}/pool`)).body.items;
+    const slot0 = repaired.find((s: any) => s.slot === free[0].slot);
+    assert.notEqual(slot0.coSpaceId, free[0].coSpaceId);
+    const got = await cmsApi('GET', `/api/v1/coSpaces/${slot0.coSpaceId}`);
+    assert.match(got.body, /<name>TMS_Scheduled_Meeting_\d+<\/name>/);
+    assert.match((await cmsApi('GET', `/api/v1/coSpaces/${free[1].coSpaceId}`)).body, /TMS_Scheduled_Meeting_/);
+    const second = await run();
+    assert.equal(second.result.drift, 0);
+    assert.equal((await t.api('GET', `/api/v1/meetings/bridges/${bridgeId}/tickets?state=open`)).body.items.some((x: any) => x.title === 'Scheduled Space Pool Drift'), false);
   });
 });

@@ -17,6 +17,15 @@ export function createMeetingJobs(deps: { bridges: Bridges; meetings: Meetings; 
       retryDelaySeconds: 5,
       run: (ctx, i) => deps.meetings.syncPool(ctx, i.bridgeId),
     }),
+    reconcilePool: defineJob({
+      queue: 'meetings.reconcile-pool',
+      input: bridgeInput,
+      title: () => 'Check the scheduled-space pool for drift',
+      entity: (i) => ({ type: 'bridge', id: i.bridgeId }),
+      retryLimit: 2,
+      retryDelaySeconds: 5,
+      run: (ctx, i) => deps.meetings.reconcilePool(ctx, i.bridgeId),
+    }),
     pollStatus: defineJob({
       queue: 'meetings.poll-status',
       input: bridgeInput,

@@ -161,6 +161,19 @@ export function registerMeetingRoutes(app: HttpApp, services: PlatformServices, 
     },
   });
   app.route({
+    method: 'POST', url: `${P}/bridges/:id/pool/reconcile`, config: { access: 'bridges.manage' },
+    schema: { tags, summary: 'Check the pool for drift on the bridge and repair it (job)', params: id, response: { 202: jobRef } },
+    handler: async (request, reply) => {
+      await bridges.getBridge(request.params.id);
+      return reply.code(202).send({ jobId: (await services.jobs.send(jobs.reconcilePool, { bridgeId: request.params.id }, { actor: requireActor(request) })).id });
+    },
+  });
+  app.route({
+    method: 'GET', url: `${P}/bookings.ics`, config: { access: 'meetings.read' },
+    schema: { tags, summary: 'iCalendar feed of an organizer\'s meetings', querystring: z.strictObject({ organizer: z.string().min(1).max(200) }), response: { 200: z.string() } },
+    handler: async (request, reply) => reply.type('text/calendar; charset=utf-8').send(await bookings.ical({ organizer: request.query.organizer })),
+  });
+  app.route({
     method: 'POST', url: `${P}/bridges/:id/poll`, config: { access: 'bridges.manage' },
     schema: { tags, summary: 'Poll status now (M3)', params: id, response: { 202: jobRef } },
     handler: async (request, reply) => reply.code(202).send({ jobId: (await services.jobs.send(jobs.pollStatus, { bridgeId: request.params.id }, { actor: requireActor(request) })).id }),

@@ -6,7 +6,7 @@ const system = { type: 'system' as const, id: null, name: 'scheduler', role: 'sy
 
 // The scheduler: a loop on the injected clock. Each tick sends the jobs that are due, each with an
 // idempotency key, so several instances ticking at once still start and end each meeting once.
-export type SchedulerOptions = { tickMs?: number; statusIntervalMs?: number };
+export type SchedulerOptions = { tickMs?: number; statusIntervalMs?: number; reconcileIntervalMs?: number };
 
 export function createScheduler(services: PlatformServices, jobs: MeetingJobs, options: SchedulerOptions = {}) {
   const { clock, database, logger } = services;
@@ -16,6 +16,8 @@ export function createScheduler(services: PlatformServices, jobs: MeetingJobs, o
   let running = false;
   let stopped = false;
   let lastPoll = 0;
+  let lastReconcile = 0;
+  const reconcileIntervalMs = options.reconcileIntervalMs ?? 3_600_000;
   let loop: Promise<void> | undefined;
   let wake!: () => void;
   const stopSignal = new Promise<void>((resolve) => (wake = resolve));
@@ -46,6 +48,16 @@ export function createScheduler(services: PlatformServices, jobs: MeetingJobs, o
       for (const bridge of (await repo.listBridges(db)).items) {
         await services.jobs.send(jobs.pollStatus, { bridgeId: bridge.id }, { actor: system, idempotencyKey: `poll:${bridge.id}:${bucket}` });
       }
+    }
+    if (now.getTime() - lastReconcile >= reconcileIntervalMs) {
+      // Not at the first tick: a pool that was just synced needs no check.
+      if (lastReconcile !== 0) {
+        const bucket = Math.floor(now.getTime() / reconcileIntervalMs);
+        for (const bridge of (await repo.listBridges(db)).items) {
+          if (bridge.poolState === 'ready') await services.jobs.send(jobs.reconcilePool, { bridgeId: bridge.id }, { actor: system, idempotencyKey: `reconcile:${bridge.id}:${bucket}` });
+        }
+      }
+      lastReconcile = now.getTime();
     }
   }
 

@@ -161,6 +161,47 @@ export function createMeetings(services: PlatformServices, bridges: Bridges, boo
       return { quantity, parameterSet: setId, sync: syncId };
     },
 
+    /** M7: spaces missing or changed on the bridge raise a ticket and are put back; a clean run closes it. */
+    async reconcilePool(ctx: JobContext, bridgeId: string) {
+      const bridge = await bridges.getBridge(bridgeId);
+      if (bridge.poolState !== 'ready' || !bridge.bulkParameterSetId) return { skipped: bridge.poolState };
+      const { result: spaces } = await onAnyNode(bridge, null, (c) => c.list('coSpaces', 'coSpace', { cospaceBulkParameterSet: bridge.bulkParameterSetId! }));
+      const byId = new Map(spaces.map((space) => [String(space['@_id']), space]));
+      const slots = await repo.listSlots(db, bridgeId);
+      const drift: string[] = [];
+      const repairs: { slot: number; coSpaceId: string | null; index: number; name: string }[] = [];
+      for (const slot of slots) {
+        const index = (bridge.numericIdBase ?? 1) + slot.slot - 1;
+        const name = spacePlaceholder(bridge, slot);
+        const space = byId.get(slot.coSpaceId);
+        if (!space) {
+          drift.push(`space ${name} is missing`);
+          repairs.push({ slot: slot.slot, coSpaceId: null, index, name });
+        } else if (String(space.uri ?? '') !== String(index) || String(space.callId ?? '') !== String(index) || (slot.occurrenceId === null && String(space.name ?? '') !== name)) {
+          drift.push(`space ${name} was changed on the bridge`);
+          repairs.push({ slot: slot.slot, coSpaceId: slot.coSpaceId, index, name });
+        }
+      }
+      await ctx.transact('ticket', async (tx) => {
+        await bridges.reconcileTickets(tx, bridge, { pool_drift: drift.length ? `Scheduled-space pool drift: ${drift.join('; ')}. Switchboard repaired it.` : false });
+      });
+      for (const repair of repairs) {
+        const form = { name: repair.name, uri: String(repair.index), callId: String(repair.index), callProfile: bridge.callProfileId ?? undefined, callLegProfile: bridge.callLegProfileId ?? undefined, nonMemberAccess: false };
+        const coSpaceId = await ctx.step(`repair:${repair.slot}`, async () => {
+          if (repair.coSpaceId) {
+            await onAnyNode(bridge, null, (c) => c.put(`/coSpaces/${repair.coSpaceId}`, form));
+            return repair.coSpaceId;
+          }
+          return (await onAnyNode(bridge, null, (c) => c.post('/coSpaces', form))).result;
+        });
+        await ctx.transact(`slot:${repair.slot}`, async (tx) => {
+          await repo.upsertSlot(tx, { bridgeId, slot: repair.slot, coSpaceId, uri: String(repair.index), callId: String(repair.index) });
+          await audit.record({ actor: system, action: 'bridge.pool-repaired', entityType: 'bridge', entityId: bridgeId, after: repair }, tx);
+        });
+      }
+      return { drift: drift.length };
+    },
+
     /** M9: lowest free slot, PUT the space, POST the call, one POST per dial-out in parallel. */
     async start(ctx: JobContext, occurrenceId: string) {
       const { occ, booking, bridge } = await load(occurrenceId);
