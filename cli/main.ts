@@ -13,6 +13,9 @@ import { registerJobCommands } from '../platform/jobs/jobs.cli.ts';
 import { registerAuditCommands } from '../platform/audit/audit.cli.ts';
 import { registerCmsLabCommands } from '../lab/cms/cms.cli.ts';
 import { registerMeetingsCommands } from '../meetings/meetings.cli.ts';
+import { registerLicensingCommands } from '../licensing/licensing.cli.ts';
+import { registerCssmLabCommands } from '../lab/cssm/cssm.cli.ts';
+import { registerCucmLabCommands } from '../lab/cucm/cucm.cli.ts';
 
 // Run directly (npm start), the modules above are already loaded, but start's server and areas are
 // imported later and are the bulk: cache their compiled form (bin/switchboard.js does it for all).
@@ -39,6 +42,9 @@ export function buildProgram(): Command {
   registerAuditCommands(program);
   registerCmsLabCommands(program);
   registerMeetingsCommands(program);
+  registerLicensingCommands(program);
+  registerCssmLabCommands(program);
+  registerCucmLabCommands(program);
 
   // After every area registered: commander's own errors (unknown option, missing argument) are
   // thrown rather than exiting, on every command however it was created, so they get exit code 2.
