@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { drizzle, type NodePgDatabase } from 'drizzle-orm/node-postgres';
 import { migrate } from 'drizzle-orm/node-postgres/migrator';
+import { PgBoss } from 'pg-boss';
 import * as schema from './schema.ts';
 import { acquireDataDirLock, startEmbeddedPostgres } from './embedded.ts';
 import type { Config } from '../config.ts';
@@ -27,6 +28,9 @@ export type Database = {
 };
 
 const migrationsFolder = path.join(path.dirname(fileURLToPath(import.meta.url)), 'migrations');
+
+/** The schema pg-boss (the job queue) keeps its tables in. */
+export const JOB_QUEUE_SCHEMA = 'pgboss';
 
 // Arbitrary constant shared by every Switchboard instance: serialises migrations across instances
 // (drizzle's migrator takes no lock of its own, drizzle-team/drizzle-orm#874).
@@ -90,7 +94,10 @@ export type MigrationSet = { name: string; folder: string };
 
 export const platformMigrations: MigrationSet = { name: 'platform', folder: migrationsFolder };
 
-/** Applies pending migrations of every set, in order; safe to call from several instances at once. */
+/**
+ * Applies pending migrations of every set, in order, then installs or upgrades the job queue's
+ * schema; safe to call from several instances at once.
+ */
 export async function migrateDatabase(database: Database, areaSets: MigrationSet[] = []): Promise<void> {
   const client = await database.pool.connect();
   try {
@@ -100,10 +107,24 @@ export async function migrateDatabase(database: Database, areaSets: MigrationSet
         const migrationsTable = set.name === 'platform' ? '__drizzle_migrations' : `__drizzle_migrations_${set.name}`;
         await migrate(drizzle(client, { schema }), { migrationsFolder: set.folder, migrationsTable });
       }
+      await migrateJobQueue({ executeSql: (text, values) => client.query(text, values as unknown[]) });
     } finally {
       await client.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK_KEY]);
     }
   } finally {
     client.release();
   }
+}
+
+/**
+ * pg-boss installs its schema when it starts, but two instances starting together on a fresh
+ * database race in CREATE SCHEMA and one dies (duplicate pg_namespace key). Installing it here,
+ * under the migration lock and on the lock's own connection (the embedded pool has only one), makes
+ * that a migration like any other; the jobs service's own start then finds it current.
+ */
+async function migrateJobQueue(db: SqlExecutor): Promise<void> {
+  const boss = new PgBoss({ db, schema: JOB_QUEUE_SCHEMA, supervise: false, schedule: false, registerInstance: false });
+  boss.on('error', () => undefined); // start() rejects with the same error
+  await boss.start();
+  await boss.stop({ graceful: false, close: false });
 }

@@ -1,3 +1,4 @@
+import { sql } from 'drizzle-orm';
 import { index, integer, jsonb, pgTable, primaryKey, text, timestamp, uuid } from 'drizzle-orm/pg-core';
 
 /**
@@ -32,6 +33,8 @@ export const jobRecords = pgTable(
     index('job_records_queue_state_idx').on(t.queue, t.state),
     index('job_records_created_idx').on(t.createdAt),
     index('job_records_entity_idx').on(t.entityType, t.entityId),
+    // The reconciler looks at unfinished jobs every few seconds; finished ones pile up forever.
+    index('job_records_unfinished_idx').on(t.updatedAt).where(sql`${t.state} in ('created', 'active', 'retry')`),
   ],
 );
 

@@ -23,12 +23,12 @@ import type { Actor } from '../auth/actor.ts';
 import type { AuditLog } from '../audit/audit.service.ts';
 import type { Clock } from '../clock.ts';
 import type { Config } from '../config.ts';
-import type { Database, Db, SqlExecutor } from '../db/database.ts';
+import { JOB_QUEUE_SCHEMA, type Database, type Db, type SqlExecutor } from '../db/database.ts';
 import type { Logger } from '../logger.ts';
 
 const IDEMPOTENCY_NAMESPACE = '3f0c6f55-8a4e-4c55-9a53-6f3d3d1a5b21';
 export const TERMINAL_STATES = ['completed', 'failed', 'cancelled'] as const;
-const BOSS_SCHEMA = 'pgboss';
+const BOSS_SCHEMA = JOB_QUEUE_SCHEMA;
 /** pg-boss fails a job whose worker stopped refreshing its heartbeat for this long (its minimum). */
 const HEARTBEAT_SECONDS = 10;
 /** How often records are compared with pg-boss (see reconcile). */

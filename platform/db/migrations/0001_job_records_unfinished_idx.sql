@@ -1,0 +1,1 @@
+CREATE INDEX "job_records_unfinished_idx" ON "job_records" USING btree ("updated_at") WHERE "job_records"."state" in ('created', 'active', 'retry');
