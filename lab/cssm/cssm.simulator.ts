@@ -180,7 +180,8 @@ export function createCssmSimulator(options: CssmSimulatorOptions): CssmSimulato
   }
 
   async function handle(req: IncomingMessage, res: ServerResponse) {
-    const url = new URL(req.url ?? '/', 'http://sim');
+    // Concatenated, not resolved: a path starting with // must not be read as a host.
+    const url = new URL('http://sim' + (req.url ?? '/'));
     // Some clients send a doubled slash; CSSM tolerates it. The SSM On-Prem personality serves the
     // same resources under /backend/oauth/token and /backend/api/v1/… (also without /backend).
     let path = url.pathname.replace(/\/{2,}/g, '/').replace(/^\/backend(?=\/)/, '');
