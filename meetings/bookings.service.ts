@@ -271,6 +271,36 @@ export function createBookings(services: PlatformServices) {
       });
     },
 
+    /**
+     * Series without COUNT or UNTIL have no last meeting: once a day the scheduler materialises
+     * what has come inside the horizon. A meeting that no longer fits is kept as failed with the reason.
+     */
+    async extendOpenSeries() {
+      const now = clock.now();
+      let added = 0;
+      for (const booking of await repo.openEndedSeries(db)) {
+        if (/;?(COUNT|UNTIL)=/i.test(booking.recurrence ?? '')) continue;
+        const last = await repo.lastOccurrenceStart(db, booking.id);
+        if (last && last.getTime() > now.getTime() + (RECURRENCE_HORIZON_DAYS - 7) * 86_400_000) continue;
+        const intervals = expand({ title: booking.title, start: booking.startAt.toISOString(), end: booking.endAt.toISOString(), timeZone: booking.timeZone, recurrence: booking.recurrence!, earlyJoinMinutes: booking.earlyJoinMinutes }).filter((i) => !last || i.startAt > last);
+        if (!intervals.length) continue;
+        await withBridgeLock(booking.bridgeId, async (tx, bridge) => {
+          // Another instance may have extended the series meanwhile: decide again under the lock.
+          const lastNow = await repo.lastOccurrenceStart(tx, booking.id);
+          const rows = [];
+          for (const interval of intervals.filter((i) => !lastNow || i.startAt > lastNow)) {
+            const conflict = await findConflict(tx, bridge, [interval]);
+            rows.push({ id: crypto.randomUUID(), bookingId: booking.id, bridgeId: bridge.id, ...interval, state: conflict ? 'failed' : 'scheduled', error: conflict ? conflictError(bridge, conflict.at, booking.timeZone, conflict.booked).message : null });
+            if (!conflict) await repo.insertOccurrences(tx, [rows.pop()!]);
+          }
+          await repo.insertOccurrences(tx, rows);
+          await audit.record({ actor: { type: 'system', id: null, name: 'scheduler', role: 'system', customerOrgId: null }, action: 'booking.series-extended', entityType: 'booking', entityId: booking.id, after: { added: intervals.length, refused: rows.length } }, tx);
+        });
+        added += intervals.length;
+      }
+      return { added };
+    },
+
     /** iCalendar: one booking (its series), or a feed of a bridge's or an organizer's meetings. */
     async ical(filter: { bookingId?: string; bridgeId?: string; organizer?: string }) {
       const calendar = ical({ name: 'Switchboard meetings', prodId: { company: 'Switchboard', product: 'meetings' } });

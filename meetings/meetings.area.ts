@@ -18,7 +18,7 @@ export function createMeetingsArea(options: MeetingsAreaOptions = {}): AreaFacto
     const meetings = createMeetings(services, bridges, bookings, options);
     let scheduler: ReturnType<typeof createScheduler> | undefined;
     const jobs = createMeetingJobs({ bridges, meetings, onNodesDown: async (ids) => scheduler?.failoverFrom(ids) });
-    scheduler = createScheduler(services, jobs, options);
+    scheduler = createScheduler(services, jobs, { ...options, extendSeries: () => bookings.extendOpenSeries() });
     return {
       name: 'meetings',
       migrations: path.join(import.meta.dirname, 'db', 'migrations'),

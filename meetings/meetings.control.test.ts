@@ -145,4 +145,17 @@ describe('Meetings: bookings, routing, control, status', () => {
     await until('poll', async () => (await t.api('GET', `/api/v1/jobs/${again.body.jobId}`)).body.state === 'completed');
     assert.deepEqual((await t.api('GET', `/api/v1/meetings/bridges/${ids.east}/tickets?state=open`)).body.items, []);
   });
+
+  test('M8: a series without an end is materialised ahead as time passes (no occurrence cap)', async () => {
+    const res = await book({ title: 'Daily stand-up', start: '2026-05-01T07:00:00Z', durationMinutes: 15, recurrence: 'FREQ=DAILY', bridgeId: ids.east });
+    assert.equal(res.status, 201, JSON.stringify(res.body));
+    const before = res.body.occurrences;
+    assert.ok(before > 300, `${before} occurrences`);
+    clock.set(new Date(clock.now().getTime() + 20 * 86_400_000));
+    const grown = await until('series extended', async () => {
+      const n = (await t.api('GET', `/api/v1/meetings/bookings/${res.body.id}`)).body.occurrences.length;
+      return n > before && n;
+    }, 1000);
+    assert.ok(grown >= before + 19, `${before} → ${grown}`);
+  });
 });

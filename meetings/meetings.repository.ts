@@ -286,3 +286,12 @@ export async function findOccurrenceByCall(db: Db, bridgeId: string, callId: str
 export async function listCdrs(db: Db, occurrenceId: string) {
   return db.select().from(cdrRecords).where(eq(cdrRecords.occurrenceId, occurrenceId)).orderBy(asc(cdrRecords.at));
 }
+
+export async function openEndedSeries(db: Db) {
+  return db.select().from(bookings).where(and(eq(bookings.state, 'booked'), sql`${bookings.recurrence} is not null`));
+}
+
+export async function lastOccurrenceStart(db: Db, bookingId: string): Promise<Date | undefined> {
+  const [row] = await db.select({ startAt: occurrences.startAt }).from(occurrences).where(eq(occurrences.bookingId, bookingId)).orderBy(desc(occurrences.startAt)).limit(1);
+  return row?.startAt;
+}

@@ -8,7 +8,7 @@ const system = { type: 'system' as const, id: null, name: 'scheduler', role: 'sy
 // idempotency key, so several instances ticking at once still start and end each meeting once.
 export type SchedulerOptions = { tickMs?: number; statusIntervalMs?: number; reconcileIntervalMs?: number };
 
-export function createScheduler(services: PlatformServices, jobs: MeetingJobs, options: SchedulerOptions = {}) {
+export function createScheduler(services: PlatformServices, jobs: MeetingJobs, options: SchedulerOptions & { extendSeries?: () => Promise<unknown> } = {}) {
   const { clock, database, logger } = services;
   const db = database.db;
   const tickMs = options.tickMs ?? 5_000;
@@ -17,6 +17,7 @@ export function createScheduler(services: PlatformServices, jobs: MeetingJobs, o
   let stopped = false;
   let lastPoll = 0;
   let lastReconcile = 0;
+  let lastSeriesDay = -1;
   const reconcileIntervalMs = options.reconcileIntervalMs ?? 3_600_000;
   let loop: Promise<void> | undefined;
   let wake!: () => void;
@@ -48,6 +49,11 @@ export function createScheduler(services: PlatformServices, jobs: MeetingJobs, o
       for (const bridge of (await repo.listBridges(db)).items) {
         await services.jobs.send(jobs.pollStatus, { bridgeId: bridge.id }, { actor: system, idempotencyKey: `poll:${bridge.id}:${bucket}` });
       }
+    }
+    const day = Math.floor(now.getTime() / 86_400_000);
+    if (day !== lastSeriesDay && options.extendSeries) {
+      lastSeriesDay = day;
+      await options.extendSeries();
     }
     if (now.getTime() - lastReconcile >= reconcileIntervalMs) {
       // Not at the first tick: a pool that was just synced needs no check.
