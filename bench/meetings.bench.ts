@@ -29,7 +29,7 @@ async function setup(clock: ManualClock, quantity: number) {
   for (const [name, uri, callId] of [['Cool Bridge Space', 'cool.bridge.space', '497540167'], ["It's testacano1's Space!", 'testacano1.space', '020710167'], ["It's testacano2's Space!", 'testacano2.space', '136456483'], ["It's testacano3's Space!", 'testacano3.space', '529987622']]) {
     cms.store.create('coSpaces', new Map([['name', name], ['uri', uri], ['callId', callId]]));
   }
-  const t = await startTestSwitchboard({ clock, areas: [createMeetingsArea({ tickMs: 1000, statusIntervalMs: 1e12 })], config: { jobPollSeconds: 0.5 } as never });
+  const t = await startTestSwitchboard({ clock, areas: [createMeetingsArea({ tickMs: 1000, statusIntervalMs: 1e12, reconcileIntervalMs: 1e12 })], config: { jobPollSeconds: 0.5 } as never });
   const added = await t.api('POST', '/api/v1/meetings/bridges', { address: cms.nodes[0].baseUrl, username: 'admin', password: 'admin', name: 'Bench' });
   const bridgeId = added.body.items[0].id as string;
   const patched = await t.api('PATCH', `/api/v1/meetings/bridges/${bridgeId}`, { sipDomain: 'lab.local', numericIdBase: 1, numericIdQuantity: quantity });

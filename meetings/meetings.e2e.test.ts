@@ -36,7 +36,7 @@ describe('Meetings end to end (seed 000 sequence)', () => {
     });
     await cms.start();
     cms.store.create('outboundDialPlanRules', new Map([['domain', '*'], ['priority', '0']]));
-    t = await startTestSwitchboard({ clock, areas: [createMeetingsArea({ tickMs: 1000, statusIntervalMs: 5000, backoffMs: 200 })], config: { jobPollSeconds: 0.5 } as never });
+    t = await startTestSwitchboard({ clock, areas: [createMeetingsArea({ tickMs: 1000, statusIntervalMs: 5000, backoffMs: 200, reconcileIntervalMs: 1e12 })], config: { jobPollSeconds: 0.5 } as never });
   });
   after(async () => {
     await t?.close();
