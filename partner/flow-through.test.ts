@@ -88,4 +88,44 @@ describe('flow-through provisioning from the Lab BroadWorks AS', () => {
     const unknownTemplate = await fetch(`${t.url}${bridgePath('nope')}`, { method: 'POST', headers: { 'content-type': 'application/xml', authorization: auth }, body: '<x/>' });
     assert.equal(unknownTemplate.status, 401);
   });
+
+  test('P2 untrusted: IM&P on → pending_email_input → activation text → email entered → validation email over SMTP → clicked → provisioned', async () => {
+    const clusters = await t.api('GET', '/api/v1/partner/clusters');
+    const cluster = clusters.body.items.find((c: any) => c.name === 'Lab BroadWorks');
+    const created = await t.api('POST', '/api/v1/partner/templates', { name: 'Untrusted', clusterId: cluster.id, provisioningAccount: 'untrusted-prov', provisioningPassword: 'untrusted-secret', partnerAdminEmail: 'pa@lab.example', trustedEmails: false, defaultPackage: 'basic' });
+    assert.equal(created.status, 201);
+    lab.broadworks.addServiceProvider({ id: 'OpenSP', imp: { provisioningUrl: bridgePath(created.body.provisioningId), provisioningUserId: 'untrusted-prov', provisioningPassword: 'untrusted-secret' } });
+    lab.broadworks.addGroup('OpenSP', 'shop');
+    lab.broadworks.addUser({ userId: 'ivan@shop.lab', serviceProviderId: 'OpenSP', groupId: 'shop', firstName: 'Ivan', lastName: 'Shop', phoneNumber: '+359-2-555-0101', mobilePhoneNumber: '+359-88-555-0101', password: 'x' });
+    const sent = await lab.broadworks.setIntegratedImp('ivan@shop.lab', true);
+    assert.equal(sent?.status, 200, sent?.response);
+    const ivan = await waitFor('ivan', () => find('ivan@shop.lab'));
+    assert.equal(ivan.status, 'pending_email_input');
+    assert.equal(ivan.email, undefined);
+
+    const texts = (await t.api('GET', '/api/v1/partner/lab/messages')).body.texts.filter((m: any) => m.to === '+359-88-555-0101');
+    assert.equal(texts.length, 1);
+    const activate = /(http\S+\/activate\/\S+)/.exec(texts[0].text)![1]!;
+    const form = await fetch(activate);
+    assert.equal(form.status, 200);
+    assert.match(await form.text(), /<form method="post">/);
+    const entered = await fetch(activate, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'email=ivan%40shop.example' });
+    assert.equal(entered.status, 200, await entered.clone().text());
+    assert.equal((await t.api('GET', `/v1/broadworks/subscribers/${ivan.id}`)).body.status, 'pending_email_validation');
+
+    const mail = await waitFor('validation email', async () => lab.mail.to('ivan@shop.example')[0]);
+    assert.equal(mail.subject, 'Validate your email address for Webex');
+    assert.equal(mail.from, 'no-reply@switchboard.lab');
+    const validate = /(http\S+\/activate\/validate\/\S+)/.exec(mail.text)![1]!;
+    const clicked = await fetch(validate);
+    assert.equal(clicked.status, 200);
+    const done = await waitForStatus(t, ivan.id, ['provisioned', 'error']);
+    assert.equal(done.status, 'provisioned', JSON.stringify(done));
+    assert.equal(done.email, 'ivan@shop.example');
+    // The link is used up; a forged token is refused.
+    assert.equal((await fetch(validate)).status, 409);
+    assert.equal((await fetch(`${t.url}/activate/${'x'.repeat(40)}`)).status, 404);
+    const listed = (await t.api('GET', '/api/v1/partner/lab/messages')).body.emails.map((m: any) => m.to[0]);
+    assert.ok(listed.includes('ivan@shop.example'));
+  });
 });

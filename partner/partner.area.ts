@@ -1,5 +1,7 @@
 import path from 'node:path';
+import { registerActivationRoutes } from './activation.routes.ts';
 import { registerFlowThroughRoutes } from './flow-through.routes.ts';
+import { mailerFromEnvironment } from './partner.mailer.ts';
 import { registerPartnerLabRoutes, startPartnerLab, getPartnerLab, serverUrl } from './partner.lab.ts';
 import { createPartner } from './partner.service.ts';
 import { registerPartnerRoutes } from './partner.routes.ts';
@@ -11,6 +13,13 @@ import type { HttpApp } from '../platform/http/app-types.ts';
 export const partnerArea: AreaFactory = (services) => {
   const partner = createPartner(services);
   let http: HttpApp | null = null;
+  // The partner's SMTP relay (SWITCHBOARD_SMTP_URL); with the Lab on, its mail catcher instead.
+  const relay = mailerFromEnvironment();
+  const channels = {
+    mailer: () => getPartnerLab(services)?.mailer ?? relay,
+    sms: () => getPartnerLab(services)?.sms ?? null,
+    baseUrl: () => serverUrl(http!, services),
+  };
   return {
     name: 'partner',
     migrations: path.join(import.meta.dirname, 'db', 'migrations'),
@@ -20,13 +29,16 @@ export const partnerArea: AreaFactory = (services) => {
       await registerSubscriberRoutes(app, partner);
       await registerFlowThroughRoutes(app, services, partner);
       registerPartnerRoutes(app, services, partner);
+      await registerActivationRoutes(app, services, partner, channels);
       registerPartnerLabRoutes(app, services);
     },
     async start() {
       if (services.config.labEnabled && services.config.role !== 'worker') await startPartnerLab(services, partner, () => serverUrl(http!, services));
     },
     async stop() {
-      await getPartnerLab(services)?.broadworks.stop();
+      const lab = getPartnerLab(services);
+      await lab?.broadworks.stop();
+      await lab?.mail.stop();
     },
   };
 };

@@ -2,6 +2,8 @@ import crypto from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { z } from 'zod';
 import { createBroadworksSimulator, type BroadworksSimulator } from '../lab/broadworks/broadworks.simulator.ts';
+import { createMailCatcher, createSmsSink, type MailCatcher, type SmsSink } from '../lab/mail/mail-catcher.ts';
+import { createSmtpMailer, type Mailer } from './partner.mailer.ts';
 import { systemActor } from '../platform/auth/actor.ts';
 import { AppError } from '../platform/errors.ts';
 import { bridgePath } from './flow-through.routes.ts';
@@ -12,7 +14,7 @@ import type { Partner } from './partner.service.ts';
 // The partner side of the Lab (S2): a BroadWorks AS simulator wired to a demo cluster and template,
 // with a few enterprises whose Integrated IM&P points at the template's Provisioning Bridge.
 
-export type PartnerLab = { broadworks: BroadworksSimulator; templateId: string; provisioningId: string; serviceProviderId: string };
+export type PartnerLab = { broadworks: BroadworksSimulator; mail: MailCatcher; mailer: Mailer; sms: SmsSink; templateId: string; provisioningId: string; serviceProviderId: string };
 
 const labs = new WeakMap<PlatformServices, PartnerLab>();
 export const getPartnerLab = (services: PlatformServices) => labs.get(services);
@@ -64,7 +66,11 @@ export async function startPartnerLab(services: PlatformServices, partner: Partn
       });
     }
   }
-  const lab = { broadworks, templateId: template.id, provisioningId: template.provisioningId, serviceProviderId };
+  const mail = createMailCatcher({ clock: services.clock });
+  const smtp = await mail.start();
+  const mailer = createSmtpMailer({ host: smtp.host, port: smtp.port, from: 'no-reply@switchboard.lab' });
+  const sms = createSmsSink(services.clock);
+  const lab = { broadworks, mail, mailer, sms, templateId: template.id, provisioningId: template.provisioningId, serviceProviderId };
   labs.set(services, lab);
   services.logger.info({ broadworks: base, template: template.name }, 'lab BroadWorks AS started');
   return lab;
@@ -86,6 +92,26 @@ export function registerPartnerLabRoutes(app: HttpApp, services: PlatformService
       const { broadworks } = lab();
       const state = await (await fetch(`${broadworks.baseUrl}/lab/state`)).json();
       return { baseUrl: broadworks.baseUrl, state };
+    },
+  });
+  app.route({
+    method: 'GET',
+    url: '/api/v1/partner/lab/messages',
+    config: { access: 'lab.read' },
+    schema: {
+      tags: ['Lab'],
+      summary: 'What Switchboard sent: emails caught by the Lab mail catcher (over SMTP) and texts in the SMS sink',
+      response: {
+        200: z.object({
+          smtpPort: z.number(),
+          emails: z.array(z.object({ id: z.number(), at: z.string(), from: z.string(), to: z.array(z.string()), subject: z.string(), text: z.string() })),
+          texts: z.array(z.object({ id: z.number(), at: z.string(), to: z.string(), text: z.string() })),
+        }),
+      },
+    },
+    handler: async () => {
+      const { mail, sms } = lab();
+      return { smtpPort: mail.port, emails: mail.messages.map(({ raw: _raw, ...m }) => m), texts: sms.messages };
     },
   });
   app.route({

@@ -96,6 +96,8 @@ export type Partner = ReturnType<typeof createPartner>;
 export function createPartner(services: PlatformServices) {
   const { database, clock, audit, secrets } = services;
   const db = database.db;
+  // Told after commit about a subscriber waiting for its email (untrusted flow): sends the activation text.
+  const pendingEmailListeners: Array<(row: repo.SubscriberRow) => Promise<void>> = [];
 
   async function partnerOrgId(tx: Db): Promise<string> {
     const existing = await repo.findFirstPartnerOrg(tx);
@@ -295,6 +297,28 @@ export function createPartner(services: PlatformServices) {
 
   // ── subscribers (P1, P2, P5, P10, P11, P12) ──
   async function provision(input: ProvisionInput, actor: Actor, options: { source?: 'api' | 'flow_through' | 'self_activation'; trackingId?: string } = {}) {
+    const row = await provisionInTransaction(input, actor, options);
+    if (row.status === 'pending_email_input') {
+      for (const listener of pendingEmailListeners) await listener(row).catch((error) => services.logger.error({ err: error, subscriberId: row.id }, 'activation notice failed'));
+    }
+    return row;
+  }
+
+  /** Untrusted flow: the user entered an email; it waits for validation. */
+  async function enterEmail(id: string, email: string, actor: Actor) {
+    if (!EMAIL.test(email)) throw new AppError('VALIDATION_FAILED', `${email} is not an email address.`, { field: 'email' });
+    return database.transaction(async (tx) => {
+      const sub = await repo.findSubscriber(tx, id, { forUpdate: true });
+      if (!sub) throw notFound('Subscriber', id);
+      if (sub.status !== 'pending_email_input' && sub.status !== 'pending_email_validation') throw new AppError('INVALID_STATE', `This activation is no longer pending (${sub.status}).`);
+      if (await repo.findSubscriberByEmail(tx, email, sub.id)) throw new AppError('CONFLICT', `The email address ${email} is already used by another subscriber.`);
+      const after = await setStatus(tx, sub, 'pending_email_validation', { email });
+      await audit.record({ actor, action: 'partner.subscriber.email-entered', entityType: 'subscriber', entityId: id, after: { email } }, tx);
+      return after;
+    });
+  }
+
+  async function provisionInTransaction(input: ProvisionInput, actor: Actor, options: { source?: 'api' | 'flow_through' | 'self_activation'; trackingId?: string }) {
     return database.transaction(async (tx, sql) => {
       const template = await repo.findTemplateByProvisioningId(tx, input.provisioningId);
       if (!template) throw webexError('VALIDATION_FAILED', webexCodes.UNKNOWN_PROVISIONING_ID, `No customer template has provisioning ID ${input.provisioningId}.`, 'provisioningId');
@@ -519,8 +543,10 @@ export function createPartner(services: PlatformServices) {
     jobs,
     clusters: { list: () => repo.listClusters(db), get: getCluster, create: createCluster, update: updateCluster, remove: deleteCluster },
     templates: { list: async () => (await repo.listTemplates(db)).map(templateView), get: getTemplate, create: createTemplate, update: updateTemplate, remove: deleteTemplate, checkProvisioningAccount },
+    onPendingEmailInput: (listener: (row: repo.SubscriberRow) => Promise<void>) => pendingEmailListeners.push(listener),
     subscribers: {
       provision,
+      enterEmail,
       get: getSubscriber,
       update,
       remove,

@@ -1,0 +1,112 @@
+import formbody from '@fastify/formbody';
+import { z } from 'zod';
+import { systemActor } from '../platform/auth/actor.ts';
+import { AppError } from '../platform/errors.ts';
+import * as repo from './partner.repository.ts';
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { HttpApp } from '../platform/http/app-types.ts';
+import type { PlatformServices } from '../platform/services.ts';
+import type { Mailer } from './partner.mailer.ts';
+import type { Partner } from './partner.service.ts';
+
+// P2 untrusted-email flow (the User Activation Portal): the subscriber gets an activation text with
+// a link, enters an email, gets a validation email, clicks it; then provisioning runs as usual.
+
+export type SmsSender = { send(to: string, text: string): Promise<void> };
+export type ActivationChannels = { mailer: () => Mailer | null; sms: () => SmsSender | null; baseUrl: () => string };
+
+const TOKEN_DAYS = 7;
+type Token = { s: string; p: 'activate' | 'validate'; e?: string; exp: number };
+
+const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+const page = (reply: FastifyReply, status: number, title: string, body: string) =>
+  reply.status(status).type('text/html; charset=utf-8').send(`<!doctype html><html><head><meta charset="utf-8"><title>${escapeHtml(title)}</title></head><body><h1>${escapeHtml(title)}</h1>${body}</body></html>`);
+
+export function registerActivationRoutes(app: HttpApp, services: PlatformServices, partner: Partner, channels: ActivationChannels) {
+  const { secrets, clock } = services;
+  const makeToken = (token: Omit<Token, 'exp'>) => Buffer.from(secrets.seal(JSON.stringify({ ...token, exp: clock.now().getTime() + TOKEN_DAYS * 86_400_000 }))).toString('base64url');
+  const readToken = (value: string, purpose: Token['p']): Token => {
+    let token: Token;
+    try {
+      token = JSON.parse(secrets.open(Buffer.from(value, 'base64url').toString('utf8')));
+    } catch {
+      throw new AppError('NOT_FOUND', 'This link is not valid.');
+    }
+    if (token.p !== purpose) throw new AppError('NOT_FOUND', 'This link is not valid.');
+    if (token.exp < clock.now().getTime()) throw new AppError('INVALID_STATE', 'This link has expired; ask your administrator for a new one.');
+    return token;
+  };
+
+  partner.onPendingEmailInput(async (row) => {
+    const sms = channels.sms();
+    const number = row.mobilePhoneNumber ?? row.primaryPhoneNumber;
+    if (!sms || !number) return;
+    const link = `${channels.baseUrl()}/activate/${makeToken({ s: row.id, p: 'activate' })}`;
+    await sms.send(number, `Activate your Webex account: ${link}`);
+  });
+
+  return app.register(async (scope) => {
+    await (scope as unknown as FastifyInstance).register(formbody);
+    const s = scope as HttpApp;
+    const tokenParams = z.strictObject({ token: z.string().min(10).max(4000) });
+    const html = async (reply: FastifyReply, run: () => Promise<unknown>) => {
+      try {
+        return await run();
+      } catch (error) {
+        if (!(error instanceof AppError)) throw error;
+        return page(reply, error.status, 'Activation', `<p>${escapeHtml(error.message)}</p>`);
+      }
+    };
+
+    // Outside /api and /v1: these are the subscriber's pages, opened from a text or an email.
+    s.route({
+      method: 'GET',
+      url: '/activate/:token',
+      schema: { hide: true, params: tokenParams },
+      handler: async (request, reply) =>
+        html(reply, async () => {
+          const token = readToken(request.params.token, 'activate');
+          const sub = await repo.findSubscriber(services.database.db, token.s);
+          if (!sub) throw new AppError('NOT_FOUND', 'This activation no longer exists.');
+          return page(
+            reply,
+            200,
+            'Activate Webex',
+            `<p>Hello ${escapeHtml(sub.firstName)}, enter your email address to activate Webex.</p><form method="post"><input type="email" name="email" required><button type="submit">Send validation email</button></form>`,
+          );
+        }),
+    });
+    s.route({
+      method: 'POST',
+      url: '/activate/:token',
+      schema: { hide: true, params: tokenParams, body: z.object({ email: z.string().min(3).max(320) }) },
+      handler: async (request, reply) =>
+        html(reply, async () => {
+          const token = readToken(request.params.token, 'activate');
+          const email = request.body.email.trim();
+          const sub = await partner.subscribers.enterEmail(token.s, email, systemActor('user-activation-portal'));
+          const mailer = channels.mailer();
+          if (!mailer) throw new AppError('SERVICE_UNAVAILABLE', 'Email is not configured; ask your administrator.');
+          const link = `${channels.baseUrl()}/activate/validate/${makeToken({ s: sub.id, p: 'validate', e: email })}`;
+          await mailer.send({ to: email, subject: 'Validate your email address for Webex', text: `Hello ${sub.firstName},\n\nOpen this link to validate your email address and finish activating Webex:\n\n${link}\n` });
+          return page(reply, 200, 'Check your email', `<p>We sent a validation link to ${escapeHtml(email)}.</p>`);
+        }),
+    });
+    s.route({
+      method: 'GET',
+      url: '/activate/validate/:token',
+      schema: { hide: true, params: tokenParams },
+      handler: async (request, reply) =>
+        html(reply, async () => {
+          const token = readToken(request.params.token, 'validate');
+          const sub = await repo.findSubscriber(services.database.db, token.s);
+          if (!sub) throw new AppError('NOT_FOUND', 'This activation no longer exists.');
+          if (sub.status !== 'pending_email_validation' || sub.email?.toLowerCase() !== token.e?.toLowerCase()) {
+            throw new AppError('INVALID_STATE', 'This link is no longer valid (the email was changed or already validated).');
+          }
+          await partner.subscribers.retry(sub.id, token.e, systemActor('user-activation-portal'));
+          return page(reply, 200, 'Email validated', '<p>Your Webex account is being set up; you will be able to sign in in a few minutes.</p>');
+        }),
+    });
+  });
+}

@@ -1,0 +1,34 @@
+import nodemailer from 'nodemailer';
+
+/** Switchboard's outgoing email, over SMTP (the Lab's mail catcher, or the partner's relay). */
+export type Mailer = { send(message: { to: string | string[]; subject: string; text: string }): Promise<void> };
+
+export function createSmtpMailer(options: { host: string; port: number; from: string; secure?: boolean; user?: string; password?: string }): Mailer {
+  const transport = nodemailer.createTransport({
+    host: options.host,
+    port: options.port,
+    secure: options.secure ?? false,
+    ignoreTLS: !options.secure && options.host === '127.0.0.1',
+    ...(options.user ? { auth: { user: options.user, pass: options.password ?? '' } } : {}),
+  });
+  return {
+    async send(message) {
+      await transport.sendMail({ from: options.from, to: message.to, subject: message.subject, text: message.text });
+    },
+  };
+}
+
+/** SMTP relay from SWITCHBOARD_SMTP_URL (smtp://user:pass@host:port); null when unset. */
+export function mailerFromEnvironment(env: NodeJS.ProcessEnv = process.env): Mailer | null {
+  const url = env.SWITCHBOARD_SMTP_URL;
+  if (!url) return null;
+  const parsed = new URL(url);
+  return createSmtpMailer({
+    host: parsed.hostname,
+    port: Number(parsed.port || (parsed.protocol === 'smtps:' ? 465 : 25)),
+    secure: parsed.protocol === 'smtps:',
+    user: decodeURIComponent(parsed.username) || undefined,
+    password: decodeURIComponent(parsed.password) || undefined,
+    from: env.SWITCHBOARD_MAIL_FROM ?? 'switchboard@localhost',
+  });
+}
