@@ -367,13 +367,18 @@ export function createMeetings(services: PlatformServices, bridges: Bridges, boo
           result = (await repo.listLegs(db, occurrenceId)).find((l) => l.id === legId);
           break;
         }
-        case 'dropLeg':
-          await retrying(() => c.delete(`/callLegs/${action.callLegId}`));
-          {
-            const leg = await repo.findLegByCallLegId(db, action.callLegId);
-            if (leg) await repo.updateLeg(db, leg.id, { outcome: 'dropped', updatedAt: clock.now() });
+        case 'dropLeg': {
+          // Marked first: the bridge's callLegEnd CDR may arrive before the DELETE's answer.
+          const leg = await repo.findLegByCallLegId(db, action.callLegId);
+          if (leg) await repo.updateLeg(db, leg.id, { outcome: 'dropped', updatedAt: clock.now() });
+          try {
+            await retrying(() => c.delete(`/callLegs/${action.callLegId}`));
+          } catch (error) {
+            if (leg) await repo.updateLeg(db, leg.id, { outcome: leg.outcome, updatedAt: clock.now() });
+            throw error;
           }
           break;
+        }
         case 'muteLeg':
           await retrying(() => c.put(`/callLegs/${action.callLegId}`, { rxAudioMute: action.audio, rxVideoMute: action.video }));
           break;
