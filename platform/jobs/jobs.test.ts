@@ -5,7 +5,6 @@ import { createSwitchboard } from '../app.ts';
 import { systemActor } from '../auth/actor.ts';
 import { AppError, errorStatus } from '../errors.ts';
 import { defineJob, type JobDefinition } from './define-job.ts';
-import { createTestDatabase } from '../../test/support/test-database.ts';
 import { startTestSwitchboard, type TestSwitchboard } from '../../test/support/test-switchboard.ts';
 import { gate, waitFor } from '../../test/support/wait-for.ts';
 
@@ -131,6 +130,21 @@ const expiring = defineJob({
   },
 });
 
+// Overruns its 1 s expiry with a retry left, which pg-boss schedules far ahead (retryDelayMax 10 min).
+const expiringWithRetry = defineJob({
+  queue: 'test.expiring-retry',
+  input: keyInput,
+  title: (input) => `Expiring with retry ${input.key}`,
+  retryLimit: 1,
+  retryDelaySeconds: 3600,
+  expireInSeconds: 1,
+  run: async (_ctx, input) => {
+    bump(probe.runs, input.key);
+    await gateFor(input.key).promise;
+    return { late: true };
+  },
+});
+
 const exclusive = defineJob({
   queue: 'test.exclusive',
   input: keyInput,
@@ -167,7 +181,7 @@ const nightly = defineJob({
   run: async () => null,
 });
 
-const definitions = [echo, gated, flaky, fragile, doomed, expiring, exclusive, singleton, nightly] as JobDefinition[];
+const definitions = [echo, gated, flaky, fragile, doomed, expiring, expiringWithRetry, exclusive, singleton, nightly] as JobDefinition[];
 const actor = systemActor('test');
 
 describe('job engine (X2)', () => {
@@ -436,6 +450,20 @@ describe('job engine (X2)', () => {
     assert.equal((await auditOf(id, 'job.completed')).length, 0);
   });
 
+  test('while pg-boss waits to retry an attempt it gave up, the record says retry (not active), and it can be cancelled', { timeout: 60_000 }, async () => {
+    const { id } = await jobs().send(expiringWithRetry, { key: 'expired-retry' }, { actor });
+    const waiting = await waitForState(id, 'retry');
+    assert.match(waiting.error.message, /exceeded|timed out/);
+    assert.equal(waiting.attempts, 1);
+    assert.equal((await jobs().boss.getJobById(expiringWithRetry.queue, id))?.state, 'retry');
+
+    const cancelled = await t.api('POST', `/api/v1/jobs/${id}/cancel`);
+    assert.equal(cancelled.status, 200);
+    assert.equal((await jobs().boss.getJobById(expiringWithRetry.queue, id))?.state, 'cancelled');
+    open('expired-retry');
+    assert.equal(probe.runs.get('expired-retry'), 1);
+  });
+
   test('cron definitions are scheduled in pg-boss', async () => {
     const schedules = await jobs().boss.getSchedules(nightly.queue);
     assert.equal(schedules.length, 1);
@@ -480,23 +508,17 @@ describe('job engine (X2)', () => {
     const invalid = await t.api('GET', '/api/v1/jobs?state=sleeping');
     assert.equal(invalid.status, 400);
   });
-});
 
-describe('cron schedules follow the definitions (X2)', () => {
+  // Last: restarts the server.
   test('a schedule removed from a definition is removed from pg-boss on the next start', { timeout: 90_000 }, async () => {
-    const database = await createTestDatabase();
+    for (const g of probe.gates.values()) g.open();
+    const { config } = t.sb.services;
+    await t.sb.close();
+    const restarted = await createSwitchboard({ config, jobs: [{ ...nightly, cron: undefined }] });
     try {
-      const withCron = await createSwitchboard({ config: database.config, jobs: [nightly] });
-      assert.equal((await withCron.services.jobs.boss.getSchedules(nightly.queue)).length, 1);
-      await withCron.close();
-      const withoutCron = await createSwitchboard({ config: database.config, jobs: [{ ...nightly, cron: undefined }] });
-      try {
-        assert.equal((await withoutCron.services.jobs.boss.getSchedules(nightly.queue)).length, 0);
-      } finally {
-        await withoutCron.close();
-      }
+      assert.equal((await restarted.services.jobs.boss.getSchedules(nightly.queue)).length, 0);
     } finally {
-      await database.drop();
+      await restarted.close();
     }
   });
 });
