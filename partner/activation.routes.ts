@@ -45,6 +45,14 @@ export function registerActivationRoutes(app: HttpApp, services: PlatformService
     await sms.send(number, `Activate your Webex account: ${link}`);
   });
 
+  async function sendValidation(subscriberId: string, email: string) {
+    const mailer = channels.mailer();
+    if (!mailer) throw new AppError('SERVICE_UNAVAILABLE', 'Email is not configured; ask your administrator.');
+    const sub = await partner.subscribers.enterEmail(subscriberId, email, systemActor('user-activation-portal'));
+    const link = `${channels.baseUrl()}/activate/validate/${makeToken({ s: sub.id, p: 'validate', e: email })}`;
+    await mailer.send({ to: email, subject: 'Validate your email address for Webex', text: `Hello ${sub.firstName},\n\nOpen this link to validate your email address and finish activating Webex:\n\n${link}\n` });
+  }
+
   return app.register(async (scope) => {
     await (scope as unknown as FastifyInstance).register(formbody);
     const s = scope as HttpApp;
@@ -84,14 +92,73 @@ export function registerActivationRoutes(app: HttpApp, services: PlatformService
         html(reply, async () => {
           const token = readToken(request.params.token, 'activate');
           const email = request.body.email.trim();
-          const sub = await partner.subscribers.enterEmail(token.s, email, systemActor('user-activation-portal'));
-          const mailer = channels.mailer();
-          if (!mailer) throw new AppError('SERVICE_UNAVAILABLE', 'Email is not configured; ask your administrator.');
-          const link = `${channels.baseUrl()}/activate/validate/${makeToken({ s: sub.id, p: 'validate', e: email })}`;
-          await mailer.send({ to: email, subject: 'Validate your email address for Webex', text: `Hello ${sub.firstName},\n\nOpen this link to validate your email address and finish activating Webex:\n\n${link}\n` });
+          await sendValidation(token.s, email);
           return page(reply, 200, 'Check your email', `<p>We sent a validation link to ${escapeHtml(email)}.</p>`);
         }),
     });
+    // P2 self-activation: the template's link; the user signs in with BroadWorks credentials, which
+    // the template's cluster authentication service checks — a user of another BroadWorks system fails.
+    const templateParams = z.strictObject({ provisioningId: z.string().min(1).max(255) });
+    const selfTemplate = async (provisioningId: string) => {
+      const template = await repo.findTemplateByProvisioningId(services.database.db, provisioningId);
+      if (!template || !template.allowSelfActivation) throw new AppError('NOT_FOUND', 'This self-activation link is not valid.');
+      return template;
+    };
+    s.route({
+      method: 'GET',
+      url: '/self-activate/:provisioningId',
+      schema: { hide: true, params: templateParams },
+      handler: async (request, reply) =>
+        html(reply, async () => {
+          await selfTemplate(request.params.provisioningId);
+          return page(
+            reply,
+            200,
+            'Activate Webex',
+            '<form method="post"><label>BroadWorks user ID <input name="userId" required></label><label>Password <input type="password" name="password" required></label><label>Email <input type="email" name="email" required></label><button type="submit">Activate</button></form>',
+          );
+        }),
+    });
+    s.route({
+      method: 'POST',
+      url: '/self-activate/:provisioningId',
+      schema: { hide: true, params: templateParams, body: z.object({ userId: z.string().min(1).max(255), password: z.string().min(1).max(255), email: z.string().min(3).max(320) }) },
+      handler: async (request, reply) =>
+        html(reply, async () => {
+          const template = await selfTemplate(request.params.provisioningId);
+          const cluster = await repo.findCluster(services.database.db, template.clusterId);
+          const { userId, password, email } = request.body;
+          const authorization = `Basic ${Buffer.from(`${userId}:${password}`).toString('base64')}`;
+          const answer = await fetch(cluster!.authServiceUrl, { method: 'POST', headers: { authorization }, signal: AbortSignal.timeout(10_000) }).catch(() => null);
+          if (!answer || answer.status === 401 || answer.status === 403) throw new AppError('INVALID_CREDENTIALS', 'The BroadWorks user ID or password is wrong, or the user is not on this service provider’s BroadWorks system.');
+          if (!answer.ok) throw new AppError('UPSTREAM_FAILED', `BroadWorks authentication answered ${answer.status}.`);
+          const profile = (await answer.json()) as { userId: string; serviceProviderId: string; groupId: string; firstName: string; lastName: string; phoneNumber?: string; mobilePhoneNumber?: string; extension?: string; language?: string; timezone?: string };
+          const actor = systemActor('self-activation');
+          const existing = await repo.findSubscriberByUserId(services.database.db, profile.userId);
+          const sub =
+            existing ??
+            (await partner.subscribers.provision(
+              {
+                provisioningId: template.provisioningId,
+                userId: profile.userId,
+                spEnterpriseId: `${profile.serviceProviderId}+${profile.groupId}`,
+                firstName: profile.firstName,
+                lastName: profile.lastName,
+                package: template.defaultPackage as 'basic',
+                primaryPhoneNumber: profile.phoneNumber,
+                mobilePhoneNumber: profile.mobilePhoneNumber,
+                extension: profile.extension,
+                language: profile.language,
+                timezone: profile.timezone,
+              },
+              actor,
+              { source: 'self_activation', trackingId: request.id },
+            ));
+          await sendValidation(sub.id, email);
+          return page(reply, 200, 'Check your email', `<p>We sent a validation link to ${escapeHtml(email)}.</p>`);
+        }),
+    });
+
     s.route({
       method: 'GET',
       url: '/activate/validate/:token',

@@ -128,4 +128,34 @@ describe('flow-through provisioning from the Lab BroadWorks AS', () => {
     const listed = (await t.api('GET', '/api/v1/partner/lab/messages')).body.emails.map((m: any) => m.to[0]);
     assert.ok(listed.includes('ivan@shop.example'));
   });
+
+  test('P2 self-activation: the template link, BroadWorks sign-in checked by the cluster auth service, email validation, provisioned as selfActivated', async () => {
+    const clusters = await t.api('GET', '/api/v1/partner/clusters');
+    const cluster = clusters.body.items.find((c: any) => c.name === 'Lab BroadWorks');
+    const tpl = await t.api('POST', '/api/v1/partner/templates', { name: 'Self', clusterId: cluster.id, provisioningAccount: 'self-prov', provisioningPassword: 'self-secret', partnerAdminEmail: 'pa@lab.example', allowSelfActivation: true, defaultPackage: 'premium' });
+    const closed = await t.api('POST', '/api/v1/partner/templates', { name: 'NoSelf', clusterId: cluster.id, provisioningAccount: 'x', provisioningPassword: 'y', partnerAdminEmail: 'pa@lab.example' });
+    const link = `${t.url}/self-activate/${encodeURIComponent(tpl.body.provisioningId)}`;
+    assert.equal((await fetch(link)).status, 200);
+    assert.equal((await fetch(`${t.url}/self-activate/${encodeURIComponent(closed.body.provisioningId)}`)).status, 404);
+    const form = (fields: Record<string, string>) => fetch(link, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(fields).toString() });
+
+    // Not a user of this template's BroadWorks system (or a wrong password): refused, nothing created.
+    assert.equal((await form({ userId: 'mallory@elsewhere.example', password: 'whatever', email: 'm@elsewhere.example' })).status, 401);
+    assert.equal((await form({ userId: 'frank@initech.lab', password: 'wrong', email: 'frank@initech.example' })).status, 401);
+    assert.equal(await find('frank@initech.lab'), undefined);
+
+    const ok = await form({ userId: 'frank@initech.lab', password: 'frank-bw-password', email: 'frank@initech.example' });
+    assert.equal(ok.status, 200, await ok.clone().text());
+    const frank = await find('frank@initech.lab');
+    assert.equal(frank.status, 'pending_email_validation');
+    assert.equal(frank.selfActivated, true);
+    assert.equal(frank.package, 'premium');
+    assert.equal(frank.spEnterpriseId, 'LabSP+initech');
+    const mail = await waitFor('validation email', async () => lab.mail.to('frank@initech.example')[0]);
+    const validate = /(http\S+\/activate\/validate\/\S+)/.exec(mail.text)![1]!;
+    assert.equal((await fetch(validate)).status, 200);
+    assert.equal((await waitForStatus(t, frank.id, ['provisioned', 'error'])).status, 'provisioned');
+    const selfListed = await t.api('GET', `/v1/broadworks/subscribers?selfActivated=true&provisioningId=${encodeURIComponent(tpl.body.provisioningId)}`);
+    assert.deepEqual(selfListed.body.items.map((x: any) => x.userId), ['frank@initech.lab']);
+  });
 });

@@ -298,7 +298,7 @@ export function createPartner(services: PlatformServices) {
   // ── subscribers (P1, P2, P5, P10, P11, P12) ──
   async function provision(input: ProvisionInput, actor: Actor, options: { source?: 'api' | 'flow_through' | 'self_activation'; trackingId?: string } = {}) {
     const row = await provisionInTransaction(input, actor, options);
-    if (row.status === 'pending_email_input') {
+    if (row.status === 'pending_email_input' && options.source !== 'self_activation') {
       for (const listener of pendingEmailListeners) await listener(row).catch((error) => services.logger.error({ err: error, subscriberId: row.id }, 'activation notice failed'));
     }
     return row;

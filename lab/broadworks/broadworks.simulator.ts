@@ -145,6 +145,21 @@ export function createBroadworksSimulator(options: { clock: Clock; host?: string
           res.writeHead(200, { 'content-type': 'application/xml' }).end('<?xml version="1.0" encoding="UTF-8"?><Xsi version="2.0"/>');
           return;
         }
+        // Credential look-up (self-activation): HTTP Basic with the user's BroadWorks ID and password.
+        if (req.method === 'POST' && path === '/authService') {
+          const header = req.headers.authorization ?? '';
+          const decoded = header.toLowerCase().startsWith('basic ') ? Buffer.from(header.slice(6), 'base64').toString('utf8') : '';
+          const colon = decoded.indexOf(':');
+          const user = colon > 0 ? sim.authenticate(decoded.slice(0, colon), decoded.slice(colon + 1)) : null;
+          req.resume();
+          if (!user) {
+            res.writeHead(401, { 'content-type': 'application/json', 'www-authenticate': 'Basic realm="BroadWorks"' }).end(JSON.stringify({ error: 'invalid credentials' }));
+            return;
+          }
+          const { password: _p, integratedImp: _i, ...profile } = user;
+          res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(profile));
+          return;
+        }
         if (req.method === 'GET' && path === '/authService') {
           res.writeHead(200, { 'content-type': 'text/plain' }).end('BroadWorks Authentication Service');
           return;
