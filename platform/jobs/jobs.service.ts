@@ -262,7 +262,13 @@ export function createJobs(deps: { database: Database; config: Config; clock: Cl
 
     async send<I>(definition: JobDefinition<I>, input: NoInfer<I>, options: SendOptions): Promise<{ id: string; created: boolean }> {
       if (!definitions.has(definition.queue)) throw new AppError('NOT_FOUND', `No job type ${definition.queue}.`);
-      const data = definition.input.parse(input);
+      const parsed = definition.input.safeParse(input);
+      if (!parsed.success) {
+        // A caller's mistake, never a 500: the issues say which fields the job type refused.
+        const issues = parsed.error.issues.map((issue) => ({ path: issue.path.join('.'), message: issue.message }));
+        throw new AppError('VALIDATION_FAILED', `Invalid input for job ${definition.queue}: ${issues.map((i) => `${i.path || '(root)'} ${i.message}`).join('; ')}`, { queue: definition.queue, issues });
+      }
+      const data = parsed.data;
       const id = options.idempotencyKey ? uuidv5(`${definition.queue}:${options.idempotencyKey}`, IDEMPOTENCY_NAMESPACE) : crypto.randomUUID();
       const enqueue = async (tx: Db, sql: SqlExecutor) => {
         const created = await ensureRecord(definition, id, data, options.actor.name, tx);

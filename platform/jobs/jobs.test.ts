@@ -219,6 +219,17 @@ describe('job engine (X2)', () => {
     assert.equal((await auditOf(id, 'job.completed')).length, 1);
   });
 
+  test('input the job type refuses is a VALIDATION_FAILED error (400), not a crash', async () => {
+    const refused = await jobs().send(echo, { key: 42 } as unknown as { key: string }, { actor }).then(
+      () => assert.fail('send should refuse the input'),
+      (error) => error,
+    );
+    assert.ok(refused instanceof AppError);
+    assert.equal(refused.code, 'VALIDATION_FAILED');
+    assert.equal(errorStatus[refused.code as keyof typeof errorStatus], 400);
+    assert.match(refused.message, /key/);
+  });
+
   test('progress (percent, step, message) is visible through the API while the job runs', { timeout: 60_000 }, async () => {
     const { id } = await jobs().send(gated, { key: 'progress', then: 'return' }, { actor });
     const running = await waitFor('progress 40', async () => {
