@@ -45,6 +45,9 @@ export function parseAddress(address: string, tls = true): { baseUrl: string; ho
   return { baseUrl: `${url.protocol}//${url.host}`, hostKey: `${url.hostname.toLowerCase()}:${port}` };
 }
 
+/** The end of time for open-ended range queries (PostgreSQL cannot read JS's +275760 dates). */
+const FAR_FUTURE = new Date('9999-12-31T00:00:00Z');
+
 const displayHost = (address: string) => address.replace(/^https?:\/\//i, '').replace(/\/+$/, '');
 
 export type Bridges = ReturnType<typeof createBridges>;
@@ -333,7 +336,7 @@ export function createBridges(services: PlatformServices) {
         }
         if (patch.numericIdQuantity !== undefined && before.poolSize > (patch.numericIdQuantity ?? 0)) {
           await repo.lockBridgeSchedule(tx, id);
-          const holds = await repo.overlappingHolds(tx, id, clock.now(), new Date(8.64e15));
+          const holds = await repo.overlappingHolds(tx, id, clock.now(), FAR_FUTURE);
           const peak = peakOverlap(holds.map((h) => [h.holdFrom.getTime(), h.endAt.getTime()]));
           if (peak.count > (patch.numericIdQuantity ?? 0)) {
             throw new AppError('CONFLICT', `The pool cannot shrink to ${patch.numericIdQuantity ?? 0}: ${peak.count} meetings are booked at the same time at ${new Date(peak.at).toISOString()}.`, { peak: peak.count, at: new Date(peak.at) });
@@ -376,7 +379,7 @@ export function createBridges(services: PlatformServices) {
       await database.transaction(async (tx) => {
         const bridge = await repo.findBridge(tx, id, { forUpdate: true });
         if (!bridge) throw notFound('Bridge', id);
-        const holds = await repo.overlappingHolds(tx, id, clock.now(), new Date(8.64e15));
+        const holds = await repo.overlappingHolds(tx, id, clock.now(), FAR_FUTURE);
         if (holds.length) throw new AppError('INVALID_STATE', `The bridge has ${holds.length} booked or running meetings; cancel or move them first.`, { meetings: holds.length });
         await repo.deleteBridge(tx, id);
         await audit.record({ actor, action: 'bridge.delete', entityType: 'bridge', entityId: id, before: publicBridge(bridge) }, tx);

@@ -165,4 +165,19 @@ describe('Meetings end to end (seed 000 sequence)', () => {
     const history = await t.api('GET', `/api/v1/meetings/meetings/${occId}`);
     assert.ok(history.body.history.some((r: any) => r.type === 'callLegEnd'));
   });
+
+  test('M7: changing the quantity grows and shrinks the pool', async () => {
+    const sync = async (quantity: number) => {
+      const res = await t.api('PATCH', `/api/v1/meetings/bridges/${bridgeId}`, { numericIdQuantity: quantity });
+      assert.equal(res.status, 200, JSON.stringify(res.body));
+      const job = await until('pool sync', async () => {
+        const j = (await t.api('GET', `/api/v1/jobs/${res.body.poolSyncJobId}`)).body;
+        return ['completed', 'failed'].includes(j.state) && j;
+      });
+      assert.equal(job.state, 'completed', JSON.stringify(job.error));
+      return (await t.api('GET', `/api/v1/meetings/bridges/${bridgeId}/pool`)).body.items.map((s: any) => s.uri);
+    };
+    assert.deepEqual(await sync(3), ['1', '2', '3']);
+    assert.deepEqual(await sync(2), ['1', '2']);
+  });
 });
