@@ -16,7 +16,7 @@ export type SmsSender = { send(to: string, text: string): Promise<void> };
 export type ActivationChannels = { mailer: () => Mailer | null; sms: () => SmsSender | null; baseUrl: () => string };
 
 const TOKEN_DAYS = 7;
-type Token = { s: string; p: 'activate' | 'validate'; e?: string; exp: number };
+type Token = { s: string; p: 'activate' | 'validate' | 'approve'; e?: string; exp: number };
 
 const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 const page = (reply: FastifyReply, status: number, title: string, body: string) =>
@@ -52,6 +52,18 @@ export function registerActivationRoutes(app: HttpApp, services: PlatformService
     const link = `${channels.baseUrl()}/activate/validate/${makeToken({ s: sub.id, p: 'validate', e: email })}`;
     await mailer.send({ to: email, subject: 'Validate your email address for Webex', text: `Hello ${sub.firstName},\n\nOpen this link to validate your email address and finish activating Webex:\n\n${link}\n` });
   }
+
+  // P7: the approval request to up to five administrators of an existing org.
+  partner.onApprovalNeeded(async (approval) => {
+    const mailer = channels.mailer();
+    if (!mailer) throw new AppError('SERVICE_UNAVAILABLE', 'Email is not configured: the attach approval request cannot be sent.');
+    const link = `${channels.baseUrl()}/attach-approval/${makeToken({ s: approval.webexOrgId, p: 'approve', e: approval.partnerAdminEmail })}`;
+    await mailer.send({
+      to: approval.adminEmails,
+      subject: `Approve ${approval.partnerAdminEmail} as an external full administrator of ${approval.orgName}`,
+      text: `Your service provider wants to provision Webex users into your organisation ${approval.orgName}.\n\nTo allow it, add ${approval.partnerAdminEmail} as an external full administrator by opening:\n\n${link}\n`,
+    });
+  });
 
   return app.register(async (scope) => {
     await (scope as unknown as FastifyInstance).register(formbody);
@@ -156,6 +168,18 @@ export function registerActivationRoutes(app: HttpApp, services: PlatformService
             ));
           await sendValidation(sub.id, email);
           return page(reply, 200, 'Check your email', `<p>We sent a validation link to ${escapeHtml(email)}.</p>`);
+        }),
+    });
+
+    s.route({
+      method: 'GET',
+      url: '/attach-approval/:token',
+      schema: { hide: true, params: tokenParams },
+      handler: async (request, reply) =>
+        html(reply, async () => {
+          const token = readToken(request.params.token, 'approve');
+          await partner.approveAttach(token.s, token.e!, systemActor('customer-admin-approval'));
+          return page(reply, 200, 'Approved', `<p>${escapeHtml(token.e!)} is now an external full administrator of your organisation.</p>`);
         }),
     });
 

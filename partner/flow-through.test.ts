@@ -1,10 +1,12 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import crypto from 'node:crypto';
 import { startTestSwitchboard, type TestSwitchboard } from '../test/support/test-switchboard.ts';
 import { partnerArea } from './partner.area.ts';
 import { bridgePath } from './flow-through.routes.ts';
 import { getPartnerLab, type PartnerLab } from './partner.lab.ts';
-import { waitFor, waitForStatus } from './partner.testkit.ts';
+import { waitFor, waitForStatus, subscriberBody } from './partner.testkit.ts';
+import { insertWebexOrg } from './partner.repository.ts';
 
 // S2 + P2 (flow-through, trusted emails) + P1: the Lab's BroadWorks AS turns Integrated IM&P on and
 // off, its provisioning adapter calls our Provisioning Bridge with the template's account.
@@ -157,5 +159,44 @@ describe('flow-through provisioning from the Lab BroadWorks AS', () => {
     assert.equal((await waitForStatus(t, frank.id, ['provisioned', 'error'])).status, 'provisioned');
     const selfListed = await t.api('GET', `/v1/broadworks/subscribers?selfActivated=true&provisioningId=${encodeURIComponent(tpl.body.provisioningId)}`);
     assert.deepEqual(selfListed.body.items.map((x: any) => x.userId), ['frank@initech.lab']);
+  });
+
+  test('P7: attaching to an existing org — automatic for a small one (keeps its name, not restricted, first user not admin); 2017 + approval email to five admins for a large one, then retry succeeds', async () => {
+    const db = t.sb.services.database.db;
+    const small = crypto.randomUUID();
+    await insertWebexOrg(db, { id: small, name: 'Small Existing Co', userCount: 10, userEmails: ['Zoe@small.example'], adminEmails: ['boss@small.example'], licences: 'none', createdAt: new Date() });
+    const admins = Array.from({ length: 7 }, (_, i) => `admin${i}@big.example`);
+    const big = crypto.randomUUID();
+    await insertWebexOrg(db, { id: big, name: 'Big Existing Inc', userCount: 150, userEmails: ['yan@big.example'], adminEmails: admins, verifiedDomains: ['big.example'], createdAt: new Date() });
+
+    const zoe = await t.api('POST', '/v1/broadworks/subscribers', subscriberBody(lab.provisioningId, { spEnterpriseId: 'LabSP+small', email: 'zoe@small.example' }));
+    assert.equal(zoe.status, 200, JSON.stringify(zoe.body));
+    assert.equal((await waitForStatus(t, zoe.body.id, ['provisioned', 'error'])).status, 'provisioned');
+    const smallOrg = (await t.api('GET', '/api/v1/partner/customers')).body.items.find((c: any) => c.spEnterpriseId === 'LabSP+small');
+    assert.equal(smallOrg.displayName, 'Small Existing Co');
+    assert.equal(smallOrg.restricted, false);
+    const jobs = await t.api('GET', '/api/v1/jobs?queue=partner.provision-subscriber&limit=500');
+    const zoeJob = jobs.body.items.find((j: any) => j.result?.customerOrgId === smallOrg.id);
+    assert.equal(zoeJob.result.attached, true);
+    assert.equal(zoeJob.result.admin, false);
+
+    const yan = await t.api('POST', '/v1/broadworks/subscribers', subscriberBody(lab.provisioningId, { spEnterpriseId: 'LabSP+big', email: 'yan@big.example' }));
+    const failed = await waitForStatus(t, yan.body.id, ['provisioned', 'error']);
+    assert.equal(failed.status, 'error');
+    assert.equal(failed.errors[0].errorCode, 2017);
+    const request = await waitFor('approval email', async () => lab.mail.messages.find((m) => m.subject.includes('Big Existing Inc')));
+    assert.deepEqual(request.to, admins.slice(0, 5), 'up to five administrators');
+    assert.match(request.subject, /partner\.admin@lab\.example/);
+    assert.equal((await t.api('GET', '/api/v1/partner/customers')).body.items.some((c: any) => c.spEnterpriseId === 'LabSP+big'), false);
+
+    const approve = /(http\S+\/attach-approval\/\S+)/.exec(request.text)![1]!;
+    assert.equal((await fetch(approve)).status, 200);
+    const uuid = Buffer.from(yan.body.id, 'base64url').toString().split('/').pop();
+    const retried = await t.api('POST', `/api/v1/partner/subscribers/${uuid}/retry`, {});
+    assert.equal(retried.status, 200, JSON.stringify(retried.body));
+    assert.equal((await waitForStatus(t, yan.body.id, ['provisioned', 'error'])).status, 'provisioned');
+    const bigOrg = (await t.api('GET', '/api/v1/partner/customers')).body.items.find((c: any) => c.spEnterpriseId === 'LabSP+big');
+    assert.equal(bigOrg.displayName, 'Big Existing Inc');
+    assert.equal(lab.mail.messages.filter((m) => m.subject.includes('Big Existing Inc')).length, 1, 'the request is sent once');
   });
 });

@@ -1,5 +1,5 @@
 import { and, asc, count, eq, gt, inArray, ne, notInArray, sql, type SQL } from 'drizzle-orm';
-import { broadworksClusters, customerOrgs, customerTemplates, partnerOrgs, people, subscriberHistory, subscribers } from './partner.schema.ts';
+import { broadworksClusters, customerOrgs, customerTemplates, partnerOrgs, people, subscriberHistory, subscribers, webexOrgs } from './partner.schema.ts';
 import type { Db } from '../platform/db/database.ts';
 
 export type ClusterRow = typeof broadworksClusters.$inferSelect;
@@ -202,3 +202,22 @@ export async function insertHistory(db: Db, row: typeof subscriberHistory.$infer
 export async function findHistory(db: Db, subscriberId: string) {
   return db.select().from(subscriberHistory).where(eq(subscriberHistory.subscriberId, subscriberId)).orderBy(asc(subscriberHistory.at), asc(subscriberHistory.id));
 }
+
+// ── existing Webex organisations (P7) ──
+export type WebexOrgRow = typeof webexOrgs.$inferSelect;
+export async function findWebexOrgByUserEmail(db: Db, email: string) {
+  const [row] = await db.select().from(webexOrgs).where(sql`${webexOrgs.userEmails} @> ${JSON.stringify([email.toLowerCase()])}::jsonb`).limit(1);
+  return row;
+}
+export async function findWebexOrg(db: Db, id: string, options: { forUpdate?: boolean } = {}) {
+  const query = db.select().from(webexOrgs).where(eq(webexOrgs.id, id));
+  const [row] = options.forUpdate ? await query.for('update') : await query;
+  return row;
+}
+export async function insertWebexOrg(db: Db, row: typeof webexOrgs.$inferInsert) {
+  await db.insert(webexOrgs).values({ ...row, userEmails: (row.userEmails ?? []).map((e) => e.toLowerCase()) });
+}
+export async function updateWebexOrg(db: Db, id: string, patch: Partial<typeof webexOrgs.$inferInsert>) {
+  await db.update(webexOrgs).set(patch).where(eq(webexOrgs.id, id));
+}
+export const listWebexOrgs = (db: Db) => db.select().from(webexOrgs).orderBy(asc(webexOrgs.name));

@@ -1,4 +1,4 @@
-import { bigserial, boolean, index, jsonb, pgTable, text, timestamp, uuid } from 'drizzle-orm/pg-core';
+import { bigserial, boolean, index, integer, jsonb, pgTable, text, timestamp, uuid } from 'drizzle-orm/pg-core';
 
 // Webex for BroadWorks, as this partner runs it: partner org → BroadWorks clusters → customer
 // templates → customer organisations (one per BroadWorks enterprise) → subscribers ↔ people.
@@ -72,6 +72,10 @@ export const customerOrgs = pgTable(
     restricted: boolean('restricted').notNull().default(true),
     /** active | deleting */
     state: text('state').notNull().default('active'),
+    /** P7: set when the enterprise was attached to an organisation that existed in Webex before. */
+    attachedWebexOrgId: uuid('attached_webex_org_id'),
+    /** P7: the partner's rights in an attached org: provisioning_admin or full_admin. */
+    partnerRole: text('partner_role').notNull().default('full_admin'),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull(),
   },
   (t) => [index('partner_customer_orgs_template_idx').on(t.templateId)],
@@ -156,3 +160,25 @@ export const subscriberHistory = pgTable(
   (t) => [index('partner_subscriber_history_sub_idx').on(t.subscriberId, t.at), index('partner_subscriber_history_at_idx').on(t.at)],
 );
 
+
+/**
+ * Webex organisations that existed before the partner provisioned anything (P6, P7): the Lab's
+ * directory of them, with what decides whether attaching needs their administrators' approval.
+ */
+export const webexOrgs = pgTable('partner_webex_orgs', {
+  id: uuid('id').primaryKey(),
+  name: text('name').notNull(),
+  userCount: integer('user_count').notNull().default(0),
+  userEmails: jsonb('user_emails').$type<string[]>().notNull().default([]),
+  adminEmails: jsonb('admin_emails').$type<string[]>().notNull().default([]),
+  verifiedDomains: jsonb('verified_domains').$type<string[]>().notNull().default([]),
+  claimedDomains: jsonb('claimed_domains').$type<string[]>().notNull().default([]),
+  /** none | active | suspended | cancelled */
+  licences: text('licences').notNull().default('active'),
+  emailSuppression: boolean('email_suppression').notNull().default(false),
+  /** Partner admin emails its administrators approved as external full admins. */
+  approvedPartnerAdmins: jsonb('approved_partner_admins').$type<string[]>().notNull().default([]),
+  /** When the approval request was last emailed (sent once per partner admin). */
+  approvalRequestedFor: jsonb('approval_requested_for').$type<string[]>().notNull().default([]),
+  createdAt: timestamp('created_at', { withTimezone: true }).notNull(),
+});

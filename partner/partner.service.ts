@@ -76,6 +76,11 @@ export type UpdateInput = Partial<{
   package: Package;
 }>;
 
+/** P7: ask up to five administrators of an existing org to add the partner admin as external full admin. */
+export type ApprovalRequest = { webexOrgId: string; orgName: string; adminEmails: string[]; partnerAdminEmail: string; subscriberId: string };
+/** P7: attaching needs approval from an org with this many users, or any verified or claimed domain. */
+export const ATTACH_APPROVAL_USER_THRESHOLD = 100;
+
 export type PrecheckInput = Partial<ProvisionInput> & { email: string; customerInfo?: { primaryEmail: string } };
 
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
@@ -98,6 +103,8 @@ export function createPartner(services: PlatformServices) {
   const db = database.db;
   // Told after commit about a subscriber waiting for its email (untrusted flow): sends the activation text.
   const pendingEmailListeners: Array<(row: repo.SubscriberRow) => Promise<void>> = [];
+  // Told (inside a journalled job step) when attaching needs an existing org's approval (P7).
+  const approvalListeners: Array<(request: ApprovalRequest) => Promise<void>> = [];
 
   async function partnerOrgId(tx: Db): Promise<string> {
     const existing = await repo.findFirstPartnerOrg(tx);
@@ -382,7 +389,7 @@ export function createPartner(services: PlatformServices) {
 
   async function completeProvisioning(ctx: JobContext, { subscriberId }: { subscriberId: string }) {
     await ctx.progress({ step: 'provisioning', percent: 10 });
-    return ctx.transact('provision', async (tx) => {
+    const result = await ctx.transact('provision', async (tx) => {
       const sub = await repo.findSubscriber(tx, subscriberId, { forUpdate: true });
       if (!sub || sub.status !== 'provisioning') return { skipped: sub?.status ?? 'removed' };
       const template = (await repo.findTemplate(tx, sub.templateId))!;
@@ -392,14 +399,35 @@ export function createPartner(services: PlatformServices) {
         return { status: 'error', errorCode };
       };
       if (await repo.findSubscriberByEmail(tx, sub.email!, sub.id)) return fail(webexCodes.EMAIL_IN_USE, `The email address ${sub.email} is already used by another subscriber.`);
+      // P7: a new enterprise whose first subscriber is a user of an existing Webex org attaches to it.
+      let attach: repo.WebexOrgRow | undefined;
+      if (!(await repo.findOrgByEnterprise(tx, sub.spEnterpriseId)) && template.provisionExistingOrgs) {
+        attach = await repo.findWebexOrgByUserEmail(tx, sub.email!);
+        if (attach) {
+          const needsApproval = attach.userCount >= ATTACH_APPROVAL_USER_THRESHOLD || attach.verifiedDomains.length > 0 || attach.claimedDomains.length > 0;
+          const approved = attach.approvedPartnerAdmins.map((e) => e.toLowerCase()).includes(template.partnerAdminEmail.toLowerCase());
+          if (needsApproval && !approved) {
+            const outcome = await fail(webexCodes.ATTACH_APPROVAL_REQUIRED, `Unable to provision subscriber into existing Webex organisation ${attach.name}: an administrator of it must first add ${template.partnerAdminEmail} as an external full administrator. An approval request was emailed to its administrators.`);
+            const alreadyAsked = attach.approvalRequestedFor.map((e) => e.toLowerCase()).includes(template.partnerAdminEmail.toLowerCase());
+            if (!alreadyAsked) await repo.updateWebexOrg(tx, attach.id, { approvalRequestedFor: [...attach.approvalRequestedFor, template.partnerAdminEmail] });
+            const approval: ApprovalRequest | null =
+              alreadyAsked || !template.adminInviteOnAttach ? null : { webexOrgId: attach.id, orgName: attach.name, adminEmails: attach.adminEmails.slice(0, 5), partnerAdminEmail: template.partnerAdminEmail, subscriberId: sub.id };
+            return { ...outcome, approval };
+          }
+        }
+      }
       // P1: the enterprise's org is made by its first provisioned subscriber, exactly once.
       const createdOrg = await repo.insertOrgOnce(tx, {
         id: crypto.randomUUID(),
         spEnterpriseId: sub.spEnterpriseId,
         templateId: template.id,
-        displayName: sub.spEnterpriseId.includes('+') ? sub.spEnterpriseId.split('+').slice(1).join('+') : sub.spEnterpriseId,
-        restricted: true,
+        // An attached org keeps its name; restricted mode is off for it (P7, P14).
+        displayName: attach ? attach.name : sub.spEnterpriseId.includes('+') ? sub.spEnterpriseId.split('+').slice(1).join('+') : sub.spEnterpriseId,
+        restricted: !attach,
         state: 'active',
+        attachedWebexOrgId: attach?.id ?? null,
+        // Full admin when the org has no licences or only suspended/cancelled ones; else provisioning admin.
+        partnerRole: !attach || attach.licences !== 'active' ? 'full_admin' : 'provisioning_admin',
         createdAt: clock.now(),
       });
       const org = (await repo.findOrgByEnterprise(tx, sub.spEnterpriseId))!;
@@ -407,8 +435,8 @@ export function createPartner(services: PlatformServices) {
       let person = await repo.findPersonByEmail(tx, sub.email!);
       if (person && person.customerOrgId !== org.id) return fail(webexCodes.EMAIL_IN_USE, `The email address ${sub.email} belongs to a Webex user of another organisation.`);
       if (!person) {
-        // The first user of a new org becomes its administrator.
-        const admin = createdOrg || (await repo.countAdminsOfOrg(tx, org.id)) === 0;
+        // The first user of a new org becomes its administrator; not in an attached org (P7).
+        const admin = !org.attachedWebexOrgId && (createdOrg || (await repo.countAdminsOfOrg(tx, org.id)) === 0);
         person = { id: crypto.randomUUID(), customerOrgId: org.id, email: sub.email!, firstName: sub.firstName, lastName: sub.lastName, isAdmin: admin, createdAt: clock.now() };
         await repo.insertPerson(tx, person);
       }
@@ -416,7 +444,26 @@ export function createPartner(services: PlatformServices) {
       const actor = { type: 'system' as const, id: null, name: 'partner.provision-subscriber', role: 'system' as const, customerOrgId: null };
       if (createdOrg) await audit.record({ actor, action: 'partner.customer.create', entityType: 'customerOrg', entityId: org.id, after: org }, tx);
       await audit.record({ actor, action: 'partner.subscriber.provisioned', entityType: 'subscriber', entityId: sub.id, after: { personId: person.id, customerOrgId: org.id, admin: person.isAdmin } }, tx);
-      return { status: 'provisioned', customerOrgId: org.id, personId: person.id, createdOrg, admin: person.isAdmin };
+      return { status: 'provisioned', customerOrgId: org.id, personId: person.id, createdOrg, admin: person.isAdmin, attached: Boolean(org.attachedWebexOrgId) };
+    });
+    const approval = (result as { approval?: ApprovalRequest | null }).approval;
+    if (approval) {
+      await ctx.step('attach-approval-email', async () => {
+        for (const listener of approvalListeners) await listener(approval);
+        return { sentTo: approval.adminEmails };
+      });
+    }
+    return result;
+  }
+
+  /** P7: an administrator of the existing org approved the partner admin as external full admin. */
+  async function approveAttach(webexOrgId: string, partnerAdminEmail: string, actor: Actor) {
+    await database.transaction(async (tx) => {
+      const org = await repo.findWebexOrg(tx, webexOrgId, { forUpdate: true });
+      if (!org) throw notFound('Webex organisation', webexOrgId);
+      if (org.approvedPartnerAdmins.map((e) => e.toLowerCase()).includes(partnerAdminEmail.toLowerCase())) return;
+      await repo.updateWebexOrg(tx, webexOrgId, { approvedPartnerAdmins: [...org.approvedPartnerAdmins, partnerAdminEmail] });
+      await audit.record({ actor, action: 'partner.attach.approve', entityType: 'webexOrg', entityId: webexOrgId, after: { partnerAdminEmail } }, tx);
     });
   }
 
@@ -543,6 +590,8 @@ export function createPartner(services: PlatformServices) {
     jobs,
     clusters: { list: () => repo.listClusters(db), get: getCluster, create: createCluster, update: updateCluster, remove: deleteCluster },
     templates: { list: async () => (await repo.listTemplates(db)).map(templateView), get: getTemplate, create: createTemplate, update: updateTemplate, remove: deleteTemplate, checkProvisioningAccount },
+    onApprovalNeeded: (listener: (request: ApprovalRequest) => Promise<void>) => approvalListeners.push(listener),
+    approveAttach,
     onPendingEmailInput: (listener: (row: repo.SubscriberRow) => Promise<void>) => pendingEmailListeners.push(listener),
     subscribers: {
       provision,
