@@ -18,7 +18,12 @@ export type JobDefinition<Input = any, Output = unknown> = {
   retryDelayMaxSeconds?: number;
   /** An attempt still active after this long is considered lost and retried (default 15 min). */
   expireInSeconds?: number;
-  /** pg-boss queue policy: `singleton` lets one job per singletonKey run at a time, etc. */
+  /**
+   * pg-boss queue policy, per singletonKey (see platform/jobs/jobs.test.ts):
+   * `exclusive`: one job queued or running; a second send is refused (AppError CONFLICT, 409).
+   * `singleton`: one job running; further sends are queued and run after it, never alongside.
+   * `stately`: at most one waiting and one running; a send beyond that is refused (CONFLICT).
+   */
   policy?: 'standard' | 'short' | 'singleton' | 'stately' | 'exclusive';
   /** Jobs in flight per process for this queue (default: config jobConcurrency). */
   concurrency?: number;

@@ -43,7 +43,7 @@ export type SendOptions = {
   actor: Actor;
   /** Same key (per queue) → same job: a repeated request does not start the work twice. */
   idempotencyKey?: string;
-  /** For singleton/stately queues: the key one job at a time is allowed for. */
+  /** For exclusive/singleton/stately queues: the key the queue's policy counts jobs by. */
   singletonKey?: string;
   startAfter?: Date;
   /** Send inside an open transaction: the job exists only if the transaction commits. */
