@@ -27,10 +27,22 @@ describe('flow-through provisioning from the Lab BroadWorks AS', () => {
     const cluster = clusters.body.items.find((c: any) => c.name === 'Lab BroadWorks');
     assert.ok(cluster.xsiActionsUrl.startsWith(lab.broadworks.baseUrl));
     assert.equal((await fetch(cluster.xsiActionsUrl)).status, 200);
+    const check = await t.api('POST', `/api/v1/partner/clusters/${cluster.id}/check`);
+    assert.equal(check.status, 200, JSON.stringify(check.body));
+    assert.equal(check.body.ok, true, JSON.stringify(check.body));
+    assert.deepEqual(check.body.interfaces.map((i: any) => i.name), ['xsiActions', 'xsiEvents', 'authService']);
+    // An interface that does not answer is reported, with its error.
+    const broken = await t.api('POST', '/api/v1/partner/clusters', { name: 'Broken', xsiActionsUrl: `${lab.broadworks.baseUrl}/nothing/v2.0/`, xsiEventsUrl: 'http://127.0.0.1:1/com.broadsoft.xsi-events/v2.0/', authServiceUrl: `${lab.broadworks.baseUrl}/authService` });
+    const brokenCheck = await t.api('POST', `/api/v1/partner/clusters/${broken.body.id}/check`);
+    assert.equal(brokenCheck.body.ok, false);
+    assert.deepEqual(brokenCheck.body.interfaces.map((i: any) => i.ok), [false, false, true]);
+    assert.match(brokenCheck.body.interfaces[0].error, /404/);
     const state = await t.api('GET', '/api/v1/partner/lab/broadworks');
     assert.equal(state.status, 200);
     assert.ok(state.body.state.users.length >= 5);
     assert.equal(JSON.stringify(state.body).includes('bw-password'), false, 'user passwords stay in the AS');
+    const directory = await t.api('GET', '/api/v1/partner/lab/webex-orgs');
+    assert.deepEqual(directory.body.items.map((o: any) => o.name), ['Lab Big Existing Inc', 'Lab Small Existing Co']);
   });
 
   test('P2/P1: IM&P on → flow-through add → provisioning → provisioned; first user of the enterprise creates the org', async () => {

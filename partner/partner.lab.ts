@@ -7,6 +7,7 @@ import { createSmtpMailer, type Mailer } from './partner.mailer.ts';
 import { systemActor } from '../platform/auth/actor.ts';
 import { AppError } from '../platform/errors.ts';
 import { bridgePath } from './flow-through.routes.ts';
+import { insertWebexOrg, listWebexOrgs } from './partner.repository.ts';
 import type { HttpApp } from '../platform/http/app-types.ts';
 import type { PlatformServices } from '../platform/services.ts';
 import type { Partner } from './partner.service.ts';
@@ -66,6 +67,15 @@ export async function startPartnerLab(services: PlatformServices, partner: Partn
       });
     }
   }
+  // The directory of Webex organisations that existed before (P6/P7): one small, one needing approval.
+  const knownOrgs = await listWebexOrgs(services.database.db);
+  const seedOrgs = [
+    { name: 'Lab Small Existing Co', userCount: 12, userEmails: ['owner@smallco.lab.example'], adminEmails: ['owner@smallco.lab.example'], licences: 'none' },
+    { name: 'Lab Big Existing Inc', userCount: 240, userEmails: ['cio@bigco.lab.example'], adminEmails: ['cio@bigco.lab.example', 'it1@bigco.lab.example', 'it2@bigco.lab.example'], verifiedDomains: ['bigco.lab.example'], licences: 'active' },
+  ];
+  for (const org of seedOrgs) {
+    if (!knownOrgs.some((e) => e.name === org.name)) await insertWebexOrg(services.database.db, { id: crypto.randomUUID(), ...org, createdAt: services.clock.now() });
+  }
   const mail = createMailCatcher({ clock: services.clock });
   const smtp = await mail.start();
   const mailer = createSmtpMailer({ host: smtp.host, port: smtp.port, from: 'no-reply@switchboard.lab' });
@@ -93,6 +103,17 @@ export function registerPartnerLabRoutes(app: HttpApp, services: PlatformService
       const state = await (await fetch(`${broadworks.baseUrl}/lab/state`)).json();
       return { baseUrl: broadworks.baseUrl, state };
     },
+  });
+  app.route({
+    method: 'GET',
+    url: '/api/v1/partner/lab/webex-orgs',
+    config: { access: 'lab.read' },
+    schema: {
+      tags: ['Lab'],
+      summary: 'The directory of pre-existing Webex organisations (users, admins, verified/claimed domains, licences, approvals) for P6–P7',
+      response: { 200: z.object({ items: z.array(z.object({ id: z.string(), name: z.string(), userCount: z.number(), userEmails: z.array(z.string()), adminEmails: z.array(z.string()), verifiedDomains: z.array(z.string()), claimedDomains: z.array(z.string()), licences: z.string(), approvedPartnerAdmins: z.array(z.string()) })) }) },
+    },
+    handler: async () => ({ items: await listWebexOrgs(services.database.db) }),
   });
   app.route({
     method: 'GET',

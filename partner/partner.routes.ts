@@ -163,6 +163,24 @@ export function registerPartnerRoutes(app: HttpApp, _services: PlatformServices,
     handler: async (request) => partner.clusters.get(request.params.id),
   });
   app.route({
+    method: 'POST',
+    url: '/api/v1/partner/clusters/:id/check',
+    config: { access: 'partner.read' },
+    schema: {
+      tags: ['Partner'],
+      summary: 'Check the interfaces of a cluster: reachability, HTTP answer, certificate expiry (P17)',
+      params: idParams,
+      response: {
+        200: z.object({
+          clusterId: z.string(),
+          ok: z.boolean(),
+          interfaces: z.array(z.object({ name: z.string(), url: z.string(), ok: z.boolean(), status: z.number().nullable(), ms: z.number(), certificateExpiresAt: z.date().nullable(), certificateWarning: z.string().nullable(), error: z.string().nullable() })),
+        }),
+      },
+    },
+    handler: async (request) => partner.clusters.check(request.params.id),
+  });
+  app.route({
     method: 'PATCH',
     url: '/api/v1/partner/clusters/:id',
     config: { access: 'partner.manage' },

@@ -1,4 +1,5 @@
 import crypto from 'node:crypto';
+import tls from 'node:tls';
 import { AppError, notFound } from '../platform/errors.ts';
 import { definePartnerJobs } from './partner.jobs.ts';
 import * as repo from './partner.repository.ts';
@@ -84,6 +85,23 @@ export const ATTACH_APPROVAL_USER_THRESHOLD = 100;
 export type PrecheckInput = Partial<ProvisionInput> & { email: string; customerInfo?: { primaryEmail: string } };
 
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+
+/** The peer certificate of an HTTPS URL (expiry only; trust is the HTTP client's business). */
+function certificateOf(url: string): Promise<{ validTo: Date } | null> {
+  const target = new URL(url);
+  return new Promise((resolve) => {
+    const socket = tls.connect({ host: target.hostname, port: Number(target.port || 443), servername: target.hostname, rejectUnauthorized: false, timeout: 5_000 }, () => {
+      const cert = socket.getPeerCertificate();
+      socket.end();
+      resolve(cert?.valid_to ? { validTo: new Date(cert.valid_to) } : null);
+    });
+    socket.on('error', () => resolve(null));
+    socket.on('timeout', () => {
+      socket.destroy();
+      resolve(null);
+    });
+  });
+}
 
 function checkXsiUrl(field: string, value: string) {
   let url: URL;
@@ -214,6 +232,39 @@ export function createPartner(services: PlatformServices) {
       await repo.deleteCluster(tx, id);
       await audit.record({ actor, action: 'partner.cluster.delete', entityType: 'broadworksCluster', entityId: id, before }, tx);
     });
+  }
+
+  /**
+   * P4/P17: probes each interface of a cluster (XSI actions, XSI events, auth service, DAS, XSP/ADP):
+   * reachable and answering, and for HTTPS the certificate's expiry (warning within 30 days).
+   */
+  async function checkCluster(id: string) {
+    const cluster = await repo.findCluster(db, id);
+    if (!cluster) throw notFound('Cluster', id);
+    const interfaces = [
+      ['xsiActions', cluster.xsiActionsUrl],
+      ['xsiEvents', cluster.xsiEventsUrl],
+      ['authService', cluster.authServiceUrl],
+      ['das', cluster.dasUrl],
+      ['xspAdp', cluster.xspAdpUrl],
+    ].filter((entry): entry is [string, string] => Boolean(entry[1]));
+    const results = await Promise.all(
+      interfaces.map(async ([name, url]) => {
+        const started = clock.now().getTime();
+        const certificate = url.startsWith('https:') ? await certificateOf(url) : null;
+        try {
+          const res = await fetch(url, { method: 'GET', signal: AbortSignal.timeout(5_000) });
+          await res.arrayBuffer();
+          const ok = res.status < 500 && res.status !== 404;
+          const expiresAt = certificate?.validTo ?? null;
+          const daysLeft = expiresAt ? Math.floor((expiresAt.getTime() - clock.now().getTime()) / 86_400_000) : null;
+          return { name, url, ok, status: res.status, ms: clock.now().getTime() - started, certificateExpiresAt: expiresAt, certificateWarning: daysLeft !== null && daysLeft < 30 ? `The certificate expires in ${daysLeft} days.` : null, error: ok ? null : `HTTP ${res.status}` };
+        } catch (error) {
+          return { name, url, ok: false, status: null, ms: clock.now().getTime() - started, certificateExpiresAt: certificate?.validTo ?? null, certificateWarning: null, error: (error as Error).message };
+        }
+      }),
+    );
+    return { clusterId: id, ok: results.every((r) => r.ok), interfaces: results };
   }
 
   // ── templates (P3) ──
@@ -588,7 +639,7 @@ export function createPartner(services: PlatformServices) {
 
   return {
     jobs,
-    clusters: { list: () => repo.listClusters(db), get: getCluster, create: createCluster, update: updateCluster, remove: deleteCluster },
+    clusters: { list: () => repo.listClusters(db), check: checkCluster, get: getCluster, create: createCluster, update: updateCluster, remove: deleteCluster },
     templates: { list: async () => (await repo.listTemplates(db)).map(templateView), get: getTemplate, create: createTemplate, update: updateTemplate, remove: deleteTemplate, checkProvisioningAccount },
     onApprovalNeeded: (listener: (request: ApprovalRequest) => Promise<void>) => approvalListeners.push(listener),
     approveAttach,
