@@ -31,6 +31,8 @@ export type CssmConnectorOptions = {
 export type CssmConnector = ReturnType<typeof createCssmConnector>;
 
 const REFRESH_MARGIN_MS = 5 * 60_000;
+const RATE_LIMIT_RETRIES = 3;
+const MAX_RETRY_AFTER_SECONDS = 60;
 
 export function createCssmConnector(options: CssmConnectorOptions) {
   const http = createLicensingHttp({ system: 'cssm', metrics: options.metrics, proxy: options.proxy, timeoutMs: options.timeoutMs });
@@ -67,11 +69,19 @@ export function createCssmConnector(options: CssmConnectorOptions) {
 
   /** An API call with the bearer token; a 401 invalidates the token and retries once. */
   async function api(method: 'GET' | 'POST', path: string, body?: unknown): Promise<any> {
+    let refreshed = false;
     for (let attempt = 0; ; attempt++) {
-      const bearer = await token(attempt > 0);
+      const bearer = await token(refreshed);
       const response = await send(method, options.apiBase + path, { authorization: `Bearer ${bearer}`, accept: 'application/json', 'content-type': 'application/json' }, body === undefined ? undefined : JSON.stringify(body));
-      if (response.status === 401 && attempt === 0) {
+      if (response.status === 401 && !refreshed) {
         cache.delete(cacheKey);
+        refreshed = true;
+        continue;
+      }
+      // Rate limited: wait as CSSM asks (on the clock) a few times before giving up.
+      const retryAfter = Number(response.headers['retry-after'] ?? NaN);
+      if (response.status === 429 && attempt < RATE_LIMIT_RETRIES && Number.isFinite(retryAfter) && retryAfter <= MAX_RETRY_AFTER_SECONDS) {
+        await options.clock.sleep(retryAfter * 1000);
         continue;
       }
       if (response.status === 401) throw licensingError('UPSTREAM_FAILED', 'CSSM1011', 'CSSM refused the access token.');

@@ -55,7 +55,7 @@ export const virtualAccounts = pgTable(
     lastSyncJobId: uuid('last_sync_job_id'),
     syncedAt: timestamp('synced_at', { withTimezone: true }).notNull(),
   },
-  (t) => [uniqueIndex('licensing_va_sa_name_idx').on(t.smartAccountId, t.name), index('licensing_va_name_idx').on(t.name)],
+  (t) => [uniqueIndex('licensing_va_sa_name_idx').on(t.smartAccountId, t.name), index('licensing_va_name_idx').on(t.name, t.id)],
 );
 
 export const ucClusters = pgTable(

@@ -1,0 +1,73 @@
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { ManualClock } from '../platform/clock.ts';
+import { AppError } from '../platform/errors.ts';
+import { createMetrics } from '../platform/observability/metrics.ts';
+import { createCssmSimulator, type CssmSimulator } from '../lab/cssm/cssm.simulator.ts';
+import { seedLabSmartAccount } from '../lab/cssm/cssm.seed.ts';
+import { createCssmConnector } from './cssm.connector.ts';
+
+// The CSSM connector against the simulator: token cache and refresh, one retry after a 401,
+// Retry-After honoured on the clock, catalogue codes, the external-call metric.
+describe('CSSM connector', () => {
+  const clock = new ManualClock('2026-01-01T00:00:00Z');
+  const domain = 'conn.example.com';
+  let sim: CssmSimulator;
+  before(async () => {
+    sim = createCssmSimulator({ clock, clients: [{ clientId: 'c', clientSecret: 's', domains: [domain] }] });
+    seedLabSmartAccount(sim, { domain, virtualAccounts: 10 });
+    await sim.start();
+  });
+  after(() => sim.stop());
+  let sleeping = 0;
+  const countingClock = { now: () => clock.now(), sleep: (ms: number) => (sleeping++, clock.sleep(ms).then(() => void sleeping--)) };
+  const connector = (secret = 's', metrics = createMetrics()) => createCssmConnector({ tokenUrl: sim.tokenUrl, apiBase: sim.apiBase, clientId: 'c', clientSecret: secret, clock: countingClock, metrics });
+  const catalogueCode = (error: unknown) => ((error as AppError).details as { catalogueCode: string }).catalogueCode;
+
+  test('the token is fetched once and reused until 5 minutes before expiry; a revoked token is refreshed once', async () => {
+    const metrics = createMetrics();
+    const c = connector('s', metrics);
+    const first = await c.token();
+    assert.equal(await c.token(), first);
+    await c.listVirtualAccounts(domain, { offset: 0, limit: 5 });
+    clock.advance(3599_000 - 4 * 60_000);
+    assert.notEqual(await c.token(), first, 'refreshed inside the 5-minute margin');
+    sim.revokeAccessTokens();
+    const page = await c.listVirtualAccounts(domain, { offset: 5, limit: 5 });
+    assert.equal(page.total, 10);
+    assert.equal(page.items.length, 5);
+    const calls = await metrics.registry.getSingleMetricAsString('switchboard_external_api_calls_total');
+    assert.match(calls, /system="cssm",status="401"/);
+    await c.close();
+  });
+
+  test('a wrong secret is CSSM1011; 429 waits Retry-After on the clock, then gives up with CSSM1021; down is CSSM1005', async () => {
+    const bad = connector('nope');
+    await assert.rejects(bad.token(), (e) => catalogueCode(e) === 'CSSM1011');
+    await bad.close();
+    const c = connector();
+    await c.token();
+    sim.setFault({ kind: 'rate-limited', retryAfterSeconds: 2 }, { includeTokenEndpoint: false });
+    let outcome: string | undefined;
+    const pending = c.listVirtualAccounts(domain, { offset: 0, limit: 5 }).then(
+      () => (outcome = 'ok'),
+      (e) => (outcome = catalogueCode(e)),
+    );
+    let waited = 0;
+    // Move the clock only while the connector sleeps; count how much clock time it waited.
+    while (outcome === undefined) {
+      await new Promise((r) => setTimeout(r, 20));
+      if (outcome === undefined && sleeping > 0) {
+        clock.advance(2000);
+        waited += 2000;
+      }
+    }
+    await pending;
+    assert.equal(outcome, 'CSSM1021');
+    assert.equal(waited, 6000, 'three waits of Retry-After: 2');
+    sim.setFault({ kind: 'down' });
+    await assert.rejects(c.listVirtualAccounts(domain, { offset: 0, limit: 5 }), (e) => catalogueCode(e) === 'CSSM1005');
+    sim.setFault({ kind: 'none' });
+    await c.close();
+  });
+});
