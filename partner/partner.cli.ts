@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { apiClientFromEnvironment } from '../platform/cli/credentials.ts';
+import { apiClientFromEnvironment, resolveApiTarget } from '../platform/cli/credentials.ts';
 import { listingOptions, printJson, printPage, printTable, type Page } from '../platform/cli/output.ts';
 
 // `switchboard partner …`: clusters, templates, customers, a template's user status view (P5/P9),
@@ -67,8 +67,13 @@ export function registerPartnerCommands(program: Command) {
     const client = apiClientFromEnvironment();
     const query = { excludeProvisioned: options.excludeProvisioned ? 'true' : undefined };
     if (options.csv) {
-      const res = await client.send<string>('GET', `/api/v1/partner/templates/${encodeURIComponent(templateId)}/users.csv`, { query });
-      process.stdout.write(String(res.body));
+      // The CSV is not JSON, which the API client expects: fetch it as text.
+      const target = resolveApiTarget();
+      const res = await fetch(`${target.url}/api/v1/partner/templates/${encodeURIComponent(templateId)}/users.csv${options.excludeProvisioned ? '?excludeProvisioned=true' : ''}`, {
+        headers: target.token ? { authorization: `Bearer ${target.token}` } : {},
+      });
+      if (!res.ok) await client.get(`/api/v1/partner/templates/${encodeURIComponent(templateId)}`);
+      process.stdout.write(await res.text());
       return;
     }
     const page = await client.get<Page<StatusRow>>(`/api/v1/partner/templates/${encodeURIComponent(templateId)}/users`, { ...query, limit: options.limit, offset: options.offset });
