@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { registerActivationRoutes } from './activation.routes.ts';
 import { registerFlowThroughRoutes } from './flow-through.routes.ts';
-import { mailerFromEnvironment } from './partner.mailer.ts';
+import { mailerFromConfig } from './partner.mailer.ts';
 import { registerPartnerLabRoutes, startPartnerLab, getPartnerLab, serverUrl } from './partner.lab.ts';
 import { createPartner } from './partner.service.ts';
 import { registerPartnerRoutes } from './partner.routes.ts';
@@ -14,7 +14,7 @@ export const partnerArea: AreaFactory = (services) => {
   const partner = createPartner(services);
   let http: HttpApp | null = null;
   // The partner's SMTP relay (SWITCHBOARD_SMTP_URL); with the Lab on, its mail catcher instead.
-  const relay = mailerFromEnvironment();
+  const relay = mailerFromConfig(services.config);
   const channels = {
     mailer: () => getPartnerLab(services)?.mailer ?? relay,
     sms: () => getPartnerLab(services)?.sms ?? null,

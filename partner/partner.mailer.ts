@@ -1,4 +1,5 @@
 import nodemailer from 'nodemailer';
+import type { Config } from '../platform/config.ts';
 
 /** Switchboard's outgoing email, over SMTP (the Lab's mail catcher, or the partner's relay). */
 export type Mailer = { send(message: { to: string | string[]; subject: string; text: string }): Promise<void> };
@@ -18,9 +19,9 @@ export function createSmtpMailer(options: { host: string; port: number; from: st
   };
 }
 
-/** SMTP relay from SWITCHBOARD_SMTP_URL (smtp://user:pass@host:port); null when unset. */
-export function mailerFromEnvironment(env: NodeJS.ProcessEnv = process.env): Mailer | null {
-  const url = env.SWITCHBOARD_SMTP_URL;
+/** The SMTP relay of config (SWITCHBOARD_SMTP_URL, smtp://user:pass@host:port); null when unset. */
+export function mailerFromConfig(config: Pick<Config, 'smtpUrl' | 'mailFrom'>): Mailer | null {
+  const url = config.smtpUrl;
   if (!url) return null;
   const parsed = new URL(url);
   return createSmtpMailer({
@@ -29,6 +30,6 @@ export function mailerFromEnvironment(env: NodeJS.ProcessEnv = process.env): Mai
     secure: parsed.protocol === 'smtps:',
     user: decodeURIComponent(parsed.username) || undefined,
     password: decodeURIComponent(parsed.password) || undefined,
-    from: env.SWITCHBOARD_MAIL_FROM ?? 'switchboard@localhost',
+    from: config.mailFrom,
   });
 }

@@ -38,6 +38,7 @@ describe('config', () => {
       bodyLimitBytes: 1024 * 1024,
       loginRateLimitPerMinute: 10,
       dbPoolSize: 10,
+      mailFrom: 'switchboard@localhost',
       embedded: true,
       labEnabled: true,
     };
@@ -62,6 +63,8 @@ describe('config', () => {
       SWITCHBOARD_BODY_LIMIT_BYTES: '2048',
       SWITCHBOARD_LOGIN_RATE_LIMIT: '3',
       SWITCHBOARD_DB_POOL_SIZE: '25',
+      SWITCHBOARD_SMTP_URL: 'smtp://relay.example.net:587',
+      SWITCHBOARD_MAIL_FROM: 'noreply@example.net',
     });
     // The test names every variable the loader knows: a new one must be added here.
     assert.deepEqual(Object.keys(env).sort(), Object.values(configEnvironmentVariables).sort());
@@ -82,6 +85,8 @@ describe('config', () => {
       bodyLimitBytes: 2048,
       loginRateLimitPerMinute: 3,
       dbPoolSize: 25,
+      smtpUrl: 'smtp://relay.example.net:587',
+      mailFrom: 'noreply@example.net',
       embedded: false,
       labEnabled: true,
     } satisfies Config);

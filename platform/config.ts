@@ -24,6 +24,8 @@ const configSchema = z.object({
   bodyLimitBytes: z.coerce.number().int().min(1024).max(100 * 1024 * 1024).default(1024 * 1024),
   loginRateLimitPerMinute: z.coerce.number().int().min(1).max(10000).default(10),
   dbPoolSize: z.coerce.number().int().min(1).max(200).default(10),
+  smtpUrl: z.string().url().regex(/^smtps?:\/\//, 'must start with smtp:// or smtps://').optional(),
+  mailFrom: z.string().min(3).default('switchboard@localhost'),
 });
 
 export type Config = z.infer<typeof configSchema> & {
@@ -51,6 +53,8 @@ const envNames: Record<keyof z.infer<typeof configSchema>, string> = {
   bodyLimitBytes: 'SWITCHBOARD_BODY_LIMIT_BYTES',
   loginRateLimitPerMinute: 'SWITCHBOARD_LOGIN_RATE_LIMIT',
   dbPoolSize: 'SWITCHBOARD_DB_POOL_SIZE',
+  smtpUrl: 'SWITCHBOARD_SMTP_URL',
+  mailFrom: 'SWITCHBOARD_MAIL_FROM',
 };
 
 /** Documented in README's configuration table; kept here so the table and the loader agree. */
