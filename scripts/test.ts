@@ -1,5 +1,6 @@
 // `npm test`: type-check, build the console, prepare the test database template, then run every
-// *.test.ts with Node's test runner. Set DATABASE_URL to run the same suite on PostgreSQL.
+// *.test.ts with Node's test runner. Set DATABASE_URL to run the same suite on PostgreSQL;
+// SWITCHBOARD_TEST_CONCURRENCY sets how many test files run at once (default 4).
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -37,4 +38,7 @@ const files = only.length
       .filter((file) => !file.includes('node_modules'))
       .sort();
 console.log(`\n== ${files.length} test files on ${process.env.DATABASE_URL ? 'PostgreSQL' : 'the embedded database'}`);
-run('tests', process.execPath, ['--test', '--test-reporter=spec', '--test-concurrency=2', '--test-timeout=600000', ...files]);
+// Test files spend most of their time waiting (child processes, the browser, job polling), so more
+// run at once than there are CPUs: measured on 2 CPUs, 26 files took 999 s at 2 and 686 s at 4.
+const concurrency = Number(process.env.SWITCHBOARD_TEST_CONCURRENCY ?? 4);
+run('tests', process.execPath, ['--test', '--test-reporter=spec', `--test-concurrency=${concurrency}`, '--test-timeout=600000', ...files]);
