@@ -165,12 +165,12 @@ describe('console in a browser', { skip }, () => {
     assert.notEqual(outline, 'none');
   });
 
-  test('area pages say honestly they are not in this build and link the API docs', async () => {
-    for (const [name, pathname] of [['Meetings', '/meetings'], ['Partner', '/partner'], ['Licensing', '/licensing'], ['Lab', '/lab']]) {
+  test('each area has its page in the shell, reached from the navigation', async () => {
+    const areas = [['Meetings', '/meetings', 'Meetings'], ['Partner', '/partner', 'Partner'], ['Licensing', '/licensing', 'Smart Account Summary'], ['Lab', '/lab', 'Lab']];
+    for (const [name, pathname, heading] of areas) {
       await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name, exact: true }).click();
-      await page.getByRole('heading', { name: `${name} is not yet available in this build` }).waitFor();
-      assert.equal(new URL(page.url()).pathname, pathname);
-      assert.equal(await page.getByRole('main').getByRole('link', { name: 'API documentation' }).getAttribute('href'), '/api/docs');
+      await page.getByRole('heading', { level: 1, name: heading, exact: true }).waitFor();
+      assert.equal(new URL(page.url()).pathname.startsWith(pathname), true);
     }
   });
 
