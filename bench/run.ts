@@ -16,10 +16,15 @@ type Row = BenchResult & { file: string; ratio?: Ratios };
 const filters = process.argv.slice(2).filter((arg) => !arg.startsWith('-')).map((arg) => arg.toLowerCase());
 const matches = (name: string) => filters.length === 0 || filters.some((word) => name.toLowerCase().includes(word));
 
-const files = fs
+const allFiles = fs
   .readdirSync(benchDir)
   .filter((file) => file.endsWith('.bench.ts'))
   .sort();
+const stemOf = (file: string) => file.replace(/\.bench\.ts$/, '');
+// Words naming files (`-- platform`) run just those files; other words run every file and keep the
+// matching results (`-- jobs`), since only the files know their result names.
+const namedFiles = filters.length ? allFiles.filter((file) => matches(stemOf(file))) : [];
+const files = namedFiles.length ? namedFiles : allFiles;
 
 const rows: Row[] = [];
 const notes: string[] = [];
@@ -29,7 +34,7 @@ const startedAt = new Date();
 const loadAtStart = os.loadavg()[0];
 
 for (const file of files) {
-  const stem = file.replace(/\.bench\.ts$/, '');
+  const stem = stemOf(file);
   // A file named on the command line runs whole; otherwise it runs only for matching results.
   const wholeFile = matches(stem);
   const wants = (name: string) => wholeFile || matches(name);
