@@ -61,6 +61,8 @@ export function createJobs(deps: { database: Database; config: Config; clock: Cl
     // Finding jobs whose process died (heartbeat missed) quickly matters more than monitor cost.
     monitorIntervalSeconds: 5,
     superviseIntervalSeconds: 5,
+    // The backlog count that switches workers into burst mode (below) comes from this cache.
+    queueCacheIntervalSeconds: 5,
     maintenanceIntervalSeconds: 60,
     registerInstance: false,
   });
@@ -238,6 +240,9 @@ export function createJobs(deps: { database: Database; config: Config; clock: Cl
             includeMetadata: true,
             localConcurrency: definition.concurrency ?? config.jobConcurrency,
             pollingIntervalSeconds: config.jobPollSeconds,
+            // Without it each worker takes one job per polling interval (4 jobs/s per queue);
+            // with a backlog it fetches again as soon as a job is done.
+            burstWhenReadyExceeds: 1,
           },
           async ([job]) => {
             // Cron sends bypass `send`, so their record is created on first sight.
