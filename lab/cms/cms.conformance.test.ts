@@ -3,7 +3,7 @@
 // whose size the seed logs, the same size in bytes.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { ManualClock } from '../../platform/clock.ts';
 import { createCmsCluster } from './cms.cluster.ts';
