@@ -188,6 +188,21 @@ export function createJobs(deps: { database: Database; config: Config; clock: Cl
       });
   }
 
+  /**
+   * A failing attempt marks its record failed just before pg-boss settles the attempt; a retry in
+   * between would find nothing to retry. Wait (outside any transaction, real time: it is another
+   * worker we wait for) until pg-boss no longer has the attempt active, for up to 5 s.
+   */
+  async function awaitSettledAttempt(id: string) {
+    const record = await findJobRecord(database.db, id);
+    if (!record || record.state !== 'failed') return;
+    for (let i = 0; i < 50; i++) {
+      const job = await findBossJob(record.queue, id);
+      if (!job || job.state !== 'active') return;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+
   async function findBossJob(queue: string, id: string, sql?: SqlExecutor) {
     const [job] = await boss.findJobs(queue, { id, ...(sql ? { db: sql } : {}) });
     return job ?? null;
@@ -315,6 +330,7 @@ export function createJobs(deps: { database: Database; config: Config; clock: Cl
     countsByQueueAndState: () => countJobsByQueueAndState(database.db),
 
     async retry(id: string, actor: Actor) {
+      await awaitSettledAttempt(id);
       // One transaction with the record locked: the queue and the record change together, and a
       // concurrent cancel or retry waits and then sees the new state.
       return database.transaction(async (tx, sql) => {
