@@ -33,20 +33,20 @@ describe('Lab page in a browser', { skip }, () => {
   test('lists both lab CMS deployments and their call bridges', async () => {
     await page.getByRole('heading', { name: /cms-lab-cluster/ }).waitFor();
     assert.equal(await page.getByRole('heading', { name: /cms-lab-single/ }).count(), 1);
-    assert.equal(await page.getByRole('cell', { name: 'callbridge-b' }).count(), 1);
+    assert.equal(await page.getByRole('cell', { name: 'callbridge-b', exact: true }).count(), 1);
   });
 
   test('"503 busy" makes the node answer 503 and shows in the trace; "Clear faults" restores it', async () => {
     const solo = page.getByRole('row', { name: /callbridge-solo/ });
     await solo.getByRole('button', { name: '503 busy' }).click();
-    await solo.getByRole('cell', { name: '503 busy' }).waitFor();
+    await solo.getByRole('cell', { name: '503 busy', exact: true }).waitFor();
     const { cluster, username, password } = getLab(t.sb.services)!.cmsClusters[1];
     const auth = { authorization: `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}` };
     assert.equal((await fetch(`${cluster.nodes[0].baseUrl}/api/v1/coSpaces`, { headers: auth })).status, 503);
     await solo.getByRole('button', { name: 'API trace' }).click();
-    await page.getByRole('table', { name: /API trace of callbridge-solo/ }).getByRole('cell', { name: 'GET /api/v1/coSpaces' }).waitFor();
+    await page.getByRole('table', { name: /API trace of callbridge-solo/ }).getByRole('cell', { name: 'GET /api/v1/coSpaces', exact: true }).waitFor();
     await solo.getByRole('button', { name: 'Clear faults' }).click();
-    await solo.getByRole('cell', { name: 'none' }).waitFor();
+    await solo.getByRole('cell', { name: 'none', exact: true }).waitFor();
     assert.equal((await fetch(`${cluster.nodes[0].baseUrl}/api/v1/coSpaces`, { headers: auth })).status, 200);
   });
 });

@@ -199,7 +199,7 @@ describe('console in a browser', { skip }, () => {
   test('a job detail shows steps; Cancel and Retry appear only when they apply', async () => {
     await page.getByRole('link', { name: 'Synchronise coSpaces from cms1.example.net' }).click();
     await page.getByRole('heading', { name: 'Steps' }).waitFor();
-    await page.getByRole('cell', { name: 'connect' }).waitFor();
+    await page.getByRole('cell', { name: 'connect', exact: true }).waitFor();
     assert.equal(await page.getByRole('button', { name: 'Retry' }).count(), 0);
     await page.getByRole('button', { name: 'Cancel job' }).click();
     await page.getByRole('button', { name: 'Retry' }).waitFor();
