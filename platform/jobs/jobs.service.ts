@@ -329,7 +329,7 @@ export function createJobs(deps: { database: Database; config: Config; clock: Cl
 
     countsByQueueAndState: () => countJobsByQueueAndState(database.db),
 
-    async retry(id: string, actor: Actor) {
+    async retry(id: string, actor: Actor, trackingId?: string) {
       await awaitSettledAttempt(id);
       // One transaction with the record locked: the queue and the record change together, and a
       // concurrent cancel or retry waits and then sees the new state.
@@ -349,12 +349,12 @@ export function createJobs(deps: { database: Database; config: Config; clock: Cl
         // boss.retry grants one more attempt; a resumed job that had started counts its next run as one.
         const maxAttempts = record.state === 'failed' ? record.maxAttempts + 1 : Math.max(record.maxAttempts, record.attempts + 1);
         await updateJobRecord(tx, id, { state: 'retry', finishedAt: null, maxAttempts, updatedAt: now });
-        await audit.record({ actor, action: 'job.retry', entityType: 'job', entityId: id, before: { state: record.state }, after: { state: 'retry' } }, tx);
+        await audit.record({ actor, action: 'job.retry', entityType: 'job', entityId: id, before: { state: record.state }, after: { state: 'retry' }, trackingId }, tx);
         return { id, state: 'retry' };
       });
     },
 
-    async cancel(id: string, actor: Actor) {
+    async cancel(id: string, actor: Actor, trackingId?: string) {
       return database.transaction(async (tx, sql) => {
         const record = await findJobRecord(tx, id, { forUpdate: true });
         if (!record) throw notFound('Job', id);
@@ -372,7 +372,7 @@ export function createJobs(deps: { database: Database; config: Config; clock: Cl
         }
         const now = clock.now();
         await updateJobRecord(tx, id, { state: 'cancelled', finishedAt: now, updatedAt: now });
-        await audit.record({ actor, action: 'job.cancel', entityType: 'job', entityId: id, before: { state: record.state }, after: { state: 'cancelled' } }, tx);
+        await audit.record({ actor, action: 'job.cancel', entityType: 'job', entityId: id, before: { state: record.state }, after: { state: 'cancelled' }, trackingId }, tx);
         return { id, state: 'cancelled' };
       });
     },

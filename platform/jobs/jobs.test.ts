@@ -289,7 +289,9 @@ describe('job engine (X2)', () => {
     assert.equal(job.attempts, runsBefore + 1);
     assert.ok(job.maxAttempts >= job.attempts, 'maxAttempts grows with a manual retry');
     assert.equal(job.error, null);
-    assert.equal((await auditOf(id, 'job.retry')).length, 1);
+    const retryAudits = await auditOf(id, 'job.retry');
+    assert.equal(retryAudits.length, 1);
+    assert.equal(retryAudits[0].trackingId, retried.headers.get('trackingid'), 'the audit entry names the request that retried');
 
     const again = await t.api('POST', `/api/v1/jobs/${id}/retry`);
     assert.equal(again.status, 409);
@@ -314,7 +316,9 @@ describe('job engine (X2)', () => {
     assert.equal(cancelled.body.state, 'cancelled');
     assert.equal((await getJob(id)).state, 'cancelled');
     assert.equal((await jobs().boss.getJobById(echo.queue, id))?.state, 'cancelled');
-    assert.equal((await auditOf(id, 'job.cancel')).length, 1);
+    const cancelAudits = await auditOf(id, 'job.cancel');
+    assert.equal(cancelAudits.length, 1);
+    assert.equal(cancelAudits[0].trackingId, cancelled.headers.get('trackingid'));
     const twice = await t.api('POST', `/api/v1/jobs/${id}/cancel`);
     assert.equal(twice.status, 409);
 
