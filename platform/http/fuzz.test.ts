@@ -328,6 +328,19 @@ describe('generated bad input against every route of the OpenAPI document (X3)',
     }
   });
 
+  test('every input the document describes has a type: a client generator gets no untyped `{}`', () => {
+    const untyped: string[] = [];
+    for (const o of operations) {
+      for (const p of o.parameters) if (!p.schema || Object.keys(p.schema).length === 0) untyped.push(`${o.method} ${o.path} ${p.in} ${p.name}`);
+      for (const [name, schema] of Object.entries<JsonSchema>((o.body as any)?.properties ?? {})) {
+        if (Object.keys(schema).length === 0) untyped.push(`${o.method} ${o.path} body ${name}`);
+      }
+    }
+    assert.deepEqual(untyped, []);
+    const audit = operations.find((o) => o.method === 'GET' && o.path === '/api/v1/audit')!;
+    assert.equal(audit.parameters.find((p) => p.name === 'from')?.schema.format, 'date-time');
+  });
+
   test('every operation: random params, queries, bodies and content types give no 5xx and a full envelope', async (s) => {
     for (const operation of operations.filter((o) => `${o.method} ${o.path}`.includes(process.env.FUZZ_ONLY ?? ''))) {
       await s.test(`${operation.method} ${operation.path}`, async () => {

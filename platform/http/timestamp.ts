@@ -11,4 +11,6 @@ export const timestampInput = () =>
   z.coerce
     .date()
     .min(earliest, 'must be in the years 1–9999')
-    .max(latest, 'must be in the years 1–9999');
+    .max(latest, 'must be in the years 1–9999')
+    // A coerced date has no JSON Schema of its own (it would show as `{}` in the OpenAPI document).
+    .meta({ type: 'string', format: 'date-time', description: 'ISO 8601 time, e.g. 2026-11-27T09:00:00Z (epoch milliseconds are accepted too)' });
