@@ -50,9 +50,14 @@ export const bridges = pgTable('meetings_bridges', {
   poolState: text('pool_state').notNull().default('none'),
   poolSize: integer('pool_size').notNull().default(0),
   cdrToken: text('cdr_token'),
+  /**
+   * Set on the bridges the Lab registers: its cluster's name. The Lab's ports and passwords change on
+   * every start; this is how the same lab cluster finds its bridge again instead of adding another.
+   */
+  labCluster: text('lab_cluster'),
   createdAt: timestamp('created_at', { withTimezone: true }).notNull(),
   updatedAt: timestamp('updated_at', { withTimezone: true }).notNull(),
-});
+}, (t) => [uniqueIndex('meetings_bridges_lab_cluster').on(t.labCluster)]);
 
 /** The call bridges of a bridge's cluster, found through /callBridges (M5). */
 export const bridgeNodes = pgTable(
