@@ -82,6 +82,22 @@ export type ApprovalRequest = { webexOrgId: string; orgName: string; adminEmails
 /** P7: attaching needs approval from an org with this many users, or any verified or claimed domain. */
 export const ATTACH_APPROVAL_USER_THRESHOLD = 100;
 
+/** A JSON after-commit effect of the provisioning job, run once as a journalled step by its handler. */
+export type ProvisioningEffect = { kind: string; data: Record<string, unknown> };
+/**
+ * Checked by the provisioning job before the org is made (P6 consent moves, Provision Admin First):
+ * null lets provisioning go on; otherwise the subscriber is put in `status` and the job stops.
+ */
+export type ProvisioningGate = (
+  tx: Db,
+  at: { sub: repo.SubscriberRow; template: repo.TemplateRow; org: repo.CustomerOrgRow | undefined },
+) => Promise<{ status: SubscriberStatus; reason: string; errors?: { errorCode: number; description: string }[]; effects?: ProvisioningEffect[] } | null>;
+/** Told inside the provisioning transaction that a subscriber is provisioned. */
+export type ProvisionedHook = (
+  tx: Db,
+  at: { sub: repo.SubscriberRow; template: repo.TemplateRow; org: repo.CustomerOrgRow; person: repo.PersonRow; createdOrg: boolean; newPerson: boolean },
+) => Promise<ProvisioningEffect[] | void>;
+
 export type PrecheckInput = Partial<ProvisionInput> & { email: string; customerInfo?: { primaryEmail: string } };
 
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
@@ -123,6 +139,9 @@ export function createPartner(services: PlatformServices) {
   const pendingEmailListeners: Array<(row: repo.SubscriberRow) => Promise<void>> = [];
   // Told (inside a journalled job step) when attaching needs an existing org's approval (P7).
   const approvalListeners: Array<(request: ApprovalRequest) => Promise<void>> = [];
+  const gates: ProvisioningGate[] = [];
+  const provisionedHooks: ProvisionedHook[] = [];
+  const effectHandlers = new Map<string, (data: Record<string, unknown>) => Promise<unknown>>();
 
   async function partnerOrgId(tx: Db): Promise<string> {
     const existing = await repo.findFirstPartnerOrg(tx);
@@ -450,6 +469,13 @@ export function createPartner(services: PlatformServices) {
         return { status: 'error', errorCode };
       };
       if (await repo.findSubscriberByEmail(tx, sub.email!, sub.id)) return fail(webexCodes.EMAIL_IN_USE, `The email address ${sub.email} is already used by another subscriber.`);
+      const orgBefore = await repo.findOrgByEnterprise(tx, sub.spEnterpriseId);
+      for (const gate of gates) {
+        const held = await gate(tx, { sub, template, org: orgBefore });
+        if (!held) continue;
+        await setStatus(tx, sub, held.status, { errors: held.errors ?? [] });
+        return { status: held.status, held: held.reason, effects: held.effects ?? [] };
+      }
       // P7: a new enterprise whose first subscriber is a user of an existing Webex org attaches to it.
       let attach: repo.WebexOrgRow | undefined;
       if (!(await repo.findOrgByEnterprise(tx, sub.spEnterpriseId)) && template.provisionExistingOrgs) {
@@ -485,18 +511,25 @@ export function createPartner(services: PlatformServices) {
       if (org.templateId !== template.id) return fail(webexCodes.INVALID_PARAMETER, `Enterprise ${sub.spEnterpriseId} is a customer of another template.`);
       let person = await repo.findPersonByEmail(tx, sub.email!);
       if (person && person.customerOrgId !== org.id) return fail(webexCodes.EMAIL_IN_USE, `The email address ${sub.email} belongs to a Webex user of another organisation.`);
+      const newPerson = !person;
       if (!person) {
         // The first user of a new org becomes its administrator; not in an attached org (P7).
         const admin = !org.attachedWebexOrgId && (createdOrg || (await repo.countAdminsOfOrg(tx, org.id)) === 0);
         person = { id: crypto.randomUUID(), customerOrgId: org.id, email: sub.email!, firstName: sub.firstName, lastName: sub.lastName, isAdmin: admin, createdAt: clock.now() };
         await repo.insertPerson(tx, person);
       }
-      await setStatus(tx, sub, 'provisioned', { personId: person.id, customerOrgId: org.id, errors: [] });
+      const provisioned = await setStatus(tx, sub, 'provisioned', { personId: person.id, customerOrgId: org.id, errors: [] });
+      const effects: ProvisioningEffect[] = [];
+      for (const hook of provisionedHooks) effects.push(...((await hook(tx, { sub: provisioned, template, org, person, createdOrg, newPerson })) ?? []));
       const actor = { type: 'system' as const, id: null, name: 'partner.provision-subscriber', role: 'system' as const, customerOrgId: null };
       if (createdOrg) await audit.record({ actor, action: 'partner.customer.create', entityType: 'customerOrg', entityId: org.id, after: org }, tx);
       await audit.record({ actor, action: 'partner.subscriber.provisioned', entityType: 'subscriber', entityId: sub.id, after: { personId: person.id, customerOrgId: org.id, admin: person.isAdmin } }, tx);
-      return { status: 'provisioned', customerOrgId: org.id, personId: person.id, createdOrg, admin: person.isAdmin, attached: Boolean(org.attachedWebexOrgId) };
+      return { status: 'provisioned', customerOrgId: org.id, personId: person.id, createdOrg, admin: person.isAdmin, attached: Boolean(org.attachedWebexOrgId), effects };
     });
+    const effects = (result as { effects?: ProvisioningEffect[] }).effects ?? [];
+    for (const [i, effect] of effects.entries()) {
+      await ctx.step(`effect-${i}-${effect.kind}`, async () => (await effectHandlers.get(effect.kind)?.(effect.data)) ?? null);
+    }
     const approval = (result as { approval?: ApprovalRequest | null }).approval;
     if (approval) {
       await ctx.step('attach-approval-email', async () => {
@@ -644,6 +677,15 @@ export function createPartner(services: PlatformServices) {
     onApprovalNeeded: (listener: (request: ApprovalRequest) => Promise<void>) => approvalListeners.push(listener),
     approveAttach,
     onPendingEmailInput: (listener: (row: repo.SubscriberRow) => Promise<void>) => pendingEmailListeners.push(listener),
+    /** P3/P6/P13 extensions of the provisioning job (gates before, hooks after, their after-commit effects). */
+    extend: {
+      gate: (gate: ProvisioningGate) => gates.push(gate),
+      provisioned: (hook: ProvisionedHook) => provisionedHooks.push(hook),
+      effect: (kind: string, handler: (data: Record<string, unknown>) => Promise<unknown>) => effectHandlers.set(kind, handler),
+    },
+    /** A status change with its history entry (billing prorates from it). */
+    setStatus,
+    partnerOrgId,
     subscribers: {
       provision,
       enterEmail,
