@@ -37,6 +37,10 @@ export const permissions = {
   'partner.read': admins,
   'partner.manage': writers,
   'partner.precheck': ['partner_full_admin'],
+  // A customer org's Control Hub settings (P13/P14): partner admins in any org, a customer admin in
+  // their own only (checked per org); restricted-by-partner mode takes controls away from the latter.
+  'customer.read': [...admins, 'customer_admin'],
+  'customer.manage': [...writers, 'customer_admin'],
   'meetings.read': everyone,
   'bridges.manage': writers,
   'bookings.manage': [...writers, 'booker'],
