@@ -37,6 +37,9 @@ export const permissions = {
   'partner.read': admins,
   'partner.manage': writers,
   'partner.precheck': ['partner_full_admin'],
+  // Billing reports (P16): partner/sales full admins create and delete, read-only admins read.
+  'billing.read': admins,
+  'billing.manage': writers,
   // A customer org's Control Hub settings (P13/P14): partner admins in any org, a customer admin in
   // their own only (checked per org); restricted-by-partner mode takes controls away from the latter.
   'customer.read': [...admins, 'customer_admin'],
