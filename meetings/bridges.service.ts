@@ -29,6 +29,8 @@ export type BridgeInput = {
   ipZone?: string | null;
   timeZone?: string;
   usageType?: string;
+  /** Only the Lab sets it: the name of its simulated cluster (see `relinkLab`). */
+  labCluster?: string;
 };
 
 /** `10.0.0.1:445`, `cms.example.net` or a URL → base URL and the host:port key nodes are known by. */
@@ -195,6 +197,7 @@ export function createBridges(services: PlatformServices) {
       callProfileId,
       callLegProfileId,
       cdrToken: crypto.randomBytes(18).toString('base64url'),
+      labCluster: input.labCluster ?? null,
       createdAt: now,
       updatedAt: now,
     };
@@ -272,6 +275,69 @@ export function createBridges(services: PlatformServices) {
         }
       }
       return results;
+    },
+
+    /**
+     * A Lab cluster came back (new ports, new password, a fresh configuration): its bridge is pointed
+     * at the new address, its nodes follow by name (so meetings keep their node), the profiles and
+     * CDR receivers are made again and the pool is marked for a new sync (its parameter set is gone).
+     */
+    async relinkLab(bridgeId: string, input: { address: string; username: string; password: string; tls?: boolean }, actor: Actor, cdrBaseUrl?: string) {
+      const before = await getBridge(bridgeId);
+      const { baseUrl, hostKey } = parseAddress(input.address, input.tls);
+      const passwordSealed = secrets.seal(input.password);
+      const connector = connectorFor({ id: bridgeId, username: input.username, passwordSealed }, { baseUrl, name: displayHost(input.address) });
+      const status = await connector.status();
+      const discovered = (await discoverNodes(connector)).map((n) => ({ ...n, hostKey: n.address ? safeHostKey(n.address) : '' }));
+      const self = discovered.find((n) => n.hostKey === hostKey) ?? discovered[0];
+      const callProfileId = await connector.post('/callProfiles', { participantLimit: 1000, messageBoardEnabled: false });
+      const callLegProfileId = await connector.post('/callLegProfiles', { defaultLayout: 'telepresence', changeLayoutAllowed: true, presentationContributionAllowed: true, presentationViewingAllowed: true, muteSelfAllowed: true, videoMuteSelfAllowed: true });
+      const now = clock.now();
+      const after: BridgeRow = {
+        ...before,
+        address: input.address.trim(),
+        baseUrl,
+        username: input.username,
+        passwordSealed,
+        softwareVersion: status.softwareVersion,
+        clusterEnabled: status.clusterEnabled,
+        connectivity: 'reachable',
+        ...statusColumns(status),
+        lastPolledAt: now,
+        callProfileId,
+        callLegProfileId,
+        bulkParameterSetId: null,
+        poolState: 'none',
+        updatedAt: now,
+      };
+      await database.transaction(async (tx) => {
+        const old = await repo.listNodes(tx, bridgeId);
+        const list = self ? discovered : [{ callBridgeId: 'standalone', name: displayHost(input.address), address: baseUrl, hostKey }];
+        const rows = list.map((n) => ({
+          id: old.find((o) => o.name === (n.name || displayHost(n.address)))?.id ?? crypto.randomUUID(),
+          bridgeId,
+          callBridgeId: n.callBridgeId,
+          name: n.name || displayHost(n.address),
+          address: n === self ? baseUrl : n.address,
+          hostKey: n === self ? hostKey : n.hostKey || `${n.callBridgeId}:unknown`,
+          primary: n === self || !self,
+          healthy: true,
+          lastError: null,
+          cdrReceiverId: null,
+        }));
+        // Deleted and inserted again (same ids): the new ports may swap host keys between nodes.
+        await repo.deleteNodes(tx, bridgeId);
+        await repo.insertNodes(tx, rows);
+        await repo.updateBridge(tx, bridgeId, { address: after.address, baseUrl, username: after.username, passwordSealed, softwareVersion: after.softwareVersion, clusterEnabled: after.clusterEnabled, connectivity: 'reachable', ...statusColumns(status), lastPolledAt: now, callProfileId, callLegProfileId, bulkParameterSetId: null, poolState: 'none', updatedAt: now });
+        await audit.record({ actor, action: 'bridge.relink', entityType: 'bridge', entityId: bridgeId, before: publicBridge(before), after: publicBridge(after) }, tx);
+      });
+      for (const [key, stale] of Array.from(connectors.entries())) {
+        if (!key.startsWith(`${bridgeId}|`) || key.endsWith(`|${passwordSealed}`)) continue;
+        connectors.delete(key);
+        await stale.close().catch(() => undefined);
+      }
+      if (cdrBaseUrl) await registerCdrReceivers(after, cdrBaseUrl).catch((error) => logger.warn({ err: error, bridge: bridgeId }, 'CDR receiver registration failed'));
+      return after;
     },
 
     async close() {
@@ -420,7 +486,7 @@ const blankBridge: Partial<BridgeRow> = {
   sipDomain: null, numericIdBase: null, numericIdQuantity: null, alternateAddress: null, alternateUsername: null, alternatePasswordSealed: null,
   sipMode: true, allowBooking: true, allowIncomingSip: true, allowOutgoingSip: true, webBridgeUri: null, endWarningMinutes: [],
   callProfileId: null, callLegProfileId: null, spaceNamePrefix: 'TMS_Scheduled_Meeting_', bulkParameterSetId: null, poolState: 'none', poolSize: 0,
-  systemType: 'Cisco Meeting Server', cdrToken: null,
+  systemType: 'Cisco Meeting Server', cdrToken: null, labCluster: null,
 };
 
 function statusColumns(s: CmsStatus) {

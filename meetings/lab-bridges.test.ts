@@ -1,26 +1,83 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { labArea } from '../lab/lab.area.ts';
-import { startTestSwitchboard, type TestSwitchboard } from '../test/support/test-switchboard.ts';
+import { getLab, labArea } from '../lab/lab.area.ts';
+import { createSwitchboard, type Switchboard } from '../platform/app.ts';
+import { createTestDatabase, type TestDatabase } from '../test/support/test-database.ts';
 import { waitFor } from '../test/support/wait-for.ts';
 import { meetingsArea } from './meetings.area.ts';
 
-// `npm start`: with the Lab on, its CMS clusters are registered as bridges with a ready pool.
+// `npm start`: with the Lab on, its CMS clusters are registered as bridges with a ready pool — once.
+// The Lab's ports and passwords change on every start; a restart must find the same bridges again.
 describe('Lab CMS clusters become bridges', () => {
-  let t: TestSwitchboard;
-  before(async () => {
-    t = await startTestSwitchboard({ areas: [labArea, meetingsArea], config: { lab: 'true', jobPollSeconds: 0.5 } as never });
-  });
-  after(async () => t?.close());
+  let database: TestDatabase;
+  let sb: Switchboard | undefined;
+  let url = '';
+  let token = '';
 
-  test('both lab clusters are bridges, the 2-node one with its cluster, pools synced, bookable', async () => {
-    const bridges = await waitFor('lab bridges with pools', async () => {
-      const page = (await t.api('GET', '/api/v1/meetings/bridges')).body;
-      return page.total === 2 && page.items.every((b: any) => b.poolState === 'ready') && page.items;
+  async function start() {
+    sb = await createSwitchboard({ areas: [labArea, meetingsArea], config: database.config, createFirstAdmin: true });
+    url = await sb.listen();
+    token = (await sb.services.auth.createApiToken({ name: 'lab-test', role: 'partner_full_admin' }, { type: 'system', id: null, name: 'test', role: 'system', customerOrgId: null })).token;
+  }
+  async function api(method: string, path: string, body?: unknown) {
+    const response = await fetch(url + path, { method, headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) }, body: body ? JSON.stringify(body) : undefined });
+    return { status: response.status, body: (await response.json()) as any };
+  }
+  /** The bridges, once every pool is synced against the lab clusters running now. */
+  async function readyBridges() {
+    const lab = getLab(sb!.services)!;
+    const addresses = lab.cmsClusters.map((c) => c.cluster.nodes[0].baseUrl).sort();
+    return waitFor('lab bridges with pools on the current lab', async () => {
+      const page = (await api('GET', '/api/v1/meetings/bridges')).body;
+      const current = JSON.stringify(page.items.map((b: any) => b.baseUrl).sort()) === JSON.stringify(addresses);
+      return current && page.items.every((b: any) => b.poolState === 'ready') && page;
     }, { timeoutMs: 90_000, intervalMs: 250 });
-    const nodes = await Promise.all(bridges.map(async (b: any) => (await t.api('GET', `/api/v1/meetings/bridges/${b.id}/nodes`)).body.items.length));
+  }
+
+  before(async () => {
+    database = await createTestDatabase({ lab: 'true', jobPollSeconds: 0.5 } as never);
+    await start();
+  });
+  after(async () => {
+    await sb?.close();
+    await database?.drop();
+  });
+
+  let first: any[] = [];
+  let booking: any;
+  test('both lab clusters are bridges, the 2-node one with its cluster, pools synced, bookable', async () => {
+    const page = await readyBridges();
+    assert.equal(page.total, 2);
+    first = page.items;
+    const nodes = await Promise.all(first.map(async (b: any) => (await api('GET', `/api/v1/meetings/bridges/${b.id}/nodes`)).body.items.length));
     assert.deepEqual(nodes.sort(), [1, 2]);
-    const booked = await t.api('POST', '/api/v1/meetings/bookings', { title: 'First meeting', start: new Date(Date.now() + 3_600_000).toISOString(), durationMinutes: 30, timeZone: 'UTC' });
+    const booked = await api('POST', '/api/v1/meetings/bookings', { title: 'First meeting', start: new Date(Date.now() + 3_600_000).toISOString(), durationMinutes: 30, timeZone: 'UTC' });
     assert.equal(booked.status, 201, JSON.stringify(booked.body));
+    booking = booked.body;
+  });
+
+  test('after a restart (new ports, new passwords) the same bridges point at the new lab; none is added', async () => {
+    await sb!.close();
+    sb = undefined;
+    await start();
+    const lab = getLab(sb!.services)!;
+    const page = await readyBridges();
+    assert.equal(page.total, 2, 'no bridge was added');
+    assert.deepEqual(page.items.map((b: any) => b.id).sort(), first.map((b) => b.id).sort());
+    for (const bridge of page.items) {
+      const cluster = lab.cmsClusters.find((c) => c.cluster.nodes[0].baseUrl === bridge.baseUrl)!.cluster;
+      const nodes = (await api('GET', `/api/v1/meetings/bridges/${bridge.id}/nodes`)).body.items;
+      assert.deepEqual(nodes.map((n: any) => n.address).sort(), cluster.nodes.map((n) => n.baseUrl).sort(), 'every node follows its new port');
+      // The pool was made again on the new (empty) simulator: each slot is a space there.
+      const pool = (await api('GET', `/api/v1/meetings/bridges/${bridge.id}/pool`)).body.items;
+      assert.equal(pool.length, 10);
+      for (const slot of pool) assert.ok(cluster.store.get('coSpaces', slot.coSpaceId), `slot ${slot.slot} is a space on the new lab`);
+      const status = await api('GET', `/api/v1/meetings/bridges/${bridge.id}`);
+      assert.equal(status.body.connectivity, 'reachable');
+    }
+    // What was booked before the restart is still booked, and booking goes on.
+    assert.equal((await api('GET', `/api/v1/meetings/bookings/${booking.id}`)).body.state, 'booked');
+    const again = await api('POST', '/api/v1/meetings/bookings', { title: 'After the restart', start: new Date(Date.now() + 3_600_000).toISOString(), durationMinutes: 30, timeZone: 'UTC', bridgeId: booking.bridgeId });
+    assert.equal(again.status, 201, JSON.stringify(again.body));
   });
 });

@@ -8,24 +8,26 @@ const system = { type: 'system' as const, id: null, name: 'lab', role: 'system' 
 
 /**
  * `npm start`: the Lab's CMS clusters become bridges with a 10-slot pool, so a newcomer can book a
- * meeting at once. Their passwords change on every start, so bridges at the same address are updated.
+ * meeting at once. A lab cluster is known by its name (`labCluster`): its ports, password and
+ * configuration are new on every start, so the bridge registered last time is pointed at the new
+ * address and its pool synced again, never added a second time.
  */
 export async function registerLabBridges(services: PlatformServices, bridges: Bridges, jobs: MeetingJobs) {
   const lab = getLab(services);
   if (!lab?.enabled) return;
-  const existing = (await repo.listBridges(services.database.db)).items;
+  const db = services.database.db;
   const base = services.config.publicUrl ?? (services.config.port ? `http://${services.config.host === '0.0.0.0' ? '127.0.0.1' : services.config.host}:${services.config.port}` : undefined);
   let index = 0;
   for (const { cluster, username, password } of lab.cmsClusters) {
-    const first = cluster.nodes[0];
-    const address = first.baseUrl;
-    const found = existing.find((b) => b.baseUrl === address);
+    const address = cluster.nodes[0].baseUrl;
+    const tls = address.startsWith('https');
+    const found = await repo.findBridgeByLabCluster(db, cluster.name);
     let bridgeId: string;
     if (found) {
       bridgeId = found.id;
-      await bridges.update(found.id, { username, password }, system);
+      await bridges.relinkLab(found.id, { address, username, password, tls }, system, base);
     } else {
-      const [result] = await bridges.add({ address, username, password, tls: address.startsWith('https'), name: `Lab ${index + 1}`, timeZone: 'UTC', ipZone: 'Lab' }, system, base);
+      const [result] = await bridges.add({ address, username, password, tls, name: `Lab ${index + 1}`, timeZone: 'UTC', ipZone: 'Lab', labCluster: cluster.name }, system, base);
       bridgeId = result.id!;
     }
     const { after, syncPool } = await bridges.update(bridgeId, { sipDomain: 'lab.local', numericIdBase: 1000 * (index + 1), numericIdQuantity: 10 }, system);

@@ -56,6 +56,15 @@ export async function insertNodes(db: Db, rows: (typeof bridgeNodes.$inferInsert
   if (rows.length) await db.insert(bridgeNodes).values(rows);
 }
 
+export async function deleteNodes(db: Db, bridgeId: string) {
+  await db.delete(bridgeNodes).where(eq(bridgeNodes.bridgeId, bridgeId));
+}
+
+export async function findBridgeByLabCluster(db: Db, labCluster: string): Promise<BridgeRow | undefined> {
+  const [row] = await db.select().from(bridges).where(eq(bridges.labCluster, labCluster));
+  return row;
+}
+
 export async function updateNode(db: Db, id: string, patch: Partial<typeof bridgeNodes.$inferInsert>) {
   await db.update(bridgeNodes).set(patch).where(eq(bridgeNodes.id, id));
 }
