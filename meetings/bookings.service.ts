@@ -4,6 +4,7 @@ import ical from 'ical-generator';
 import { AppError, notFound } from '../platform/errors.ts';
 import * as repo from './meetings.repository.ts';
 import { peakOverlap } from './bridges.service.ts';
+import { getRoutingPreference, preferenceRank, recordBookingChange } from './booking-changes.ts';
 import { assertTimeZone, formatInZone, fromWallTime, parseZoned, wallTime } from './zoned-time.ts';
 import type { Actor } from '../platform/auth/actor.ts';
 import type { Db } from '../platform/db/database.ts';
@@ -93,7 +94,7 @@ export function createBookings(services: PlatformServices) {
     return undefined;
   }
 
-  /** M14: bridges that could take the booking, best first (zone, then free slots, then load). */
+  /** M14: bridges that could take the booking, best first (zone, preferred order, free slots, load). */
   async function candidates(tx: Db, input: BookingInput): Promise<BridgeRow[]> {
     if (input.bridgeId) {
       const bridge = await repo.findBridge(tx, input.bridgeId);
@@ -101,10 +102,11 @@ export function createBookings(services: PlatformServices) {
       return [bridge];
     }
     const all = (await repo.listBridges(tx)).items.filter((b) => b.allowBooking && b.poolSize > 0 && b.systemType === 'Cisco Meeting Server');
-    const score = (b: BridgeRow) => [input.zone && b.ipZone === input.zone ? 0 : 1, -(b.poolSize), b.callLegsActive ?? 0];
+    const preference = await getRoutingPreference(tx);
+    const score = (b: BridgeRow) => [input.zone && b.ipZone === input.zone ? 0 : 1, preferenceRank(preference, b.id), -(b.poolSize), b.callLegsActive ?? 0];
     return all.sort((a, b) => {
       const [x, y] = [score(a), score(b)];
-      return x[0] - y[0] || x[1] - y[1] || x[2] - y[2];
+      return x[0] - y[0] || x[1] - y[1] || x[2] - y[2] || x[3] - y[3];
     });
   }
 
@@ -166,6 +168,7 @@ export function createBookings(services: PlatformServices) {
             await repo.insertBooking(tx, row);
             await repo.insertOccurrences(tx, intervals.map((i) => ({ id: crypto.randomUUID(), bookingId: id, bridgeId: bridge.id, ...i, state: 'scheduled' })));
             await audit.record({ actor, action: 'booking.create', entityType: 'booking', entityId: id, after: { ...publicBooking(row), occurrences: intervals.length } }, tx);
+            await recordBookingChange(tx, { bookingId: id, change: 'created', actor, at: now });
             return { ...publicBooking(row), occurrences: intervals.length };
           });
         } catch (error) {
@@ -229,6 +232,7 @@ export function createBookings(services: PlatformServices) {
         await repo.updateBooking(tx, id, changes);
         const after = { ...before, ...changes };
         await audit.record({ actor, action: 'booking.update', entityType: 'booking', entityId: id, before: publicBooking(before), after: publicBooking(after) }, tx);
+        await recordBookingChange(tx, { bookingId: id, change: 'updated', actor, at: now });
         return publicBooking(after);
       });
     },
@@ -240,13 +244,17 @@ export function createBookings(services: PlatformServices) {
         if (before.state === 'cancelled') return publicBooking(before);
         await repo.cancelScheduledOccurrences(tx, id);
         await repo.updateBooking(tx, id, { state: 'cancelled', updatedAt: clock.now() });
+        await recordBookingChange(tx, { bookingId: id, change: 'cancelled', actor, at: clock.now() });
         await audit.record({ actor, action: 'booking.cancel', entityType: 'booking', entityId: id, before: publicBooking(before), after: { ...publicBooking(before), state: 'cancelled' } }, tx);
         return { ...publicBooking(before), state: 'cancelled' };
       });
     },
 
-    /** Per-occurrence edit: move or cancel one meeting of a series (M8). */
-    async updateOccurrence(bookingId: string, occurrenceId: string, patch: { start?: string; end?: string; cancel?: boolean }, actor: Actor) {
+    /**
+     * Per-occurrence edit: move or cancel one meeting of a series, or give it its own dial-outs
+     * (`dialOut: null` returns it to the series' list) (M8).
+     */
+    async updateOccurrence(bookingId: string, occurrenceId: string, patch: { start?: string; end?: string; cancel?: boolean; dialOut?: string[] | null }, actor: Actor) {
       const booking = await repo.findBooking(db, bookingId);
       if (!booking) throw notFound('Booking', bookingId);
       return withBridgeLock(booking.bridgeId, async (tx, bridge) => {
@@ -255,7 +263,10 @@ export function createBookings(services: PlatformServices) {
         if (occ.state !== 'scheduled') throw new AppError('INVALID_STATE', `This meeting is ${occ.state}; only scheduled meetings can be edited.`);
         let changes: Partial<repo.OccurrenceRow>;
         if (patch.cancel) changes = { state: 'cancelled' };
-        else {
+        else if (patch.start === undefined && patch.end === undefined) {
+          if (patch.dialOut === undefined) throw new AppError('VALIDATION_FAILED', 'Give a new start, end or dial-out list, or cancel the meeting.');
+          changes = { dialOut: patch.dialOut, edited: true };
+        } else {
           const startAt = patch.start ? parseZoned(patch.start, booking.timeZone) : occ.startAt;
           const endAt = patch.end ? parseZoned(patch.end, booking.timeZone) : new Date(startAt.getTime() + (occ.endAt.getTime() - occ.startAt.getTime()));
           if (endAt <= startAt) throw new AppError('VALIDATION_FAILED', 'The meeting must end after it starts.');
@@ -263,10 +274,11 @@ export function createBookings(services: PlatformServices) {
           await repo.updateOccurrence(tx, occ.id, { state: 'cancelled' });
           const conflict = await findConflict(tx, bridge, [{ startAt, endAt, holdFrom }]);
           if (conflict) throw conflictError(bridge, conflict.at, booking.timeZone, conflict.booked);
-          changes = { startAt, endAt, holdFrom, state: 'scheduled', edited: true };
+          changes = { startAt, endAt, holdFrom, state: 'scheduled', edited: true, ...(patch.dialOut !== undefined ? { dialOut: patch.dialOut } : {}) };
         }
         await repo.updateOccurrence(tx, occ.id, changes);
         await audit.record({ actor, action: patch.cancel ? 'occurrence.cancel' : 'occurrence.update', entityType: 'booking', entityId: bookingId, before: occ, after: { ...occ, ...changes } }, tx);
+        await recordBookingChange(tx, { bookingId, occurrenceId: occ.id, change: patch.cancel ? 'occurrence-cancelled' : 'occurrence-updated', actor, at: clock.now() });
         return { ...occ, ...changes };
       });
     },
@@ -294,7 +306,9 @@ export function createBookings(services: PlatformServices) {
             if (!conflict) await repo.insertOccurrences(tx, [rows.pop()!]);
           }
           await repo.insertOccurrences(tx, rows);
-          await audit.record({ actor: { type: 'system', id: null, name: 'scheduler', role: 'system', customerOrgId: null }, action: 'booking.series-extended', entityType: 'booking', entityId: booking.id, after: { added: intervals.length, refused: rows.length } }, tx);
+          const scheduler = { type: 'system' as const, id: null, name: 'scheduler', role: 'system' as const, customerOrgId: null };
+          await audit.record({ actor: scheduler, action: 'booking.series-extended', entityType: 'booking', entityId: booking.id, after: { added: intervals.length, refused: rows.length } }, tx);
+          await recordBookingChange(tx, { bookingId: booking.id, change: 'series-extended', actor: scheduler, at: clock.now() });
         });
         added += intervals.length;
       }

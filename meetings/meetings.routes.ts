@@ -3,6 +3,7 @@ import { requireActor } from '../platform/auth/auth.plugin.ts';
 import { pageOf, pageQuery } from '../platform/http/paging.ts';
 import { publicBridge, type Bridges } from './bridges.service.ts';
 import * as repo from './meetings.repository.ts';
+import { getRoutingPreference, readBookingChanges, setRoutingPreference } from './booking-changes.ts';
 import type { FastifyRequest } from 'fastify';
 import type { HttpApp } from '../platform/http/app-types.ts';
 import type { PlatformServices } from '../platform/services.ts';
@@ -38,7 +39,7 @@ const booking = z.object({
 const occurrence = z.object({
   id: z.string(), bookingId: z.string(), bridgeId: z.string(), startAt: z.date(), endAt: z.date(), holdFrom: z.date(), state: z.string(), slot: z.number().nullable(),
   coSpaceId: z.string().nullable(), nodeId: z.string().nullable(), callId: z.string().nullable(), startedAt: z.date().nullable(), endedAt: z.date().nullable(),
-  failovers: z.number(), error: z.string().nullable(), edited: z.boolean(),
+  failovers: z.number(), error: z.string().nullable(), edited: z.boolean(), dialOut: z.array(z.string()).nullable().describe('This meeting\'s own dial-outs; null: the booking\'s'),
 }).meta({ id: 'MeetingOccurrence' });
 const leg = z.object({ id: z.string(), remoteParty: z.string(), callLegId: z.string().nullable(), outcome: z.string(), attempts: z.number(), reason: z.string().nullable(), updatedAt: z.date() });
 const cdr = z.object({ type: z.string(), at: z.date(), callId: z.string().nullable(), callLegId: z.string().nullable(), remoteParty: z.string().nullable(), reason: z.string().nullable() });
@@ -228,13 +229,47 @@ export function registerMeetingRoutes(app: HttpApp, services: PlatformServices, 
   });
   app.route({
     method: 'PATCH', url: `${P}/bookings/:id/occurrences/:occurrenceId`, config: { access: 'bookings.manage' },
-    schema: { tags, summary: 'Move or cancel one meeting of a series', params: z.strictObject({ id: z.string().uuid(), occurrenceId: z.string().uuid() }), body: z.strictObject({ start: z.string().max(40).optional(), end: z.string().max(40).optional(), cancel: z.boolean().optional() }), response: { 200: occurrence } },
+    schema: { tags, summary: 'Move or cancel one meeting of a series, or set its own dial-outs (null: the series\' list)', params: z.strictObject({ id: z.string().uuid(), occurrenceId: z.string().uuid() }), body: z.strictObject({ start: z.string().max(40).optional(), end: z.string().max(40).optional(), cancel: z.boolean().optional(), dialOut: z.array(sipUri).max(100).nullable().optional() }), response: { 200: occurrence } },
     handler: async (request) => bookings.updateOccurrence(request.params.id, request.params.occurrenceId, request.body, requireActor(request)),
   });
   app.route({
     method: 'GET', url: `${P}/bookings/:id/ical`, config: { access: 'meetings.read' },
     schema: { tags, summary: 'iCalendar export of a booking', params: id, response: { 200: z.string() } },
     handler: async (request, reply) => reply.type('text/calendar; charset=utf-8').send(await bookings.ical({ bookingId: request.params.id })),
+  });
+
+  // ---- change feed of bookings (M8) and routing preference (M14) ----
+  const change = z.object({
+    seq: z.number().int().describe('Position in the feed; pass the last one seen as `since`'),
+    change: z.enum(['created', 'updated', 'cancelled', 'occurrence-updated', 'occurrence-cancelled', 'series-extended']),
+    at: z.date(), actor: z.string(), bookingId: z.string(), occurrenceId: z.string().nullable(),
+    booking: booking.nullable().describe('The booking as it is now'),
+  }).meta({ id: 'BookingChange' });
+  app.route({
+    method: 'GET', url: `${P}/bookings/changes`, config: { access: 'meetings.read' },
+    schema: {
+      tags, summary: 'Change feed of bookings: created, edited, cancelled since a cursor, oldest first',
+      querystring: z.strictObject({ since: z.coerce.number().int().min(0).default(0).describe('The `cursor` of the previous page (0: from the beginning)'), limit: z.coerce.number().int().min(1).max(500).default(100) }),
+      response: { 200: z.object({ items: z.array(change), cursor: z.number().int(), hasMore: z.boolean() }) },
+    },
+    handler: async (request) => {
+      const page = await readBookingChanges(services, request.query.since, request.query.limit);
+      return {
+        items: page.items.map(({ change: c, booking: b }) => ({ seq: c.seq!, change: c.change as never, at: c.at, actor: c.actor, bookingId: c.bookingId, occurrenceId: c.occurrenceId, booking: b ? bookings.publicBooking(b) : null })),
+        cursor: page.cursor, hasMore: page.hasMore,
+      };
+    },
+  });
+  const routing = z.object({ preferredBridgeIds: z.array(z.string()), updatedAt: z.date().nullable(), updatedBy: z.string().nullable() }).meta({ id: 'RoutingPreference' });
+  app.route({
+    method: 'GET', url: `${P}/settings/routing`, config: { access: 'meetings.read' },
+    schema: { tags, summary: 'Routing preference ("prefer CMS"): bridges tried first, in order', response: { 200: routing } },
+    handler: async () => getRoutingPreference(db),
+  });
+  app.route({
+    method: 'PUT', url: `${P}/settings/routing`, config: { access: 'bridges.manage' },
+    schema: { tags, summary: 'Set the routing preference: automatic routing tries these bridges first, in order, before free slots and load; a full one is passed over', body: z.strictObject({ preferredBridgeIds: z.array(z.string().uuid()).max(100) }), response: { 200: routing } },
+    handler: async (request) => setRoutingPreference(services, request.body, requireActor(request)),
   });
 
   // ---- meetings (M9–M13) ----

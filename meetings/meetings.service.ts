@@ -227,7 +227,7 @@ export function createMeetings(services: PlatformServices, bridges: Bridges, boo
       const legRows = await ctx.transact('ongoing', async (tx) => {
         const now = clock.now();
         await repo.updateOccurrence(tx, occurrenceId, { state: 'ongoing', callId: call.callId, nodeId: call.nodeId, startedAt: now });
-        const rows = booking.dialOut.map((remoteParty) => ({ id: crypto.randomUUID(), occurrenceId, remoteParty, outcome: 'placing', attempts: 0, updatedAt: now, callLegId: null, reason: null }));
+        const rows = (occ.dialOut ?? booking.dialOut).map((remoteParty) => ({ id: crypto.randomUUID(), occurrenceId, remoteParty, outcome: 'placing', attempts: 0, updatedAt: now, callLegId: null, reason: null }));
         await repo.insertLegs(tx, rows);
         await audit.record({ actor: system, action: 'meeting.start', entityType: 'meeting', entityId: occurrenceId, after: { bookingId: booking.id, slot: claim.slot, callId: call.callId } }, tx);
         return rows;
@@ -295,7 +295,7 @@ export function createMeetings(services: PlatformServices, bridges: Bridges, boo
         const now = clock.now();
         await repo.updateOccurrence(tx, occurrenceId, { callId: moved.callId, nodeId: moved.nodeId, failovers: occ.failovers + 1 });
         await repo.deleteLegs(tx, occurrenceId);
-        const rows = booking.dialOut.map((remoteParty) => ({ id: crypto.randomUUID(), occurrenceId, remoteParty, outcome: 'placing', attempts: 0, updatedAt: now, callLegId: null, reason: null }));
+        const rows = (occ.dialOut ?? booking.dialOut).map((remoteParty) => ({ id: crypto.randomUUID(), occurrenceId, remoteParty, outcome: 'placing', attempts: 0, updatedAt: now, callLegId: null, reason: null }));
         await repo.insertLegs(tx, rows);
         const detail = `"${booking.title}" moved to ${moved.nodeName} at ${now.toISOString()} after its node failed.`;
         await repo.insertTicket(tx, { bridgeId: bridge.id, kind: 'failover', title: 'Meeting Failover', detail, openedAt: now });
