@@ -37,6 +37,9 @@ export const permissions = {
   'partner.read': admins,
   'partner.manage': writers,
   'partner.precheck': ['partner_full_admin'],
+  // /v1/people and /v1/organizations (P12): customer admins too, inside their own org (checked per org).
+  'partner.people.read': [...admins, 'customer_admin'],
+  'partner.people.delete': [...writers, 'customer_admin'],
   // Billing reports (P16): partner/sales full admins create and delete, read-only admins read.
   'billing.read': admins,
   'billing.manage': writers,
