@@ -2,7 +2,7 @@ import type {} from '@fastify/cookie';
 import type {} from '@fastify/rate-limit';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { AppError } from '../errors.ts';
-import { roleHas, type Permission } from './roles.ts';
+import { permissions, roleHas, type Permission } from './roles.ts';
 import type { Actor } from './actor.ts';
 import type { Auth } from './auth.service.ts';
 
@@ -32,6 +32,11 @@ export function installAuth(app: FastifyInstance, auth: Auth) {
     const guarded = route.url.startsWith('/api/') || route.url.startsWith('/v1/');
     if (guarded && !route.config?.access && !route.url.startsWith('/api/docs')) {
       throw new Error(`Route ${route.method} ${route.url} does not declare config.access`);
+    }
+    // The API document says, per operation, which permission and so which roles may call it.
+    const access = route.config?.access;
+    if (access && route.schema && !route.schema.hide) {
+      Object.assign(route.schema, { 'x-permission': access, 'x-roles': access === 'public' ? [] : [...permissions[access]] });
     }
   });
 
