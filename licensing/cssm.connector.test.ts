@@ -6,6 +6,7 @@ import { createMetrics } from '../platform/observability/metrics.ts';
 import { createCssmSimulator, type CssmSimulator } from '../lab/cssm/cssm.simulator.ts';
 import { seedLabSmartAccount } from '../lab/cssm/cssm.seed.ts';
 import { createCssmConnector } from './cssm.connector.ts';
+import { startForwardProxy } from '../test/support/forward-proxy.ts';
 
 // The CSSM connector against the simulator: token cache and refresh, one retry after a 401,
 // Retry-After honoured on the clock, catalogue codes, the external-call metric.
@@ -69,5 +70,25 @@ describe('CSSM connector', () => {
     await assert.rejects(c.listVirtualAccounts(domain, { offset: 0, limit: 5 }), (e) => catalogueCode(e) === 'CSSM1005');
     sim.setFault({ kind: 'none' });
     await c.close();
+  });
+
+  test('through an HTTP proxy with Basic auth: token and VA pages go through the tunnel; a wrong proxy password is CSSM1005', async () => {
+    const proxy = await startForwardProxy({ username: 'hcs', password: 'pr0xy' });
+    const via = (password: string) => createCssmConnector({ tokenUrl: sim.tokenUrl, apiBase: sim.apiBase, clientId: 'c', clientSecret: 's', clock, tokenCache: new Map(), proxy: { host: proxy.host, port: proxy.port, username: 'hcs', password }, timeoutMs: 3000 });
+    const c = via('pr0xy');
+    const page = await c.listVirtualAccounts(domain, { offset: 0, limit: 10 });
+    assert.equal(page.items.length, 10);
+    const simHost = new URL(sim.apiBase).host;
+    assert.ok(proxy.requests.length >= 1);
+    for (const r of proxy.requests) {
+      assert.deepEqual([r.method, r.target, r.allowed], ['CONNECT', simHost, true]);
+      assert.equal(r.proxyAuthorization, `Basic ${Buffer.from('hcs:pr0xy').toString('base64')}`);
+    }
+    await c.close();
+    const wrong = via('guess');
+    await assert.rejects(wrong.listVirtualAccounts(domain, { offset: 0, limit: 10 }), (e) => catalogueCode(e) === 'CSSM1005');
+    assert.equal(proxy.requests.at(-1)?.allowed, false);
+    await wrong.close();
+    await proxy.stop();
   });
 });

@@ -1,5 +1,6 @@
 import { licensingError } from './error-catalogue.ts';
-import { createLicensingHttp, NetworkError, type ProxySettings } from './http.ts';
+import { AppError } from '../platform/errors.ts';
+import { createExternalClient, type ExternalProxy, type NetworkFailure } from '../platform/http/external-client.ts';
 import type { Clock } from '../platform/clock.ts';
 import type { Metrics } from '../platform/observability/metrics.ts';
 
@@ -20,7 +21,7 @@ export type CssmConnectorOptions = {
   clientSecret: string;
   /** SSM On-Prem takes a JSON token request instead of a form. */
   jsonTokenRequest?: boolean;
-  proxy?: ProxySettings | null;
+  proxy?: ExternalProxy | null;
   clock: Clock;
   metrics?: Metrics;
   /** Shared token cache (per server), so a token is reused until 5 minutes before it expires. */
@@ -35,17 +36,18 @@ const RATE_LIMIT_RETRIES = 3;
 const MAX_RETRY_AFTER_SECONDS = 60;
 
 export function createCssmConnector(options: CssmConnectorOptions) {
-  const http = createLicensingHttp({ system: 'cssm', metrics: options.metrics, proxy: options.proxy, timeoutMs: options.timeoutMs });
+  const http = createExternalClient({ system: 'cssm', metrics: options.metrics, proxy: options.proxy, timeoutMs: options.timeoutMs ?? 30_000 });
   const cache = options.tokenCache ?? new Map();
   const cacheKey = `${options.tokenUrl}|${options.clientId}|${options.clientSecret.length}:${hash(options.clientSecret)}`;
 
   async function send(method: 'GET' | 'POST', url: string, headers: Record<string, string>, body?: string) {
     try {
-      return await http.call({ method, url, headers, body });
+      return await http.request({ method, url, headers, body });
     } catch (error) {
-      if (error instanceof NetworkError) {
-        const code = error.reason === 'timeout' ? 'CSSM1007' : error.reason === 'unknown-host' ? 'CSSM1006' : 'CSSM1005';
-        throw licensingError('UPSTREAM_UNREACHABLE', code, `CSSM at ${new URL(url).host}: ${error.message}`);
+      if (error instanceof AppError && error.code === 'UPSTREAM_UNREACHABLE') {
+        const network = (error.details as { network?: NetworkFailure }).network;
+        const code = network === 'timeout' ? 'CSSM1007' : network === 'unknown-host' ? 'CSSM1006' : 'CSSM1005';
+        throw licensingError('UPSTREAM_UNREACHABLE', code, error.message.replace(/^cssm at/, 'CSSM at'));
       }
       throw error;
     }

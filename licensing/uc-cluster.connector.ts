@@ -1,6 +1,7 @@
 import { XMLParser } from 'fast-xml-parser';
 import { licensingError, type CatalogueCode } from './error-catalogue.ts';
-import { createLicensingHttp, NetworkError } from './http.ts';
+import { AppError } from '../platform/errors.ts';
+import { createExternalClient, type ExternalRequest, type NetworkFailure } from '../platform/http/external-client.ts';
 import type { Metrics } from '../platform/observability/metrics.ts';
 
 // The client of a UC application publisher's licensing interfaces: PAWS DeploymentModeService
@@ -27,15 +28,18 @@ export function createUcClusterConnector(options: {
   timeoutMs?: number;
 }) {
   const system = options.type === 'CUCM' ? 'cucm' : 'cuc';
-  const http = createLicensingHttp({ system, metrics: options.metrics, insecureTls: options.insecureTls ?? true, timeoutMs: options.timeoutMs });
+  const http = createExternalClient({ system, metrics: options.metrics, insecureTls: options.insecureTls ?? true, timeoutMs: options.timeoutMs ?? 30_000 });
   const basic = (c: { username: string; password: string }) => `Basic ${Buffer.from(`${c.username}:${c.password}`).toString('base64')}`;
   const base = options.publisherUrl.replace(/\/$/, '');
 
-  async function send(args: Parameters<typeof http.call>[0]) {
+  async function send(args: ExternalRequest) {
     try {
-      return await http.call(args);
+      return await http.request(args);
     } catch (error) {
-      if (error instanceof NetworkError) throw licensingError('UPSTREAM_UNREACHABLE', 'CAA1036', `Publisher ${new URL(args.url).host}: ${error.message}`, { network: error.reason });
+      if (error instanceof AppError && error.code === 'UPSTREAM_UNREACHABLE') {
+        const { network, reason } = error.details as { network: NetworkFailure; reason: string };
+        throw licensingError('UPSTREAM_UNREACHABLE', 'CAA1036', `Publisher ${new URL(args.url).host}: ${reason}`, { network });
+      }
       throw error;
     }
   }

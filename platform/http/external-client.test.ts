@@ -5,6 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { createExternalClient, type ExternalExchange } from './external-client.ts';
 import { createMetrics } from '../observability/metrics.ts';
 import { AppError } from '../errors.ts';
+import { startForwardProxy } from '../../test/support/forward-proxy.ts';
 
 describe('external HTTP client', () => {
   let server: http.Server;
@@ -46,6 +47,37 @@ describe('external HTTP client', () => {
     });
     await assert.rejects(client.request({ method: 'GET', url: `${base}/hang` }), (error: AppError) => {
       assert.match(error.message, /timed out/);
+      return true;
+    });
+    await client.close();
+  });
+
+  test('goes through an HTTP proxy with Basic proxy authentication; a wrong proxy password is refused', async () => {
+    const proxy = await startForwardProxy({ username: 'px', password: 'secret' });
+    const client = createExternalClient({ system: 'cssm', auth: { type: 'bearer', token: 't1' }, proxy: { host: proxy.host, port: proxy.port, username: 'px', password: 'secret' } });
+    const response = await client.request({ method: 'POST', url: `${base}/through` });
+    assert.equal(response.body, 'POST Bearer t1', 'the target saw the request and its own authorization');
+    const target = new URL(base).host;
+    assert.deepEqual(proxy.requests.map((r) => [r.method, r.target, r.allowed]), [['CONNECT', target, true]]);
+    assert.equal(proxy.requests[0].proxyAuthorization, `Basic ${Buffer.from('px:secret').toString('base64')}`);
+    await client.close();
+
+    const wrong = createExternalClient({ system: 'cssm', timeoutMs: 2000, proxy: { host: proxy.host, port: proxy.port, username: 'px', password: 'nope' } });
+    await assert.rejects(wrong.request({ method: 'GET', url: `${base}/x` }), (error: AppError) => {
+      assert.equal(error.code, 'UPSTREAM_UNREACHABLE');
+      assert.match(error.message, /through proxy 127\.0\.0\.1:\d+\): the proxy refused the credentials \(HTTP 407\)/);
+      assert.equal((error.details as { network: string }).network, 'proxy-refused');
+      return true;
+    });
+    assert.equal(proxy.requests.at(-1)?.allowed, false);
+    await wrong.close();
+    await proxy.stop();
+  });
+
+  test('a proxy that does not answer is UPSTREAM_UNREACHABLE with network "refused"', async () => {
+    const client = createExternalClient({ system: 'cssm', timeoutMs: 2000, proxy: { host: '127.0.0.1', port: 1 } });
+    await assert.rejects(client.request({ method: 'GET', url: `${base}/x` }), (error: AppError) => {
+      assert.equal((error.details as { network: string }).network, 'refused');
       return true;
     });
     await client.close();
