@@ -10,12 +10,6 @@ import { createOrgSettings } from './org-settings.service.ts';
 import { registerOrgSettingsRoutes } from './org-settings.routes.ts';
 import { createUserMigration } from './user-migration.service.ts';
 import { consentTokens, registerUserMigrationRoutes } from './user-migration.routes.ts';
-import { createOrganizations } from './organizations.service.ts';
-import { registerEnterpriseRoutes } from './enterprises.routes.ts';
-import { registerPeopleRoutes } from './people.routes.ts';
-import { registerCustomerRoutes } from './customers.routes.ts';
-import { createBilling } from './billing/billing.service.ts';
-import { registerBillingRoutes } from './billing/billing.routes.ts';
 import type { AreaFactory } from '../platform/area.ts';
 import type { HttpApp } from '../platform/http/app-types.ts';
 
@@ -28,8 +22,6 @@ export const partnerArea: AreaFactory = (services) => {
     mailer: () => channels.mailer(),
     consentLink: (subscriberId, email, expiresAt) => `${channels.baseUrl()}/move-account/${consentTokens(services).make(subscriberId, email, expiresAt)}`,
   });
-  const orgs = createOrganizations(services);
-  const billing = createBilling(services);
   let http: HttpApp | null = null;
   // The partner's SMTP relay (SWITCHBOARD_SMTP_URL); with the Lab on, its mail catcher instead.
   const relay = mailerFromConfig(services.config);
@@ -41,14 +33,10 @@ export const partnerArea: AreaFactory = (services) => {
   return {
     name: 'partner',
     migrations: path.join(import.meta.dirname, 'db', 'migrations'),
-    jobs: [...Object.values(partner.jobs), ...Object.values(userMigration.jobs), ...Object.values(orgs.jobs), ...Object.values(billing.jobs)],
+    jobs: [...Object.values(partner.jobs), ...Object.values(userMigration.jobs)],
     routes: async (app) => {
       http = app;
       await registerSubscriberRoutes(app, partner);
-      await registerEnterpriseRoutes(app, orgs);
-      await registerPeopleRoutes(app, orgs);
-      registerCustomerRoutes(app, services, orgs);
-      await registerBillingRoutes(app, billing);
       await registerFlowThroughRoutes(app, services, partner);
       registerPartnerRoutes(app, services, partner);
       registerOrgSettingsRoutes(app, orgSettings);
