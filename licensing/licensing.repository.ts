@@ -71,23 +71,25 @@ export async function findVirtualAccount(db: Db, id: string) {
 }
 export const updateVirtualAccount = (db: Db, id: string, patch: Partial<typeof virtualAccounts.$inferInsert>) => db.update(virtualAccounts).set(patch).where(eq(virtualAccounts.id, id));
 
-/** Upserts one page of a sync; license mode (held only here) is kept. */
-export async function upsertVirtualAccounts(db: Db, rows: Array<typeof virtualAccounts.$inferInsert>) {
+/**
+ * Upserts one page of a sync; license mode (held only here) is kept. The page travels as one JSON
+ * parameter: a VALUES list binds eight parameters per row, and 8,000 of them cost the embedded
+ * database (wire protocol to the PGlite thread) most of a page's time.
+ */
+export async function upsertVirtualAccounts(db: Db, rows: Array<Pick<typeof virtualAccounts.$inferInsert, 'id' | 'smartAccountId' | 'name' | 'description' | 'isDefault' | 'accessLevel' | 'lastSyncJobId' | 'syncedAt'>>) {
   if (rows.length === 0) return;
-  await db
-    .insert(virtualAccounts)
-    .values(rows)
-    .onConflictDoUpdate({
-      target: [virtualAccounts.smartAccountId, virtualAccounts.name],
-      set: {
-        description: sql`excluded.description`,
-        isDefault: sql`excluded.is_default`,
-        accessLevel: sql`excluded.access_level`,
-        removedFromCssm: false,
-        lastSyncJobId: sql`excluded.last_sync_job_id`,
-        syncedAt: sql`excluded.synced_at`,
-      },
-    });
+  const page = JSON.stringify(rows.map((r) => ({ id: r.id, sa: r.smartAccountId, name: r.name, description: r.description ?? '', is_default: r.isDefault ?? false, access_level: r.accessLevel, job: r.lastSyncJobId ?? null, synced_at: r.syncedAt.toISOString() })));
+  await db.execute(sql`
+    insert into ${virtualAccounts} (id, smart_account_id, name, description, is_default, access_level, last_sync_job_id, synced_at)
+    select r.id, r.sa, r.name, r.description, r.is_default, r.access_level, r.job, r.synced_at
+    from json_to_recordset(${page}::json) as r(id uuid, sa uuid, name text, description text, is_default boolean, access_level text, job uuid, synced_at timestamptz)
+    on conflict (smart_account_id, name) do update set
+      description = excluded.description,
+      is_default = excluded.is_default,
+      access_level = excluded.access_level,
+      removed_from_cssm = false,
+      last_sync_job_id = excluded.last_sync_job_id,
+      synced_at = excluded.synced_at`);
 }
 
 /** After a full sync: VAs CSSM no longer lists go, unless a cluster still holds them (then flagged). */
