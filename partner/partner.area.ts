@@ -6,6 +6,10 @@ import { registerPartnerLabRoutes, startPartnerLab, getPartnerLab, serverUrl } f
 import { createPartner } from './partner.service.ts';
 import { registerPartnerRoutes } from './partner.routes.ts';
 import { registerSubscriberRoutes } from './subscribers.routes.ts';
+import { createOrganizations } from './organizations.service.ts';
+import { registerEnterpriseRoutes } from './enterprises.routes.ts';
+import { registerPeopleRoutes } from './people.routes.ts';
+import { registerCustomerRoutes } from './customers.routes.ts';
 import { createOrgSettings } from './org-settings.service.ts';
 import { registerOrgSettingsRoutes } from './org-settings.routes.ts';
 import { createUserMigration } from './user-migration.service.ts';
@@ -16,6 +20,7 @@ import type { HttpApp } from '../platform/http/app-types.ts';
 /** P1–P15, P17: Webex-for-BroadWorks provisioning, its Webex-compatible /v1 API and its console API. */
 export const partnerArea: AreaFactory = (services) => {
   const partner = createPartner(services);
+  const orgs = createOrganizations(services);
   // P13/P14 org settings, P6 consent moves and P3 Provision Admin First hook into provisioning.
   const orgSettings = createOrgSettings(services, partner);
   const userMigration = createUserMigration(services, partner, {
@@ -33,10 +38,13 @@ export const partnerArea: AreaFactory = (services) => {
   return {
     name: 'partner',
     migrations: path.join(import.meta.dirname, 'db', 'migrations'),
-    jobs: [...Object.values(partner.jobs), ...Object.values(userMigration.jobs)],
+    jobs: [...Object.values(partner.jobs), ...Object.values(userMigration.jobs), ...Object.values(orgs.jobs)],
     routes: async (app) => {
       http = app;
       await registerSubscriberRoutes(app, partner);
+      await registerEnterpriseRoutes(app, orgs);
+      await registerPeopleRoutes(app, orgs);
+      registerCustomerRoutes(app, services, orgs);
       await registerFlowThroughRoutes(app, services, partner);
       registerPartnerRoutes(app, services, partner);
       registerOrgSettingsRoutes(app, orgSettings);

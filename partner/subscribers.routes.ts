@@ -9,7 +9,7 @@ import type { SubscriberRow } from './partner.repository.ts';
 // The Webex-compatible BroadWorks Subscribers API (https://webexapis.com/v1/broadworks/subscribers):
 // same paths, fields, statuses, limits and error body, so partner scripts run against us unchanged.
 
-const webexErrorBody = z.object({
+export const webexErrorBody = z.object({
   message: z.string(),
   errors: z.array(z.object({ errorCode: z.number(), description: z.string(), fieldName: z.string().optional() })),
   trackingId: z.string(),
@@ -123,9 +123,9 @@ const listQuery = z.strictObject({
   start: z.coerce.number().int().min(0).max(10_000_000).default(0).describe('Where the page starts; follow the Link header rather than setting it'),
 });
 const idParams = z.strictObject({ subscriberId: z.string().min(1).max(200) });
-const errorResponses = { 400: webexErrorBody, 401: webexErrorBody, 403: webexErrorBody, 404: webexErrorBody, 409: webexErrorBody };
+export const errorResponses = { 400: webexErrorBody, 401: webexErrorBody, 403: webexErrorBody, 404: webexErrorBody, 409: webexErrorBody };
 
-function linkHeader(request: FastifyRequest, query: Record<string, unknown>, start: number, max: number, hasNext: boolean) {
+export function linkHeader(request: FastifyRequest, query: Record<string, unknown>, start: number, max: number, hasNext: boolean) {
   const base = `${request.protocol}://${request.host}${request.url.split('?')[0]}`;
   const at = (s: number) => {
     const params = new URLSearchParams();

@@ -21,6 +21,22 @@ export const webexCodes = {
   SUBSCRIBER_NOT_FOUND: 1006,
   /** Ours: the subscriber's status does not allow this now. */
   INVALID_STATUS: 1007,
+  /** Ours: no enterprise (customer organisation) with this ID / spEnterpriseId. */
+  ENTERPRISE_NOT_FOUND: 1008,
+  /** Ours: the workspace does not exist. */
+  WORKSPACE_NOT_FOUND: 1009,
+  /** Ours: the person does not exist (or is not in an organisation the caller manages). */
+  PERSON_NOT_FOUND: 1010,
+  /** Ours: the organisation does not exist. */
+  ORGANIZATION_NOT_FOUND: 1011,
+  /** Ours (P12): the person is the organisation's last full administrator; no automatic transfer. */
+  LAST_ADMIN: 1012,
+  /** Ours: the organisation cannot be deleted now (the documented 409 conditions). */
+  ORGANIZATION_NOT_DELETABLE: 1013,
+  /** Ours: directory sync is disabled for the enterprise. */
+  DIRECTORY_SYNC_DISABLED: 1014,
+  /** Webex example: directory sync could not reach the BroadWorks cluster (in the sync status errors). */
+  DIRECTORY_SYNC_UNREACHABLE: 6003,
   /** Seed 001: unable to provision the subscriber into an existing Webex organisation (approval needed). */
   ATTACH_APPROVAL_REQUIRED: 2017,
   /** Verified: the BroadWorks UserID is already associated with an existing user. */
@@ -85,13 +101,13 @@ export function installWebexErrorHandler(scope: FastifyInstance) {
 }
 
 /** Webex-style IDs: unpadded base64url of `ciscospark://us/<TYPE>/<uuid>`. */
-export function toWebexId(type: 'SUBSCRIBER' | 'PEOPLE' | 'ORGANIZATION' | 'ENTERPRISE', uuid: string): string {
+export function toWebexId(type: 'SUBSCRIBER' | 'PEOPLE' | 'ORGANIZATION' | 'ENTERPRISE' | 'PLACE' | 'ROLE', uuid: string): string {
   return Buffer.from(`ciscospark://us/${type}/${uuid}`).toString('base64url');
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-export function fromWebexId(type: 'SUBSCRIBER' | 'PEOPLE' | 'ORGANIZATION' | 'ENTERPRISE', id: string): string | null {
+export function fromWebexId(type: 'SUBSCRIBER' | 'PEOPLE' | 'ORGANIZATION' | 'ENTERPRISE' | 'PLACE' | 'ROLE', id: string): string | null {
   if (UUID.test(id)) return id.toLowerCase();
   const decoded = Buffer.from(id, 'base64url').toString('utf8');
   const prefix = `ciscospark://us/${type}/`;
