@@ -1,5 +1,8 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import os from 'node:os';
+import path from 'node:path';
 import { ManualClock } from '../platform/clock.ts';
 import { createCmsCluster, type CmsCluster } from '../lab/cms/cms.cluster.ts';
 import { startTestSwitchboard, type TestSwitchboard } from '../test/support/test-switchboard.ts';
@@ -210,5 +213,36 @@ describe('Meetings: change feed, routing preference, per-occurrence dial-outs', 
     assert.equal(running.status, 409, 'a started meeting is changed by live control, not by editing the booking');
     // null returns a meeting to the series' list.
     assert.deepEqual((await t.api('PATCH', path(occs[2]), { dialOut: null })).body.dialOut, null);
+  });
+
+  test('CLI: bridges routing, bookings changes, bookings occurrence', async () => {
+    const env = { ...process.env, SWITCHBOARD_URL: t.url, SWITCHBOARD_TOKEN: t.adminToken, HOME: '/nonexistent', NODE_COMPILE_CACHE: path.join(os.tmpdir(), 'switchboard-cli-test-compile-cache') };
+    const cli = (...args: string[]) => new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
+      const child = spawn(process.execPath, [path.join(import.meta.dirname, '..', 'cli', 'main.ts'), ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (c) => (stdout += c));
+      child.stderr.on('data', (c) => (stderr += c));
+      child.on('error', reject);
+      child.on('close', (code) => resolve({ code, stdout, stderr }));
+    });
+    const set = await cli('bridges', 'routing', '--prefer', `${ids.west},${ids.east}`);
+    assert.equal(set.code, 0, set.stderr);
+    assert.match(set.stdout, new RegExp(`1\\s+${ids.west}\\s+West CMS[\\s\\S]*2\\s+${ids.east}\\s+East CMS`));
+    const bad = await cli('bridges', 'routing', '--prefer', 'west');
+    assert.notEqual(bad.code, 0);
+    assert.match(bad.stderr, /uuid|UUID/);
+    assert.equal((await cli('bridges', 'routing', '--clear')).code, 0);
+    assert.deepEqual((await t.api('GET', '/api/v1/meetings/settings/routing')).body.preferredBridgeIds, []);
+
+    const { cursor } = await drain(0);
+    const res = await book({ title: 'From the CLI', start: '2026-08-03T09:00:00Z', recurrence: 'FREQ=WEEKLY;COUNT=2', dialOut: ['alice@example.com'], bridgeId: ids.east });
+    const occ = (await t.api('GET', `/api/v1/meetings/bookings/${res.body.id}`)).body.occurrences[1];
+    const edited = await cli('bookings', 'occurrence', res.body.id, occ.id, '--dial-out', 'erin@example.com');
+    assert.equal(edited.code, 0, edited.stderr);
+    assert.match(edited.stdout, /dials erin@example.com/);
+    const changes = await cli('bookings', 'changes', '--since', String(cursor), '--json');
+    assert.equal(changes.code, 0, changes.stderr);
+    assert.deepEqual(JSON.parse(changes.stdout).items.map((c: any) => c.change), ['created', 'occurrence-updated']);
   });
 });

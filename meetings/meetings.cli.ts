@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { CliError, USAGE_EXIT_CODE } from '../platform/cli/cli-error.ts';
 import { apiClientFromEnvironment } from '../platform/cli/credentials.ts';
 import { formatTime, listingOptions, parseInteger, printFields, printJson, printPage, printTable, type Page } from '../platform/cli/output.ts';
 import { promptSecret } from '../platform/cli/prompt.ts';
@@ -106,6 +107,26 @@ export function registerMeetingsCommands(program: Command) {
       ], 'exchanges', { times: false });
     });
 
+  bridges
+    .command('routing')
+    .description('Routing preference ("prefer CMS", M14): bridges automatic routing tries first, in order')
+    .option('--prefer <ids>', 'bridge IDs in order, comma-separated or repeated (replaces the list)', list)
+    .option('--clear', 'no preference: routing by zone, free slots and load only')
+    .option('--json')
+    .action(async (o: { prefer?: string[]; clear?: boolean; json?: boolean }) => {
+      const client = apiClientFromEnvironment();
+      if (o.prefer && o.clear) throw new CliError('USAGE', 'Give --prefer or --clear, not both.', { exitCode: USAGE_EXIT_CODE });
+      const setting = o.prefer || o.clear ? await client.request<Row>('PUT', `${P}/settings/routing`, { body: { preferredBridgeIds: o.clear ? [] : o.prefer } }) : await client.get<Row>(`${P}/settings/routing`);
+      if (o.json) return printJson(setting);
+      if (setting.preferredBridgeIds.length === 0) return console.log('No preferred bridges: routing by zone, free slots and load.');
+      const all = (await client.get<Page<Row>>(`${P}/bridges`, { limit: 500 })).items;
+      printTable([
+        { header: 'ORDER', value: (r: Row) => r.order },
+        { header: 'ID', value: (r) => r.id },
+        { header: 'NAME', value: (r) => r.name },
+      ], setting.preferredBridgeIds.map((id: string, i: number) => ({ order: i + 1, id, name: all.find((b) => b.id === id)?.name || all.find((b) => b.id === id)?.address })));
+    });
+
   const bookings = program.command('bookings').description('Bookings (M8, M14)');
   listingOptions(bookings.command('list').description('List bookings').option('--bridge <id>')).action(async (o: { bridge?: string; limit: number; offset: number; json?: boolean }) => {
     const page = await apiClientFromEnvironment().get<Page<Row>>(`${P}/bookings`, { bridgeId: o.bridge, limit: o.limit, offset: o.offset });
@@ -134,6 +155,38 @@ export function registerMeetingsCommands(program: Command) {
       const b = await apiClientFromEnvironment().post<Row>(`${P}/bookings`, { title: o.title, start: o.start, end: o.end, durationMinutes: o.duration, timeZone: o.timeZone, dialOut: o.dialOut, passcode: o.passcode, earlyJoinMinutes: o.earlyJoin, recurrence: o.recurrence, bridgeId: o.bridge, zone: o.zone });
       if (o.json) return printJson(b);
       console.log(`Booked ${b.id}: ${b.occurrences} meeting(s) from ${formatTime(b.startAt)}.`);
+    });
+  bookings
+    .command('occurrence')
+    .description('Edit one meeting of a series: move it, cancel it, or give it its own dial-outs')
+    .argument('<bookingId>')
+    .argument('<occurrenceId>')
+    .option('--start <time>', 'wall time in the booking\'s time zone')
+    .option('--end <time>')
+    .option('--dial-out <uris>', 'this meeting\'s SIP URIs, comma-separated or repeated', list)
+    .option('--series-dial-out', 'dial the series\' list again')
+    .option('--cancel')
+    .option('--json')
+    .action(async (bookingId: string, occurrenceId: string, o: { start?: string; end?: string; dialOut?: string[]; seriesDialOut?: boolean; cancel?: boolean; json?: boolean }) => {
+      const dialOut = o.seriesDialOut ? null : o.dialOut;
+      const occ = await apiClientFromEnvironment().patch<Row>(`${P}/bookings/${bookingId}/occurrences/${occurrenceId}`, { start: o.start, end: o.end, dialOut, cancel: o.cancel });
+      if (o.json) return printJson(occ);
+      console.log(`${occ.state === 'cancelled' ? 'Cancelled' : 'Saved'} the meeting of ${formatTime(occ.startAt)}; dials ${occ.dialOut ? occ.dialOut.join(', ') || 'nobody' : 'the series\' list'}.`);
+    });
+  bookings
+    .command('changes')
+    .description('The change feed: bookings created, edited, cancelled after --since (print the cursor to pass next time)')
+    .option('--since <cursor>', 'the cursor of the previous call', parseInteger(0, Number.MAX_SAFE_INTEGER), 0)
+    .option('--limit <n>', 'changes per page', parseInteger(1, 500), 100)
+    .option('--json')
+    .action(async (o: { since: number; limit: number; json?: boolean }) => {
+      const page = await apiClientFromEnvironment().get<Row>(`${P}/bookings/changes`, { since: o.since, limit: o.limit });
+      if (o.json) return printJson(page);
+      printTable([
+        { header: 'SEQ', value: (c: Row) => c.seq }, { header: 'CHANGE', value: (c) => c.change }, { header: 'AT', value: (c) => formatTime(c.at) },
+        { header: 'BOOKING', value: (c) => c.bookingId }, { header: 'TITLE', value: (c) => c.booking?.title, maxWidth: 40 }, { header: 'BY', value: (c) => c.actor },
+      ], page.items);
+      console.log(`cursor ${page.cursor}${page.hasMore ? ' (more: run again with --since ' + page.cursor + ')' : ''}`);
     });
   bookings.command('cancel').argument('<id>').description('Cancel a booking').action(async (id: string) => {
     await apiClientFromEnvironment().delete(`${P}/bookings/${id}`);
