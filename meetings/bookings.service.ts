@@ -39,6 +39,32 @@ export type BookingInput = {
 
 type Interval = { startAt: Date; endAt: Date; holdFrom: Date };
 
+type CreatedBooking = Omit<BookingRow, 'passcodeSealed'> & { hasPasscode: boolean; occurrences: number };
+
+function span(intervals: Interval[]) {
+  let from = Infinity;
+  let to = -Infinity;
+  for (const i of intervals) {
+    from = Math.min(from, i.holdFrom.getTime());
+    to = Math.max(to, i.endAt.getTime());
+  }
+  return { from: new Date(from), to: new Date(to) };
+}
+
+/** The first instant of `intervals` at which every one of `poolSize` slots is held by `holds`. */
+function conflictAmong(holds: [number, number][], poolSize: number, intervals: Interval[]) {
+  for (const interval of intervals) {
+    const s = interval.holdFrom.getTime();
+    const e = interval.endAt.getTime();
+    const overlapping: [number, number][] = [];
+    for (const [hs, he] of holds) if (hs < e && he > s) overlapping.push([Math.max(hs, s), Math.min(he, e)]);
+    if (overlapping.length < poolSize) continue;
+    const peak = peakOverlap(overlapping);
+    if (peak.count >= poolSize) return { at: new Date(peak.at), booked: peak.count };
+  }
+  return undefined;
+}
+
 export type Bookings = ReturnType<typeof createBookings>;
 
 export function createBookings(services: PlatformServices) {
@@ -79,28 +105,15 @@ export function createBookings(services: PlatformServices) {
   /** The first instant at which one more meeting would not fit in the bridge's pool, if any. */
   async function findConflict(tx: Db, bridge: BridgeRow, intervals: Interval[], excludeBookingId?: string) {
     if (bridge.poolSize <= 0) return { at: intervals[0].holdFrom, booked: 0 };
-    const from = new Date(Math.min(...intervals.map((i) => i.holdFrom.getTime())));
-    const to = new Date(Math.max(...intervals.map((i) => i.endAt.getTime())));
+    const { from, to } = span(intervals);
     const holds = (await repo.overlappingHolds(tx, bridge.id, from, to, excludeBookingId)).map((h) => [h.holdFrom.getTime(), h.endAt.getTime()] as [number, number]);
-    holds.sort((a, b) => a[0] - b[0]);
-    for (const interval of intervals) {
-      const s = interval.holdFrom.getTime();
-      const e = interval.endAt.getTime();
-      const overlapping = holds.filter(([hs, he]) => hs < e && he > s).map(([hs, he]) => [Math.max(hs, s), Math.min(he, e)] as [number, number]);
-      if (overlapping.length < bridge.poolSize) continue;
-      const peak = peakOverlap(overlapping);
-      if (peak.count >= bridge.poolSize) return { at: new Date(peak.at), booked: peak.count };
-    }
-    return undefined;
+    return conflictAmong(holds, bridge.poolSize, intervals);
   }
 
   /** M14: bridges that could take the booking, best first (zone, preferred order, free slots, load). */
-  async function candidates(tx: Db, input: BookingInput): Promise<BridgeRow[]> {
-    if (input.bridgeId) {
-      const bridge = await repo.findBridge(tx, input.bridgeId);
-      if (!bridge) throw notFound('Bridge', input.bridgeId);
-      return [bridge];
-    }
+  async function candidates(tx: Db, input: BookingInput): Promise<Pick<BridgeRow, 'id'>[]> {
+    // The decision reads the bridge under its lock (and says when it does not exist).
+    if (input.bridgeId) return [{ id: input.bridgeId }];
     const all = (await repo.listBridges(tx)).items.filter((b) => b.allowBooking && b.poolSize > 0 && b.systemType === 'Cisco Meeting Server');
     const preference = await getRoutingPreference(tx);
     const score = (b: BridgeRow) => [input.zone && b.ipZone === input.zone ? 0 : 1, preferenceRank(preference, b.id), -(b.poolSize), b.callLegsActive ?? 0];
@@ -116,6 +129,88 @@ export function createBookings(services: PlatformServices) {
       const bridge = await repo.findBridge(tx, bridgeId);
       if (!bridge) throw notFound('Bridge', bridgeId);
       return fn(tx, bridge);
+    });
+  }
+
+  // Group commit (M8 throughput): requests for one bridge that arrive while its decision runs wait
+  // and are decided together in the next transaction — one lock, one read of the holds, one insert
+  // per table — in arrival order, each checked against the holds including those accepted before it
+  // in the batch. Across processes the advisory lock still serialises the batches, so concurrent
+  // requests for the last slot keep exactly one winner.
+  type Request = { input: BookingInput; intervals: Interval[]; actor: Actor; now: Date };
+  type Waiting = Request & { resolve: (booking: CreatedBooking) => void; reject: (error: unknown) => void };
+  const waitingFor = new Map<string, Waiting[]>();
+
+  function decide(bridgeId: string, request: Request): Promise<CreatedBooking> {
+    return new Promise((resolve, reject) => {
+      const queue = waitingFor.get(bridgeId);
+      if (queue) return void queue.push({ ...request, resolve, reject });
+      waitingFor.set(bridgeId, [{ ...request, resolve, reject }]);
+      void drain(bridgeId);
+    });
+  }
+
+  async function drain(bridgeId: string) {
+    const queue = waitingFor.get(bridgeId)!;
+    while (queue.length) await decideBatch(bridgeId, queue.splice(0, 200));
+    waitingFor.delete(bridgeId);
+  }
+
+  async function decideBatch(bridgeId: string, batch: Waiting[]) {
+    let outcomes: ({ booking: CreatedBooking } | { error: AppError })[];
+    try {
+      outcomes = await withBridgeLock(bridgeId, async (tx, bridge) => {
+        const { from, to } = span(batch.flatMap((r) => r.intervals));
+        const holds = bridge.poolSize > 0 ? (await repo.overlappingHolds(tx, bridge.id, from, to)).map((h) => [h.holdFrom.getTime(), h.endAt.getTime()] as [number, number]) : [];
+        const rows: BookingRow[] = [];
+        const decided = batch.map(({ input, intervals, actor, now }) => {
+          if (!bridge.allowBooking) return { error: new AppError('INVALID_STATE', `${bridge.name || bridge.address} does not allow booking.`, { bridgeId: bridge.id }) };
+          const conflict = bridge.poolSize <= 0 ? { at: intervals[0].holdFrom, booked: 0 } : conflictAmong(holds, bridge.poolSize, intervals);
+          if (conflict) return { error: conflictError(bridge, conflict.at, input.timeZone, conflict.booked) };
+          for (const i of intervals) holds.push([i.holdFrom.getTime(), i.endAt.getTime()]);
+          const row: BookingRow = {
+            id: crypto.randomUUID(),
+            bridgeId: bridge.id,
+            title: input.title.trim(),
+            organizer: input.organizer ?? actor.name,
+            passcodeSealed: input.passcode ? secrets.seal(input.passcode) : null,
+            timeZone: input.timeZone,
+            startAt: intervals[0].startAt,
+            endAt: intervals[0].endAt,
+            earlyJoinMinutes: input.earlyJoinMinutes ?? 0,
+            recurrence: input.recurrence?.replace(/^RRULE:/i, '') ?? null,
+            dialOut: input.dialOut ?? [],
+            dialIn: input.dialIn ?? [],
+            state: 'booked',
+            createdBy: actor.name,
+            createdAt: now,
+            updatedAt: now,
+          };
+          rows.push(row);
+          return { booking: { ...publicBooking(row), occurrences: intervals.length } };
+        });
+        if (rows.length) {
+          await repo.insertBookings(tx, rows);
+          await repo.insertOccurrences(tx, batch.flatMap((r, n) => ('booking' in decided[n] ? r.intervals.map((i) => ({ id: crypto.randomUUID(), bookingId: decided[n].booking.id, bridgeId: bridge.id, ...i, state: 'scheduled' })) : [])));
+          for (const [n, r] of batch.entries()) {
+            const outcome = decided[n];
+            if (!('booking' in outcome)) continue;
+            await audit.record({ actor: r.actor, action: 'booking.create', entityType: 'booking', entityId: outcome.booking.id, after: outcome.booking }, tx);
+            await recordBookingChange(tx, { bookingId: outcome.booking.id, change: 'created', actor: r.actor, at: r.now });
+          }
+        }
+        return decided;
+      });
+    } catch (error) {
+      if (batch.length === 1) return batch[0].reject(error);
+      // Something failed the whole transaction: decide each alone, so one request cannot fail others.
+      for (const request of batch) await decideBatch(bridgeId, [request]);
+      return;
+    }
+    batch.forEach((request, n) => {
+      const outcome = outcomes[n];
+      if ('booking' in outcome) request.resolve(outcome.booking);
+      else request.reject(outcome.error);
     });
   }
 
@@ -142,35 +237,7 @@ export function createBookings(services: PlatformServices) {
       let lastConflict: AppError | undefined;
       for (const candidate of bridgesToTry) {
         try {
-          return await withBridgeLock(candidate.id, async (tx, bridge) => {
-            if (!bridge.allowBooking) throw new AppError('INVALID_STATE', `${bridge.name || bridge.address} does not allow booking.`, { bridgeId: bridge.id });
-            const conflict = await findConflict(tx, bridge, intervals);
-            if (conflict) throw conflictError(bridge, conflict.at, input.timeZone, conflict.booked);
-            const id = crypto.randomUUID();
-            const row: BookingRow = {
-              id,
-              bridgeId: bridge.id,
-              title: input.title.trim(),
-              organizer: input.organizer ?? actor.name,
-              passcodeSealed: input.passcode ? secrets.seal(input.passcode) : null,
-              timeZone: input.timeZone,
-              startAt: intervals[0].startAt,
-              endAt: intervals[0].endAt,
-              earlyJoinMinutes: input.earlyJoinMinutes ?? 0,
-              recurrence: input.recurrence?.replace(/^RRULE:/i, '') ?? null,
-              dialOut: input.dialOut ?? [],
-              dialIn: input.dialIn ?? [],
-              state: 'booked',
-              createdBy: actor.name,
-              createdAt: now,
-              updatedAt: now,
-            };
-            await repo.insertBooking(tx, row);
-            await repo.insertOccurrences(tx, intervals.map((i) => ({ id: crypto.randomUUID(), bookingId: id, bridgeId: bridge.id, ...i, state: 'scheduled' })));
-            await audit.record({ actor, action: 'booking.create', entityType: 'booking', entityId: id, after: { ...publicBooking(row), occurrences: intervals.length } }, tx);
-            await recordBookingChange(tx, { bookingId: id, change: 'created', actor, at: now });
-            return { ...publicBooking(row), occurrences: intervals.length };
-          });
+          return await decide(candidate.id, { input, intervals, actor, now });
         } catch (error) {
           if (error instanceof AppError && (error.code === 'CONFLICT' || error.code === 'INVALID_STATE') && !input.bridgeId) {
             lastConflict = error;

@@ -151,8 +151,8 @@ export async function overlappingHolds(db: Db, bridgeId: string, from: Date, to:
   return db.select({ id: occurrences.id, holdFrom: occurrences.holdFrom, endAt: occurrences.endAt }).from(occurrences).where(and(...conditions));
 }
 
-export async function insertBooking(db: Db, row: typeof bookings.$inferInsert) {
-  await db.insert(bookings).values(row);
+export async function insertBookings(db: Db, rows: (typeof bookings.$inferInsert)[]) {
+  for (let i = 0; i < rows.length; i += 200) await db.insert(bookings).values(rows.slice(i, i + 200));
 }
 
 export async function updateBooking(db: Db, id: string, patch: Partial<typeof bookings.$inferInsert>) {
