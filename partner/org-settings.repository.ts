@@ -59,7 +59,7 @@ export async function findOrgPerson(db: Db, customerOrgId: string, personId: str
   return row;
 }
 export async function updatePerson(db: Db, id: string, patch: Partial<typeof people.$inferInsert>) {
-  await db.update(people).set(patch).where(eq(people.id, id));
+  if (Object.keys(patch).length) await db.update(people).set(patch).where(eq(people.id, id));
 }
 export async function upsertPersonSettings(db: Db, row: typeof personSettings.$inferInsert) {
   const { personId: _id, ...set } = row;
