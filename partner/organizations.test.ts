@@ -303,7 +303,7 @@ describe('Webex-compatible enterprises, workspaces, people and organizations', (
     const webexOrgId = crypto.randomUUID();
     await repo.insertWebexOrg(db, { id: webexOrgId, name: 'Existing Co', userCount: 5, userEmails: [admin], adminEmails: [admin], licences: 'none', createdAt: new Date() });
     // Untrusted template: users wait for their email; two enter one (the first attaches the org), one stays pending.
-    const waiting = [];
+    const waiting: Array<{ id: string }> = [];
     for (let i = 0; i < 3; i++) {
       const res = await t.api('POST', '/v1/broadworks/subscribers', subscriberBody(template.provisioningId, { spEnterpriseId: 'ResI+attached', email: undefined }));
       assert.equal(res.body.status, 'pending_email_input');

@@ -1,6 +1,7 @@
 import crypto from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { z } from 'zod';
+import { setDirectorySource } from './organizations.service.ts';
 import { createBroadworksSimulator, type BroadworksSimulator } from '../lab/broadworks/broadworks.simulator.ts';
 import { createMailCatcher, createSmsSink, type MailCatcher, type SmsSink } from '../lab/mail/mail-catcher.ts';
 import { createSmtpMailer, type Mailer } from './partner.mailer.ts';
@@ -82,6 +83,12 @@ export async function startPartnerLab(services: PlatformServices, partner: Partn
   const sms = createSmsSink(services.clock);
   const lab = { broadworks, mail, mailer, sms, templateId: template.id, provisioningId: template.provisioningId, serviceProviderId };
   labs.set(services, lab);
+  // Directory sync reads the Lab AS: its users without Integrated IM&P are the BroadWorks-only ones.
+  setDirectorySource(services, async ({ spEnterpriseId }) =>
+    [...broadworks.users.values()]
+      .filter((u) => `${u.serviceProviderId}+${u.groupId}` === spEnterpriseId && !u.integratedImp)
+      .map((u) => ({ userId: u.userId, kind: 'user' as const, firstName: u.firstName, lastName: u.lastName, extension: u.extension, number: u.phoneNumber, mobile: u.mobilePhoneNumber })),
+  );
   services.logger.info({ broadworks: base, template: template.name }, 'lab BroadWorks AS started');
   return lab;
 }
