@@ -47,6 +47,9 @@ export async function createSwitchboard(options: SwitchboardOptions = {}): Promi
   const secrets = createSecretBox(loadSecretKey(config));
   const database = await openDatabase(config, logger);
   let ready = false;
+  // What has started, so a failing start stops it again (pg-boss timers or a listening simulator
+  // would otherwise keep the process alive with its database closed).
+  const started: Array<() => Promise<unknown>> = [];
   try {
     const metrics = createMetrics();
     const audit = createAuditLog({ db: database.db, clock });
@@ -67,9 +70,15 @@ export async function createSwitchboard(options: SwitchboardOptions = {}): Promi
       ...areas.flatMap((area) => (area.routes ? [area.routes] : [])),
     ]);
 
-    const firstAdmin = (options.createFirstAdmin ?? config.embedded) ? await auth.ensureFirstAdmin() : null;
+    started.push(() => http.close());
+    started.push(() => jobs.stop());
     await jobs.start({ work: config.role !== 'web' });
-    for (const area of areas) await area.start?.();
+    for (const area of areas) {
+      await area.start?.();
+      if (area.stop) started.push(() => area.stop!());
+    }
+    // Last, so that a start failing above leaves no admin whose one-time password nobody saw.
+    const firstAdmin = (options.createFirstAdmin ?? config.embedded) ? await auth.ensureFirstAdmin() : null;
     ready = true;
 
     let closed = false;
@@ -96,6 +105,7 @@ export async function createSwitchboard(options: SwitchboardOptions = {}): Promi
       },
     };
   } catch (error) {
+    for (const stop of started.reverse()) await stop().catch((stopError) => logger.error({ err: stopError }, 'stopping after a failed start failed'));
     await database.close().catch(() => undefined);
     throw error;
   }
