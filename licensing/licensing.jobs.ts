@@ -45,9 +45,13 @@ export function createLicensingJobs(deps: Deps) {
     title: () => 'Smart Account sync',
     entity: (input) => ({ type: 'licensing_smart_account', id: input.smartAccountId }),
     // HCM-F's sync job fails and is restarted (or runs again on schedule); it is not retried blindly.
-    retryLimit: 0,
+    // The one queue retry is for a process that died mid-job (see failedBefore).
+    retryLimit: 1,
+    retryDelaySeconds: 1,
     expireInSeconds: 2 * 3600,
     async run(ctx, { smartAccountId }) {
+      const previous = await repo.findOperation(database.db, ctx.jobId);
+      if (previous && failedBefore(ctx, previous)) throw recordedFailure(previous);
       const progressInfo: Record<string, string> = { Authentication: 'In Progress', 'Virtual Accounts': 'Not Started' };
       const sa = await repo.findSmartAccount(database.db, smartAccountId);
       if (!sa) throw new AppError('NOT_FOUND', `Smart account ${smartAccountId} no longer exists.`);
@@ -130,7 +134,10 @@ export function createLicensingJobs(deps: Deps) {
     title: (input) => `${{ assign: 'Assignment', unassign: 'UnAssignment', reassign: 'ReAssignment' }[input.operation]} of Cluster ${input.clusterName}`,
     entity: (input) => ({ type: 'licensing_cluster', id: input.clusterId }),
     // HCM-F marks the job failed with the catalogue's recommended action; the admin restarts it.
-    retryLimit: 0,
+    // The one queue retry resumes a job whose process died (kill -9, power loss): its steps are
+    // journalled, so the resumed attempt carries on where the dead one was (see failedBefore).
+    retryLimit: 1,
+    retryDelaySeconds: 1,
     expireInSeconds: 3600,
     concurrency: 8,
     run: (ctx, input) => runClusterOperation(ctx, input.operation),
@@ -140,6 +147,7 @@ export function createLicensingJobs(deps: Deps) {
     const db = database.db;
     const op = await repo.findOperation(db, ctx.jobId);
     if (!op) throw new AppError('NOT_FOUND', `Licensing job ${ctx.jobId} has no operation record.`);
+    if (failedBefore(ctx, op)) throw recordedFailure(op);
     const cluster = await repo.findCluster(db, op.clusterId!);
     if (!cluster) throw licensingError('NOT_FOUND', 'SLM1025', `Cluster ${op.entityName} no longer exists.`);
     const fromVa = op.virtualAccountId ? await repo.findVirtualAccount(db, op.virtualAccountId) : undefined;
@@ -159,6 +167,9 @@ export function createLicensingJobs(deps: Deps) {
     const startedDescription = op.description.replace(/ (failed|completed)$/, ' Started');
     await repo.updateOperation(db, ctx.jobId, { status: 'IN_PROGRESS', description: startedDescription, progressInfo, errorCode: null, errorDescription: null, recommendedAction: null, finishedAt: null });
     const uc = deps.ucFor(cluster);
+    // Resumed after the process died while the publisher restarted: wait until it answers again
+    // before reading its state (the mode change itself is journalled and not repeated).
+    const resumedInModeChange = (op.progressInfo as Record<string, StepState>)['License Mode Change'] === 'In Progress';
     let cssm: CssmConnector | undefined;
     try {
       if (!va) throw licensingError('INVALID_STATE', 'SLMCT1001', 'The Virtual Account of this job no longer exists.');
@@ -200,6 +211,7 @@ export function createLicensingJobs(deps: Deps) {
 
       const target = toVa!;
       const mode = target.licenseMode as LicenseMode;
+      if (resumedInModeChange) await waitForPublisher(ctx, uc, null);
       const desired = deps.desiredTransport(sa);
       const statusBefore = await uc.status();
       const currentMode = await uc.getLicenseMode();
@@ -213,7 +225,8 @@ export function createLicensingJobs(deps: Deps) {
       // License Mode Change (PAWS); the publisher restarts after it.
       if (progressInfo['License Mode Change'] !== 'Pass') {
         if (currentMode === mode) {
-          await setStep('License Mode Change', 'Not Applicable');
+          // Resumed after the change went through: it was this job's change, so it passed.
+          await setStep('License Mode Change', resumedInModeChange ? 'Pass' : 'Not Applicable');
         } else {
           await setStep('License Mode Change', 'In Progress', `Changing the license mode of ${cluster.name} from ${currentMode} to ${mode}; the publisher restarts`);
           await ctx.step('license-mode', () => uc.setLicenseMode(mode), { verify: async () => ((await uc.getLicenseMode().catch(() => null)) === mode ? { done: true, result: undefined } : { done: false }) });
@@ -279,12 +292,16 @@ export function createLicensingJobs(deps: Deps) {
     }
   }
 
-  /** After a license-mode change the publisher restarts: poll it (on the clock) until it answers with the new mode. */
-  async function waitForPublisher(ctx: JobContext, uc: UcClusterConnector, mode: LicenseMode) {
+  /**
+   * After a license-mode change the publisher restarts: poll it (on the clock) until it answers
+   * with the new mode (null: with any mode).
+   */
+  async function waitForPublisher(ctx: JobContext, uc: UcClusterConnector, mode: LicenseMode | null) {
     const deadline = ctx.clock.now().getTime() + rebootTimeoutMs;
     for (;;) {
       try {
-        if ((await uc.getLicenseMode()) === mode) return;
+        const answered = await uc.getLicenseMode();
+        if (mode === null || answered === mode) return;
       } catch (error) {
         const code = (error as AppError).details as { catalogueCode?: string } | undefined;
         if (code?.catalogueCode !== 'CAA1036') throw error;
@@ -296,4 +313,17 @@ export function createLicensingJobs(deps: Deps) {
   }
 
   return { sync, syncDue, clusterOperation, syncDueHook };
+}
+
+/**
+ * The queue retries a licensing job once, for a process that died mid-job. An attempt that finds
+ * its operation already FAILED comes after a failure the previous attempt recorded: HCM-F does not
+ * retry those by itself, so it ends with the same error (an admin restart sets IN_PROGRESS first).
+ */
+function failedBefore(ctx: JobContext, op: { status: string }) {
+  return ctx.attempt > 1 && op.status === 'FAILED';
+}
+
+function recordedFailure(op: { errorCode: string | null; errorDescription: string | null; recommendedAction: string | null }) {
+  return new AppError('UPSTREAM_FAILED', op.errorDescription ?? 'The job failed.', { catalogueCode: op.errorCode, errorDescription: op.errorDescription, recommendedAction: op.recommendedAction });
 }

@@ -435,11 +435,17 @@ export function createLicensing(services: PlatformServices, options: LicensingOp
       const op = await repo.findOperation(db, id);
       if (!op) throw notFound('Licensing job', id);
       if (op.status !== 'FAILED') throw new AppError('INVALID_STATE', `Job ${id} is ${op.status}; only a failed job can be restarted.`, { status: op.status });
-      await services.jobs.retry(id, actor);
+      // IN_PROGRESS before the new attempt can start: an attempt that finds FAILED repeats the failure.
       await database.transaction(async (tx) => {
         await repo.updateOperation(tx, id, { status: 'IN_PROGRESS', finishedAt: null });
         await audit.record({ actor, action: 'licensing.job.restart', entityType: 'licensing_job', entityId: id, before: { status: 'FAILED' }, after: { status: 'IN_PROGRESS' } }, tx);
       });
+      try {
+        await services.jobs.retry(id, actor);
+      } catch (error) {
+        await repo.updateOperation(db, id, { status: 'FAILED', finishedAt: op.finishedAt });
+        throw error;
+      }
       return { id, status: 'IN_PROGRESS' };
     },
 
