@@ -31,6 +31,8 @@ type VirtualAccount = { id: string; name: string; description: string; smartAcco
 type Cluster = { id: string; name: string; type: string; version: string; smartAccountName: string | null; virtualAccountName: string | null; virtualAccountId: string | null; status: string; jobStatus: string | null; lastOperationId: string | null };
 type Operation = { id: string; jobType: string; entityType: string; entityName: string; description: string; status: string; progressInfo: Record<string, string>; errorDescription: string | null; recommendedAction: string | null; isRestartable: boolean; startedAt: string; finishedAt: string | null };
 
+type OperationDetails = Operation & { progressPercent: number; progressMessage: string | null };
+
 const base = '/api/v1/licensing';
 const typeLabel = (t: string) => (t === 'CUCM' ? 'CUCM' : 'CUCXN');
 
@@ -66,9 +68,9 @@ function SmartAccountSummary() {
       {sync.error ? <ErrorNotice error={sync.error} /> : null}
       <div className="table-wrap">
         <table className="table" aria-label="Smart accounts">
-          <thead><tr><th>Name</th><th>Domain</th><th>Type</th><th>Status</th><th className="numeric">VA#</th><th>Last SyncUp</th><th>Alerts</th><th /></tr></thead>
+          <thead><tr><th>Name</th><th>Domain</th><th>Type</th><th>Status</th><th className="numeric">VA#</th><th>Last SyncUp</th><th>Sync</th><th>Alerts</th><th /></tr></thead>
           <tbody>
-            {list.data?.items.length === 0 && <tr><td colSpan={8} className="muted">No smart account yet. <Link to="/licensing/configure">Configure one.</Link></td></tr>}
+            {list.data?.items.length === 0 && <tr><td colSpan={9} className="muted">No smart account yet. <Link to="/licensing/configure">Configure one.</Link></td></tr>}
             {list.data?.items.map((sa) => (
               <tr key={sa.id}>
                 <td><Link to={`/licensing/virtual-accounts?smartAccountId=${sa.id}`}>{sa.name ?? sa.domain}</Link></td>
@@ -77,6 +79,7 @@ function SmartAccountSummary() {
                 <td><span className={`badge badge-${sa.status === 'active' ? 'active' : sa.status === 'error' ? 'failed' : 'created'}`}>{sa.status}</span></td>
                 <td className="numeric">{sa.virtualAccountCount}</td>
                 <td><Time value={sa.lastSyncAt} /></td>
+                <td>{sa.lastSyncJobId ? <SyncState jobId={sa.lastSyncJobId} name={sa.name ?? sa.domain} /> : null}</td>
                 <td>{sa.alerts.map((a) => `${a.severity}: ${a.message}`).join('; ')}</td>
                 <td className="actions">
                   {can('licensing.manage') && <button type="button" className="button button-small" onClick={() => sync.mutate(sa.id)} disabled={sync.isPending}>Perform Manual Sync</button>}
@@ -92,16 +95,44 @@ function SmartAccountSummary() {
   );
 }
 
+/** The latest sync of a smart account: a progress bar while it runs, then its outcome. */
+function SyncState({ jobId, name }: { jobId: string; name: string }) {
+  const client = useQueryClient();
+  const job = useQuery({
+    queryKey: ['licensing', 'job', jobId],
+    queryFn: () => request<OperationDetails>(`${base}/jobs/${jobId}`),
+    refetchInterval: (query) => (query.state.data?.status === 'IN_PROGRESS' ? 1000 : false),
+  });
+  const status = job.data?.status;
+  const [seen, setSeen] = useState<string | undefined>(undefined);
+  // When a sync ends, the account's counts and last sync time change too.
+  if (status !== seen) {
+    setSeen(status);
+    if (seen === 'IN_PROGRESS') void client.invalidateQueries({ queryKey: ['licensing', 'sa'] });
+  }
+  const j = job.data;
+  if (!j) return null;
+  if (j.status === 'IN_PROGRESS') {
+    return (
+      <div className="sync-progress">
+        <progress max={100} value={j.progressPercent} aria-label={`Sync of ${name}`} /> {j.progressPercent}%
+        {j.progressMessage ? <div className="muted">{j.progressMessage}</div> : null}
+      </div>
+    );
+  }
+  return <Link to={`/licensing/jobs/${j.id}`}>{j.status === 'SUCCEEDED' ? 'Succeeded' : `Failed: ${j.errorDescription ?? ''}`}</Link>;
+}
+
 function ConfigureSmartAccount() {
   const { id } = useParams();
   const client = useQueryClient();
   const existing = useQuery({ queryKey: ['licensing', 'sa', id], queryFn: () => request<SmartAccount>(`${base}/smart-accounts/${id}`), enabled: Boolean(id) });
-  const [form, setForm] = useState<Record<string, string>>({ mode: 'direct' });
+  const [form, setForm] = useState<Record<string, string>>({});
   const [message, setMessage] = useState<string | null>(null);
   const value = (k: string, fallback = '') => form[k] ?? fallback;
   const set = (k: string) => (e: { target: { value: string } }) => setForm({ ...form, [k]: e.target.value });
   const sa = existing.data;
-  const mode = form.mode !== 'direct' || !sa ? value('mode', 'direct') : sa.transport.mode;
+  const mode = form.mode ?? sa?.transport.mode ?? 'direct';
   const save = useMutation({
     mutationFn: async () => {
       const transport = mode === 'proxy' ? { mode, host: value('proxyHost', sa?.transport.proxyHost ?? ''), port: Number(value('proxyPort', String(sa?.transport.proxyPort ?? ''))), ...(form.proxyUsername ? { username: form.proxyUsername, password: form.proxyPassword } : {}) } : mode === 'satellite' ? { mode, host: value('satelliteHost', sa?.transport.satelliteHost ?? ''), port: Number(value('satellitePort', String(sa?.transport.satellitePort ?? '8443'))) } : { mode };
@@ -111,7 +142,7 @@ function ConfigureSmartAccount() {
       return request<{ syncJobId: string }>(`${base}/smart-accounts`, { method: 'POST', body });
     },
     onSuccess: () => {
-      setMessage(sa ? 'Saved.' : 'Configured. Fetching all the Virtual Accounts may take up to an hour; see Jobs.');
+      setMessage(sa ? 'Saved.' : 'Configured. Fetching all the Virtual Accounts may take up to an hour; its progress shows in the Smart Account Summary.');
       client.invalidateQueries({ queryKey: ['licensing'] });
     },
   });
@@ -124,7 +155,7 @@ function ConfigureSmartAccount() {
       <PageHeader title="Configure Smart Account Access" />
       <SubNav />
       {save.error ? <ErrorNotice error={save.error} /> : null}
-      {message ? <div className="notice notice-success">{message}</div> : null}
+      {message ? <div className="notice notice-success" role="status">{message} <Link to="/licensing">Smart Account Summary</Link></div> : null}
       <form className="card form-grid" onSubmit={submit} aria-label="Configure smart account">
         <h2>General Information</h2>
         <label className="field">* Domain Name<input required={!sa} defaultValue={sa?.domain} onChange={set('domain')} /></label>
@@ -209,14 +240,14 @@ function EditVirtualAccount() {
   const client = useQueryClient();
   const [picking, setPicking] = useState(false);
   const [picked, setPicked] = useState<string[]>([]);
-  const [started, setStarted] = useState<string[]>([]);
+  const [started, setStarted] = useState<Array<{ jobId: string; description: string; warning: string | null }>>([]);
   const va = useQuery({ queryKey: ['licensing', 'va', id], queryFn: () => request<VirtualAccount>(`${base}/virtual-accounts/${id}`), refetchInterval: 3000 });
   const free = useQuery({ queryKey: ['licensing', 'clusters', 'free'], queryFn: () => request<Page<Cluster>>(`${base}/clusters`, { query: { assigned: false, limit: 500 } }), enabled: picking });
   const mode = useMutation({ mutationFn: (licenseMode: string | null) => request(`${base}/virtual-accounts/${id}`, { method: 'PATCH', body: { licenseMode } }), onSuccess: () => client.invalidateQueries({ queryKey: ['licensing'] }) });
   const assign = useMutation({
-    mutationFn: () => request<{ jobs: Array<{ jobId: string; description: string }> }>(`${base}/virtual-accounts/${id}/assign`, { method: 'POST', body: { clusterIds: picked } }),
+    mutationFn: () => request<{ jobs: Array<{ jobId: string; description: string; warning: string | null }> }>(`${base}/virtual-accounts/${id}/assign`, { method: 'POST', body: { clusterIds: picked } }),
     onSuccess: (r) => {
-      setStarted(r.jobs.map((j) => j.description));
+      setStarted(r.jobs);
       setPicking(false);
       setPicked([]);
       client.invalidateQueries({ queryKey: ['licensing'] });
@@ -231,7 +262,13 @@ function EditVirtualAccount() {
       <PageHeader title={`Edit Virtual Account - ${v.name}`} />
       <SubNav />
       {[mode.error, assign.error, unassign.error].map((e, i) => (e ? <ErrorNotice key={i} error={e} /> : null))}
-      {started.length > 0 && <div className="notice notice-info">{started.join('; ')} — see <Link to="/licensing/jobs">Jobs</Link>.</div>}
+      {started.length > 0 && (
+        <div className="notice notice-info" role="status">
+          {started.map((j) => (
+            <div key={j.jobId}><Link to={`/licensing/jobs/${j.jobId}`}>{j.description}</Link>{j.warning ? ` — ${j.warning}` : ''}</div>
+          ))}
+        </div>
+      )}
       <div className="card">
         <h2>General Information</h2>
         <dl className="facts">
@@ -276,8 +313,10 @@ function EditVirtualAccount() {
       {picking && (
         <div className="card" role="dialog" aria-label={`Assign Clusters to ${v.name}`}>
           <h2>Assign Clusters to {v.name}</h2>
+          <p className="notice notice-info" role="note">Assigning a cluster restarts its publisher node automatically when its license mode changes (to {v.licenseMode}).</p>
+          {free.data?.items.length === 0 && <p className="muted">Every cluster is assigned already. Add clusters in the Cluster Summary.</p>}
           {free.error ? <ErrorNotice error={free.error} /> : null}
-          <table className="table">
+          <table className="table" aria-label="Clusters to assign">
             <thead><tr><th /><th>Name</th><th>Type</th></tr></thead>
             <tbody>
               {free.data?.items.map((c) => (
@@ -370,7 +409,7 @@ function JobDetails() {
   const { id } = useParams();
   const can = useCan();
   const client = useQueryClient();
-  const job = useQuery({ queryKey: ['licensing', 'job', id], queryFn: () => request<Operation & { progressPercent: number }>(`${base}/jobs/${id}`), refetchInterval: 1500 });
+  const job = useQuery({ queryKey: ['licensing', 'job', id], queryFn: () => request<OperationDetails>(`${base}/jobs/${id}`), refetchInterval: 1500 });
   const restart = useMutation({ mutationFn: () => request(`${base}/jobs/${id}/restart`, { method: 'POST' }), onSuccess: () => client.invalidateQueries({ queryKey: ['licensing'] }) });
   if (job.error) return <ErrorNotice error={job.error} />;
   const j = job.data;
@@ -386,11 +425,16 @@ function JobDetails() {
           <dt>Entity Type</dt><dd>{j.entityType}</dd>
           <dt>Date/Time Initiated</dt><dd><Time value={j.startedAt} /></dd>
           <dt>Date/Time Completed</dt><dd><Time value={j.finishedAt} /></dd>
-          <dt>Status</dt><dd>{j.status} ({j.progressPercent}%)</dd>
+          <dt>Status</dt><dd>{j.status} ({j.progressPercent}%){j.status === 'IN_PROGRESS' && j.progressMessage ? ` — ${j.progressMessage}` : ''}</dd>
           <dt>Entity Name</dt><dd>{j.entityName}</dd>
           <dt>Description</dt><dd>{j.description}</dd>
           <dt>Status Information</dt>
-          <dd>{Object.entries(j.progressInfo).map(([k, v]) => <div key={k}>{k} - {v}</div>)}</dd>
+          <dd>
+            <table className="table" aria-label="Status Information">
+              <thead><tr><th>Step</th><th>Status</th></tr></thead>
+              <tbody>{Object.entries(j.progressInfo).map(([k, v]) => <tr key={k}><td>{k}</td><td>{v}</td></tr>)}</tbody>
+            </table>
+          </dd>
           {j.errorDescription && (<><dt>Error</dt><dd>{j.errorDescription}</dd></>)}
           <dt>Recommended Action</dt><dd>{j.recommendedAction ?? ''}</dd>
         </dl>
