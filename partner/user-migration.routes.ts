@@ -79,7 +79,9 @@ export function registerUserMigrationRoutes(app: HttpApp, services: PlatformServ
     // An expired link ends the move there and then (the sweeper job does it for unopened ones).
     const open = async (value: string) => {
       const token = tokens.read(value);
-      if (token.exp < services.clock.now().getTime()) {
+      const pending = await migration.migrationOf(token.s);
+      const expiresAt = pending?.state === 'pending' ? pending.expiresAt.getTime() : token.exp;
+      if (Math.min(expiresAt, token.exp) < services.clock.now().getTime()) {
         await migration.expireOne(token.s);
         throw new AppError('INVALID_STATE', 'This link has expired: your account was not moved. Ask your administrator to send a new one.');
       }

@@ -101,6 +101,8 @@ export function createUserMigration(services: PlatformServices, partner: Partner
 
   /** The user signed in to the old account and deleted it: the subscriber is provisioned with the same email. */
   async function accept(subscriberId: string, email: string, password: string, actor: Actor = systemActor('webex-user-portal')) {
+    const waiting = await repo.findMigration(database.db, subscriberId);
+    if (waiting?.state !== 'pending') throw new AppError('INVALID_STATE', 'This link is no longer valid: the move was already answered or the provisioning was changed.');
     const identity = await repo.findActiveIdentityByEmail(database.db, email);
     // argon2 outside the transaction; the state is checked again inside.
     if (!identity || !(await verify(identity.passwordHash, password))) throw new AppError('INVALID_CREDENTIALS', 'The email address or the Webex password is wrong.');
