@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { apiClientFromEnvironment, resolveApiTarget } from '../platform/cli/credentials.ts';
 import { listingOptions, printJson, printPage, printTable, type Page } from '../platform/cli/output.ts';
+import { registerBillingCommands } from './billing/billing.cli.ts';
 
 // `switchboard partner …`: clusters, templates, customers, a template's user status view (P5/P9),
 // retry onboarding and package changes.
@@ -8,6 +9,7 @@ import { listingOptions, printJson, printPage, printTable, type Page } from '../
 type StatusRow = { id: string; userId: string; firstName: string; lastName: string; email: string | null; package: string; status: string; errorText: string | null };
 
 export function registerPartnerCommands(program: Command) {
+  registerBillingCommands(program);
   const partner = program.command('partner').description('Webex for BroadWorks: clusters, templates, customers, subscribers');
 
   partner
