@@ -12,8 +12,10 @@ export function MeetingsPage() {
   return (
     <>
       <PageHeader title="Meetings" />
+      {/* Absolute: inside this splat route a relative "" resolves to the current page, so from a
+          bridge's page the Bridges tab led back to that bridge. */}
       <nav className="tabs" aria-label="Meetings">
-        <NavLink to="" end>Bridges</NavLink> <NavLink to="calendar">Calendar</NavLink> <NavLink to="book">Book</NavLink> <NavLink to="ongoing">Ongoing</NavLink>
+        <NavLink to="/meetings" end>Bridges</NavLink> <NavLink to="/meetings/calendar">Calendar</NavLink> <NavLink to="/meetings/book">Book</NavLink> <NavLink to="/meetings/ongoing">Ongoing</NavLink>
       </nav>
       <Routes>
         <Route index element={<BridgesView />} />
@@ -58,7 +60,7 @@ function BridgesView() {
         <tbody>
           {(bridges.data?.items ?? []).map((b) => (
             <tr key={b.id}>
-              <td><Link to={`bridges/${b.id}`}>{b.name || `No Name (${b.address})`}</Link></td>
+              <td><Link to={`/meetings/bridges/${b.id}`}>{b.name || `No Name (${b.address})`}</Link></td>
               <td>{b.address}</td><td>{b.status}</td><td>{b.connectivity === 'reachable' ? 'Reachable on LAN' : b.connectivity}</td><td>{b.poolSize} ({b.poolState})</td><td>{b.softwareVersion}</td>
             </tr>
           ))}
@@ -78,11 +80,54 @@ function BridgesView() {
         <button className="button button-primary" disabled={add.isPending}>Add</button>
         {add.error && <ErrorNotice error={add.error} />}
         {add.data && (
-          <table className="table"><thead><tr><th>Network address</th><th>System name</th><th>System type</th><th>Description</th></tr></thead>
-            <tbody>{add.data.items.map((r) => <tr key={r.address}><td>{r.address}</td><td>{r.systemName}</td><td>{r.systemType}</td><td>{r.description}</td></tr>)}</tbody></table>
+          <table className="table" aria-label="Added systems"><thead><tr><th>Network address</th><th>System name</th><th>System type</th><th>Description</th></tr></thead>
+            <tbody>{add.data.items.map((r) => <tr key={r.address}><td>{r.address}</td><td>{r.systemName}</td><td>{r.systemType}</td><td>{r.description}{r.error ? ` — ${r.error.message}` : ''}</td></tr>)}</tbody></table>
         )}
       </form>
+      <RoutingPreference bridges={bridges.data?.items ?? []} />
     </>
+  );
+}
+
+/** M14 "prefer CMS": the bridges automatic routing tries first, in order (see README, Decisions). */
+function RoutingPreference({ bridges }: { bridges: Row[] }) {
+  const client = useQueryClient();
+  const saved = useQuery({ queryKey: ['meetings', 'routing'], queryFn: ({ signal }) => api.routing(signal) });
+  const [order, setOrder] = useState<string[] | null>(null);
+  const [pick, setPick] = useState('');
+  const current = order ?? (saved.data?.preferredBridgeIds as string[] | undefined) ?? [];
+  const save = useMutation({ mutationFn: () => api.setRouting(current), onSuccess: (data) => { client.setQueryData(['meetings', 'routing'], data); setOrder(null); } });
+  const label = (id: string) => {
+    const b = bridges.find((x) => x.id === id);
+    return b ? b.name || `No Name (${b.address})` : id;
+  };
+  const move = (index: number, by: number) => {
+    const next = [...current];
+    [next[index], next[index + by]] = [next[index + by], next[index]];
+    setOrder(next);
+  };
+  const others = bridges.filter((b) => !current.includes(b.id));
+  return (
+    <section className="card" aria-label="Routing preference">
+      <h2>Routing preference</h2>
+      <p className="hint">Bookings without a chosen bridge go to a bridge in the booking's zone, then to these bridges in this order, then by free slots and load. A full bridge is passed over. Every bridge here is a Cisco Meeting Server, so "prefer CMS" is this order.</p>
+      {current.length === 0 ? <p>No preferred bridges: routing by zone, free slots and load.</p> : (
+        <ol>{current.map((id, i) => (
+          <li key={id}>{label(id)}{' '}
+            <button type="button" className="button" disabled={i === 0} onClick={() => move(i, -1)} aria-label={`Move ${label(id)} up`}>↑</button>{' '}
+            <button type="button" className="button" disabled={i === current.length - 1} onClick={() => move(i, 1)} aria-label={`Move ${label(id)} down`}>↓</button>{' '}
+            <button type="button" className="button" onClick={() => setOrder(current.filter((x) => x !== id))} aria-label={`Remove ${label(id)}`}>Remove</button>
+          </li>
+        ))}</ol>
+      )}
+      <div className="filters">
+        <select aria-label="Bridge to prefer" value={pick} onChange={(e) => setPick(e.target.value)}><option value="">Choose a bridge…</option>{others.map((b) => <option key={b.id} value={b.id}>{label(b.id)}</option>)}</select>
+        <button type="button" className="button" disabled={!pick} onClick={() => { setOrder([...current, pick]); setPick(''); }}>Prefer</button>
+        <button type="button" className="button button-primary" disabled={order === null || save.isPending} onClick={() => save.mutate()}>Save order</button>
+      </div>
+      {save.error && <ErrorNotice error={save.error} />}
+      {save.isSuccess && order === null && <p className="notice notice-success" role="status">Routing preference saved.</p>}
+    </section>
   );
 }
 
@@ -137,8 +182,11 @@ function BridgeView() {
           <input aria-label="Path contains" placeholder="path contains" value={traceFilter.path} onChange={(e) => setTraceFilter({ ...traceFilter, path: e.target.value })} />
           <input aria-label="Status" placeholder="status" value={traceFilter.status} onChange={(e) => setTraceFilter({ ...traceFilter, status: e.target.value })} />
         </div>
-        <table className="table"><thead><tr><th>Time</th><th>Node</th><th>Request</th><th>Body</th><th>Status</th><th>Size</th><th>Location</th></tr></thead>
-          <tbody>{(trace.data?.items ?? []).map((e) => <tr key={e.id}><td><Time value={e.at} /></td><td>{e.node}</td><td>{e.method} {e.path}</td><td><code>{e.requestBody}</code></td><td>{e.status ?? e.error}</td><td>{e.size}</td><td>{e.location}</td></tr>)}</tbody></table>
+        {/* Bodies and locations are long unbroken strings: wrap them inside the card. */}
+        <div className="table-wrap">
+          <table className="table" aria-label="API trace"><thead><tr><th>Time</th><th>Node</th><th>Request</th><th>Body</th><th>Status</th><th>Size</th><th>Location</th></tr></thead>
+            <tbody>{(trace.data?.items ?? []).map((e) => <tr key={e.id}><td><Time value={e.at} /></td><td>{e.node}</td><td style={{ overflowWrap: 'anywhere' }}>{e.method} {e.path}</td><td style={{ overflowWrap: 'anywhere', maxWidth: '28rem' }}><code>{e.requestBody}</code></td><td>{e.status ?? e.error}</td><td>{e.size}</td><td style={{ overflowWrap: 'anywhere', maxWidth: '16rem' }}>{e.location}</td></tr>)}</tbody></table>
+        </div>
       </section>
     </>
   );
@@ -171,7 +219,7 @@ function CalendarView() {
         {days.map((day) => (
           <div key={day.toISOString()} className="card"><h4>{day.toDateString()}</h4>
             {(meetings.data?.items ?? []).filter((m) => new Date(m.startAt).toDateString() === day.toDateString()).map((m) => (
-              <p key={m.id}><Link to={`../meetings/${m.id}`}>{new Date(m.startAt).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' })} {m.title}</Link> <small>({m.state})</small></p>
+              <p key={m.id}><Link to={`/meetings/meetings/${m.id}`}>{new Date(m.startAt).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' })} {m.title}</Link> <small>({m.state})</small></p>
             ))}
           </div>
         ))}
@@ -214,7 +262,7 @@ function OngoingView() {
   return (
     <table className="table">
       <thead><tr><th>Meeting</th><th>State</th><th>Start</th><th>End</th><th>Slot</th></tr></thead>
-      <tbody>{(meetings.data?.items ?? []).map((m) => <tr key={m.id}><td><Link to={`../meetings/${m.id}`}>{m.title}</Link></td><td>{m.state}</td><td><Time value={m.startAt} /></td><td><Time value={m.endAt} /></td><td>{m.slot}</td></tr>)}</tbody>
+      <tbody>{(meetings.data?.items ?? []).map((m) => <tr key={m.id}><td><Link to={`/meetings/meetings/${m.id}`}>{m.title}</Link></td><td>{m.state}</td><td><Time value={m.startAt} /></td><td><Time value={m.endAt} /></td><td>{m.slot}</td></tr>)}</tbody>
     </table>
   );
 }
@@ -225,7 +273,9 @@ function MeetingView() {
   const meeting = useQuery({ queryKey: ['meetings', 'meeting', id], queryFn: ({ signal }) => api.meeting(id, signal), refetchInterval: 2000 });
   const [uri, setUri] = useState('');
   const [message, setMessage] = useState('');
-  const act = useMutation({ mutationFn: (fn: () => Promise<unknown>) => fn(), onSuccess: () => client.invalidateQueries({ queryKey: ['meetings', 'meeting', id] }) });
+  // Each action says what it did: the bridge changes nothing the legs table shows (mute, banner, lock).
+  const act = useMutation({ mutationFn: async ({ fn, done }: { fn: () => Promise<unknown>; done: string }) => { await fn(); return done; }, onSuccess: () => client.invalidateQueries({ queryKey: ['meetings', 'meeting', id] }) });
+  const run = (done: string, fn: () => Promise<unknown>) => act.mutate({ fn, done });
   const m = meeting.data;
   if (meeting.error) return <ErrorNotice error={meeting.error} />;
   if (!m) return <p>Loading…</p>;
@@ -236,16 +286,17 @@ function MeetingView() {
       <p>{m.state} · <Time value={m.startAt} /> – <Time value={m.endAt} /> · slot {m.slot ?? '—'} · failovers {m.failovers}</p>
       {live && (
         <div className="actions">
-          <button className="button" onClick={() => act.mutate(() => api.extend(id, 15))}>Extend 15 min</button>
-          <button className="button" onClick={() => act.mutate(() => api.updateCall(id, { locked: true }))}>Lock</button>
-          <button className="button button-danger" onClick={() => act.mutate(() => api.end(id))}>End now</button>
-          <form onSubmit={(e) => { e.preventDefault(); act.mutate(() => api.dial(id, uri)); }}><input aria-label="Dial out to" placeholder="alice@example.com" value={uri} onChange={(e) => setUri(e.target.value)} /> <button className="button">Add participant</button></form>
-          <form onSubmit={(e) => { e.preventDefault(); act.mutate(() => api.updateCall(id, { messageText: message })); }}><input aria-label="Message" value={message} onChange={(e) => setMessage(e.target.value)} /> <button className="button">Send message</button></form>
+          <button className="button" onClick={() => run('Extended by 15 minutes.', () => api.extend(id, 15))}>Extend 15 min</button>
+          <button className="button" onClick={() => run('Locked: nobody else can join.', () => api.updateCall(id, { locked: true }))}>Lock</button>
+          <button className="button button-danger" onClick={() => run('Ending the meeting.', () => api.end(id))}>End now</button>
+          <form onSubmit={(e) => { e.preventDefault(); run(`Dialling ${uri}.`, () => api.dial(id, uri)); setUri(''); }}><input aria-label="Dial out to" placeholder="alice@example.com" value={uri} onChange={(e) => setUri(e.target.value)} /> <button className="button">Add participant</button></form>
+          <form onSubmit={(e) => { e.preventDefault(); run(`Message shown: "${message}".`, () => api.updateCall(id, { messageText: message })); }}><input aria-label="Message" value={message} onChange={(e) => setMessage(e.target.value)} /> <button className="button">Send message</button></form>
         </div>
       )}
       {act.error && <ErrorNotice error={act.error} />}
+      {act.data && !act.isPending && !act.error && <p className="notice notice-success" role="status">{act.data}</p>}
       <table className="table"><thead><tr><th>Participant</th><th>Outcome</th><th>Reason</th><th /></tr></thead>
-        <tbody>{m.legs.map((l: Row) => <tr key={l.id}><td>{l.remoteParty}</td><td>{l.outcome}</td><td>{l.reason}</td><td>{live && l.callLegId && l.outcome !== 'dropped' && (<><button className="button" onClick={() => act.mutate(() => api.mute(id, l.callLegId, true))}>Mute</button> <button className="button" onClick={() => act.mutate(() => api.drop(id, l.callLegId))}>Drop</button></>)}</td></tr>)}</tbody></table>
+        <tbody>{m.legs.map((l: Row) => <tr key={l.id}><td>{l.remoteParty}</td><td>{l.outcome}</td><td>{l.reason}</td><td>{live && l.callLegId && !['dropped', 'failed'].includes(l.outcome) && (<><button className="button" onClick={() => run(`Muted ${l.remoteParty}.`, () => api.mute(id, l.callLegId, true))}>Mute</button> <button className="button" onClick={() => run(`Unmuted ${l.remoteParty}.`, () => api.mute(id, l.callLegId, false))}>Unmute</button> <button className="button" onClick={() => run(`Dropped ${l.remoteParty}.`, () => api.drop(id, l.callLegId))}>Drop</button></>)}</td></tr>)}</tbody></table>
       <h3>History</h3>
       <ul>{m.history.map((h: Row, i: number) => <li key={i}><Time value={h.at} /> {h.type} {h.remoteParty ?? ''} {h.reason ?? ''}</li>)}</ul>
     </>

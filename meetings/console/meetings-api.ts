@@ -22,5 +22,7 @@ export const meetingsApi = {
   dial: (id: string, remoteParty: string) => request<Row>(`${P}/meetings/${enc(id)}/participants`, { method: 'POST', body: { remoteParty } }),
   drop: (id: string, legId: string) => request<Row>(`${P}/meetings/${enc(id)}/legs/${enc(legId)}`, { method: 'DELETE' }),
   mute: (id: string, legId: string, audioMuted: boolean) => request<Row>(`${P}/meetings/${enc(id)}/legs/${enc(legId)}`, { method: 'PATCH', body: { audioMuted } }),
+  routing: (signal?: AbortSignal) => request<Row>(`${P}/settings/routing`, { signal }),
+  setRouting: (preferredBridgeIds: string[]) => request<Row>(`${P}/settings/routing`, { method: 'PUT', body: { preferredBridgeIds } }),
   updateCall: (id: string, body: Row) => request<Row>(`${P}/meetings/${enc(id)}`, { method: 'PATCH', body }),
 };
