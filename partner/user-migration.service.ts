@@ -5,7 +5,7 @@ import { systemActor, type Actor } from '../platform/auth/actor.ts';
 import { AppError } from '../platform/errors.ts';
 import { defineJob } from '../platform/jobs/define-job.ts';
 import * as repo from './user-migration.repository.ts';
-import { findOrgByEnterprise, findSubscriber } from './partner.repository.ts';
+import { countAdminsOfOrg, findOrgByEnterprise, findSubscriber } from './partner.repository.ts';
 import type { Db } from '../platform/db/database.ts';
 import type { PlatformServices } from '../platform/services.ts';
 import type { Mailer } from './partner.mailer.ts';
@@ -34,8 +34,11 @@ export function createUserMigration(services: PlatformServices, partner: Partner
 
   // ── P3 Provision Admin First ──
   partner.extend.gate(async (tx, { sub, template, org }) => {
-    // Not applicable to self-activation (Cisco's template guide); an existing org has its admin.
-    if (!template.provisionAdminFirst || sub.source === 'self_activation' || org) return null;
+    // Not applicable to self-activation (Cisco's template guide), nor to an org that has its admin
+    // or was attached (P7: its first user is not made admin). An org whose first provisioning
+    // failed after it was made has no admin yet: the rule still holds there.
+    if (!template.provisionAdminFirst || sub.source === 'self_activation') return null;
+    if (org && (org.attachedWebexOrgId || (await countAdminsOfOrg(tx, org.id)) > 0)) return null;
     const first = await repo.firstSubscriberOfEnterprise(tx, sub.spEnterpriseId);
     if (!first || first.id === sub.id) return null;
     await repo.insertHold(tx, { subscriberId: sub.id, spEnterpriseId: sub.spEnterpriseId, waitingFor: first.id, heldAt: clock.now() });
@@ -59,7 +62,7 @@ export function createUserMigration(services: PlatformServices, partner: Partner
   });
 
   partner.extend.provisioned(async (tx, { person, org, createdOrg }) => {
-    const released = createdOrg ? await repo.takeHoldsOfEnterprise(tx, org.spEnterpriseId) : [];
+    const released = person.isAdmin ? await repo.takeHoldsOfEnterprise(tx, org.spEnterpriseId) : [];
     // The first user of a new org brings their Webex account with them, without consent (P6).
     const identity = createdOrg ? await repo.findActiveIdentityByEmail(tx, person.email) : undefined;
     if (identity) {
