@@ -429,12 +429,15 @@ export function createLicensing(services: PlatformServices, options: LicensingOp
       const op = await repo.findOperation(db, id);
       if (!op) throw notFound('Licensing job', id);
       const job = await services.jobs.get(id);
-      return { ...publicOperation(op), jobState: job.state, attempts: job.attempts, progressPercent: job.progressPercent, progressMessage: job.progressMessage };
+      const view = publicOperation(op);
+      return { ...view, isRestartable: view.isRestartable || lostInProgress(op, job), jobState: job.state, attempts: job.attempts, progressPercent: job.progressPercent, progressMessage: job.progressMessage };
     },
     async restartOperation(id: string, actor: Actor) {
       const op = await repo.findOperation(db, id);
       if (!op) throw notFound('Licensing job', id);
-      if (op.status !== 'FAILED') throw new AppError('INVALID_STATE', `Job ${id} is ${op.status}; only a failed job can be restarted.`, { status: op.status });
+      // A job whose process died with no queue retry left: the queue failed it, the operation was never told.
+      if (lostInProgress(op, await services.jobs.get(id))) await repo.updateOperation(db, id, { status: 'FAILED' });
+      else if (op.status !== 'FAILED') throw new AppError('INVALID_STATE', `Job ${id} is ${op.status}; only a failed job can be restarted.`, { status: op.status });
       // IN_PROGRESS before the new attempt can start: an attempt that finds FAILED repeats the failure.
       await database.transaction(async (tx) => {
         await repo.updateOperation(tx, id, { status: 'IN_PROGRESS', finishedAt: null });
@@ -555,6 +558,11 @@ export function publicCluster(c: repo.ClusterRow) {
 }
 
 const progressOrder = [...STEPS, 'Authentication', 'Virtual Accounts'];
+
+/** The operation says IN_PROGRESS but its job has ended failed: its process died for good. */
+function lostInProgress(op: { status: string }, job: { state: string }) {
+  return op.status === 'IN_PROGRESS' && job.state === 'failed';
+}
 
 export function publicOperation(op: repo.OperationRow) {
   // jsonb does not keep key order: show the steps in the order they run.
