@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { registerPartnerSettingsCommands } from './partner-settings.cli.ts';
 import { apiClientFromEnvironment, resolveApiTarget } from '../platform/cli/credentials.ts';
 import { listingOptions, printJson, printPage, printTable, type Page } from '../platform/cli/output.ts';
 import { registerBillingCommands } from './billing/billing.cli.ts';
@@ -110,4 +111,6 @@ export function registerPartnerCommands(program: Command) {
       const row = await apiClientFromEnvironment().post<StatusRow>(`/api/v1/partner/subscribers/${encodeURIComponent(subscriberId)}/package`, { package: pkg });
       console.log(`${row.userId}: ${row.status}`);
     });
+
+  registerPartnerSettingsCommands(partner);
 }
