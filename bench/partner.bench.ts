@@ -15,6 +15,9 @@ const FLOW_THROUGH = Number(process.env.PARTNER_BENCH_REQUESTS ?? 10_000);
 const CONCURRENCY = Number(process.env.PARTNER_BENCH_CONCURRENCY ?? 32);
 const LIST_SIZE = { postgres: Number(process.env.PARTNER_BENCH_SUBSCRIBERS ?? 1_000_000), embedded: Number(process.env.PARTNER_BENCH_SUBSCRIBERS_EMBEDDED ?? 100_000) };
 const LIST_REQUESTS = 200;
+const BACKENDS = (process.env.PARTNER_BENCH_BACKENDS ?? 'embedded,postgres').split(',');
+/** Stop waiting for the jobs after this long (the accept rate is measured regardless). */
+const PROVISION_WAIT_MS = Number(process.env.PARTNER_BENCH_WAIT_SECONDS ?? 1800) * 1000;
 
 async function postgresReachable() {
   const client = new pg.Client({ connectionString: POSTGRES_URL, connectionTimeoutMillis: 2000 });
@@ -82,7 +85,7 @@ async function flowThrough(backend: 'embedded' | 'postgres'): Promise<BenchResul
     let provisioned = 0;
     for (;;) {
       provisioned = await count(t, 'provisioned');
-      if (provisioned + failed >= FLOW_THROUGH || performance.now() - started > 30 * 60_000) break;
+      if (provisioned + failed >= FLOW_THROUGH || performance.now() - started > PROVISION_WAIT_MS) break;
       await new Promise((r) => setTimeout(r, 250));
     }
     const allMs = performance.now() - started;
@@ -141,8 +144,9 @@ async function listP99(backend: 'embedded' | 'postgres'): Promise<BenchResult[]>
 
 export default async function run(context?: BenchContext): Promise<BenchResult[]> {
   const results: BenchResult[] = [];
-  const backends: Array<'embedded' | 'postgres'> = ['embedded'];
-  if (await postgresReachable()) backends.push('postgres');
+  const backends: Array<'embedded' | 'postgres'> = [];
+  if (BACKENDS.includes('embedded')) backends.push('embedded');
+  if (BACKENDS.includes('postgres') && (await postgresReachable())) backends.push('postgres');
   else context?.note(`partner: PostgreSQL at ${POSTGRES_URL} not reachable; embedded only`);
   const wants = (name: string) => !context || context.wants(name);
   for (const backend of backends) if (wants('flow-through')) results.push(...(await flowThrough(backend)));
