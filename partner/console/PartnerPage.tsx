@@ -3,6 +3,10 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { request, type Page } from '../../platform/console/src/api.ts';
 import { ErrorNotice } from '../../platform/console/src/components/ErrorNotice.tsx';
 import { PageHeader } from '../../platform/console/src/components/PageHeader.tsx';
+import { useActor } from '../../platform/console/src/session.tsx';
+import { CustomerAdminPage } from './CustomerAdminPage.tsx';
+import { CustomerSettings, ReleaseSchedule } from './CustomerSettings.tsx';
+import { TemplateForm, type TemplateFields } from './TemplateForm.tsx';
 
 // Partner Hub's screens for Webex for BroadWorks: analytics (P15), customers (P1), templates (P3)
 // with their user status view (P5, P9), clusters (P4).
@@ -14,6 +18,7 @@ type Cluster = { id: string; name: string; xsiActionsUrl: string; xsiEventsUrl: 
 type StatusRow = { id: string; userId: string; firstName: string; lastName: string; email: string | null; package: string; status: string; errorText: string | null };
 
 function Analytics() {
+  const [settingsOf, setSettingsOf] = useState<Customer | null>(null);
   const analytics = useQuery({ queryKey: ['partner', 'analytics'], queryFn: () => request<{ usersPerPackage: Record<string, number>; customers: Customer[] }>('/api/v1/partner/analytics') });
   if (analytics.error) return <ErrorNotice error={analytics.error} />;
   const counts = analytics.data?.usersPerPackage ?? {};
@@ -42,6 +47,7 @@ function Analytics() {
                 {p}
               </th>
             ))}
+            <th scope="col" />
           </tr>
         </thead>
         <tbody>
@@ -55,10 +61,16 @@ function Analytics() {
               {packages.map((p) => (
                 <td key={p}>{c.packages[p] ?? 0}</td>
               ))}
+              <td>
+                <button type="button" onClick={() => setSettingsOf(c)}>
+                  Settings
+                </button>
+              </td>
             </tr>
           ))}
         </tbody>
       </table>
+      {settingsOf && <CustomerSettings key={settingsOf.id} orgId={settingsOf.id} name={settingsOf.displayName} />}
     </section>
   );
 }
@@ -147,7 +159,14 @@ function StatusView({ template }: { template: Template }) {
   );
 }
 
+/** A customer admin sees their own org (Control Hub); partner admins see Partner Hub. */
 export function PartnerPage() {
+  const actor = useActor();
+  return actor.role === 'customer_admin' && actor.customerOrgId ? <CustomerAdminPage orgId={actor.customerOrgId} /> : <PartnerHub />;
+}
+
+function PartnerHub() {
+  const [editing, setEditing] = useState<TemplateFields | 'new' | null>(null);
   const templates = useQuery({ queryKey: ['partner', 'templates'], queryFn: () => request<{ items: Template[] }>('/api/v1/partner/templates') });
   const clusters = useQuery({ queryKey: ['partner', 'clusters'], queryFn: () => request<{ items: Cluster[] }>('/api/v1/partner/clusters') });
   const [selected, setSelected] = useState<string | null>(null);
@@ -156,9 +175,16 @@ export function PartnerPage() {
     <>
       <PageHeader title="Partner" />
       <Analytics />
+      <ReleaseSchedule />
       <section aria-labelledby="templates">
         <h2 id="templates">Customer templates</h2>
         {templates.error && <ErrorNotice error={templates.error} />}
+        <button type="button" onClick={() => setEditing('new')} disabled={!clusters.data?.items.length}>
+          New template
+        </button>
+        {editing && (
+          <TemplateForm key={editing === 'new' ? 'new' : editing.id} template={editing === 'new' ? undefined : editing} clusters={clusters.data?.items ?? []} onDone={() => setEditing(null)} />
+        )}
         <table className="table">
           <thead>
             <tr>
@@ -183,6 +209,9 @@ export function PartnerPage() {
                 <td>
                   <button type="button" onClick={() => setSelected(t.id)}>
                     User status
+                  </button>{' '}
+                  <button type="button" onClick={() => setEditing(t as unknown as TemplateFields)}>
+                    Edit
                   </button>
                 </td>
               </tr>
