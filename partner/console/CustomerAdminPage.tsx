@@ -45,7 +45,7 @@ export function CustomerAdminPage({ orgId }: { orgId: string }) {
     <>
       <PageHeader title={`Organisation — ${settings.data?.companyName ?? ''}`} />
       {access.data?.banner && (
-        <div className="notice notice-warning" role="status" aria-label="Restricted by partner">
+        <div className="notice notice-info" role="status" aria-label="Restricted by partner">
           <p className="notice-title">Restricted by partner</p>
           <p>{access.data.banner}</p>
         </div>
