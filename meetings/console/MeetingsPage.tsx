@@ -14,8 +14,10 @@ export function MeetingsPage() {
       <PageHeader title="Meetings" />
       {/* Absolute: inside this splat route a relative "" resolves to the current page, so from a
           bridge's page the Bridges tab led back to that bridge. */}
-      <nav className="tabs" aria-label="Meetings">
-        <NavLink to="/meetings" end>Bridges</NavLink> <NavLink to="/meetings/calendar">Calendar</NavLink> <NavLink to="/meetings/book">Book</NavLink> <NavLink to="/meetings/ongoing">Ongoing</NavLink>
+      <nav className="filters" aria-label="Meetings">
+        {([['/meetings', 'Bridges'], ['/meetings/calendar', 'Calendar'], ['/meetings/book', 'Book'], ['/meetings/ongoing', 'Ongoing']] as const).map(([to, label]) => (
+          <NavLink key={to} to={to} end className={({ isActive }) => `button button-small${isActive ? ' button-primary' : ''}`}>{label}</NavLink>
+        ))}
       </nav>
       <Routes>
         <Route index element={<BridgesView />} />
@@ -298,7 +300,8 @@ function MeetingView() {
       <table className="table"><thead><tr><th>Participant</th><th>Outcome</th><th>Reason</th><th /></tr></thead>
         <tbody>{m.legs.map((l: Row) => <tr key={l.id}><td>{l.remoteParty}</td><td>{l.outcome}</td><td>{l.reason}</td><td>{live && l.callLegId && !['dropped', 'failed'].includes(l.outcome) && (<><button className="button" onClick={() => run(`Muted ${l.remoteParty}.`, () => api.mute(id, l.callLegId, true))}>Mute</button> <button className="button" onClick={() => run(`Unmuted ${l.remoteParty}.`, () => api.mute(id, l.callLegId, false))}>Unmute</button> <button className="button" onClick={() => run(`Dropped ${l.remoteParty}.`, () => api.drop(id, l.callLegId))}>Drop</button></>)}</td></tr>)}</tbody></table>
       <h3>History</h3>
-      <ul>{m.history.map((h: Row, i: number) => <li key={i}><Time value={h.at} /> {h.type} {h.remoteParty ?? ''} {h.reason ?? ''}</li>)}</ul>
+      {/* Only callLegStart CDRs carry the remote party; the others name the leg by its ID. */}
+      <ul>{m.history.map((h: Row, i: number) => <li key={i}><Time value={h.at} /> {h.type} {h.remoteParty ?? m.legs.find((l: Row) => l.callLegId && l.callLegId === h.callLegId)?.remoteParty ?? ''} {h.reason ?? ''}</li>)}</ul>
     </>
   );
 }
