@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { registerPartnerSettingsCommands } from './partner-settings.cli.ts';
+import { registerPartnerOrgCommands } from './organizations.cli.ts';
 import { apiClientFromEnvironment, resolveApiTarget } from '../platform/cli/credentials.ts';
 import { listingOptions, printJson, printPage, printTable, type Page } from '../platform/cli/output.ts';
 import { registerBillingCommands } from './billing/billing.cli.ts';
@@ -113,4 +114,5 @@ export function registerPartnerCommands(program: Command) {
     });
 
   registerPartnerSettingsCommands(partner);
+  registerPartnerOrgCommands(partner);
 }
