@@ -72,15 +72,33 @@ export type BillingRecord = {
   quantity4: number;
 };
 
-const utcDate = (ms: number) => new Date(ms).toISOString().slice(0, 10);
 const sameBilling = (a: HistoryRow, b: HistoryRow) => a.userId === b.userId && a.package === b.package && a.spEnterpriseId === b.spEnterpriseId && a.selfActivated === b.selfActivated;
 
 // Reused across subscribers: the state billed on each day of the month.
 let slots: Array<HistoryRow | null> = [];
+// UTC dates of first starts, by day number since the epoch (a report formats few distinct days).
+const dateByDay = new Map<number, string>();
+function utcDateOf(ms: number): string {
+  const day = Math.floor(ms / DAY_MS);
+  let date = dateByDay.get(day);
+  if (date === undefined) {
+    date = new Date(day * DAY_MS).toISOString().slice(0, 10);
+    if (dateByDay.size > 100_000) dateByDay.clear();
+    dateByDay.set(day, date);
+  }
+  return date;
+}
+
+/** Marks every day of the month a billable state was held; later states overwrite earlier ones. */
+function hold(state: HistoryRow | null, fromDay: number, toDay: number, days: number) {
+  if (!state || !billableStatuses.has(state.status)) return;
+  const last = Math.min(toDay, days - 1);
+  for (let d = Math.max(fromDay, 0); d <= last; d++) slots[d] = state;
+}
 
 /**
  * One subscriber's records for the month from its history rows `rows[from..to)` (time order, all
- * before the month's end).
+ * before the month's end). Each day ends up with the last billable state held during it.
  */
 export function prorateSubscriber(rows: HistoryRow[], month: BillingMonth, out: BillingRecord[] = [], from = 0, to = rows.length): BillingRecord[] {
   const days = month.days;
@@ -89,17 +107,10 @@ export function prorateSubscriber(rows: HistoryRow[], month: BillingMonth, out: 
   let current: HistoryRow | null = null;
   let currentFrom = 0;
   let firstStartMs: number | null = null;
-  // A billable state marks every day it was held; later states overwrite, so each day ends up with
-  // the last billable state held during it.
-  const hold = (state: HistoryRow | null, fromDay: number, toDay: number) => {
-    if (!state || !billableStatuses.has(state.status)) return;
-    const last = Math.min(toDay, days - 1);
-    for (let d = Math.max(fromDay, 0); d <= last; d++) slots[d] = state;
-  };
   for (let i = from; i < to; i++) {
     const row = rows[i]!;
     const day = Math.floor((row.atMs - month.startMs) / DAY_MS);
-    hold(current, currentFrom, day);
+    hold(current, currentFrom, day, days);
     if (row.change === 'removed') {
       current = null;
       continue;
@@ -108,8 +119,10 @@ export function prorateSubscriber(rows: HistoryRow[], month: BillingMonth, out: 
     currentFrom = day;
     if (firstStartMs === null && billableStatuses.has(row.status)) firstStartMs = row.atMs;
   }
-  hold(current, currentFrom, days - 1);
+  hold(current, currentFrom, days - 1, days);
+  if (firstStartMs === null) return out;
 
+  const firstStartDate = utcDateOf(firstStartMs);
   let runStart = -1;
   let run: HistoryRow | null = null;
   for (let d = 0; d <= days; d++) {
@@ -122,7 +135,7 @@ export function prorateSubscriber(rows: HistoryRow[], month: BillingMonth, out: 
         spEnterpriseId: run.spEnterpriseId,
         package: run.package,
         selfActivated: run.selfActivated,
-        firstStartDate: utcDate(firstStartMs!),
+        firstStartDate,
         billingStartDate: month.dates[runStart]!,
         billingEndDate: month.dates[d - 1]!,
         days: n,
@@ -414,7 +427,7 @@ export function createBilling(services: Pick<PlatformServices, 'database' | 'clo
 
     const out: BillingRecord[] = [];
     let lastPercent = 0;
-    for await (const batch of repo.historyBySubscriber(db, month.endMs, options.historyBatchSize)) {
+    for await (const batch of repo.historyBySubscriber(database, month.endMs, options.historyBatchSize)) {
       let i = 0;
       while (i < batch.length) {
         const subscriberId = batch[i]!.subscriberId;

@@ -172,9 +172,9 @@ describe('billing reports API (P16)', () => {
     await insertHistoryRows(db, rowsOf(many, base('many@sp'), steps));
     const end = Date.parse('2019-04-01T00:00:00Z');
     const whole: string[] = [];
-    for await (const batch of historyBySubscriber(db, end, 100_000)) whole.push(...batch.map((r) => `${r.subscriberId}@${r.atMs}`));
+    for await (const batch of historyBySubscriber(t.sb.services.database, end, 100_000)) whole.push(...batch.map((r) => `${r.subscriberId}@${r.atMs}`));
     const paged: string[] = [];
-    for await (const batch of historyBySubscriber(db, end, 3)) {
+    for await (const batch of historyBySubscriber(t.sb.services.database, end, 3)) {
       // Each page ends on a subscriber boundary.
       const lastId = batch[batch.length - 1]!.subscriberId;
       assert.ok(!paged.some((p) => p.startsWith(lastId)), 'a subscriber is split across pages');

@@ -14,6 +14,7 @@ const navGroups: { label: string; items: NavItem[] }[] = [
     items: [
       { to: '/meetings', label: 'Meetings' },
       { to: '/partner', label: 'Partner' },
+      { to: '/partner/billing', label: 'Billing', needs: 'billing.read' },
       { to: '/licensing', label: 'Licensing' },
       { to: '/lab', label: 'Lab' },
     ],

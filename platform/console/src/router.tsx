@@ -9,6 +9,7 @@ import { AdminPage } from './pages/AdminPage.tsx';
 import { NotFoundPage } from './pages/NotFoundPage.tsx';
 import { MeetingsPage } from '../../../meetings/console/MeetingsPage.tsx';
 import { PartnerPage } from '../../../partner/console/PartnerPage.tsx';
+import { BillingPage } from '../../../partner/console/BillingPage.tsx';
 import { LicensingPage } from '../../../licensing/console/LicensingPage.tsx';
 import { LabPage } from '../../../lab/console/LabPage.tsx';
 
@@ -26,6 +27,7 @@ export function createConsoleRouter() {
       children: [
         { index: true, element: <Navigate to="/jobs" replace /> },
         { path: 'meetings/*', element: <MeetingsPage /> },
+        { path: 'partner/billing', element: <BillingPage /> },
         { path: 'partner/*', element: <PartnerPage /> },
         { path: 'licensing/*', element: <LicensingPage /> },
         { path: 'lab/*', element: <LabPage /> },
