@@ -7,6 +7,7 @@ import { useActor } from '../../platform/console/src/session.tsx';
 import { CustomerAdminPage } from './CustomerAdminPage.tsx';
 import { CustomerSettings, ReleaseSchedule } from './CustomerSettings.tsx';
 import { TemplateForm, type TemplateFields } from './TemplateForm.tsx';
+import { TrendsChart } from './TrendsChart.tsx';
 
 // Partner Hub's screens for Webex for BroadWorks: analytics (P15), customers (P1), templates (P3)
 // with their user status view (P5, P9), clusters (P4).
@@ -35,6 +36,7 @@ function Analytics() {
           </div>
         ))}
       </div>
+      <TrendsChart />
       <h2>Customers</h2>
       <table className="table">
         <thead>
@@ -79,7 +81,12 @@ function StatusView({ template }: { template: Template }) {
   const [excludeProvisioned, setExclude] = useState(false);
   const client = useQueryClient();
   const key = ['partner', 'status', template.id, excludeProvisioned];
-  const rows = useQuery({ queryKey: key, queryFn: () => request<Page<StatusRow>>(`/api/v1/partner/templates/${template.id}/users`, { query: { excludeProvisioned: excludeProvisioned ? 'true' : undefined, limit: 200 } }) });
+  const rows = useQuery({
+    queryKey: key,
+    queryFn: () => request<Page<StatusRow>>(`/api/v1/partner/templates/${template.id}/users`, { query: { excludeProvisioned: excludeProvisioned ? 'true' : undefined, limit: 200 } }),
+    // Provisioning and package changes finish in a job: follow them until they settle.
+    refetchInterval: (query) => (query.state.data?.items.some((r) => r.status === 'provisioning' || r.status === 'updating') ? 2_000 : false),
+  });
   const act = useMutation({
     mutationFn: (run: () => Promise<unknown>) => run(),
     onSettled: () => client.invalidateQueries({ queryKey: ['partner'] }),
@@ -119,7 +126,11 @@ function StatusView({ template }: { template: Template }) {
                 <select
                   aria-label={`Package of ${row.userId}`}
                   value={row.package}
-                  onChange={(e) => act.mutate(() => request(`/api/v1/partner/subscribers/${row.id}/package`, { method: 'POST', body: { package: e.target.value } }))}
+                  onChange={(e) => {
+                    // Read now: the mutation runs later, when React has put the controlled value back.
+                    const pkg = e.target.value;
+                    act.mutate(() => request(`/api/v1/partner/subscribers/${row.id}/package`, { method: 'POST', body: { package: pkg } }));
+                  }}
                 >
                   {packages.map((p) => (
                     <option key={p}>{p}</option>
