@@ -30,6 +30,7 @@ const toggles: { key: keyof TemplateFields; label: string }[] = [
   { key: 'provisionAdminFirst', label: 'Provision Admin First' },
   { key: 'allowSelfActivation', label: 'Allow users to self activate' },
 ];
+const editable = ['name', 'clusterId', 'provisioningAccount', 'defaultPackage', 'partnerAdminEmail', ...toggles.map((t) => t.key)] as const;
 const blank = (clusterId: string): TemplateFields => ({
   name: '',
   clusterId,
@@ -51,7 +52,8 @@ export function TemplateForm({ template, clusters, onDone }: { template?: Templa
   const client = useQueryClient();
   const save = useMutation({
     mutationFn: () => {
-      const { id: _id, ...body } = fields;
+      // Only the editable fields: the API refuses unknown ones (a listed template carries more).
+      const body = Object.fromEntries(editable.map((k) => [k, fields[k]]));
       const withPassword = password ? { ...body, provisioningPassword: password } : body;
       return template?.id
         ? request(`/api/v1/partner/templates/${template.id}`, { method: 'PATCH', body: withPassword })

@@ -1,0 +1,135 @@
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs/promises';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { startTestSwitchboard, type TestSwitchboard } from '../../test/support/test-switchboard.ts';
+import { partnerArea } from '../partner.area.ts';
+import { createClusterAndTemplate, subscriberBody, waitFor, waitForStatus } from '../partner.testkit.ts';
+
+// The Partner console in a browser: templates created and edited (P3), the user status view with
+// retry, package change and CSV export (P9), the restricted-by-partner banner of a customer admin (P14).
+const skip = process.env.DATABASE_URL ? 'browser tests run once, on the embedded database (DATABASE_URL is set)' : false;
+
+describe('Partner page in a browser', { skip }, () => {
+  let t: TestSwitchboard;
+  let browser: Browser;
+  let page: Page;
+  let template: any;
+  let orgId: string;
+  let good: any;
+  let broken: any;
+  const signIn = async (p: Page, username: string, password: string) => {
+    await p.goto(`${t.url}/login`);
+    await p.getByLabel('Username').fill(username);
+    await p.getByLabel('Password').fill(password);
+    await p.getByRole('button', { name: /sign in/i }).click();
+    await p.getByRole('link', { name: 'Partner' }).click();
+  };
+
+  before(async () => {
+    t = await startTestSwitchboard({ areas: [partnerArea], config: { jobPollSeconds: 0.5 } });
+    template = (await createClusterAndTemplate(t, { name: 'e2e' })).template;
+    // One provisioned user, and one in error: its email belongs to a free user of another org.
+    const other = await t.api('POST', '/v1/broadworks/subscribers', subscriberBody(template.provisioningId, { spEnterpriseId: 'SP1+e2e-other', email: 'taken@e2e.example' }));
+    await waitForStatus(t, other.body.id, ['provisioned']);
+    await t.api('DELETE', `/v1/broadworks/subscribers/${other.body.id}`);
+    const first = await t.api('POST', '/v1/broadworks/subscribers', subscriberBody(template.provisioningId, { spEnterpriseId: 'SP1+e2e', userId: 'good@e2e.bw' }));
+    good = await waitForStatus(t, first.body.id, ['provisioned']);
+    const second = await t.api('POST', '/v1/broadworks/subscribers', subscriberBody(template.provisioningId, { spEnterpriseId: 'SP1+e2e', userId: 'broken@e2e.bw', email: 'taken@e2e.example' }));
+    broken = await waitForStatus(t, second.body.id, ['error']);
+    orgId = (await t.api('GET', '/api/v1/partner/customers')).body.items.find((c: any) => c.spEnterpriseId === 'SP1+e2e').id;
+
+    browser = await chromium.launch({
+      executablePath: '/usr/bin/chromium',
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    });
+    page = await browser.newPage({ viewport: { width: 1280, height: 900 }, acceptDownloads: true });
+    await signIn(page, t.admin.username, t.admin.password);
+    await page.getByRole('heading', { name: 'Customer templates' }).waitFor();
+  });
+  after(async () => {
+    await browser?.close();
+    await t?.close();
+  });
+
+  test('a template is created, then edited (a blank password keeps the stored one)', async () => {
+    await page.getByRole('button', { name: 'New template' }).click();
+    const form = page.getByRole('form', { name: 'New customer template' });
+    await form.getByLabel('Template name').fill('Browser template');
+    await form.getByLabel('Provisioning account name').fill('browser-prov');
+    await form.getByLabel('Provisioning password').fill('browser-secret');
+    await form.getByLabel('Partner admin email').fill('pa@browser.example');
+    await form.getByLabel('Provision Admin First').check();
+    await form.getByRole('button', { name: 'Save template' }).click();
+    await page.getByRole('cell', { name: 'Browser template', exact: true }).waitFor();
+    const created = (await t.api('GET', '/api/v1/partner/templates')).body.items.find((x: any) => x.name === 'Browser template');
+    assert.equal(created.provisionAdminFirst, true);
+    assert.equal(created.provisioningAccount, 'browser-prov');
+
+    await page.getByRole('row', { name: /Browser template/ }).getByRole('button', { name: 'Edit' }).click();
+    const edit = page.getByRole('form', { name: 'Edit template Browser template' });
+    await edit.getByLabel('Trusted emails').uncheck();
+    await edit.getByLabel('Default package').selectOption('premium');
+    await edit.getByRole('button', { name: 'Save template' }).click();
+    await page.getByRole('row', { name: /Browser template/ }).getByRole('cell', { name: 'untrusted', exact: true }).waitFor();
+    const edited = (await t.api('GET', `/api/v1/partner/templates/${created.id}`)).body;
+    assert.equal(edited.defaultPackage, 'premium');
+    assert.equal(edited.trustedEmails, false);
+    const audit = (await t.api('GET', `/api/v1/audit?action=partner.template.update&entityId=${created.id}`)).body.items[0];
+    assert.equal(audit.after.provisioningPasswordChanged, false);
+  });
+
+  test('user status view: retry onboarding with a new email, change package, export CSV', async () => {
+    await page.getByRole('row', { name: /e2e-template/ }).getByRole('button', { name: 'User status' }).click();
+    const row = page.getByRole('row', { name: /broken@e2e\.bw/ });
+    await row.getByRole('cell', { name: 'error', exact: true }).waitFor();
+    page.once('dialog', (dialog) => void dialog.accept('fixed@e2e.example'));
+    await row.getByRole('button', { name: 'Retry onboarding' }).click();
+    await row.getByRole('cell', { name: 'provisioned', exact: true }).waitFor();
+    assert.equal((await waitForStatus(t, broken.id, ['provisioned'])).email, 'fixed@e2e.example');
+
+    await page.getByLabel('Package of good@e2e.bw').selectOption('premium');
+    // Applied asynchronously (updating → provisioned), as Webex does.
+    await waitFor('the package change', async () => {
+      const sub = (await t.api('GET', `/v1/broadworks/subscribers/${good.id}`)).body;
+      return sub.status === 'provisioned' && sub.package === 'premium';
+    });
+    await waitFor('the console to show it', async () => (await page.getByLabel('Package of good@e2e.bw').inputValue()) === 'premium');
+
+    const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('link', { name: 'Export CSV' }).click()]);
+    const csv = await fs.readFile((await download.path())!, 'utf8');
+    assert.match(csv.split('\r\n')[0]!, /^userId,firstName,lastName,email/);
+    assert.match(csv, /good@e2e\.bw/);
+    assert.match(csv, /broken@e2e\.bw,.*fixed@e2e\.example/);
+  });
+
+  test('a customer admin of a restricted org sees the banner and read-only controls; unrestricted, they go', async () => {
+    const made = await t.api('POST', '/api/v1/users', { username: 'org.admin', role: 'customer_admin', password: 'customer-admin-password', customerOrgId: orgId });
+    assert.equal(made.status, 201, JSON.stringify(made.body));
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    const customer = await context.newPage();
+    await signIn(customer, 'org.admin', 'customer-admin-password');
+    const banner = customer.getByRole('status', { name: 'Restricted by partner' });
+    await banner.waitFor();
+    assert.match(await banner.innerText(), /you may not be able to update some/);
+    assert.equal(await customer.getByLabel('Company name').isDisabled(), true);
+    assert.equal(await customer.getByRole('button', { name: 'Add user' }).isDisabled(), true);
+    assert.equal(await customer.getByLabel('PSTN connection').count(), 0, 'hidden while restricted');
+    assert.equal(await customer.getByLabel('Webex Assistant').isDisabled(), false, 'not a restricted control');
+
+    // The partner turns the mode off from its console.
+    await page.getByRole('row', { name: /SP1\+e2e\b(?!-)/ }).getByRole('button', { name: 'Settings' }).click();
+    const toggle = page.getByLabel('Restricted by partner mode');
+    await toggle.click();
+    await waitFor('the toggle to follow the server', async () => !(await toggle.isChecked()));
+    await customer.reload();
+    await customer.getByRole('heading', { name: 'Organisation settings' }).waitFor();
+    await customer.getByRole('button', { name: 'Add user', disabled: false }).waitFor();
+    assert.equal(await customer.getByRole('status', { name: 'Restricted by partner' }).count(), 0);
+    assert.equal((await t.api('GET', `/api/v1/partner/customers/${orgId}/settings`)).body.restrictedByPartner, false);
+    await customer.getByLabel('Email').fill('new.user@e2e.example');
+    await customer.getByRole('button', { name: 'Add user' }).click();
+    await customer.getByRole('row', { name: /new\.user@e2e\.example/ }).waitFor();
+    await context.close();
+  });
+});
