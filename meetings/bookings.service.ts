@@ -163,7 +163,7 @@ export function createBookings(services: PlatformServices) {
         const { from, to } = span(batch.flatMap((r) => r.intervals));
         const holds = bridge.poolSize > 0 ? (await repo.overlappingHolds(tx, bridge.id, from, to)).map((h) => [h.holdFrom.getTime(), h.endAt.getTime()] as [number, number]) : [];
         const rows: BookingRow[] = [];
-        const decided = batch.map(({ input, intervals, actor, now }) => {
+        const decided = batch.map(({ input, intervals, actor, now }): { booking: CreatedBooking } | { error: AppError } => {
           if (!bridge.allowBooking) return { error: new AppError('INVALID_STATE', `${bridge.name || bridge.address} does not allow booking.`, { bridgeId: bridge.id }) };
           const conflict = bridge.poolSize <= 0 ? { at: intervals[0].holdFrom, booked: 0 } : conflictAmong(holds, bridge.poolSize, intervals);
           if (conflict) return { error: conflictError(bridge, conflict.at, input.timeZone, conflict.booked) };
@@ -191,7 +191,10 @@ export function createBookings(services: PlatformServices) {
         });
         if (rows.length) {
           await repo.insertBookings(tx, rows);
-          await repo.insertOccurrences(tx, batch.flatMap((r, n) => ('booking' in decided[n] ? r.intervals.map((i) => ({ id: crypto.randomUUID(), bookingId: decided[n].booking.id, bridgeId: bridge.id, ...i, state: 'scheduled' })) : [])));
+          await repo.insertOccurrences(tx, batch.flatMap((r, n) => {
+            const outcome = decided[n];
+            return 'booking' in outcome ? r.intervals.map((i) => ({ id: crypto.randomUUID(), bookingId: outcome.booking.id, bridgeId: bridge.id, ...i, state: 'scheduled' })) : [];
+          }));
           for (const [n, r] of batch.entries()) {
             const outcome = decided[n];
             if (!('booking' in outcome)) continue;
