@@ -1,8 +1,13 @@
 // Meetings (M9, M12, M8): bridge API calls per meeting lifecycle — Switchboard against a client that
 // replays TMS's call sequence from seed 000 on the same simulator — and bookings per second with the
 // per-instant slot conflict check (embedded and, when reachable, PostgreSQL).
+import crypto from 'node:crypto';
+import os from 'node:os';
+import { Worker } from 'node:worker_threads';
 import pg from 'pg';
-import { ManualClock } from '../platform/clock.ts';
+import { ManualClock, type Clock } from '../platform/clock.ts';
+import { createSwitchboard, type Switchboard } from '../platform/app.ts';
+import { createTestDatabase } from '../test/support/test-database.ts';
 import { createCmsCluster, type CmsCluster } from '../lab/cms/cms.cluster.ts';
 import { startTestSwitchboard, type TestSwitchboard } from '../test/support/test-switchboard.ts';
 import { createMeetingsArea } from '../meetings/meetings.area.ts';
@@ -11,6 +16,8 @@ import type { BenchContext, BenchResult } from './bench-types.ts';
 
 const POSTGRES_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const BOOKINGS = Number(process.env.MEETINGS_BENCH_BOOKINGS ?? 600);
+const START_MEETINGS = Number(process.env.MEETINGS_BENCH_STARTS ?? 1000);
+const START_BRIDGES = Number(process.env.MEETINGS_BENCH_START_BRIDGES ?? 20);
 
 async function until(clock: ManualClock, probe: () => Promise<boolean>, timeoutMs = 60_000) {
   const deadline = Date.now() + timeoutMs;
@@ -126,6 +133,159 @@ async function bookingsPerSecond(label: string): Promise<BenchResult> {
   }
 }
 
+// ---- M9 start lateness: 1,000 meetings starting at the same instant on 20 bridges ----------------
+
+/** Real time, shifted: the bench books for a time ahead, then moves the clock to just before it. */
+class OffsetClock implements Clock {
+  #offset = 0;
+  now() {
+    return new Date(Date.now() + this.#offset);
+  }
+  sleep(ms: number) {
+    return new Promise<void>((resolve) => setTimeout(resolve, ms));
+  }
+  set(time: Date) {
+    this.#offset = time.getTime() - Date.now();
+  }
+  /** The real time (Date.now()) at which this clock shows `time`. */
+  realTimeOf(time: Date) {
+    return time.getTime() - this.#offset;
+  }
+}
+
+type Calls = { posts: { at: number; coSpace: string; bridge: number }[]; deletes: number };
+
+async function startBridges(count: number) {
+  const worker = new Worker(new URL('./meetings-bridges.worker.ts', import.meta.url), { workerData: { count } });
+  const next = <T>(type: string) => new Promise<T>((resolve, reject) => {
+    const onMessage = (m: { type: string }) => {
+      if (m.type !== type) return;
+      worker.off('message', onMessage);
+      resolve(m as T);
+    };
+    worker.on('message', onMessage);
+    worker.once('error', reject);
+  }).finally(() => worker.removeAllListeners('error'));
+  const { baseUrls } = await next<{ baseUrls: string[] }>('ready');
+  return {
+    baseUrls,
+    async calls(): Promise<Calls> {
+      const reply = next<Calls>('calls');
+      worker.postMessage({ type: 'calls' });
+      return reply;
+    },
+    async stop() {
+      const stopped = next('stopped');
+      worker.postMessage({ type: 'stop' });
+      await stopped;
+      await worker.terminate();
+    },
+  };
+}
+
+async function poll<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs: number, intervalMs = 100): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`bench: timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
+}
+
+/**
+ * 1,000 meetings (no dial-out, 30 minutes) all starting at hh:mm:00 on 20 bridges of 50 slots; the
+ * lateness of each is the real time from its start to its POST /calls arriving at the bridge. With
+ * PostgreSQL two Switchboard instances share the database (in this process, so they also share one
+ * core: a conservative setup). Each meeting must be started and ended exactly once: the bridges'
+ * traces must hold 1,000 POST /calls for 1,000 different spaces and 1,000 call DELETEs.
+ */
+async function startLateness(label: string, instances: number, context?: BenchContext): Promise<BenchResult> {
+  const clock = new OffsetClock();
+  const bridges = await startBridges(START_BRIDGES);
+  const database = await createTestDatabase({ jobPollSeconds: 0.5, logLevel: 'silent' } as never);
+  const switchboards: { sb: Switchboard; url: string; token: string }[] = [];
+  try {
+    for (let i = 0; i < instances; i++) {
+      const sb = await createSwitchboard({ clock, areas: [createMeetingsArea()], config: database.config, createFirstAdmin: i === 0 });
+      const url = await sb.listen();
+      const token = (await sb.services.auth.createApiToken({ name: `bench-${i}`, role: 'partner_full_admin' }, { type: 'system', id: null, name: 'bench', role: 'system', customerOrgId: null })).token;
+      switchboards.push({ sb, url, token });
+    }
+    const api = async (n: number, method: string, path: string, body?: unknown) => {
+      const { url, token } = switchboards[n % switchboards.length];
+      const response = await fetch(url + path, { method, headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) }, body: body ? JSON.stringify(body) : undefined });
+      return { status: response.status, body: (await response.json()) as any };
+    };
+    const perBridge = Math.ceil(START_MEETINGS / START_BRIDGES);
+    const bridgeIds: string[] = [];
+    for (const [i, address] of bridges.baseUrls.entries()) {
+      const added = await api(i, 'POST', '/api/v1/meetings/bridges', { address, username: 'admin', password: 'admin', name: `Bench ${i + 1}` });
+      if (added.status !== 201) throw new Error(`bench: adding a bridge failed: ${JSON.stringify(added.body)}`);
+      bridgeIds.push(added.body.items[0].id);
+      const patched = await api(i, 'PATCH', `/api/v1/meetings/bridges/${bridgeIds[i]}`, { sipDomain: 'lab.local', numericIdBase: 1, numericIdQuantity: perBridge });
+      if (patched.status !== 200) throw new Error(`bench: pool settings failed: ${JSON.stringify(patched.body)}`);
+    }
+    await poll('pools synced', async () => {
+      const page = (await api(0, 'GET', '/api/v1/meetings/bridges?limit=100')).body;
+      return page.items.every((b: any) => b.poolState === 'ready') || undefined;
+    }, 120_000, 250);
+
+    // Ten minutes ahead (the hourly pool reconcile stays out of the way), on the minute.
+    const startAt = new Date(Math.ceil((clock.now().getTime() + 10 * 60_000) / 60_000) * 60_000);
+    let next = 0;
+    await Promise.all(Array.from({ length: 16 }, async () => {
+      while (next < START_MEETINGS) {
+        const i = next++;
+        const res = await api(i, 'POST', '/api/v1/meetings/bookings', { title: `Start ${i}`, start: startAt.toISOString(), durationMinutes: 30, timeZone: 'UTC', bridgeId: bridgeIds[i % bridgeIds.length] });
+        if (res.status !== 201) throw new Error(`bench: booking ${i} failed: ${res.status} ${JSON.stringify(res.body)}`);
+      }
+    }));
+
+    const load = os.loadavg()[0];
+    // Before the start by more than a scheduler tick (5 s): its sleep is computed on the clock it read.
+    clock.set(new Date(startAt.getTime() - 8_000));
+    const realStart = clock.realTimeOf(startAt);
+    let shown = 0;
+    const started = await poll('every meeting started', async () => {
+      const calls = await bridges.calls();
+      if (Date.now() - shown > 10_000) {
+        shown = Date.now();
+        console.log(`  start lateness (${label}): ${calls.posts.length} of ${START_MEETINGS} calls placed after ${((Date.now() - realStart) / 1000).toFixed(1)} s`);
+      }
+      return calls.posts.length >= START_MEETINGS ? calls : undefined;
+    }, 900_000, 250);
+    const lateness = started.posts.map((p) => p.at - realStart).sort((a, b) => a - b);
+    const early = lateness.filter((ms) => ms < 0).length;
+
+    const endAt = new Date(startAt.getTime() + 30 * 60_000);
+    clock.set(new Date(endAt.getTime() - 1_000));
+    const ended = await poll('every meeting ended', async () => {
+      const calls = await bridges.calls();
+      return calls.deletes >= START_MEETINGS ? calls : undefined;
+    }, 900_000, 250);
+    // A second start or end would show up in the traces a little later: wait, then count again.
+    await new Promise((r) => setTimeout(r, 3_000));
+    const final = await bridges.calls();
+    const spaces = new Set(final.posts.map((p) => `${p.bridge}:${p.coSpace}`)).size;
+    if (final.posts.length !== START_MEETINGS || spaces !== START_MEETINGS || final.deletes !== START_MEETINGS) {
+      throw new Error(`bench: meetings not started and ended exactly once: ${final.posts.length} POST /calls for ${spaces} spaces, ${final.deletes} DELETEs (expected ${START_MEETINGS} each)`);
+    }
+    void ended;
+    context?.note(`start lateness (${label}): load average ${load.toFixed(1)} when the meetings were due; ${early} calls arrived before the start (must be 0)`);
+    return {
+      name: `meetings: start lateness, ${START_MEETINGS} meetings at one instant on ${START_BRIDGES} bridges (${label})`,
+      p50Ms: lateness[Math.floor(lateness.length * 0.5)],
+      p99Ms: lateness[Math.floor(lateness.length * 0.99)],
+      extra: { meetings: START_MEETINGS, bridges: START_BRIDGES, instances, maxMs: Math.round(lateness.at(-1)!), minMs: Math.round(lateness[0]), postCalls: final.posts.length, callDeletes: final.deletes, early, loadAverage: Number(load.toFixed(2)) },
+    };
+  } finally {
+    for (const { sb } of switchboards.reverse()) await sb.close().catch(() => undefined);
+    await database.drop().catch(() => undefined);
+    await bridges.stop();
+  }
+}
+
 async function postgresReachable(): Promise<string | undefined> {
   const client = new pg.Client({ connectionString: POSTGRES_URL, connectionTimeoutMillis: 2000 });
   try {
@@ -140,20 +300,34 @@ async function postgresReachable(): Promise<string | undefined> {
 
 export default async function run(context?: BenchContext): Promise<BenchResult[]> {
   const results: BenchResult[] = [];
-  const tms = await tmsLifecycle();
-  const ours = await switchboardLifecycle();
-  results.push({ name: 'meetings: lifecycles per 1,000 bridge API calls (TMS pattern, seed 000)', opsPerSec: 1000 / tms, extra: { callsPerLifecycle: tms, dialOuts: 1, poolSpaces: 5, otherSpaces: 4 } });
-  results.push({ name: 'meetings: lifecycles per 1,000 bridge API calls (Switchboard)', opsPerSec: 1000 / ours, baseline: 'meetings: lifecycles per 1,000 bridge API calls (TMS pattern, seed 000)', extra: { callsPerLifecycle: ours, dialOuts: 1, tmsCalls: tms, ratio: Number((tms / ours).toFixed(2)) } });
+  const wants = (name: string) => context?.wants(name) ?? true;
+  if (wants('meetings: lifecycles per 1,000 bridge API calls')) {
+    const tms = await tmsLifecycle();
+    const ours = await switchboardLifecycle();
+    results.push({ name: 'meetings: lifecycles per 1,000 bridge API calls (TMS pattern, seed 000)', opsPerSec: 1000 / tms, extra: { callsPerLifecycle: tms, dialOuts: 1, poolSpaces: 5, otherSpaces: 4 } });
+    results.push({ name: 'meetings: lifecycles per 1,000 bridge API calls (Switchboard)', opsPerSec: 1000 / ours, baseline: 'meetings: lifecycles per 1,000 bridge API calls (TMS pattern, seed 000)', extra: { callsPerLifecycle: ours, dialOuts: 1, tmsCalls: tms, ratio: Number((tms / ours).toFixed(2)) } });
+  }
 
   const saved = process.env.DATABASE_URL;
   try {
     delete process.env.DATABASE_URL;
-    results.push(await bookingsPerSecond('embedded'));
     const unreachable = await postgresReachable();
     if (unreachable) context?.note(`meetings: PostgreSQL skipped (${unreachable})`);
-    else {
+    const onPostgres = async <T>(fn: () => Promise<T>) => {
       process.env.DATABASE_URL = POSTGRES_URL;
-      results.push({ ...(await bookingsPerSecond('PostgreSQL')), baseline: `meetings: bookings/s with conflict check, HTTP, 8 clients (embedded)` });
+      try {
+        return await fn();
+      } finally {
+        delete process.env.DATABASE_URL;
+      }
+    };
+    if (wants('meetings: bookings/s')) {
+      results.push(await bookingsPerSecond('embedded'));
+      if (!unreachable) results.push({ ...(await onPostgres(() => bookingsPerSecond('PostgreSQL'))), baseline: `meetings: bookings/s with conflict check, HTTP, 8 clients (embedded)` });
+    }
+    if (wants('meetings: start lateness')) {
+      if (process.env.MEETINGS_BENCH_START_EMBEDDED !== 'false') results.push(await startLateness('embedded, 1 instance', 1, context));
+      if (!unreachable) results.push(await onPostgres(() => startLateness('PostgreSQL, 2 instances', 2, context)));
     }
   } finally {
     if (saved === undefined) delete process.env.DATABASE_URL;
