@@ -210,16 +210,30 @@ export async function deleteScheduledOccurrences(db: Db, bookingId: string) {
   await db.delete(occurrences).where(and(eq(occurrences.bookingId, bookingId), eq(occurrences.state, 'scheduled')));
 }
 
-export async function dueStarts(db: Db, now: Date, limit = 500) {
-  return db.select({ id: occurrences.id }).from(occurrences).where(and(eq(occurrences.state, 'scheduled'), lte(occurrences.holdFrom, now), gt(occurrences.endAt, now))).orderBy(asc(occurrences.holdFrom)).limit(limit);
+/** Scheduled occurrences whose hold has begun, oldest first; `after` continues from the last one seen. */
+export async function dueStarts(db: Db, now: Date, limit = 500, after?: { holdFrom: Date; id: string }) {
+  const conditions: SQL[] = [eq(occurrences.state, 'scheduled'), lte(occurrences.holdFrom, now), gt(occurrences.endAt, now)];
+  if (after) conditions.push(sql`(${occurrences.holdFrom}, ${occurrences.id}) > (${after.holdFrom}::timestamptz, ${after.id}::uuid)`);
+  return db.select({ id: occurrences.id, holdFrom: occurrences.holdFrom }).from(occurrences).where(and(...conditions)).orderBy(asc(occurrences.holdFrom), asc(occurrences.id)).limit(limit);
+}
+
+/** The first start (hold) or end after `now`, if any: when the scheduler must look again. */
+export async function nextDue(db: Db, now: Date): Promise<Date | undefined> {
+  const [start] = await db.select({ at: occurrences.holdFrom }).from(occurrences).where(and(eq(occurrences.state, 'scheduled'), gt(occurrences.holdFrom, now))).orderBy(asc(occurrences.holdFrom)).limit(1);
+  const [end] = await db.select({ at: occurrences.endAt }).from(occurrences).where(and(inArray(occurrences.state, ['ongoing', 'ending']), gt(occurrences.endAt, now))).orderBy(asc(occurrences.endAt)).limit(1);
+  const times = [start?.at, end?.at].filter((t): t is Date => !!t);
+  return times.length ? new Date(Math.min(...times.map((t) => t.getTime()))) : undefined;
 }
 
 export async function missedStarts(db: Db, now: Date) {
   return db.update(occurrences).set({ state: 'failed', error: 'The meeting was not started before its end time.' }).where(and(eq(occurrences.state, 'scheduled'), lte(occurrences.endAt, now))).returning({ id: occurrences.id });
 }
 
-export async function dueEnds(db: Db, now: Date, limit = 500) {
-  return db.select({ id: occurrences.id, endAt: occurrences.endAt }).from(occurrences).where(and(inArray(occurrences.state, ['ongoing', 'ending']), lte(occurrences.endAt, now))).limit(limit);
+/** Running occurrences past their end, oldest first; `after` continues from the last one seen. */
+export async function dueEnds(db: Db, now: Date, limit = 500, after?: { endAt: Date; id: string }) {
+  const conditions: SQL[] = [inArray(occurrences.state, ['ongoing', 'ending']), lte(occurrences.endAt, now)];
+  if (after) conditions.push(sql`(${occurrences.endAt}, ${occurrences.id}) > (${after.endAt}::timestamptz, ${after.id}::uuid)`);
+  return db.select({ id: occurrences.id, endAt: occurrences.endAt }).from(occurrences).where(and(...conditions)).orderBy(asc(occurrences.endAt), asc(occurrences.id)).limit(limit);
 }
 
 export async function ongoingOccurrences(db: Db, filter: { bridgeId?: string; nodeId?: string } = {}) {

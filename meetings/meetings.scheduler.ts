@@ -3,6 +3,8 @@ import type { PlatformServices } from '../platform/services.ts';
 import type { MeetingJobs } from './meetings.jobs.ts';
 
 const system = { type: 'system' as const, id: null, name: 'scheduler', role: 'system' as const, customerOrgId: null };
+/** Jobs sent at once by a tick (each send is a short transaction). */
+const SEND_CONCURRENCY = 8;
 
 // The scheduler: a loop on the injected clock. Each tick sends the jobs that are due, each with an
 // idempotency key, so several instances ticking at once still start and end each meeting once.
@@ -23,14 +25,23 @@ export function createScheduler(services: PlatformServices, jobs: MeetingJobs, o
   let wake!: () => void;
   const stopSignal = new Promise<void>((resolve) => (wake = resolve));
 
+  /** Sends many jobs a few at a time: 1,000 meetings due at once must not queue one by one. */
+  async function sendAll<T>(items: T[], send: (item: T) => Promise<unknown>) {
+    let next = 0;
+    await Promise.all(Array.from({ length: Math.min(SEND_CONCURRENCY, items.length) }, async () => {
+      while (next < items.length) await send(items[next++]);
+    }));
+  }
+
   async function tick() {
     const now = clock.now();
-    for (const { id } of await repo.dueStarts(db, now)) {
-      await services.jobs.send(jobs.startMeeting, { occurrenceId: id }, { actor: system, idempotencyKey: `start:${id}` });
+    // Page after page: a page is capped, and a start must not wait for the next tick.
+    for (let page = await repo.dueStarts(db, now); page.length; page = await repo.dueStarts(db, now, 500, page.at(-1))) {
+      await sendAll(page, ({ id }) => services.jobs.send(jobs.startMeeting, { occurrenceId: id }, { actor: system, idempotencyKey: `start:${id}` }));
     }
     await repo.missedStarts(db, now);
-    for (const { id, endAt } of await repo.dueEnds(db, now)) {
-      await services.jobs.send(jobs.endMeeting, { occurrenceId: id }, { actor: system, idempotencyKey: `end:${id}:${endAt.getTime()}` });
+    for (let page = await repo.dueEnds(db, now); page.length; page = await repo.dueEnds(db, now, 500, page.at(-1))) {
+      await sendAll(page, ({ id, endAt }) => services.jobs.send(jobs.endMeeting, { occurrenceId: id }, { actor: system, idempotencyKey: `end:${id}:${endAt.getTime()}` }));
     }
     const ongoing = await repo.ongoingOccurrences(db);
     if (ongoing.length) {
@@ -89,7 +100,11 @@ export function createScheduler(services: PlatformServices, jobs: MeetingJobs, o
           } catch (error) {
             if (!stopped) logger.error({ err: error }, 'meetings scheduler tick failed');
           }
-          await Promise.race([clock.sleep(tickMs), stopSignal]);
+          // Wake at the next start or end if it comes before the next tick: starts are on time,
+          // not up to a tick late.
+          const next = await repo.nextDue(db, clock.now()).catch(() => undefined);
+          const wait = next ? Math.max(0, Math.min(tickMs, next.getTime() - clock.now().getTime())) : tickMs;
+          await Promise.race([clock.sleep(wait), stopSignal]);
         }
       })();
     },
