@@ -297,11 +297,37 @@ function MeetingView() {
       )}
       {act.error && <ErrorNotice error={act.error} />}
       {act.data && !act.isPending && !act.error && <p className="notice notice-success" role="status">{act.data}</p>}
+      {m.state === 'scheduled' && <OccurrenceDialOuts meeting={m} />}
       <table className="table"><thead><tr><th>Participant</th><th>Outcome</th><th>Reason</th><th /></tr></thead>
         <tbody>{m.legs.map((l: Row) => <tr key={l.id}><td>{l.remoteParty}</td><td>{l.outcome}</td><td>{l.reason}</td><td>{live && l.callLegId && !['dropped', 'failed'].includes(l.outcome) && (<><button className="button" onClick={() => run(`Muted ${l.remoteParty}.`, () => api.mute(id, l.callLegId, true))}>Mute</button> <button className="button" onClick={() => run(`Unmuted ${l.remoteParty}.`, () => api.mute(id, l.callLegId, false))}>Unmute</button> <button className="button" onClick={() => run(`Dropped ${l.remoteParty}.`, () => api.drop(id, l.callLegId))}>Drop</button></>)}</td></tr>)}</tbody></table>
       <h3>History</h3>
       {/* Only callLegStart CDRs carry the remote party; the others name the leg by its ID. */}
       <ul>{m.history.map((h: Row, i: number) => <li key={i}><Time value={h.at} /> {h.type} {h.remoteParty ?? m.legs.find((l: Row) => l.callLegId && l.callLegId === h.callLegId)?.remoteParty ?? ''} {h.reason ?? ''}</li>)}</ul>
     </>
+  );
+}
+
+/** M8: a scheduled meeting of a series can dial its own participants; the series keeps its list. */
+function OccurrenceDialOuts({ meeting }: { meeting: Row }) {
+  const client = useQueryClient();
+  const booking = useQuery({ queryKey: ['meetings', 'booking', meeting.bookingId], queryFn: ({ signal }) => api.booking(meeting.bookingId, signal) });
+  const [text, setText] = useState<string | null>(null);
+  const own: string[] | null = meeting.dialOut ?? null;
+  const series: string[] = booking.data?.dialOut ?? [];
+  const save = useMutation({
+    mutationFn: (dialOut: string[] | null) => api.updateOccurrence(meeting.bookingId, meeting.id, { dialOut }),
+    onSuccess: () => { setText(null); return client.invalidateQueries({ queryKey: ['meetings', 'meeting', meeting.id] }); },
+  });
+  const value = text ?? (own ?? series).join(', ');
+  return (
+    <form className="card form-card" aria-label="Dial-outs of this meeting" onSubmit={(e) => { e.preventDefault(); save.mutate(value.split(',').map((v) => v.trim()).filter(Boolean)); }}>
+      <h3>Dial-outs of this meeting</h3>
+      <p className="hint">{own ? 'This meeting has its own list; the rest of the series dials: ' : 'Same as the series: '}{series.join(', ') || 'nobody'}.</p>
+      <Field label="Dial out to (SIP URIs, comma-separated)"><input value={value} onChange={(e) => setText(e.target.value)} /></Field>
+      <button className="button button-primary" disabled={save.isPending}>Save for this meeting</button>{' '}
+      {own && <button type="button" className="button" disabled={save.isPending} onClick={() => save.mutate(null)}>Use the series' list</button>}
+      {save.error && <ErrorNotice error={save.error} />}
+      {save.isSuccess && text === null && <p className="notice notice-success" role="status">Saved: this meeting dials {(save.data?.dialOut ?? series).join(', ') || 'nobody'}.</p>}
+    </form>
   );
 }

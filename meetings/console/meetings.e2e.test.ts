@@ -127,6 +127,27 @@ describe('Meetings console in a browser', { skip }, () => {
     await until('alice connected', visible(page.getByRole('row', { name: /alice@example\.com/ }).getByRole('cell', { name: 'connected', exact: true })));
   });
 
+  test('M8: one meeting of a series gets its own dial-outs; the series keeps its list', async () => {
+    const start = new Date(meetingStart.getTime() + 86_400_000);
+    const series = await t.api('POST', '/api/v1/meetings/bookings', { title: 'Daily check', start: start.toISOString(), durationMinutes: 15, timeZone: 'UTC', recurrence: 'FREQ=DAILY;COUNT=2', dialOut: ['alice@example.com'], bridgeId });
+    assert.equal(series.status, 201, JSON.stringify(series.body));
+    const occs = (await t.api('GET', `/api/v1/meetings/bookings/${series.body.id}`)).body.occurrences;
+    await page.goto(`${t.url}/meetings/meetings/${occs[1].id}`);
+    const form = page.getByRole('form', { name: 'Dial-outs of this meeting' });
+    await form.getByText('Same as the series: alice@example.com.').waitFor();
+    await form.getByLabel('Dial out to (SIP URIs, comma-separated)').fill('bob@example.com, carol@example.com');
+    await form.getByRole('button', { name: 'Save for this meeting' }).click();
+    await form.getByRole('status').getByText('Saved: this meeting dials bob@example.com, carol@example.com.').waitFor();
+    await form.getByText('This meeting has its own list; the rest of the series dials: alice@example.com.').waitFor();
+    const after = (await t.api('GET', `/api/v1/meetings/bookings/${series.body.id}`)).body;
+    assert.deepEqual(after.dialOut, ['alice@example.com']);
+    assert.deepEqual(after.occurrences.map((o: any) => o.dialOut), [null, ['bob@example.com', 'carol@example.com']]);
+    await form.getByLabel('Dial out to (SIP URIs, comma-separated)').fill('not a uri');
+    await form.getByRole('button', { name: 'Save for this meeting' }).click();
+    await form.getByRole('alert').waitFor();
+    await page.goto(meetingUrl);
+  });
+
   test('M10: mute a leg, show a banner, add a participant, drop a leg', async () => {
     const meeting = (await t.api('GET', `/api/v1/meetings/meetings/${meetingUrl.split('/').at(-1)}`)).body;
     const alice = meeting.legs.find((l: any) => l.remoteParty === 'alice@example.com');
