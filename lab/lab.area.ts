@@ -2,6 +2,9 @@ import crypto from 'node:crypto';
 import path from 'node:path';
 import { createCmsCluster, type CmsCluster } from './cms/cms.cluster.ts';
 import { registerLabRoutes } from './lab.routes.ts';
+import { registerLabLicensingRoutes } from './lab-licensing.routes.ts';
+import type { CssmSimulator } from './cssm/cssm.simulator.ts';
+import type { UcClusterSimulator } from './cucm/uc.simulator.ts';
 import type { AreaFactory } from '../platform/area.ts';
 import type { PlatformServices } from '../platform/services.ts';
 
@@ -11,6 +14,9 @@ export type LabCmsCluster = { cluster: CmsCluster; username: string; password: s
 export type Lab = {
   enabled: boolean;
   cmsClusters: LabCmsCluster[];
+  /** Registered by the Licensing area when it starts its Lab (S3, S4); empty without it. */
+  cssm: CssmSimulator | null;
+  ucClusters: UcClusterSimulator[];
 };
 
 // Areas that need the Lab (Meetings registers the CMS clusters as bridges) find it through the
@@ -28,11 +34,14 @@ export const defaultLabClusters = [
 ];
 
 export const labArea: AreaFactory = (services) => {
-  const lab: Lab = { enabled: services.config.labEnabled, cmsClusters: [] };
+  const lab: Lab = { enabled: services.config.labEnabled, cmsClusters: [], cssm: null, ucClusters: [] };
   labs.set(services, lab);
   return {
     name: 'lab',
-    routes: (app) => registerLabRoutes(app, services, lab),
+    routes: (app) => {
+      registerLabRoutes(app, services, lab);
+      registerLabLicensingRoutes(app, services, lab);
+    },
     async start() {
       if (!lab.enabled) return;
       for (const spec of defaultLabClusters) {

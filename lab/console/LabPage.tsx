@@ -4,6 +4,7 @@ import { request } from '../../platform/console/src/api.ts';
 import { ErrorNotice } from '../../platform/console/src/components/ErrorNotice.tsx';
 import { PageHeader } from '../../platform/console/src/components/PageHeader.tsx';
 import { useCan } from '../../platform/console/src/session.tsx';
+import { BroadworksSection, CssmSection, MessagesSection, UcSection, WebexDirectorySection } from './LabSimulators.tsx';
 
 type Faults = { down?: boolean; hang?: boolean; slowMs?: number; busy?: boolean; unauthorized?: boolean; malformedXml?: boolean; pageCap?: number; failNext?: unknown[] };
 type LabNode = { name: string; callBridgeId: string; baseUrl: string; up: boolean; faults: Faults };
@@ -63,7 +64,39 @@ function Trace({ cluster, node }: { cluster: string; node: string }) {
   );
 }
 
+// One tab per simulator family (S1–S4); CMS first, it is what Meetings drives.
+const tabs = [
+  { id: 'cms', label: 'CMS', render: () => <CmsSection /> },
+  { id: 'broadworks', label: 'BroadWorks AS', render: () => <BroadworksSection /> },
+  { id: 'messages', label: 'Mail and SMS', render: () => <MessagesSection /> },
+  { id: 'webex', label: 'Webex directory', render: () => <WebexDirectorySection /> },
+  { id: 'cssm', label: 'CSSM', render: () => <CssmSection /> },
+  { id: 'uc', label: 'CUCM / Unity Connection', render: () => <UcSection /> },
+] as const;
+
 export function LabPage() {
+  const [tab, setTab] = useState<(typeof tabs)[number]['id']>('cms');
+  const current = tabs.find((t) => t.id === tab)!;
+  return (
+    <>
+      <PageHeader title="Lab" />
+      <p className="page-intro">Wire-faithful simulators of the systems Switchboard manages, running inside this server on loopback. Break them on purpose to see how Switchboard copes.</p>
+      <div className="actions" role="tablist" aria-label="Simulators">
+        {tabs.map((t) => (
+          <button key={t.id} type="button" role="tab" id={`lab-tab-${t.id}`} aria-selected={t.id === tab} aria-controls={`lab-panel-${t.id}`} className={t.id === tab ? 'button button-primary' : 'button'} onClick={() => setTab(t.id)}>
+            {t.label}
+          </button>
+        ))}
+      </div>
+      <section className="card" role="tabpanel" id={`lab-panel-${current.id}`} aria-labelledby={`lab-tab-${current.id}`}>
+        <h2>{current.label}</h2>
+        {current.render()}
+      </section>
+    </>
+  );
+}
+
+function CmsSection() {
   const can = useCan();
   const queryClient = useQueryClient();
   const [selected, setSelected] = useState<{ cluster: string; node: string } | null>(null);
@@ -76,16 +109,14 @@ export function LabPage() {
 
   return (
     <>
-      <PageHeader title="Lab" />
-      <p className="page-intro">Wire-faithful simulators of the systems Switchboard manages, running inside this server on loopback. Break them on purpose to see how Switchboard copes.</p>
       {overview.error && <ErrorNotice error={overview.error} />}
       {change.error && <ErrorNotice error={change.error} title="The fault could not be changed" />}
       {overview.data && !overview.data.enabled && (
-        <div className="card"><p>The Lab is off on this server (it starts by default with the embedded database; set <code>SWITCHBOARD_LAB=true</code> to start it).</p></div>
+        <div><p>The Lab is off on this server (it starts by default with the embedded database; set <code>SWITCHBOARD_LAB=true</code> to start it).</p></div>
       )}
       {overview.data?.cms.map((cluster) => (
-        <section className="card" key={cluster.name} aria-labelledby={`cluster-${cluster.name}`}>
-          <h2 id={`cluster-${cluster.name}`}>Cisco Meeting Server — {cluster.name}</h2>
+        <section className="section" key={cluster.name} aria-labelledby={`cluster-${cluster.name}`}>
+          <h3 id={`cluster-${cluster.name}`}>Cisco Meeting Server — {cluster.name}</h3>
           <p className="muted">API user <code>{cluster.username}</code>; {cluster.nodes.length === 1 ? 'a single call bridge' : `a cluster of ${cluster.nodes.length} call bridges sharing one space database`}.</p>
           <div className="table-wrap">
             <table className="table">
@@ -124,7 +155,7 @@ export function LabPage() {
           </div>
           {selected?.cluster === cluster.name && (
             <div className="section">
-              <h3>API trace of {selected.node}</h3>
+              <h4>API trace of {selected.node}</h4>
               <p className="muted">Passcodes and secrets are shown as *****. Newest first; refreshes every 2 s.</p>
               <Trace cluster={selected.cluster} node={selected.node} />
             </div>

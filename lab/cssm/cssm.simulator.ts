@@ -91,6 +91,8 @@ export type CssmSimulator = {
   addLicenses(domain: string, virtualAccount: string, pools: CssmLicensePool[]): void;
   /** Applies a fault to API calls, optionally after `afterCalls` more calls have succeeded. */
   setFault(fault: CssmFault, options?: { afterCalls?: number; includeTokenEndpoint?: boolean }): void;
+  /** The fault in force and from which call on (what the Lab page shows). */
+  getFault(): { fault: CssmFault; fromCall: number; includeTokenEndpoint: boolean };
   /** Invalidates every issued access token (the next API call gets 401 invalid_token). */
   revokeAccessTokens(): void;
   /** Smart Agent side (used by the UC simulator through HTTP, see /sim/agent). */
@@ -143,6 +145,9 @@ export function createCssmSimulator(options: CssmSimulatorOptions): CssmSimulato
       fault = next;
       faultFromCall = sim.calls + (opts.afterCalls ?? 0);
       faultOnTokenEndpoint = opts.includeTokenEndpoint ?? true;
+    },
+    getFault() {
+      return { fault, fromCall: faultFromCall, includeTokenEndpoint: faultOnTokenEndpoint };
     },
     revokeAccessTokens() {
       accessTokens.clear();

@@ -68,6 +68,7 @@ export type UcClusterSimulator = {
   admin: { username: string; password: string };
   platform: { username: string; password: string };
   setFault(fault: UcFault): void;
+  getFault(): UcFault;
   setCssmUrl(url: string): void;
   /** The licensing state machine's time-driven view (evaluation, authorization, expiry). */
   licenseStatus(): { registration: RegistrationStatus; authorization: string; evaluationRemaining: string; lastRenewal: string; nextRenewal: string; registrationExpires: string };
@@ -329,6 +330,7 @@ export function createUcClusterSimulator(options: UcClusterSimulatorOptions): Uc
     setFault(next) {
       fault = next;
     },
+    getFault: () => fault,
     setCssmUrl(url) {
       cssmUrl = url;
     },
