@@ -3,6 +3,7 @@ import { systemActor } from '../platform/auth/actor.ts';
 import { createCssmSimulator, type CssmSimulator } from '../lab/cssm/cssm.simulator.ts';
 import { LAB_DOMAIN, LAB_SMART_ACCOUNT, seedLabSmartAccount } from '../lab/cssm/cssm.seed.ts';
 import { createUcClusterSimulator, type UcClusterSimulator } from '../lab/cucm/uc.simulator.ts';
+import { getLab } from '../lab/lab.area.ts';
 import * as repo from './licensing.repository.ts';
 import type { Licensing } from './licensing.service.ts';
 import type { PlatformServices } from '../platform/services.ts';
@@ -39,6 +40,9 @@ export async function startLicensingLab(services: PlatformServices, options: { v
   for (const c of clusters) await c.start();
   const lab: LicensingLab = { cssm, clusters, clientId, clientSecret };
   labs.set(services, lab);
+  // The Lab area's registry makes them browsable in the console Lab page (S2–S4).
+  const registry = getLab(services);
+  if (registry) Object.assign(registry, { cssm, ucClusters: clusters });
 
   const actor = systemActor('lab');
   const db = services.database.db;
@@ -64,6 +68,8 @@ export async function stopLicensingLab(services: PlatformServices) {
   const lab = labs.get(services);
   if (!lab) return;
   labs.delete(services);
+  const registry = getLab(services);
+  if (registry?.cssm === lab.cssm) Object.assign(registry, { cssm: null, ucClusters: [] });
   for (const c of lab.clusters) await c.stop();
   await lab.cssm.stop();
 }
