@@ -148,7 +148,8 @@ export default async function run(context?: BenchContext): Promise<BenchResult[]
   if (BACKENDS.includes('embedded')) backends.push('embedded');
   if (BACKENDS.includes('postgres') && (await postgresReachable())) backends.push('postgres');
   else context?.note(`partner: PostgreSQL at ${POSTGRES_URL} not reachable; embedded only`);
-  const wants = (name: string) => !context || context.wants(name);
+  const parts = (process.env.PARTNER_BENCH_PARTS ?? 'flow-through,list subscribers').split(',');
+  const wants = (name: string) => parts.includes(name) && (!context || context.wants(name));
   for (const backend of backends) if (wants('flow-through')) results.push(...(await flowThrough(backend)));
   for (const backend of backends) if (wants('list subscribers')) results.push(...(await listP99(backend)));
   context?.note(`partner: load average ${(await import('node:fs')).readFileSync('/proc/loadavg', 'utf8').trim()}`);
