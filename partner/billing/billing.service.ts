@@ -427,6 +427,7 @@ export function createBilling(services: Pick<PlatformServices, 'database' | 'clo
 
     const out: BillingRecord[] = [];
     let lastPercent = 0;
+    let lastProgressAt = 0;
     for await (const batch of repo.historyBySubscriber(database, month.endMs, options.historyBatchSize)) {
       let i = 0;
       while (i < batch.length) {
@@ -458,8 +459,11 @@ export function createBilling(services: Pick<PlatformServices, 'database' | 'clo
       // Subscriber IDs are random UUIDs read in order: how far the last one is through the UUID
       // space estimates how far through the history we are, without counting it first.
       const percent = Math.floor((parseInt(batch[batch.length - 1]!.subscriberId.slice(0, 8), 16) / 0x1_0000_0000) * 95);
-      if (percent > lastPercent) {
+      // At most one progress write a second: each is a database round trip.
+      const now = clock.now().getTime();
+      if (percent > lastPercent && now - lastProgressAt >= 1000) {
         lastPercent = percent;
+        lastProgressAt = now;
         await ctx.progress({ percent, step: 'reading history', message: `${subscribers.toLocaleString('en')} subscribers, ${recordCount.toLocaleString('en')} records` });
       }
     }
