@@ -6,6 +6,8 @@ import { registerPartnerLabRoutes, startPartnerLab, getPartnerLab, serverUrl } f
 import { createPartner } from './partner.service.ts';
 import { registerPartnerRoutes } from './partner.routes.ts';
 import { registerSubscriberRoutes } from './subscribers.routes.ts';
+import { createBilling } from './billing/billing.service.ts';
+import { registerBillingRoutes } from './billing/billing.routes.ts';
 import { createOrganizations } from './organizations.service.ts';
 import { registerEnterpriseRoutes } from './enterprises.routes.ts';
 import { registerPeopleRoutes } from './people.routes.ts';
@@ -17,9 +19,10 @@ import { consentTokens, registerUserMigrationRoutes } from './user-migration.rou
 import type { AreaFactory } from '../platform/area.ts';
 import type { HttpApp } from '../platform/http/app-types.ts';
 
-/** P1–P15, P17: Webex-for-BroadWorks provisioning, its Webex-compatible /v1 API and its console API. */
+/** P1–P17: Webex-for-BroadWorks provisioning, billing reports (P16), its Webex-compatible /v1 API and its console API. */
 export const partnerArea: AreaFactory = (services) => {
   const partner = createPartner(services);
+  const billing = createBilling(services);
   const orgs = createOrganizations(services);
   // P13/P14 org settings, P6 consent moves and P3 Provision Admin First hook into provisioning.
   const orgSettings = createOrgSettings(services, partner);
@@ -38,10 +41,11 @@ export const partnerArea: AreaFactory = (services) => {
   return {
     name: 'partner',
     migrations: path.join(import.meta.dirname, 'db', 'migrations'),
-    jobs: [...Object.values(partner.jobs), ...Object.values(userMigration.jobs), ...Object.values(orgs.jobs)],
+    jobs: [...Object.values(partner.jobs), ...Object.values(userMigration.jobs), ...Object.values(orgs.jobs), ...Object.values(billing.jobs)],
     routes: async (app) => {
       http = app;
       await registerSubscriberRoutes(app, partner);
+      await registerBillingRoutes(app, billing);
       await registerEnterpriseRoutes(app, orgs);
       await registerPeopleRoutes(app, orgs);
       registerCustomerRoutes(app, services, orgs);
