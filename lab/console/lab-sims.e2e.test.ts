@@ -1,6 +1,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { signedInBrowser, skipBrowserTests as skip } from '../../test/support/browser.ts';
 import { startTestSwitchboard, type TestSwitchboard } from '../../test/support/test-switchboard.ts';
 import { waitFor } from '../../test/support/wait-for.ts';
 import { getLab, labArea } from '../lab.area.ts';
@@ -9,7 +10,6 @@ import { licensingArea } from '../../licensing/licensing.area.ts';
 import { getPartnerLab } from '../../partner/partner.lab.ts';
 
 // S2–S5 from the console: every Lab simulator is browsable, and the BroadWorks AS is drivable.
-const skip = process.env.DATABASE_URL ? 'browser tests run once, on the embedded database (DATABASE_URL is set)' : false;
 
 describe('Lab page: BroadWorks, mail, Webex directory, CSSM and UC simulators in a browser', { skip }, () => {
   let t: TestSwitchboard;
@@ -23,15 +23,7 @@ describe('Lab page: BroadWorks, mail, Webex directory, CSSM and UC simulators in
 
   before(async () => {
     t = await startTestSwitchboard({ areas: [labArea, partnerArea, licensingArea], config: { lab: 'true', jobPollSeconds: 0.5 } });
-    browser = await chromium.launch({
-      executablePath: '/usr/bin/chromium',
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
-    page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
-    await page.goto(`${t.url}/login`);
-    await page.getByLabel('Username').fill(t.admin.username);
-    await page.getByLabel('Password').fill(t.admin.password);
-    await page.getByRole('button', { name: /sign in/i }).click();
+    ({ browser, page } = await signedInBrowser(t, { width: 1400, height: 900 }));
     await page.getByRole('link', { name: 'Lab' }).click();
   });
   after(async () => {

@@ -1,11 +1,11 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { signedInBrowser, skipBrowserTests as skip } from '../../test/support/browser.ts';
 import { startTestSwitchboard, type TestSwitchboard } from '../../test/support/test-switchboard.ts';
 import { getLab, labArea } from '../lab.area.ts';
 
 // S5 from the console: a tester breaks a simulated call bridge and sees it break.
-const skip = process.env.DATABASE_URL ? 'browser tests run once, on the embedded database (DATABASE_URL is set)' : false;
 
 describe('Lab page in a browser', { skip }, () => {
   let t: TestSwitchboard;
@@ -14,15 +14,7 @@ describe('Lab page in a browser', { skip }, () => {
 
   before(async () => {
     t = await startTestSwitchboard({ areas: [labArea], config: { lab: 'true' } });
-    browser = await chromium.launch({
-      executablePath: '/usr/bin/chromium',
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
-    page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
-    await page.goto(`${t.url}/login`);
-    await page.getByLabel('Username').fill(t.admin.username);
-    await page.getByLabel('Password').fill(t.admin.password);
-    await page.getByRole('button', { name: /sign in/i }).click();
+    ({ browser, page } = await signedInBrowser(t));
     await page.getByRole('link', { name: 'Lab' }).click();
   });
   after(async () => {
