@@ -1,6 +1,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { signedInBrowser } from '../../test/support/browser.ts';
 import { systemClock } from '../../platform/clock.ts';
 import { startTestSwitchboard, type TestSwitchboard } from '../../test/support/test-switchboard.ts';
 import { startForwardProxy, type ForwardProxy } from '../../test/support/forward-proxy.ts';
@@ -35,15 +36,7 @@ describe('Licensing pages in a browser', { skip, timeout: 600_000 }, () => {
     // The cluster inventory (L4) is set up through the API; its page is not what this test is about.
     const cluster = await t.api('POST', '/api/v1/licensing/clusters', { name: cucm.name, type: 'CUCM', version: '14.0', publisherUrl: cucm.publisherUrl, adminUsername: cucm.admin.username, adminPassword: cucm.admin.password, platformUsername: cucm.platform.username, platformPassword: cucm.platform.password });
     assert.equal(cluster.status, 201, JSON.stringify(cluster.body));
-    browser = await chromium.launch({
-      executablePath: '/usr/bin/chromium',
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
-    page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
-    await page.goto(`${t.url}/login`);
-    await page.getByLabel('Username').fill(t.admin.username);
-    await page.getByLabel('Password').fill(t.admin.password);
-    await page.getByRole('button', { name: /sign in/i }).click();
+    ({ browser, page } = await signedInBrowser(t, { width: 1400, height: 900 }));
     await page.getByRole('link', { name: 'Licensing' }).click();
   });
   after(async () => {

@@ -1,6 +1,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { signedInBrowser } from '../../test/support/browser.ts';
 import { ManualClock } from '../../platform/clock.ts';
 import { createCmsCluster, type CmsCluster } from '../../lab/cms/cms.cluster.ts';
 import { startTestSwitchboard, type TestSwitchboard } from '../../test/support/test-switchboard.ts';
@@ -46,15 +47,7 @@ describe('Meetings console in a browser', { skip }, () => {
     t = await startTestSwitchboard({ clock, areas: [createMeetingsArea({ tickMs: 1000, statusIntervalMs: 600_000, backoffMs: 200, reconcileIntervalMs: 1e12 })], config: { jobPollSeconds: 0.5 } as never });
     const added = await t.api('POST', '/api/v1/meetings/bridges', { address: spare.nodes[0].baseUrl, username: 'admin', password: 'admin', name: 'Spare CMS' });
     assert.equal(added.status, 201, JSON.stringify(added.body));
-    browser = await chromium.launch({
-      executablePath: '/usr/bin/chromium',
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
-    page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-    await page.goto(`${t.url}/login`);
-    await page.getByLabel('Username').fill(t.admin.username);
-    await page.getByLabel('Password').fill(t.admin.password);
-    await page.getByRole('button', { name: /sign in/i }).click();
+    ({ browser, page } = await signedInBrowser(t, { width: 1280, height: 900 }));
     await page.getByRole('link', { name: 'Meetings' }).click();
   });
   after(async () => {

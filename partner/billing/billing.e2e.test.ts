@@ -1,6 +1,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { signedInBrowser } from '../../test/support/browser.ts';
 import { startTestSwitchboard, type TestSwitchboard } from '../../test/support/test-switchboard.ts';
 import { partnerArea } from '../partner.area.ts';
 import { insertHistoryRows } from './billing.repository.ts';
@@ -27,15 +28,7 @@ describe('Billing page in a browser', { skip }, () => {
     subscriber(2, 'bob@acme', 'SP+acme', 'basic', '2021-01-01T00:00:00Z', ['2021-05-17T12:00:00Z', 'premium']);
     subscriber(3, 'cy@globex', 'SP+globex', 'standard', '2021-05-21T09:00:00Z');
     await insertHistoryRows(t.sb.services.database.db, rows);
-    browser = await chromium.launch({
-      executablePath: '/usr/bin/chromium',
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
-    page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
-    await page.goto(`${t.url}/login`);
-    await page.getByLabel('Username').fill(t.admin.username);
-    await page.getByLabel('Password').fill(t.admin.password);
-    await page.getByRole('button', { name: /sign in/i }).click();
+    ({ browser, page } = await signedInBrowser(t, { width: 1400, height: 900 }));
     await page.getByRole('link', { name: 'Billing' }).click();
   });
   after(async () => {
