@@ -54,6 +54,8 @@ export const occurrences = pgTable(
     edited: boolean('edited').notNull().default(false),
     /** This meeting's own dial-outs when one occurrence of a series was edited; null: the booking's. */
     dialOut: jsonb('dial_out').$type<string[]>(),
+    /** M9: the start job that claimed this meeting ('starting'): only its attempts may recover it. */
+    startJobId: uuid('start_job_id'),
   },
   (t) => [index('meetings_occurrences_bridge_time').on(t.bridgeId, t.holdFrom, t.endAt), index('meetings_occurrences_state').on(t.state, t.holdFrom), index('meetings_occurrences_booking').on(t.bookingId, t.startAt)],
 );

@@ -1,0 +1,1 @@
+ALTER TABLE "meetings_occurrences" ADD COLUMN "start_job_id" uuid;
