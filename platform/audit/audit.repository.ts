@@ -18,6 +18,10 @@ export async function insertAuditEvent(db: Db, event: NewAuditEvent): Promise<vo
   await db.insert(auditEvents).values(event);
 }
 
+export async function insertAuditEvents(db: Db, events: NewAuditEvent[]): Promise<void> {
+  if (events.length) await db.insert(auditEvents).values(events);
+}
+
 export async function findAuditEvents(db: Db, filter: AuditFilter, page: { offset: number; limit: number }) {
   const conditions: SQL[] = [];
   if (filter.entityType) conditions.push(eq(auditEvents.entityType, filter.entityType));

@@ -1,4 +1,4 @@
-import { insertAuditEvent, findAuditEvents, type AuditFilter } from './audit.repository.ts';
+import { insertAuditEvent, insertAuditEvents, findAuditEvents, type AuditFilter } from './audit.repository.ts';
 import { redactSecrets } from '../secrets/redact.ts';
 import type { Actor } from '../auth/actor.ts';
 import type { Clock } from '../clock.ts';
@@ -20,21 +20,30 @@ export function createAuditLog({ db, clock }: { db: Db; clock: Clock }) {
   return {
     /** Records a change. Pass the transaction's `tx` so the record commits with the change. */
     async record(entry: AuditEntry, tx: Db = db): Promise<void> {
-      await insertAuditEvent(tx, {
-        at: clock.now(),
-        actorType: entry.actor.type,
-        actorId: entry.actor.id,
-        actorName: entry.actor.name,
-        action: entry.action,
-        entityType: entry.entityType,
-        entityId: entry.entityId ?? null,
-        before: entry.before === undefined ? null : redactSecrets(entry.before),
-        after: entry.after === undefined ? null : redactSecrets(entry.after),
-        trackingId: entry.trackingId ?? null,
-      });
+      await insertAuditEvent(tx, toEvent(entry, clock.now()));
+    },
+    /** Records many changes in one statement (batch work such as 1,000 meetings starting at once). */
+    async recordMany(entries: AuditEntry[], tx: Db = db): Promise<void> {
+      const at = clock.now();
+      await insertAuditEvents(tx, entries.map((entry) => toEvent(entry, at)));
     },
     find(filter: AuditFilter, page: { offset: number; limit: number }) {
       return findAuditEvents(db, filter, page);
     },
+  };
+}
+
+function toEvent(entry: AuditEntry, at: Date) {
+  return {
+    at,
+    actorType: entry.actor.type,
+    actorId: entry.actor.id,
+    actorName: entry.actor.name,
+    action: entry.action,
+    entityType: entry.entityType,
+    entityId: entry.entityId ?? null,
+    before: entry.before === undefined ? null : redactSecrets(entry.before),
+    after: entry.after === undefined ? null : redactSecrets(entry.after),
+    trackingId: entry.trackingId ?? null,
   };
 }
