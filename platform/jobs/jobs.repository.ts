@@ -12,6 +12,13 @@ export async function insertJobRecord(db: Db, row: typeof jobRecords.$inferInser
   return inserted.length > 0;
 }
 
+/** Many records in one statement; returns the ids it created (an existing id is left alone). */
+export async function insertJobRecords(db: Db, rows: (typeof jobRecords.$inferInsert)[]): Promise<Set<string>> {
+  if (!rows.length) return new Set();
+  const inserted = await db.insert(jobRecords).values(rows).onConflictDoNothing().returning({ id: jobRecords.id });
+  return new Set(inserted.map((row) => row.id));
+}
+
 export async function updateJobRecord(db: Db, id: string, patch: Partial<typeof jobRecords.$inferInsert>): Promise<void> {
   await db.update(jobRecords).set(patch).where(eq(jobRecords.id, id));
 }

@@ -10,6 +10,7 @@ import {
   findJobRecords,
   findJobSteps,
   insertJobRecord,
+  insertJobRecords,
   updateJobAttempt,
   updateJobRecord,
   updateJobRecordFrom,
@@ -314,6 +315,51 @@ export function createJobs(deps: { database: Database; config: Config; clock: Cl
       };
       const created = options.tx ? await enqueue(options.tx.db, options.tx.sql) : await database.transaction(enqueue);
       return { id, created };
+    },
+
+    /**
+     * Many jobs of one type in one open transaction: one statement for their records and one pg-boss
+     * `insert` for the jobs (group-committed requests). Same rules as `send` per item: validated
+     * input, the idempotency key gives the id, a key already used queues nothing new (unless its job
+     * was lost). Standard-policy queues only: pg-boss `insert` reports no singleton refusals.
+     */
+    async sendMany<I>(definition: JobDefinition<I>, items: { input: NoInfer<I>; idempotencyKey?: string }[], options: { actor: Actor; tx: { db: Db; sql: SqlExecutor } }): Promise<{ id: string; created: boolean }[]> {
+      if (!definitions.has(definition.queue)) throw new AppError('NOT_FOUND', `No job type ${definition.queue}.`);
+      if ((definition.policy ?? 'standard') !== 'standard') throw new AppError('INVALID_STATE', `sendMany needs a standard queue; ${definition.queue} is ${definition.policy}.`);
+      const now = clock.now();
+      const jobs = items.map((item) => {
+        const parsed = definition.input.safeParse(item.input);
+        if (!parsed.success) throw new AppError('VALIDATION_FAILED', `Invalid input for job ${definition.queue}: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'} ${i.message}`).join('; ')}`, { queue: definition.queue });
+        const id = item.idempotencyKey ? uuidv5(`${definition.queue}:${item.idempotencyKey}`, IDEMPOTENCY_NAMESPACE) : crypto.randomUUID();
+        return { id, data: parsed.data, keyed: Boolean(item.idempotencyKey) };
+      });
+      const { db: tx, sql } = options.tx;
+      const created = await insertJobRecords(
+        tx,
+        jobs.map(({ id, data }) => {
+          const entity = definition.entity?.(data);
+          return { id, queue: definition.queue, title: definition.title(data), entityType: entity?.type ?? null, entityId: entity?.id ?? null, state: 'created', maxAttempts: (definition.retryLimit ?? 3) + 1, input: redactSecrets(data ?? null) as object, createdBy: options.actor.name, createdAt: now, updatedAt: now };
+        }),
+      );
+      // The first item of a key repeated within the batch makes the job; the others find it made.
+      const first = new Set<number>();
+      const seen = new Set<string>();
+      jobs.forEach((job, n) => {
+        if (!seen.has(job.id)) first.add(n);
+        seen.add(job.id);
+      });
+      const fresh = jobs.filter((job, n) => created.has(job.id) && first.has(n));
+      if (fresh.length) await boss.insert(definition.queue, fresh.map(({ id, data }) => ({ id, data: data as object })), { db: sql });
+      // A repeated key: as in `send`, put its job back only if pg-boss lost it before it finished.
+      for (const [n, job] of jobs.entries()) {
+        if (created.has(job.id) || !job.keyed || !first.has(n)) continue;
+        const record = await findJobRecord(tx, job.id, { forUpdate: true });
+        if (!record || isTerminal(record.state) || (await findBossJob(definition.queue, job.id, sql))) continue;
+        await boss.insert(definition.queue, [{ id: job.id, data: job.data as object }], { db: sql });
+        await updateJobRecord(tx, job.id, { state: 'created', updatedAt: clock.now() });
+        logger.warn({ jobId: job.id, queue: definition.queue }, 'job record had no queued job; queued it again');
+      }
+      return jobs.map((job, n) => ({ id: job.id, created: created.has(job.id) && first.has(n) }));
     },
 
     async get(id: string) {
