@@ -1,4 +1,4 @@
-import { and, eq, isNull, sql } from 'drizzle-orm';
+import { and, eq, inArray, isNull, sql } from 'drizzle-orm';
 import { apiTokens, sessions, users } from './auth.schema.ts';
 import type { Db } from '../db/database.ts';
 
@@ -62,9 +62,9 @@ export async function insertApiToken(db: Db, row: typeof apiTokens.$inferInsert)
   return token;
 }
 
-export async function findApiTokenByHash(db: Db, tokenHash: string): Promise<ApiTokenRow | undefined> {
-  const [token] = await db.select().from(apiTokens).where(and(eq(apiTokens.tokenHash, tokenHash), isNull(apiTokens.revokedAt)));
-  return token;
+/** The unrevoked tokens among `tokenHashes`, in one statement. */
+export async function findApiTokensByHash(db: Db, tokenHashes: string[]): Promise<ApiTokenRow[]> {
+  return db.select().from(apiTokens).where(and(inArray(apiTokens.tokenHash, tokenHashes), isNull(apiTokens.revokedAt)));
 }
 
 export async function findApiTokens(db: Db, page: { offset: number; limit: number }) {

@@ -1,7 +1,7 @@
 import crypto from 'node:crypto';
 import { hash, verify } from '@node-rs/argon2';
 import {
-  countUsers, deleteSession, findApiTokenById, findApiTokenByHash, findApiTokens, findSessionWithUser, findUserById,
+  countUsers, deleteSession, findApiTokenById, findApiTokensByHash, findApiTokens, findSessionWithUser, findUserById,
   findUserByUsername, findUsers, insertApiToken, insertSession, insertUser, updateApiToken, updateUser, deleteSessionsOfUser,
   type ApiTokenRow, type UserRow,
 } from './auth.repository.ts';
@@ -54,6 +54,34 @@ export function createAuth({ db, clock, config, audit }: { db: Db; clock: Clock;
     });
     await audit.record({ actor, action: 'user.create', entityType: 'user', entityId: user.id, after: toPublicUser(user), trackingId });
     return toPublicUser(user);
+  }
+
+  // Token lookups that arrive while one is being read wait and are answered together by the next
+  // read (one statement for a burst of API calls instead of one each). Nothing is cached: every
+  // request is answered by a read that began after it arrived, so a revocation committed before a
+  // request is always seen, on every instance.
+  type Lookup = { hash: string; resolve: (row: ApiTokenRow | undefined) => void; reject: (error: unknown) => void };
+  const waitingLookups: Lookup[] = [];
+  let reading = false;
+  function findToken(hash: string) {
+    return new Promise<ApiTokenRow | undefined>((resolve, reject) => {
+      waitingLookups.push({ hash, resolve, reject });
+      if (!reading) void readTokens();
+    });
+  }
+  async function readTokens() {
+    reading = true;
+    while (waitingLookups.length) {
+      const lookups = waitingLookups.splice(0, 500);
+      try {
+        const rows = await findApiTokensByHash(db, [...new Set(lookups.map((l) => l.hash))]);
+        const byHash = new Map(rows.map((row) => [row.tokenHash, row]));
+        for (const lookup of lookups) lookup.resolve(byHash.get(lookup.hash));
+      } catch (error) {
+        for (const lookup of lookups) lookup.reject(error);
+      }
+    }
+    reading = false;
   }
 
   return {
@@ -129,12 +157,16 @@ export function createAuth({ db, clock, config, audit }: { db: Db; clock: Clock;
 
     async resolveApiToken(token: string): Promise<Actor | null> {
       if (!token.startsWith(TOKEN_PREFIX)) return null;
-      const row = await findApiTokenByHash(db, sha256(token));
+      const row = await findToken(sha256(token));
       if (!row) return null;
       const now = clock.now();
       if (row.expiresAt && row.expiresAt.getTime() <= now.getTime()) return null;
       // Writing last-used on every request would make every GET a write; once a minute is enough.
-      if (!row.lastUsedAt || now.getTime() - row.lastUsedAt.getTime() > 60_000) await updateApiToken(db, row.id, { lastUsedAt: now });
+      // Calls answered by the same read share `row`: the first one writes, the others see it.
+      if (!row.lastUsedAt || now.getTime() - row.lastUsedAt.getTime() > 60_000) {
+        row.lastUsedAt = now;
+        await updateApiToken(db, row.id, { lastUsedAt: now });
+      }
       return { type: 'token', id: row.id, name: `token:${row.name}`, role: row.role as Role, customerOrgId: row.customerOrgId };
     },
 

@@ -190,6 +190,37 @@ describe('auth: users, sessions, CSRF, tokens (X6)', () => {
     }
   });
 
+  test('concurrent API calls share token reads, and each sees the revocations made before it', async () => {
+    const booker = (await t.api('POST', '/api/v1/tokens', { name: 'burst-booker', role: 'booker' })).body;
+    const revoked = (await t.api('POST', '/api/v1/tokens', { name: 'burst-revoked', role: 'booker' })).body;
+    assert.equal((await t.api('DELETE', `/api/v1/tokens/${revoked.id}`)).status, 204);
+    const pool = t.sb.services.database.pool;
+    const query = pool.query;
+    let tokenReads = 0;
+    pool.query = ((...args: Parameters<typeof query>) => {
+      const text = typeof args[0] === 'string' ? args[0] : (args[0] as { text?: string })?.text;
+      if (/^select .* from "api_tokens"/is.test(text ?? '')) tokenReads++;
+      return (query as (...a: unknown[]) => unknown).apply(pool, args);
+    }) as typeof query;
+    let answers: { status: number; role?: string }[];
+    const tokens = [...Array(10).fill(t.adminToken), ...Array(6).fill(booker.token), ...Array(3).fill(revoked.token), 'sbt_made-up-token'];
+    try {
+      answers = await Promise.all(tokens.map(async (token) => {
+        const res = await t.api('GET', '/api/v1/session', undefined, { token });
+        return { status: res.status, role: res.body.actor?.role };
+      }));
+    } finally {
+      pool.query = query;
+    }
+    assert.deepEqual(answers.map((a) => a.status), [...Array(16).fill(200), 401, 401, 401, 401]);
+    assert.deepEqual(answers.slice(0, 16).map((a) => a.role), [...Array(10).fill('partner_full_admin'), ...Array(6).fill('booker')]);
+    assert.ok(tokenReads >= 1 && tokenReads < tokens.length, `${tokenReads} token reads for ${tokens.length} concurrent calls`);
+
+    // Revoked now: the very next call is refused (no cache keeps it alive).
+    assert.equal((await t.api('DELETE', `/api/v1/tokens/${booker.id}`)).status, 204);
+    assertError(await t.api('GET', '/api/v1/session', undefined, { token: booker.token }), 401, 'UNAUTHENTICATED');
+  });
+
   test('a customer admin must name its customer organisation (users and tokens)', async () => {
     const org = '7d1f0c39-3b55-4b8e-9a43-1d2f6b0b8c11';
     assertError(await t.api('POST', '/api/v1/users', { username: 'cust', role: 'customer_admin', password: PASSWORD }), 400, 'VALIDATION_FAILED');
