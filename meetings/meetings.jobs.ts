@@ -3,6 +3,10 @@ import { defineJob } from '../platform/jobs/define-job.ts';
 import type { Bridges } from './bridges.service.ts';
 import type { Meetings } from './meetings.service.ts';
 
+/** Meetings one start job carries at most (the scheduler splits bigger bursts). */
+export const START_BATCH = 250;
+const START_RETRIES = 5;
+
 // The Meetings area's long work. Every bridge call inside goes through ctx.step (exactly once).
 export function createMeetingJobs(deps: { bridges: Bridges; meetings: Meetings; onNodesDown: (nodeIds: string[]) => Promise<void> }) {
   const bridgeInput = z.object({ bridgeId: z.string().uuid() });
@@ -39,14 +43,19 @@ export function createMeetingJobs(deps: { bridges: Bridges; meetings: Meetings; 
       },
     }),
     startMeeting: defineJob({
+      // One queue for both shapes: jobs of one meeting queued before batched starts still run.
       queue: 'meetings.start-meeting',
-      input: occurrenceInput,
-      title: () => 'Start a meeting',
-      entity: (i) => ({ type: 'meeting', id: i.occurrenceId }),
-      retryLimit: 5,
+      input: z.union([
+        z.object({ at: z.string().datetime().optional(), occurrenceIds: z.array(z.string().uuid()).min(1).max(START_BATCH) }),
+        occurrenceInput,
+      ]),
+      title: (i) => ('occurrenceIds' in i && i.occurrenceIds.length > 1 ? `Start ${i.occurrenceIds.length} meetings` : 'Start a meeting'),
+      entity: (i) => ('occurrenceIds' in i ? (i.occurrenceIds.length === 1 ? { type: 'meeting', id: i.occurrenceIds[0] } : undefined) : { type: 'meeting', id: i.occurrenceId }),
+      retryLimit: START_RETRIES,
       retryDelaySeconds: 1,
       retryDelayMaxSeconds: 10,
-      run: (ctx, i) => deps.meetings.start(ctx, i.occurrenceId),
+      // One job carries up to START_BATCH meetings: a few per process in flight start them all.
+      run: (ctx, i) => deps.meetings.startMany(ctx, 'occurrenceIds' in i ? i : { occurrenceIds: [i.occurrenceId] }, { finalAttempt: ctx.attempt > START_RETRIES }),
     }),
     endMeeting: defineJob({
       queue: 'meetings.end-meeting',

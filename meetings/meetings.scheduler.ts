@@ -1,10 +1,18 @@
+import crypto from 'node:crypto';
 import * as repo from './meetings.repository.ts';
+import * as starts from './meeting-starts.repository.ts';
+import { START_BATCH } from './meetings.jobs.ts';
 import type { PlatformServices } from '../platform/services.ts';
 import type { MeetingJobs } from './meetings.jobs.ts';
 
 const system = { type: 'system' as const, id: null, name: 'scheduler', role: 'system' as const, customerOrgId: null };
 /** Jobs sent at once by a tick (each send is a short transaction). */
 const SEND_CONCURRENCY = 8;
+/**
+ * Start jobs are sent this long before their instant and wait for it on the clock: sending and a
+ * worker's fetch (up to the poll interval) are then off the start's critical path.
+ */
+const START_LOOKAHEAD_MS = 3_000;
 
 // The scheduler: a loop on the injected clock. Each tick sends the jobs that are due, each with an
 // idempotency key, so several instances ticking at once still start and end each meeting once.
@@ -35,10 +43,16 @@ export function createScheduler(services: PlatformServices, jobs: MeetingJobs, o
 
   async function tick() {
     const now = clock.now();
-    // Page after page: a page is capped, and a start must not wait for the next tick.
-    for (let page = await repo.dueStarts(db, now); page.length; page = await repo.dueStarts(db, now, 500, page.at(-1))) {
-      await sendAll(page, ({ id }) => services.jobs.send(jobs.startMeeting, { occurrenceId: id }, { actor: system, idempotencyKey: `start:${id}` }));
-    }
+    // Starts go in batches: one job per instant for up to START_BATCH meetings (bridge by bridge),
+    // so 1,000 meetings on the hour are a few jobs. The key is the batch's content: instances that
+    // read the same due meetings send the same job; differing reads make overlapping jobs, and the
+    // claim in the job lets only one of them start each meeting.
+    const due: { id: string; bridgeId: string; holdFrom: Date }[] = [];
+    for (let page = await starts.upcomingStarts(db, now, new Date(now.getTime() + START_LOOKAHEAD_MS)); page.length; page = await starts.upcomingStarts(db, now, new Date(now.getTime() + START_LOOKAHEAD_MS), 500, page.at(-1))) due.push(...page);
+    await sendAll(startBatches(due), ({ at, ids }) => {
+      const key = crypto.createHash('sha256').update(ids.join(',')).digest('base64url').slice(0, 22);
+      return services.jobs.send(jobs.startMeeting, { at: at > now.getTime() ? new Date(at).toISOString() : undefined, occurrenceIds: ids }, { actor: system, idempotencyKey: `starts:${at}:${key}` });
+    });
     await repo.missedStarts(db, now);
     for (let page = await repo.dueEnds(db, now); page.length; page = await repo.dueEnds(db, now, 500, page.at(-1))) {
       await sendAll(page, ({ id, endAt }) => services.jobs.send(jobs.endMeeting, { occurrenceId: id }, { actor: system, idempotencyKey: `end:${id}:${endAt.getTime()}` }));
@@ -102,8 +116,10 @@ export function createScheduler(services: PlatformServices, jobs: MeetingJobs, o
           }
           // Wake at the next start or end if it comes before the next tick: starts are on time,
           // not up to a tick late.
-          const next = await repo.nextDue(db, clock.now()).catch(() => undefined);
-          const wait = next ? Math.max(0, Math.min(tickMs, next.getTime() - clock.now().getTime())) : tickMs;
+          const now = clock.now();
+          const next = await starts.nextWake(db, now, new Date(now.getTime() + START_LOOKAHEAD_MS)).catch(() => ({ start: undefined, end: undefined }));
+          const times = [next.start && next.start.getTime() - START_LOOKAHEAD_MS, next.end?.getTime()].filter((t): t is number => t !== undefined);
+          const wait = Math.max(0, Math.min(tickMs, ...times.map((t) => t - now.getTime())));
           await Promise.race([clock.sleep(wait), stopSignal]);
         }
       })();
@@ -116,3 +132,19 @@ export function createScheduler(services: PlatformServices, jobs: MeetingJobs, o
   };
 }
 
+
+/** Due meetings → batches: grouped by instant, ordered by bridge, cut at START_BATCH. */
+export function startBatches(due: { id: string; bridgeId: string; holdFrom: Date }[]) {
+  const byInstant = new Map<number, typeof due>();
+  for (const occ of due) {
+    const list = byInstant.get(occ.holdFrom.getTime());
+    if (list) list.push(occ);
+    else byInstant.set(occ.holdFrom.getTime(), [occ]);
+  }
+  const batches: { at: number; ids: string[] }[] = [];
+  for (const [at, list] of byInstant) {
+    list.sort((a, b) => a.bridgeId.localeCompare(b.bridgeId) || a.id.localeCompare(b.id));
+    for (let i = 0; i < list.length; i += START_BATCH) batches.push({ at, ids: list.slice(i, i + START_BATCH).map((o) => o.id) });
+  }
+  return batches;
+}

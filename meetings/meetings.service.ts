@@ -2,6 +2,7 @@ import crypto from 'node:crypto';
 import { XMLParser } from 'fast-xml-parser';
 import { AppError, notFound } from '../platform/errors.ts';
 import * as repo from './meetings.repository.ts';
+import * as starts from './meeting-starts.repository.ts';
 import type { Actor } from '../platform/auth/actor.ts';
 import type { JobContext } from '../platform/jobs/job-context.ts';
 import type { PlatformServices } from '../platform/services.ts';
@@ -12,6 +13,9 @@ import type { CmsConnector } from './cms.connector.ts';
 
 // M7 pool sync, M9 start, M10 control, M11 extend, M12 end, M13 failover, CDR history.
 // A lifecycle with one dial-out costs 5 bridge calls: PUT space, POST call, POST leg, PUT space, DELETE call.
+
+/** Meeting lifecycles in flight per bridge while a batch starts: a burst must not flood one bridge. */
+const STARTS_PER_BRIDGE = 8;
 
 const system: Actor = { type: 'system', id: null, name: 'scheduler', role: 'system', customerOrgId: null };
 
@@ -54,6 +58,8 @@ export function createMeetings(services: PlatformServices, bridges: Bridges, boo
 
   async function markNode(node: NodeRow, healthy: boolean, error?: unknown) {
     await repo.updateNode(db, node.id, { healthy, lastError: healthy ? null : ((error as Error)?.message ?? 'failed') });
+    // The batch's other meetings hold the same node rows: they skip a dead node at once.
+    node.healthy = healthy;
   }
 
   /** Runs `fn` on the first node of the cluster that answers; a node that does not is marked down. */
@@ -98,6 +104,32 @@ export function createMeetings(services: PlatformServices, bridges: Bridges, boo
         }
       }),
     );
+  }
+
+  /** One dial-out of a batch start: its outcome is returned for a batched write, not written here. */
+  async function placeLeg(bridge: BridgeRow, node: NodeRow, callId: string, leg: repo.LegRow): Promise<starts.LegOutcome> {
+    let tries = 0;
+    try {
+      const callLegId = await retrying(() => {
+        tries++;
+        return bridges.connectorForNode(bridge, node).post(`/calls/${callId}/callLegs`, { remoteParty: leg.remoteParty });
+      });
+      return { id: leg.id, callLegId, outcome: 'placed', attempts: tries, reason: null, updatedAt: clock.now() };
+    } catch (error) {
+      return { id: leg.id, callLegId: null, outcome: 'failed', attempts: tries, reason: (error as Error).message, updatedAt: clock.now() };
+    }
+  }
+
+  /**
+   * The call a died attempt may have created for this space. Every node is asked: a node that does
+   * not answer may hold it, so the start is not repeated then (the job retries later).
+   */
+  async function findCallOfSpace(bridge: BridgeRow, nodes: NodeRow[], coSpaceId: string): Promise<{ callId: string; nodeId: string } | undefined> {
+    for (const node of nodes) {
+      const calls = await retrying(() => bridges.connectorForNode(bridge, node).list('calls', 'call', { coSpaceFilter: coSpaceId }));
+      if (calls.length) return { callId: String(calls[0]['@_id']), nodeId: node.id };
+    }
+    return undefined;
   }
 
   function spacePlaceholder(bridge: BridgeRow, slot: { slot: number }) {
@@ -202,44 +234,114 @@ export function createMeetings(services: PlatformServices, bridges: Bridges, boo
       return { drift: drift.length };
     },
 
-    /** M9: lowest free slot, PUT the space, POST the call, one POST per dial-out in parallel. */
-    async start(ctx: JobContext, occurrenceId: string) {
-      const { occ, booking, bridge } = await load(occurrenceId);
-      if (!['scheduled', 'starting'].includes(occ.state)) return { skipped: occ.state };
-      const claim = await ctx.transact('claim-slot', async (tx) => {
-        const current = (await repo.findOccurrence(tx, occurrenceId, { forUpdate: true }))!;
-        if (current.state !== 'scheduled') return { slot: current.slot!, coSpaceId: current.coSpaceId! };
-        const slot = await repo.claimLowestFreeSlot(tx, bridge.id, occurrenceId);
-        if (!slot) throw new AppError('CONFLICT', `No free slot on ${bridge.name || bridge.address} to start "${booking.title}".`);
-        await repo.updateOccurrence(tx, occurrenceId, { state: 'starting', slot: slot.slot, coSpaceId: slot.coSpaceId });
-        return { slot: slot.slot, coSpaceId: slot.coSpaceId };
-      });
-      // On the start's critical path every database round trip delays the call (1,000 meetings start
-      // on the hour): the nodes are read once, and progress is written only after the call is up.
-      const nodes = await repo.listNodes(db, bridge.id);
-      const passcode = bookings.passcodeOf(booking);
-      const { node: spaceNode } = await ctx.step('put-space', async () => {
-        const { node } = await onAnyNode(bridge, occ.nodeId, (c) => c.put(`/coSpaces/${claim.coSpaceId}`, { name: booking.title, nonMemberAccess: true, passcode: passcode ?? '', secret: crypto.randomUUID() }), nodes);
-        return { node };
-      });
-      const call = await ctx.step('post-call', async () => {
-        const { result, node } = await onAnyNode(bridge, spaceNode.id, (c) => c.post('/calls', { coSpace: claim.coSpaceId }), nodes);
-        return { callId: result, nodeId: node.id };
-      });
-      const legRows = await ctx.transact('ongoing', async (tx) => {
-        const now = clock.now();
-        await repo.updateOccurrence(tx, occurrenceId, { state: 'ongoing', callId: call.callId, nodeId: call.nodeId, startedAt: now });
-        const rows = (occ.dialOut ?? booking.dialOut).map((remoteParty) => ({ id: crypto.randomUUID(), occurrenceId, remoteParty, outcome: 'placing', attempts: 0, updatedAt: now, callLegId: null, reason: null }));
-        await repo.insertLegs(tx, rows);
-        await audit.record({ actor: system, action: 'meeting.start', entityType: 'meeting', entityId: occurrenceId, after: { bookingId: booking.id, slot: claim.slot, callId: call.callId } }, tx);
-        return rows;
-      });
-      const node = nodes.find((n) => n.id === call.nodeId) ?? (await repo.listNodes(db, bridge.id)).find((n) => n.id === call.nodeId)!;
-      if (legRows.length) {
-        await ctx.progress({ percent: 70, step: 'dial-out', message: `${legRows.length} participants` });
-        await placeLegs(ctx, bridge, node, call.callId, legRows, 'leg');
+    /**
+     * M9, batched: the due meetings of `occurrenceIds` (any bridges) are claimed in one transaction,
+     * each with the lowest free slot of its bridge; then per meeting PUT the space, POST the call, one
+     * POST per dial-out — at most STARTS_PER_BRIDGE meetings in flight per bridge, all bridges at
+     * once. What the bridges answered is written by group commit (one transaction for every meeting
+     * that finished while the previous one ran). Crash safety: a claimed meeting carries this job's
+     * id; a later attempt of the job finds it still `starting` and asks the bridge whether its call
+     * exists (GET /calls?coSpaceFilter) before starting it again, and settles dial-outs left placing.
+     * A meeting that fails is retried with the job; after the last attempt it is `failed` and its
+     * slot free.
+     */
+    async startMany(ctx: JobContext, input: { at?: string; occurrenceIds: string[] }, options: { finalAttempt: boolean }) {
+      // Sent ahead of its instant (the scheduler looks a little ahead): nothing starts early.
+      if (input.at) {
+        const due = Date.parse(input.at);
+        while (clock.now().getTime() < due) await clock.sleep(due - clock.now().getTime());
       }
-      return { slot: claim.slot, callId: call.callId };
+      // The fence: an attempt that no longer owns the job stops here, before it claims anything.
+      await ctx.progress({ step: 'claim' });
+      const { claimed, waiting } = await database.transaction((tx) => starts.claimStarts(tx, ctx.jobId, input.occurrenceIds, clock.now()));
+      const unsettled = ctx.attempt > 1 ? await starts.ongoingOfJob(db, ctx.jobId, input.occurrenceIds) : [];
+      if (!claimed.length && !unsettled.length) {
+        if (waiting.length && !options.finalAttempt) throw new AppError('CONFLICT', `No free slot to start ${waiting.length} meeting(s) yet.`, { waiting });
+        return { started: 0, waiting: waiting.length };
+      }
+      const details = new Map((await starts.startDetails(db, claimed.map((c) => c.id))).map((d) => [d.id, d]));
+      const loaded = await starts.bridgesWithNodes(db, [...new Set([...claimed, ...unsettled].map((c) => c.bridgeId))]);
+      const bridgeOf = new Map(loaded.bridges.map((b) => [b.id, b]));
+      const nodesOf = (bridgeId: string) => loaded.nodes.filter((n) => n.bridgeId === bridgeId);
+
+      const recordStarted = groupCommit<{ claim: starts.ClaimedStart; callId: string; nodeId: string }, repo.LegRow[] | undefined>(async (items) =>
+        database.transaction(async (tx) => {
+          const now = clock.now();
+          const recorded = new Set(await starts.markStarted(tx, ctx.jobId, items.map((i) => ({ id: i.claim.id, callId: i.callId, nodeId: i.nodeId, startedAt: now }))));
+          const legRows = new Map(items.map((i) => [i.claim.id, (details.get(i.claim.id)?.dialOut ?? []).map((remoteParty) => ({ id: crypto.randomUUID(), occurrenceId: i.claim.id, remoteParty, outcome: 'placing', attempts: 0, updatedAt: now, callLegId: null, reason: null }))]));
+          const mine = items.filter((i) => recorded.has(i.claim.id));
+          await repo.insertLegs(tx, mine.flatMap((i) => legRows.get(i.claim.id)!));
+          await audit.recordMany(mine.map((i) => ({ actor: system, action: 'meeting.start', entityType: 'meeting', entityId: i.claim.id, after: { bookingId: details.get(i.claim.id)?.bookingId, slot: i.claim.slot, callId: i.callId, ...(i.claim.recovered ? { recovered: true } : {}) } })), tx);
+          // Not recorded: the claim is no longer this job's (cannot happen while the fence holds).
+          return items.map((i) => (recorded.has(i.claim.id) ? legRows.get(i.claim.id) : undefined));
+        }),
+      );
+      const recordLegs = groupCommit<starts.LegOutcome, void>(async (items) => {
+        await starts.recordLegOutcomes(db, items);
+        return items.map(() => undefined);
+      });
+
+      const failures: { id: string; error: unknown }[] = [];
+      let started = 0;
+      const lifecycle = async (claim: starts.ClaimedStart) => {
+        const bridge = bridgeOf.get(claim.bridgeId)!;
+        const nodes = nodesOf(claim.bridgeId);
+        const detail = details.get(claim.id)!;
+        try {
+          let call = claim.recovered ? await findCallOfSpace(bridge, nodes, claim.coSpaceId) : undefined;
+          if (!call) {
+            const passcode = detail.passcodeSealed ? services.secrets.open(detail.passcodeSealed) : '';
+            const { node: spaceNode } = await onAnyNode(bridge, claim.nodeId, (c) => c.put(`/coSpaces/${claim.coSpaceId}`, { name: detail.title, nonMemberAccess: true, passcode, secret: crypto.randomUUID() }), nodes);
+            const { result, node } = await onAnyNode(bridge, spaceNode.id, (c) => c.post('/calls', { coSpace: claim.coSpaceId }), nodes);
+            call = { callId: result, nodeId: node.id };
+          }
+          const legRows = await recordStarted({ claim, ...call });
+          if (!legRows) return;
+          started++;
+          const node = nodes.find((n) => n.id === call!.nodeId)!;
+          await Promise.all(legRows.map((leg) => placeLeg(bridge, node, call!.callId, leg).then(recordLegs)));
+        } catch (error) {
+          failures.push({ id: claim.id, error });
+        }
+      };
+      // Dial-outs a died attempt left `placing`: placed if the bridge has the leg, else placed now.
+      const settleLegs = async (occ: { id: string; bridgeId: string; callId: string | null; nodeId: string | null }, placing: repo.LegRow[]) => {
+        const bridge = bridgeOf.get(occ.bridgeId)!;
+        const node = nodesOf(occ.bridgeId).find((n) => n.id === occ.nodeId);
+        if (!node || !occ.callId) return;
+        const connector = bridges.connectorForNode(bridge, node);
+        const onBridge = await retrying(() => connector.list(`calls/${occ.callId}/callLegs`, 'callLeg')).catch(() => undefined);
+        await Promise.all(placing.map(async (leg) => {
+          const found = onBridge?.find((l) => String(l.remoteParty ?? '') === leg.remoteParty);
+          if (found) return recordLegs({ id: leg.id, callLegId: String(found['@_id']), outcome: 'placed', attempts: leg.attempts, reason: null, updatedAt: clock.now() });
+          if (onBridge) return recordLegs(await placeLeg(bridge, node, occ.callId!, leg));
+        }));
+      };
+
+      await ctx.progress({ percent: 10, step: 'starting', message: `${claimed.length} meetings` });
+      const byBridge = new Map<string, starts.ClaimedStart[]>();
+      for (const claim of claimed) {
+        const list = byBridge.get(claim.bridgeId);
+        if (list) list.push(claim);
+        else byBridge.set(claim.bridgeId, [claim]);
+      }
+      const placing = unsettled.length ? await starts.placingLegs(db, unsettled.map((o) => o.id)) : [];
+      await Promise.all([
+        ...[...byBridge.values()].map((list) => inParallel(list, STARTS_PER_BRIDGE, lifecycle)),
+        ...unsettled.filter((occ) => placing.some((l) => l.occurrenceId === occ.id)).map((occ) => settleLegs(occ, placing.filter((l) => l.occurrenceId === occ.id))),
+      ]);
+
+      if (failures.length && options.finalAttempt) {
+        await database.transaction(async (tx) => {
+          const given = await starts.markStartsFailed(tx, ctx.jobId, failures.map((f) => ({ id: f.id, error: (f.error as Error)?.message ?? String(f.error) })));
+          await audit.recordMany(given.map((id) => ({ actor: system, action: 'meeting.start-failed', entityType: 'meeting', entityId: id, after: { error: (failures.find((f) => f.id === id)!.error as Error)?.message } })), tx);
+        });
+      } else if (failures.length) {
+        const first = failures[0].error;
+        throw new AppError(first instanceof AppError ? first.code : 'UPSTREAM_FAILED', `${failures.length} of ${claimed.length} meetings did not start; the job retries them: ${(first as Error)?.message ?? first}`, { failed: failures.map((f) => f.id) });
+      }
+      if (waiting.length && !options.finalAttempt) throw new AppError('CONFLICT', `No free slot to start ${waiting.length} meeting(s) yet; ${started} started.`, { waiting });
+      return { started, failed: failures.length, waiting: waiting.length };
     },
 
     /** M12: the space back to its placeholder (no access, new secret), then the call deleted. */
@@ -451,4 +553,40 @@ function timingSafe(a: string, b: string) {
 
 export function publicOccurrence(o: OccurrenceRow) {
   return o;
+}
+
+/** Runs `fn` over `items`, at most `limit` at a time. */
+async function inParallel<T>(items: T[], limit: number, fn: (item: T) => Promise<void>) {
+  let next = 0;
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, async () => {
+    while (next < items.length) await fn(items[next++]);
+  }));
+}
+
+/**
+ * Group commit: items that arrive while a write runs go together into the next one, so a burst of
+ * N costs a few writes, not N, and the first item never waits. `write` returns one answer per item.
+ */
+function groupCommit<T, R>(write: (items: T[]) => Promise<R[]>) {
+  let pending: { item: T; resolve: (r: R) => void; reject: (e: unknown) => void }[] = [];
+  let running = false;
+  async function drain() {
+    running = true;
+    while (pending.length) {
+      const batch = pending;
+      pending = [];
+      try {
+        const answers = await write(batch.map((p) => p.item));
+        batch.forEach((p, i) => p.resolve(answers[i]));
+      } catch (error) {
+        for (const p of batch) p.reject(error);
+      }
+    }
+    running = false;
+  }
+  return (item: T) =>
+    new Promise<R>((resolve, reject) => {
+      pending.push({ item, resolve, reject });
+      if (!running) void drain();
+    });
 }
