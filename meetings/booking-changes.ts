@@ -13,8 +13,16 @@ import type { PlatformServices } from '../platform/services.ts';
 export type BookingChange = 'created' | 'updated' | 'cancelled' | 'occurrence-updated' | 'occurrence-cancelled' | 'series-extended';
 
 /** Called by every booking write, inside its transaction, so a change is in the feed iff it committed. */
-export async function recordBookingChange(tx: Db, row: { bookingId: string; occurrenceId?: string | null; change: BookingChange; actor: Actor; at: Date }) {
-  await tx.insert(bookingChanges).values({ bookingId: row.bookingId, occurrenceId: row.occurrenceId ?? null, change: row.change, actor: row.actor.name, at: row.at });
+export async function recordBookingChange(tx: Db, row: BookingChangeEntry) {
+  await recordBookingChanges(tx, [row]);
+}
+
+type BookingChangeEntry = { bookingId: string; occurrenceId?: string | null; change: BookingChange; actor: Actor; at: Date };
+
+/** Several changes in one statement (a group commit of bookings); the feed keeps their order. */
+export async function recordBookingChanges(tx: Db, rows: BookingChangeEntry[]) {
+  if (!rows.length) return;
+  await tx.insert(bookingChanges).values(rows.map((row) => ({ bookingId: row.bookingId, occurrenceId: row.occurrenceId ?? null, change: row.change, actor: row.actor.name, at: row.at })));
 }
 
 /**

@@ -4,7 +4,7 @@ import ical from 'ical-generator';
 import { AppError, notFound } from '../platform/errors.ts';
 import * as repo from './meetings.repository.ts';
 import { peakOverlap } from './bridges.service.ts';
-import { getRoutingPreference, preferenceRank, recordBookingChange } from './booking-changes.ts';
+import { getRoutingPreference, preferenceRank, recordBookingChange, recordBookingChanges } from './booking-changes.ts';
 import { assertTimeZone, formatInZone, fromWallTime, parseZoned, wallTime } from './zoned-time.ts';
 import type { Actor } from '../platform/auth/actor.ts';
 import type { Db } from '../platform/db/database.ts';
@@ -49,6 +49,18 @@ function span(intervals: Interval[]) {
     to = Math.max(to, i.endAt.getTime());
   }
   return { from: new Date(from), to: new Date(to) };
+}
+
+/** The instants `intervals` hold a slot, overlapping ones merged: what a decision must read. */
+export function windows(intervals: Interval[]): { from: Date; to: Date }[] {
+  const sorted = intervals.map((i) => [i.holdFrom.getTime(), i.endAt.getTime()]).sort((a, b) => a[0] - b[0]);
+  const merged: number[][] = [];
+  for (const [from, to] of sorted) {
+    const last = merged.at(-1);
+    if (last && from <= last[1]) last[1] = Math.max(last[1], to);
+    else merged.push([from, to]);
+  }
+  return merged.map(([from, to]) => ({ from: new Date(from), to: new Date(to) }));
 }
 
 /** The first instant of `intervals` at which every one of `poolSize` slots is held by `holds`. */
@@ -160,8 +172,7 @@ export function createBookings(services: PlatformServices) {
     let outcomes: ({ booking: CreatedBooking } | { error: AppError })[];
     try {
       outcomes = await withBridgeLock(bridgeId, async (tx, bridge) => {
-        const { from, to } = span(batch.flatMap((r) => r.intervals));
-        const holds = bridge.poolSize > 0 ? (await repo.overlappingHolds(tx, bridge.id, from, to)).map((h) => [h.holdFrom.getTime(), h.endAt.getTime()] as [number, number]) : [];
+        const holds = bridge.poolSize > 0 ? await repo.holdsOverlapping(tx, bridge.id, windows(batch.flatMap((r) => r.intervals))) : [];
         const rows: BookingRow[] = [];
         const decided = batch.map(({ input, intervals, actor, now }): { booking: CreatedBooking } | { error: AppError } => {
           if (!bridge.allowBooking) return { error: new AppError('INVALID_STATE', `${bridge.name || bridge.address} does not allow booking.`, { bridgeId: bridge.id }) };
@@ -195,12 +206,13 @@ export function createBookings(services: PlatformServices) {
             const outcome = decided[n];
             return 'booking' in outcome ? r.intervals.map((i) => ({ id: crypto.randomUUID(), bookingId: outcome.booking.id, bridgeId: bridge.id, ...i, state: 'scheduled' })) : [];
           }));
-          for (const [n, r] of batch.entries()) {
+          // One audit record and one feed entry per booking, written as one statement per table.
+          const accepted = batch.flatMap((r, n) => {
             const outcome = decided[n];
-            if (!('booking' in outcome)) continue;
-            await audit.record({ actor: r.actor, action: 'booking.create', entityType: 'booking', entityId: outcome.booking.id, after: outcome.booking }, tx);
-            await recordBookingChange(tx, { bookingId: outcome.booking.id, change: 'created', actor: r.actor, at: r.now });
-          }
+            return 'booking' in outcome ? [{ request: r, booking: outcome.booking }] : [];
+          });
+          await audit.recordMany(accepted.map(({ request, booking }) => ({ actor: request.actor, action: 'booking.create', entityType: 'booking', entityId: booking.id, after: booking })), tx);
+          await recordBookingChanges(tx, accepted.map(({ request, booking }) => ({ bookingId: booking.id, change: 'created', actor: request.actor, at: request.now })));
         }
         return decided;
       });

@@ -5,7 +5,8 @@ import { AppError } from '../platform/errors.ts';
 
 export function assertTimeZone(zone: string): string {
   try {
-    new Intl.DateTimeFormat('en-US', { timeZone: zone });
+    // Constructing a DateTimeFormat costs ~0.1 ms; the cached formatter of a known zone proves it valid.
+    formatter(zone);
     return zone;
   } catch {
     throw new AppError('VALIDATION_FAILED', `Unknown time zone "${zone}" (use an IANA name such as Europe/Berlin).`, { timeZone: zone });
