@@ -102,7 +102,7 @@ describe('Meetings: batched starts', () => {
 
   test('overlapping start jobs (two instances on PostgreSQL) start each meeting exactly once, lowest slots first', async () => {
     clock.set('2026-03-02T08:30:00Z');
-    const ids = [];
+    const ids: string[] = [];
     for (let i = 0; i < 6; i++) ids.push(await book(`Overlap ${i}`, '2026-03-02T09:00:00Z'));
     clock.set('2026-03-02T09:00:00Z');
     const postsBefore = callPosts();

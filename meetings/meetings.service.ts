@@ -513,22 +513,27 @@ export function createMeetings(services: PlatformServices, bridges: Bridges, boo
       if (!bridge || !bridge.cdrToken || !timingSafe(bridge.cdrToken, token)) throw new AppError('UNAUTHENTICATED', 'Unknown CDR receiver.');
       const doc = cdrParser.parse(xml) as { records?: { record?: any[] } };
       const records = doc.records?.record ?? [];
-      const rows = [];
-      const callOfLeg = new Map<string, string>();
-      for (const r of records) {
-        const type = String(r['@_type']);
+      // One read of the legs and one of the meetings for the whole batch: a burst of starts sends
+      // thousands of records, and a read per record kept the (embedded: single) connection busy.
+      const parsed = records.map((r) => {
         const body = r.callLeg ?? r.call ?? {};
-        const callLegId = r.callLeg ? String(body['@_id']) : null;
-        let callId = r.call ? String(body['@_id']) : body.call ? String(body.call) : null;
-        let leg = callLegId ? await repo.findLegByCallLegId(db, callLegId) : undefined;
-        if (!callId && leg) callId = callOfLeg.get(leg.id) ?? null;
-        const occ = callId ? await repo.findOccurrenceByCall(db, bridgeId, callId) : leg ? { id: leg.occurrenceId } : undefined;
-        rows.push({ id: crypto.randomUUID(), bridgeId, occurrenceId: occ?.id ?? null, type, at: new Date(String(r['@_time'])), callId, callLegId, remoteParty: body.remoteParty ? String(body.remoteParty) : null, reason: body.reason ? String(body.reason) : null });
-        if (leg && type === 'callLegUpdate' && String(body.state) === 'connected') await repo.updateLeg(db, leg.id, { outcome: 'connected', updatedAt: clock.now() });
+        return { r, type: String(r['@_type']), body, callLegId: r.callLeg ? String(body['@_id']) : null, callId: r.call ? String(body['@_id']) : body.call ? String(body.call) : null };
+      });
+      const legOf = new Map((await repo.findLegsByCallLegIds(db, [...new Set(parsed.flatMap((p) => (p.callLegId ? [p.callLegId] : [])))])).map((l) => [l.callLegId!, l]));
+      const occOfCall = new Map((await repo.findOccurrencesByCalls(db, bridgeId, [...new Set(parsed.flatMap((p) => (p.callId ? [p.callId] : [])))])).map((o) => [o.callId!, o.id]));
+      const rows = [];
+      for (const { r, type, body, callLegId, callId } of parsed) {
+        const leg = callLegId ? legOf.get(callLegId) : undefined;
+        const occurrenceId = (callId ? occOfCall.get(callId) : undefined) ?? leg?.occurrenceId ?? null;
+        rows.push({ id: crypto.randomUUID(), bridgeId, occurrenceId, type, at: new Date(String(r['@_time'])), callId, callLegId, remoteParty: body.remoteParty ? String(body.remoteParty) : null, reason: body.reason ? String(body.reason) : null });
+        if (leg && type === 'callLegUpdate' && String(body.state) === 'connected') {
+          leg.outcome = 'connected';
+          await repo.updateLeg(db, leg.id, { outcome: 'connected', updatedAt: clock.now() });
+        }
         if (leg && type === 'callLegEnd') {
-          leg = (await repo.findLegByCallLegId(db, callLegId!))!;
-          const outcome = leg.outcome === 'connected' || leg.outcome === 'dropped' ? 'ended' : 'failed';
-          await repo.updateLeg(db, leg.id, { outcome: leg.outcome === 'dropped' ? 'dropped' : outcome, reason: String(body.reason ?? ''), updatedAt: clock.now() });
+          const outcome = leg.outcome === 'dropped' ? 'dropped' : leg.outcome === 'connected' ? 'ended' : 'failed';
+          leg.outcome = outcome;
+          await repo.updateLeg(db, leg.id, { outcome, reason: String(body.reason ?? ''), updatedAt: clock.now() });
         }
       }
       await repo.insertCdrs(db, rows);
