@@ -25,6 +25,8 @@ type ChildResult = {
   rssBeforeMb: number;
   peakRssDuringMb: number;
   maxRssMb: number;
+  /** The report's child process (PostgreSQL): its peak RSS. */
+  writerMaxRssMb: number | null;
 };
 
 async function postgresReachable() {
@@ -115,6 +117,7 @@ async function child(backend: 'embedded' | 'postgres'): Promise<ChildResult> {
       peakRssDuringMb: Math.round(peak / MB),
       // resourceUsage().maxRSS is in kilobytes.
       maxRssMb: Math.round(process.resourceUsage().maxRSS / 1024),
+      writerMaxRssMb: job.result?.maxRssMb ?? null,
     };
   } finally {
     await t.close();
@@ -133,10 +136,14 @@ async function runChild(backend: 'embedded' | 'postgres'): Promise<ChildResult> 
 
 export default async function run(context?: BenchContext): Promise<BenchResult[]> {
   // PostgreSQL first: on a shared machine its figure is the one that must not be lost to a timeout.
+  // BILLING_BENCH_BACKENDS=postgres (or embedded) runs one of them.
+  const wanted = (process.env.BILLING_BENCH_BACKENDS ?? 'postgres,embedded').split(',');
   const backends: Array<'embedded' | 'postgres'> = [];
-  if (await postgresReachable()) backends.push('postgres');
-  else context?.note(`PostgreSQL at ${POSTGRES_URL} not reachable; embedded only`);
-  backends.push('embedded');
+  if (wanted.includes('postgres')) {
+    if (await postgresReachable()) backends.push('postgres');
+    else context?.note(`PostgreSQL at ${POSTGRES_URL} not reachable; embedded only`);
+  }
+  if (wanted.includes('embedded')) backends.push('embedded');
   const results: BenchResult[] = [];
   for (const backend of backends) {
     const r = await runChild(backend);
@@ -156,6 +163,7 @@ export default async function run(context?: BenchContext): Promise<BenchResult[]
         rssBeforeMb: r.rssBeforeMb,
         peakRssDuringReportMb: r.peakRssDuringMb,
         maxRssMb: r.maxRssMb,
+        reportProcessMaxRssMb: r.writerMaxRssMb ?? "in the server process",
         loadavg: (await import('node:os')).loadavg().map((l) => l.toFixed(2)).join(' '),
       },
     });

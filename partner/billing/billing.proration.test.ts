@@ -1,7 +1,8 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { billingMonth, parseCsvLine, prorateSubscriber } from './billing.service.ts';
-import type { HistoryRow } from './billing.repository.ts';
+import { billingMonth, parseCsvLine } from './billing.service.ts';
+import { prorateSubscriber } from './billing.proration.ts';
+import type { HistoryRow } from './billing.proration.ts';
 
 // P16 proration rules on one subscriber's history, with exact quantities: calendar days in UTC, a
 // day billed to the last billable state held during it, quantity = days / days in month (4 dp).
@@ -36,6 +37,21 @@ describe('billing proration (P16)', () => {
 
   test('a subscriber provisioned before the month is billed the whole month: quantity 1', () => {
     assert.deepEqual(records(history(provisioned('2020-11-03T09:00:00Z')), '2021-01'), [{ userId: 'alice@sp', package: 'basic', from: '2021-01-01', to: '2021-01-31', quantity: 1, first: '2020-11-03' }]);
+  });
+
+  test('changes before the month: the whole month goes to the state the subscriber entered it with', () => {
+    const changed = history([
+      ...provisioned('2020-10-05T08:00:00Z'),
+      ['2020-11-20T12:00:00Z', 'package', { package: 'premium' }],
+      ['2020-12-02T12:00:00Z', 'status', { status: 'error' }],
+      ['2020-12-03T12:00:00Z', 'status', { status: 'provisioned' }],
+      ['2020-12-30T12:00:00Z', 'user_id', { userId: 'alice2@sp' }],
+    ]);
+    assert.deepEqual(records(changed, '2021-01'), [{ userId: 'alice2@sp', package: 'premium', from: '2021-01-01', to: '2021-01-31', quantity: 1, first: '2020-10-05' }]);
+    // Entering the month in a state that is not billable: nothing, whatever came before.
+    const errored = history([...provisioned('2020-10-05T08:00:00Z'), ['2020-12-02T12:00:00Z', 'status', { status: 'error' }]]);
+    assert.deepEqual(records(errored, '2021-01'), []);
+    assert.deepEqual(records(history([['2020-12-01T00:00:00Z', 'created', { status: 'pending_email_validation' }]]), '2021-01'), []);
   });
 
   test('provisioned mid-month: billed from that date (22/31); removed mid-month: to the removal date (15/31)', () => {

@@ -5,26 +5,17 @@ import { isJobStopped, type JobContext } from '../../platform/jobs/job-context.t
 import { webexError } from '../webex-errors.ts';
 import { defineBillingJobs, REPORT_RETRY_LIMIT } from './billing.jobs.ts';
 import * as repo from './billing.repository.ts';
-import type { BillingSummary } from './billing.schema.ts';
-import type { HistoryRow, ReportWithJob } from './billing.repository.ts';
+import type { ReportWithJob } from './billing.repository.ts';
+import { csvColumns, monthOf, type BillingMonth, type CsvRecord } from './billing.proration.ts';
+import { writeReportCsv, type ReportInput, type ReportProgress } from './billing.report-writer.ts';
+import { writeReportInChildProcess } from './billing.report-process.ts';
 import type { PlatformServices } from '../../platform/services.ts';
 
 // P16: monthly billing reports, prorated from partner_subscriber_history only (so a past month's
-// report is the same whenever it is made). The rules, as documented in partner/README.md:
-// - unit: calendar days in UTC; a day is billed to the LAST billable state the subscriber held at
-//   any moment of that day (a package or user-ID change bills its day to the new value; a removal
-//   day and a provisioning day are billed);
-// - billable: status provisioned or updating (the service keeps running while an update is applied);
-//   pending_*, provisioning and error are not;
-// - one record per run of consecutive billed days with the same user ID, package, enterprise and
-//   self-activation; quantity = days / days in the month, rounded half-up to 4 decimals.
+// report is the same whenever it is made); the rules are in billing.proration.ts.
 
-const DAY_MS = 86_400_000;
-export const billableStatuses: ReadonlySet<string> = new Set(['provisioned', 'updating']);
 /** The temporary download link's lifetime. */
 export const DOWNLOAD_LINK_SECONDS = 3600;
-/** CSV chunk size in the database (about). */
-const CHUNK_BYTES = 1 << 20;
 
 /** Webex-style error codes of billing reports (2024 is Webex's "Billing Report not found."). */
 export const billingCodes = {
@@ -39,8 +30,6 @@ export const billingCodes = {
   INTERNAL: 1500,
 } as const;
 
-export type BillingMonth = { period: string; startMs: number; endMs: number; days: number; dates: string[] };
-
 const PERIOD = /^(\d{4})-(0[1-9]|1[0-2])$/;
 
 /** `YYYY-MM` → the month in UTC (28–31 days, leap years by the calendar). */
@@ -49,106 +38,7 @@ export function billingMonth(period: string): BillingMonth {
   if (!match || Number(match[1]) < 1970) {
     throw webexError('VALIDATION_FAILED', billingCodes.INVALID_PARAMETER, `Invalid Parameter: billingPeriod must be a month as YYYY-MM (for example 2021-05); got "${period}".`, 'billingPeriod');
   }
-  const year = Number(match[1]);
-  const month = Number(match[2]);
-  const startMs = Date.UTC(year, month - 1, 1);
-  const endMs = Date.UTC(year, month, 1);
-  const days = Math.round((endMs - startMs) / DAY_MS);
-  const dates = Array.from({ length: days }, (_, d) => `${period}-${String(d + 1).padStart(2, '0')}`);
-  return { period, startMs, endMs, days, dates };
-}
-
-export type BillingRecord = {
-  subscriberId: string;
-  userId: string;
-  spEnterpriseId: string;
-  package: string;
-  selfActivated: boolean;
-  firstStartDate: string;
-  billingStartDate: string;
-  billingEndDate: string;
-  days: number;
-  /** Quantity in ten-thousandths (exact integer sums); quantity = quantity4 / 10000. */
-  quantity4: number;
-};
-
-const sameBilling = (a: HistoryRow, b: HistoryRow) => a.userId === b.userId && a.package === b.package && a.spEnterpriseId === b.spEnterpriseId && a.selfActivated === b.selfActivated;
-
-// Reused across subscribers: the state billed on each day of the month.
-let slots: Array<HistoryRow | null> = [];
-// UTC dates of first starts, by day number since the epoch (a report formats few distinct days).
-const dateByDay = new Map<number, string>();
-function utcDateOf(ms: number): string {
-  const day = Math.floor(ms / DAY_MS);
-  let date = dateByDay.get(day);
-  if (date === undefined) {
-    date = new Date(day * DAY_MS).toISOString().slice(0, 10);
-    if (dateByDay.size > 100_000) dateByDay.clear();
-    dateByDay.set(day, date);
-  }
-  return date;
-}
-
-/** Marks every day of the month a billable state was held; later states overwrite earlier ones. */
-function hold(state: HistoryRow | null, fromDay: number, toDay: number, days: number) {
-  if (!state || !billableStatuses.has(state.status)) return;
-  const last = Math.min(toDay, days - 1);
-  for (let d = Math.max(fromDay, 0); d <= last; d++) slots[d] = state;
-}
-
-/**
- * One subscriber's records for the month from its history rows `rows[from..to)` (time order, all
- * before the month's end). Each day ends up with the last billable state held during it.
- */
-export function prorateSubscriber(rows: HistoryRow[], month: BillingMonth, out: BillingRecord[] = [], from = 0, to = rows.length): BillingRecord[] {
-  const days = month.days;
-  if (slots.length !== days) slots = new Array(days).fill(null);
-  else slots.fill(null);
-  let current: HistoryRow | null = null;
-  let currentFrom = 0;
-  let firstStartMs: number | null = null;
-  for (let i = from; i < to; i++) {
-    const row = rows[i]!;
-    const day = Math.floor((row.atMs - month.startMs) / DAY_MS);
-    hold(current, currentFrom, day, days);
-    if (row.change === 'removed') {
-      current = null;
-      continue;
-    }
-    current = row;
-    currentFrom = day;
-    if (firstStartMs === null && billableStatuses.has(row.status)) firstStartMs = row.atMs;
-  }
-  hold(current, currentFrom, days - 1, days);
-  if (firstStartMs === null) return out;
-
-  const firstStartDate = utcDateOf(firstStartMs);
-  let runStart = -1;
-  let run: HistoryRow | null = null;
-  for (let d = 0; d <= days; d++) {
-    const state = d < days ? slots[d]! : null;
-    if (run && (!state || !sameBilling(state, run))) {
-      const n = d - runStart;
-      out.push({
-        subscriberId: run.subscriberId,
-        userId: run.userId,
-        spEnterpriseId: run.spEnterpriseId,
-        package: run.package,
-        selfActivated: run.selfActivated,
-        firstStartDate,
-        billingStartDate: month.dates[runStart]!,
-        billingEndDate: month.dates[d - 1]!,
-        days: n,
-        quantity4: Math.round((n * 10_000) / days),
-      });
-      run = null;
-    }
-    if (state && !run) {
-      run = state;
-      runStart = d;
-    }
-  }
-  return out;
+  return monthOf(Number(match[1]), Number(match[2]));
 }
 
 /** The Webex-style report ID: unpadded base64url of `ciscospark://us/BILLING_REPORT/<uuid>`. */
@@ -160,13 +50,6 @@ export function fromReportId(id: string): string | null {
   const uuid = decoded.startsWith('ciscospark://us/BILLING_REPORT/') ? decoded.slice('ciscospark://us/BILLING_REPORT/'.length) : '';
   return UUID.test(uuid) ? uuid.toLowerCase() : null;
 }
-const toSubscriberId = (uuid: string) => Buffer.from(`ciscospark://us/SUBSCRIBER/${uuid}`).toString('base64url');
-
-export const csvColumns = ['resellerName', 'billingId', 'spEnterpriseId', 'internal', 'userId', 'subscriberId', 'selfActivated', 'firstStartDate', 'billingStartDate', 'billingEndDate', 'package', 'quantity'] as const;
-export type CsvRecord = Record<(typeof csvColumns)[number], string>;
-
-const csvField = (value: string) => (/[",\r\n]/.test(value) ? `"${value.replace(/"/g, '""')}"` : value);
-const formatQuantity = (q4: number) => String(q4 / 10_000);
 
 /** Parses one line of our CSV (fields quoted when they hold a comma, quote or line break). */
 export function parseCsvLine(line: string): string[] {
@@ -214,7 +97,7 @@ export type RecordFilter = { spEnterpriseId?: string; package?: string; userId?:
 
 export type Billing = ReturnType<typeof createBilling>;
 
-export function createBilling(services: Pick<PlatformServices, 'database' | 'clock' | 'audit' | 'secrets' | 'jobs'>, options: { historyBatchSize?: number } = {}) {
+export function createBilling(services: Pick<PlatformServices, 'database' | 'clock' | 'audit' | 'secrets' | 'jobs'>, options: { historyBatchSize?: number; /** Write PostgreSQL reports in the server process (tests of the writer itself). */ inProcess?: boolean } = {}) {
   const { database, clock, audit, secrets } = services;
   const db = database.db;
 
@@ -400,88 +283,28 @@ export function createBilling(services: Pick<PlatformServices, 'database' | 'clo
   }
 
   async function write(ctx: JobContext, report: repo.BillingReportRow) {
-    const month = billingMonth(report.billingPeriod);
     await ctx.progress({ step: 'reading history', percent: 0 });
     // A new attempt starts over: what an interrupted one wrote goes.
     await repo.deleteChunks(db, report.id);
-    const resellerName = (await repo.findSettings(db))?.resellerName ?? (await repo.findPartnerOrgName(db)) ?? 'Partner';
-    const customers = new Map((await repo.listCustomers(db)).map((c) => [c.spEnterpriseId, c]));
-    const resellerField = csvField(resellerName);
-
-    let parts: string[] = [csvColumns.join(',') + '\r\n'];
-    let pending = parts[0]!.length;
-    let seq = 0;
-    let bytes = 0;
-    let recordCount = 0;
-    let subscribers = 0;
-    const byPackage = new Map<string, { records: number; q4: number }>();
-    const byCustomer = new Map<string, { records: number; q4: number; byPackage: Map<string, number> }>();
-    const flush = async () => {
-      if (!parts.length) return;
-      const data = Buffer.from(parts.join(''), 'utf8');
-      parts = [];
-      pending = 0;
-      bytes += data.length;
-      await repo.insertChunk(db, report.id, seq++, data);
+    const input: ReportInput = {
+      reportId: report.id,
+      billingPeriod: billingMonth(report.billingPeriod).period,
+      resellerName: (await repo.findSettings(db))?.resellerName ?? (await repo.findPartnerOrgName(db)) ?? 'Partner',
+      customers: (await repo.listCustomers(db)).map(({ spEnterpriseId, billingId, internalTrial }) => ({ spEnterpriseId, billingId, internalTrial })),
+      historyBatchSize: options.historyBatchSize,
     };
-
-    const out: BillingRecord[] = [];
-    let lastPercent = 0;
-    let lastProgressAt = 0;
-    for await (const batch of repo.historyBySubscriber(database, month.endMs, options.historyBatchSize)) {
-      let i = 0;
-      while (i < batch.length) {
-        const subscriberId = batch[i]!.subscriberId;
-        let j = i + 1;
-        while (j < batch.length && batch[j]!.subscriberId === subscriberId) j++;
-        out.length = 0;
-        prorateSubscriber(batch, month, out, i, j);
-        i = j;
-        if (!out.length) continue;
-        subscribers++;
-        const webexSubscriberId = toSubscriberId(subscriberId);
-        for (const r of out) {
-          const customer = customers.get(r.spEnterpriseId);
-          const line = `${resellerField},${csvField(customer?.billingId ?? '')},${csvField(r.spEnterpriseId)},${customer?.internalTrial ? 'true' : 'false'},${csvField(r.userId)},${webexSubscriberId},${r.selfActivated},${r.firstStartDate},${r.billingStartDate},${r.billingEndDate},${r.package},${formatQuantity(r.quantity4)}\r\n`;
-          parts.push(line);
-          pending += line.length;
-          recordCount++;
-          const p = byPackage.get(r.package) ?? byPackage.set(r.package, { records: 0, q4: 0 }).get(r.package)!;
-          p.records++;
-          p.q4 += r.quantity4;
-          const c = byCustomer.get(r.spEnterpriseId) ?? byCustomer.set(r.spEnterpriseId, { records: 0, q4: 0, byPackage: new Map() }).get(r.spEnterpriseId)!;
-          c.records++;
-          c.q4 += r.quantity4;
-          c.byPackage.set(r.package, (c.byPackage.get(r.package) ?? 0) + r.quantity4);
-        }
-      }
-      if (pending >= CHUNK_BYTES) await flush();
-      // Subscriber IDs are random UUIDs read in order: how far the last one is through the UUID
-      // space estimates how far through the history we are, without counting it first.
-      const percent = Math.floor((parseInt(batch[batch.length - 1]!.subscriberId.slice(0, 8), 16) / 0x1_0000_0000) * 95);
-      // At most one progress write a second: each is a database round trip.
-      const now = clock.now().getTime();
-      if (percent > lastPercent && now - lastProgressAt >= 1000) {
-        lastPercent = percent;
-        lastProgressAt = now;
-        await ctx.progress({ percent, step: 'reading history', message: `${subscribers.toLocaleString('en')} subscribers, ${recordCount.toLocaleString('en')} records` });
-      }
-    }
-    await flush();
-
-    const quantity = (q4: number) => q4 / 10_000;
-    const summary: BillingSummary = {
-      subscribers,
-      byPackage: Object.fromEntries([...byPackage].map(([k, v]) => [k, { records: v.records, quantity: quantity(v.q4) }])),
-      byCustomer: Object.fromEntries(
-        [...byCustomer].map(([k, v]) => [k, { records: v.records, quantity: quantity(v.q4), byPackage: Object.fromEntries([...v.byPackage].map(([p, q]) => [p, quantity(q)])) }]),
-      ),
-    };
+    const onProgress = (p: ReportProgress) => ctx.progress({ percent: p.percent, step: 'reading history', message: p.message });
+    const connectionString = database.pool.options.connectionString;
+    const { records: recordCount, subscribers, bytes, summary, ...measured } =
+      database.mode === 'postgres' && connectionString && !options.inProcess
+        ? await writeReportInChildProcess(connectionString, input, onProgress, ctx.signal)
+        : await writeReportCsv(database, input, onProgress);
     await ctx.transact('complete', async (tx) => {
       if (!(await repo.updateReport(tx, report.id, { status: 'COMPLETED', completedAt: clock.now(), recordCount, byteSize: bytes, summary, errors: [] }))) return;
       await audit.record({ actor: systemActor('billing'), action: 'partner.billing.report.complete', entityType: 'billing-report', entityId: report.id, after: { billingPeriod: report.billingPeriod, recordCount, subscribers, byteSize: bytes } }, tx);
     });
-    return { records: recordCount, subscribers, bytes };
+    // The child's peak memory, when there was one: the bench reads it from the job's output.
+    return { records: recordCount, subscribers, bytes, ...measured };
   }
 
   // ── billing attributes our model lacked (P16) ──

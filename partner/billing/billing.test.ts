@@ -6,7 +6,8 @@ import AjvModule from 'ajv';
 import { startTestSwitchboard, type TestSwitchboard } from '../../test/support/test-switchboard.ts';
 import { partnerArea } from '../partner.area.ts';
 import { createClusterAndTemplate, subscriberBody, waitFor, waitForStatus } from '../partner.testkit.ts';
-import { historyBySubscriber, insertHistoryRows } from './billing.repository.ts';
+import { insertHistoryRows } from './billing.repository.ts';
+import { historyBySubscriber } from './billing.history.ts';
 import { parseCsvLine } from './billing.service.ts';
 import { roles, type Role } from '../../platform/auth/roles.ts';
 

@@ -1,0 +1,101 @@
+import { historyBySubscriber, insertChunk, prepareHistoryScan, type HistorySource } from './billing.history.ts';
+import { csvColumns, csvField, formatQuantity, monthOf, prorateSubscriber, toSubscriberId, type BillingRecord } from './billing.proration.ts';
+import type { BillingSummary } from './billing.schema.ts';
+
+// P16: writes one month's report — the history read in subscriber order, prorated, and stored as CSV
+// chunks of about 1 MB that always end at a line end — and returns its totals. Runs in the report's
+// child process on PostgreSQL, in the server process on the embedded database.
+
+/** CSV chunk size in the database (about). */
+const CHUNK_BYTES = 1 << 20;
+
+export type ReportInput = {
+  reportId: string;
+  /** `YYYY-MM`, already validated. */
+  billingPeriod: string;
+  resellerName: string;
+  customers: Array<{ spEnterpriseId: string; billingId: string | null; internalTrial: boolean }>;
+  historyBatchSize?: number;
+};
+export type ReportProgress = { percent: number; message: string };
+export type ReportOutput = { records: number; subscribers: number; bytes: number; summary: BillingSummary };
+
+export async function writeReportCsv(source: HistorySource, input: ReportInput, onProgress: (progress: ReportProgress) => Promise<void>): Promise<ReportOutput> {
+  const [year, monthNumber] = input.billingPeriod.split('-').map(Number) as [number, number];
+  const month = monthOf(year, monthNumber);
+  await prepareHistoryScan(source);
+  const customers = new Map(input.customers.map((c) => [c.spEnterpriseId, c]));
+  const resellerField = csvField(input.resellerName);
+
+  let parts: string[] = [csvColumns.join(',') + '\r\n'];
+  let pending = parts[0]!.length;
+  let seq = 0;
+  let bytes = 0;
+  let recordCount = 0;
+  let subscribers = 0;
+  const byPackage = new Map<string, { records: number; q4: number }>();
+  const byCustomer = new Map<string, { records: number; q4: number; byPackage: Map<string, number> }>();
+  const flush = async () => {
+    if (!parts.length) return;
+    const data = Buffer.from(parts.join(''), 'utf8');
+    parts = [];
+    pending = 0;
+    bytes += data.length;
+    await insertChunk(source, input.reportId, seq++, data);
+  };
+
+  const out: BillingRecord[] = [];
+  let lastPercent = 0;
+  let lastProgressAt = performance.now();
+  for await (const batch of historyBySubscriber(source, month.endMs, input.historyBatchSize)) {
+    let i = 0;
+    while (i < batch.length) {
+      const subscriberId = batch[i]!.subscriberId;
+      let j = i + 1;
+      while (j < batch.length && batch[j]!.subscriberId === subscriberId) j++;
+      out.length = 0;
+      prorateSubscriber(batch, month, out, i, j);
+      i = j;
+      if (!out.length) continue;
+      subscribers++;
+      const webexSubscriberId = toSubscriberId(subscriberId);
+      for (const r of out) {
+        const customer = customers.get(r.spEnterpriseId);
+        const line = `${resellerField},${csvField(customer?.billingId ?? '')},${csvField(r.spEnterpriseId)},${customer?.internalTrial ? 'true' : 'false'},${csvField(r.userId)},${webexSubscriberId},${r.selfActivated},${r.firstStartDate},${r.billingStartDate},${r.billingEndDate},${r.package},${formatQuantity(r.quantity4)}\r\n`;
+        parts.push(line);
+        pending += line.length;
+        recordCount++;
+        const p = byPackage.get(r.package) ?? byPackage.set(r.package, { records: 0, q4: 0 }).get(r.package)!;
+        p.records++;
+        p.q4 += r.quantity4;
+        const c = byCustomer.get(r.spEnterpriseId) ?? byCustomer.set(r.spEnterpriseId, { records: 0, q4: 0, byPackage: new Map() }).get(r.spEnterpriseId)!;
+        c.records++;
+        c.q4 += r.quantity4;
+        c.byPackage.set(r.package, (c.byPackage.get(r.package) ?? 0) + r.quantity4);
+      }
+    }
+    if (pending >= CHUNK_BYTES) await flush();
+    // Subscriber IDs are random UUIDs read in order: how far the last one is through the UUID
+    // space estimates how far through the history we are, without counting it first.
+    const percent = Math.floor((parseInt(batch[batch.length - 1]!.subscriberId.slice(0, 8), 16) / 0x1_0000_0000) * 95);
+    // At most one progress report a second (elapsed time, not the domain clock): each is a
+    // database write in the server.
+    const now = performance.now();
+    if (percent > lastPercent && now - lastProgressAt >= 1000) {
+      lastPercent = percent;
+      lastProgressAt = now;
+      await onProgress({ percent, message: `${subscribers.toLocaleString('en')} subscribers, ${recordCount.toLocaleString('en')} records` });
+    }
+  }
+  await flush();
+
+  const quantity = (q4: number) => q4 / 10_000;
+  const summary: BillingSummary = {
+    subscribers,
+    byPackage: Object.fromEntries([...byPackage].map(([k, v]) => [k, { records: v.records, quantity: quantity(v.q4) }])),
+    byCustomer: Object.fromEntries(
+      [...byCustomer].map(([k, v]) => [k, { records: v.records, quantity: quantity(v.q4), byPackage: Object.fromEntries([...v.byPackage].map(([p, q]) => [p, quantity(q)])) }]),
+    ),
+  };
+  return { records: recordCount, subscribers, bytes, summary };
+}

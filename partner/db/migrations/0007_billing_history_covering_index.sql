@@ -1,0 +1,2 @@
+DROP INDEX "partner_subscriber_history_sub_idx";--> statement-breakpoint
+CREATE INDEX "partner_subscriber_history_sub_idx" ON "partner_subscriber_history" USING btree ("subscriber_id","at","id","change","status","package","user_id","sp_enterprise_id","self_activated");
