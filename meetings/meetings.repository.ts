@@ -320,8 +320,14 @@ export async function deleteLegs(db: Db, occurrenceId: string) {
   await db.delete(legs).where(eq(legs.occurrenceId, occurrenceId));
 }
 
+/** One JSON parameter for the whole batch (see insertTrace). */
 export async function insertCdrs(db: Db, rows: (typeof cdrRecords.$inferInsert)[]) {
-  if (rows.length) await db.insert(cdrRecords).values(rows);
+  if (!rows.length) return;
+  const values = JSON.stringify(rows.map((r) => ({ id: r.id, bridge_id: r.bridgeId, occurrence_id: r.occurrenceId ?? null, type: r.type, at: r.at, call_id: r.callId ?? null, call_leg_id: r.callLegId ?? null, remote_party: r.remoteParty ?? null, reason: r.reason ?? null })));
+  await db.execute(sql`
+    insert into ${cdrRecords} (id, bridge_id, occurrence_id, type, at, call_id, call_leg_id, remote_party, reason)
+    select id, bridge_id, occurrence_id, type, at, call_id, call_leg_id, remote_party, reason
+    from jsonb_to_recordset(${values}::jsonb) as v(id uuid, bridge_id uuid, occurrence_id uuid, type text, at timestamptz, call_id text, call_leg_id text, remote_party text, reason text)`);
 }
 
 export async function findLegsByCallLegIds(db: Db, callLegIds: string[]) {
