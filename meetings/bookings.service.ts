@@ -4,7 +4,8 @@ import ical from 'ical-generator';
 import { AppError, notFound } from '../platform/errors.ts';
 import * as repo from './meetings.repository.ts';
 import { peakOverlap } from './bridges.service.ts';
-import { getRoutingPreference, preferenceRank, recordBookingChange, recordBookingChanges } from './booking-changes.ts';
+import { getRoutingPreference, preferenceRank, recordBookingChange } from './booking-changes.ts';
+import { insertBookingBatch } from './bookings.repository.ts';
 import { assertTimeZone, formatInZone, fromWallTime, parseZoned, wallTime } from './zoned-time.ts';
 import type { Actor } from '../platform/auth/actor.ts';
 import type { Db } from '../platform/db/database.ts';
@@ -201,18 +202,17 @@ export function createBookings(services: PlatformServices) {
           return { booking: { ...publicBooking(row), occurrences: intervals.length } };
         });
         if (rows.length) {
-          await repo.insertBookings(tx, rows);
-          await repo.insertOccurrences(tx, batch.flatMap((r, n) => {
-            const outcome = decided[n];
-            return 'booking' in outcome ? r.intervals.map((i) => ({ id: crypto.randomUUID(), bookingId: outcome.booking.id, bridgeId: bridge.id, ...i, state: 'scheduled' })) : [];
-          }));
-          // One audit record and one feed entry per booking, written as one statement per table.
+          // One audit record and one feed entry per booking; the batch's rows go in two statements.
           const accepted = batch.flatMap((r, n) => {
             const outcome = decided[n];
             return 'booking' in outcome ? [{ request: r, booking: outcome.booking }] : [];
           });
+          await insertBookingBatch(tx, {
+            bookings: rows,
+            occurrences: accepted.flatMap(({ request, booking }) => request.intervals.map((i) => ({ id: crypto.randomUUID(), bookingId: booking.id, bridgeId: bridge.id, ...i, state: 'scheduled' }))),
+            changes: accepted.map(({ request, booking }) => ({ bookingId: booking.id, change: 'created', actor: request.actor.name, at: request.now })),
+          });
           await audit.recordMany(accepted.map(({ request, booking }) => ({ actor: request.actor, action: 'booking.create', entityType: 'booking', entityId: booking.id, after: booking })), tx);
-          await recordBookingChanges(tx, accepted.map(({ request, booking }) => ({ bookingId: booking.id, change: 'created', actor: request.actor, at: request.now })));
         }
         return decided;
       });
