@@ -28,20 +28,28 @@ async function until(clock: ManualClock, probe: () => Promise<boolean>, timeoutM
   }
 }
 
-async function setup(clock: ManualClock, quantity: number) {
-  const cms = await createCmsCluster({ name: 'bench', nodes: [{ name: 'CallBridge-Core1', host: '127.0.0.1', port: 0 }], clock });
-  await cms.start();
-  cms.store.create('outboundDialPlanRules', new Map([['domain', '*'], ['priority', '0']]));
-  // The seed's CMS had four spaces of its own besides the pool.
-  for (const [name, uri, callId] of [['Cool Bridge Space', 'cool.bridge.space', '497540167'], ["It's testacano1's Space!", 'testacano1.space', '020710167'], ["It's testacano2's Space!", 'testacano2.space', '136456483'], ["It's testacano3's Space!", 'testacano3.space', '529987622']]) {
-    cms.store.create('coSpaces', new Map([['name', name], ['uri', uri], ['callId', callId]]));
+async function setup(clock: ManualClock, quantity: number, bridgeCount = 1) {
+  const clusters: CmsCluster[] = [];
+  for (let b = 0; b < bridgeCount; b++) {
+    const cms = await createCmsCluster({ name: `bench-${b + 1}`, nodes: [{ name: 'CallBridge-Core1', host: '127.0.0.1', port: 0 }], clock });
+    await cms.start();
+    cms.store.create('outboundDialPlanRules', new Map([['domain', '*'], ['priority', '0']]));
+    // The seed's CMS had four spaces of its own besides the pool.
+    for (const [name, uri, callId] of [['Cool Bridge Space', 'cool.bridge.space', '497540167'], ["It's testacano1's Space!", 'testacano1.space', '020710167'], ["It's testacano2's Space!", 'testacano2.space', '136456483'], ["It's testacano3's Space!", 'testacano3.space', '529987622']]) {
+      cms.store.create('coSpaces', new Map([['name', name], ['uri', uri], ['callId', callId]]));
+    }
+    clusters.push(cms);
   }
   const t = await startTestSwitchboard({ clock, areas: [createMeetingsArea({ tickMs: 1000, statusIntervalMs: 1e12, reconcileIntervalMs: 1e12 })], config: { jobPollSeconds: 0.5 } as never });
-  const added = await t.api('POST', '/api/v1/meetings/bridges', { address: cms.nodes[0].baseUrl, username: 'admin', password: 'admin', name: 'Bench' });
-  const bridgeId = added.body.items[0].id as string;
-  const patched = await t.api('PATCH', `/api/v1/meetings/bridges/${bridgeId}`, { sipDomain: 'lab.local', numericIdBase: 1, numericIdQuantity: quantity });
-  await until(clock, async () => (await t.api('GET', `/api/v1/jobs/${patched.body.poolSyncJobId}`)).body.state === 'completed');
-  return { cms, t, bridgeId };
+  const bridgeIds: string[] = [];
+  for (const [b, cms] of clusters.entries()) {
+    const added = await t.api('POST', '/api/v1/meetings/bridges', { address: cms.nodes[0].baseUrl, username: 'admin', password: 'admin', name: `Bench ${b + 1}` });
+    const bridgeId = added.body.items[0].id as string;
+    const patched = await t.api('PATCH', `/api/v1/meetings/bridges/${bridgeId}`, { sipDomain: 'lab.local', numericIdBase: 1, numericIdQuantity: quantity });
+    await until(clock, async () => (await t.api('GET', `/api/v1/jobs/${patched.body.poolSyncJobId}`)).body.state === 'completed');
+    bridgeIds.push(bridgeId);
+  }
+  return { cms: clusters[0], t, bridgeId: bridgeIds[0], bridgeIds, stop: async () => { for (const cms of clusters) await cms.stop(); } };
 }
 
 async function switchboardLifecycle(): Promise<number> {
@@ -103,33 +111,34 @@ async function tmsLifecycle(): Promise<number> {
   }
 }
 
-async function bookingsPerSecond(label: string): Promise<BenchResult> {
+/**
+ * Bookings per second through the HTTP API, each checked against its bridge's pool at every
+ * instant: `clients` concurrent clients (in a worker thread, as other machines would be) spread
+ * their bookings over `bridges` bridges of 50 slots.
+ */
+async function bookingsPerSecond(label: string, clients: number, bridges: number): Promise<BenchResult> {
   const clock = new ManualClock('2026-03-02T08:00:00Z');
-  const { cms, t, bridgeId } = await setup(clock, 50);
+  const { t, bridgeIds, stop } = await setup(clock, 50, bridges);
   try {
-    const latencies: number[] = [];
-    let refused = 0;
-    let next = 0;
-    const started = performance.now();
-    const worker = async () => {
-      while (next < BOOKINGS) {
-        const i = next++;
-        const day = i % 30;
-        const hour = 6 + ((i * 7) % 12);
-        const t0 = performance.now();
-        const res = await t.api('POST', '/api/v1/meetings/bookings', { title: `Bench ${i}`, start: `2026-03-${String(3 + (day % 26)).padStart(2, '0')}T${String(hour).padStart(2, '0')}:00`, durationMinutes: 60, timeZone: 'Europe/Berlin', bridgeId });
-        latencies.push(performance.now() - t0);
-        if (res.status === 409) refused++;
-        else if (res.status !== 201) throw new Error(`booking failed: ${res.status} ${JSON.stringify(res.body)}`);
-      }
+    const load = os.loadavg()[0];
+    const worker = new Worker(new URL('./meetings-bookings.worker.ts', import.meta.url), { workerData: { url: t.url, token: t.adminToken, bridgeIds, bookings: BOOKINGS, clients } });
+    const outcome = await new Promise<{ type: string; seconds: number; latencies: number[]; refused: number; error?: string }>((resolve, reject) => {
+      worker.once('message', resolve);
+      worker.once('error', reject);
+    });
+    await worker.terminate();
+    if (outcome.type !== 'done') throw new Error(`bench: ${outcome.error}`);
+    const latencies = outcome.latencies.sort((a, b) => a - b);
+    return {
+      name: `meetings: bookings/s with conflict check, HTTP, ${clients} clients, ${bridges} bridge${bridges > 1 ? 's' : ''} (${label})`,
+      opsPerSec: BOOKINGS / outcome.seconds,
+      p50Ms: latencies[Math.floor(latencies.length * 0.5)],
+      p99Ms: latencies[Math.floor(latencies.length * 0.99)],
+      extra: { bookings: BOOKINGS, refused: outcome.refused, poolSlots: 50, loadAverage: Number(load.toFixed(2)) },
     };
-    await Promise.all(Array.from({ length: 8 }, worker));
-    const seconds = (performance.now() - started) / 1000;
-    latencies.sort((a, b) => a - b);
-    return { name: `meetings: bookings/s with conflict check, HTTP, 8 clients (${label})`, opsPerSec: BOOKINGS / seconds, p50Ms: latencies[Math.floor(latencies.length * 0.5)], p99Ms: latencies[Math.floor(latencies.length * 0.99)], extra: { bookings: BOOKINGS, refused, poolSlots: 50 } };
   } finally {
     await t.close();
-    await cms.stop();
+    await stop();
   }
 }
 
@@ -321,9 +330,16 @@ export default async function run(context?: BenchContext): Promise<BenchResult[]
         delete process.env.DATABASE_URL;
       }
     };
+    const databases = (process.env.MEETINGS_BENCH_DATABASES ?? 'embedded,postgres').split(',');
+    // "clients x bridges" pairs: the first is the setup of the earlier figures (8 clients, one bridge).
+    const shapes = (process.env.MEETINGS_BENCH_BOOKING_SHAPES ?? '8x1,64x4').split(',').map((pair) => pair.split('x').map(Number) as [number, number]);
     if (wants('meetings: bookings/s')) {
-      results.push(await bookingsPerSecond('embedded'));
-      if (!unreachable) results.push({ ...(await onPostgres(() => bookingsPerSecond('PostgreSQL'))), baseline: `meetings: bookings/s with conflict check, HTTP, 8 clients (embedded)` });
+      // Embedded and PostgreSQL alternate per shape, so each pair is measured at about the same load.
+      for (const [clients, bridges] of shapes) {
+        const embeddedName = `meetings: bookings/s with conflict check, HTTP, ${clients} clients, ${bridges} bridge${bridges > 1 ? 's' : ''} (embedded)`;
+        if (databases.includes('embedded')) results.push(await bookingsPerSecond('embedded', clients, bridges));
+        if (!unreachable && databases.includes('postgres')) results.push({ ...(await onPostgres(() => bookingsPerSecond('PostgreSQL', clients, bridges))), baseline: databases.includes('embedded') ? embeddedName : undefined });
+      }
     }
     if (wants('meetings: start lateness')) {
       if (process.env.MEETINGS_BENCH_START_EMBEDDED !== 'false') results.push(await startLateness('embedded, 1 instance', 1, context));
