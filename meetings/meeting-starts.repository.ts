@@ -84,7 +84,7 @@ export async function claimStarts(db: Db, jobId: string, ids: string[], now: Dat
 export async function startDetails(db: Db, ids: string[]) {
   if (!ids.length) return [];
   return db
-    .select({ id: occurrences.id, bookingId: bookings.id, title: bookings.title, passcodeSealed: bookings.passcodeSealed, dialOut: sql<string[]>`coalesce(${occurrences.dialOut}, ${bookings.dialOut})` })
+    .select({ id: occurrences.id, bridgeId: occurrences.bridgeId, bookingId: bookings.id, title: bookings.title, passcodeSealed: bookings.passcodeSealed, dialOut: sql<string[]>`coalesce(${occurrences.dialOut}, ${bookings.dialOut})` })
     .from(occurrences)
     .innerJoin(bookings, eq(bookings.id, occurrences.bookingId))
     .where(inArray(occurrences.id, ids));

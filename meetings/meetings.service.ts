@@ -246,6 +246,11 @@ export function createMeetings(services: PlatformServices, bridges: Bridges, boo
      * slot free.
      */
     async startMany(ctx: JobContext, input: { at?: string; occurrenceIds: string[] }, options: { finalAttempt: boolean }) {
+      // Read before the instant (the job is sent ahead): at the instant only the claim is left
+      // between the due time and the first bridge call. An edit of the booking in these few seconds
+      // is not seen by this start, as if it had come just after it.
+      const details = new Map((await starts.startDetails(db, input.occurrenceIds)).map((d) => [d.id, d]));
+      const loaded = await starts.bridgesWithNodes(db, [...new Set([...details.values()].map((d) => d.bridgeId))]);
       // Sent ahead of its instant (the scheduler looks a little ahead): nothing starts early.
       if (input.at) {
         const due = Date.parse(input.at);
@@ -259,8 +264,6 @@ export function createMeetings(services: PlatformServices, bridges: Bridges, boo
         if (waiting.length && !options.finalAttempt) throw new AppError('CONFLICT', `No free slot to start ${waiting.length} meeting(s) yet.`, { waiting });
         return { started: 0, waiting: waiting.length };
       }
-      const details = new Map((await starts.startDetails(db, claimed.map((c) => c.id))).map((d) => [d.id, d]));
-      const loaded = await starts.bridgesWithNodes(db, [...new Set([...claimed, ...unsettled].map((c) => c.bridgeId))]);
       const bridgeOf = new Map(loaded.bridges.map((b) => [b.id, b]));
       const nodesOf = (bridgeId: string) => loaded.nodes.filter((n) => n.bridgeId === bridgeId);
 
@@ -318,7 +321,6 @@ export function createMeetings(services: PlatformServices, bridges: Bridges, boo
         }));
       };
 
-      await ctx.progress({ percent: 10, step: 'starting', message: `${claimed.length} meetings` });
       const byBridge = new Map<string, starts.ClaimedStart[]>();
       for (const claim of claimed) {
         const list = byBridge.get(claim.bridgeId);
