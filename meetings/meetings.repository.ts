@@ -99,14 +99,6 @@ export async function deleteSlotsAbove(db: Db, bridgeId: string, quantity: numbe
   await db.delete(poolSlots).where(and(eq(poolSlots.bridgeId, bridgeId), gt(poolSlots.slot, quantity), isNull(poolSlots.occurrenceId)));
 }
 
-/** The lowest free slot, locked for this transaction (SKIP LOCKED: concurrent starts take others). */
-export async function claimLowestFreeSlot(db: Db, bridgeId: string, occurrenceId: string) {
-  const [slot] = await db.select().from(poolSlots).where(and(eq(poolSlots.bridgeId, bridgeId), isNull(poolSlots.occurrenceId))).orderBy(asc(poolSlots.slot)).limit(1).for('update', { skipLocked: true });
-  if (!slot) return undefined;
-  await db.update(poolSlots).set({ occurrenceId }).where(and(eq(poolSlots.bridgeId, bridgeId), eq(poolSlots.slot, slot.slot)));
-  return slot;
-}
-
 export async function releaseSlot(db: Db, occurrenceId: string) {
   await db.update(poolSlots).set({ occurrenceId: null }).where(eq(poolSlots.occurrenceId, occurrenceId));
 }
@@ -231,21 +223,6 @@ export async function cancelScheduledOccurrences(db: Db, bookingId: string) {
 
 export async function deleteScheduledOccurrences(db: Db, bookingId: string) {
   await db.delete(occurrences).where(and(eq(occurrences.bookingId, bookingId), eq(occurrences.state, 'scheduled')));
-}
-
-/** Scheduled occurrences whose hold has begun, oldest first; `after` continues from the last one seen. */
-export async function dueStarts(db: Db, now: Date, limit = 500, after?: { holdFrom: Date; id: string }) {
-  const conditions: SQL[] = [eq(occurrences.state, 'scheduled'), lte(occurrences.holdFrom, now), gt(occurrences.endAt, now)];
-  if (after) conditions.push(sql`(${occurrences.holdFrom}, ${occurrences.id}) > (${after.holdFrom}::timestamptz, ${after.id}::uuid)`);
-  return db.select({ id: occurrences.id, holdFrom: occurrences.holdFrom }).from(occurrences).where(and(...conditions)).orderBy(asc(occurrences.holdFrom), asc(occurrences.id)).limit(limit);
-}
-
-/** The first start (hold) or end after `now`, if any: when the scheduler must look again. */
-export async function nextDue(db: Db, now: Date): Promise<Date | undefined> {
-  const [start] = await db.select({ at: occurrences.holdFrom }).from(occurrences).where(and(eq(occurrences.state, 'scheduled'), gt(occurrences.holdFrom, now))).orderBy(asc(occurrences.holdFrom)).limit(1);
-  const [end] = await db.select({ at: occurrences.endAt }).from(occurrences).where(and(inArray(occurrences.state, ['ongoing', 'ending']), gt(occurrences.endAt, now))).orderBy(asc(occurrences.endAt)).limit(1);
-  const times = [start?.at, end?.at].filter((t): t is Date => !!t);
-  return times.length ? new Date(Math.min(...times.map((t) => t.getTime()))) : undefined;
 }
 
 export async function missedStarts(db: Db, now: Date) {
