@@ -7,7 +7,7 @@ import { toWebexId, type WebexErrorItem } from './webex-errors.ts';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { HttpApp } from '../platform/http/app-types.ts';
 import type { PlatformServices } from '../platform/services.ts';
-import type { Package, Partner } from './partner.service.ts';
+import type { Partner } from './partner.service.ts';
 
 // The BroadWorks Provisioning Bridge: what the AS's Integrated IM&P provisioning adapter calls when
 // a user's IM&P service is turned on or off. Cisco's wire format (UC-One SaaS) is not public; this
@@ -79,45 +79,52 @@ export function registerFlowThroughRoutes(app: HttpApp, services: PlatformServic
       handler: async (request, reply) => {
         const { provisioningId } = request.params;
         const credentials = basicCredentials(request);
-        const template = credentials ? await partner.templates.checkProvisioningAccount(provisioningId, credentials.account, credentials.password) : null;
-        if (!template) {
+        const refuse = () => {
           reply.header('WWW-Authenticate', 'Basic realm="BroadWorks Provisioning Bridge"');
           return failure(reply, request, 401, [{ errorCode: 1401, description: 'Unknown provisioning URL or wrong provisioning account name or password.' }]);
-        }
+        };
+        if (!credentials) return refuse();
+        // The account of an `add` is checked inside the accept batch (its one read of the templates);
+        // every other request checks it here, before anything about the request is answered.
+        const authenticated = async () => Boolean(await partner.templates.checkProvisioningAccount(provisioningId, credentials.account, credentials.password));
         let parsed: unknown;
         try {
           parsed = parser.parse(request.body, true);
         } catch (error) {
+          if (!(await authenticated())) return refuse();
           return failure(reply, request, 400, [{ errorCode: 1003, description: `The body is not well-formed XML: ${(error as Error).message}` }]);
         }
         const user = bridgeUser.safeParse((parsed as { provisioningRequest?: { user?: unknown } })?.provisioningRequest?.user);
         if (!user.success) {
+          if (!(await authenticated())) return refuse();
           const issue = user.error.issues[0]!;
           const missing = issue.code === 'invalid_type' && /undefined/.test(issue.message);
           const fieldName = issue.path.join('.').replace(/^@/, '') || 'user';
           return failure(reply, request, 400, [{ errorCode: missing ? 1001 : 1003, description: `${missing ? 'Null Parameter' : 'Invalid Parameter'}: ${fieldName}`, fieldName }]);
         }
         const u = user.data;
-        const actor = { ...systemActor(`provisioning-bridge:${template.provisioningAccount}`) };
-        const existing = await repo.findSubscriberByUserId(services.database.db, u.userId);
-        if (u['@action'] === 'delete') {
-          if (existing) await partner.subscribers.remove(existing.id, actor, request.id);
-          return answer(reply, request, 200, { status: existing ? 'accepted' : 'noop', userId: u.userId });
+        if (u['@action'] !== 'add') {
+          if (!(await authenticated())) return refuse();
+          const actor = systemActor(`provisioning-bridge:${credentials.account}`);
+          const existing = await repo.findSubscriberByUserId(services.database.db, u.userId);
+          if (u['@action'] === 'delete') {
+            if (existing) await partner.subscribers.remove(existing.id, actor, request.id);
+            return answer(reply, request, 200, { status: existing ? 'accepted' : 'noop', userId: u.userId });
+          }
+          if (existing) {
+            const { '@action': _a, serviceProviderId: _s, groupId: _g, email: _e, ...change } = u;
+            const updated = await partner.subscribers.update(existing.id, change, actor, request.id);
+            return answer(reply, request, 200, { status: 'accepted', subscriberId: toWebexId('SUBSCRIBER', updated.id), subscriberStatus: updated.status });
+          }
+          // A modify of a user we do not know provisions it, like an add.
         }
-        if (u['@action'] === 'modify' && existing) {
-          const { '@action': _a, serviceProviderId: _s, groupId: _g, email: _e, ...change } = u;
-          const updated = await partner.subscribers.update(existing.id, change, actor, request.id);
-          return answer(reply, request, 200, { status: 'accepted', subscriberId: toWebexId('SUBSCRIBER', updated.id), subscriberStatus: updated.status });
-        }
-        if (existing) return answer(reply, request, 200, { status: 'noop', subscriberId: toWebexId('SUBSCRIBER', existing.id), subscriberStatus: existing.status });
-        const created = await partner.subscribers.provision(
+        const outcome = await partner.subscribers.acceptBridgeAdd(
           {
             provisioningId,
             userId: u.userId,
             spEnterpriseId: `${u.serviceProviderId}+${u.groupId}`,
             firstName: u.firstName ?? '',
             lastName: u.lastName ?? '',
-            package: template.defaultPackage as Package,
             primaryPhoneNumber: u.primaryPhoneNumber,
             mobilePhoneNumber: u.mobilePhoneNumber,
             extension: u.extension,
@@ -125,11 +132,12 @@ export function registerFlowThroughRoutes(app: HttpApp, services: PlatformServic
             language: u.language,
             timezone: u.timezone,
           },
-          actor,
-          { source: 'flow_through', trackingId: request.id },
+          credentials,
+          request.id,
         );
-        // Success means "started", as with Webex: the job finishes it.
-        return answer(reply, request, 200, { status: 'accepted', subscriberId: toWebexId('SUBSCRIBER', created.id), subscriberStatus: created.status });
+        if (!outcome) return refuse();
+        // Success means "started", as with Webex: the job finishes it. A user ID already known is a noop.
+        return answer(reply, request, 200, { status: outcome.status, subscriberId: toWebexId('SUBSCRIBER', outcome.row.id), subscriberStatus: outcome.row.status });
       },
     });
   });

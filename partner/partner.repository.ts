@@ -60,6 +60,9 @@ export async function findTemplateByProvisioningId(db: Db, provisioningId: strin
   const [row] = await db.select().from(customerTemplates).where(eq(customerTemplates.provisioningId, provisioningId));
   return row;
 }
+export async function findTemplatesByProvisioningIds(db: Db, provisioningIds: string[]) {
+  return provisioningIds.length ? db.select().from(customerTemplates).where(inArray(customerTemplates.provisioningId, provisioningIds)) : [];
+}
 export async function findTemplateByName(db: Db, name: string) {
   const [row] = await db.select().from(customerTemplates).where(eq(customerTemplates.name, name));
   return row;
@@ -86,6 +89,9 @@ export async function countSubscribersOfTemplate(db: Db, templateId: string) {
 export async function findOrgByEnterprise(db: Db, spEnterpriseId: string) {
   const [row] = await db.select().from(customerOrgs).where(eq(customerOrgs.spEnterpriseId, spEnterpriseId));
   return row;
+}
+export async function findOrgsByEnterprises(db: Db, spEnterpriseIds: string[]) {
+  return spEnterpriseIds.length ? db.select().from(customerOrgs).where(inArray(customerOrgs.spEnterpriseId, spEnterpriseIds)) : [];
 }
 export async function findOrg(db: Db, id: string) {
   const [row] = await db.select().from(customerOrgs).where(eq(customerOrgs.id, id));
@@ -140,6 +146,21 @@ export async function findSubscriberByEmail(db: Db, email: string, exceptId?: st
 }
 export async function insertSubscriber(db: Db, row: typeof subscribers.$inferInsert) {
   await db.insert(subscribers).values(row);
+}
+export async function findSubscribersByUserIds(db: Db, userIds: string[]) {
+  return userIds.length ? db.select().from(subscribers).where(inArray(subscribers.userId, userIds)) : [];
+}
+/** Which of these addresses (lower case) some subscriber already has, compared case-insensitively. */
+export async function findTakenSubscriberEmails(db: Db, lowerEmails: string[]): Promise<Set<string>> {
+  if (!lowerEmails.length) return new Set();
+  const rows = await db
+    .selectDistinct({ email: sql<string>`lower(${subscribers.email})` })
+    .from(subscribers)
+    .where(inArray(sql`lower(${subscribers.email})`, lowerEmails));
+  return new Set(rows.map((row) => row.email));
+}
+export async function insertSubscribers(db: Db, rows: (typeof subscribers.$inferInsert)[]) {
+  if (rows.length) await db.insert(subscribers).values(rows);
 }
 export async function updateSubscriber(db: Db, id: string, patch: Partial<typeof subscribers.$inferInsert>) {
   await db.update(subscribers).set(patch).where(eq(subscribers.id, id));
@@ -198,6 +219,9 @@ export async function packageCounts(db: Db) {
 // ── history (what billing prorates from) ──
 export async function insertHistory(db: Db, row: typeof subscriberHistory.$inferInsert) {
   await db.insert(subscriberHistory).values(row);
+}
+export async function insertHistoryRows(db: Db, rows: (typeof subscriberHistory.$inferInsert)[]) {
+  if (rows.length) await db.insert(subscriberHistory).values(rows);
 }
 export async function findHistory(db: Db, subscriberId: string) {
   return db.select().from(subscriberHistory).where(eq(subscriberHistory.subscriberId, subscriberId)).orderBy(asc(subscriberHistory.at), asc(subscriberHistory.id));

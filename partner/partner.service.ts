@@ -1,11 +1,13 @@
 import crypto from 'node:crypto';
 import tls from 'node:tls';
+import client from 'prom-client';
 import { AppError, notFound } from '../platform/errors.ts';
+import { systemActor } from '../platform/auth/actor.ts';
 import { definePartnerJobs } from './partner.jobs.ts';
 import * as repo from './partner.repository.ts';
 import { webexCodes, webexError } from './webex-errors.ts';
 import type { Actor } from '../platform/auth/actor.ts';
-import type { Db } from '../platform/db/database.ts';
+import type { Db, SqlExecutor } from '../platform/db/database.ts';
 import type { JobContext } from '../platform/jobs/job-context.ts';
 import type { PlatformServices } from '../platform/services.ts';
 
@@ -152,18 +154,19 @@ export function createPartner(services: PlatformServices) {
 
   // Every status, package and user ID change lands in the history billing (P16) prorates from.
   async function record(tx: Db, sub: repo.SubscriberRow, change: string, previous: string | null = null) {
-    await repo.insertHistory(tx, {
-      subscriberId: sub.id,
-      at: clock.now(),
-      change,
-      userId: sub.userId,
-      spEnterpriseId: sub.spEnterpriseId,
-      package: sub.package,
-      status: sub.status,
-      selfActivated: sub.selfActivated,
-      previous,
-    });
+    await repo.insertHistory(tx, historyEntry(sub, change, previous, clock.now()));
   }
+  const historyEntry = (sub: repo.SubscriberRow, change: string, previous: string | null, at: Date) => ({
+    subscriberId: sub.id,
+    at,
+    change,
+    userId: sub.userId,
+    spEnterpriseId: sub.spEnterpriseId,
+    package: sub.package,
+    status: sub.status,
+    selfActivated: sub.selfActivated,
+    previous,
+  });
 
   async function setStatus(tx: Db, sub: repo.SubscriberRow, status: SubscriberStatus, patch: Partial<repo.SubscriberRow> = {}) {
     const previous = sub.status;
@@ -365,20 +368,35 @@ export function createPartner(services: PlatformServices) {
   /** The flow-through adapter authenticates with the template's provisioning account. */
   async function checkProvisioningAccount(provisioningId: string, account: string, password: string) {
     const template = await repo.findTemplateByProvisioningId(db, provisioningId);
-    if (!template) return null;
-    const expected = Buffer.from(secrets.open(template.provisioningPassword));
-    const given = Buffer.from(password);
-    const ok = template.provisioningAccount === account && expected.length === given.length && crypto.timingSafeEqual(expected, given);
-    return ok ? template : null;
+    return template && passwordMatches(template, account, password) ? template : null;
   }
 
   // ── subscribers (P1, P2, P5, P10, P11, P12) ──
-  async function provision(input: ProvisionInput, actor: Actor, options: { source?: 'api' | 'flow_through' | 'self_activation'; trackingId?: string } = {}) {
-    const row = await provisionInTransaction(input, actor, options);
+  async function provision(input: ProvisionInput, actor: Actor, options: ProvisionOptions = {}) {
+    const outcome = await accept({ input, actor, options });
+    if (outcome.status !== 'accepted') throw new Error(`provision: unexpected outcome ${outcome.status}`);
+    await afterAccepted(outcome.row, options);
+    return outcome.row;
+  }
+
+  async function afterAccepted(row: repo.SubscriberRow, options: ProvisionOptions) {
     if (row.status === 'pending_email_input' && options.source !== 'self_activation') {
       for (const listener of pendingEmailListeners) await listener(row).catch((error) => services.logger.error({ err: error, subscriberId: row.id }, 'activation notice failed'));
     }
-    return row;
+  }
+
+  /**
+   * A Provisioning Bridge `add` (P2 flow-through): the template's provisioning account is checked in
+   * the same batch read; a user ID already known is a `noop`; the package is the template's default.
+   * Null: unknown provisioning ID or wrong account.
+   */
+  async function acceptBridgeAdd(input: Omit<ProvisionInput, 'package'>, credentials: { account: string; password: string }, trackingId: string) {
+    const options: ProvisionOptions = { source: 'flow_through', trackingId };
+    const actor = systemActor(`provisioning-bridge:${credentials.account}`);
+    const outcome = await accept({ input, actor, options, bridge: credentials });
+    if (outcome.status === 'unauthorized') return null;
+    if (outcome.status === 'accepted') await afterAccepted(outcome.row, options);
+    return outcome;
   }
 
   /** Untrusted flow: the user entered an email; it waits for validation. */
@@ -395,60 +413,181 @@ export function createPartner(services: PlatformServices) {
     });
   }
 
-  async function provisionInTransaction(input: ProvisionInput, actor: Actor, options: { source?: 'api' | 'flow_through' | 'self_activation'; trackingId?: string }) {
-    return database.transaction(async (tx, sql) => {
-      const template = await repo.findTemplateByProvisioningId(tx, input.provisioningId);
-      if (!template) throw webexError('VALIDATION_FAILED', webexCodes.UNKNOWN_PROVISIONING_ID, `No customer template has provisioning ID ${input.provisioningId}.`, 'provisioningId');
-      if (template.wholesale) throw webexError('FORBIDDEN', webexCodes.WHOLESALE_REJECTED, 'Wholesale customers are rejected by the BroadWorks provisioning APIs.');
-      if (!input.primaryPhoneNumber && !input.extension) {
-        throw webexError('VALIDATION_FAILED', webexCodes.NULL_PARAMETER, 'The subscriber must have a primary phone number or an extension.', 'primaryPhoneNumber');
-      }
-      const trusted = template.trustedEmails && options.source !== 'self_activation';
-      if (trusted && !input.email) throw webexError('VALIDATION_FAILED', webexCodes.NULL_PARAMETER, 'email is mandatory for the trusted email provisioning flow.', 'email');
-      if (input.email && !EMAIL.test(input.email)) throw webexError('VALIDATION_FAILED', webexCodes.INVALID_PARAMETER, `${input.email} is not an email address.`, 'email');
-      if (await repo.findSubscriberByUserId(tx, input.userId)) {
-        throw webexError('CONFLICT', webexCodes.USER_ID_IN_USE, 'The BroadWorks UserID is already associated with an existing user.', 'userId');
-      }
-      if (input.email && (await repo.findSubscriberByEmail(tx, input.email))) {
-        throw webexError('CONFLICT', webexCodes.EMAIL_IN_USE, `The email address ${input.email} is already used by another subscriber.`, 'email');
-      }
-      const org = await repo.findOrgByEnterprise(tx, input.spEnterpriseId);
-      if (org && org.templateId !== template.id) {
-        throw webexError('CONFLICT', webexCodes.INVALID_PARAMETER, `Enterprise ${input.spEnterpriseId} is a customer of another template; a customer has exactly one template.`, 'provisioningId');
-      }
-      const now = clock.now();
-      const status: SubscriberStatus = trusted ? 'provisioning' : 'pending_email_input';
-      const row: repo.SubscriberRow = {
-        id: crypto.randomUUID(),
-        userId: input.userId,
-        spEnterpriseId: input.spEnterpriseId,
-        templateId: template.id,
-        provisioningId: template.provisioningId,
-        customerOrgId: null,
-        personId: null,
-        firstName: input.firstName,
-        lastName: input.lastName,
-        email: trusted ? (input.email ?? null) : null,
-        primaryPhoneNumber: input.primaryPhoneNumber ?? null,
-        mobilePhoneNumber: input.mobilePhoneNumber ?? null,
-        extension: input.extension ?? null,
-        language: input.language ?? null,
-        timezone: input.timezone ?? null,
-        package: input.package,
-        status,
-        errors: [],
-        pendingUpdate: null,
-        selfActivated: options.source === 'self_activation',
-        source: options.source ?? 'api',
-        created: now,
-        lastStatusChange: now,
-      };
-      await repo.insertSubscriber(tx, row);
-      await record(tx, row, 'created');
-      await audit.record({ actor, action: 'partner.subscriber.provision', entityType: 'subscriber', entityId: row.id, after: row, trackingId: options.trackingId }, tx);
-      if (status === 'provisioning') await services.jobs.send(jobs.provisionSubscriber, { subscriberId: row.id }, { actor, idempotencyKey: `${row.id}:${now.getTime()}`, tx: { db: tx, sql } });
-      return row;
+  // ── accepting new subscribers: group commit (P2 flow-through, goal ≥500/s) ──
+  // Requests that arrive while a batch is being decided wait and are decided together in the next
+  // transaction: one read each of the templates, user IDs, emails and orgs they name, one insert per
+  // table and one job insert. Each is decided in arrival order against the database and against the
+  // requests accepted before it in the batch, so the answers are those of running them one by one
+  // (a repeated user ID or email inside a batch is refused, or a `noop` for the bridge). A failure
+  // of the transaction itself decides every request again alone, so one cannot fail the others;
+  // nobody is answered before the batch has committed.
+  type ProvisionOptions = { source?: 'api' | 'flow_through' | 'self_activation'; trackingId?: string };
+  type AcceptRequest = {
+    input: Omit<ProvisionInput, 'package'> & { package?: Package };
+    actor: Actor;
+    options: ProvisionOptions;
+    /** Bridge adds: the adapter's account, checked against the template read in the batch; a known user ID is a `noop`. */
+    bridge?: { account: string; password: string };
+  };
+  type AcceptOutcome = { status: 'accepted' | 'noop'; row: repo.SubscriberRow } | { status: 'unauthorized' };
+  type Waiting = AcceptRequest & { resolve: (outcome: AcceptOutcome) => void; reject: (error: unknown) => void };
+  const ACCEPT_BATCH_LIMIT = 200;
+  const waiting: Waiting[] = [];
+  let draining = false;
+  const acceptBatchSize = new client.Histogram({
+    name: 'switchboard_partner_accept_batch_size',
+    help: 'New subscribers (API, bridge, self-activation) decided together in one accept transaction',
+    buckets: [1, 2, 4, 8, 16, 32, 64, 128, ACCEPT_BATCH_LIMIT],
+    registers: [services.metrics.registry],
+  });
+  new client.Gauge({
+    name: 'switchboard_partner_accept_waiting',
+    help: 'New-subscriber requests waiting for the next accept transaction',
+    registers: [services.metrics.registry],
+    collect() {
+      this.set(waiting.length);
+    },
+  });
+  // Opening a sealed password costs an AES-GCM decryption; a sealed value always opens to the same text.
+  const openedPasswords = new Map<string, string>();
+
+  function passwordMatches(template: repo.TemplateRow, account: string, password: string) {
+    let expected = openedPasswords.get(template.provisioningPassword);
+    if (expected === undefined) {
+      expected = secrets.open(template.provisioningPassword);
+      if (openedPasswords.size >= 1000) openedPasswords.clear();
+      openedPasswords.set(template.provisioningPassword, expected);
+    }
+    const [want, given] = [Buffer.from(expected), Buffer.from(password)];
+    return template.provisioningAccount === account && want.length === given.length && crypto.timingSafeEqual(want, given);
+  }
+
+  function accept(request: AcceptRequest): Promise<AcceptOutcome> {
+    return new Promise((resolve, reject) => {
+      waiting.push({ ...request, resolve, reject });
+      if (!draining) void drainAccepts();
     });
+  }
+
+  async function drainAccepts() {
+    draining = true;
+    try {
+      while (waiting.length) {
+        const batch = waiting.splice(0, ACCEPT_BATCH_LIMIT);
+        acceptBatchSize.observe(batch.length);
+        await acceptBatch(batch);
+      }
+    } finally {
+      draining = false;
+    }
+  }
+
+  async function acceptBatch(batch: Waiting[]) {
+    let outcomes: (AcceptOutcome | { error: unknown })[];
+    try {
+      outcomes = await database.transaction((tx, sql) => decideAccepts(tx, sql, batch));
+    } catch (error) {
+      if (batch.length === 1) return batch[0]!.reject(error);
+      for (const request of batch) await acceptBatch([request]);
+      return;
+    }
+    batch.forEach((request, n) => {
+      const outcome = outcomes[n]!;
+      if ('error' in outcome) request.reject(outcome.error);
+      else request.resolve(outcome);
+    });
+  }
+
+  async function decideAccepts(tx: Db, sql: SqlExecutor, batch: AcceptRequest[]) {
+    const distinct = (values: (string | undefined)[]) => [...new Set(values.filter((v): v is string => Boolean(v)))];
+    const templates = new Map((await repo.findTemplatesByProvisioningIds(tx, distinct(batch.map((r) => r.input.provisioningId)))).map((t) => [t.provisioningId, t]));
+    const byUserId = new Map((await repo.findSubscribersByUserIds(tx, distinct(batch.map((r) => r.input.userId)))).map((row) => [row.userId, row]));
+    const emailsTaken = await repo.findTakenSubscriberEmails(tx, distinct(batch.map((r) => r.input.email?.toLowerCase())));
+    const orgs = new Map((await repo.findOrgsByEnterprises(tx, distinct(batch.map((r) => r.input.spEnterpriseId)))).map((org) => [org.spEnterpriseId, org]));
+    const now = clock.now();
+    const created: { row: repo.SubscriberRow; request: AcceptRequest }[] = [];
+    const outcomes = batch.map((request): AcceptOutcome | { error: unknown } => {
+      const { input, options, bridge } = request;
+      const template = templates.get(input.provisioningId);
+      if (bridge) {
+        if (!template || !passwordMatches(template, bridge.account, bridge.password)) return { status: 'unauthorized' };
+        const existing = byUserId.get(input.userId);
+        if (existing) return { status: 'noop', row: existing };
+      }
+      try {
+        if (!template) throw webexError('VALIDATION_FAILED', webexCodes.UNKNOWN_PROVISIONING_ID, `No customer template has provisioning ID ${input.provisioningId}.`, 'provisioningId');
+        if (template.wholesale) throw webexError('FORBIDDEN', webexCodes.WHOLESALE_REJECTED, 'Wholesale customers are rejected by the BroadWorks provisioning APIs.');
+        if (!input.primaryPhoneNumber && !input.extension) {
+          throw webexError('VALIDATION_FAILED', webexCodes.NULL_PARAMETER, 'The subscriber must have a primary phone number or an extension.', 'primaryPhoneNumber');
+        }
+        const trusted = template.trustedEmails && options.source !== 'self_activation';
+        if (trusted && !input.email) throw webexError('VALIDATION_FAILED', webexCodes.NULL_PARAMETER, 'email is mandatory for the trusted email provisioning flow.', 'email');
+        if (input.email && !EMAIL.test(input.email)) throw webexError('VALIDATION_FAILED', webexCodes.INVALID_PARAMETER, `${input.email} is not an email address.`, 'email');
+        if (byUserId.has(input.userId)) throw webexError('CONFLICT', webexCodes.USER_ID_IN_USE, 'The BroadWorks UserID is already associated with an existing user.', 'userId');
+        if (input.email && emailsTaken.has(input.email.toLowerCase())) {
+          throw webexError('CONFLICT', webexCodes.EMAIL_IN_USE, `The email address ${input.email} is already used by another subscriber.`, 'email');
+        }
+        const org = orgs.get(input.spEnterpriseId);
+        if (org && org.templateId !== template.id) {
+          throw webexError('CONFLICT', webexCodes.INVALID_PARAMETER, `Enterprise ${input.spEnterpriseId} is a customer of another template; a customer has exactly one template.`, 'provisioningId');
+        }
+        const row: repo.SubscriberRow = {
+          id: crypto.randomUUID(),
+          userId: input.userId,
+          spEnterpriseId: input.spEnterpriseId,
+          templateId: template.id,
+          provisioningId: template.provisioningId,
+          customerOrgId: null,
+          personId: null,
+          firstName: input.firstName,
+          lastName: input.lastName,
+          email: trusted ? (input.email ?? null) : null,
+          primaryPhoneNumber: input.primaryPhoneNumber ?? null,
+          mobilePhoneNumber: input.mobilePhoneNumber ?? null,
+          extension: input.extension ?? null,
+          language: input.language ?? null,
+          timezone: input.timezone ?? null,
+          package: input.package ?? (template.defaultPackage as Package),
+          status: trusted ? 'provisioning' : 'pending_email_input',
+          errors: [],
+          pendingUpdate: null,
+          selfActivated: options.source === 'self_activation',
+          source: options.source ?? 'api',
+          created: now,
+          lastStatusChange: now,
+        };
+        // Later requests of the batch see this one as the database would after it.
+        byUserId.set(row.userId, row);
+        // An untrusted template does not keep the address, so it takes nothing (as one by one).
+        if (row.email) emailsTaken.add(row.email.toLowerCase());
+        created.push({ row, request });
+        return { status: 'accepted', row };
+      } catch (error) {
+        return { error };
+      }
+    });
+    if (!created.length) return outcomes;
+    const rows = created.map((c) => c.row);
+    await repo.insertSubscribers(tx, rows);
+    await repo.insertHistoryRows(tx, rows.map((row) => historyEntry(row, 'created', null, now)));
+    await audit.recordMany(created.map(({ row, request }) => ({ actor: request.actor, action: 'partner.subscriber.provision', entityType: 'subscriber', entityId: row.id, after: row, trackingId: request.options.trackingId })), tx);
+    // One job per subscriber, as before (retries, records and the Jobs page stay per subscriber),
+    // inserted together: one statement per actor (a job record names who asked for it).
+    const byActor = new Map<string, typeof created>();
+    for (const c of created) {
+      if (c.row.status !== 'provisioning') continue;
+      const group = byActor.get(c.request.actor.name) ?? [];
+      group.push(c);
+      byActor.set(c.request.actor.name, group);
+    }
+    for (const group of byActor.values()) {
+      await services.jobs.sendMany(
+        jobs.provisionSubscriber,
+        group.map(({ row }) => ({ input: { subscriberId: row.id }, idempotencyKey: `${row.id}:${now.getTime()}` })),
+        { actor: group[0]!.request.actor, tx: { db: tx, sql } },
+      );
+    }
+    return outcomes;
   }
 
   async function getSubscriber(id: string) {
@@ -688,6 +827,7 @@ export function createPartner(services: PlatformServices) {
     partnerOrgId,
     subscribers: {
       provision,
+      acceptBridgeAdd,
       enterEmail,
       get: getSubscriber,
       update,
