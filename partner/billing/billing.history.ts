@@ -2,12 +2,15 @@ import crypto from 'node:crypto';
 import type pg from 'pg';
 import type { HistoryRow } from './billing.proration.ts';
 
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
 // The reads and writes of report generation (P16), in plain SQL on a pg pool: they also run in the
 // report's child process, which has its own pool and no ORM (see billing.report-process.ts).
 
 /** Where the history is read from: the server's Database, or a child process's own pool. */
 export type HistorySource = { mode: 'embedded' | 'postgres'; pool: Pick<pg.Pool, 'query' | 'connect'> };
-
+/** A part of the subscriber ID space, `from` included, `to` excluded; null: unbounded. */
+export type SubscriberRange = { from: string | null; to: string | null };
 
 /**
  * The history before `endMs`, subscriber by subscriber and in time order, as batches of complete
@@ -18,18 +21,23 @@ export type HistorySource = { mode: 'embedded' | 'postgres'; pool: Pick<pg.Pool,
  * because a cursor lives on one connection: with PostgreSQL a connection of its own (the cursor inside
  * a read-only transaction); embedded, the pool's only connection, which the job's progress and the
  * API need meanwhile, so the cursor is declared WITH HOLD in one statement batch and each FETCH is a
- * query of its own. The next batch is fetched while the caller works on the current one.
+ * query of its own. The next batch is fetched while the caller works on the current one. Batches
+ * of 5,000 rows: the same CPU as larger ones, and a smaller peak heap (measured: 188 MB against 230 MB
+ * RSS at 20,000).
  */
-export async function* historyBySubscriber(database: HistorySource, endMs: number, batchSize = 20_000): AsyncGenerator<HistoryRow[]> {
+export async function* historyBySubscriber(database: HistorySource, endMs: number, batchSize = 5_000, range: SubscriberRange = { from: null, to: null }): AsyncGenerator<HistoryRow[]> {
   const cursor = `billing_history_${crypto.randomBytes(6).toString('hex')}`;
+  const bound = (op: string, id: string | null) => {
+    if (id === null) return '';
+    if (!UUID.test(id)) throw new Error(`Not a subscriber ID bound: ${id}`);
+    return ` and subscriber_id ${op} '${id}'::uuid`;
+  };
   const end = new Date(endMs).toISOString();
   // work_mem: should the planner still sort (pages not yet vacuumed), the sort stays in memory.
   const settings = `set local cursor_tuple_fraction = 1; set local work_mem = '128MB';`;
-  // Named as HistoryRow's fields, so the driver builds the rows the report uses without a copy.
-  const select = `select subscriber_id as "subscriberId", (extract(epoch from at) * 1000)::float8 as "atMs", change, user_id as "userId",
-      sp_enterprise_id as "spEnterpriseId", package, status, self_activated as "selfActivated"
-    from partner_subscriber_history where at < '${end}'::timestamptz order by subscriber_id, at, id`;
-  let session: { query(text: string): Promise<{ rows: any[] }> };
+  const select = `select subscriber_id, (extract(epoch from at) * 1000)::float8, change, user_id, sp_enterprise_id, package, status, self_activated
+    from partner_subscriber_history where at < '${end}'::timestamptz${bound('>=', range.from)}${bound('<', range.to)} order by subscriber_id, at, id`;
+  let session: { query(query: string | { text: string; rowMode: 'array' }): Promise<{ rows: any[] }> };
   let finish: () => Promise<void>;
   if (database.mode === 'embedded') {
     await database.pool.query(`begin; ${settings} declare ${cursor} no scroll cursor with hold for ${select}; commit;`);
@@ -51,7 +59,12 @@ export async function* historyBySubscriber(database: HistorySource, endMs: numbe
       client.release();
     };
   }
-  const fetchBatch = async () => (await session.query(`fetch forward ${batchSize} from ${cursor}`)).rows as HistoryRow[];
+  // Rows as arrays, made into objects of one shape here: cheaper than the driver's objects, whose
+  // properties it adds one by one by column name.
+  const fetchBatch = async () =>
+    (await session.query({ text: `fetch forward ${batchSize} from ${cursor}`, rowMode: 'array' })).rows.map(
+      (r: any[]): HistoryRow => ({ subscriberId: r[0], atMs: r[1], change: r[2], userId: r[3], spEnterpriseId: r[4], package: r[5], status: r[6], selfActivated: r[7] }),
+    );
   let pending = fetchBatch();
   try {
     let carry: HistoryRow[] = [];

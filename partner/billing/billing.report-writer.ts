@@ -1,4 +1,4 @@
-import { historyBySubscriber, insertChunk, prepareHistoryScan, type HistorySource } from './billing.history.ts';
+import { historyBySubscriber, insertChunk, type HistorySource, type SubscriberRange } from './billing.history.ts';
 import { csvColumns, csvField, formatQuantity, monthOf, prorateSubscriber, toSubscriberId, type BillingRecord } from './billing.proration.ts';
 import type { BillingSummary } from './billing.schema.ts';
 
@@ -8,6 +8,8 @@ import type { BillingSummary } from './billing.schema.ts';
 
 /** CSV chunk size in the database (about). */
 const CHUNK_BYTES = 1 << 20;
+/** Room past CHUNK_BYTES for the lines of the batch that crosses it. */
+const LINE_ROOM = 4 << 20;
 
 export type ReportInput = {
   reportId: string;
@@ -16,6 +18,8 @@ export type ReportInput = {
   resellerName: string;
   customers: Array<{ spEnterpriseId: string; billingId: string | null; internalTrial: boolean }>;
   historyBatchSize?: number;
+  /** The lane's part of the subscribers, and where its chunks are numbered from (see billing.service.ts). */
+  lane?: { range: SubscriberRange; firstSeq: number; header: boolean };
 };
 export type ReportProgress = { percent: number; message: string };
 export type ReportOutput = { records: number; subscribers: number; bytes: number; summary: BillingSummary };
@@ -23,31 +27,42 @@ export type ReportOutput = { records: number; subscribers: number; bytes: number
 export async function writeReportCsv(source: HistorySource, input: ReportInput, onProgress: (progress: ReportProgress) => Promise<void>): Promise<ReportOutput> {
   const [year, monthNumber] = input.billingPeriod.split('-').map(Number) as [number, number];
   const month = monthOf(year, monthNumber);
-  await prepareHistoryScan(source);
+  const lane = input.lane ?? { range: { from: null, to: null }, firstSeq: 0, header: true };
   const customers = new Map(input.customers.map((c) => [c.spEnterpriseId, c]));
   const resellerField = csvField(input.resellerName);
 
-  let parts: string[] = [csvColumns.join(',') + '\r\n'];
-  let pending = parts[0]!.length;
-  let seq = 0;
+  // Lines are encoded straight into the chunk's buffer: no line array, join or copy per chunk.
+  // A line longer than the room left (or than a chunk) goes to the next, larger if need be.
+  let chunk = Buffer.allocUnsafe(CHUNK_BYTES + LINE_ROOM);
+  let used = 0;
+  let seq = lane.firstSeq;
   let bytes = 0;
   let recordCount = 0;
   let subscribers = 0;
   const byPackage = new Map<string, { records: number; q4: number }>();
   const byCustomer = new Map<string, { records: number; q4: number; byPackage: Map<string, number> }>();
   const flush = async () => {
-    if (!parts.length) return;
-    const data = Buffer.from(parts.join(''), 'utf8');
-    parts = [];
-    pending = 0;
-    bytes += data.length;
+    if (!used) return;
+    // The stored chunk is a copy of exactly its bytes; the buffer is reused.
+    const data = Buffer.from(chunk.subarray(0, used));
+    bytes += used;
+    used = 0;
     await insertChunk(source, input.reportId, seq++, data);
   };
+  const append = (line: string) => {
+    if (chunk.length - used < line.length * 3) {
+      if (used) return false;
+      chunk = Buffer.allocUnsafe(line.length * 3);
+    }
+    used += chunk.write(line, used);
+    return true;
+  };
+  if (lane.header) append(csvColumns.join(',') + '\r\n');
 
   const out: BillingRecord[] = [];
   let lastPercent = 0;
   let lastProgressAt = performance.now();
-  for await (const batch of historyBySubscriber(source, month.endMs, input.historyBatchSize)) {
+  for await (const batch of historyBySubscriber(source, month.endMs, input.historyBatchSize, lane.range)) {
     let i = 0;
     while (i < batch.length) {
       const subscriberId = batch[i]!.subscriberId;
@@ -62,8 +77,10 @@ export async function writeReportCsv(source: HistorySource, input: ReportInput, 
       for (const r of out) {
         const customer = customers.get(r.spEnterpriseId);
         const line = `${resellerField},${csvField(customer?.billingId ?? '')},${csvField(r.spEnterpriseId)},${customer?.internalTrial ? 'true' : 'false'},${csvField(r.userId)},${webexSubscriberId},${r.selfActivated},${r.firstStartDate},${r.billingStartDate},${r.billingEndDate},${r.package},${formatQuantity(r.quantity4)}\r\n`;
-        parts.push(line);
-        pending += line.length;
+        if (!append(line)) {
+          await flush();
+          append(line);
+        }
         recordCount++;
         const p = byPackage.get(r.package) ?? byPackage.set(r.package, { records: 0, q4: 0 }).get(r.package)!;
         p.records++;
@@ -74,10 +91,12 @@ export async function writeReportCsv(source: HistorySource, input: ReportInput, 
         c.byPackage.set(r.package, (c.byPackage.get(r.package) ?? 0) + r.quantity4);
       }
     }
-    if (pending >= CHUNK_BYTES) await flush();
+    if (used >= CHUNK_BYTES) await flush();
     // Subscriber IDs are random UUIDs read in order: how far the last one is through the UUID
     // space estimates how far through the history we are, without counting it first.
-    const percent = Math.floor((parseInt(batch[batch.length - 1]!.subscriberId.slice(0, 8), 16) / 0x1_0000_0000) * 95);
+    const position = (id: string | null, otherwise: number) => (id === null ? otherwise : parseInt(id.slice(0, 8), 16));
+    const from = position(lane.range.from, 0);
+    const percent = Math.floor(((position(batch[batch.length - 1]!.subscriberId, 0) - from) / (position(lane.range.to, 0x1_0000_0000) - from)) * 95);
     // At most one progress report a second (elapsed time, not the domain clock): each is a
     // database write in the server.
     const now = performance.now();

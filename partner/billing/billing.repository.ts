@@ -51,10 +51,15 @@ export async function listReports(db: Db, filter: { before?: string; after?: str
 export async function deleteChunks(db: Db, reportId: string) {
   await db.delete(billingReportChunks).where(eq(billingReportChunks.reportId, reportId));
 }
-/** One chunk at a time: the download never holds more than one in memory. */
-export async function findChunk(db: Db, reportId: string, seq: number): Promise<Buffer | undefined> {
-  const [row] = await db.select({ data: billingReportChunks.data }).from(billingReportChunks).where(sql`${billingReportChunks.reportId} = ${reportId} and ${billingReportChunks.seq} = ${seq}`);
-  return row?.data;
+/** The chunk after `afterSeq`, one at a time: the download never holds more than one in memory. */
+export async function findChunkAfter(db: Db, reportId: string, afterSeq: number): Promise<{ seq: number; data: Buffer } | undefined> {
+  const [row] = await db
+    .select({ seq: billingReportChunks.seq, data: billingReportChunks.data })
+    .from(billingReportChunks)
+    .where(sql`${billingReportChunks.reportId} = ${reportId} and ${billingReportChunks.seq} > ${afterSeq}`)
+    .orderBy(asc(billingReportChunks.seq))
+    .limit(1);
+  return row;
 }
 
 export type { HistoryRow } from './billing.proration.ts';

@@ -6,8 +6,10 @@ import { webexError } from '../webex-errors.ts';
 import { defineBillingJobs, REPORT_RETRY_LIMIT } from './billing.jobs.ts';
 import * as repo from './billing.repository.ts';
 import type { ReportWithJob } from './billing.repository.ts';
+import type { BillingSummary } from './billing.schema.ts';
 import { csvColumns, monthOf, type BillingMonth, type CsvRecord } from './billing.proration.ts';
-import { writeReportCsv, type ReportInput, type ReportProgress } from './billing.report-writer.ts';
+import { writeReportCsv, type ReportInput, type ReportOutput, type ReportProgress } from './billing.report-writer.ts';
+import { prepareHistoryScan, type SubscriberRange } from './billing.history.ts';
 import { writeReportInChildProcess } from './billing.report-process.ts';
 import type { PlatformServices } from '../../platform/services.ts';
 
@@ -97,7 +99,7 @@ export type RecordFilter = { spEnterpriseId?: string; package?: string; userId?:
 
 export type Billing = ReturnType<typeof createBilling>;
 
-export function createBilling(services: Pick<PlatformServices, 'database' | 'clock' | 'audit' | 'secrets' | 'jobs'>, options: { historyBatchSize?: number; /** Write PostgreSQL reports in the server process (tests of the writer itself). */ inProcess?: boolean } = {}) {
+export function createBilling(services: Pick<PlatformServices, 'database' | 'clock' | 'audit' | 'secrets' | 'jobs'>, options: { historyBatchSize?: number; /** Write PostgreSQL reports in the server process (tests of the writer itself). */ inProcess?: boolean; /** Child processes writing a PostgreSQL report at once, each a part of the subscribers (default 2). */ reportLanes?: number } = {}) {
   const { database, clock, audit, secrets } = services;
   const db = database.db;
 
@@ -224,10 +226,12 @@ export function createBilling(services: Pick<PlatformServices, 'database' | 'clo
   }
 
   async function* chunks(reportId: string): AsyncGenerator<Buffer> {
-    for (let seq = 0; ; seq++) {
-      const data = await repo.findChunk(db, reportId, seq);
-      if (!data) return;
-      yield data;
+    // In chunk order; lanes number their chunks from far apart starts, so the numbers have gaps.
+    for (let after = -1; ; ) {
+      const chunk = await repo.findChunkAfter(db, reportId, after);
+      if (!chunk) return;
+      after = chunk.seq;
+      yield chunk.data;
     }
   }
 
@@ -293,18 +297,48 @@ export function createBilling(services: Pick<PlatformServices, 'database' | 'clo
       customers: (await repo.listCustomers(db)).map(({ spEnterpriseId, billingId, internalTrial }) => ({ spEnterpriseId, billingId, internalTrial })),
       historyBatchSize: options.historyBatchSize,
     };
-    const onProgress = (p: ReportProgress) => ctx.progress({ percent: p.percent, step: 'reading history', message: p.message });
+    await prepareHistoryScan(database);
+    const lanes = laneRanges(database.mode === 'postgres' ? (options.reportLanes ?? 2) : 1);
+    const laneInputs: ReportInput[] = lanes.map((range, k) => ({ ...input, lane: { range, firstSeq: k * LANE_SEQ_SPAN, header: k === 0 } }));
+    // Each lane reports its own percent; the job shows their mean.
+    const percents = lanes.map(() => 0);
+    let shown = 0;
+    const progressOf = (k: number) => async (p: ReportProgress) => {
+      percents[k] = p.percent;
+      const percent = Math.floor(percents.reduce((a, b) => a + b, 0) / lanes.length);
+      if (percent <= shown) return;
+      shown = percent;
+      await ctx.progress({ percent, step: 'reading history', message: lanes.length > 1 ? `${lanes.length} lanes; lane ${k + 1}: ${p.message}` : p.message });
+    };
     const connectionString = database.pool.options.connectionString;
-    const { records: recordCount, subscribers, bytes, summary, ...measured } =
-      database.mode === 'postgres' && connectionString && !options.inProcess
-        ? await writeReportInChildProcess(connectionString, input, onProgress, ctx.signal)
-        : await writeReportCsv(database, input, onProgress);
+    const stop = new AbortController();
+    const onAbort = () => stop.abort(ctx.signal.reason);
+    ctx.signal.addEventListener('abort', onAbort);
+    let outputs: Array<ReportOutput & { maxRssMb?: number }>;
+    try {
+      outputs = await Promise.all(
+        laneInputs.map((laneInput, k) =>
+          (database.mode === 'postgres' && connectionString && !options.inProcess
+            ? writeReportInChildProcess(connectionString, laneInput, progressOf(k), stop.signal)
+            : writeReportCsv(database, laneInput, progressOf(k))
+          ).catch((error) => {
+            // One lane failed: the others stop too.
+            stop.abort(error);
+            throw error;
+          }),
+        ),
+      );
+    } finally {
+      ctx.signal.removeEventListener('abort', onAbort);
+    }
+    const { records: recordCount, subscribers, bytes, summary } = mergeLaneOutputs(outputs);
+    const writerRss = outputs.map((o) => o.maxRssMb).filter((mb): mb is number => mb !== undefined);
     await ctx.transact('complete', async (tx) => {
       if (!(await repo.updateReport(tx, report.id, { status: 'COMPLETED', completedAt: clock.now(), recordCount, byteSize: bytes, summary, errors: [] }))) return;
       await audit.record({ actor: systemActor('billing'), action: 'partner.billing.report.complete', entityType: 'billing-report', entityId: report.id, after: { billingPeriod: report.billingPeriod, recordCount, subscribers, byteSize: bytes } }, tx);
     });
-    // The child's peak memory, when there was one: the bench reads it from the job's output.
-    return { records: recordCount, subscribers, bytes, ...measured };
+    // The child processes' peak memory, when there were some: the bench reads it from the job's output.
+    return { records: recordCount, subscribers, bytes, ...(writerRss.length ? { lanes: lanes.length, maxRssMb: Math.max(...writerRss), totalMaxRssMb: writerRss.reduce((a, b) => a + b, 0) } : {}) };
   }
 
   // ── billing attributes our model lacked (P16) ──
@@ -342,4 +376,42 @@ export function createBilling(services: Pick<PlatformServices, 'database' | 'clo
 function jobErrorMessage(error: unknown): string {
   const message = typeof error === 'object' && error !== null ? (error as { message?: unknown }).message : undefined;
   return typeof message === 'string' ? message : 'Report generation failed.';
+}
+
+/** Chunk numbers of lane k start at k × this: a lane would need a terabyte of CSV to reach the next. */
+const LANE_SEQ_SPAN = 1_000_000;
+
+/**
+ * The subscriber ID space cut into `n` equal parts by the first 32 bits. Subscriber IDs are random
+ * UUIDs, so each part holds about 1/n of the subscribers, and the parts in order are the report's order.
+ */
+export function laneRanges(n: number): SubscriberRange[] {
+  const bound = (k: number) => (k === 0 || k === n ? null : `${Math.floor((k * 0x1_0000_0000) / n).toString(16).padStart(8, '0')}-0000-0000-0000-000000000000`);
+  return Array.from({ length: n }, (_, k) => ({ from: bound(k), to: bound(k + 1) }));
+}
+
+/** The report's totals from its lanes' (lanes hold disjoint subscribers). */
+export function mergeLaneOutputs(outputs: ReportOutput[]): ReportOutput {
+  const summary: BillingSummary = { subscribers: 0, byPackage: {}, byCustomer: {} };
+  let records = 0;
+  let bytes = 0;
+  // Sums of 4-decimal quantities are kept in ten-thousandths while adding, so they stay exact.
+  const q4 = (q: number) => Math.round(q * 10_000);
+  for (const o of outputs) {
+    records += o.records;
+    bytes += o.bytes;
+    summary.subscribers += o.summary.subscribers;
+    for (const [pkg, v] of Object.entries(o.summary.byPackage)) {
+      const t = (summary.byPackage[pkg] ??= { records: 0, quantity: 0 });
+      t.records += v.records;
+      t.quantity = (q4(t.quantity) + q4(v.quantity)) / 10_000;
+    }
+    for (const [customer, v] of Object.entries(o.summary.byCustomer)) {
+      const t = (summary.byCustomer[customer] ??= { records: 0, quantity: 0, byPackage: {} });
+      t.records += v.records;
+      t.quantity = (q4(t.quantity) + q4(v.quantity)) / 10_000;
+      for (const [pkg, q] of Object.entries(v.byPackage)) t.byPackage[pkg] = (q4(t.byPackage[pkg] ?? 0) + q4(q)) / 10_000;
+    }
+  }
+  return { records, subscribers: summary.subscribers, bytes, summary };
 }

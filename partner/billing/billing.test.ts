@@ -6,9 +6,11 @@ import AjvModule from 'ajv';
 import { startTestSwitchboard, type TestSwitchboard } from '../../test/support/test-switchboard.ts';
 import { partnerArea } from '../partner.area.ts';
 import { createClusterAndTemplate, subscriberBody, waitFor, waitForStatus } from '../partner.testkit.ts';
-import { insertHistoryRows } from './billing.repository.ts';
+import { insertHistoryRows, insertReport } from './billing.repository.ts';
 import { historyBySubscriber } from './billing.history.ts';
-import { parseCsvLine } from './billing.service.ts';
+import crypto from 'node:crypto';
+import { laneRanges, mergeLaneOutputs, parseCsvLine } from './billing.service.ts';
+import { writeReportCsv } from './billing.report-writer.ts';
 import { roles, type Role } from '../../platform/auth/roles.ts';
 
 // P16 through the API: the Webex-compatible billing reports (create, list, get, delete, statuses,
@@ -183,6 +185,42 @@ describe('billing reports API (P16)', () => {
     }
     assert.deepEqual(paged, whole);
     assert.equal(whole.filter((w) => w.startsWith(many)).length, 11);
+  });
+
+  test('a report written in lanes (parts of the subscriber ID space) is the report written whole', async () => {
+    assert.deepEqual(laneRanges(1), [{ from: null, to: null }]);
+    assert.deepEqual(laneRanges(2), [
+      { from: null, to: '80000000-0000-0000-0000-000000000000' },
+      { from: '80000000-0000-0000-0000-000000000000', to: null },
+    ]);
+    const database = t.sb.services.database;
+    // Subscribers all over the ID space, on both sides of every lane boundary below.
+    const ids = ['00000000-0000-4000-8000-000000000001', '3fffffff-ffff-4fff-bfff-ffffffffffff', '55555555-5555-4555-8555-555555555555', '7fffffff-0000-4000-8000-000000000000', '80000000-0000-0000-0000-000000000000', 'aaaaaaaa-ffff-4000-8000-000000000000', 'ffffffff-ffff-4fff-bfff-ffffffffffff'];
+    for (const [k, id] of ids.entries()) {
+      const steps = [...provisionedAt(`2018-0${1 + (k % 3)}-0${1 + k}T10:00:00Z`)];
+      if (k % 2) steps.push([`2018-05-${String(10 + k).padStart(2, '0')}T10:00:00Z`, 'package', { package: 'premium' }]);
+      await insertHistoryRows(database.db, rowsOf(id, base(`lane${k}@sp`, `SP1+lane${k % 2}`), steps));
+    }
+    const input = { billingPeriod: '2018-05', resellerName: 'Reseller, "Quoted"', customers: [{ spEnterpriseId: 'SP1+lane1', billingId: 'B-1', internalTrial: true }] };
+    const write = async (lanes: number) => {
+      const reportId = crypto.randomUUID();
+      await insertReport(database.db, { id: reportId, billingPeriod: `lanes-${reportId}`, status: 'IN_PROGRESS', created: new Date(), createdByName: 'test' });
+      const outputs = [];
+      for (const [k, range] of laneRanges(lanes).entries()) outputs.push(await writeReportCsv(database, { ...input, reportId, lane: { range, firstSeq: k * 1_000_000, header: k === 0 } }, async () => {}));
+      const { rows } = await database.pool.query('select data from partner_billing_report_chunks where report_id = $1 order by seq', [reportId]);
+      return { csv: Buffer.concat(rows.map((r: { data: Buffer }) => r.data)).toString('utf8'), ...mergeLaneOutputs(outputs) };
+    };
+    const whole = await write(1);
+    assert.equal(whole.subscribers, ids.length);
+    assert.ok(whole.records > ids.length, 'the package changes split some subscribers into two records');
+    assert.match(whole.csv, /^resellerName,billingId,/);
+    for (const lanes of [2, 3, 7]) {
+      const inLanes = await write(lanes);
+      assert.equal(inLanes.csv, whole.csv, `${lanes} lanes`);
+      assert.deepEqual(inLanes.summary, whole.summary, `${lanes} lanes`);
+      assert.equal(inLanes.records, whole.records);
+      assert.equal(inLanes.bytes, whole.bytes);
+    }
   });
 
   test('a month is created once: 409 with a clear message until its report is deleted', async () => {
