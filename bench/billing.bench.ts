@@ -25,8 +25,11 @@ type ChildResult = {
   rssBeforeMb: number;
   peakRssDuringMb: number;
   maxRssMb: number;
-  /** The report's child process (PostgreSQL): its peak RSS. */
+  /** Writer child processes (PostgreSQL): the largest peak RSS of one, and their sum. */
   writerMaxRssMb: number | null;
+  writersTotalMaxRssMb: number | null;
+  /** SWITCHBOARD_BILLING_REPORT_PROCESSES of this report (0: in the server process). */
+  processes: number;
 };
 
 async function postgresReachable() {
@@ -41,7 +44,7 @@ async function postgresReachable() {
 }
 
 /** In the child: a Switchboard on a fresh database, seeded with SQL, one report made and downloaded. */
-async function child(backend: 'embedded' | 'postgres'): Promise<ChildResult> {
+async function child(backend: 'embedded' | 'postgres'): Promise<ChildResult[]> {
   if (backend === 'postgres') process.env.DATABASE_URL = POSTGRES_URL;
   else delete process.env.DATABASE_URL;
   const { startTestSwitchboard } = await import('../test/support/test-switchboard.ts');
@@ -72,66 +75,80 @@ async function child(backend: 'embedded' | 'postgres'): Promise<ChildResult> {
     const historyRows = Number((await pool.query('select count(*)::int as n from partner_subscriber_history')).rows[0].n);
     const seedMs = performance.now() - seedStart;
 
-    const rssBefore = process.memoryUsage.rss();
-    let peak = rssBefore;
-    const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage.rss())), 25);
-    const began = performance.now();
-    const created = await t.api('POST', '/v1/broadworks/billing/reports', { billingPeriod: '2021-03' });
-    if (created.status !== 200) throw new Error(`create failed: ${JSON.stringify(created.body)}`);
-    let report: any;
-    for (;;) {
-      report = (await t.api('GET', `/v1/broadworks/billing/reports/${created.body.id}`)).body;
-      if (report.status !== 'IN_PROGRESS') break;
-      await new Promise((r) => setTimeout(r, 50));
+    // PostgreSQL: one report per count of writer processes (SWITCHBOARD_BILLING_REPORT_PROCESSES), on
+    // the same history, each deleted before the next; embedded writes in the server process.
+    const variants = backend === 'postgres' ? (process.env.BILLING_BENCH_PROCESSES ?? '2,1').split(',').map(Number) : [0];
+    const results: ChildResult[] = [];
+    for (const processes of variants) {
+      t.sb.services.config.billingReportProcesses = processes;
+      results.push({ ...(await reportOnce()), processes });
     }
-    const reportMs = performance.now() - began;
-    if (report.status !== 'COMPLETED') throw new Error(`report ${report.status}: ${JSON.stringify(report.errors)}`);
-    const detail = (await t.api('GET', `/api/v1/partner/billing/reports/${created.body.id}`)).body;
-    const job = (await t.api('GET', `/api/v1/jobs/${detail.jobId}`)).body;
-    const jobMs = new Date(job.finishedAt).getTime() - new Date(job.startedAt).getTime();
+    return results;
 
-    // The download, streamed and counted (never held whole).
-    const downloadStart = performance.now();
-    const res = await fetch(report.tempDownloadURL);
-    let csvBytes = 0;
-    let lines = 0;
-    for await (const part of res.body as unknown as AsyncIterable<Uint8Array>) {
-      csvBytes += part.length;
-      for (let i = 0; i < part.length; i++) if (part[i] === 10) lines++;
+    async function reportOnce(): Promise<Omit<ChildResult, 'processes'>> {
+      const rssBefore = process.memoryUsage.rss();
+      let peak = rssBefore;
+      const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage.rss())), 25);
+      const began = performance.now();
+      const created = await t.api('POST', '/v1/broadworks/billing/reports', { billingPeriod: '2021-03' });
+      if (created.status !== 200) throw new Error(`create failed: ${JSON.stringify(created.body)}`);
+      let report: any;
+      for (;;) {
+        report = (await t.api('GET', `/v1/broadworks/billing/reports/${created.body.id}`)).body;
+        if (report.status !== 'IN_PROGRESS') break;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      const reportMs = performance.now() - began;
+      if (report.status !== 'COMPLETED') throw new Error(`report ${report.status}: ${JSON.stringify(report.errors)}`);
+      const detail = (await t.api('GET', `/api/v1/partner/billing/reports/${created.body.id}`)).body;
+      const job = (await t.api('GET', `/api/v1/jobs/${detail.jobId}`)).body;
+      const jobMs = new Date(job.finishedAt).getTime() - new Date(job.startedAt).getTime();
+
+      // The download, streamed and counted (never held whole).
+      const downloadStart = performance.now();
+      const res = await fetch(report.tempDownloadURL);
+      let csvBytes = 0;
+      let lines = 0;
+      for await (const part of res.body as unknown as AsyncIterable<Uint8Array>) {
+        csvBytes += part.length;
+        for (let i = 0; i < part.length; i++) if (part[i] === 10) lines++;
+      }
+      const downloadMs = performance.now() - downloadStart;
+      clearInterval(sampler);
+      peak = Math.max(peak, process.memoryUsage.rss());
+      if (lines - 1 !== detail.recordCount) throw new Error(`CSV has ${lines - 1} records, the report says ${detail.recordCount}`);
+      await t.api('DELETE', `/v1/broadworks/billing/reports/${created.body.id}`);
+      return {
+        backend,
+        subscribers: SUBSCRIBERS,
+        historyRows,
+        seedMs: Math.round(seedMs),
+        reportMs: Math.round(reportMs),
+        jobMs,
+        downloadMs: Math.round(downloadMs),
+        records: detail.recordCount,
+        csvBytes,
+        rssBeforeMb: Math.round(rssBefore / MB),
+        peakRssDuringMb: Math.round(peak / MB),
+        // resourceUsage().maxRSS is in kilobytes.
+        maxRssMb: Math.round(process.resourceUsage().maxRSS / 1024),
+        writerMaxRssMb: job.result?.maxRssMb ?? null,
+        writersTotalMaxRssMb: job.result?.totalMaxRssMb ?? null,
+      };
     }
-    const downloadMs = performance.now() - downloadStart;
-    clearInterval(sampler);
-    peak = Math.max(peak, process.memoryUsage.rss());
-    if (lines - 1 !== detail.recordCount) throw new Error(`CSV has ${lines - 1} records, the report says ${detail.recordCount}`);
-    return {
-      backend,
-      subscribers: SUBSCRIBERS,
-      historyRows,
-      seedMs: Math.round(seedMs),
-      reportMs: Math.round(reportMs),
-      jobMs,
-      downloadMs: Math.round(downloadMs),
-      records: detail.recordCount,
-      csvBytes,
-      rssBeforeMb: Math.round(rssBefore / MB),
-      peakRssDuringMb: Math.round(peak / MB),
-      // resourceUsage().maxRSS is in kilobytes.
-      maxRssMb: Math.round(process.resourceUsage().maxRSS / 1024),
-      writerMaxRssMb: job.result?.maxRssMb ?? null,
-    };
   } finally {
     await t.close();
   }
 }
 
-async function runChild(backend: 'embedded' | 'postgres'): Promise<ChildResult> {
+async function runChild(backend: 'embedded' | 'postgres'): Promise<ChildResult[]> {
   const { stdout } = await promisify(execFile)(process.execPath, [import.meta.filename, '--child', backend], {
     cwd: path.resolve(import.meta.dirname, '..'),
     maxBuffer: 16 * MB,
     env: { ...process.env },
   });
   const line = stdout.trim().split('\n').pop()!;
-  return JSON.parse(line) as ChildResult;
+  return JSON.parse(line) as ChildResult[];
 }
 
 export default async function run(context?: BenchContext): Promise<BenchResult[]> {
@@ -145,29 +162,35 @@ export default async function run(context?: BenchContext): Promise<BenchResult[]
   }
   if (wanted.includes('embedded')) backends.push('embedded');
   const results: BenchResult[] = [];
+  const nameOf = (backend: string, processes: number) =>
+    `billing: report over ${SUBSCRIBERS.toLocaleString('en')} subscriber-months, 10% changing package (${backend}${backend === 'postgres' ? `, ${processes ? `${processes} writer process${processes > 1 ? 'es' : ''}` : 'in the server process'}` : ''})`;
+  let baseline: string | undefined;
   for (const backend of backends) {
-    const r = await runChild(backend);
-    const name = `billing: report over ${SUBSCRIBERS.toLocaleString('en')} subscriber-months, 10% changing package (${backend})`;
-    results.push({
-      name,
-      opsPerSec: Math.round((r.records / r.reportMs) * 1000),
-      p50Ms: r.reportMs,
-      baseline: backend === 'postgres' ? undefined : `billing: report over ${SUBSCRIBERS.toLocaleString('en')} subscriber-months, 10% changing package (postgres)`,
-      extra: {
-        records: r.records,
-        historyRows: r.historyRows,
-        jobMs: r.jobMs,
-        seedMs: r.seedMs,
-        downloadMs: r.downloadMs,
-        csvMb: Math.round(r.csvBytes / MB),
-        rssBeforeMb: r.rssBeforeMb,
-        peakRssDuringReportMb: r.peakRssDuringMb,
-        maxRssMb: r.maxRssMb,
-        reportProcessMaxRssMb: r.writerMaxRssMb ?? "in the server process",
-        loadavg: (await import('node:os')).loadavg().map((l) => l.toFixed(2)).join(' '),
-      },
-    });
-    console.log(`  ${backend}: ${JSON.stringify(r)}`);
+    for (const r of await runChild(backend)) {
+      const name = nameOf(backend, r.processes);
+      results.push({
+        name,
+        opsPerSec: Math.round((r.records / r.reportMs) * 1000),
+        p50Ms: r.reportMs,
+        // Ratios against the first report (PostgreSQL with the default writer processes).
+        baseline,
+        extra: {
+          records: r.records,
+          historyRows: r.historyRows,
+          jobMs: r.jobMs,
+          seedMs: r.seedMs,
+          downloadMs: r.downloadMs,
+          csvMb: Math.round(r.csvBytes / MB),
+          serverRssBeforeMb: r.rssBeforeMb,
+          serverPeakRssMb: r.peakRssDuringMb,
+          writerProcessPeakRssMb: r.writerMaxRssMb ?? 'none',
+          writerProcessesPeakRssSumMb: r.writersTotalMaxRssMb ?? 'none',
+          loadavg: (await import('node:os')).loadavg().map((l) => l.toFixed(2)).join(' '),
+        },
+      });
+      baseline ??= name;
+      console.log(`  ${name}: ${JSON.stringify(r)}`);
+    }
   }
   return results;
 }

@@ -39,6 +39,7 @@ describe('config', () => {
       loginRateLimitPerMinute: 10,
       dbPoolSize: 10,
       mailFrom: 'switchboard@localhost',
+      billingReportProcesses: 2,
       embedded: true,
       labEnabled: true,
     };
@@ -65,6 +66,7 @@ describe('config', () => {
       SWITCHBOARD_DB_POOL_SIZE: '25',
       SWITCHBOARD_SMTP_URL: 'smtp://relay.example.net:587',
       SWITCHBOARD_MAIL_FROM: 'noreply@example.net',
+      SWITCHBOARD_BILLING_REPORT_PROCESSES: '4',
     });
     // The test names every variable the loader knows: a new one must be added here.
     assert.deepEqual(Object.keys(env).sort(), Object.values(configEnvironmentVariables).sort());
@@ -87,6 +89,7 @@ describe('config', () => {
       dbPoolSize: 25,
       smtpUrl: 'smtp://relay.example.net:587',
       mailFrom: 'noreply@example.net',
+      billingReportProcesses: 4,
       embedded: false,
       labEnabled: true,
     } satisfies Config);

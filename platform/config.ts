@@ -26,6 +26,7 @@ const configSchema = z.object({
   dbPoolSize: z.coerce.number().int().min(1).max(200).default(10),
   smtpUrl: z.string().url().regex(/^smtps?:\/\//, 'must start with smtp:// or smtps://').optional(),
   mailFrom: z.string().min(3).default('switchboard@localhost'),
+  billingReportProcesses: z.coerce.number().int().min(0).max(16).default(2),
 });
 
 export type Config = z.infer<typeof configSchema> & {
@@ -55,6 +56,7 @@ const envNames: Record<keyof z.infer<typeof configSchema>, string> = {
   dbPoolSize: 'SWITCHBOARD_DB_POOL_SIZE',
   smtpUrl: 'SWITCHBOARD_SMTP_URL',
   mailFrom: 'SWITCHBOARD_MAIL_FROM',
+  billingReportProcesses: 'SWITCHBOARD_BILLING_REPORT_PROCESSES',
 };
 
 /** Documented in README's configuration table; kept here so the table and the loader agree. */

@@ -99,7 +99,7 @@ export type RecordFilter = { spEnterpriseId?: string; package?: string; userId?:
 
 export type Billing = ReturnType<typeof createBilling>;
 
-export function createBilling(services: Pick<PlatformServices, 'database' | 'clock' | 'audit' | 'secrets' | 'jobs'>, options: { historyBatchSize?: number; /** Write PostgreSQL reports in the server process (tests of the writer itself). */ inProcess?: boolean; /** Child processes writing a PostgreSQL report at once, each a part of the subscribers (default 2). */ reportLanes?: number } = {}) {
+export function createBilling(services: Pick<PlatformServices, 'database' | 'clock' | 'audit' | 'secrets' | 'jobs' | 'config'>, options: { historyBatchSize?: number } = {}) {
   const { database, clock, audit, secrets } = services;
   const db = database.db;
 
@@ -298,7 +298,10 @@ export function createBilling(services: Pick<PlatformServices, 'database' | 'clo
       historyBatchSize: options.historyBatchSize,
     };
     await prepareHistoryScan(database);
-    const lanes = laneRanges(database.mode === 'postgres' ? (options.reportLanes ?? 2) : 1);
+    // SWITCHBOARD_BILLING_REPORT_PROCESSES child processes on PostgreSQL (0: in this process);
+    // embedded, the one connection belongs to this process.
+    const processes = database.mode === 'postgres' && database.pool.options.connectionString ? services.config.billingReportProcesses : 0;
+    const lanes = laneRanges(Math.max(processes, 1));
     const laneInputs: ReportInput[] = lanes.map((range, k) => ({ ...input, lane: { range, firstSeq: k * LANE_SEQ_SPAN, header: k === 0 } }));
     // Each lane reports its own percent; the job shows their mean.
     const percents = lanes.map(() => 0);
@@ -310,7 +313,6 @@ export function createBilling(services: Pick<PlatformServices, 'database' | 'clo
       shown = percent;
       await ctx.progress({ percent, step: 'reading history', message: lanes.length > 1 ? `${lanes.length} lanes; lane ${k + 1}: ${p.message}` : p.message });
     };
-    const connectionString = database.pool.options.connectionString;
     const stop = new AbortController();
     const onAbort = () => stop.abort(ctx.signal.reason);
     ctx.signal.addEventListener('abort', onAbort);
@@ -318,8 +320,8 @@ export function createBilling(services: Pick<PlatformServices, 'database' | 'clo
     try {
       outputs = await Promise.all(
         laneInputs.map((laneInput, k) =>
-          (database.mode === 'postgres' && connectionString && !options.inProcess
-            ? writeReportInChildProcess(connectionString, laneInput, progressOf(k), stop.signal)
+          (processes > 0
+            ? writeReportInChildProcess(database.pool.options.connectionString!, laneInput, progressOf(k), stop.signal)
             : writeReportCsv(database, laneInput, progressOf(k))
           ).catch((error) => {
             // One lane failed: the others stop too.
