@@ -439,6 +439,23 @@ describe('job engine (X2)', () => {
     assert.equal(probe.runs.get('rolled-back'), undefined);
   });
 
+  test('sendMany: one record and one job per item in one transaction; a key repeated in the batch or sent before queues nothing new', { timeout: 60_000 }, async () => {
+    const earlier = await jobs().send(echo, { key: 'many-0' }, { actor, idempotencyKey: 'many-0' });
+    const items = [
+      { input: { key: 'many-1' }, idempotencyKey: 'many-1' },
+      { input: { key: 'many-1' }, idempotencyKey: 'many-1' },
+      { input: { key: 'many-2' } },
+      { input: { key: 'many-0' }, idempotencyKey: 'many-0' },
+    ];
+    const sent = await t.sb.services.database.transaction((tx, sql) => jobs().sendMany(echo, items, { actor, tx: { db: tx, sql } }));
+    assert.deepEqual(sent.map((s) => s.created), [true, false, true, false]);
+    assert.equal(sent[0].id, sent[1].id);
+    assert.equal(sent[3].id, earlier.id);
+    for (const id of new Set(sent.map((s) => s.id))) await waitForState(id, 'completed');
+    assert.deepEqual(['many-0', 'many-1', 'many-2'].map((key) => probe.runs.get(key)), [1, 1, 1]);
+    assert.equal((await t.api('GET', `/api/v1/jobs/${sent[2].id}`)).body.createdBy, actor.name);
+  });
+
   test('a job put straight into pg-boss (as the cron scheduler does) gets a record and runs', { timeout: 60_000 }, async () => {
     const id = await jobs().boss.send(echo.queue, { key: 'direct' });
     assert.ok(id);
