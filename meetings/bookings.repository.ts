@@ -1,6 +1,8 @@
-import { sql } from 'drizzle-orm';
+import { eq, sql } from 'drizzle-orm';
 import { bookings, occurrences } from './bookings.schema.ts';
 import { bookingChanges } from './booking-changes.schema.ts';
+import { bridges } from './bridges.schema.ts';
+import { HOLDING_STATES } from './meetings.repository.ts';
 import type { Db } from '../platform/db/database.ts';
 
 // M8 group commit: the rows of a batch of accepted bookings in one statement. Each column goes as
@@ -14,6 +16,22 @@ type NewChange = { bookingId: string; change: string; actor: string; at: Date };
 
 const column = <T, V>(rows: T[], value: (row: T) => V) => sql.param(rows.map(value));
 const iso = (d: Date) => d.toISOString();
+
+/**
+ * The bridge, and its holds overlapping any of `windows` as [holdFrom, endAt] in epoch ms — one
+ * statement, read after the bridge's lock. Only the holds around the batch's meetings are read (not
+ * every hold between its first and last meeting), and no Date is built per hold.
+ */
+export async function bridgeWithHolds(db: Db, bridgeId: string, windows: { from: Date; to: Date }[]) {
+  const holds = sql<[number, number][]>`coalesce((
+    select json_agg(json_build_array(h.f, h.t)) from (
+      select distinct o.id, (extract(epoch from o.hold_from) * 1000)::float8 as f, (extract(epoch from o.end_at) * 1000)::float8 as t
+      from unnest(${sql.param(windows.map((w) => w.from.toISOString()))}::timestamptz[], ${sql.param(windows.map((w) => w.to.toISOString()))}::timestamptz[]) as w(f, t)
+      join ${occurrences} o on o.bridge_id = ${bridgeId} and o.state = any(${sql.param(HOLDING_STATES)}::text[]) and o.hold_from < w.t and o.end_at > w.f
+    ) h), '[]'::json)`;
+  const [row] = await db.select({ bridge: bridges, holds }).from(bridges).where(eq(bridges.id, bridgeId));
+  return row;
+}
 
 /** Inserts the bookings, their occurrences and their change-feed entries (in the given order). */
 export async function insertBookingBatch(db: Db, batch: { bookings: NewBooking[]; occurrences: NewOccurrence[]; changes: NewChange[] }) {

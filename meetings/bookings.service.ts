@@ -5,7 +5,7 @@ import { AppError, notFound } from '../platform/errors.ts';
 import * as repo from './meetings.repository.ts';
 import { peakOverlap } from './bridges.service.ts';
 import { getRoutingPreference, preferenceRank, recordBookingChange } from './booking-changes.ts';
-import { insertBookingBatch } from './bookings.repository.ts';
+import { bridgeWithHolds, insertBookingBatch } from './bookings.repository.ts';
 import { assertTimeZone, formatInZone, fromWallTime, parseZoned, wallTime } from './zoned-time.ts';
 import type { Actor } from '../platform/auth/actor.ts';
 import type { Db } from '../platform/db/database.ts';
@@ -146,8 +146,8 @@ export function createBookings(services: PlatformServices) {
   }
 
   // Group commit (M8 throughput): requests for one bridge that arrive while its decision runs wait
-  // and are decided together in the next transaction — one lock, one read of the holds, one insert
-  // per table — in arrival order, each checked against the holds including those accepted before it
+  // and are decided together in the next transaction — one lock, one read of the bridge and its
+  // holds, one insert for the rows, one for the audit — in arrival order, each checked against the holds including those accepted before it
   // in the batch. Across processes the advisory lock still serialises the batches, so concurrent
   // requests for the last slot keep exactly one winner.
   type Request = { input: BookingInput; intervals: Interval[]; actor: Actor; now: Date };
@@ -172,8 +172,11 @@ export function createBookings(services: PlatformServices) {
   async function decideBatch(bridgeId: string, batch: Waiting[]) {
     let outcomes: ({ booking: CreatedBooking } | { error: AppError })[];
     try {
-      outcomes = await withBridgeLock(bridgeId, async (tx, bridge) => {
-        const holds = bridge.poolSize > 0 ? await repo.holdsOverlapping(tx, bridge.id, windows(batch.flatMap((r) => r.intervals))) : [];
+      outcomes = await database.transaction(async (tx) => {
+        await repo.lockBridgeSchedule(tx, bridgeId);
+        const found = await bridgeWithHolds(tx, bridgeId, windows(batch.flatMap((r) => r.intervals)));
+        if (!found) throw notFound('Bridge', bridgeId);
+        const { bridge, holds } = found;
         const rows: BookingRow[] = [];
         const decided = batch.map(({ input, intervals, actor, now }): { booking: CreatedBooking } | { error: AppError } => {
           if (!bridge.allowBooking) return { error: new AppError('INVALID_STATE', `${bridge.name || bridge.address} does not allow booking.`, { bridgeId: bridge.id }) };

@@ -152,24 +152,6 @@ export async function overlappingHolds(db: Db, bridgeId: string, from: Date, to:
   return db.select({ id: occurrences.id, holdFrom: occurrences.holdFrom, endAt: occurrences.endAt }).from(occurrences).where(and(...conditions));
 }
 
-/**
- * The holds of `bridgeId` overlapping any of `windows`, as [holdFrom, endAt] in epoch ms: one
- * statement for a whole batch of bookings, reading only around their meetings (not all holds
- * between the batch's first and last meeting) and without building a Date per row.
- */
-export async function holdsOverlapping(db: Db, bridgeId: string, windows: { from: Date; to: Date }[]): Promise<[number, number][]> {
-  if (!windows.length) return [];
-  const result = await db.execute<{ f: number; t: number }>(sql`
-    select distinct o.id, (extract(epoch from o.hold_from) * 1000)::float8 as f, (extract(epoch from o.end_at) * 1000)::float8 as t
-    from unnest(${sql.param(windows.map((w) => w.from.toISOString()))}::timestamptz[], ${sql.param(windows.map((w) => w.to.toISOString()))}::timestamptz[]) as w(f, t)
-    join ${occurrences} o on o.bridge_id = ${bridgeId} and o.state = any(${sql.param(HOLDING_STATES)}::text[]) and o.hold_from < w.t and o.end_at > w.f`);
-  return result.rows.map((r) => [r.f, r.t]);
-}
-
-export async function insertBookings(db: Db, rows: (typeof bookings.$inferInsert)[]) {
-  for (let i = 0; i < rows.length; i += 200) await db.insert(bookings).values(rows.slice(i, i + 200));
-}
-
 export async function updateBooking(db: Db, id: string, patch: Partial<typeof bookings.$inferInsert>) {
   await db.update(bookings).set(patch).where(eq(bookings.id, id));
 }
