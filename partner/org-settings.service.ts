@@ -79,8 +79,9 @@ export function createOrgSettings(services: PlatformServices, partner: Partner) 
   // P13: free Webex calling is fixed for a user when they are provisioned from the template's
   // "disable free calling"; changing the template later changes new users only (remove and
   // provision a user again to apply it to them, as Cisco documents).
-  partner.extend.provisioned(async (tx, { person, template, org }) => {
-    const existing = (await repo.listOrgPeople(tx, org.id)).find((l) => l.person.id === person.id)?.settings;
+  partner.extend.provisioned(async (tx, { person, template, org, newPerson }) => {
+    // A person made just now has no settings yet; one provisioned again keeps theirs.
+    const existing = newPerson ? undefined : (await repo.findOrgPerson(tx, org.id, person.id))?.settings;
     await repo.upsertPersonSettings(tx, {
       personId: person.id,
       customerOrgId: org.id,

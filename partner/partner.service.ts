@@ -617,7 +617,8 @@ export function createPartner(services: PlatformServices) {
       }
       // P7: a new enterprise whose first subscriber is a user of an existing Webex org attaches to it.
       let attach: repo.WebexOrgRow | undefined;
-      if (!(await repo.findOrgByEnterprise(tx, sub.spEnterpriseId)) && template.provisionExistingOrgs) {
+      // The gates above make no org, so what was read before them still holds.
+      if (!orgBefore && template.provisionExistingOrgs) {
         attach = await repo.findWebexOrgByUserEmail(tx, sub.email!);
         if (attach) {
           const needsApproval = attach.userCount >= ATTACH_APPROVAL_USER_THRESHOLD || attach.verifiedDomains.length > 0 || attach.claimedDomains.length > 0;
@@ -633,7 +634,8 @@ export function createPartner(services: PlatformServices) {
         }
       }
       // P1: the enterprise's org is made by its first provisioned subscriber, exactly once.
-      const createdOrg = await repo.insertOrgOnce(tx, {
+      const createdOrg = !orgBefore &&
+        (await repo.insertOrgOnce(tx, {
         id: crypto.randomUUID(),
         spEnterpriseId: sub.spEnterpriseId,
         templateId: template.id,
@@ -645,8 +647,8 @@ export function createPartner(services: PlatformServices) {
         // Full admin when the org has no licences or only suspended/cancelled ones; else provisioning admin.
         partnerRole: !attach || attach.licences !== 'active' ? 'full_admin' : 'provisioning_admin',
         createdAt: clock.now(),
-      });
-      const org = (await repo.findOrgByEnterprise(tx, sub.spEnterpriseId))!;
+      }));
+      const org = orgBefore ?? (await repo.findOrgByEnterprise(tx, sub.spEnterpriseId))!;
       if (org.templateId !== template.id) return fail(webexCodes.INVALID_PARAMETER, `Enterprise ${sub.spEnterpriseId} is a customer of another template.`);
       let person = await repo.findPersonByEmail(tx, sub.email!);
       if (person && person.customerOrgId !== org.id) return fail(webexCodes.EMAIL_IN_USE, `The email address ${sub.email} belongs to a Webex user of another organisation.`);
