@@ -1,9 +1,8 @@
-import formbody from '@fastify/formbody';
 import { z } from 'zod';
 import { systemActor } from '../platform/auth/actor.ts';
 import { AppError } from '../platform/errors.ts';
+import { escapeHtml, page, registerUserPages, tokenParams } from './user-pages.ts';
 import * as repo from './partner.repository.ts';
-import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { HttpApp } from '../platform/http/app-types.ts';
 import type { PlatformServices } from '../platform/services.ts';
 import type { Mailer } from './partner.mailer.ts';
@@ -18,9 +17,6 @@ export type ActivationChannels = { mailer: () => Mailer | null; sms: () => SmsSe
 const TOKEN_DAYS = 7;
 type Token = { s: string; p: 'activate' | 'validate' | 'approve'; e?: string; exp: number };
 
-const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-const page = (reply: FastifyReply, status: number, title: string, body: string) =>
-  reply.status(status).type('text/html; charset=utf-8').send(`<!doctype html><html><head><meta charset="utf-8"><title>${escapeHtml(title)}</title></head><body><h1>${escapeHtml(title)}</h1>${body}</body></html>`);
 
 export function registerActivationRoutes(app: HttpApp, services: PlatformServices, partner: Partner, channels: ActivationChannels) {
   const { secrets, clock } = services;
@@ -65,18 +61,7 @@ export function registerActivationRoutes(app: HttpApp, services: PlatformService
     });
   });
 
-  return app.register(async (scope) => {
-    await (scope as unknown as FastifyInstance).register(formbody);
-    const s = scope as HttpApp;
-    const tokenParams = z.strictObject({ token: z.string().min(10).max(4000) });
-    const html = async (reply: FastifyReply, run: () => Promise<unknown>) => {
-      try {
-        return await run();
-      } catch (error) {
-        if (!(error instanceof AppError)) throw error;
-        return page(reply, error.status, 'Activation', `<p>${escapeHtml(error.message)}</p>`);
-      }
-    };
+  return registerUserPages(app, 'Activation', (s, html) => {
 
     // Outside /api and /v1: these are the subscriber's pages, opened from a text or an email.
     s.route({

@@ -1,7 +1,6 @@
-import formbody from '@fastify/formbody';
 import { z } from 'zod';
 import { AppError } from '../platform/errors.ts';
-import type { FastifyInstance, FastifyReply } from 'fastify';
+import { escapeHtml, page, registerUserPages, tokenParams } from './user-pages.ts';
 import type { HttpApp } from '../platform/http/app-types.ts';
 import type { PlatformServices } from '../platform/services.ts';
 import type { UserMigration } from './user-migration.service.ts';
@@ -11,9 +10,6 @@ import type { UserMigration } from './user-migration.service.ts';
 // directory of pre-existing Webex accounts, and per-subscriber migration/hold state for the console.
 
 type Token = { s: string; p: 'move'; e: string; exp: number };
-const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-const page = (reply: FastifyReply, status: number, title: string, body: string) =>
-  reply.status(status).type('text/html; charset=utf-8').send(`<!doctype html><html><head><meta charset="utf-8"><title>${escapeHtml(title)}</title></head><body><h1>${escapeHtml(title)}</h1>${body}</body></html>`);
 
 export function consentTokens(services: PlatformServices) {
   return {
@@ -64,18 +60,7 @@ export function registerUserMigrationRoutes(app: HttpApp, services: PlatformServ
     },
   });
 
-  return app.register(async (scope) => {
-    await (scope as unknown as FastifyInstance).register(formbody);
-    const s = scope as HttpApp;
-    const tokenParams = z.strictObject({ token: z.string().min(10).max(4000) });
-    const html = async (reply: FastifyReply, run: () => Promise<unknown>) => {
-      try {
-        return await run();
-      } catch (error) {
-        if (!(error instanceof AppError)) throw error;
-        return page(reply, error.status, 'Move your Webex account', `<p role="alert">${escapeHtml(error.message)}</p>`);
-      }
-    };
+  return registerUserPages(app, 'Move your Webex account', (s, html) => {
     // An expired link ends the move there and then (the sweeper job does it for unopened ones).
     const open = async (value: string) => {
       const token = tokens.read(value);
