@@ -5,6 +5,7 @@ import { ErrorNotice } from '../../platform/console/src/components/ErrorNotice.t
 import { PageHeader } from '../../platform/console/src/components/PageHeader.tsx';
 import { useActor } from '../../platform/console/src/session.tsx';
 import { CustomerAdminPage } from './CustomerAdminPage.tsx';
+import { CustomerRemoval } from './CustomerRemoval.tsx';
 import { CustomerSettings, ReleaseSchedule } from './CustomerSettings.tsx';
 import { TemplateForm, type TemplateFields } from './TemplateForm.tsx';
 import { TrendsChart } from './TrendsChart.tsx';
@@ -20,6 +21,7 @@ type StatusRow = { id: string; userId: string; firstName: string; lastName: stri
 
 function Analytics() {
   const [settingsOf, setSettingsOf] = useState<Customer | null>(null);
+  const [removing, setRemoving] = useState<Customer | null>(null);
   const analytics = useQuery({ queryKey: ['partner', 'analytics'], queryFn: () => request<{ usersPerPackage: Record<string, number>; customers: Customer[] }>('/api/v1/partner/analytics') });
   if (analytics.error) return <ErrorNotice error={analytics.error} />;
   const counts = analytics.data?.usersPerPackage ?? {};
@@ -66,12 +68,16 @@ function Analytics() {
               <td>
                 <button type="button" onClick={() => setSettingsOf(c)}>
                   Settings
+                </button>{' '}
+                <button type="button" onClick={() => setRemoving(c)}>
+                  Detach or delete
                 </button>
               </td>
             </tr>
           ))}
         </tbody>
       </table>
+      {removing && <CustomerRemoval key={removing.id} orgId={removing.id} name={removing.displayName} onClose={() => setRemoving(null)} />}
       {settingsOf && <CustomerSettings key={settingsOf.id} orgId={settingsOf.id} name={settingsOf.displayName} />}
     </section>
   );

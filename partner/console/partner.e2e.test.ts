@@ -132,4 +132,28 @@ describe('Partner page in a browser', { skip }, () => {
     await customer.getByRole('row', { name: /new\.user@e2e\.example/ }).waitFor();
     await context.close();
   });
+
+  test('a customer is detached or deleted from the console: confirmed by name, its job followed to the end (P8, P12)', async () => {
+    const made = await t.api('POST', '/v1/broadworks/subscribers', subscriberBody(template.provisioningId, { spEnterpriseId: 'SP1+e2e-gone', userId: 'gone@e2e.bw' }));
+    await waitForStatus(t, made.body.id, ['provisioned']);
+    const gone = (await t.api('GET', '/api/v1/partner/customers')).body.items.find((c: any) => c.spEnterpriseId === 'SP1+e2e-gone');
+    await page.reload();
+    await page.getByRole('row', { name: /SP1\+e2e-gone/ }).getByRole('button', { name: 'Detach or delete' }).click();
+    const form = page.getByRole('form', { name: `Detach or delete ${gone.displayName}` });
+    // An org the partner created cannot be detached: the refusal says what to do instead.
+    await form.getByLabel('Type the organisation name to confirm').fill(gone.displayName);
+    await form.getByRole('button', { name: 'Detach (standard flow)' }).click();
+    await form.getByText(/not attached to an existing organisation: delete it instead/).waitFor();
+    // Deleting needs the exact name.
+    await form.getByLabel('Delete the organisation').check();
+    await form.getByLabel('Type the organisation name to confirm').fill('wrong name');
+    assert.equal(await form.getByRole('button', { name: 'Delete the organisation' }).isDisabled(), true);
+    await form.getByLabel('Type the organisation name to confirm').fill(gone.displayName);
+    await form.getByRole('button', { name: 'Delete the organisation' }).click();
+    await page.getByText('Completed', { exact: true }).waitFor({ timeout: 60_000 });
+    assert.equal((await page.getByRole('progressbar', { name: 'Delete the organisation progress' }).getAttribute('aria-valuenow')), '100');
+    await page.getByRole('button', { name: 'Close' }).click();
+    await waitFor('the customer to leave the list', async () => (await page.getByRole('row', { name: /SP1\+e2e-gone/ }).count()) === 0);
+    assert.equal((await t.api('GET', `/api/v1/partner/customers/${gone.id}/settings`)).status, 404);
+  });
 });
