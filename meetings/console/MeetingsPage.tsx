@@ -297,6 +297,7 @@ function MeetingView() {
       )}
       {act.error && <ErrorNotice error={act.error} />}
       {act.data && !act.isPending && !act.error && <p className="notice notice-success" role="status">{act.data}</p>}
+      {m.state === 'scheduled' && <OccurrenceSchedule meeting={m} />}
       {m.state === 'scheduled' && <OccurrenceDialOuts meeting={m} />}
       <table className="table"><thead><tr><th>Participant</th><th>Outcome</th><th>Reason</th><th /></tr></thead>
         <tbody>{m.legs.map((l: Row) => <tr key={l.id}><td>{l.remoteParty}</td><td>{l.outcome}</td><td>{l.reason}</td><td>{live && l.callLegId && !['dropped', 'failed'].includes(l.outcome) && (<><button className="button" onClick={() => run(`Muted ${l.remoteParty}.`, () => api.mute(id, l.callLegId, true))}>Mute</button> <button className="button" onClick={() => run(`Unmuted ${l.remoteParty}.`, () => api.mute(id, l.callLegId, false))}>Unmute</button> <button className="button" onClick={() => run(`Dropped ${l.remoteParty}.`, () => api.drop(id, l.callLegId))}>Drop</button></>)}</td></tr>)}</tbody></table>
@@ -304,6 +305,50 @@ function MeetingView() {
       {/* Only callLegStart CDRs carry the remote party; the others name the leg by its ID. */}
       <ul>{m.history.map((h: Row, i: number) => <li key={i}><Time value={h.at} /> {h.type} {h.remoteParty ?? m.legs.find((l: Row) => l.callLegId && l.callLegId === h.callLegId)?.remoteParty ?? ''} {h.reason ?? ''}</li>)}</ul>
     </>
+  );
+}
+
+/** `date` as the wall time of a datetime-local input in `timeZone` (YYYY-MM-DDTHH:mm). */
+function wallTime(date: string | Date, timeZone: string) {
+  const parts = Object.fromEntries(new Intl.DateTimeFormat('en-GB', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).formatToParts(new Date(date)).map((p) => [p.type, p.value]));
+  return `${parts.year}-${parts.month}-${parts.day}T${parts.hour}:${parts.minute}`;
+}
+
+/** M8: one scheduled meeting of a series is moved or cancelled; the rest of the series stays. */
+function OccurrenceSchedule({ meeting }: { meeting: Row }) {
+  const client = useQueryClient();
+  const booking = useQuery({ queryKey: ['meetings', 'booking', meeting.bookingId], queryFn: ({ signal }) => api.booking(meeting.bookingId, signal) });
+  const timeZone: string | undefined = booking.data?.timeZone;
+  const [edit, setEdit] = useState<{ start: string; end: string } | null>(null);
+  const [confirmCancel, setConfirmCancel] = useState(false);
+  const change = useMutation({
+    mutationFn: (body: Row) => api.updateOccurrence(meeting.bookingId, meeting.id, body),
+    onSuccess: () => {
+      setEdit(null);
+      setConfirmCancel(false);
+      return client.invalidateQueries({ queryKey: ['meetings'] });
+    },
+  });
+  if (!timeZone) return null;
+  const value = edit ?? { start: wallTime(meeting.startAt, timeZone), end: wallTime(meeting.endAt, timeZone) };
+  return (
+    <form className="card form-card" aria-label="Move or cancel this meeting" onSubmit={(e) => { e.preventDefault(); change.mutate({ start: value.start, end: value.end }); }}>
+      <h3>Move or cancel this meeting</h3>
+      <p className="hint">Only this meeting changes; the rest of the series keeps its times. Times are in {timeZone}.</p>
+      <div className="form-grid">
+        <Field label="New start"><input type="datetime-local" required value={value.start} onChange={(e) => setEdit({ ...value, start: e.target.value })} /></Field>
+        <Field label="New end"><input type="datetime-local" required value={value.end} onChange={(e) => setEdit({ ...value, end: e.target.value })} /></Field>
+      </div>
+      <button className="button button-primary" disabled={change.isPending || !edit}>Move this meeting</button>{' '}
+      {!confirmCancel && <button type="button" className="button button-danger" disabled={change.isPending} onClick={() => setConfirmCancel(true)}>Cancel this meeting…</button>}
+      {confirmCancel && (
+        <>
+          <button type="button" className="button button-danger" disabled={change.isPending} onClick={() => change.mutate({ cancel: true })}>Yes, cancel this meeting</button>{' '}
+          <button type="button" className="button" onClick={() => setConfirmCancel(false)}>Keep it</button>
+        </>
+      )}
+      {change.error && <ErrorNotice error={change.error} />}
+    </form>
   );
 }
 

@@ -33,6 +33,14 @@ describe('Meetings console in a browser', { skip }, () => {
     }
   }
   const visible = (locator: ReturnType<Page['getByRole']>) => async () => (await locator.count()) > 0;
+  /** Waits until an input shows `value` (the page reloads it from the server after a change). */
+  async function waitForValue(input: ReturnType<Page['getByLabel']>, value: string) {
+    const deadline = Date.now() + 15_000;
+    while ((await input.inputValue()) !== value) {
+      if (Date.now() > deadline) throw new Error(`the input still shows ${await input.inputValue()}, not ${value}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
   const auth = { authorization: `Basic ${Buffer.from('admin:admin').toString('base64')}` };
   /** What the simulated bridge itself says about a call leg. */
   const bridgeLeg = async (callLegId: string) => (await fetch(`${cms.nodes[0].baseUrl}/api/v1/callLegs/${callLegId}`, { headers: auth })).text();
@@ -138,6 +146,40 @@ describe('Meetings console in a browser', { skip }, () => {
     await form.getByLabel('Dial out to (SIP URIs, comma-separated)').fill('not a uri');
     await form.getByRole('button', { name: 'Save for this meeting' }).click();
     await form.getByRole('alert').waitFor();
+    await page.goto(meetingUrl);
+  });
+
+  test('M8: one meeting of a series is moved, another cancelled, from the console; the series keeps the rest', async () => {
+    const start = new Date(meetingStart.getTime() + 3 * 86_400_000);
+    const series = await t.api('POST', '/api/v1/meetings/bookings', { title: 'Weekly sync', start: start.toISOString(), durationMinutes: 30, timeZone: 'Europe/Amsterdam', recurrence: 'FREQ=DAILY;COUNT=3', bridgeId });
+    assert.equal(series.status, 201, JSON.stringify(series.body));
+    const occs = (await t.api('GET', `/api/v1/meetings/bookings/${series.body.id}`)).body.occurrences;
+    const wall = (iso: string, plusMinutes = 0) =>
+      new Date(Date.parse(iso) + plusMinutes * 60_000).toLocaleString('sv-SE', { timeZone: 'Europe/Amsterdam' }).slice(0, 16).replace(' ', 'T');
+
+    await page.goto(`${t.url}/meetings/meetings/${occs[1].id}`);
+    const form = page.getByRole('form', { name: 'Move or cancel this meeting' });
+    await form.getByText('Times are in Europe/Amsterdam.').waitFor();
+    assert.equal(await form.getByLabel('New start').inputValue(), wall(occs[1].startAt));
+    // The end before the start: refused, nothing changes.
+    await form.getByLabel('New end').fill(wall(occs[1].startAt, -30));
+    await form.getByRole('button', { name: 'Move this meeting' }).click();
+    await form.getByRole('alert').getByText('The meeting must end after it starts.').waitFor();
+    await form.getByLabel('New start').fill(wall(occs[1].startAt, 120));
+    await form.getByLabel('New end').fill(wall(occs[1].startAt, 165));
+    await form.getByRole('button', { name: 'Move this meeting' }).click();
+    await waitForValue(form.getByLabel('New start'), wall(occs[1].startAt, 120));
+
+    await page.goto(`${t.url}/meetings/meetings/${occs[2].id}`);
+    await page.getByRole('button', { name: 'Cancel this meeting…' }).click();
+    await page.getByRole('button', { name: 'Yes, cancel this meeting' }).click();
+    await page.getByText(/^cancelled ·/).waitFor();
+
+    const after = (await t.api('GET', `/api/v1/meetings/bookings/${series.body.id}`)).body.occurrences;
+    assert.deepEqual(after.map((o: any) => o.state), ['scheduled', 'scheduled', 'cancelled']);
+    assert.equal(after[0].startAt, occs[0].startAt);
+    assert.equal(Date.parse(after[1].startAt) - Date.parse(occs[1].startAt), 120 * 60_000);
+    assert.equal(Date.parse(after[1].endAt) - Date.parse(after[1].startAt), 45 * 60_000);
     await page.goto(meetingUrl);
   });
 
