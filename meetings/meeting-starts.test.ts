@@ -194,4 +194,33 @@ describe('Meetings: batched starts', () => {
     const pool = (await t.api('GET', `/api/v1/meetings/bridges/${bridgeId}/pool`)).body.items;
     assert.equal(pool.some((s: any) => s.occurrenceId === id), false, 'the slot is free again');
   });
+
+  test('back to back: meetings due while the previous ones still hold every slot start as their ends free them, in one attempt', async () => {
+    clock.set('2026-03-02T13:30:00Z');
+    const held = (await t.api('GET', `/api/v1/meetings/bridges/${bridgeId}/pool`)).body.items.filter((s: any) => s.occurrenceId).length;
+    const free = 8 - held;
+    const before: string[] = [];
+    const afterThem: string[] = [];
+    for (let i = 0; i < free; i++) before.push(await book(`Before ${i}`, '2026-03-02T14:00:00Z'));
+    for (let i = 0; i < free; i++) afterThem.push(await book(`After ${i}`, '2026-03-02T14:30:00Z'));
+    clock.set('2026-03-02T14:00:00Z');
+    const firstJob = await t.sb.services.jobs.send(startDefinition(t.sb), { occurrenceIds: before }, { actor: system, idempotencyKey: 'test-b2b:before' });
+    await until('first meetings started', async () => (await t.api('GET', `/api/v1/jobs/${firstJob.id}`)).body.state === 'completed');
+    clock.set('2026-03-02T14:30:00Z');
+    const job = await t.sb.services.jobs.send(startDefinition(t.sb), { occurrenceIds: afterThem }, { actor: system, idempotencyKey: 'test-b2b:after' });
+    await until('the job waits for slots', async () => (await t.api('GET', `/api/v1/jobs/${job.id}`)).body.progressStep === 'claim');
+    assert.deepEqual((await Promise.all(afterThem.map(meeting))).map((m) => m.state), Array(free).fill('scheduled'), 'no slot yet');
+    const endDefinition = t.sb.services.jobs.definitions().find((d) => d.queue === 'meetings.end-meeting')!;
+    await Promise.all(before.map((id) => t.sb.services.jobs.send(endDefinition, { occurrenceId: id }, { actor: system })));
+    const done = await until('started after the ends', async () => {
+      clock.advance(500);
+      const record = (await t.api('GET', `/api/v1/jobs/${job.id}`)).body;
+      return ['completed', 'failed'].includes(record.state) && record;
+    });
+    assert.equal(done.state, 'completed', JSON.stringify(done.error));
+    assert.equal(done.attempts, 1, 'waited in the attempt, not through retries');
+    assert.deepEqual(done.result, { started: free, failed: 0, waiting: 0 });
+    assert.deepEqual((await Promise.all(afterThem.map(meeting))).map((m) => m.state), Array(free).fill('ongoing'));
+    assert.deepEqual((await Promise.all(before.map(meeting))).map((m) => m.state), Array(free).fill('ended'));
+  });
 });

@@ -16,6 +16,9 @@ import type { CmsConnector } from './cms.connector.ts';
 
 /** Meeting lifecycles in flight per bridge while a batch starts: a burst must not flood one bridge. */
 const STARTS_PER_BRIDGE = 8;
+/** How long a start job waits (clock time) for slots the previous meetings' ends free, polling every SLOT_POLL_MS. */
+const SLOT_WAIT_MS = 30_000;
+const SLOT_POLL_MS = 500;
 
 const system: Actor = { type: 'system', id: null, name: 'scheduler', role: 'system', customerOrgId: null };
 
@@ -258,12 +261,11 @@ export function createMeetings(services: PlatformServices, bridges: Bridges, boo
       }
       // The fence: an attempt that no longer owns the job stops here, before it claims anything.
       await ctx.progress({ step: 'claim' });
-      const { claimed, waiting } = await database.transaction((tx) => starts.claimStarts(tx, ctx.jobId, input.occurrenceIds, clock.now()));
+      const first = await database.transaction((tx) => starts.claimStarts(tx, ctx.jobId, input.occurrenceIds, clock.now()));
+      const claimed = first.claimed;
+      let waiting = first.waiting;
       const unsettled = ctx.attempt > 1 ? await starts.ongoingOfJob(db, ctx.jobId, input.occurrenceIds) : [];
-      if (!claimed.length && !unsettled.length) {
-        if (waiting.length && !options.finalAttempt) throw new AppError('CONFLICT', `No free slot to start ${waiting.length} meeting(s) yet.`, { waiting });
-        return { started: 0, waiting: waiting.length };
-      }
+      if (!claimed.length && !unsettled.length && !waiting.length) return { started: 0, waiting: 0 };
       const bridgeOf = new Map(loaded.bridges.map((b) => [b.id, b]));
       const nodesOf = (bridgeId: string) => loaded.nodes.filter((n) => n.bridgeId === bridgeId);
 
@@ -321,17 +323,32 @@ export function createMeetings(services: PlatformServices, bridges: Bridges, boo
         }));
       };
 
-      const byBridge = new Map<string, starts.ClaimedStart[]>();
-      for (const claim of claimed) {
-        const list = byBridge.get(claim.bridgeId);
-        if (list) list.push(claim);
-        else byBridge.set(claim.bridgeId, [claim]);
-      }
+      const runClaims = (list: starts.ClaimedStart[]) => {
+        const byBridge = new Map<string, starts.ClaimedStart[]>();
+        for (const claim of list) {
+          const same = byBridge.get(claim.bridgeId);
+          if (same) same.push(claim);
+          else byBridge.set(claim.bridgeId, [claim]);
+        }
+        return Promise.all([...byBridge.values()].map((group) => inParallel(group, STARTS_PER_BRIDGE, lifecycle)));
+      };
       const placing = unsettled.length ? await starts.placingLegs(db, unsettled.map((o) => o.id)) : [];
       await Promise.all([
-        ...[...byBridge.values()].map((list) => inParallel(list, STARTS_PER_BRIDGE, lifecycle)),
+        runClaims(claimed),
         ...unsettled.filter((occ) => placing.some((l) => l.occurrenceId === occ.id)).map((occ) => settleLegs(occ, placing.filter((l) => l.occurrenceId === occ.id))),
       ]);
+      // Slots still held by the meetings before these (their ends run at this same instant): the
+      // rest are claimed as the ends free slots, for up to SLOT_WAIT_MS, not after the job's backoff.
+      let claimedCount = claimed.length;
+      const waitUntil = clock.now().getTime() + SLOT_WAIT_MS;
+      while (waiting.length && clock.now().getTime() < waitUntil) {
+        await clock.sleep(SLOT_POLL_MS);
+        await ctx.progress({ step: 'waiting for free slots', message: `${waiting.length} meetings` });
+        const next = await database.transaction((tx) => starts.claimStarts(tx, ctx.jobId, waiting, clock.now()));
+        waiting = next.waiting;
+        claimedCount += next.claimed.length;
+        await runClaims(next.claimed);
+      }
 
       if (failures.length && options.finalAttempt) {
         await database.transaction(async (tx) => {
@@ -340,7 +357,7 @@ export function createMeetings(services: PlatformServices, bridges: Bridges, boo
         });
       } else if (failures.length) {
         const first = failures[0].error;
-        throw new AppError(first instanceof AppError ? first.code : 'UPSTREAM_FAILED', `${failures.length} of ${claimed.length} meetings did not start; the job retries them: ${(first as Error)?.message ?? first}`, { failed: failures.map((f) => f.id) });
+        throw new AppError(first instanceof AppError ? first.code : 'UPSTREAM_FAILED', `${failures.length} of ${claimedCount} meetings did not start; the job retries them: ${(first as Error)?.message ?? first}`, { failed: failures.map((f) => f.id) });
       }
       if (waiting.length && !options.finalAttempt) throw new AppError('CONFLICT', `No free slot to start ${waiting.length} meeting(s) yet; ${started} started.`, { waiting });
       return { started, failed: failures.length, waiting: waiting.length };
