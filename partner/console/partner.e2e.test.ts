@@ -5,6 +5,7 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { startTestSwitchboard, type TestSwitchboard } from '../../test/support/test-switchboard.ts';
 import { partnerArea } from '../partner.area.ts';
 import { createClusterAndTemplate, subscriberBody, waitFor, waitForStatus } from '../partner.testkit.ts';
+import { insertHistoryRows } from '../billing/billing.repository.ts';
 
 // The Partner console in a browser: templates created and edited (P3), the user status view with
 // retry, package change and CSV export (P9), the restricted-by-partner banner of a customer admin (P14).
@@ -131,6 +132,37 @@ describe('Partner page in a browser', { skip }, () => {
     await customer.getByRole('button', { name: 'Add user' }).click();
     await customer.getByRole('row', { name: /new\.user@e2e\.example/ }).waitFor();
     await context.close();
+  });
+
+  test('P15: users per package over time — no snapshot yet, then the chart and its table, by interval', async () => {
+    await page.getByText('No snapshots yet: the first is taken shortly after midnight UTC.').waitFor();
+    // Three premium users provisioned ten days ago (history as the partner service records it).
+    const day = (daysAgo: number) => new Date(Date.now() - daysAgo * 86_400_000);
+    const rows = [1, 2, 3].flatMap((k) => {
+      const state = { subscriberId: `bbbbbbbb-0000-4000-8000-00000000000${k}`, userId: `trend${k}@e2e.bw`, spEnterpriseId: 'SP1+e2e-trend', package: 'premium', selfActivated: false, previous: null };
+      return [
+        { ...state, at: day(10), change: 'created', status: 'provisioning' },
+        { ...state, at: day(10), change: 'status', status: 'provisioned' },
+      ];
+    });
+    await insertHistoryRows(t.sb.services.database.db, rows);
+    const started = await t.api('POST', '/api/v1/partner/analytics/snapshots', { from: day(12).toISOString().slice(0, 10) });
+    assert.equal(started.status, 202, JSON.stringify(started.body));
+    await waitFor('the snapshot job', async () => (await t.api('GET', `/api/v1/jobs/${started.body.jobId}`)).body.state === 'completed');
+
+    await page.reload();
+    const table = page.getByRole('table', { name: 'Users per package over time' });
+    await table.waitFor();
+    // The chart draws one line per package.
+    assert.equal(await page.locator('.recharts-line').count(), 4);
+    const monthly = table.getByRole('row').last();
+    assert.match(await monthly.getByRole('cell').first().innerText(), /^\d{4}-\d{2}$/);
+    assert.equal(await monthly.getByRole('cell').last().innerText(), '3', 'premium at the end of the last month shown');
+    await page.getByRole('radio', { name: 'daily' }).check();
+    await waitFor('daily periods', async () => /^\d{4}-\d{2}-\d{2}$/.test(await table.getByRole('row').last().getByRole('cell').first().innerText()));
+    const daily = await table.getByRole('row').allInnerTexts();
+    // Thirteen days are shown: before the users were provisioned, premium is 0; from then on, 3.
+    assert.ok(daily.some((r) => /\t0$/.test(r)) && daily.some((r) => /\t3$/.test(r)), daily.join(' | '));
   });
 
   test('a customer is detached or deleted from the console: confirmed by name, its job followed to the end (P8, P12)', async () => {
