@@ -7,7 +7,7 @@ import { ManualClock } from '../platform/clock.ts';
 import { createCmsCluster, type CmsCluster } from '../lab/cms/cms.cluster.ts';
 import { startTestSwitchboard, type TestSwitchboard } from '../test/support/test-switchboard.ts';
 import { createMeetingsArea } from './meetings.area.ts';
-import { recordBookingChange } from './booking-changes.ts';
+import { pruneBookingChanges, recordBookingChange } from './booking-changes.ts';
 
 // M8 change feed of bookings, M14 routing preference ("prefer CMS"), M8 per-occurrence dial-outs.
 describe('Meetings: change feed, routing preference, per-occurrence dial-outs', () => {
@@ -244,5 +244,40 @@ describe('Meetings: change feed, routing preference, per-occurrence dial-outs', 
     const changes = await cli('bookings', 'changes', '--since', String(cursor), '--json');
     assert.equal(changes.code, 0, changes.stderr);
     assert.deepEqual(JSON.parse(changes.stdout).items.map((c: any) => c.change), ['created', 'occurrence-updated']);
+  });
+
+  // Last: it moves the clock 91 days on.
+  test('change feed pruning: older than the retention goes, a reader further behind gets 410 with where to resume', async () => {
+    const inDays = (days: number) => new Date(clock.now().getTime() + days * 86_400_000).toISOString();
+    const old = await book({ title: 'Read, then pruned', start: inDays(200), bridgeId: ids.west });
+    assert.equal(old.status, 201, JSON.stringify(old.body));
+    const cursor = (await drain(0)).cursor;
+    // Booked now but not yet read by anybody: unnumbered, so it is kept whatever its age.
+    const unread = await book({ title: 'Unread before the prune', start: inDays(201), bridgeId: ids.west });
+    assert.equal(unread.status, 201, JSON.stringify(unread.body));
+    clock.advance(91 * 86_400_000);
+    const recent = await book({ title: 'After the prune', start: inDays(111), bridgeId: ids.west });
+    assert.equal(recent.status, 201, JSON.stringify(recent.body));
+
+    const pruned = await pruneBookingChanges(t.sb.services);
+    assert.ok(pruned.deleted >= 1, JSON.stringify(pruned));
+    assert.equal(pruned.prunedThrough, cursor);
+    const gone = await feed(0);
+    assert.equal(gone.status, 410, JSON.stringify(gone.body));
+    assert.equal(gone.body.error.code, 'GONE');
+    assert.match(gone.body.error.message, new RegExp(`read the bookings again, then follow the feed with since=${cursor}`));
+    assert.deepEqual(gone.body.error.details, { prunedThrough: cursor, since: 0 });
+    assert.ok(gone.body.error.trackingId);
+    assert.equal((await feed(cursor - 1)).status, 410);
+    // From the watermark on, nothing was lost: the unread change and the new one, in order.
+    const rest = await drain(cursor);
+    const mine = rest.items.filter((c: any) => [unread.body.id, recent.body.id].includes(c.bookingId));
+    assert.deepEqual(mine.map((c: any) => [c.bookingId, c.change]), [[unread.body.id, 'created'], [recent.body.id, 'created']]);
+    assert.ok(rest.items.every((c: any) => c.seq > cursor));
+    // Now read, the old unread change goes at the next prune; the new one stays; then nothing more.
+    const unreadSeq = mine[0].seq;
+    assert.deepEqual(await pruneBookingChanges(t.sb.services), { deleted: 1, prunedThrough: unreadSeq, olderThan: pruned.olderThan });
+    assert.deepEqual(await pruneBookingChanges(t.sb.services), { deleted: 0, prunedThrough: unreadSeq, olderThan: pruned.olderThan });
+    assert.deepEqual((await drain(unreadSeq)).items.filter((c: any) => c.bookingId === recent.body.id).map((c: any) => c.change), ['created']);
   });
 });

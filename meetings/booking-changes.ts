@@ -34,11 +34,20 @@ export async function recordBookingChanges(tx: Db, rows: BookingChangeEntry[]) {
 export async function readBookingChanges(services: PlatformServices, since: number, limit: number) {
   return services.database.transaction(async (tx) => {
     await tx.execute(sql`select pg_advisory_xact_lock(hashtext('meetings.booking-changes'))`);
+    const prunedThrough = await findPrunedThrough(tx);
+    if (since < prunedThrough) {
+      throw new AppError(
+        'GONE',
+        `Changes up to ${prunedThrough} were pruned (the feed keeps ${services.config.bookingChangeRetentionDays} days): read the bookings again, then follow the feed with since=${prunedThrough}.`,
+        { prunedThrough, since },
+      );
+    }
     await tx.execute(sql`
       update ${bookingChanges} c set seq = n.base + n.rn
       from (
         select u.id, row_number() over (order by u.id) as rn,
-               (select coalesce(max(seq), 0) from ${bookingChanges} where seq is not null) as base
+               -- Never below the pruned watermark: pruning may have deleted every numbered change.
+               greatest((select coalesce(max(seq), 0) from ${bookingChanges} where seq is not null), ${prunedThrough}::bigint) as base
         from ${bookingChanges} u where u.seq is null
       ) n
       where c.id = n.id`);
@@ -52,6 +61,38 @@ export async function readBookingChanges(services: PlatformServices, since: numb
     const items = rows.slice(0, limit);
     const last = items.at(-1)?.change.seq;
     return { items, cursor: last ?? since, hasMore: rows.length > limit };
+  });
+}
+
+// ---- pruning ---------------------------------------------------------------------------------------
+
+const PRUNED_KEY = 'booking-changes.pruned-through';
+
+async function findPrunedThrough(db: Db): Promise<number> {
+  const [row] = await db.select().from(meetingSettings).where(eq(meetingSettings.key, PRUNED_KEY));
+  return row ? (row.value as { seq: number }).seq : 0;
+}
+
+/**
+ * Deletes the numbered changes older than the retention (SWITCHBOARD_BOOKING_CHANGE_RETENTION_DAYS)
+ * and remembers the highest number deleted, so a reader whose cursor is below it is told it missed
+ * changes (410) instead of silently skipping them. Unnumbered changes are never deleted: no reader
+ * has seen them yet. Under the feed's lock, so a read never sees half a prune.
+ */
+export async function pruneBookingChanges(services: PlatformServices) {
+  const before = new Date(services.clock.now().getTime() - services.config.bookingChangeRetentionDays * 86_400_000);
+  return services.database.transaction(async (tx) => {
+    await tx.execute(sql`select pg_advisory_xact_lock(hashtext('meetings.booking-changes'))`);
+    const [deleted] = (
+      await tx.execute(sql`with gone as (delete from ${bookingChanges} where seq is not null and ${bookingChanges.at} < ${before.toISOString()}::timestamptz returning seq)
+        select count(*)::int as count, max(seq)::bigint as through from gone`)
+    ).rows as Array<{ count: number; through: string | null }>;
+    const through = Math.max(await findPrunedThrough(tx), Number(deleted?.through ?? 0));
+    if (deleted?.count) {
+      const value = { seq: through };
+      await tx.insert(meetingSettings).values({ key: PRUNED_KEY, value, updatedAt: services.clock.now(), updatedBy: 'system:meetings' }).onConflictDoUpdate({ target: meetingSettings.key, set: { value, updatedAt: services.clock.now() } });
+    }
+    return { deleted: deleted?.count ?? 0, prunedThrough: through, olderThan: before.toISOString() };
   });
 }
 

@@ -3,6 +3,7 @@ import { createBridges } from './bridges.service.ts';
 import { createBookings } from './bookings.service.ts';
 import { createMeetings, type MeetingsOptions } from './meetings.service.ts';
 import { createMeetingJobs } from './meetings.jobs.ts';
+import { createBookingChangeJobs } from './booking-changes.jobs.ts';
 import { createScheduler, type SchedulerOptions } from './meetings.scheduler.ts';
 import { registerMeetingRoutes } from './meetings.routes.ts';
 import { registerLabBridges } from './lab-bridges.ts';
@@ -22,7 +23,7 @@ export function createMeetingsArea(options: MeetingsAreaOptions = {}): AreaFacto
     return {
       name: 'meetings',
       migrations: path.join(import.meta.dirname, 'db', 'migrations'),
-      jobs: Object.values(jobs),
+      jobs: [...Object.values(jobs), ...Object.values(createBookingChangeJobs(services))],
       routes: (app) => registerMeetingRoutes(app, services, { bridges, bookings, meetings, jobs }),
       async start() {
         if (services.config.labEnabled) await registerLabBridges(services, bridges, jobs).catch((error) => services.logger.error({ err: error }, 'registering the lab CMS clusters failed'));

@@ -249,6 +249,7 @@ export function registerMeetingRoutes(app: HttpApp, services: PlatformServices, 
     method: 'GET', url: `${P}/bookings/changes`, config: { access: 'meetings.read' },
     schema: {
       tags, summary: 'Change feed of bookings: created, edited, cancelled since a cursor, oldest first',
+      description: 'Entries are kept SWITCHBOARD_BOOKING_CHANGE_RETENTION_DAYS days (default 90). A `since` below what was pruned answers 410 GONE with `details.prunedThrough`: read the bookings again, then follow the feed from that number.',
       querystring: z.strictObject({ since: z.coerce.number().int().min(0).default(0).describe('The `cursor` of the previous page (0: from the beginning)'), limit: z.coerce.number().int().min(1).max(500).default(100) }),
       response: { 200: z.object({ items: z.array(change), cursor: z.number().int(), hasMore: z.boolean() }) },
     },

@@ -40,6 +40,7 @@ describe('config', () => {
       dbPoolSize: 10,
       mailFrom: 'switchboard@localhost',
       billingReportProcesses: 2,
+      bookingChangeRetentionDays: 90,
       embedded: true,
       labEnabled: true,
     };
@@ -67,6 +68,7 @@ describe('config', () => {
       SWITCHBOARD_SMTP_URL: 'smtp://relay.example.net:587',
       SWITCHBOARD_MAIL_FROM: 'noreply@example.net',
       SWITCHBOARD_BILLING_REPORT_PROCESSES: '4',
+      SWITCHBOARD_BOOKING_CHANGE_RETENTION_DAYS: '30',
     });
     // The test names every variable the loader knows: a new one must be added here.
     assert.deepEqual(Object.keys(env).sort(), Object.values(configEnvironmentVariables).sort());
@@ -90,6 +92,7 @@ describe('config', () => {
       smtpUrl: 'smtp://relay.example.net:587',
       mailFrom: 'noreply@example.net',
       billingReportProcesses: 4,
+      bookingChangeRetentionDays: 30,
       embedded: false,
       labEnabled: true,
     } satisfies Config);

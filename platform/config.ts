@@ -27,6 +27,7 @@ const configSchema = z.object({
   smtpUrl: z.string().url().regex(/^smtps?:\/\//, 'must start with smtp:// or smtps://').optional(),
   mailFrom: z.string().min(3).default('switchboard@localhost'),
   billingReportProcesses: z.coerce.number().int().min(0).max(16).default(2),
+  bookingChangeRetentionDays: z.coerce.number().int().min(1).max(3650).default(90),
 });
 
 export type Config = z.infer<typeof configSchema> & {
@@ -57,6 +58,7 @@ const envNames: Record<keyof z.infer<typeof configSchema>, string> = {
   smtpUrl: 'SWITCHBOARD_SMTP_URL',
   mailFrom: 'SWITCHBOARD_MAIL_FROM',
   billingReportProcesses: 'SWITCHBOARD_BILLING_REPORT_PROCESSES',
+  bookingChangeRetentionDays: 'SWITCHBOARD_BOOKING_CHANGE_RETENTION_DAYS',
 };
 
 /** Documented in README's configuration table; kept here so the table and the loader agree. */

@@ -15,6 +15,8 @@ export const errorStatus = {
   CONFLICT: 409,
   ALREADY_EXISTS: 409,
   INVALID_STATE: 409,
+  /** It existed but is gone for good (a change-feed position older than what is kept). */
+  GONE: 410,
   RATE_LIMITED: 429,
   /** An external system (bridge, cloud, CSSM) failed or answered something we cannot use. */
   UPSTREAM_FAILED: 502,
