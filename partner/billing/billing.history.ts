@@ -35,7 +35,9 @@ export async function* historyBySubscriber(database: HistorySource, endMs: numbe
   const end = new Date(endMs).toISOString();
   // work_mem: should the planner still sort (pages not yet vacuumed), the sort stays in memory.
   const settings = `set local cursor_tuple_fraction = 1; set local work_mem = '128MB';`;
-  const select = `select subscriber_id, (extract(epoch from at) * 1000)::float8, change, user_id, sp_enterprise_id, package, status, self_activated
+  // date_part, not extract: extract returns numeric since PostgreSQL 14, and its arithmetic cost 2.3 s
+  // against 0.5 s on 2.1 M rows. Both end as float8: whole seconds (so every day boundary) are exact.
+  const select = `select subscriber_id, date_part('epoch', at) * 1000, change, user_id, sp_enterprise_id, package, status, self_activated
     from partner_subscriber_history where at < '${end}'::timestamptz${bound('>=', range.from)}${bound('<', range.to)} order by subscriber_id, at, id`;
   let session: { query(query: string | { text: string; rowMode: 'array' }): Promise<{ rows: any[] }> };
   let finish: () => Promise<void>;
