@@ -348,6 +348,7 @@ function OccurrenceSchedule({ meeting }: { meeting: Row }) {
         </>
       )}
       {change.error && <ErrorNotice error={change.error} />}
+      {change.isSuccess && !edit && change.data?.state === 'scheduled' && <p className="notice notice-success" role="status">Moved: this meeting now starts <Time value={change.data.startAt} />.</p>}
     </form>
   );
 }
