@@ -59,6 +59,9 @@ export async function writeReportCsv(source: HistorySource, input: ReportInput, 
   };
   if (lane.header) append(csvColumns.join(',') + '\r\n');
 
+  // The lane's bounds as positions in the UUID space (its first 32 bits), for the progress estimate.
+  const laneFrom = positionOf(lane.range.from, 0);
+  const laneTo = positionOf(lane.range.to, 0x1_0000_0000);
   const out: BillingRecord[] = [];
   let lastPercent = 0;
   let lastProgressAt = performance.now();
@@ -94,9 +97,7 @@ export async function writeReportCsv(source: HistorySource, input: ReportInput, 
     if (used >= CHUNK_BYTES) await flush();
     // Subscriber IDs are random UUIDs read in order: how far the last one is through the UUID
     // space estimates how far through the history we are, without counting it first.
-    const position = (id: string | null, otherwise: number) => (id === null ? otherwise : parseInt(id.slice(0, 8), 16));
-    const from = position(lane.range.from, 0);
-    const percent = Math.floor(((position(batch[batch.length - 1]!.subscriberId, 0) - from) / (position(lane.range.to, 0x1_0000_0000) - from)) * 95);
+    const percent = Math.floor(((positionOf(batch[batch.length - 1]!.subscriberId, 0) - laneFrom) / (laneTo - laneFrom)) * 95);
     // At most one progress report a second (elapsed time, not the domain clock): each is a
     // database write in the server.
     const now = performance.now();
@@ -118,3 +119,5 @@ export async function writeReportCsv(source: HistorySource, input: ReportInput, 
   };
   return { records: recordCount, subscribers, bytes, summary };
 }
+
+const positionOf = (id: string | null, otherwise: number) => (id === null ? otherwise : parseInt(id.slice(0, 8), 16));
