@@ -5,7 +5,7 @@ import { AppError, notFound } from '../platform/errors.ts';
 import * as repo from './meetings.repository.ts';
 import { peakOverlap } from './bridges.service.ts';
 import { getRoutingPreference, preferenceRank, recordBookingChange } from './booking-changes.ts';
-import { bridgeWithHolds, insertBookingBatch } from './bookings.repository.ts';
+import { bridgeWithHolds, insertBookingBatch, lockSchedule } from './bookings.repository.ts';
 import { assertTimeZone, formatInZone, fromWallTime, parseZoned, wallTime } from './zoned-time.ts';
 import type { Actor } from '../platform/auth/actor.ts';
 import type { Db } from '../platform/db/database.ts';
@@ -173,7 +173,7 @@ export function createBookings(services: PlatformServices) {
     let outcomes: ({ booking: CreatedBooking } | { error: AppError })[];
     try {
       outcomes = await database.transaction(async (tx) => {
-        await repo.lockBridgeSchedule(tx, bridgeId);
+        await lockSchedule(tx, bridgeId);
         const found = await bridgeWithHolds(tx, bridgeId, windows(batch.flatMap((r) => r.intervals)));
         if (!found) throw notFound('Bridge', bridgeId);
         const { bridge, holds } = found;
@@ -205,17 +205,17 @@ export function createBookings(services: PlatformServices) {
           return { booking: { ...publicBooking(row), occurrences: intervals.length } };
         });
         if (rows.length) {
-          // One audit record and one feed entry per booking; the batch's rows go in two statements.
+          // One audit record and one feed entry per booking; the batch's rows go in one statement.
           const accepted = batch.flatMap((r, n) => {
             const outcome = decided[n];
             return 'booking' in outcome ? [{ request: r, booking: outcome.booking }] : [];
           });
-          await insertBookingBatch(tx, {
+          await insertBookingBatch(tx, bridge.id, {
             bookings: rows,
-            occurrences: accepted.flatMap(({ request, booking }) => request.intervals.map((i) => ({ id: crypto.randomUUID(), bookingId: booking.id, bridgeId: bridge.id, ...i, state: 'scheduled' }))),
+            occurrences: accepted.flatMap(({ request, booking }) => request.intervals.map((i) => ({ id: crypto.randomUUID(), bookingId: booking.id, ...i }))),
             changes: accepted.map(({ request, booking }) => ({ bookingId: booking.id, change: 'created', actor: request.actor.name, at: request.now })),
+            auditJson: audit.prepareMany(accepted.map(({ request, booking }) => ({ actor: request.actor, action: 'booking.create', entityType: 'booking', entityId: booking.id, after: booking }))),
           });
-          await audit.recordMany(accepted.map(({ request, booking }) => ({ actor: request.actor, action: 'booking.create', entityType: 'booking', entityId: booking.id, after: booking })), tx);
         }
         return decided;
       });
@@ -232,7 +232,7 @@ export function createBookings(services: PlatformServices) {
     });
   }
 
-  function conflictError(bridge: BridgeRow, at: Date, zone: string, booked: number) {
+  function conflictError(bridge: Pick<BridgeRow, 'id' | 'name' | 'address' | 'poolSize'>, at: Date, zone: string, booked: number) {
     if (bridge.poolSize <= 0) return new AppError('CONFLICT', `${bridge.name || bridge.address} has no scheduled-space pool yet (set Domain, Numeric ID Base and Numeric ID Quantity).`, { bridgeId: bridge.id });
     return new AppError('CONFLICT', `No free meeting slot on ${bridge.name || bridge.address} at ${formatInZone(at, zone)}: all ${bridge.poolSize} slots are booked (${booked} meetings).`, { bridgeId: bridge.id, at, slots: bridge.poolSize, booked });
   }

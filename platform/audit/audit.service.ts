@@ -1,4 +1,4 @@
-import { insertAuditEvent, insertAuditEvents, findAuditEvents, type AuditFilter } from './audit.repository.ts';
+import { auditEventsJson, insertAuditEvent, insertAuditEvents, findAuditEvents, type AuditFilter } from './audit.repository.ts';
 import { redactSecrets } from '../secrets/redact.ts';
 import type { Actor } from '../auth/actor.ts';
 import type { Clock } from '../clock.ts';
@@ -26,6 +26,15 @@ export function createAuditLog({ db, clock }: { db: Db; clock: Clock }) {
     async recordMany(entries: AuditEntry[], tx: Db = db): Promise<void> {
       const at = clock.now();
       await insertAuditEvents(tx, entries.map((entry) => toEvent(entry, at)));
+    },
+    /**
+     * The records of `entries` (secrets masked, stamped now) as the JSON parameter of
+     * `auditEventsInsertText`, for a repository that inserts them within its own statement. The
+     * caller must run that statement in the transaction of the change, as `recordMany` would.
+     */
+    prepareMany(entries: AuditEntry[]): string {
+      const at = clock.now();
+      return auditEventsJson(entries.map((entry) => toEvent(entry, at)));
     },
     find(filter: AuditFilter, page: { offset: number; limit: number }) {
       return findAuditEvents(db, filter, page);
