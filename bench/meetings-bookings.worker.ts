@@ -3,20 +3,22 @@
 // thread the fetch client took a fifth of the loop the server is measured on).
 import { parentPort, workerData } from 'node:worker_threads';
 
-type Input = { url: string; token: string; bridgeIds: string[]; bookings: number; clients: number };
-const { url, token, bridgeIds, bookings, clients } = workerData as Input;
+// `urls`: the Switchboard instances; client n books through urls[n % urls.length].
+type Input = { urls: string[]; token: string; bridgeIds: string[]; bookings: number; clients: number };
+const { urls, token, bridgeIds, bookings, clients } = workerData as Input;
 
 const latencies: number[] = [];
 let refused = 0;
 let next = 0;
 const started = performance.now();
-async function client() {
+async function client(_: unknown, n: number) {
+  const url = urls[n % urls.length];
   while (next < bookings) {
     const i = next++;
     // Spread over 26 days and 12 hours of each bridge: conflicts are checked, none is refused.
-    const n = Math.floor(i / bridgeIds.length);
-    const day = n % 30;
-    const hour = 6 + ((n * 7) % 12);
+    const k = Math.floor(i / bridgeIds.length);
+    const day = k % 30;
+    const hour = 6 + ((k * 7) % 12);
     const body = { title: `Bench ${i}`, start: `2026-03-${String(3 + (day % 26)).padStart(2, '0')}T${String(hour).padStart(2, '0')}:00`, durationMinutes: 60, timeZone: 'Europe/Berlin', bridgeId: bridgeIds[i % bridgeIds.length] };
     const t0 = performance.now();
     const response = await fetch(`${url}/api/v1/meetings/bookings`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });

@@ -1,6 +1,7 @@
 // Meetings (M9, M12, M8): bridge API calls per meeting lifecycle — Switchboard against a client that
 // replays TMS's call sequence from seed 000 on the same simulator — and bookings per second with the
 // per-instant slot conflict check (embedded and, when reachable, PostgreSQL).
+import { fork } from 'node:child_process';
 import crypto from 'node:crypto';
 import os from 'node:os';
 import { Worker } from 'node:worker_threads';
@@ -111,32 +112,62 @@ async function tmsLifecycle(): Promise<number> {
   }
 }
 
+/** A second Switchboard instance in its own process, on the same database as `t` (PostgreSQL only). */
+async function startOtherInstance(t: TestSwitchboard, clock: ManualClock) {
+  const child = fork(new URL('./meetings-instance.process.ts', import.meta.url), { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const next = () => new Promise<{ type: string; url?: string }>((resolve, reject) => {
+    child.once('message', resolve as never);
+    child.once('exit', (code) => reject(new Error(`bench: the second instance exited (${code})`)));
+  });
+  const ready = next();
+  child.send({ config: t.sb.services.config, now: clock.now().toISOString() });
+  const { url } = await ready;
+  return {
+    url: url!,
+    async close() {
+      const closed = next().catch(() => undefined);
+      child.send({ type: 'close' });
+      await closed;
+    },
+  };
+}
+
 /**
  * Bookings per second through the HTTP API, each checked against its bridge's pool at every
  * instant: `clients` concurrent clients (in a worker thread, as other machines would be) spread
- * their bookings over `bridges` bridges of 50 slots.
+ * their bookings over `bridges` bridges of 50 slots. With `instances` 2 (PostgreSQL), a second
+ * Switchboard runs in a process of its own on the same database and every other client books
+ * through it: both decide on the same bridges, serialised by the bridges' advisory locks.
  */
-async function bookingsPerSecond(label: string, clients: number, bridges: number): Promise<BenchResult> {
+async function bookingsPerSecond(label: string, clients: number, bridges: number, instances = 1): Promise<BenchResult> {
   const clock = new ManualClock('2026-03-02T08:00:00Z');
   const { t, bridgeIds, stop } = await setup(clock, 50, bridges);
+  const others = [];
   try {
+    for (let i = 1; i < instances; i++) others.push(await startOtherInstance(t, clock));
+    const urls = [t.url, ...others.map((o) => o.url)];
     const load = os.loadavg()[0];
-    const worker = new Worker(new URL('./meetings-bookings.worker.ts', import.meta.url), { workerData: { url: t.url, token: t.adminToken, bridgeIds, bookings: BOOKINGS, clients } });
+    const worker = new Worker(new URL('./meetings-bookings.worker.ts', import.meta.url), { workerData: { urls, token: t.adminToken, bridgeIds, bookings: BOOKINGS, clients } });
     const outcome = await new Promise<{ type: string; seconds: number; latencies: number[]; refused: number; error?: string }>((resolve, reject) => {
       worker.once('message', resolve);
       worker.once('error', reject);
     });
     await worker.terminate();
     if (outcome.type !== 'done') throw new Error(`bench: ${outcome.error}`);
+    // Every accepted booking is stored once, whichever instance decided it.
+    const stored = (await t.api('GET', '/api/v1/meetings/bookings?limit=1')).body.total;
+    if (stored !== BOOKINGS - outcome.refused) throw new Error(`bench: ${stored} bookings stored, ${BOOKINGS - outcome.refused} accepted`);
     const latencies = outcome.latencies.sort((a, b) => a - b);
+    const shape = `${clients} clients, ${bridges} bridge${bridges > 1 ? 's' : ''}${instances > 1 ? `, ${instances} instances (processes)` : ''}`;
     return {
-      name: `meetings: bookings/s with conflict check, HTTP, ${clients} clients, ${bridges} bridge${bridges > 1 ? 's' : ''} (${label})`,
+      name: `meetings: bookings/s with conflict check, HTTP, ${shape} (${label})`,
       opsPerSec: BOOKINGS / outcome.seconds,
       p50Ms: latencies[Math.floor(latencies.length * 0.5)],
       p99Ms: latencies[Math.floor(latencies.length * 0.99)],
-      extra: { bookings: BOOKINGS, refused: outcome.refused, poolSlots: 50, loadAverage: Number(load.toFixed(2)) },
+      extra: { bookings: BOOKINGS, refused: outcome.refused, poolSlots: 50, instances, loadAverage: Number(load.toFixed(2)) },
     };
   } finally {
+    for (const other of others) await other.close();
     await t.close();
     await stop();
   }
@@ -309,8 +340,10 @@ async function postgresReachable(): Promise<string | undefined> {
 
 export default async function run(context?: BenchContext): Promise<BenchResult[]> {
   const results: BenchResult[] = [];
-  const wants = (name: string) => context?.wants(name) ?? true;
-  if (wants('meetings: lifecycles per 1,000 bridge API calls')) {
+  // MEETINGS_BENCH_PARTS=bookings (or lifecycles, starts; comma-separated) runs only those parts.
+  const parts = process.env.MEETINGS_BENCH_PARTS?.split(',');
+  const part = (key: string, name: string) => (parts ? parts.includes(key) : true) && (context?.wants(name) ?? true);
+  if (part('lifecycles', 'meetings: lifecycles per 1,000 bridge API calls')) {
     const tms = await tmsLifecycle();
     const ours = await switchboardLifecycle();
     results.push({ name: 'meetings: lifecycles per 1,000 bridge API calls (TMS pattern, seed 000)', opsPerSec: 1000 / tms, extra: { callsPerLifecycle: tms, dialOuts: 1, poolSpaces: 5, otherSpaces: 4 } });
@@ -333,15 +366,20 @@ export default async function run(context?: BenchContext): Promise<BenchResult[]
     const databases = (process.env.MEETINGS_BENCH_DATABASES ?? 'embedded,postgres').split(',');
     // "clients x bridges" pairs: the first is the setup of the earlier figures (8 clients, one bridge).
     const shapes = (process.env.MEETINGS_BENCH_BOOKING_SHAPES ?? '8x1,64x4').split(',').map((pair) => pair.split('x').map(Number) as [number, number]);
-    if (wants('meetings: bookings/s')) {
+    // PostgreSQL also with this many instances, each a process of its own (1: only the single instance).
+    const postgresInstances = Number(process.env.MEETINGS_BENCH_INSTANCES ?? 2);
+    if (part('bookings', 'meetings: bookings/s')) {
       // Embedded and PostgreSQL alternate per shape, so each pair is measured at about the same load.
       for (const [clients, bridges] of shapes) {
         const embeddedName = `meetings: bookings/s with conflict check, HTTP, ${clients} clients, ${bridges} bridge${bridges > 1 ? 's' : ''} (embedded)`;
         if (databases.includes('embedded')) results.push(await bookingsPerSecond('embedded', clients, bridges));
-        if (!unreachable && databases.includes('postgres')) results.push({ ...(await onPostgres(() => bookingsPerSecond('PostgreSQL', clients, bridges))), baseline: databases.includes('embedded') ? embeddedName : undefined });
+        if (unreachable || !databases.includes('postgres')) continue;
+        const single = await onPostgres(() => bookingsPerSecond('PostgreSQL', clients, bridges));
+        results.push({ ...single, baseline: databases.includes('embedded') ? embeddedName : undefined });
+        if (postgresInstances > 1) results.push({ ...(await onPostgres(() => bookingsPerSecond('PostgreSQL', clients, bridges, postgresInstances))), baseline: single.name });
       }
     }
-    if (wants('meetings: start lateness')) {
+    if (part('starts', 'meetings: start lateness')) {
       if (process.env.MEETINGS_BENCH_START_EMBEDDED !== 'false') results.push(await startLateness('embedded, 1 instance', 1, context));
       if (!unreachable) results.push(await onPostgres(() => startLateness('PostgreSQL, 2 instances', 2, context)));
     }
