@@ -16,33 +16,43 @@ describe('Meetings: bookings decided by group commit', () => {
   const clock = new ManualClock('2026-03-02T08:00:00Z');
   const actor: Actor = { type: 'system', id: null, name: 'group-commit-test', role: 'system', customerOrgId: null };
   let cms: CmsCluster;
+  let cms2: CmsCluster;
   let t: TestSwitchboard;
   let bridgeId: string;
+  let bridge2Id: string;
   let bookings: ReturnType<typeof createBookings>;
 
   before(async () => {
     cms = await createCmsCluster({ name: 'gc', nodes: [{ name: 'gc-1', host: '127.0.0.1', port: 0 }], clock });
     await cms.start();
     t = await startTestSwitchboard({ clock, areas: [createMeetingsArea({ tickMs: 1000, statusIntervalMs: 600_000 })], config: { jobPollSeconds: 0.5 } as never });
-    const added = await t.api('POST', '/api/v1/meetings/bridges', { address: cms.nodes[0].baseUrl, username: 'admin', password: 'admin', name: 'Group CMS' });
-    assert.equal(added.status, 201, JSON.stringify(added.body));
-    bridgeId = added.body.items[0].id;
-    const patched = await t.api('PATCH', `/api/v1/meetings/bridges/${bridgeId}`, { sipDomain: 'lab.local', numericIdBase: 1, numericIdQuantity: 3 });
-    const deadline = Date.now() + 40_000;
-    while ((await t.api('GET', `/api/v1/jobs/${patched.body.poolSyncJobId}`)).body.state !== 'completed') {
-      if (Date.now() > deadline) throw new Error('pool sync timed out');
-      clock.advance(500);
-      await new Promise((r) => setTimeout(r, 25));
-    }
+    cms2 = await createCmsCluster({ name: 'gc2', nodes: [{ name: 'gc2-1', host: '127.0.0.1', port: 0 }], clock });
+    await cms2.start();
+    const addBridge = async (cluster: CmsCluster, name: string, quantity: number) => {
+      const added = await t.api('POST', '/api/v1/meetings/bridges', { address: cluster.nodes[0].baseUrl, username: 'admin', password: 'admin', name });
+      assert.equal(added.status, 201, JSON.stringify(added.body));
+      const id = added.body.items[0].id as string;
+      const patched = await t.api('PATCH', `/api/v1/meetings/bridges/${id}`, { sipDomain: 'lab.local', numericIdBase: 1, numericIdQuantity: quantity });
+      const deadline = Date.now() + 40_000;
+      while ((await t.api('GET', `/api/v1/jobs/${patched.body.poolSyncJobId}`)).body.state !== 'completed') {
+        if (Date.now() > deadline) throw new Error('pool sync timed out');
+        clock.advance(500);
+        await new Promise((r) => setTimeout(r, 25));
+      }
+      return id;
+    };
+    bridgeId = await addBridge(cms, 'Group CMS', 3);
+    bridge2Id = await addBridge(cms2, 'Group CMS 2', 1);
     // A service of its own: calls made one after another without waiting arrive in that order.
     bookings = createBookings(t.sb.services);
   });
   after(async () => {
     await t?.close();
     await cms?.stop();
+    await cms2?.stop();
   });
 
-  const input = (title: string, start: string, end: string): BookingInput => ({ title, start, end, timeZone: 'UTC', bridgeId });
+  const input = (title: string, start: string, end: string, on = bridgeId): BookingInput => ({ title, start, end, timeZone: 'UTC', bridgeId: on });
   const cursorNow = async () => {
     let since = 0;
     for (;;) {
@@ -129,5 +139,50 @@ describe('Meetings: bookings decided by group commit', () => {
     assert.equal((await auditedCreates()).length, auditedBefore + 3);
     const listed = (await t.api('GET', `/api/v1/meetings/bookings?bridgeId=${bridgeId}&limit=100`)).body.items.filter((x: any) => x.startAt === '2026-03-06T09:00:00.000Z');
     assert.equal(listed.length, 3);
+  });
+  test('one batch decides requests for several bridges, each against its own pool; an unknown bridge fails alone', async () => {
+    const since = await cursorNow();
+    const auditedBefore = (await auditedCreates()).length;
+    await bookings.create(input('E0', '2026-03-07T09:00', '2026-03-07T10:00'), actor); // the next burst waits for this decision
+    const { result, decisions } = await countDecisions(() => Promise.allSettled([
+      bookings.create(input('E1', '2026-03-07T09:00', '2026-03-07T10:00'), actor),
+      bookings.create(input('F1', '2026-03-07T09:00', '2026-03-07T10:00', bridge2Id), actor),
+      bookings.create(input('F2', '2026-03-07T09:30', '2026-03-07T10:30', bridge2Id), actor), // pool of 1, held by F1
+      bookings.create(input('G1', '2026-03-07T09:00', '2026-03-07T10:00', '00000000-0000-4000-8000-00000000dead'), actor),
+      bookings.create(input('E2', '2026-03-07T09:30', '2026-03-07T10:30'), actor), // 3rd slot of Group CMS
+      bookings.create(input('E3', '2026-03-07T09:45', '2026-03-07T10:00'), actor), // Group CMS full
+    ]));
+    assert.ok(decisions >= 1 && decisions <= 2, `${decisions} decisions for 6 requests on 3 bridges: the burst was not grouped`);
+    assert.deepEqual(result.map((r) => r.status), ['fulfilled', 'fulfilled', 'rejected', 'rejected', 'fulfilled', 'rejected']);
+    const refusal = (n: number) => (result[n] as PromiseRejectedResult).reason;
+    assert.equal(refusal(2).code, 'CONFLICT');
+    assert.match(refusal(2).message, /No free meeting slot on Group CMS 2 at 2026-03-07 09:30 \(UTC\): all 1 slots are booked/);
+    assert.equal(refusal(3).code, 'NOT_FOUND');
+    assert.match(refusal(5).message, /No free meeting slot on Group CMS at 2026-03-07 09:45 \(UTC\): all 3 slots are booked/);
+    const accepted = [0, 1, 4].map((n) => (result[n] as PromiseFulfilledResult<{ id: string; title: string; bridgeId: string }>).value);
+    assert.deepEqual(accepted.map((x) => [x.title, x.bridgeId]), [['E1', bridgeId], ['F1', bridge2Id], ['E2', bridgeId]]);
+    const created = await createdAfter(since);
+    assert.deepEqual(created.slice(1), accepted.map((x) => x.id), 'feed entries in arrival order across bridges');
+    assert.equal((await auditedCreates()).length, auditedBefore + 4);
+    const stored = (await t.api('GET', `/api/v1/meetings/bookings/${accepted[1].id}`)).body;
+    assert.equal(stored.bridgeId, bridge2Id);
+    assert.deepEqual(stored.occurrences.map((o: any) => [o.bridgeId, o.state]), [[bridge2Id, 'scheduled']]);
+  });
+
+  test('two instances (two group commits, two connections) race for the last slots: one winner per bridge', async () => {
+    // Each service has a queue of its own, as two Switchboard processes would; only the advisory
+    // locks keep their batches from deciding on the same holds.
+    const other = createBookings(t.sb.services);
+    const race = (n: number) => {
+      const service = n % 2 ? other : bookings;
+      return n % 3 === 0 ? service.create(input(`R${n}`, '2026-03-08T09:00', '2026-03-08T10:00', bridge2Id), actor) : service.create(input(`S${n}`, '2026-03-08T09:00', '2026-03-08T10:00'), actor);
+    };
+    const result = await Promise.allSettled(Array.from({ length: 12 }, (_, n) => race(n)));
+    const won = result.flatMap((r) => (r.status === 'fulfilled' ? [(r.value as { bridgeId: string }).bridgeId] : []));
+    assert.equal(won.filter((id) => id === bridge2Id).length, 1, 'one winner for the one slot of Group CMS 2');
+    assert.equal(won.filter((id) => id === bridgeId).length, 3, 'three winners for the three slots of Group CMS');
+    for (const r of result) if (r.status === 'rejected') assert.equal(r.reason.code, 'CONFLICT');
+    const listed = (await t.api('GET', `/api/v1/meetings/bookings?limit=100&from=2026-03-08T00:00:00Z`)).body.items.filter((x: any) => x.startAt === '2026-03-08T09:00:00.000Z');
+    assert.equal(listed.length, 4);
   });
 });

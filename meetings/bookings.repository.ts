@@ -13,39 +13,47 @@ type NewBooking = {
   id: string; bridgeId: string; title: string; organizer: string; passcodeSealed: string | null; timeZone: string; startAt: Date; endAt: Date;
   earlyJoinMinutes: number; recurrence: string | null; dialOut: string[]; dialIn: string[]; state: string; createdBy: string; createdAt: Date; updatedAt: Date;
 };
-type NewOccurrence = { id: string; bookingId: string; startAt: Date; endAt: Date; holdFrom: Date };
+type NewOccurrence = { id: string; bookingId: string; bridgeId: string; startAt: Date; endAt: Date; holdFrom: Date };
 type NewChange = { bookingId: string; change: string; actor: string; at: Date };
 
 /** The pg client under a drizzle instance (the transaction's connection, or the pool). */
 const clientOf = (db: Db) => (db as Db & { $client: pg.ClientBase | pg.Pool }).$client;
 const iso = (d: Date) => d.toISOString();
 
-/** Serialises the decisions on one bridge's schedule (transaction-scoped advisory lock). */
-export async function lockSchedule(db: Db, bridgeId: string) {
-  await clientOf(db).query({ name: 'meetings.lock-schedule', text: 'select pg_advisory_xact_lock(hashtext($1))', values: [`meetings.schedule:${bridgeId}`] });
+// Sorted by the lock's own key (the hash), so two batches taking overlapping sets of locks take
+// them in the same order and cannot deadlock each other.
+const lockSchedulesText = `
+  select pg_advisory_xact_lock(h) from (select distinct hashtext(k) as h from unnest($1::text[]) as k order by h offset 0) as locks`;
+
+/**
+ * Serialises the decisions on these bridges' schedules (transaction-scoped advisory locks, the
+ * same as `lockBridgeSchedule` in meetings.repository.ts), in one statement.
+ */
+export async function lockSchedules(db: Db, bridgeIds: string[]) {
+  await clientOf(db).query({ name: 'meetings.lock-schedules', text: lockSchedulesText, values: [bridgeIds.map((id) => `meetings.schedule:${id}`)] });
 }
 
-const bridgeWithHoldsText = `
+const bridgesWithHoldsText = `
   select b.id, b.name, b.address, b.allow_booking as "allowBooking", b.pool_size as "poolSize", coalesce((
     select json_agg(json_build_array(h.f, h.t)) from (
       select distinct o.id, (extract(epoch from o.hold_from) * 1000)::float8 as f, (extract(epoch from o.end_at) * 1000)::float8 as t
-      from unnest($2::timestamptz[], $3::timestamptz[]) as w(f, t)
-      join meetings_occurrences o on o.bridge_id = b.id and o.state = any($4::text[]) and o.hold_from < w.t and o.end_at > w.f
+      from unnest($1::uuid[], $2::timestamptz[], $3::timestamptz[]) as w(bridge_id, f, t)
+      join meetings_occurrences o on o.bridge_id = w.bridge_id and o.state = any($4::text[]) and o.hold_from < w.t and o.end_at > w.f
+      where w.bridge_id = b.id
     ) h), '[]'::json) as holds
-  from meetings_bridges b where b.id = $1`;
+  from meetings_bridges b where b.id = any($1::uuid[])`;
 
 export type BridgeForDecision = { id: string; name: string; address: string; allowBooking: boolean; poolSize: number };
 
 /**
- * What a decision reads, after the bridge's lock, in one statement: the bridge and its holds
- * overlapping any of `windows` as [holdFrom, endAt] in epoch ms. Only the holds around the batch's
- * meetings are read (not every hold between its first and last meeting), and no Date is built per hold.
+ * What a decision reads, after the bridges' locks, in one statement: each bridge named in `windows`
+ * and its holds overlapping any of its windows, as [holdFrom, endAt] in epoch ms. Only the holds
+ * around the batch's meetings are read (not every hold between its first and last meeting), and no
+ * Date is built per hold. A bridge that does not exist is not in the map.
  */
-export async function bridgeWithHolds(db: Db, bridgeId: string, windows: { from: Date; to: Date }[]): Promise<{ bridge: BridgeForDecision; holds: [number, number][] } | undefined> {
-  const { rows } = await clientOf(db).query({ name: 'meetings.bridge-with-holds', text: bridgeWithHoldsText, values: [bridgeId, windows.map((w) => iso(w.from)), windows.map((w) => iso(w.to)), HOLDING_STATES] });
-  if (!rows.length) return undefined;
-  const { holds, ...bridge } = rows[0];
-  return { bridge, holds };
+export async function bridgesWithHolds(db: Db, windows: { bridgeId: string; from: Date; to: Date }[]): Promise<Map<string, { bridge: BridgeForDecision; holds: [number, number][] }>> {
+  const { rows } = await clientOf(db).query({ name: 'meetings.bridges-with-holds', text: bridgesWithHoldsText, values: [windows.map((w) => w.bridgeId), windows.map((w) => iso(w.from)), windows.map((w) => iso(w.to)), HOLDING_STATES] });
+  return new Map(rows.map(({ holds, ...bridge }) => [bridge.id as string, { bridge: bridge as BridgeForDecision, holds: holds as [number, number][] }]));
 }
 
 // The occurrences' foreign key is checked at the end of the statement, when the bookings are in;
@@ -53,38 +61,38 @@ export async function bridgeWithHolds(db: Db, bridgeId: string, windows: { from:
 const insertBatchText = `
   with new_bookings as (
     insert into meetings_bookings (id, bridge_id, title, organizer, passcode_sealed, time_zone, start_at, end_at, early_join_minutes, recurrence, dial_out, dial_in, state, created_by, created_at, updated_at)
-    select id, $1::uuid, title, organizer, passcode_sealed, time_zone, start_at, end_at, early_join_minutes, recurrence, dial_out::jsonb, dial_in::jsonb, state, created_by, created_at, updated_at
-    from unnest($2::uuid[], $3::text[], $4::text[], $5::text[], $6::text[], $7::timestamptz[], $8::timestamptz[], $9::int[], $10::text[], $11::text[], $12::text[], $13::text[], $14::text[], $15::timestamptz[], $16::timestamptz[])
-      as r(id, title, organizer, passcode_sealed, time_zone, start_at, end_at, early_join_minutes, recurrence, dial_out, dial_in, state, created_by, created_at, updated_at)
+    select id, bridge_id, title, organizer, passcode_sealed, time_zone, start_at, end_at, early_join_minutes, recurrence, dial_out::jsonb, dial_in::jsonb, state, created_by, created_at, updated_at
+    from unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[], $6::text[], $7::timestamptz[], $8::timestamptz[], $9::int[], $10::text[], $11::text[], $12::text[], $13::text[], $14::text[], $15::timestamptz[], $16::timestamptz[])
+      as r(id, bridge_id, title, organizer, passcode_sealed, time_zone, start_at, end_at, early_join_minutes, recurrence, dial_out, dial_in, state, created_by, created_at, updated_at)
     returning 1
   ), new_occurrences as (
     insert into meetings_occurrences (id, booking_id, bridge_id, start_at, end_at, hold_from, state)
-    select id, booking_id, $1::uuid, start_at, end_at, hold_from, 'scheduled'
-    from unnest($17::uuid[], $18::uuid[], $19::timestamptz[], $20::timestamptz[], $21::timestamptz[]) as r(id, booking_id, start_at, end_at, hold_from)
+    select id, booking_id, bridge_id, start_at, end_at, hold_from, 'scheduled'
+    from unnest($17::uuid[], $18::uuid[], $19::uuid[], $20::timestamptz[], $21::timestamptz[], $22::timestamptz[]) as r(id, booking_id, bridge_id, start_at, end_at, hold_from)
     returning 1
   ), new_audit_events as (
-    ${auditEventsInsertText('$26')}
+    ${auditEventsInsertText('$27')}
     returning 1
   )
   insert into meetings_booking_changes (booking_id, change, actor, at)
   select booking_id, change, actor, at
-  from unnest($22::uuid[], $23::text[], $24::text[], $25::timestamptz[]) with ordinality as r(booking_id, change, actor, at, n)
+  from unnest($23::uuid[], $24::text[], $25::text[], $26::timestamptz[]) with ordinality as r(booking_id, change, actor, at, n)
   order by n`;
 
 /**
- * Inserts a batch's bookings (all on `bridgeId`), their scheduled occurrences, their change-feed
- * entries and their audit records (`audit.prepareMany`) in one statement.
+ * Inserts a batch's bookings, their scheduled occurrences, their change-feed entries and their
+ * audit records (`audit.prepareMany`) in one statement.
  */
-export async function insertBookingBatch(db: Db, bridgeId: string, batch: { bookings: NewBooking[]; occurrences: NewOccurrence[]; changes: NewChange[]; auditJson: string }) {
+export async function insertBookingBatch(db: Db, batch: { bookings: NewBooking[]; occurrences: NewOccurrence[]; changes: NewChange[]; auditJson: string }) {
   const { bookings: b, occurrences: o, changes: c } = batch;
   if (!b.length) return;
-  const values: unknown[] = [bridgeId];
+  const values: unknown[] = [];
   const columns = <T>(rows: T[], ...fields: ((row: T) => unknown)[]) => {
     for (const field of fields) values.push(rows.map(field));
   };
-  columns(b, (r) => r.id, (r) => r.title, (r) => r.organizer, (r) => r.passcodeSealed, (r) => r.timeZone, (r) => iso(r.startAt), (r) => iso(r.endAt), (r) => r.earlyJoinMinutes, (r) => r.recurrence,
-    (r) => JSON.stringify(r.dialOut), (r) => JSON.stringify(r.dialIn), (r) => r.state, (r) => r.createdBy, (r) => iso(r.createdAt), (r) => iso(r.updatedAt));
-  columns(o, (r) => r.id, (r) => r.bookingId, (r) => iso(r.startAt), (r) => iso(r.endAt), (r) => iso(r.holdFrom));
+  columns(b, (r) => r.id, (r) => r.bridgeId, (r) => r.title, (r) => r.organizer, (r) => r.passcodeSealed, (r) => r.timeZone, (r) => iso(r.startAt), (r) => iso(r.endAt), (r) => r.earlyJoinMinutes,
+    (r) => r.recurrence, (r) => JSON.stringify(r.dialOut), (r) => JSON.stringify(r.dialIn), (r) => r.state, (r) => r.createdBy, (r) => iso(r.createdAt), (r) => iso(r.updatedAt));
+  columns(o, (r) => r.id, (r) => r.bookingId, (r) => r.bridgeId, (r) => iso(r.startAt), (r) => iso(r.endAt), (r) => iso(r.holdFrom));
   columns(c, (r) => r.bookingId, (r) => r.change, (r) => r.actor, (r) => iso(r.at));
   values.push(batch.auditJson);
   await clientOf(db).query({ name: 'meetings.insert-booking-batch', text: insertBatchText, values });

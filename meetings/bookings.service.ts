@@ -5,7 +5,7 @@ import { AppError, notFound } from '../platform/errors.ts';
 import * as repo from './meetings.repository.ts';
 import { peakOverlap } from './bridges.service.ts';
 import { getRoutingPreference, preferenceRank, recordBookingChange } from './booking-changes.ts';
-import { bridgeWithHolds, insertBookingBatch, lockSchedule } from './bookings.repository.ts';
+import { bridgesWithHolds, insertBookingBatch, lockSchedules } from './bookings.repository.ts';
 import { assertTimeZone, formatInZone, fromWallTime, parseZoned, wallTime } from './zoned-time.ts';
 import type { Actor } from '../platform/auth/actor.ts';
 import type { Db } from '../platform/db/database.ts';
@@ -145,40 +145,44 @@ export function createBookings(services: PlatformServices) {
     });
   }
 
-  // Group commit (M8 throughput): requests for one bridge that arrive while its decision runs wait
-  // and are decided together in the next transaction — one lock, one read of the bridge and its
-  // holds, one insert for the rows, one for the audit — in arrival order, each checked against the holds including those accepted before it
-  // in the batch. Across processes the advisory lock still serialises the batches, so concurrent
-  // requests for the last slot keep exactly one winner.
+  // Group commit (M8 throughput): requests that arrive while a decision runs wait and are decided
+  // together in the next transaction, whatever their bridges — one statement takes the locks of the
+  // batch's bridges, one reads them with their holds, one inserts the rows and audit records — each
+  // in arrival order against its bridge's holds, including those accepted before it in the batch.
+  // One batch at a time per process: the batches are larger, and the statements per booking fewer
+  // (each costs the main thread a socket write and PostgreSQL a wake-up). Across processes the
+  // advisory locks still serialise the decisions per bridge, so concurrent requests for the last
+  // slot keep exactly one winner.
   type Request = { input: BookingInput; intervals: Interval[]; actor: Actor; now: Date };
-  type Waiting = Request & { resolve: (booking: CreatedBooking) => void; reject: (error: unknown) => void };
-  const waitingFor = new Map<string, Waiting[]>();
+  type Waiting = Request & { bridgeId: string; resolve: (booking: CreatedBooking) => void; reject: (error: unknown) => void };
+  let waiting: Waiting[] | undefined;
 
   function decide(bridgeId: string, request: Request): Promise<CreatedBooking> {
     return new Promise((resolve, reject) => {
-      const queue = waitingFor.get(bridgeId);
-      if (queue) return void queue.push({ ...request, resolve, reject });
-      waitingFor.set(bridgeId, [{ ...request, resolve, reject }]);
-      void drain(bridgeId);
+      const entry = { ...request, bridgeId, resolve, reject };
+      if (waiting) return void waiting.push(entry);
+      waiting = [entry];
+      void drain(waiting);
     });
   }
 
-  async function drain(bridgeId: string) {
-    const queue = waitingFor.get(bridgeId)!;
-    while (queue.length) await decideBatch(bridgeId, queue.splice(0, 200));
-    waitingFor.delete(bridgeId);
+  async function drain(queue: Waiting[]) {
+    while (queue.length) await decideBatch(queue.splice(0, 200));
+    waiting = undefined;
   }
 
-  async function decideBatch(bridgeId: string, batch: Waiting[]) {
+  async function decideBatch(batch: Waiting[]) {
     let outcomes: ({ booking: CreatedBooking } | { error: AppError })[];
     try {
       outcomes = await database.transaction(async (tx) => {
-        await lockSchedule(tx, bridgeId);
-        const found = await bridgeWithHolds(tx, bridgeId, windows(batch.flatMap((r) => r.intervals)));
-        if (!found) throw notFound('Bridge', bridgeId);
-        const { bridge, holds } = found;
+        const bridgeIds = [...new Set(batch.map((r) => r.bridgeId))];
+        await lockSchedules(tx, bridgeIds);
+        const found = await bridgesWithHolds(tx, bridgeIds.flatMap((bridgeId) => windows(batch.filter((r) => r.bridgeId === bridgeId).flatMap((r) => r.intervals)).map((w) => ({ bridgeId, ...w }))));
         const rows: BookingRow[] = [];
-        const decided = batch.map(({ input, intervals, actor, now }): { booking: CreatedBooking } | { error: AppError } => {
+        const decided = batch.map(({ bridgeId, input, intervals, actor, now }): { booking: CreatedBooking } | { error: AppError } => {
+          const entry = found.get(bridgeId);
+          if (!entry) return { error: notFound('Bridge', bridgeId) };
+          const { bridge, holds } = entry;
           if (!bridge.allowBooking) return { error: new AppError('INVALID_STATE', `${bridge.name || bridge.address} does not allow booking.`, { bridgeId: bridge.id }) };
           const conflict = bridge.poolSize <= 0 ? { at: intervals[0].holdFrom, booked: 0 } : conflictAmong(holds, bridge.poolSize, intervals);
           if (conflict) return { error: conflictError(bridge, conflict.at, input.timeZone, conflict.booked) };
@@ -210,9 +214,9 @@ export function createBookings(services: PlatformServices) {
             const outcome = decided[n];
             return 'booking' in outcome ? [{ request: r, booking: outcome.booking }] : [];
           });
-          await insertBookingBatch(tx, bridge.id, {
+          await insertBookingBatch(tx, {
             bookings: rows,
-            occurrences: accepted.flatMap(({ request, booking }) => request.intervals.map((i) => ({ id: crypto.randomUUID(), bookingId: booking.id, ...i }))),
+            occurrences: accepted.flatMap(({ request, booking }) => request.intervals.map((i) => ({ id: crypto.randomUUID(), bookingId: booking.id, bridgeId: booking.bridgeId, ...i }))),
             changes: accepted.map(({ request, booking }) => ({ bookingId: booking.id, change: 'created', actor: request.actor.name, at: request.now })),
             auditJson: audit.prepareMany(accepted.map(({ request, booking }) => ({ actor: request.actor, action: 'booking.create', entityType: 'booking', entityId: booking.id, after: booking }))),
           });
@@ -222,7 +226,7 @@ export function createBookings(services: PlatformServices) {
     } catch (error) {
       if (batch.length === 1) return batch[0].reject(error);
       // Something failed the whole transaction: decide each alone, so one request cannot fail others.
-      for (const request of batch) await decideBatch(bridgeId, [request]);
+      for (const request of batch) await decideBatch([request]);
       return;
     }
     batch.forEach((request, n) => {
