@@ -110,9 +110,8 @@ export function createJobContext(args: {
         await assertCurrent(tx);
         // Claim the journal row first: a second runner of the same job blocks on it until this
         // transaction ends, then finds it done.
-        await claimStep(tx, jobId, key, clock.now());
-        const existing = await findJobStep(tx, jobId, key, { forUpdate: true });
-        if (existing?.state === 'done') return existing.result as Awaited<ReturnType<typeof run>>;
+        const existing = await claimStep(tx, jobId, key, clock.now());
+        if (existing.state === 'done') return existing.result as Awaited<ReturnType<typeof run>>;
         const result = await run(tx);
         await markStepDone(tx, jobId, key, result, clock.now());
         return result;

@@ -127,8 +127,18 @@ export async function findJobStep(db: Db, jobId: string, stepKey: string, option
   return row;
 }
 
-export async function claimStep(db: Db, jobId: string, stepKey: string, at: Date): Promise<void> {
-  await db.insert(jobSteps).values({ jobId, stepKey, state: 'started', startedAt: at }).onConflictDoNothing();
+/**
+ * Claims a journal row and locks it until the transaction ends, in one statement: a new row is
+ * inserted `started`; an existing one is locked by a no-op update (a second runner blocks here until
+ * the first commits, then sees its outcome). Returns the row as it stands.
+ */
+export async function claimStep(db: Db, jobId: string, stepKey: string, at: Date): Promise<JobStepRow> {
+  const [row] = await db
+    .insert(jobSteps)
+    .values({ jobId, stepKey, state: 'started', startedAt: at })
+    .onConflictDoUpdate({ target: [jobSteps.jobId, jobSteps.stepKey], set: { stepKey: sql`excluded.step_key` } })
+    .returning();
+  return row!;
 }
 
 export async function markStepStarted(db: Db, jobId: string, stepKey: string, at: Date): Promise<void> {

@@ -85,13 +85,21 @@ export function createJobs(deps: { database: Database; config: Config; clock: Cl
   async function runAttempt(definition: JobDefinition, job: { id: string; data: unknown; retryCount: number; retryLimit: number; signal: AbortSignal }) {
     const attempt = job.retryCount + 1;
     const jobLogger = logger.child({ jobId: job.id, queue: definition.queue, attempt });
-    const record = await findJobRecord(database.db, job.id);
-    if (record?.state === 'cancelled') return null;
-    // Finished, but the process died before pg-boss heard: the work is done, do not run it again.
-    if (record?.state === 'completed') return record.result ?? null;
+    // The claim is the common path's one statement; the record is read (or made) only when it fails.
     if (!(await claimJobAttempt(database.db, job.id, attempt, clock.now()))) {
-      jobLogger.info('job attempt not started: the job was cancelled or a later attempt runs it');
-      return null;
+      const record = await findJobRecord(database.db, job.id);
+      // Finished, but the process died before pg-boss heard: the work is done, do not run it again.
+      if (record?.state === 'completed') return record.result ?? null;
+      // Cron sends bypass `send`, so their record is made on first sight.
+      let claimed = false;
+      if (!record) {
+        await ensureRecord(definition, job.id, job.data, null);
+        claimed = await claimJobAttempt(database.db, job.id, attempt, clock.now());
+      }
+      if (!claimed) {
+        if (record?.state !== 'cancelled') jobLogger.info('job attempt not started: the job was cancelled or a later attempt runs it');
+        return null;
+      }
     }
     const ctx = createJobContext({ jobId: job.id, attempt, database, clock, logger: jobLogger, signal: job.signal });
     try {
@@ -260,11 +268,7 @@ export function createJobs(deps: { database: Database; config: Config; clock: Cl
             // with a backlog it fetches again as soon as a job is done.
             burstWhenReadyExceeds: 1,
           },
-          async ([job]) => {
-            // Cron sends bypass `send`, so their record is created on first sight.
-            await ensureRecord(definition, job.id, job.data, null);
-            return runAttempt(definition, job);
-          },
+          async ([job]) => runAttempt(definition, job),
         );
       }
       reconcileTimer = setInterval(reconcileInBackground, RECONCILE_INTERVAL_MS);
