@@ -132,6 +132,28 @@ function checkXsiUrl(field: string, value: string) {
   if (!url.pathname.endsWith('/v2.0/')) throw new AppError('VALIDATION_FAILED', `${field} must end in /v2.0/ (for example https://xsp.example.com/com.broadsoft.xsi-actions/v2.0/).`, { field });
 }
 
+/**
+ * Turns for work that gives way to more urgent work: while `busy()` holds, one holder at a time;
+ * otherwise everyone at once. A waiter looks again every `pollMs` of real time (it waits for other
+ * requests, not for the domain clock) and stops waiting when `signal` aborts.
+ */
+export function createGiveWay(busy: () => boolean, pollMs = 20) {
+  let running = 0;
+  return {
+    running: () => running,
+    async take(signal?: AbortSignal): Promise<() => void> {
+      while (running > 0 && busy() && !signal?.aborted) await new Promise((resolve) => setTimeout(resolve, pollMs));
+      running += 1;
+      let released = false;
+      return () => {
+        if (released) return;
+        released = true;
+        running -= 1;
+      };
+    },
+  };
+}
+
 export type Partner = ReturnType<typeof createPartner>;
 
 export function createPartner(services: PlatformServices) {
@@ -479,6 +501,7 @@ export function createPartner(services: PlatformServices) {
       }
     } finally {
       draining = false;
+      lastAcceptAt = performance.now();
     }
   }
 
@@ -596,7 +619,26 @@ export function createPartner(services: PlatformServices) {
     return row;
   }
 
-  async function completeProvisioning(ctx: JobContext, { subscriberId }: { subscriberId: string }) {
+  // ── provisioning gives way to accepting (P2 flow-through, goal ≥500/s) ──
+  // The adapter waits for each answer; a subscriber's provisioning can wait a little. While an accept
+  // batch is being decided (or was, in the last ACCEPT_QUIET_MS), at most one provisioning job of
+  // this process runs, so a burst of adds gets the CPU and the connections; the other workers' jobs
+  // wait their turn (no longer than the job before them takes: provisioning never stops) and all run
+  // at once again when the burst is over. Other instances are not held back.
+  const ACCEPT_QUIET_MS = 200;
+  let lastAcceptAt = -Infinity;
+  const provisioningTurns = createGiveWay(() => draining || performance.now() - lastAcceptAt < ACCEPT_QUIET_MS);
+
+  async function completeProvisioning(ctx: JobContext, input: { subscriberId: string }) {
+    const done = await provisioningTurns.take(ctx.signal);
+    try {
+      return await provisionSubscriber(ctx, input);
+    } finally {
+      done();
+    }
+  }
+
+  async function provisionSubscriber(ctx: JobContext, { subscriberId }: { subscriberId: string }) {
     await ctx.progress({ step: 'provisioning', percent: 10 });
     const result = await ctx.transact('provision', async (tx) => {
       const sub = await repo.findSubscriber(tx, subscriberId, { forUpdate: true });

@@ -1,0 +1,64 @@
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createGiveWay } from './partner.service.ts';
+
+// P2 flow-through: during a burst of accepts the provisioning jobs of a process run one at a time
+// (the adapter waits for each answer, provisioning can wait); otherwise all of them run at once.
+describe('provisioning gives way to accepting', () => {
+  const settled = async (promise: Promise<unknown>, ms = 80) => {
+    let done = false;
+    void promise.then(() => (done = true));
+    await new Promise((resolve) => setTimeout(resolve, ms));
+    return done;
+  };
+
+  test('quiet: every job runs at once', async () => {
+    const turns = createGiveWay(() => false, 5);
+    const releases = await Promise.all([turns.take(), turns.take(), turns.take(), turns.take()]);
+    assert.equal(turns.running(), 4);
+    for (const release of releases) release();
+    assert.equal(turns.running(), 0);
+  });
+
+  test('busy: one job at a time, each waiting only for the one before it; quiet again: the waiting ones all go', async () => {
+    let busy = true;
+    const turns = createGiveWay(() => busy, 5);
+    const first = await turns.take();
+    const second = turns.take();
+    const third = turns.take();
+    assert.equal(await settled(second), false, 'the second waits while the first runs');
+    first();
+    const releaseSecond = await second;
+    assert.equal(turns.running(), 1);
+    assert.equal(await settled(third), false, 'the third waits for the second');
+    releaseSecond();
+    const releaseThird = await third;
+    assert.equal(turns.running(), 1);
+
+    const fourth = turns.take();
+    const fifth = turns.take();
+    assert.equal(await settled(fourth), false);
+    busy = false;
+    const [releaseFourth, releaseFifth] = await Promise.all([fourth, fifth]);
+    assert.equal(turns.running(), 3, 'once the burst is over nobody waits');
+    for (const release of [releaseThird, releaseFourth, releaseFifth]) release();
+    assert.equal(turns.running(), 0);
+  });
+
+  test('a release counts once, and a cancelled job stops waiting', async () => {
+    const turns = createGiveWay(() => true, 5);
+    const first = await turns.take();
+    first();
+    first();
+    assert.equal(turns.running(), 0);
+    const holder = await turns.take();
+    const abort = new AbortController();
+    const waiting = turns.take(abort.signal);
+    assert.equal(await settled(waiting), false);
+    abort.abort();
+    const release = await waiting;
+    assert.equal(turns.running(), 2);
+    release();
+    holder();
+  });
+});
