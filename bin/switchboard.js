@@ -11,6 +11,7 @@ import fs from 'node:fs';
 import module from 'node:module';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { missingServerFlags } from '../platform/node-runtime.js';
 
 var REQUIRED_MAJOR = 24;
 var thisFile = fileURLToPath(import.meta.url);
@@ -36,7 +37,17 @@ function fail(message) {
   process.exit(1);
 }
 
-if (major >= REQUIRED_MAJOR) {
+// `start` runs the server for days: it gets the server's V8 flags (platform/node-runtime.js).
+var isStart = process.argv.slice(2).filter(function (arg) {
+  return arg.charAt(0) !== '-';
+})[0] === 'start';
+var serverFlags = isStart ? missingServerFlags(process.execArgv, process.env.NODE_OPTIONS) : [];
+
+if (major >= REQUIRED_MAJOR && serverFlags.length && typeof process.execve === 'function') {
+  // V8 reads these flags only when the process starts: replace this process with one that has
+  // them (same PID, so service managers and signals see no difference).
+  process.execve(process.execPath, [process.execPath].concat(process.execArgv, serverFlags, [thisFile], process.argv.slice(2)), process.env);
+} else if (major >= REQUIRED_MAJOR) {
   // Caches compiled (and type-stripped) modules in the OS temp dir: halves the CLI's start-up time.
   if (typeof module.enableCompileCache === 'function') module.enableCompileCache();
   import(pathToFileURL(path.join(packageRoot, 'cli', 'main.ts')).href).then(
@@ -59,7 +70,7 @@ if (major >= REQUIRED_MAJOR) {
     );
   }
   var env = Object.assign({}, process.env, { SWITCHBOARD_REEXEC: '1' });
-  var child = spawn(projectNode, [thisFile].concat(process.argv.slice(2)), { stdio: 'inherit', env: env });
+  var child = spawn(projectNode, serverFlags.concat([thisFile], process.argv.slice(2)), { stdio: 'inherit', env: env });
   var forwarded = ['SIGINT', 'SIGTERM', 'SIGHUP'];
   var forward = function (signal) {
     child.kill(signal);

@@ -12,6 +12,7 @@ import { systemActor } from '../platform/auth/actor.ts';
 import { defineJob } from '../platform/jobs/define-job.ts';
 import { createTestDatabase, embeddedTemplateDir, type TestDatabase } from '../test/support/test-database.ts';
 import { startTestSwitchboard, type TestSwitchboard } from '../test/support/test-switchboard.ts';
+import { missingServerFlags, SERVER_V8_FLAGS } from '../platform/node-runtime.js';
 
 // X5: the `switchboard` CLI as a user runs it — a child process — against a real server on a fresh
 // database (embedded, or PostgreSQL when DATABASE_URL is set).
@@ -329,8 +330,8 @@ describe('switchboard CLI', { concurrency: true }, () => {
       for (const child of children) if (child.exitCode === null) child.kill('SIGKILL');
     });
 
-    function startServer(env: NodeJS.ProcessEnv) {
-      const child = spawn(process.execPath, ['cli/main.ts', 'start', '--no-lab'], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    function startServer(env: NodeJS.ProcessEnv, script = 'cli/main.ts') {
+      const child = spawn(process.execPath, [script, 'start', '--no-lab'], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
       children.push(child);
       const output = { stdout: '', stderr: '' };
       child.stdout!.on('data', (chunk) => (output.stdout += chunk));
@@ -393,6 +394,27 @@ describe('switchboard CLI', { concurrency: true }, () => {
         assert.equal(await server.exited, 0, server.output.stderr);
       } finally {
         await database.drop();
+      }
+    });
+
+    test('bin/switchboard.js start runs the server with its V8 flags, in the same process; a flag given on the command line or in NODE_OPTIONS wins', async () => {
+      assert.deepEqual(missingServerFlags([], undefined), SERVER_V8_FLAGS);
+      assert.deepEqual(missingServerFlags(['--max-semi-space-size=4'], undefined), [], 'a flag on the command line wins');
+      assert.deepEqual(missingServerFlags([], '--max_semi_space_size=64 --trace-warnings'), [], 'and one in NODE_OPTIONS');
+      const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'switchboard-cli-start-'));
+      fs.cpSync(await embeddedTemplateDir(), dataDir, { recursive: true });
+      fs.rmSync(path.join(dataDir, 'switchboard.lock'), { force: true });
+      const env = cleanEnv({ DATABASE_URL: undefined, SWITCHBOARD_DATA_DIR: dataDir, SWITCHBOARD_PORT: '0', SWITCHBOARD_LOG_LEVEL: 'warn' });
+      try {
+        const server = startServer(env, 'bin/switchboard.js');
+        await poll('the console URL', async () => server.output.stdout.match(/console at (http:\/\/\S+)/)?.[1], 300_000, server.failed);
+        // execve: the PID we started is the server, now with the flag.
+        const commandLine = fs.readFileSync(`/proc/${server.child.pid}/cmdline`, 'utf8').split('\0');
+        for (const flag of SERVER_V8_FLAGS) assert.ok(commandLine.includes(flag), `${flag} in ${commandLine.join(' ')}`);
+        server.child.kill('SIGTERM');
+        assert.equal(await server.exited, 0, server.output.stderr);
+      } finally {
+        fs.rmSync(dataDir, { recursive: true, force: true });
       }
     });
 

@@ -6,7 +6,8 @@ import { PGlite } from '@electric-sql/pglite';
 import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
 
 type Input = { pgDir: string; socketPath: string };
-const { pgDir, socketPath } = workerData as Input;
+// Started through platform/worker-thread.ts, which passes our data as workerData.data.
+const { pgDir, socketPath } = (workerData as { data: Input }).data;
 
 async function main() {
   const db = await PGlite.create(pgDir);

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Worker } from 'node:worker_threads';
+import { startWorkerThread } from '../worker-thread.ts';
 import { AppError } from '../errors.ts';
 
 export type EmbeddedServer = {
@@ -162,9 +162,7 @@ export async function startEmbeddedPostgres(dataDir: string): Promise<EmbeddedSe
   const socketDir = fs.mkdtempSync(path.join(os.tmpdir(), 'sb-'));
   const port = 5432;
   const socketPath = path.join(socketDir, `.s.PGSQL.${port}`);
-  const worker = new Worker(new URL('./embedded-worker.ts', import.meta.url), {
-    workerData: { pgDir, socketPath },
-  });
+  const worker = startWorkerThread(new URL('./embedded-worker.ts', import.meta.url), { data: { pgDir, socketPath } });
   await new Promise<void>((resolve, reject) => {
     const onMessage = (message: { type: string; error?: string }) => {
       if (message.type === 'ready') {

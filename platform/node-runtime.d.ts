@@ -1,0 +1,3 @@
+// Types of node-runtime.js (plain JavaScript: see its header).
+export declare const SERVER_V8_FLAGS: string[];
+export declare function missingServerFlags(execArgv: string[], nodeOptions: string | undefined): string[];

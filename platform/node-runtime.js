@@ -1,0 +1,23 @@
+// How Switchboard's own Node processes and threads are started. Plain JavaScript: bin/switchboard.js
+// imports it before it knows whether the running Node can read TypeScript.
+
+/**
+ * V8 flags of a long-running server (`switchboard start`). V8 sizes the young generation by the
+ * machine's memory: on a 24 GiB host it grows to 2 × 64 MB during start-up (migrations, module
+ * compilation) and keeps it, so an idle server on PostgreSQL sat at 295 MB RSS. Semi-spaces of
+ * 16 MB bring that to 186 MB (measured side by side, partner/README.md "Memory"); the server's
+ * garbage is per request and dies young either way. A flag of the same name in the command line or
+ * NODE_OPTIONS wins.
+ */
+export const SERVER_V8_FLAGS = ['--max-semi-space-size=16'];
+
+/** The server flags not already given (in execArgv or NODE_OPTIONS): what a re-execution must add. */
+export function missingServerFlags(execArgv, nodeOptions) {
+  const given = execArgv.concat((nodeOptions || '').split(/\s+/));
+  return SERVER_V8_FLAGS.filter(function (flag) {
+    var name = flag.split('=')[0];
+    return !given.some(function (arg) {
+      return arg === name || arg.indexOf(name + '=') === 0 || arg.replace(/_/g, '-').indexOf(name + '=') === 0;
+    });
+  });
+}
