@@ -39,7 +39,7 @@ describe('config', () => {
       loginRateLimitPerMinute: 10,
       dbPoolSize: 10,
       mailFrom: 'switchboard@localhost',
-      billingReportProcesses: 2,
+      billingReportThreads: 2,
       bookingChangeRetentionDays: 90,
       embedded: true,
       labEnabled: true,
@@ -67,7 +67,7 @@ describe('config', () => {
       SWITCHBOARD_DB_POOL_SIZE: '25',
       SWITCHBOARD_SMTP_URL: 'smtp://relay.example.net:587',
       SWITCHBOARD_MAIL_FROM: 'noreply@example.net',
-      SWITCHBOARD_BILLING_REPORT_PROCESSES: '4',
+      SWITCHBOARD_BILLING_REPORT_THREADS: '4',
       SWITCHBOARD_BOOKING_CHANGE_RETENTION_DAYS: '30',
     });
     // The test names every variable the loader knows: a new one must be added here.
@@ -91,7 +91,7 @@ describe('config', () => {
       dbPoolSize: 25,
       smtpUrl: 'smtp://relay.example.net:587',
       mailFrom: 'noreply@example.net',
-      billingReportProcesses: 4,
+      billingReportThreads: 4,
       bookingChangeRetentionDays: 30,
       embedded: false,
       labEnabled: true,

@@ -26,7 +26,7 @@ const configSchema = z.object({
   dbPoolSize: z.coerce.number().int().min(1).max(200).default(10),
   smtpUrl: z.string().url().regex(/^smtps?:\/\//, 'must start with smtp:// or smtps://').optional(),
   mailFrom: z.string().min(3).default('switchboard@localhost'),
-  billingReportProcesses: z.coerce.number().int().min(0).max(16).default(2),
+  billingReportThreads: z.coerce.number().int().min(0).max(16).default(2),
   bookingChangeRetentionDays: z.coerce.number().int().min(1).max(3650).default(90),
 });
 
@@ -57,7 +57,7 @@ const envNames: Record<keyof z.infer<typeof configSchema>, string> = {
   dbPoolSize: 'SWITCHBOARD_DB_POOL_SIZE',
   smtpUrl: 'SWITCHBOARD_SMTP_URL',
   mailFrom: 'SWITCHBOARD_MAIL_FROM',
-  billingReportProcesses: 'SWITCHBOARD_BILLING_REPORT_PROCESSES',
+  billingReportThreads: 'SWITCHBOARD_BILLING_REPORT_THREADS',
   bookingChangeRetentionDays: 'SWITCHBOARD_BOOKING_CHANGE_RETENTION_DAYS',
 };
 

@@ -6,9 +6,9 @@ const DAY_MS = 86_400_000;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 // The reads and writes of report generation (P16), in plain SQL on a pg pool: they also run in the
-// report's child process, which has its own pool and no ORM (see billing.report-process.ts).
+// report's writer threads, which have their own pool and no ORM (see billing.report-thread.ts).
 
-/** Where the history is read from: the server's Database, or a child process's own pool. */
+/** Where the history is read from: the server's Database, or a writer thread's own pool. */
 export type HistorySource = { mode: 'embedded' | 'postgres'; pool: Pick<pg.Pool, 'query' | 'connect'> };
 /** A part of the subscriber ID space, `from` included, `to` excluded; null: unbounded. */
 export type SubscriberRange = { from: string | null; to: string | null };

@@ -1,6 +1,6 @@
 // P16 proration: one subscriber's history → its billing records for a month, and the CSV line of a
-// record. Pure and free of the ORM and the HTTP layer, because it also runs in the report's child
-// process (billing.report-process.ts), which should start small. The rules, as documented in
+// record. Pure and free of the ORM and the HTTP layer, because it also runs in the report's writer
+// threads (billing.report-thread.ts), which should start small. The rules, as documented in
 // partner/README.md:
 // - unit: calendar days in UTC; a day is billed to the LAST billable state the subscriber held at
 //   any moment of that day (a package or user-ID change bills its day to the new value; a removal

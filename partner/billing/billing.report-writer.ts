@@ -4,7 +4,7 @@ import type { BillingSummary } from './billing.schema.ts';
 
 // P16: writes one month's report — the history read in subscriber order, prorated, and stored as CSV
 // chunks of about 1 MB that always end at a line end — and returns its totals. Runs in the report's
-// child process on PostgreSQL, in the server process on the embedded database.
+// writer threads on PostgreSQL, on the server's thread on the embedded database.
 
 /** CSV chunk size in the database (about). */
 const CHUNK_BYTES = 1 << 20;

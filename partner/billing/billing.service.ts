@@ -10,7 +10,7 @@ import type { BillingSummary } from './billing.schema.ts';
 import { csvColumns, monthOf, type BillingMonth, type CsvRecord } from './billing.proration.ts';
 import { writeReportCsv, type ReportInput, type ReportOutput, type ReportProgress } from './billing.report-writer.ts';
 import { prepareHistoryScan, type SubscriberRange } from './billing.history.ts';
-import { writeReportInChildProcess } from './billing.report-process.ts';
+import { writeReportInThread } from './billing.report-thread.ts';
 import type { PlatformServices } from '../../platform/services.ts';
 
 // P16: monthly billing reports, prorated from partner_subscriber_history only (so a past month's
@@ -298,10 +298,10 @@ export function createBilling(services: Pick<PlatformServices, 'database' | 'clo
       historyBatchSize: options.historyBatchSize,
     };
     await prepareHistoryScan(database);
-    // SWITCHBOARD_BILLING_REPORT_PROCESSES child processes on PostgreSQL (0: in this process);
-    // embedded, the one connection belongs to this process.
-    const processes = database.mode === 'postgres' && database.pool.options.connectionString ? services.config.billingReportProcesses : 0;
-    const lanes = laneRanges(Math.max(processes, 1));
+    // SWITCHBOARD_BILLING_REPORT_THREADS worker threads on PostgreSQL (0: on the server's thread);
+    // embedded, the one connection belongs to the server's thread.
+    const threads = database.mode === 'postgres' && database.pool.options.connectionString ? services.config.billingReportThreads : 0;
+    const lanes = laneRanges(Math.max(threads, 1));
     const laneInputs: ReportInput[] = lanes.map((range, k) => ({ ...input, lane: { range, firstSeq: k * LANE_SEQ_SPAN, header: k === 0 } }));
     // Each lane reports its own percent; the job shows their mean.
     const percents = lanes.map(() => 0);
@@ -316,12 +316,12 @@ export function createBilling(services: Pick<PlatformServices, 'database' | 'clo
     const stop = new AbortController();
     const onAbort = () => stop.abort(ctx.signal.reason);
     ctx.signal.addEventListener('abort', onAbort);
-    let outputs: Array<ReportOutput & { maxRssMb?: number }>;
+    let outputs: ReportOutput[];
     try {
       outputs = await Promise.all(
         laneInputs.map((laneInput, k) =>
-          (processes > 0
-            ? writeReportInChildProcess(database.pool.options.connectionString!, laneInput, progressOf(k), stop.signal)
+          (threads > 0
+            ? writeReportInThread(database.pool.options.connectionString!, laneInput, progressOf(k), stop.signal)
             : writeReportCsv(database, laneInput, progressOf(k))
           ).catch((error) => {
             // One lane failed: the others stop too.
@@ -334,13 +334,11 @@ export function createBilling(services: Pick<PlatformServices, 'database' | 'clo
       ctx.signal.removeEventListener('abort', onAbort);
     }
     const { records: recordCount, subscribers, bytes, summary } = mergeLaneOutputs(outputs);
-    const writerRss = outputs.map((o) => o.maxRssMb).filter((mb): mb is number => mb !== undefined);
     await ctx.transact('complete', async (tx) => {
       if (!(await repo.updateReport(tx, report.id, { status: 'COMPLETED', completedAt: clock.now(), recordCount, byteSize: bytes, summary, errors: [] }))) return;
       await audit.record({ actor: systemActor('billing'), action: 'partner.billing.report.complete', entityType: 'billing-report', entityId: report.id, after: { billingPeriod: report.billingPeriod, recordCount, subscribers, byteSize: bytes } }, tx);
     });
-    // The child processes' peak memory, when there were some: the bench reads it from the job's output.
-    return { records: recordCount, subscribers, bytes, ...(writerRss.length ? { lanes: lanes.length, maxRssMb: Math.max(...writerRss), totalMaxRssMb: writerRss.reduce((a, b) => a + b, 0) } : {}) };
+    return { records: recordCount, subscribers, bytes, lanes: lanes.length };
   }
 
   // ── billing attributes our model lacked (P16) ──
