@@ -2,7 +2,6 @@ import { asc, desc, eq, sql } from 'drizzle-orm';
 import { billingCustomers, billingReportChunks, billingReports, billingSettings } from './billing.schema.ts';
 import { partnerOrgs, subscriberHistory } from '../partner.schema.ts';
 import { jobRecords } from '../../platform/jobs/jobs.schema.ts';
-import type pg from 'pg';
 import type { Db } from '../../platform/db/database.ts';
 
 export type BillingReportRow = typeof billingReports.$inferSelect;
@@ -53,24 +52,15 @@ export async function deleteChunks(db: Db, reportId: string) {
   await db.delete(billingReportChunks).where(eq(billingReportChunks.reportId, reportId));
 }
 /** The chunk after `afterSeq`, one at a time: the download never holds more than one in memory. */
-/**
- * The report's next chunk. Read in PostgreSQL's binary format, without the ORM: as text, a 1 MB
- * bytea arrives as a 2 MB hex string that the driver then decodes, and those strings grew the
- * server by some 80 MB during a 194 MB download.
- */
 export async function findChunkAfter(db: Db, reportId: string, afterSeq: number): Promise<{ seq: number; data: Buffer } | undefined> {
-  const { rows } = await clientOf(db).query({
-    text: 'select seq, data from partner_billing_report_chunks where report_id = $1 and seq > $2 order by seq limit 1',
-    values: [reportId, afterSeq],
-    binary: true,
-    types: chunkTypes,
-  } as pg.QueryConfig);
-  return rows[0] as { seq: number; data: Buffer } | undefined;
+  const [row] = await db
+    .select({ seq: billingReportChunks.seq, data: billingReportChunks.data })
+    .from(billingReportChunks)
+    .where(sql`${billingReportChunks.reportId} = ${reportId} and ${billingReportChunks.seq} > ${afterSeq}`)
+    .orderBy(asc(billingReportChunks.seq))
+    .limit(1);
+  return row;
 }
-/** Binary values as they come: int4 (oid 23) as a number, bytea as the Buffer itself. */
-const chunkTypes = { getTypeParser: (oid: number) => (value: Buffer) => (oid === 23 ? value.readInt32BE(0) : value) };
-/** The pg client under a drizzle instance (the transaction's connection, or the pool). */
-const clientOf = (db: Db) => (db as Db & { $client: pg.ClientBase | pg.Pool }).$client;
 
 export type { HistoryRow } from './billing.proration.ts';
 
