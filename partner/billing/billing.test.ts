@@ -167,6 +167,22 @@ describe('billing reports API (P16)', () => {
     assert.deepEqual(plain.records.filter((r) => r.spEnterpriseId === 'SP1+feb').map((r) => [r.userId, r.billingStartDate, r.billingEndDate, r.quantity]), [['plain@sp', '2023-02-15', '2023-02-28', '0.5']]);
   });
 
+  test('a report of several chunks (in every lane on PostgreSQL) downloads whole, each subscriber once', async () => {
+    // 20,000 subscribers make a CSV of about 3.8 MB: several 1 MB chunks, in each of the default two
+    // lanes on PostgreSQL, which the download walks by chunk number across the lanes' gap.
+    await t.sb.services.database.pool.query(`
+      insert into partner_subscriber_history (subscriber_id, at, change, user_id, sp_enterprise_id, package, status, self_activated)
+      select md5('bulk' || g)::uuid, timestamptz '2019-06-10 12:00Z', c, 'bulk' || g || '@sp', 'SP1+bulk', 'standard', s, false
+      from generate_series(1, 20000) g, (values ('created', 'provisioning'), ('status', 'provisioned')) v(c, s)`);
+    const { records } = await csvOf('2019-07');
+    const bulk = records.filter((r) => r.spEnterpriseId === 'SP1+bulk');
+    assert.equal(bulk.length, 20_000);
+    assert.equal(new Set(bulk.map((r) => r.userId)).size, 20_000);
+    assert.ok(bulk.every((r) => r.quantity === '1' && r.billingStartDate === '2019-07-01' && r.billingEndDate === '2019-07-31'));
+    const { rows } = await t.sb.services.database.pool.query('select count(*)::int as n from partner_billing_report_chunks c join partner_billing_reports r on r.id = c.report_id where r.billing_period = $1', ['2019-07']);
+    assert.ok(rows[0].n >= 3, `${rows[0].n} chunks`);
+  });
+
   test('the history is read in pages of whole subscribers, also when one subscriber is longer than a page', async () => {
     const db = t.sb.services.database.db;
     const many = uuid();
