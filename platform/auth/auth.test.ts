@@ -199,8 +199,12 @@ describe('auth: users, sessions, CSRF, tokens (X6)', () => {
     let tokenReads = 0;
     pool.query = ((...args: Parameters<typeof query>) => {
       const text = typeof args[0] === 'string' ? args[0] : (args[0] as { text?: string })?.text;
-      if (/^select .* from "api_tokens"/is.test(text ?? '')) tokenReads++;
-      return (query as (...a: unknown[]) => unknown).apply(pool, args);
+      const run = () => (query as (...a: unknown[]) => unknown).apply(pool, args);
+      if (!/^select .* from "api_tokens"/is.test(text ?? '')) return run();
+      tokenReads++;
+      // A read that takes a while, as under load: on a fast PostgreSQL each read could end before
+      // the next request is even parsed, and there would be nothing to share.
+      return new Promise((resolve) => setTimeout(resolve, 50)).then(run);
     }) as typeof query;
     let answers: { status: number; role?: string }[];
     const tokens = [...Array(10).fill(t.adminToken), ...Array(6).fill(booker.token), ...Array(3).fill(revoked.token), 'sbt_made-up-token'];
