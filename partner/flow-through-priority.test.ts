@@ -45,6 +45,27 @@ describe('provisioning gives way to accepting', () => {
     assert.equal(turns.running(), 0);
   });
 
+  test('busy: waiters go one by one in the order they came, and none is left polling', async () => {
+    const timers = () => process.getActiveResourcesInfo().filter((kind) => kind === 'Timeout').length;
+    const timersBefore = timers();
+    const turns = createGiveWay(() => true, 1);
+    const order: number[] = [];
+    const holder = await turns.take();
+    const waiters = Array.from({ length: 20 }, (_, i) =>
+      turns.take().then((release) => {
+        order.push(i);
+        assert.equal(turns.running(), 1, `waiter ${i} runs alone`);
+        // Each holds its turn across several polls, so a later waiter would have every chance to jump in.
+        return new Promise<void>((resolve) => setTimeout(() => (release(), resolve()), 3));
+      }),
+    );
+    holder();
+    await Promise.all(waiters);
+    assert.deepEqual(order, Array.from({ length: 20 }, (_, i) => i));
+    assert.equal(turns.running(), 0);
+    assert.equal(timers(), timersBefore, 'no poll timer outlives the last waiter');
+  });
+
   test('a release counts once, and a cancelled job stops waiting', async () => {
     const turns = createGiveWay(() => true, 5);
     const first = await turns.take();

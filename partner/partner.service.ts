@@ -134,22 +134,58 @@ function checkXsiUrl(field: string, value: string) {
 
 /**
  * Turns for work that gives way to more urgent work: while `busy()` holds, one holder at a time;
- * otherwise everyone at once. A waiter looks again every `pollMs` of real time (it waits for other
- * requests, not for the domain clock) and stops waiting when `signal` aborts.
+ * otherwise everyone at once. Waiters go in the order they came, so none can be overtaken for ever.
+ * While anyone waits, `busy()` is looked at again every `pollMs` of real time (it waits for other
+ * requests, not for the domain clock); a waiter whose `signal` aborts stops waiting and goes.
  */
 export function createGiveWay(busy: () => boolean, pollMs = 20) {
   let running = 0;
+  const waiting: Array<() => void> = [];
+  let poll: NodeJS.Timeout | undefined;
+
+  const mayGo = () => running === 0 || !busy();
+  const turn = () => {
+    running += 1;
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      running -= 1;
+      admit();
+    };
+  };
+  function admit() {
+    while (waiting.length > 0 && mayGo()) waiting.shift()!();
+    if (waiting.length === 0) {
+      clearTimeout(poll);
+      poll = undefined;
+    } else if (!poll) {
+      poll = setTimeout(() => {
+        poll = undefined;
+        admit();
+      }, pollMs);
+    }
+  }
+
   return {
     running: () => running,
-    async take(signal?: AbortSignal): Promise<() => void> {
-      while (running > 0 && busy() && !signal?.aborted) await new Promise((resolve) => setTimeout(resolve, pollMs));
-      running += 1;
-      let released = false;
-      return () => {
-        if (released) return;
-        released = true;
-        running -= 1;
-      };
+    take(signal?: AbortSignal): Promise<() => void> {
+      if ((waiting.length === 0 && mayGo()) || signal?.aborted) return Promise.resolve(turn());
+      return new Promise((resolve) => {
+        const go = () => {
+          signal?.removeEventListener('abort', cancel);
+          resolve(turn());
+        };
+        const cancel = () => {
+          const at = waiting.indexOf(go);
+          if (at >= 0) waiting.splice(at, 1);
+          go();
+          admit();
+        };
+        signal?.addEventListener('abort', cancel, { once: true });
+        waiting.push(go);
+        admit();
+      });
     },
   };
 }
