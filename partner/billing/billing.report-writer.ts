@@ -65,7 +65,7 @@ export async function writeReportCsv(source: HistorySource, input: ReportInput, 
   const out: BillingRecord[] = [];
   let lastPercent = 0;
   let lastProgressAt = performance.now();
-  for await (const batch of historyBySubscriber(source, month.endMs, input.historyBatchSize, lane.range)) {
+  for await (const batch of historyBySubscriber(source, month, input.historyBatchSize, lane.range)) {
     let i = 0;
     while (i < batch.length) {
       const subscriberId = batch[i]!.subscriberId;

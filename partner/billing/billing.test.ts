@@ -8,6 +8,7 @@ import { partnerArea } from '../partner.area.ts';
 import { createClusterAndTemplate, subscriberBody, waitFor, waitForStatus } from '../partner.testkit.ts';
 import { insertHistoryRows, insertReport } from './billing.repository.ts';
 import { historyBySubscriber } from './billing.history.ts';
+import { formatQuantity, monthOf, prorateSubscriber, toSubscriberId, type HistoryRow } from './billing.proration.ts';
 import crypto from 'node:crypto';
 import { laneRanges, mergeLaneOutputs, parseCsvLine } from './billing.service.ts';
 import { writeReportCsv } from './billing.report-writer.ts';
@@ -183,17 +184,68 @@ describe('billing reports API (P16)', () => {
     assert.ok(rows[0].n >= 3, `${rows[0].n} chunks`);
   });
 
+  test('a report reads only the rows that can change it, and equals prorating every row of the history', async () => {
+    // 400 subscribers with years of random history (every status, removals, re-provisioning, package
+    // and user ID changes, several on one day), most of it before the month: the report must be what
+    // prorateSubscriber makes of all of it, although the rows read skip what came before the month.
+    // June 2017: no other test bills a month before 2018, and every one of these subscribers is
+    // removed in July 2017, so none of them reaches another test's report.
+    let seed = 20170601;
+    const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const pick = <T,>(xs: readonly T[]) => xs[Math.floor(random() * xs.length)]!;
+    const statuses = ['provisioning', 'provisioned', 'updating', 'error', 'pending_email_input', 'provisioned', 'provisioned'] as const;
+    const histories: Row[][] = [];
+    for (let k = 0; k < 400; k++) {
+      const id = `bbbbbbbb-0000-4000-8000-${String(k).padStart(12, '0')}`;
+      let at = Date.parse('2015-07-01T00:00:00Z') + Math.floor(random() * 700) * 86_400_000;
+      const steps: Array<[string, string, Partial<Row>?]> = [];
+      const length = 1 + Math.floor(random() * 14);
+      for (let i = 0; i < length && at < Date.parse('2017-07-01T00:00:00Z'); i++) {
+        const change = i === 0 ? 'created' : pick(['status', 'status', 'package', 'user_id', 'removed', 'created']);
+        const patch: Partial<Row> =
+          change === 'package' ? { package: pick(['softphone', 'basic', 'standard', 'premium']) } : change === 'user_id' ? { userId: `u${k}-${i}@sp` } : change === 'removed' ? {} : { status: pick(statuses) };
+        steps.push([new Date(at).toISOString(), change, patch]);
+        // Mostly weeks or months apart; sometimes the same instant or the same day.
+        at += pick([0, 3_600_000, 86_400_000 * (1 + Math.floor(random() * 400)), 86_400_000 * Math.floor(random() * 10)]);
+      }
+      steps.push([`2017-07-${String(1 + (k % 31)).padStart(2, '0')}T12:00:00Z`, 'removed']);
+      histories.push(rowsOf(id, base(`u${k}@sp`, 'SP9+history', 'basic'), steps));
+    }
+    await insertHistoryRows(t.sb.services.database.db, histories.flat());
+
+    const month = monthOf(2017, 6);
+    const expected: string[] = [];
+    for (const rows of histories) {
+      const read: HistoryRow[] = rows
+        .filter((r) => r.at.getTime() < month.endMs)
+        .map((r) => ({ ...r, atMs: Math.floor(r.at.getTime() / 86_400_000) * 86_400_000 }));
+      for (const r of prorateSubscriber(read, month)) {
+        expected.push([r.userId, toSubscriberId(r.subscriberId), r.package, r.firstStartDate, r.billingStartDate, r.billingEndDate, formatQuantity(r.quantity4)].join(' '));
+      }
+    }
+    const { records } = await csvOf('2017-06');
+    const got = records.filter((r) => r.spEnterpriseId === 'SP9+history').map((r) => [r.userId, r.subscriberId, r.package, r.firstStartDate, r.billingStartDate, r.billingEndDate, r.quantity].join(' '));
+    assert.ok(expected.length > 150, `${expected.length} records expected`);
+    assert.deepEqual(got.sort(), expected.sort());
+
+    // Most of those rows were not read: the month's own, and per subscriber the last and the first billable before it.
+    let read = 0;
+    for await (const batch of historyBySubscriber(t.sb.services.database, month)) read += batch.filter((r) => r.spEnterpriseId === 'SP9+history').length;
+    const before = histories.flat().filter((r) => r.at.getTime() < month.endMs).length;
+    assert.ok(read < before * 0.6, `${read} of ${before} rows read`);
+  });
+
   test('the history is read in pages of whole subscribers, also when one subscriber is longer than a page', async () => {
     const db = t.sb.services.database.db;
     const many = uuid();
     const steps: Array<[string, string, Partial<Row>?]> = [...provisionedAt('2019-03-01T00:00:00Z')];
     for (let i = 1; i <= 9; i++) steps.push([`2019-03-${String(i + 1).padStart(2, '0')}T00:00:00Z`, 'package', { package: i % 2 ? 'premium' : 'basic' }]);
     await insertHistoryRows(db, rowsOf(many, base('many@sp'), steps));
-    const end = Date.parse('2019-04-01T00:00:00Z');
+    const march = monthOf(2019, 3);
     const whole: string[] = [];
-    for await (const batch of historyBySubscriber(t.sb.services.database, end, 100_000)) whole.push(...batch.map((r) => `${r.subscriberId}@${r.atMs}`));
+    for await (const batch of historyBySubscriber(t.sb.services.database, march, 100_000)) whole.push(...batch.map((r) => `${r.subscriberId}@${r.atMs}`));
     const paged: string[] = [];
-    for await (const batch of historyBySubscriber(t.sb.services.database, end, 3)) {
+    for await (const batch of historyBySubscriber(t.sb.services.database, march, 3)) {
       // Each page ends on a subscriber boundary.
       const lastId = batch[batch.length - 1]!.subscriberId;
       assert.ok(!paged.some((p) => p.startsWith(lastId)), 'a subscriber is split across pages');
