@@ -1,5 +1,6 @@
 import crypto from 'node:crypto';
 import type pg from 'pg';
+import { to as copyTo } from 'pg-copy-streams';
 import { billableStatuses, type BillingMonth, type HistoryRow } from './billing.proration.ts';
 
 const DAY_MS = 86_400_000;
@@ -56,66 +57,158 @@ export async function* historyBySubscriber(
   // int4: cheaper to print and parse than a timestamp or a float) and becomes the start of that day;
   // the order within a day comes from the query. date_part, not extract: extract returns numeric
   // since PostgreSQL 14, and its arithmetic cost 2.3 s against 0.5 s on 2.1 M rows.
-  const select = `select subscriber_id, day, change, user_id, sp_enterprise_id, package, status, self_activated from (
+  const select = `select h.subscriber_id::text, day, change, user_id, sp_enterprise_id, package, status, self_activated from (
       select subscriber_id, at, id, floor(date_part('epoch', at) / 86400)::int4 as day, change, user_id, sp_enterprise_id, package, status, self_activated,
         lead(at) over w as next_at, ${billable} as billable, count(*) filter (where ${billable}) over w as billable_so_far
       from partner_subscriber_history where at < '${end}'::timestamptz${bound('>=', range.from)}${bound('<', range.to)}
       window w as (partition by subscriber_id order by at, id)
     ) h where at >= '${start}'::timestamptz or next_at is null or next_at >= '${start}'::timestamptz or (billable and billable_so_far = 1)
-    order by subscriber_id, at, id`;
-  let session: { query(query: string | { text: string; rowMode: 'array' }): Promise<{ rows: any[] }> };
-  let finish: () => Promise<void>;
-  if (database.mode === 'embedded') {
-    await database.pool.query(`begin; ${settings} declare ${cursor} no scroll cursor with hold for ${select}; commit;`);
-    session = database.pool;
-    finish = async () => {
-      await database.pool.query(`close ${cursor}`).catch(() => undefined);
-    };
-  } else {
-    const client = await database.pool.connect();
-    try {
-      await client.query(`begin read only; ${settings} declare ${cursor} no scroll cursor for ${select}`);
-    } catch (error) {
-      client.release();
-      throw error;
-    }
-    session = client;
-    finish = async () => {
-      await client.query('rollback').catch(() => undefined);
-      client.release();
-    };
+    order by h.subscriber_id, h.at, h.id`;
+  const source = database.mode === 'embedded' ? cursorRows(database.pool, cursor, settings, select, batchSize) : copyRows(database.pool, settings, select, batchSize);
+  let carry: HistoryRow[] = [];
+  for await (const read of source) {
+    const rows = carry.length ? carry.concat(read) : read;
+    // The rows read may end inside a subscriber: its rows wait for the next ones.
+    const lastId = rows[rows.length - 1]!.subscriberId;
+    let cut = rows.length;
+    while (cut > 0 && rows[cut - 1]!.subscriberId === lastId) cut--;
+    carry = cut > 0 ? rows.slice(cut) : rows;
+    if (cut > 0) yield cut === rows.length ? rows : rows.slice(0, cut);
   }
+  if (carry.length) yield carry;
+}
+
+/**
+ * Embedded: the select through a cursor WITH HOLD, `batchSize` rows per FETCH, the next one fetched
+ * while the caller works on the current one.
+ */
+async function* cursorRows(pool: HistorySource['pool'], cursor: string, settings: string, select: string, batchSize: number): AsyncGenerator<HistoryRow[]> {
+  await pool.query(`begin; ${settings} declare ${cursor} no scroll cursor with hold for ${select}; commit;`);
   // Rows as arrays, made into objects of one shape here: cheaper than the driver's objects, whose
   // properties it adds one by one by column name.
   const fetchBatch = async () =>
-    (await session.query({ text: `fetch forward ${batchSize} from ${cursor}`, rowMode: 'array' })).rows.map(
+    (await pool.query({ text: `fetch forward ${batchSize} from ${cursor}`, rowMode: 'array' })).rows.map(
       (r: any[]): HistoryRow => ({ subscriberId: r[0], atMs: r[1] * DAY_MS, change: r[2], userId: r[3], spEnterpriseId: r[4], package: r[5], status: r[6], selfActivated: r[7] }),
     );
   let pending = fetchBatch();
   try {
-    let carry: HistoryRow[] = [];
     for (;;) {
       const fetched = await pending;
       const last = fetched.length < batchSize;
       if (!last) pending = fetchBatch();
-      const rows = carry.length ? carry.concat(fetched) : fetched;
-      if (last) {
-        if (rows.length) yield rows;
-        return;
-      }
-      // The batch may end inside a subscriber: its rows wait for the next batch.
-      const lastId = rows[rows.length - 1]!.subscriberId;
-      let cut = rows.length;
-      while (cut > 0 && rows[cut - 1]!.subscriberId === lastId) cut--;
-      carry = rows.slice(cut);
-      if (cut > 0) yield rows.slice(0, cut);
+      if (fetched.length) yield fetched;
+      if (last) return;
     }
   } finally {
     // The caller may stop early (an error): a fetch still in flight must not become an unhandled rejection.
     await pending.catch(() => undefined);
-    await finish();
+    await pool.query(`close ${cursor}`).catch(() => undefined);
   }
 }
+
+/**
+ * PostgreSQL: the select as one `COPY … TO STDOUT (FORMAT binary)` on a connection of its own,
+ * inside a read-only transaction, in lots of about `batchSize` rows. Measured on the bench's 1.1 M
+ * rows against a cursor fetching 5,000 at a time: 3.5 s instead of 5.5–6.7 s until the last row, and
+ * 1.7 s instead of 2.4–2.9 s of this thread's CPU — the server streams without a round trip per
+ * batch, and the rows need no text decoding of numbers and booleans. The stream reads ahead up to
+ * COPY_READ_AHEAD while the caller works; past that the connection's socket waits (backpressure).
+ */
+async function* copyRows(pool: HistorySource['pool'], settings: string, select: string, batchSize: number): AsyncGenerator<HistoryRow[]> {
+  const client = await pool.connect();
+  let clean = false;
+  try {
+    await client.query(`begin read only; ${settings}`);
+    const stream = client.query(copyTo(`copy (${select}) to stdout (format binary)`, { highWaterMark: COPY_READ_AHEAD }));
+    const decode = historyTupleDecoder();
+    let rows: HistoryRow[] = [];
+    for await (const chunk of stream as AsyncIterable<Buffer>) {
+      decode(chunk, rows);
+      if (rows.length >= batchSize) {
+        yield rows;
+        rows = [];
+      }
+    }
+    decode.end();
+    if (rows.length) yield rows;
+    await client.query('commit');
+    clean = true;
+  } finally {
+    // Stopped in the middle of the COPY, the connection cannot serve another query: it is closed.
+    client.release(clean ? undefined : true);
+  }
+}
+
+const COPY_READ_AHEAD = 256 << 10;
+
+/**
+ * Decodes the history select's rows from PostgreSQL's binary COPY format (documented with COPY:
+ * an 11-byte signature, flags and a header extension; then per row a 16-bit field count and per
+ * field a 32-bit length and its bytes; -1 as the count ends the data). The columns are those of the
+ * select, in order: subscriber_id as text, the day as int4, the texts, self_activated as a bool.
+ * A row cut by a chunk's end waits for the next chunk.
+ */
+function historyTupleDecoder() {
+  let rest: Buffer | null = null;
+  let header = true;
+  let ended = false;
+  const at = new Int32Array(FIELDS * 2);
+  const decode = (chunk: Buffer, out: HistoryRow[]) => {
+    const buf = rest ? Buffer.concat([rest, chunk]) : chunk;
+    let pos = 0;
+    if (header) {
+      if (buf.length < 19) {
+        rest = buf;
+        return;
+      }
+      if (!buf.subarray(0, 11).equals(COPY_SIGNATURE)) throw new Error('The billing history read is not in PostgreSQL\'s binary COPY format.');
+      pos = 19 + buf.readInt32BE(15);
+      if (buf.length < pos) {
+        rest = buf;
+        return;
+      }
+      header = false;
+    }
+    rows: while (pos + 2 <= buf.length) {
+      const count = buf.readInt16BE(pos);
+      if (count === -1) {
+        ended = true;
+        pos += 2;
+        break;
+      }
+      if (count !== FIELDS) throw new Error(`A billing history row has ${count} fields, not ${FIELDS}.`);
+      let p = pos + 2;
+      for (let f = 0; f < FIELDS; f++) {
+        if (p + 4 > buf.length) break rows;
+        const length = buf.readInt32BE(p);
+        if (length < 0) throw new Error('A billing history row has a null field.');
+        p += 4;
+        if (p + length > buf.length) break rows;
+        at[2 * f] = p;
+        at[2 * f + 1] = p + length;
+        p += length;
+      }
+      out.push({
+        subscriberId: buf.toString('latin1', at[0], at[1]),
+        atMs: buf.readInt32BE(at[2]!) * DAY_MS,
+        change: buf.toString('utf8', at[4], at[5]),
+        userId: buf.toString('utf8', at[6], at[7]),
+        spEnterpriseId: buf.toString('utf8', at[8], at[9]),
+        package: buf.toString('utf8', at[10], at[11]),
+        status: buf.toString('utf8', at[12], at[13]),
+        selfActivated: buf[at[14]!] === 1,
+      });
+      pos = p;
+    }
+    rest = pos < buf.length ? buf.subarray(pos) : null;
+  };
+  decode.end = () => {
+    if (!ended || rest) throw new Error('The billing history read ended in the middle of a row.');
+  };
+  return decode;
+}
+const FIELDS = 8;
+const COPY_SIGNATURE = Buffer.from('PGCOPY\n\xff\r\n\0', 'latin1');
 
 /**
  * Marks the history's pages all-visible so the report's cursor reads the subscriber index alone.

@@ -151,7 +151,9 @@ export function prorateSubscriber(rows: HistoryRow[], month: BillingMonth, out: 
   return out;
 }
 
-export const toSubscriberId = (uuid: string) => Buffer.from(`ciscospark://us/SUBSCRIBER/${uuid}`).toString('base64url');
+// The prefix is 27 bytes, whole 3-byte groups of base64, so its encoding is a constant the ID's follows.
+const SUBSCRIBER_ID_PREFIX = Buffer.from('ciscospark://us/SUBSCRIBER/').toString('base64url');
+export const toSubscriberId = (uuid: string) => SUBSCRIBER_ID_PREFIX + Buffer.from(uuid).toString('base64url');
 
 export const csvColumns = ['resellerName', 'billingId', 'spEnterpriseId', 'internal', 'userId', 'subscriberId', 'selfActivated', 'firstStartDate', 'billingStartDate', 'billingEndDate', 'package', 'quantity'] as const;
 export type CsvRecord = Record<(typeof csvColumns)[number], string>;

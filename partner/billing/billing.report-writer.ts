@@ -9,7 +9,7 @@ import type { BillingSummary } from './billing.schema.ts';
 /** CSV chunk size in the database (about). */
 const CHUNK_BYTES = 1 << 20;
 /** Room past CHUNK_BYTES for the lines of the batch that crosses it. */
-const LINE_ROOM = 4 << 20;
+const LINE_ROOM = 64 << 10;
 
 export type ReportInput = {
   reportId: string;
@@ -30,6 +30,22 @@ export async function writeReportCsv(source: HistorySource, input: ReportInput, 
   const lane = input.lane ?? { range: { from: null, to: null }, firstSeq: 0, header: true };
   const customers = new Map(input.customers.map((c) => [c.spEnterpriseId, c]));
   const resellerField = csvField(input.resellerName);
+  const prefixes = new Map<string, string>();
+  const prefixOf = (spEnterpriseId: string) => {
+    let prefix = prefixes.get(spEnterpriseId);
+    if (prefix === undefined) {
+      const customer = customers.get(spEnterpriseId);
+      prefix = `${resellerField},${csvField(customer?.billingId ?? '')},${csvField(spEnterpriseId)},${customer?.internalTrial ? 'true' : 'false'},`;
+      prefixes.set(spEnterpriseId, prefix);
+    }
+    return prefix;
+  };
+  const wholeMonths = new Map<string, string>();
+  const wholeMonthOf = (pkg: string) => {
+    let suffix = wholeMonths.get(pkg);
+    if (suffix === undefined) wholeMonths.set(pkg, (suffix = `${month.dates[0]},${month.dates[month.days - 1]},${pkg},${formatQuantity(10_000)}\r\n`));
+    return suffix;
+  };
 
   // Lines are encoded straight into the chunk's buffer: no line array, join or copy per chunk.
   // A line longer than the room left (or than a chunk) goes to the next, larger if need be.
@@ -78,8 +94,9 @@ export async function writeReportCsv(source: HistorySource, input: ReportInput, 
       subscribers++;
       const webexSubscriberId = toSubscriberId(subscriberId);
       for (const r of out) {
-        const customer = customers.get(r.spEnterpriseId);
-        const line = `${resellerField},${csvField(customer?.billingId ?? '')},${csvField(r.spEnterpriseId)},${customer?.internalTrial ? 'true' : 'false'},${csvField(r.userId)},${webexSubscriberId},${r.selfActivated},${r.firstStartDate},${r.billingStartDate},${r.billingEndDate},${r.package},${formatQuantity(r.quantity4)}\r\n`;
+        // The fields that repeat across records are strings made once: the customer's four, and the
+        // dates, package and quantity of a whole month (most records).
+        const line = `${prefixOf(r.spEnterpriseId)}${csvField(r.userId)},${webexSubscriberId},${r.selfActivated},${r.firstStartDate},${r.quantity4 === 10_000 ? wholeMonthOf(r.package) : `${r.billingStartDate},${r.billingEndDate},${r.package},${formatQuantity(r.quantity4)}\r\n`}`;
         if (!append(line)) {
           await flush();
           append(line);
