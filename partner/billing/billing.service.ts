@@ -226,12 +226,11 @@ export function createBilling(services: Pick<PlatformServices, 'database' | 'clo
   }
 
   async function* chunks(reportId: string): AsyncGenerator<Buffer> {
-    // In chunk order; lanes number their chunks from far apart starts, so the numbers have gaps.
-    for (let after = -1; ; ) {
-      const chunk = await repo.findChunkAfter(db, reportId, after);
-      if (!chunk) return;
-      after = chunk.seq;
-      yield chunk.data;
+    for (const seq of await repo.listChunkSeqs(db, reportId)) {
+      const data = await repo.readChunk(database.pool, reportId, seq);
+      // Deleted while it was being downloaded: the response ends short of its length, as a cut connection would.
+      if (!data) throw new AppError('NOT_FOUND', 'The billing report was deleted during its download.');
+      yield data;
     }
   }
 
