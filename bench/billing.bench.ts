@@ -2,14 +2,14 @@
 // changing package once inside the month (1,100,000 records) — goal ≤10 s and peak RSS ≤300 MB,
 // the CSV written and served as a stream. Embedded and, when reachable, PostgreSQL, side by side.
 // Each backend runs in a child process of its own, started as `switchboard start` starts the server
-// (its V8 flags, the compile cache, every area), so its peak RSS is the server's own: on PostgreSQL
+// (its V8 flags and environment, the compile cache, every area), so its peak RSS is the server's own: on PostgreSQL
 // that includes the report's writer threads.
 import { execFile } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import pg from 'pg';
-import { SERVER_V8_FLAGS } from '../platform/node-runtime.js';
+import { missingServerEnv, SERVER_V8_FLAGS } from '../platform/node-runtime.js';
 import type { BenchContext, BenchResult } from './bench-types.ts';
 
 const POSTGRES_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -152,7 +152,7 @@ async function runChild(backend: 'embedded' | 'postgres'): Promise<ChildResult[]
   const { stdout } = await promisify(execFile)(process.execPath, [...SERVER_V8_FLAGS, import.meta.filename, '--child', backend], {
     cwd: path.resolve(import.meta.dirname, '..'),
     maxBuffer: 16 * MB,
-    env: { ...process.env, NODE_COMPILE_CACHE: process.env.NODE_COMPILE_CACHE ?? path.join(os.tmpdir(), 'node-compile-cache') },
+    env: { ...process.env, ...missingServerEnv(process.env), NODE_COMPILE_CACHE: process.env.NODE_COMPILE_CACHE ?? path.join(os.tmpdir(), 'node-compile-cache') },
   });
   const line = stdout.trim().split('\n').pop()!;
   return JSON.parse(line) as ChildResult[];

@@ -11,7 +11,7 @@ import fs from 'node:fs';
 import module from 'node:module';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { missingServerFlags } from '../platform/node-runtime.js';
+import { missingServerEnv, missingServerFlags } from '../platform/node-runtime.js';
 
 var REQUIRED_MAJOR = 24;
 var thisFile = fileURLToPath(import.meta.url);
@@ -37,16 +37,18 @@ function fail(message) {
   process.exit(1);
 }
 
-// `start` runs the server for days: it gets the server's V8 flags (platform/node-runtime.js).
+// `start` runs the server for days: it gets the server's V8 flags and environment (platform/node-runtime.js).
 var isStart = process.argv.slice(2).filter(function (arg) {
   return arg.charAt(0) !== '-';
 })[0] === 'start';
 var serverFlags = isStart ? missingServerFlags(process.execArgv, process.env.NODE_OPTIONS) : [];
+var serverEnv = isStart ? missingServerEnv(process.env) : {};
+var needsServerStart = serverFlags.length > 0 || Object.keys(serverEnv).length > 0;
 
-if (major >= REQUIRED_MAJOR && serverFlags.length && typeof process.execve === 'function') {
-  // V8 reads these flags only when the process starts: replace this process with one that has
-  // them (same PID, so service managers and signals see no difference).
-  process.execve(process.execPath, [process.execPath].concat(process.execArgv, serverFlags, [thisFile], process.argv.slice(2)), process.env);
+if (major >= REQUIRED_MAJOR && needsServerStart && typeof process.execve === 'function') {
+  // V8 and the C library read these only when the process starts: replace this process with one
+  // that has them (same PID, so service managers and signals see no difference).
+  process.execve(process.execPath, [process.execPath].concat(process.execArgv, serverFlags, [thisFile], process.argv.slice(2)), Object.assign({}, process.env, serverEnv));
 } else if (major >= REQUIRED_MAJOR) {
   // Caches compiled (and type-stripped) modules in the OS temp dir: halves the CLI's start-up time.
   if (typeof module.enableCompileCache === 'function') module.enableCompileCache();
@@ -69,7 +71,7 @@ if (major >= REQUIRED_MAJOR && serverFlags.length && typeof process.execve === '
         'Run `npm install` in ' + packageRoot + ' (it installs Node ' + REQUIRED_MAJOR + ' into node_modules), or install Node ' + REQUIRED_MAJOR + '.',
     );
   }
-  var env = Object.assign({}, process.env, { SWITCHBOARD_REEXEC: '1' });
+  var env = Object.assign({}, process.env, serverEnv, { SWITCHBOARD_REEXEC: '1' });
   var child = spawn(projectNode, serverFlags.concat([thisFile], process.argv.slice(2)), { stdio: 'inherit', env: env });
   var forwarded = ['SIGINT', 'SIGTERM', 'SIGHUP'];
   var forward = function (signal) {

@@ -12,7 +12,7 @@ import { systemActor } from '../platform/auth/actor.ts';
 import { defineJob } from '../platform/jobs/define-job.ts';
 import { createTestDatabase, embeddedTemplateDir, type TestDatabase } from '../test/support/test-database.ts';
 import { startTestSwitchboard, type TestSwitchboard } from '../test/support/test-switchboard.ts';
-import { missingServerFlags, SERVER_V8_FLAGS } from '../platform/node-runtime.js';
+import { missingServerEnv, missingServerFlags, SERVER_ENV, SERVER_V8_FLAGS } from '../platform/node-runtime.js';
 
 // X5: the `switchboard` CLI as a user runs it — a child process — against a real server on a fresh
 // database (embedded, or PostgreSQL when DATABASE_URL is set).
@@ -397,8 +397,10 @@ describe('switchboard CLI', { concurrency: true }, () => {
       }
     });
 
-    test('bin/switchboard.js start runs the server with its V8 flags, in the same process; a flag given on the command line or in NODE_OPTIONS wins', async () => {
+    test('bin/switchboard.js start runs the server with its V8 flags and environment, in the same process; a flag or variable given wins', async () => {
       assert.deepEqual(missingServerFlags([], undefined), SERVER_V8_FLAGS);
+      assert.deepEqual(missingServerEnv({}), SERVER_ENV);
+      assert.deepEqual(missingServerEnv({ MALLOC_MMAP_THRESHOLD_: '65536' }), {}, 'a value in the environment wins');
       assert.deepEqual(missingServerFlags(['--max-semi-space-size=4'], undefined), [], 'a flag on the command line wins');
       assert.deepEqual(missingServerFlags([], '--max_semi_space_size=64 --trace-warnings'), [], 'and one in NODE_OPTIONS');
       const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'switchboard-cli-start-'));
@@ -411,6 +413,8 @@ describe('switchboard CLI', { concurrency: true }, () => {
         // execve: the PID we started is the server, now with the flag.
         const commandLine = fs.readFileSync(`/proc/${server.child.pid}/cmdline`, 'utf8').split('\0');
         for (const flag of SERVER_V8_FLAGS) assert.ok(commandLine.includes(flag), `${flag} in ${commandLine.join(' ')}`);
+        const environment = fs.readFileSync(`/proc/${server.child.pid}/environ`, 'utf8').split('\0');
+        for (const [name, value] of Object.entries(SERVER_ENV)) assert.ok(environment.includes(`${name}=${value}`), `${name}=${value} in the server's environment`);
         server.child.kill('SIGTERM');
         assert.equal(await server.exited, 0, server.output.stderr);
       } finally {
