@@ -255,6 +255,29 @@ describe('billing reports API (P16)', () => {
     assert.equal(whole.filter((w) => w.startsWith(many)).length, 11);
   });
 
+  test('a chunk that cannot be stored fails the report, also while the next chunk is being written', async () => {
+    // 12,000 subscribers of March 2015 (removed on April 1st, so no other report sees them): about
+    // 2.3 MB of CSV, three chunks, written for a report that does not exist — every insert fails.
+    await t.sb.services.database.pool.query(`
+      insert into partner_subscriber_history (subscriber_id, at, change, user_id, sp_enterprise_id, package, status, self_activated)
+      select md5('orphan' || g)::uuid, at, c, 'orphan' || g || '@sp', 'SP1+orphan', 'basic', s, false
+      from generate_series(1, 12000) g,
+        (values (timestamptz '2015-03-02 10:00Z', 'created', 'provisioning'), (timestamptz '2015-03-02 10:01Z', 'status', 'provisioned'), (timestamptz '2015-04-01 00:00Z', 'removed', 'provisioned')) v(at, c, s)`);
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown) => unhandled.push(reason);
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      await assert.rejects(
+        writeReportCsv(t.sb.services.database, { reportId: crypto.randomUUID(), billingPeriod: '2015-03', resellerName: 'R', customers: [] }, async () => {}),
+        /foreign key/,
+      );
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      assert.deepEqual(unhandled, []);
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+    }
+  });
+
   test('a report written in lanes (parts of the subscriber ID space) is the report written whole', async () => {
     assert.deepEqual(laneRanges(1), [{ from: null, to: null }]);
     assert.deepEqual(laneRanges(2), [
