@@ -134,6 +134,10 @@ export async function findSubscriber(db: Db, id: string, options: { forUpdate?: 
   const [row] = options.forUpdate ? await query.for('update') : await query;
   return row;
 }
+/** Several subscribers locked in one statement, in id order (so two callers lock in one order). */
+export async function findSubscribersForUpdate(db: Db, ids: string[]) {
+  return ids.length ? db.select().from(subscribers).where(inArray(subscribers.id, ids)).orderBy(asc(subscribers.id)).for('update') : [];
+}
 export async function findSubscriberByUserId(db: Db, userId: string) {
   const [row] = await db.select().from(subscribers).where(eq(subscribers.userId, userId));
   return row;

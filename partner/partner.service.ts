@@ -8,7 +8,7 @@ import * as repo from './partner.repository.ts';
 import { webexCodes, webexError } from './webex-errors.ts';
 import type { Actor } from '../platform/auth/actor.ts';
 import type { Db, SqlExecutor } from '../platform/db/database.ts';
-import type { JobContext } from '../platform/jobs/job-context.ts';
+import type { BatchOutcome, JobBatch, JobContext } from '../platform/jobs/job-context.ts';
 import type { PlatformServices } from '../platform/services.ts';
 
 export const packages = ['softphone', 'basic', 'standard', 'premium'] as const;
@@ -663,7 +663,8 @@ export function createPartner(services: PlatformServices) {
   // at once again when the burst is over. Other instances are not held back.
   const ACCEPT_QUIET_MS = 200;
   let lastAcceptAt = -Infinity;
-  const provisioningTurns = createGiveWay(() => draining || performance.now() - lastAcceptAt < ACCEPT_QUIET_MS);
+  const acceptsBusy = () => draining || performance.now() - lastAcceptAt < ACCEPT_QUIET_MS;
+  const provisioningTurns = createGiveWay(acceptsBusy);
 
   async function completeProvisioning(ctx: JobContext, input: { subscriberId: string }) {
     const done = await provisioningTurns.take(ctx.signal);
@@ -676,75 +677,157 @@ export function createPartner(services: PlatformServices) {
 
   async function provisionSubscriber(ctx: JobContext, { subscriberId }: { subscriberId: string }) {
     await ctx.progress({ step: 'provisioning', percent: 10 });
-    const result = await ctx.transact('provision', async (tx) => {
-      const sub = await repo.findSubscriber(tx, subscriberId, { forUpdate: true });
-      if (!sub || sub.status !== 'provisioning') return { skipped: sub?.status ?? 'removed' };
-      const template = (await repo.findTemplate(tx, sub.templateId))!;
-      const fail = async (errorCode: number, description: string) => {
-        await setStatus(tx, sub, 'error', { errors: [{ errorCode, description }] });
-        await audit.record({ actor: { type: 'system', id: null, name: 'partner.provision-subscriber', role: 'system', customerOrgId: null }, action: 'partner.subscriber.error', entityType: 'subscriber', entityId: sub.id, after: { errorCode, description } }, tx);
-        return { status: 'error', errorCode };
-      };
-      if (await repo.findSubscriberByEmail(tx, sub.email!, sub.id)) return fail(webexCodes.EMAIL_IN_USE, `The email address ${sub.email} is already used by another subscriber.`);
-      const orgBefore = await repo.findOrgByEnterprise(tx, sub.spEnterpriseId);
-      for (const gate of gates) {
-        const held = await gate(tx, { sub, template, org: orgBefore });
-        if (!held) continue;
-        await setStatus(tx, sub, held.status, { errors: held.errors ?? [] });
-        return { status: held.status, held: held.reason, effects: held.effects ?? [] };
+    const result = await ctx.transact('provision', async (tx) => provisionIn(tx, await repo.findSubscriber(tx, subscriberId, { forUpdate: true }), (id) => repo.findTemplate(tx, id)));
+    return afterProvisioning(ctx, result);
+  }
+
+  /**
+   * Provisioning jobs fetched together (PROVISION_BATCH_SIZE in partner.jobs.ts): their subscribers
+   * are provisioned in one transaction, each job answered as it would be alone (its journalled
+   * result, its own effects and approval steps). A transaction that fails (a database error, a
+   * deadlock) commits nothing, and its jobs are run one by one, so one subscriber cannot fail the
+   * others. The embedded database has one connection, so an accept batch waits for the provisioning
+   * transaction before it: while adds are arriving there, one subscriber per transaction (and per
+   * turn); the rest of the batch goes at once when they stop.
+   */
+  async function completeProvisioningTogether(items: { ctx: JobContext; input: { subscriberId: string } }[], batch: JobBatch): Promise<(BatchOutcome | undefined)[]> {
+    const outcomes: (BatchOutcome | undefined)[] = [];
+    const signal = AbortSignal.any(items.map(({ ctx }) => ctx.signal));
+    while (outcomes.length < items.length) {
+      const done = await provisioningTurns.take(signal);
+      try {
+        const size = database.mode === 'embedded' && acceptsBusy() ? 1 : items.length;
+        outcomes.push(...(await provisionChunk(items.slice(outcomes.length, outcomes.length + size), batch)));
+      } finally {
+        done();
       }
-      // P7: a new enterprise whose first subscriber is a user of an existing Webex org attaches to it.
-      let attach: repo.WebexOrgRow | undefined;
-      // The gates above make no org, so what was read before them still holds.
-      if (!orgBefore && template.provisionExistingOrgs) {
-        attach = await repo.findWebexOrgByUserEmail(tx, sub.email!);
-        if (attach) {
-          const needsApproval = attach.userCount >= ATTACH_APPROVAL_USER_THRESHOLD || attach.verifiedDomains.length > 0 || attach.claimedDomains.length > 0;
-          const approved = attach.approvedPartnerAdmins.map((e) => e.toLowerCase()).includes(template.partnerAdminEmail.toLowerCase());
-          if (needsApproval && !approved) {
-            const outcome = await fail(webexCodes.ATTACH_APPROVAL_REQUIRED, `Unable to provision subscriber into existing Webex organisation ${attach.name}: an administrator of it must first add ${template.partnerAdminEmail} as an external full administrator. An approval request was emailed to its administrators.`);
-            const alreadyAsked = attach.approvalRequestedFor.map((e) => e.toLowerCase()).includes(template.partnerAdminEmail.toLowerCase());
-            if (!alreadyAsked) await repo.updateWebexOrg(tx, attach.id, { approvalRequestedFor: [...attach.approvalRequestedFor, template.partnerAdminEmail] });
-            const approval: ApprovalRequest | null =
-              alreadyAsked || !template.adminInviteOnAttach ? null : { webexOrgId: attach.id, orgName: attach.name, adminEmails: attach.adminEmails.slice(0, 5), partnerAdminEmail: template.partnerAdminEmail, subscriberId: sub.id };
-            return { ...outcome, approval };
-          }
+    }
+    return outcomes;
+  }
+
+  async function provisionChunk(items: { ctx: JobContext; input: { subscriberId: string } }[], batch: JobBatch): Promise<(BatchOutcome | undefined)[]> {
+    const subscriberOf = new Map(items.map(({ ctx, input }) => [ctx.jobId, input.subscriberId]));
+    let decided: BatchOutcome<ProvisionResult>[];
+    try {
+      decided = await batch.transact('provision', items.map(({ ctx }) => ctx), (tx, fresh) => provisionTogether(tx, fresh.map((ctx) => subscriberOf.get(ctx.jobId)!)));
+    } catch (error) {
+      items[0]!.ctx.logger.warn({ err: error, jobs: items.length }, 'provisioning batch failed; its subscribers are provisioned one by one');
+      return items.map(() => undefined);
+    }
+    const outcomes: BatchOutcome[] = [];
+    for (const [n, { ctx }] of items.entries()) {
+      const outcome = decided[n]!;
+      if ('error' in outcome) {
+        outcomes.push(outcome);
+        continue;
+      }
+      try {
+        outcomes.push({ result: await afterProvisioning(ctx, outcome.result) });
+      } catch (error) {
+        outcomes.push({ error });
+      }
+    }
+    return outcomes;
+  }
+
+  async function provisionTogether(tx: Db, subscriberIds: string[]): Promise<ProvisionResult[]> {
+    // Locked in one statement; provisioned enterprise by enterprise (within one, in the order the
+    // jobs came, so its first subscriber makes the org), so two batches wait on each other's orgs in
+    // one order and cannot deadlock on them.
+    const rows = new Map((await repo.findSubscribersForUpdate(tx, subscriberIds)).map((row) => [row.id, row]));
+    const enterprise = (n: number) => rows.get(subscriberIds[n]!)?.spEnterpriseId ?? '';
+    const order = subscriberIds.map((_, n) => n).sort((a, b) => (enterprise(a) < enterprise(b) ? -1 : enterprise(a) > enterprise(b) ? 1 : a - b));
+    const templates = new Map<string, Promise<repo.TemplateRow | undefined>>();
+    const templateOf = (id: string) => {
+      if (!templates.has(id)) templates.set(id, repo.findTemplate(tx, id));
+      return templates.get(id)!;
+    };
+    const results: ProvisionResult[] = new Array(subscriberIds.length);
+    const seen = new Set<string>();
+    for (const n of order) {
+      const id = subscriberIds[n]!;
+      // A second job for the same subscriber sees it as the first left it, as one after the other would.
+      const sub = seen.has(id) ? await repo.findSubscriber(tx, id, { forUpdate: true }) : rows.get(id);
+      seen.add(id);
+      results[n] = await provisionIn(tx, sub, templateOf);
+    }
+    return results;
+  }
+
+  type ProvisionResult = Awaited<ReturnType<typeof provisionIn>>;
+
+  /** The provisioning of one subscriber (locked by the caller) inside the job's transaction. */
+  async function provisionIn(tx: Db, sub: repo.SubscriberRow | undefined, templateOf: (id: string) => Promise<repo.TemplateRow | undefined>) {
+    if (!sub || sub.status !== 'provisioning') return { skipped: sub?.status ?? 'removed' };
+    const template = (await templateOf(sub.templateId))!;
+    const fail = async (errorCode: number, description: string) => {
+      await setStatus(tx, sub, 'error', { errors: [{ errorCode, description }] });
+      await audit.record({ actor: { type: 'system', id: null, name: 'partner.provision-subscriber', role: 'system', customerOrgId: null }, action: 'partner.subscriber.error', entityType: 'subscriber', entityId: sub.id, after: { errorCode, description } }, tx);
+      return { status: 'error', errorCode };
+    };
+    if (await repo.findSubscriberByEmail(tx, sub.email!, sub.id)) return fail(webexCodes.EMAIL_IN_USE, `The email address ${sub.email} is already used by another subscriber.`);
+    const orgBefore = await repo.findOrgByEnterprise(tx, sub.spEnterpriseId);
+    for (const gate of gates) {
+      const held = await gate(tx, { sub, template, org: orgBefore });
+      if (!held) continue;
+      await setStatus(tx, sub, held.status, { errors: held.errors ?? [] });
+      return { status: held.status, held: held.reason, effects: held.effects ?? [] };
+    }
+    // P7: a new enterprise whose first subscriber is a user of an existing Webex org attaches to it.
+    let attach: repo.WebexOrgRow | undefined;
+    // The gates above make no org, so what was read before them still holds.
+    if (!orgBefore && template.provisionExistingOrgs) {
+      attach = await repo.findWebexOrgByUserEmail(tx, sub.email!);
+      if (attach) {
+        const needsApproval = attach.userCount >= ATTACH_APPROVAL_USER_THRESHOLD || attach.verifiedDomains.length > 0 || attach.claimedDomains.length > 0;
+        const approved = attach.approvedPartnerAdmins.map((e) => e.toLowerCase()).includes(template.partnerAdminEmail.toLowerCase());
+        if (needsApproval && !approved) {
+          const outcome = await fail(webexCodes.ATTACH_APPROVAL_REQUIRED, `Unable to provision subscriber into existing Webex organisation ${attach.name}: an administrator of it must first add ${template.partnerAdminEmail} as an external full administrator. An approval request was emailed to its administrators.`);
+          const alreadyAsked = attach.approvalRequestedFor.map((e) => e.toLowerCase()).includes(template.partnerAdminEmail.toLowerCase());
+          if (!alreadyAsked) await repo.updateWebexOrg(tx, attach.id, { approvalRequestedFor: [...attach.approvalRequestedFor, template.partnerAdminEmail] });
+          const approval: ApprovalRequest | null =
+            alreadyAsked || !template.adminInviteOnAttach ? null : { webexOrgId: attach.id, orgName: attach.name, adminEmails: attach.adminEmails.slice(0, 5), partnerAdminEmail: template.partnerAdminEmail, subscriberId: sub.id };
+          return { ...outcome, approval };
         }
       }
-      // P1: the enterprise's org is made by its first provisioned subscriber, exactly once.
-      const createdOrg = !orgBefore &&
-        (await repo.insertOrgOnce(tx, {
-        id: crypto.randomUUID(),
-        spEnterpriseId: sub.spEnterpriseId,
-        templateId: template.id,
-        // An attached org keeps its name; restricted mode is off for it (P7, P14).
-        displayName: attach ? attach.name : sub.spEnterpriseId.includes('+') ? sub.spEnterpriseId.split('+').slice(1).join('+') : sub.spEnterpriseId,
-        restricted: !attach,
-        state: 'active',
-        attachedWebexOrgId: attach?.id ?? null,
-        // Full admin when the org has no licences or only suspended/cancelled ones; else provisioning admin.
-        partnerRole: !attach || attach.licences !== 'active' ? 'full_admin' : 'provisioning_admin',
-        createdAt: clock.now(),
-      }));
-      const org = orgBefore ?? (await repo.findOrgByEnterprise(tx, sub.spEnterpriseId))!;
-      if (org.templateId !== template.id) return fail(webexCodes.INVALID_PARAMETER, `Enterprise ${sub.spEnterpriseId} is a customer of another template.`);
-      let person = await repo.findPersonByEmail(tx, sub.email!);
-      if (person && person.customerOrgId !== org.id) return fail(webexCodes.EMAIL_IN_USE, `The email address ${sub.email} belongs to a Webex user of another organisation.`);
-      const newPerson = !person;
-      if (!person) {
-        // The first user of a new org becomes its administrator; not in an attached org (P7).
-        const admin = !org.attachedWebexOrgId && (createdOrg || (await repo.countAdminsOfOrg(tx, org.id)) === 0);
-        person = { id: crypto.randomUUID(), customerOrgId: org.id, email: sub.email!, firstName: sub.firstName, lastName: sub.lastName, isAdmin: admin, createdAt: clock.now() };
-        await repo.insertPerson(tx, person);
-      }
-      const provisioned = await setStatus(tx, sub, 'provisioned', { personId: person.id, customerOrgId: org.id, errors: [] });
-      const effects: ProvisioningEffect[] = [];
-      for (const hook of provisionedHooks) effects.push(...((await hook(tx, { sub: provisioned, template, org, person, createdOrg, newPerson })) ?? []));
-      const actor = { type: 'system' as const, id: null, name: 'partner.provision-subscriber', role: 'system' as const, customerOrgId: null };
-      if (createdOrg) await audit.record({ actor, action: 'partner.customer.create', entityType: 'customerOrg', entityId: org.id, after: org }, tx);
-      await audit.record({ actor, action: 'partner.subscriber.provisioned', entityType: 'subscriber', entityId: sub.id, after: { personId: person.id, customerOrgId: org.id, admin: person.isAdmin } }, tx);
-      return { status: 'provisioned', customerOrgId: org.id, personId: person.id, createdOrg, admin: person.isAdmin, attached: Boolean(org.attachedWebexOrgId), effects };
-    });
+    }
+    // P1: the enterprise's org is made by its first provisioned subscriber, exactly once.
+    const createdOrg = !orgBefore &&
+      (await repo.insertOrgOnce(tx, {
+      id: crypto.randomUUID(),
+      spEnterpriseId: sub.spEnterpriseId,
+      templateId: template.id,
+      // An attached org keeps its name; restricted mode is off for it (P7, P14).
+      displayName: attach ? attach.name : sub.spEnterpriseId.includes('+') ? sub.spEnterpriseId.split('+').slice(1).join('+') : sub.spEnterpriseId,
+      restricted: !attach,
+      state: 'active',
+      attachedWebexOrgId: attach?.id ?? null,
+      // Full admin when the org has no licences or only suspended/cancelled ones; else provisioning admin.
+      partnerRole: !attach || attach.licences !== 'active' ? 'full_admin' : 'provisioning_admin',
+      createdAt: clock.now(),
+    }));
+    const org = orgBefore ?? (await repo.findOrgByEnterprise(tx, sub.spEnterpriseId))!;
+    if (org.templateId !== template.id) return fail(webexCodes.INVALID_PARAMETER, `Enterprise ${sub.spEnterpriseId} is a customer of another template.`);
+    let person = await repo.findPersonByEmail(tx, sub.email!);
+    if (person && person.customerOrgId !== org.id) return fail(webexCodes.EMAIL_IN_USE, `The email address ${sub.email} belongs to a Webex user of another organisation.`);
+    const newPerson = !person;
+    if (!person) {
+      // The first user of a new org becomes its administrator; not in an attached org (P7).
+      const admin = !org.attachedWebexOrgId && (createdOrg || (await repo.countAdminsOfOrg(tx, org.id)) === 0);
+      person = { id: crypto.randomUUID(), customerOrgId: org.id, email: sub.email!, firstName: sub.firstName, lastName: sub.lastName, isAdmin: admin, createdAt: clock.now() };
+      await repo.insertPerson(tx, person);
+    }
+    const provisioned = await setStatus(tx, sub, 'provisioned', { personId: person.id, customerOrgId: org.id, errors: [] });
+    const effects: ProvisioningEffect[] = [];
+    for (const hook of provisionedHooks) effects.push(...((await hook(tx, { sub: provisioned, template, org, person, createdOrg, newPerson })) ?? []));
+    const actor = { type: 'system' as const, id: null, name: 'partner.provision-subscriber', role: 'system' as const, customerOrgId: null };
+    if (createdOrg) await audit.record({ actor, action: 'partner.customer.create', entityType: 'customerOrg', entityId: org.id, after: org }, tx);
+    await audit.record({ actor, action: 'partner.subscriber.provisioned', entityType: 'subscriber', entityId: sub.id, after: { personId: person.id, customerOrgId: org.id, admin: person.isAdmin } }, tx);
+    return { status: 'provisioned', customerOrgId: org.id, personId: person.id, createdOrg, admin: person.isAdmin, attached: Boolean(org.attachedWebexOrgId), effects };
+  }
+
+  /** After the provisioning transaction committed: its effects and the approval email, each a journalled step. */
+  async function afterProvisioning(ctx: JobContext, result: ProvisionResult) {
     const effects = (result as { effects?: ProvisioningEffect[] }).effects ?? [];
     for (const [i, effect] of effects.entries()) {
       await ctx.step(`effect-${i}-${effect.kind}`, async () => (await effectHandlers.get(effect.kind)?.(effect.data)) ?? null);
@@ -887,7 +970,7 @@ export function createPartner(services: PlatformServices) {
     return { usersPerPackage, customers: await listCustomers() };
   }
 
-  const jobs = definePartnerJobs({ completeProvisioning, applyUpdate });
+  const jobs = definePartnerJobs({ completeProvisioning, completeProvisioningTogether, applyUpdate });
 
   return {
     jobs,

@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import type { JobContext } from './job-context.ts';
+import type { BatchOutcome, JobBatch, JobContext } from './job-context.ts';
 
 /**
  * A typed job: its queue name, its input schema (checked when sent and when run), how it
@@ -30,6 +30,14 @@ export type JobDefinition<Input = any, Output = unknown> = {
   /** Recurring schedule (cron, in `tz`, default UTC), sent with `scheduleInput`. */
   cron?: { expression: string; tz?: string; input: Input };
   run: (ctx: JobContext, input: Input) => Promise<Output>;
+  /**
+   * Up to `size` waiting jobs of this queue fetched and run together: one fetch, one claim, one
+   * completion for all, and `run` may do their work in one transaction (`batch.transact`). It answers
+   * each job in order: its result, the error that fails this attempt (retried as usual), or
+   * `undefined` to run that job alone through `run` (e.g. when the shared transaction failed). Each
+   * job keeps its own record, attempts, retries and cancellation. Standard-policy queues only.
+   */
+  batch?: { size: number; run: (jobs: { ctx: JobContext; input: Input }[], batch: JobBatch) => Promise<(BatchOutcome<Output> | undefined)[]> };
 };
 
 export function defineJob<Input, Output = unknown>(definition: JobDefinition<Input, Output>): JobDefinition<Input, Output> {

@@ -1,4 +1,4 @@
-import { claimStep, findJobRecord, findJobStep, markStepDone, markStepStarted, updateJobAttempt } from './jobs.repository.ts';
+import { claimStep, claimSteps, findJobRecord, findJobRecordStates, findJobStep, markStepDone, markStepsDone, markStepStarted, updateJobAttempt } from './jobs.repository.ts';
 import { AppError } from '../errors.ts';
 import type { Database, Db } from '../db/database.ts';
 import type { Clock } from '../clock.ts';
@@ -51,6 +51,65 @@ export function isJobStopped(error: unknown): boolean {
   return error instanceof AppError && error.code === 'INVALID_STATE' && typeof (error.details as { stopped?: unknown } | undefined)?.stopped === 'string';
 }
 
+/** Why an attempt no longer owns its job, from the job's record; null while it does. */
+function whyStopped(record: { state: string; attempts: number } | undefined, attempt: number): 'cancelled' | 'superseded' | 'aborted' | null {
+  if (!record || record.state === 'cancelled') return 'cancelled';
+  if (record.attempts > attempt) return 'superseded';
+  // Same attempt but no longer active: the reconciler recorded that pg-boss gave this attempt up.
+  if (record.state !== 'active') return 'aborted';
+  return null;
+}
+
+/** Each job's answer from a batch: its result, or the error that ends its attempt. */
+export type BatchOutcome<T = unknown> = { result: T } | { error: unknown };
+
+/**
+ * What jobs fetched together (a definition's `batch`) may do together, paying the runner's
+ * bookkeeping once instead of once per job.
+ */
+export type JobBatch = {
+  /**
+   * `ctx.transact(key, …)` of several jobs in one transaction: each job's journal entry commits with
+   * the effects of all of them, so each job's effect happens exactly once, as with `ctx.transact`.
+   * `run` gets the jobs whose step is not done yet and answers each, in order. A job whose step is
+   * done gets its journalled result without running; a job its attempt no longer owns gets the
+   * `jobStopped` error. If `run` throws, nothing of the batch commits (and this throws).
+   */
+  transact<T>(key: string, jobs: JobContext[], run: (tx: Db, fresh: JobContext[]) => Promise<T[]>): Promise<BatchOutcome<T>[]>;
+};
+
+export function createJobBatch(args: { database: Database; clock: Clock }): JobBatch {
+  const { database, clock } = args;
+  return {
+    transact(key, jobs, run) {
+      return database.transaction(async (tx) => {
+        const outcomes: BatchOutcome<Awaited<ReturnType<typeof run>>[number]>[] = new Array(jobs.length);
+        const records = new Map((await findJobRecordStates(tx, jobs.map((job) => job.jobId))).map((record) => [record.id, record]));
+        const current: number[] = [];
+        jobs.forEach((job, n) => {
+          const stopped = job.signal.aborted ? 'aborted' : whyStopped(records.get(job.jobId), job.attempt);
+          if (stopped) outcomes[n] = { error: jobStopped(job.jobId, stopped) };
+          else current.push(n);
+        });
+        // Claimed (and locked) first, as in `transact`: a second runner of one of these jobs waits here.
+        const steps = new Map((await claimSteps(tx, current.map((n) => jobs[n]!.jobId), key, clock.now())).map((step) => [step.jobId, step]));
+        const fresh: number[] = [];
+        for (const n of current) {
+          const step = steps.get(jobs[n]!.jobId)!;
+          if (step.state === 'done') outcomes[n] = { result: step.result as never };
+          else fresh.push(n);
+        }
+        if (fresh.length) {
+          const results = await run(tx, fresh.map((n) => jobs[n]!));
+          await markStepsDone(tx, fresh.map((n, i) => ({ jobId: jobs[n]!.jobId, result: results[i] })), key, clock.now());
+          fresh.forEach((n, i) => (outcomes[n] = { result: results[i]! }));
+        }
+        return outcomes;
+      });
+    },
+  };
+}
+
 export function createJobContext(args: {
   jobId: string;
   attempt: number;
@@ -65,11 +124,8 @@ export function createJobContext(args: {
   // Checked before every effect: an attempt that lost the job must not start another one.
   async function assertCurrent(read: Db = db) {
     if (signal.aborted) throw jobStopped(jobId, 'aborted');
-    const record = await findJobRecord(read, jobId);
-    if (!record || record.state === 'cancelled') throw jobStopped(jobId, 'cancelled');
-    if (record.attempts > attempt) throw jobStopped(jobId, 'superseded');
-    // Same attempt but no longer active: the reconciler recorded that pg-boss gave this attempt up.
-    if (record.state !== 'active') throw jobStopped(jobId, 'aborted');
+    const stopped = whyStopped(await findJobRecord(read, jobId), attempt);
+    if (stopped) throw jobStopped(jobId, stopped);
   }
 
   return {

@@ -154,3 +154,54 @@ export async function markStepDone(db: Db, jobId: string, stepKey: string, resul
     .values({ jobId, stepKey, state: 'done', result: result ?? null, startedAt: at, finishedAt: at })
     .onConflictDoUpdate({ target: [jobSteps.jobId, jobSteps.stepKey], set: { state: 'done', result: result ?? null, finishedAt: at } });
 }
+
+// ── several jobs at once (a queue whose definition runs a batch; see jobs.service runBatch) ──
+
+/** `claimJobAttempt` for several jobs in one statement; returns the ids it claimed. */
+export async function claimJobAttempts(db: Db, jobs: { id: string; attempt: number }[], at: Date): Promise<Set<string>> {
+  if (!jobs.length) return new Set();
+  const values = sql.join(jobs.map((job) => sql`(${job.id}::uuid, ${job.attempt}::int)`), sql`, `);
+  const result = await db.execute(sql`
+    UPDATE job_records r
+    SET state = 'active', attempts = v.attempt, started_at = coalesce(r.started_at, ${at.toISOString()}::timestamptz), updated_at = ${at.toISOString()}::timestamptz
+    FROM (VALUES ${values}) AS v(id, attempt)
+    WHERE r.id = v.id AND r.state NOT IN ('cancelled', 'completed') AND r.attempts <= v.attempt
+    RETURNING r.id`);
+  return new Set((result.rows as { id: string }[]).map((row) => row.id));
+}
+
+/** Records each attempt completed with its result, only while it still holds its job (as `updateJobAttempt`); returns the ids recorded. */
+export async function completeJobAttempts(db: Db, jobs: { id: string; attempt: number; result: unknown }[], at: Date): Promise<Set<string>> {
+  if (!jobs.length) return new Set();
+  const values = sql.join(jobs.map((job) => sql`(${job.id}::uuid, ${job.attempt}::int, ${job.result == null ? null : JSON.stringify(job.result)}::jsonb)`), sql`, `);
+  const result = await db.execute(sql`
+    UPDATE job_records r
+    SET state = 'completed', progress_percent = 100, result = v.result, error = NULL, finished_at = ${at.toISOString()}::timestamptz, updated_at = ${at.toISOString()}::timestamptz
+    FROM (VALUES ${values}) AS v(id, attempt, result)
+    WHERE r.id = v.id AND r.state = 'active' AND r.attempts = v.attempt
+    RETURNING r.id`);
+  return new Set((result.rows as { id: string }[]).map((row) => row.id));
+}
+
+export async function findJobRecordStates(db: Db, ids: string[]): Promise<{ id: string; state: string; attempts: number }[]> {
+  if (!ids.length) return [];
+  return db.select({ id: jobRecords.id, state: jobRecords.state, attempts: jobRecords.attempts }).from(jobRecords).where(inArray(jobRecords.id, ids));
+}
+
+/** `claimStep` of one key for several jobs in one statement. */
+export async function claimSteps(db: Db, jobIds: string[], stepKey: string, at: Date): Promise<JobStepRow[]> {
+  if (!jobIds.length) return [];
+  return db
+    .insert(jobSteps)
+    .values(jobIds.map((jobId) => ({ jobId, stepKey, state: 'started', startedAt: at })))
+    .onConflictDoUpdate({ target: [jobSteps.jobId, jobSteps.stepKey], set: { stepKey: sql`excluded.step_key` } })
+    .returning();
+}
+
+export async function markStepsDone(db: Db, steps: { jobId: string; result: unknown }[], stepKey: string, at: Date): Promise<void> {
+  if (!steps.length) return;
+  await db
+    .insert(jobSteps)
+    .values(steps.map(({ jobId, result }) => ({ jobId, stepKey, state: 'done', result: result ?? null, startedAt: at, finishedAt: at })))
+    .onConflictDoUpdate({ target: [jobSteps.jobId, jobSteps.stepKey], set: { state: 'done', result: sql`excluded.result`, finishedAt: at } });
+}

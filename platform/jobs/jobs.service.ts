@@ -1,9 +1,11 @@
 import crypto from 'node:crypto';
-import { PgBoss } from 'pg-boss';
+import { PgBoss, type JobResult } from 'pg-boss';
 import { v5 as uuidv5 } from 'uuid';
-import { createJobContext, isJobStopped } from './job-context.ts';
+import { createJobBatch, createJobContext, isJobStopped } from './job-context.ts';
 import {
   claimJobAttempt,
+  claimJobAttempts,
+  completeJobAttempts,
   countJobsByQueueAndState,
   findDriftedJobRecords,
   findJobRecord,
@@ -20,6 +22,7 @@ import {
 import { AppError, notFound } from '../errors.ts';
 import { redactSecrets } from '../secrets/redact.ts';
 import type { JobDefinition } from './define-job.ts';
+import type { JobContext } from './job-context.ts';
 import type { Actor } from '../auth/actor.ts';
 import type { AuditLog } from '../audit/audit.service.ts';
 import type { Clock } from '../clock.ts';
@@ -53,6 +56,8 @@ export type SendOptions = {
 
 export type Jobs = ReturnType<typeof createJobs>;
 
+type BossJob = { id: string; data: unknown; retryCount: number; retryLimit: number; signal: AbortSignal };
+
 export function createJobs(deps: { database: Database; config: Config; clock: Clock; logger: Logger; audit: AuditLog }) {
   const { database, config, clock, logger, audit } = deps;
   const definitions = new Map<string, JobDefinition>();
@@ -75,6 +80,8 @@ export function createJobs(deps: { database: Database; config: Config; clock: Cl
   // Records seen without a pg-boss job on the previous pass: only a second sighting counts as lost,
   // so a record is never judged while its job is being put back (see send).
   let missingSeen = new Set<string>();
+
+  const jobBatch = createJobBatch({ database, clock });
 
   function definitionFor(queue: string): JobDefinition {
     const definition = definitions.get(queue);
@@ -114,24 +121,89 @@ export function createJobs(deps: { database: Database; config: Config; clock: Cl
       jobLogger.info('job completed');
       return result ?? null;
     } catch (error) {
-      // Nothing to record: whoever took the job away (cancel, pg-boss, a later attempt) has.
-      if (isJobStopped(error)) {
-        jobLogger.info({ reason: (error as AppError).message }, 'job attempt stopped');
-        return null;
+      return endAttempt(definition, job, attempt, error, jobLogger);
+    }
+  }
+
+  /** An attempt ended by an error: stopped (nothing to record, null) or failed (recorded, rethrown). */
+  async function endAttempt(definition: JobDefinition, job: { id: string; retryCount: number; retryLimit: number }, attempt: number, error: unknown, jobLogger: Logger): Promise<null> {
+    // Nothing to record: whoever took the job away (cancel, pg-boss, a later attempt) has.
+    if (isJobStopped(error)) {
+      jobLogger.info({ reason: (error as AppError).message }, 'job attempt stopped');
+      return null;
+    }
+    const final = job.retryCount >= job.retryLimit;
+    const message = error instanceof Error ? error.message : String(error);
+    const errorBody = { message, code: error instanceof AppError ? error.code : 'JOB_FAILED', attempt };
+    const at = clock.now();
+    await database.transaction(async (tx) => {
+      const recorded = await updateJobAttempt(tx, job.id, attempt, { state: final ? 'failed' : 'retry', error: errorBody, updatedAt: at, finishedAt: final ? at : null });
+      if (recorded && final) {
+        await audit.record({ actor: jobsActor, action: 'job.failed', entityType: 'job', entityId: job.id, after: { queue: definition.queue, error: errorBody } }, tx);
       }
-      const final = job.retryCount >= job.retryLimit;
-      const message = error instanceof Error ? error.message : String(error);
-      const errorBody = { message, code: error instanceof AppError ? error.code : 'JOB_FAILED', attempt };
+    });
+    jobLogger.warn({ err: error, final }, 'job attempt failed');
+    throw error;
+  }
+
+  /**
+   * Jobs of a batched definition fetched together: claimed in one statement, run by the
+   * definition's `batch.run`, the completed ones recorded in one transaction. Each job is answered
+   * to pg-boss on its own (completed, or failed and retried as usual). A job the batch could not
+   * take (its claim or input failed, or `batch.run` handed it back) runs alone, as `runAttempt`.
+   */
+  async function runBatch(definition: JobDefinition, batch: NonNullable<JobDefinition['batch']>, jobs: BossJob[]): Promise<JobResult[]> {
+    const settle = async (job: BossJob, run: () => Promise<unknown>): Promise<JobResult> => {
+      try {
+        return { id: job.id, status: 'completed', output: (await run()) ?? undefined };
+      } catch (error) {
+        return { id: job.id, status: 'failed', output: error instanceof Error ? { message: error.message, stack: error.stack } : { message: String(error) } };
+      }
+    };
+    const alone = (job: BossJob) => settle(job, () => runAttempt(definition, job));
+    if (jobs.length === 1) return [await alone(jobs[0]!)];
+    const claimed = await claimJobAttempts(database.db, jobs.map((job) => ({ id: job.id, attempt: job.retryCount + 1 })), clock.now());
+    const items: { job: BossJob; ctx: JobContext; input: unknown }[] = [];
+    const results: JobResult[] = [];
+    const left: BossJob[] = [];
+    for (const job of jobs) {
+      const parsed = claimed.has(job.id) ? definition.input.safeParse(job.data) : undefined;
+      if (!parsed?.success) {
+        left.push(job);
+        continue;
+      }
+      const attempt = job.retryCount + 1;
+      const jobLogger = logger.child({ jobId: job.id, queue: definition.queue, attempt });
+      items.push({ job, input: parsed.data, ctx: createJobContext({ jobId: job.id, attempt, database, clock, logger: jobLogger, signal: job.signal }) });
+    }
+    let outcomes: Awaited<ReturnType<typeof batch.run>> = [];
+    if (items.length) {
+      try {
+        outcomes = await batch.run(items.map(({ ctx, input }) => ({ ctx, input })), jobBatch);
+      } catch (error) {
+        logger.warn({ err: error, queue: definition.queue, jobs: items.length }, 'job batch failed; its jobs run one by one');
+        outcomes = [];
+      }
+    }
+    const completed: { job: BossJob; attempt: number; result: unknown }[] = [];
+    for (const [n, { job, ctx }] of items.entries()) {
+      const outcome = outcomes[n];
+      if (!outcome) left.push(job);
+      else if ('error' in outcome) results.push(await settle(job, () => endAttempt(definition, job, ctx.attempt, outcome.error, ctx.logger)));
+      else completed.push({ job, attempt: ctx.attempt, result: outcome.result ?? null });
+    }
+    if (completed.length) {
       const at = clock.now();
       await database.transaction(async (tx) => {
-        const recorded = await updateJobAttempt(tx, job.id, attempt, { state: final ? 'failed' : 'retry', error: errorBody, updatedAt: at, finishedAt: final ? at : null });
-        if (recorded && final) {
-          await audit.record({ actor: jobsActor, action: 'job.failed', entityType: 'job', entityId: job.id, after: { queue: definition.queue, error: errorBody } }, tx);
-        }
+        const recorded = await completeJobAttempts(tx, completed.map(({ job, attempt, result }) => ({ id: job.id, attempt, result })), at);
+        const entries = completed.filter(({ job }) => recorded.has(job.id)).map(({ job, result }) => ({ actor: jobsActor, action: 'job.completed', entityType: 'job', entityId: job.id, after: { queue: definition.queue, result } }));
+        if (entries.length) await audit.recordMany(entries, tx);
+        if (entries.length < completed.length) logger.warn({ queue: definition.queue, lost: completed.length - entries.length }, 'job attempts finished after they lost their jobs (cancelled or given up); their outcomes are not recorded');
       });
-      jobLogger.warn({ err: error, final }, 'job attempt failed');
-      throw error;
+      for (const { job, result } of completed) results.push({ id: job.id, status: 'completed', output: result ?? undefined });
     }
+    for (const job of left) results.push(await alone(job));
+    return results;
   }
 
   /**
@@ -257,6 +329,23 @@ export function createJobs(deps: { database: Database; config: Config; clock: Cl
           await boss.unschedule(definition.queue);
         }
         if (!work) continue;
+        if (definition.batch) {
+          const batch = definition.batch;
+          await boss.work(
+            definition.queue,
+            {
+              batchSize: batch.size,
+              includeMetadata: true,
+              // Each job of a batch is answered on its own: one failing does not fail the others.
+              perJobResults: true,
+              localConcurrency: definition.concurrency ?? config.jobConcurrency,
+              pollingIntervalSeconds: config.jobPollSeconds,
+              burstWhenReadyExceeds: 1,
+            },
+            async (jobs) => runBatch(definition, batch, jobs),
+          );
+          continue;
+        }
         await boss.work(
           definition.queue,
           {
