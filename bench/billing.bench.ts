@@ -80,7 +80,7 @@ async function child(backend: 'embedded' | 'postgres'): Promise<ChildResult[]> {
 
     // PostgreSQL: one report per count of writer threads (SWITCHBOARD_BILLING_REPORT_THREADS), on
     // the same history, each deleted before the next; embedded writes on the server's thread.
-    const variants = backend === 'postgres' ? (process.env.BILLING_BENCH_THREADS ?? '2,1').split(',').map(Number) : [0];
+    const variants = backend === 'postgres' ? (process.env.BILLING_BENCH_THREADS ?? '1,2').split(',').map(Number) : [0];
     const results: ChildResult[] = [];
     for (const threads of variants) {
       t.sb.services.config.billingReportThreads = threads;

@@ -39,7 +39,7 @@ describe('config', () => {
       loginRateLimitPerMinute: 10,
       dbPoolSize: 10,
       mailFrom: 'switchboard@localhost',
-      billingReportThreads: 2,
+      billingReportThreads: 1,
       bookingChangeRetentionDays: 90,
       embedded: true,
       labEnabled: true,

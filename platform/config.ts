@@ -26,7 +26,7 @@ const configSchema = z.object({
   dbPoolSize: z.coerce.number().int().min(1).max(200).default(10),
   smtpUrl: z.string().url().regex(/^smtps?:\/\//, 'must start with smtp:// or smtps://').optional(),
   mailFrom: z.string().min(3).default('switchboard@localhost'),
-  billingReportThreads: z.coerce.number().int().min(0).max(16).default(2),
+  billingReportThreads: z.coerce.number().int().min(0).max(16).default(1),
   bookingChangeRetentionDays: z.coerce.number().int().min(1).max(3650).default(90),
 });
 

@@ -85,7 +85,8 @@ describe('billing reports API (P16)', () => {
   }
 
   before(async () => {
-    t = await startTestSwitchboard({ areas: [partnerArea], config: { jobPollSeconds: 0.5 } });
+    // Two writer threads on PostgreSQL (the default is one), so reports here are written in lanes.
+    t = await startTestSwitchboard({ areas: [partnerArea], config: { jobPollSeconds: 0.5, billingReportThreads: 2 } });
   });
   after(async () => t?.close());
 
@@ -169,7 +170,7 @@ describe('billing reports API (P16)', () => {
   });
 
   test('a report of several chunks (in every lane on PostgreSQL) downloads whole, each subscriber once', async () => {
-    // 20,000 subscribers make a CSV of about 3.8 MB: several 1 MB chunks, in each of the default two
+    // 20,000 subscribers make a CSV of about 3.8 MB: several 1 MB chunks, in each of this file's two
     // lanes on PostgreSQL, which the download walks by chunk number across the lanes' gap.
     await t.sb.services.database.pool.query(`
       insert into partner_subscriber_history (subscriber_id, at, change, user_id, sp_enterprise_id, package, status, self_activated)
