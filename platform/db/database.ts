@@ -45,7 +45,11 @@ export async function openDatabase(config: Config, logger?: Logger): Promise<Dat
     try {
       const embedded = await startEmbeddedPostgres(config.dataDir);
       closeEmbedded = embedded.close;
-      pool = new pg.Pool({ host: embedded.socketDir, port: embedded.port, user: 'postgres', database: 'postgres', max: 1 });
+      // The socket server takes one connection at a time and refuses another until it has seen the
+      // previous one close. pg's pool closes a client idle for 10 s and connects anew on the next
+      // query: under load that new connection could arrive first and be refused (ECONNRESET/EPIPE on
+      // whatever query came next, a 500). The one connection lives as long as the process.
+      pool = new pg.Pool({ host: embedded.socketDir, port: embedded.port, user: 'postgres', database: 'postgres', max: 1, idleTimeoutMillis: 0 });
     } catch (error) {
       releaseLock();
       throw error;
