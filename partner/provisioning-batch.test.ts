@@ -76,7 +76,7 @@ describe('provisioning jobs taken together', () => {
     await t?.close();
   });
 
-  test('one subscriber of a batch refused (its email is a Webex user of another org): the others are provisioned, in the same transaction', async () => {
+  test('one subscriber of a batch refused (its email is a Webex user of another org): the others are provisioned', async () => {
     await add('other', 'first@pb.sp', 'first@pb.example');
     await waitFor('the other enterprise provisioned', async () => (await statusesOf('PB+other'))[0] === 'provisioned');
     const other = (await findOrgByEnterprise(db(), 'PB+other'))!;
@@ -96,8 +96,9 @@ describe('provisioning jobs taken together', () => {
     assert.equal(await count(sql`select count(*)::int as n from partner_people where customer_org_id = ${org.id}`), 7);
     const jobs = await jobsOf('PB+new');
     assert.deepEqual(jobs.map((j) => [j.state, j.attempts]), jobs.map(() => ['completed', 1]), 'every job completed at its first attempt');
-    const refusedJob = jobs.find((j) => j.userId === 'taken@pb.sp')!;
-    assert.ok(jobs.filter((j) => j.stepDoneAt === refusedJob.stepDoneAt).length >= 2, 'the refused subscriber was provisioned in one transaction with others');
+    // Whether the refused one shared its transaction depends on timing: within 200 ms of the accepts
+    // provisioning goes one subscriber at a time (createGiveWay), and a loaded machine (CI) fetched
+    // the jobs inside that window. platform/jobs/batch.test.ts covers the shared transaction.
     assert.equal(await count(sql`select count(*)::int as n from audit_events where action = 'partner.subscriber.provisioned' and entity_id in (select id::text from partner_subscribers where sp_enterprise_id = 'PB+new')`), 7);
     assert.equal(await count(sql`select count(*)::int as n from audit_events where action = 'partner.subscriber.error' and entity_id = ${refused.id}`), 1);
     assert.equal(await count(sql`select count(*)::int as n from partner_subscriber_history where sp_enterprise_id = 'PB+new' and change = 'status' and status = 'provisioned'`), 7, 'one billing history entry per provisioned subscriber');
