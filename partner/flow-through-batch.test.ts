@@ -2,12 +2,11 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { sql } from 'drizzle-orm';
 import { startTestSwitchboard, type TestSwitchboard } from '../test/support/test-switchboard.ts';
-import { gate, waitFor } from '../test/support/wait-for.ts';
+import { waitFor } from '../test/support/wait-for.ts';
 import { partnerArea } from './partner.area.ts';
 import { bridgePath } from './flow-through.routes.ts';
 import { countAdminsOfOrg, findOrgByEnterprise } from './partner.repository.ts';
-import { customerTemplates } from './partner.schema.ts';
-import { createClusterAndTemplate } from './partner.testkit.ts';
+import { createClusterAndTemplate, holdAcceptsTogether } from './partner.testkit.ts';
 
 // P2 flow-through throughput: new subscribers that arrive while an accept transaction runs are
 // decided together in the next one (group commit). These tests hold the first transaction on a lock
@@ -35,29 +34,10 @@ describe('flow-through accepts decided in batches', () => {
   const metric = async (name: string) => (await t.sb.services.metrics.registry.getSingleMetric(name)!.get()).values;
   const batches = async () => (await metric('switchboard_partner_accept_batch_size')).find((v) => (v as { metricName?: string }).metricName?.endsWith('_count'))?.value ?? 0;
 
-  /**
-   * Runs `send` while the accept transaction is held on a lock of the templates table: the first
-   * request's batch waits on it and every later request queues behind it. Released once all of them
-   * are queued, so they are decided as one batch.
-   */
+  /** `send`'s requests decided as one batch after the first (see holdAcceptsTogether). */
   async function inOneBatch<T>(count: number, send: () => Promise<T>[]): Promise<T[]> {
-    const locked = gate();
-    const release = gate();
-    const holder = t.sb.services.database.transaction(async (tx) => {
-      await tx.execute(sql`lock table ${customerTemplates} in access exclusive mode`);
-      locked.open();
-      await release.promise;
-    });
-    await locked.promise;
     const before = await batches();
-    const pending = send();
-    try {
-      await waitFor('requests queued behind the held batch', async () => (await metric('switchboard_partner_accept_waiting'))[0]?.value === count - 1);
-    } finally {
-      release.open();
-      await holder;
-    }
-    const results = await Promise.all(pending);
+    const results = await holdAcceptsTogether(t, count, send);
     assert.equal((await batches()) - before, 2, 'the first request alone, then all the others together');
     return results;
   }

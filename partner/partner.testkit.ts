@@ -2,7 +2,10 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import AjvModule from 'ajv';
+import { sql } from 'drizzle-orm';
 import type { TestSwitchboard } from '../test/support/test-switchboard.ts';
+import { gate } from '../test/support/wait-for.ts';
+import { customerTemplates } from './partner.schema.ts';
 
 // Helpers for the partner tests: a cluster + template in one call, polling with a deadline (no
 // fixed sleeps), and the Webex OpenAPI schemas as validators (contract tests).
@@ -96,4 +99,30 @@ export function subscriberBody(provisioningId: string, overrides: Record<string,
     email: `user${n}@acme.example`,
     ...overrides,
   };
+}
+
+/**
+ * Runs `send` while the accept transaction is held on a lock of the templates table: the first
+ * request's batch waits on it and every later request queues behind it. Released once `count - 1`
+ * of them are queued, so they are decided as one batch (after the first, alone). Resolves with what
+ * `send` started.
+ */
+export async function holdAcceptsTogether<T>(t: TestSwitchboard, count: number, send: () => Promise<T>[]): Promise<T[]> {
+  const locked = gate();
+  const release = gate();
+  const holder = t.sb.services.database.transaction(async (tx) => {
+    await tx.execute(sql`lock table ${customerTemplates} in access exclusive mode`);
+    locked.open();
+    await release.promise;
+  });
+  await locked.promise;
+  const pending = send();
+  const waiting = async () => (await t.sb.services.metrics.registry.getSingleMetric('switchboard_partner_accept_waiting')!.get()).values[0]?.value;
+  try {
+    await waitFor('requests queued behind the held batch', async () => (await waiting()) === count - 1);
+  } finally {
+    release.open();
+    await holder;
+  }
+  return Promise.all(pending);
 }

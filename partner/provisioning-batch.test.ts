@@ -4,12 +4,11 @@ import crypto from 'node:crypto';
 import { sql } from 'drizzle-orm';
 import { createSwitchboard, type Switchboard } from '../platform/app.ts';
 import { startTestSwitchboard, type TestSwitchboard } from '../test/support/test-switchboard.ts';
-import { gate, waitFor } from '../test/support/wait-for.ts';
+import { waitFor } from '../test/support/wait-for.ts';
 import { partnerArea } from './partner.area.ts';
 import { findOrgByEnterprise, insertPerson } from './partner.repository.ts';
-import { customerTemplates } from './partner.schema.ts';
 import { bridgePath } from './flow-through.routes.ts';
-import { createClusterAndTemplate } from './partner.testkit.ts';
+import { createClusterAndTemplate, holdAcceptsTogether } from './partner.testkit.ts';
 
 // P2 flow-through throughput: provisioning jobs fetched together are run in one transaction (one
 // claim, one completion). Each subscriber must still get the outcome it would get alone: a refusal
@@ -44,26 +43,8 @@ describe('provisioning jobs taken together', () => {
   };
   const user = (group: string, name: string) => ({ group, userId: `${name}@pb.sp`, email: `${name}@pb.example` });
 
-  /** Adds held behind a lock of the templates table, so they are accepted in one batch and their jobs queued together. */
-  async function addTogether(users: { group: string; userId: string; email: string }[]) {
-    const locked = gate();
-    const release = gate();
-    const holder = t.sb.services.database.transaction(async (tx) => {
-      await tx.execute(sql`lock table ${customerTemplates} in access exclusive mode`);
-      locked.open();
-      await release.promise;
-    });
-    await locked.promise;
-    const sent = users.map((u) => add(u.group, u.userId, u.email));
-    const waiting = async () => (await t.sb.services.metrics.registry.getSingleMetric('switchboard_partner_accept_waiting')!.get()).values[0]?.value;
-    try {
-      await waitFor('the adds queued behind the held batch', async () => (await waiting()) === users.length - 1);
-    } finally {
-      release.open();
-      await holder;
-    }
-    await Promise.all(sent);
-  }
+  /** Adds accepted in one batch, so their jobs are queued together. */
+  const addTogether = (users: { group: string; userId: string; email: string }[]) => holdAcceptsTogether(t, users.length, () => users.map((u) => add(u.group, u.userId, u.email)));
 
   before(async () => {
     t = await startTestSwitchboard({ areas: [partnerArea], config: { jobPollSeconds: 0.5 } });
