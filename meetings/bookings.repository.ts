@@ -1,7 +1,6 @@
 import { auditEventsInsertText } from '../platform/audit/audit.repository.ts';
 import { HOLDING_STATES } from './meetings.repository.ts';
-import type pg from 'pg';
-import type { Db } from '../platform/db/database.ts';
+import { clientOf, type Db } from '../platform/db/database.ts';
 
 // M8 group commit: the statements of a batch of bookings, as fixed SQL text sent as named prepared
 // statements on the transaction's connection. Each column goes as one array parameter (unnest), so
@@ -16,8 +15,6 @@ type NewBooking = {
 type NewOccurrence = { id: string; bookingId: string; bridgeId: string; startAt: Date; endAt: Date; holdFrom: Date };
 type NewChange = { bookingId: string; change: string; actor: string; at: Date };
 
-/** The pg client under a drizzle instance (the transaction's connection, or the pool). */
-const clientOf = (db: Db) => (db as Db & { $client: pg.ClientBase | pg.Pool }).$client;
 const iso = (d: Date) => d.toISOString();
 
 // Sorted by the lock's own key (the hash), so two batches taking overlapping sets of locks take
