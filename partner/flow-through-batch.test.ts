@@ -34,11 +34,11 @@ describe('flow-through accepts decided in batches', () => {
   const metric = async (name: string) => (await t.sb.services.metrics.registry.getSingleMetric(name)!.get()).values;
   const batches = async () => (await metric('switchboard_partner_accept_batch_size')).find((v) => (v as { metricName?: string }).metricName?.endsWith('_count'))?.value ?? 0;
 
-  /** `send`'s requests decided as one batch after the first (see holdAcceptsTogether). */
-  async function inOneBatch<T>(count: number, send: () => Promise<T>[]): Promise<T[]> {
+  /** `send`'s requests decided as one batch after the first one or two (see holdAcceptsTogether). */
+  async function inOneBatch<T>(count: number, send: Parameters<typeof holdAcceptsTogether<T>>[2]): Promise<T[]> {
     const before = await batches();
-    const results = await holdAcceptsTogether(t, count, send);
-    assert.equal((await batches()) - before, 2, 'the first request alone, then all the others together');
+    const { results, alone } = await holdAcceptsTogether(t, count, send);
+    assert.equal((await batches()) - before, alone + 1, 'the first requests alone, then all the others together');
     return results;
   }
 
@@ -120,5 +120,24 @@ describe('flow-through accepts decided in batches', () => {
     const same = results.filter((r) => r.userId.startsWith('same'));
     assert.deepEqual(same.map((r) => (r.status === 'failed' ? r.errorCode : r.status)).sort(), ['10023', 'accepted']);
     assert.equal(results.find((r) => r.userId === 'other@batch.sp')!.status, 'accepted');
+  });
+
+  test('a request naming the user ID or email of a batch not yet committed waits for it, and so does a later request sharing a key with a waiting one', async () => {
+    // In this order: A; B has A's email (another case); C has B's user ID. One by one, A is accepted,
+    // B refused (its email is A's), then C accepted (B took nothing). On PostgreSQL two batches run
+    // at once: C must not start beside A while B waits, or it would take the user ID before B came.
+    const results = await inOneBatch(3, [
+      () => add(first.provisioningId, { userId: 'keya@batch.sp', group: 'five', email: 'keya@batch.example' }),
+      () => add(first.provisioningId, { userId: 'keyb@batch.sp', group: 'five', email: 'KeyA@batch.example' }),
+      () => add(first.provisioningId, { userId: 'keyb@batch.sp', group: 'five', email: 'keyc@batch.example' }),
+    ]);
+    assert.deepEqual(
+      results.map((r) => [r.http, r.status, r.errorCode]),
+      [
+        [200, 'accepted', undefined],
+        [409, 'failed', '10023'],
+        [200, 'accepted', undefined],
+      ],
+    );
   });
 });

@@ -102,12 +102,14 @@ export function subscriberBody(provisioningId: string, overrides: Record<string,
 }
 
 /**
- * Runs `send` while the accept transaction is held on a lock of the templates table: the first
- * request's batch waits on it and every later request queues behind it. Released once `count - 1`
- * of them are queued, so they are decided as one batch (after the first, alone). Resolves with what
- * `send` started.
+ * Runs `send` while accept transactions are held on a lock of the templates table: the batches
+ * already started (one embedded, up to two on PostgreSQL, each of one request) wait on it and every
+ * later request queues behind them. Released once all `count` are in, so the queued ones are decided
+ * as one batch. `send` starts its requests at once (they arrive in any order), or, given one starter
+ * per request, each after the one before has arrived. Resolves with what was started and how many
+ * requests were decided alone first.
  */
-export async function holdAcceptsTogether<T>(t: TestSwitchboard, count: number, send: () => Promise<T>[]): Promise<T[]> {
+export async function holdAcceptsTogether<T>(t: TestSwitchboard, count: number, send: (() => Promise<T>[]) | (() => Promise<T>)[]): Promise<{ results: T[]; alone: number }> {
   const locked = gate();
   const release = gate();
   const holder = t.sb.services.database.transaction(async (tx) => {
@@ -116,13 +118,25 @@ export async function holdAcceptsTogether<T>(t: TestSwitchboard, count: number, 
     await release.promise;
   });
   await locked.promise;
-  const pending = send();
-  const waiting = async () => (await t.sb.services.metrics.registry.getSingleMetric('switchboard_partner_accept_waiting')!.get()).values[0]?.value;
+  const gauge = async (name: string) => (await t.sb.services.metrics.registry.getSingleMetric(name)!.get()).values[0]?.value ?? 0;
+  let alone = 0;
+  const arrived = (n: number) =>
+    waitFor(`${n} requests running or queued behind the held batches`, async () => {
+      alone = await gauge('switchboard_partner_accept_batches_running');
+      return alone + (await gauge('switchboard_partner_accept_waiting')) === n;
+    });
+  const pending: Promise<T>[] = [];
   try {
-    await waitFor('requests queued behind the held batch', async () => (await waiting()) === count - 1);
+    if (typeof send === 'function') pending.push(...send());
+    else
+      for (const start of send) {
+        pending.push(start());
+        await arrived(pending.length);
+      }
+    await arrived(count);
   } finally {
     release.open();
     await holder;
   }
-  return Promise.all(pending);
+  return { results: await Promise.all(pending), alone };
 }
