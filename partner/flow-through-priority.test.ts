@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { createGiveWay } from './partner.service.ts';
 
 // P2 flow-through: during a burst of accepts the provisioning jobs of a process run one at a time
-// (the adapter waits for each answer, provisioning can wait); otherwise all of them run at once.
+// (the adapter waits for each answer, provisioning can wait), spaced out when adds queue for their
+// batch; otherwise all of them run at once.
 describe('provisioning gives way to accepting', () => {
   const settled = async (promise: Promise<unknown>, ms = 80) => {
     let done = false;
@@ -81,5 +82,21 @@ describe('provisioning gives way to accepting', () => {
     assert.equal(turns.running(), 2);
     release();
     holder();
+  });
+
+  test('crowded: a turn starts no sooner than the gap after the last one ended; busy but not crowded: right away', async () => {
+    let crowded = true;
+    const turns = createGiveWay(() => true, 2, { when: () => crowded, gapMs: 60 });
+    (await turns.take())();
+    const ended = performance.now();
+    const spaced = await turns.take();
+    const waited = performance.now() - ended;
+    assert.ok(waited >= 55, `the next turn waited ${waited.toFixed(1)} ms for the 60 ms gap`);
+    spaced();
+    crowded = false;
+    const next = turns.take();
+    assert.equal(await settled(next, 20), true, 'not crowded: no gap, only one at a time');
+    (await next)();
+    assert.equal(turns.running(), 0);
   });
 });
