@@ -93,6 +93,13 @@ export async function findOrg(db: Db, id: string) {
   return row;
 }
 /** Inserts the enterprise's org unless it exists; true when this call created it. */
+/**
+ * Holds the enterprise until the transaction ends: two first users of a new enterprise provisioned at
+ * once are then provisioned one after the other, the second seeing the org the first made.
+ */
+export async function lockEnterprise(db: Db, spEnterpriseId: string) {
+  await db.execute(sql`select pg_advisory_xact_lock(hashtext(${`partner.enterprise:${spEnterpriseId}`}))`);
+}
 export async function insertOrgOnce(db: Db, row: typeof customerOrgs.$inferInsert): Promise<boolean> {
   const inserted = await db.insert(customerOrgs).values(row).onConflictDoNothing({ target: customerOrgs.spEnterpriseId }).returning({ id: customerOrgs.id });
   return inserted.length > 0;

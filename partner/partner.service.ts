@@ -835,7 +835,13 @@ export function createPartner(services: PlatformServices) {
       return { status: 'error', errorCode };
     };
     if (await repo.findSubscriberByEmail(tx, sub.email!, sub.id)) return fail(webexCodes.EMAIL_IN_USE, `The email address ${sub.email} is already used by another subscriber.`);
-    const orgBefore = await repo.findOrgByEnterprise(tx, sub.spEnterpriseId);
+    let orgBefore = await repo.findOrgByEnterprise(tx, sub.spEnterpriseId);
+    if (!orgBefore) {
+      // Another transaction may be making this enterprise's org right now (its first user): wait for
+      // it, then decide as the later user (P6 consent, P7 no attach check, not made admin).
+      await repo.lockEnterprise(tx, sub.spEnterpriseId);
+      orgBefore = await repo.findOrgByEnterprise(tx, sub.spEnterpriseId);
+    }
     for (const gate of gates) {
       const held = await gate(tx, { sub, template, org: orgBefore });
       if (!held) continue;
@@ -860,6 +866,10 @@ export function createPartner(services: PlatformServices) {
         }
       }
     }
+    // An email of a person of another org is refused before anything is made: a refused first
+    // subscriber must not leave an org behind (made by nobody's provisioning).
+    let person = await repo.findPersonByEmail(tx, sub.email!);
+    if (person && person.customerOrgId !== orgBefore?.id) return fail(webexCodes.EMAIL_IN_USE, `The email address ${sub.email} belongs to a Webex user of another organisation.`);
     // P1: the enterprise's org is made by its first provisioned subscriber, exactly once.
     const createdOrg = !orgBefore &&
       (await repo.insertOrgOnce(tx, {
@@ -877,8 +887,6 @@ export function createPartner(services: PlatformServices) {
     }));
     const org = orgBefore ?? (await repo.findOrgByEnterprise(tx, sub.spEnterpriseId))!;
     if (org.templateId !== template.id) return fail(webexCodes.INVALID_PARAMETER, `Enterprise ${sub.spEnterpriseId} is a customer of another template.`);
-    let person = await repo.findPersonByEmail(tx, sub.email!);
-    if (person && person.customerOrgId !== org.id) return fail(webexCodes.EMAIL_IN_USE, `The email address ${sub.email} belongs to a Webex user of another organisation.`);
     const newPerson = !person;
     if (!person) {
       // The first user of a new org becomes its administrator; not in an attached org (P7).

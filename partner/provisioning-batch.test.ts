@@ -86,6 +86,16 @@ describe('provisioning jobs taken together', () => {
     assert.equal(await count(sql`select count(*)::int as n from audit_events where action = 'partner.customer.create' and entity_id = ${org.id}`), 1);
   });
 
+  test('a refused first subscriber of a new enterprise (its email is a Webex user of another org) leaves no org behind', async () => {
+    const other = (await findOrgByEnterprise(db(), 'PB+other'))!;
+    await insertPerson(db(), { id: crypto.randomUUID(), customerOrgId: other.id, email: 'lonely@pb.example', firstName: 'L', lastName: 'Onely', isAdmin: false, createdAt: new Date() });
+    await add('lonely', 'lonely@pb.sp', 'lonely@pb.example');
+    await waitFor('the lonely one decided', async () => ['provisioned', 'error'].includes((await statusesOf('PB+lonely'))[0] ?? ''));
+    const refused = await subscriberOf('lonely@pb.sp');
+    assert.deepEqual([refused.status, refused.errors.map((e) => e.errorCode)], ['error', [10023]]);
+    assert.equal(await findOrgByEnterprise(db(), 'PB+lonely'), undefined);
+  });
+
   test('a subscriber that breaks the batch transaction: nothing of it commits, the others are provisioned one by one, that one is retried', async () => {
     // A failure nobody foresaw (a database rule of the test's own): it breaks the insert of one person.
     await db().execute(sql.raw(`create function test_refuse_person() returns trigger language plpgsql as $$ begin if new.email = 'explode@pb.example' then raise exception 'refused by the test'; end if; return new; end $$`));
