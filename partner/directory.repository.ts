@@ -1,4 +1,4 @@
-import { and, asc, count, eq, gte, inArray, like, lt, sql, type SQL } from 'drizzle-orm';
+import { and, asc, count, eq, gt, gte, inArray, like, lt, sql, type SQL } from 'drizzle-orm';
 import { customerOrgs, customerTemplates, people, subscriberHistory, subscribers } from './partner.schema.ts';
 import { enterpriseSync, externalUsers, usageSnapshots, workspaces } from './directory.schema.ts';
 import type { Db } from '../platform/db/database.ts';
@@ -8,8 +8,23 @@ export type ExternalUserRow = typeof externalUsers.$inferSelect;
 export type WorkspaceRow = typeof workspaces.$inferSelect;
 
 // ── enterprises (customer orgs with their template's provisioning ID) ──
-export async function findEnterprises(db: Db, filter: { spEnterpriseId?: string; startsWith?: string; customerOrgId?: string }, limit: number) {
+export type EnterpriseFilter = {
+  spEnterpriseId?: string;
+  startsWith?: string;
+  customerOrgId?: string;
+  /** Upper case; an enterprise that never had directory sync set up is NOT_SYNCED. */
+  syncStatuses?: string[];
+  /** Last directory sync ended at or after. */
+  lastSyncEndFrom?: Date;
+  /** Organisation created after. */
+  createdAfter?: Date;
+};
+
+export async function findEnterprises(db: Db, filter: EnterpriseFilter, limit: number) {
   const c: SQL[] = [];
+  if (filter.syncStatuses !== undefined) c.push(inArray(sql`coalesce(${enterpriseSync.syncStatus}, 'NOT_SYNCED')`, filter.syncStatuses));
+  if (filter.lastSyncEndFrom !== undefined) c.push(gte(enterpriseSync.lastSyncEndTime, filter.lastSyncEndFrom));
+  if (filter.createdAfter !== undefined) c.push(gt(customerOrgs.createdAt, filter.createdAfter));
   if (filter.spEnterpriseId !== undefined) c.push(eq(customerOrgs.spEnterpriseId, filter.spEnterpriseId));
   // LIKE with the user's text escaped, so % and _ match themselves.
   if (filter.startsWith !== undefined) c.push(like(customerOrgs.spEnterpriseId, `${filter.startsWith.replace(/[\\%_]/g, (m) => `\\${m}`)}%`));

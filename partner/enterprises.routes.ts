@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { requireActor } from '../platform/auth/auth.plugin.ts';
-import { errorResponses } from './subscribers.routes.ts';
+import { errorResponses, parseInstant } from './subscribers.routes.ts';
 import { fromWebexId, installWebexErrorHandler, toWebexId, webexCodes, webexError } from './webex-errors.ts';
 import type { FastifyInstance } from 'fastify';
 import type { HttpApp } from '../platform/http/app-types.ts';
@@ -35,6 +35,16 @@ const workspaceSchema = z
   .meta({ id: 'BroadWorksWorkspace' });
 
 const text = (max = 255) => z.string().max(max);
+
+const syncStatuses = ['NOT_SYNCED', 'IN_PROGRESS', 'COMPLETE', 'FAILED'] as const;
+/** The beta list filter: "supports multiple comma separated values", e.g. failed,in_progress,not_synced. */
+function parseSyncStatuses(value: string | undefined): string[] | undefined {
+  if (value === undefined) return undefined;
+  const wanted = value.split(',').map((v) => v.trim().toUpperCase());
+  const unknown = wanted.find((v) => !(syncStatuses as readonly string[]).includes(v));
+  if (unknown !== undefined) throw webexError('VALIDATION_FAILED', webexCodes.INVALID_PARAMETER, `syncStatus must be among ${syncStatuses.join(', ')} (any case, comma separated); got "${unknown}".`, 'syncStatus');
+  return wanted;
+}
 const enterpriseParams = z.strictObject({ id: z.string().min(1).max(256) });
 const workspaceParams = z.strictObject({ workspaceId: z.string().min(1).max(256) });
 
@@ -78,11 +88,18 @@ export function registerEnterpriseRoutes(app: HttpApp, orgs: Organizations) {
           spEnterpriseId: text().optional(),
           startsWith: text().optional().describe('The starting string of the enterprise identifiers to match against'),
           max: z.coerce.number().int().min(1).max(1000).default(100).describe('Up to 1000 (default 100)'),
+          syncStatus: text(200).optional().describe('Beta: directory sync statuses, comma separated, any case (not_synced, in_progress, complete, failed)'),
+          lastSyncEndTime: text(64).optional().describe('Beta: only enterprises whose last directory sync ended at or after this time (epoch ms or ISO 8601)'),
+          after: text(64).optional().describe('Beta: only enterprises whose organisation was created after this time (epoch ms or ISO 8601)'),
         }),
         response: { 200: z.object({ items: z.array(enterpriseSchema) }), ...errorResponses },
       },
       handler: async (request) => {
-        const rows = await orgs.enterprises.list({ spEnterpriseId: request.query.spEnterpriseId, startsWith: request.query.startsWith }, request.query.max);
+        const q = request.query;
+        const rows = await orgs.enterprises.list(
+          { spEnterpriseId: q.spEnterpriseId, startsWith: q.startsWith, syncStatuses: parseSyncStatuses(q.syncStatus), lastSyncEndFrom: parseInstant('lastSyncEndTime', q.lastSyncEndTime), createdAfter: parseInstant('after', q.after) },
+          q.max,
+        );
         const items = [];
         for (const row of rows) {
           if (row.org.state !== 'active') continue;

@@ -472,7 +472,7 @@ export function createOrganizations(services: PlatformServices) {
   return {
     jobs,
     enterprises: {
-      list: (filter: { spEnterpriseId?: string; startsWith?: string }, limit: number) => dir.findEnterprises(db, filter, limit),
+      list: (filter: dir.EnterpriseFilter, limit: number) => dir.findEnterprises(db, filter, limit),
       syncView,
       externalUsers: (customerOrgId: string) => dir.listExternalUsers(db, customerOrgId),
       setDirectorySync,

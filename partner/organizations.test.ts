@@ -366,4 +366,34 @@ describe('Webex-compatible enterprises, workspaces, people and organizations', (
     assert.equal(refused.status, 409);
     assert.match(refused.body.error?.message ?? refused.body.message ?? JSON.stringify(refused.body), /delete it instead/);
   });
+
+  test('enterprises: the beta filters syncStatus (comma separated, any case), lastSyncEndTime and after', async () => {
+    setDirectorySource(t.sb.services, async () => [{ userId: 'ext@beta-q', kind: 'user', firstName: 'Ext' }]);
+    const names = (res: { body: any }) => res.body.items.map((e: any) => e.spEnterpriseId).filter((id: string) => id.startsWith('BetaQ'));
+    await provisioned('BetaQ+never', 1);
+    const createdBetween = Date.now();
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    await provisioned('BetaQ+synced', 1);
+    const synced = await enterpriseOf('BetaQ+synced');
+    const path = `/v1/broadworks/enterprises/${synced.id}/broadworksDirectorySync`;
+    await t.api('PUT', path, { enableDirSync: true });
+    await t.api('POST', path, { syncStatus: 'SYNC_NOW' });
+    const status = await waitFor('sync complete', async () => {
+      const s = await t.api('GET', path);
+      return s.body.directorySyncStatus.syncStatus === 'COMPLETE' ? s.body.directorySyncStatus : undefined;
+    });
+    const ended = Date.parse(status.lastSyncEndTime);
+
+    assert.deepEqual(names(await t.api('GET', '/v1/broadworks/enterprises?startsWith=BetaQ&syncStatus=complete')), ['BetaQ+synced']);
+    assert.deepEqual(names(await t.api('GET', '/v1/broadworks/enterprises?startsWith=BetaQ&syncStatus=failed,NOT_SYNCED')), ['BetaQ+never']);
+    assert.deepEqual(names(await t.api('GET', '/v1/broadworks/enterprises?startsWith=BetaQ&syncStatus=in_progress')), []);
+    expectError(await t.api('GET', '/v1/broadworks/enterprises?syncStatus=complete,later'), 400, 1003);
+    assert.deepEqual(names(await t.api('GET', `/v1/broadworks/enterprises?startsWith=BetaQ&lastSyncEndTime=${ended}`)), ['BetaQ+synced']);
+    assert.deepEqual(names(await t.api('GET', `/v1/broadworks/enterprises?startsWith=BetaQ&lastSyncEndTime=${encodeURIComponent(new Date(ended + 1).toISOString())}`)), []);
+    expectError(await t.api('GET', '/v1/broadworks/enterprises?lastSyncEndTime=yesterday'), 400, 1003);
+    const after = await t.api('GET', `/v1/broadworks/enterprises?startsWith=BetaQ&after=${createdBetween}`);
+    contract?.enterpriseList(after.body);
+    assert.deepEqual(names(after), ['BetaQ+synced']);
+    assert.deepEqual(names(await t.api('GET', `/v1/broadworks/enterprises?startsWith=BetaQ&after=${createdBetween - 60_000}`)), ['BetaQ+never', 'BetaQ+synced']);
+  });
 });

@@ -67,7 +67,7 @@ export function subscriberView(row: SubscriberRow): z.infer<typeof subscriberSch
 }
 
 /** Epoch milliseconds preferred, ISO 8601 accepted (as Webex documents for lastStatusChange/after). */
-function parseInstant(field: string, value: string | undefined): Date | undefined {
+export function parseInstant(field: string, value: string | undefined): Date | undefined {
   if (value === undefined) return undefined;
   const date = /^\d+$/.test(value) ? new Date(Number(value)) : new Date(value);
   if (Number.isNaN(date.getTime())) throw webexError('VALIDATION_FAILED', webexCodes.INVALID_PARAMETER, `${field} must be epoch milliseconds or an ISO 8601 date-time.`, field);
