@@ -47,10 +47,10 @@ describe('two first users of a new enterprise provisioned at once', { skip: post
     try {
       const a = await t.api('POST', '/v1/broadworks/subscribers', first);
       assert.equal(a.status, 200, JSON.stringify(a.body));
-      await waitFor('the first user held inside its transaction', async () => (await waitingOnLocks()) === 1, 30_000);
+      await waitFor('the first user held inside its transaction', async () => (await waitingOnLocks()) === 1, { timeoutMs: 30_000 });
       const b = await t.api('POST', '/v1/broadworks/subscribers', second);
       assert.equal(b.status, 200, JSON.stringify(b.body));
-      await waitFor('the second user waiting for the first', async () => (await waitingOnLocks()) === 2, 30_000);
+      await waitFor('the second user waiting for the first', async () => (await waitingOnLocks()) === 2, { timeoutMs: 30_000 });
       await holder.query('select pg_advisory_unlock($1)', [HOLD]);
 
       assert.equal((await waitForStatus(t, a.body.id, ['provisioned', 'error'])).status, 'provisioned');

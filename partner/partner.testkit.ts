@@ -4,7 +4,10 @@ import path from 'node:path';
 import AjvModule from 'ajv';
 import { sql } from 'drizzle-orm';
 import type { TestSwitchboard } from '../test/support/test-switchboard.ts';
-import { gate } from '../test/support/wait-for.ts';
+import { gate, waitFor } from '../test/support/wait-for.ts';
+
+/** The platform's test poller, here too so partner tests import their helpers from one place. */
+export { waitFor };
 import { customerTemplates } from './partner.schema.ts';
 
 // Helpers for the partner tests: a cluster + template in one call, polling with a deadline (no
@@ -31,15 +34,6 @@ export async function createClusterAndTemplate(t: TestSwitchboard, options: { na
   return { cluster: cluster.body, template: template.body };
 }
 
-export async function waitFor<T>(what: string, probe: () => Promise<T | undefined | null | false>, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (let delay = 10; ; delay = Math.min(delay * 2, 100)) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, delay));
-  }
-}
 
 export async function waitForStatus(t: TestSwitchboard, id: string, statuses: string[]) {
   return waitFor(`subscriber ${id} in ${statuses.join('/')}`, async () => {

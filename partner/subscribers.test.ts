@@ -132,7 +132,7 @@ describe('Webex-compatible BroadWorks subscribers API', () => {
     assert.deepEqual(byPerson.body.items.map((s: any) => s.id), [one.id]);
     const byEnterprise = await t.api('GET', `/v1/broadworks/subscribers?spEnterpriseId=${encodeURIComponent('SP2+paging')}&max=100`);
     assert.equal(byEnterprise.body.items.length, 60);
-    await waitFor('all provisioned', async () => (await t.api('GET', `/v1/broadworks/subscribers?${byTemplate}&status=provisioned,error&max=100`)).body.items.length === 60, 60_000);
+    await waitFor('all provisioned', async () => (await t.api('GET', `/v1/broadworks/subscribers?${byTemplate}&status=provisioned,error&max=100`)).body.items.length === 60, { timeoutMs: 60_000 });
     const none = await t.api('GET', `/v1/broadworks/subscribers?${byTemplate}&status=error,provisioning`);
     assert.equal(none.body.items.length, 0);
     expectError(await t.api('GET', `/v1/broadworks/subscribers?status=sleeping`), 400, 1003, 'status');
