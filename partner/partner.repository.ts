@@ -92,7 +92,6 @@ export async function findOrg(db: Db, id: string) {
   const [row] = await db.select().from(customerOrgs).where(eq(customerOrgs.id, id));
   return row;
 }
-/** Inserts the enterprise's org unless it exists; true when this call created it. */
 /**
  * Holds the enterprise until the transaction ends: two first users of a new enterprise provisioned at
  * once are then provisioned one after the other, the second seeing the org the first made.
@@ -100,6 +99,7 @@ export async function findOrg(db: Db, id: string) {
 export async function lockEnterprise(db: Db, spEnterpriseId: string) {
   await db.execute(sql`select pg_advisory_xact_lock(hashtext(${`partner.enterprise:${spEnterpriseId}`}))`);
 }
+/** Inserts the enterprise's org unless it exists; true when this call created it. */
 export async function insertOrgOnce(db: Db, row: typeof customerOrgs.$inferInsert): Promise<boolean> {
   const inserted = await db.insert(customerOrgs).values(row).onConflictDoNothing({ target: customerOrgs.spEnterpriseId }).returning({ id: customerOrgs.id });
   return inserted.length > 0;

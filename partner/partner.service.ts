@@ -496,7 +496,8 @@ export function createPartner(services: PlatformServices) {
     bridge?: { account: string; password: string };
   };
   type AcceptOutcome = { status: 'accepted'; row: repo.SubscriberRow } | { status: 'noop'; row: repo.KnownSubscriber } | { status: 'unauthorized' };
-  type Waiting = AcceptRequest & { resolve: (outcome: AcceptOutcome) => void; reject: (error: unknown) => void };
+  /** `keys`: its user ID and email (lower case), which a batch not yet committed holds. */
+  type Waiting = AcceptRequest & { keys: string[]; resolve: (outcome: AcceptOutcome) => void; reject: (error: unknown) => void };
   const ACCEPT_BATCH_LIMIT = 200;
   // On PostgreSQL two batches are decided at once, each on its own connection: a batch is a chain of
   // round trips and a commit (about 27 ms for 16 adds, measured), during which the main thread and
@@ -508,7 +509,6 @@ export function createPartner(services: PlatformServices) {
   // for that batch, and so does any later request sharing a key with a request that waits: each is
   // then decided against what committed before it, in arrival order, as one by one.
   const held = new Set<string>();
-  const keysOf = (request: AcceptRequest) => (request.input.email ? [`u:${request.input.userId}`, `e:${request.input.email.toLowerCase()}`] : [`u:${request.input.userId}`]);
   const acceptBatchSize = new client.Histogram({
     name: 'switchboard_partner_accept_batch_size',
     help: 'New subscribers (API, bridge, self-activation) decided together in one accept transaction',
@@ -547,7 +547,8 @@ export function createPartner(services: PlatformServices) {
 
   function accept(request: AcceptRequest): Promise<AcceptOutcome> {
     return new Promise((resolve, reject) => {
-      waiting.push({ ...request, resolve, reject });
+      const keys = request.input.email ? [`u:${request.input.userId}`, `e:${request.input.email.toLowerCase()}`] : [`u:${request.input.userId}`];
+      waiting.push({ ...request, keys, resolve, reject });
       startAcceptBatches();
       if (waiting.length) lastCrowdedAt = performance.now();
     });
@@ -562,7 +563,7 @@ export function createPartner(services: PlatformServices) {
       void acceptBatch(batch)
         .catch((error: unknown) => batch.forEach((request) => request.reject(error)))
         .finally(() => {
-          for (const request of batch) for (const key of keysOf(request)) held.delete(key);
+          for (const request of batch) for (const key of request.keys) held.delete(key);
           lanesBusy -= 1;
           lastAcceptAt = performance.now();
           startAcceptBatches();
@@ -579,16 +580,15 @@ export function createPartner(services: PlatformServices) {
         rest.push(request);
         continue;
       }
-      const keys = keysOf(request);
-      if (!keys.some((key) => held.has(key) || blocked.has(key))) batch.push(request);
+      if (!request.keys.some((key) => held.has(key) || blocked.has(key))) batch.push(request);
       else {
         rest.push(request);
-        for (const key of keys) blocked.add(key);
+        for (const key of request.keys) blocked.add(key);
       }
     }
     waiting.length = 0;
     for (const request of rest) waiting.push(request);
-    for (const request of batch) for (const key of keysOf(request)) held.add(key);
+    for (const request of batch) for (const key of request.keys) held.add(key);
     return batch;
   }
 
