@@ -35,6 +35,7 @@ export function createMeetingJobs(deps: { bridges: Bridges; meetings: Meetings; 
       input: bridgeInput,
       title: () => 'Poll bridge status',
       entity: (i) => ({ type: 'bridge', id: i.bridgeId }),
+      routine: true,
       retryLimit: 0,
       run: async (_ctx, i) => {
         const result = await deps.bridges.poll(i.bridgeId);

@@ -5,6 +5,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { embeddedTemplateDir } from '../test/support/test-database.ts';
+import { buildConsole } from '../platform/console/console-build.ts';
 
 const root = path.resolve(import.meta.dirname, '..');
 const bin = (name: string) => path.join(root, 'node_modules/.bin', name);
@@ -23,8 +24,13 @@ const args = process.argv.slice(2);
 const only = args.filter((a) => !a.startsWith('--'));
 
 if (!args.includes('--no-typecheck')) run('type-check', bin('tsc'), ['-p', 'tsconfig.json']);
-if (fs.existsSync(path.join(root, 'platform/console/vite.config.ts')) && !args.includes('--no-build')) {
-  run('build console', bin('vite'), ['build', '--config', 'platform/console/vite.config.ts', '--logLevel', 'warn']);
+if (!args.includes('--no-build')) {
+  console.log('\n== build console');
+  const built = buildConsole({ force: true });
+  if (built.error) {
+    console.error(built.error);
+    process.exit(1);
+  }
 }
 if (!process.env.DATABASE_URL) {
   console.log('\n== embedded database template');

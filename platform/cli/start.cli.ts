@@ -62,6 +62,17 @@ export function registerStartCommand(program: Command, { loadAreas }: { loadArea
       };
       for (const signal of SIGNALS) process.on(signal, onSignal);
 
+      if (config.role !== 'worker') {
+        // A fresh clone whose install skipped `prepare`, or sources newer than the build (a pull).
+        const { buildConsole, consoleBuildState } = await import('../console/console-build.ts');
+        const state = consoleBuildState();
+        if (state !== 'current') {
+          process.stderr.write(state === 'missing' ? 'Building the console (first start)…\n' : 'The console is older than its sources: building it…\n');
+          const built = buildConsole({ quiet: true });
+          if (built.error) process.stderr.write(`warning: ${built.error}. The API works; / explains how to build the console.\n`);
+        }
+      }
+
       const { createSwitchboard } = await import('../app.ts');
       const { describeDatabase } = await import('../db/db.cli.ts');
 

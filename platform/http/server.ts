@@ -1,7 +1,6 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import cookie from '@fastify/cookie';
 import rateLimit from '@fastify/rate-limit';
@@ -15,7 +14,7 @@ import { AppError } from '../errors.ts';
 import type { HttpApp } from './app-types.ts';
 import type { PlatformServices } from '../services.ts';
 
-const consoleDist = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../dist/console');
+import { consoleDistDir as consoleDist } from '../console/console-build.ts';
 
 export type RouteModule = (app: HttpApp) => void | Promise<void>;
 
@@ -94,6 +93,19 @@ export async function buildHttpServer(services: PlatformServices, routeModules: 
       }
       return reply.sendFile('index.html');
     });
+  } else {
+    // Only when the build failed or dev dependencies were omitted (`switchboard start` builds it
+    // otherwise): a newcomer at / learns what is missing instead of meeting a bare 404.
+    app.get('/', { schema: { hide: true }, config: { access: 'public' } }, async (_request, reply) =>
+      reply
+        .status(503)
+        .type('text/html; charset=utf-8')
+        .send(
+          '<!doctype html><meta charset="utf-8"><title>Switchboard</title><h1>Switchboard is running; its console is not built</h1>' +
+            '<p>Build it with <code>npm run build:console</code> (it needs the dev dependencies: <code>npm install</code>) and reload this page. ' +
+            'The API is served at <a href="/api/docs">/api/docs</a>.</p>',
+        ),
+    );
   }
   return app;
 }

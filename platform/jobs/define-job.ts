@@ -27,6 +27,11 @@ export type JobDefinition<Input = any, Output = unknown> = {
   policy?: 'standard' | 'short' | 'singleton' | 'stately' | 'exclusive';
   /** Jobs in flight per process for this queue (default: config jobConcurrency). */
   concurrency?: number;
+  /**
+   * Recurring system work that runs every few seconds (bridge status polls): its completions are
+   * logged at debug, not info. Cron definitions count as routine too.
+   */
+  routine?: boolean;
   /** Recurring schedule (cron, in `tz`, default UTC), sent with `scheduleInput`. */
   cron?: { expression: string; tz?: string; input: Input };
   run: (ctx: JobContext, input: Input) => Promise<Output>;

@@ -118,7 +118,9 @@ export function createJobs(deps: { database: Database; config: Config; clock: Cl
         if (recorded) await audit.record({ actor: jobsActor, action: 'job.completed', entityType: 'job', entityId: job.id, after: { queue: definition.queue, result } }, tx);
         else jobLogger.warn('job attempt finished after it lost the job (cancelled or given up); its outcome is not recorded');
       });
-      jobLogger.info('job completed');
+      // Recurring system work (bridge polls every few seconds) would drown people's jobs at info.
+      if (definition.routine || definition.cron) jobLogger.debug('job completed');
+      else jobLogger.info('job completed');
       return result ?? null;
     } catch (error) {
       return endAttempt(definition, job, attempt, error, jobLogger);

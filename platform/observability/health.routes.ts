@@ -6,6 +6,8 @@ export function registerHealthRoutes(app: HttpApp, { database, metrics, jobs }: 
   app.route({
     method: 'GET',
     url: '/healthz',
+    // Probed every few seconds by load balancers and scrapers: logged only when something is wrong.
+    logLevel: 'warn',
     config: { access: 'public' },
     schema: { tags: ['Health'], summary: 'Liveness: the process serves HTTP', response: { 200: z.object({ status: z.literal('ok') }) } },
     handler: async () => ({ status: 'ok' as const }),
@@ -14,6 +16,8 @@ export function registerHealthRoutes(app: HttpApp, { database, metrics, jobs }: 
   app.route({
     method: 'GET',
     url: '/readyz',
+    // Probed every few seconds by load balancers and scrapers: logged only when something is wrong.
+    logLevel: 'warn',
     config: { access: 'public' },
     schema: { tags: ['Health'], summary: 'Readiness: database reachable and jobs started', response: { 200: z.object({ status: z.literal('ready'), database: z.string() }), 503: z.object({ status: z.literal('not-ready'), reason: z.string() }) } },
     handler: async (_request, reply) => {
@@ -30,6 +34,8 @@ export function registerHealthRoutes(app: HttpApp, { database, metrics, jobs }: 
   app.route({
     method: 'GET',
     url: '/metrics',
+    // Probed every few seconds by load balancers and scrapers: logged only when something is wrong.
+    logLevel: 'warn',
     config: { access: 'public' },
     schema: { hide: true },
     handler: async (_request, reply) => {

@@ -7,13 +7,9 @@ import { JobDetailPage } from './pages/JobDetailPage.tsx';
 import { AuditPage } from './pages/AuditPage.tsx';
 import { AdminPage } from './pages/AdminPage.tsx';
 import { NotFoundPage } from './pages/NotFoundPage.tsx';
-import { MeetingsPage } from '../../../meetings/console/MeetingsPage.tsx';
-import { PartnerPage } from '../../../partner/console/PartnerPage.tsx';
-import { BillingPage } from '../../../partner/console/BillingPage.tsx';
-import { LicensingPage } from '../../../licensing/console/LicensingPage.tsx';
-import { LabPage } from '../../../lab/console/LabPage.tsx';
 
 // Each area's pages live in the area's own folder (<area>/console/); this is where they are routed.
+// Areas load on first visit (one bundle each), so the sign-in page and the shell stay small.
 export function createConsoleRouter() {
   return createBrowserRouter([
     { path: '/login', element: <LoginPage /> },
@@ -26,11 +22,11 @@ export function createConsoleRouter() {
       ),
       children: [
         { index: true, element: <Navigate to="/jobs" replace /> },
-        { path: 'meetings/*', element: <MeetingsPage /> },
-        { path: 'partner/billing', element: <BillingPage /> },
-        { path: 'partner/*', element: <PartnerPage /> },
-        { path: 'licensing/*', element: <LicensingPage /> },
-        { path: 'lab/*', element: <LabPage /> },
+        { path: 'meetings/*', lazy: async () => ({ Component: (await import('../../../meetings/console/MeetingsPage.tsx')).MeetingsPage }) },
+        { path: 'partner/billing', lazy: async () => ({ Component: (await import('../../../partner/console/BillingPage.tsx')).BillingPage }) },
+        { path: 'partner/*', lazy: async () => ({ Component: (await import('../../../partner/console/PartnerPage.tsx')).PartnerPage }) },
+        { path: 'licensing/*', lazy: async () => ({ Component: (await import('../../../licensing/console/LicensingPage.tsx')).LicensingPage }) },
+        { path: 'lab/*', lazy: async () => ({ Component: (await import('../../../lab/console/LabPage.tsx')).LabPage }) },
         { path: 'jobs', element: <JobsPage /> },
         { path: 'jobs/:id', element: <JobDetailPage /> },
         { path: 'audit', element: <AuditPage /> },
