@@ -41,6 +41,7 @@ describe('config', () => {
       mailFrom: 'switchboard@localhost',
       billingReportThreads: 1,
       bookingChangeRetentionDays: 90,
+      routineJobRetentionHours: 24,
       embedded: true,
       labEnabled: true,
     };
@@ -69,6 +70,7 @@ describe('config', () => {
       SWITCHBOARD_MAIL_FROM: 'noreply@example.net',
       SWITCHBOARD_BILLING_REPORT_THREADS: '4',
       SWITCHBOARD_BOOKING_CHANGE_RETENTION_DAYS: '30',
+      SWITCHBOARD_ROUTINE_JOB_RETENTION_HOURS: '6',
     });
     // The test names every variable the loader knows: a new one must be added here.
     assert.deepEqual(Object.keys(env).sort(), Object.values(configEnvironmentVariables).sort());
@@ -93,6 +95,7 @@ describe('config', () => {
       mailFrom: 'noreply@example.net',
       billingReportThreads: 4,
       bookingChangeRetentionDays: 30,
+      routineJobRetentionHours: 6,
       embedded: false,
       labEnabled: true,
     } satisfies Config);

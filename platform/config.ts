@@ -28,6 +28,7 @@ const configSchema = z.object({
   mailFrom: z.string().min(3).default('switchboard@localhost'),
   billingReportThreads: z.coerce.number().int().min(0).max(16).default(1),
   bookingChangeRetentionDays: z.coerce.number().int().min(1).max(3650).default(90),
+  routineJobRetentionHours: z.coerce.number().int().min(1).max(24 * 365).default(24),
 });
 
 export type Config = z.infer<typeof configSchema> & {
@@ -59,6 +60,7 @@ const envNames: Record<keyof z.infer<typeof configSchema>, string> = {
   mailFrom: 'SWITCHBOARD_MAIL_FROM',
   billingReportThreads: 'SWITCHBOARD_BILLING_REPORT_THREADS',
   bookingChangeRetentionDays: 'SWITCHBOARD_BOOKING_CHANGE_RETENTION_DAYS',
+  routineJobRetentionHours: 'SWITCHBOARD_ROUTINE_JOB_RETENTION_HOURS',
 };
 
 /** Documented in README's configuration table; kept here so the table and the loader agree. */

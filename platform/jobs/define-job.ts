@@ -28,8 +28,10 @@ export type JobDefinition<Input = any, Output = unknown> = {
   /** Jobs in flight per process for this queue (default: config jobConcurrency). */
   concurrency?: number;
   /**
-   * Recurring system work that runs every few seconds (bridge status polls): its completions are
-   * logged at debug, not info. Cron definitions count as routine too.
+   * Recurring system work that runs every few seconds (bridge status polls; 17,000 a day per
+   * bridge): its completions are logged at debug and not audited (what it changes is), its records
+   * are left out of job listings unless asked for and deleted after the routine retention
+   * (SWITCHBOARD_ROUTINE_JOB_RETENTION_HOURS). Its failures are recorded and audited as any job's.
    */
   routine?: boolean;
   /** Recurring schedule (cron, in `tz`, default UTC), sent with `scheduleInput`. */

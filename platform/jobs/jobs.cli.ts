@@ -28,11 +28,13 @@ export function registerJobCommands(program: Command) {
       .option('--state <states>', `only these states, comma-separated or repeated (${jobStates.join(', ')})`, parseStates)
       .option('--queue <queue>', 'only this job type, e.g. meetings.start-meeting')
       .option('--entity-type <type>', 'only jobs about this kind of entity')
-      .option('--entity-id <id>', 'only jobs about this entity'),
-  ).action(async (options: { state?: string[]; queue?: string; entityType?: string; entityId?: string; limit: number; offset: number; json?: boolean }) => {
+      .option('--entity-id <id>', 'only jobs about this entity')
+      .option('--routine', 'also list routine system jobs (bridge status polls)'),
+  ).action(async (options: { state?: string[]; queue?: string; entityType?: string; entityId?: string; routine?: boolean; limit: number; offset: number; json?: boolean }) => {
     const client = apiClientFromEnvironment();
     const page = await client.get<Page<JobView>>('/api/v1/jobs', {
       state: options.state, queue: options.queue, entityType: options.entityType, entityId: options.entityId, limit: options.limit, offset: options.offset,
+      includeRoutine: options.routine ? 'true' : undefined,
     });
     if (options.json) return printJson(page);
     printPage(page, [

@@ -1,11 +1,11 @@
-import { and, desc, eq, inArray, lte, notInArray, sql, type SQL } from 'drizzle-orm';
+import { and, desc, eq, inArray, lt, lte, notInArray, sql, type SQL } from 'drizzle-orm';
 import { jobRecords, jobSteps } from './jobs.schema.ts';
 import type { Db } from '../db/database.ts';
 
 export type JobRecordRow = typeof jobRecords.$inferSelect;
 export type JobStepRow = typeof jobSteps.$inferSelect;
 
-export type JobFilter = { queue?: string; state?: string[]; entityType?: string; entityId?: string };
+export type JobFilter = { queue?: string; state?: string[]; entityType?: string; entityId?: string; excludeQueues?: string[] };
 
 export async function insertJobRecord(db: Db, row: typeof jobRecords.$inferInsert): Promise<boolean> {
   const inserted = await db.insert(jobRecords).values(row).onConflictDoNothing().returning({ id: jobRecords.id });
@@ -104,6 +104,7 @@ export async function findJobRecords(db: Db, filter: JobFilter, page: { offset: 
   if (filter.state?.length) conditions.push(inArray(jobRecords.state, filter.state));
   if (filter.entityType) conditions.push(eq(jobRecords.entityType, filter.entityType));
   if (filter.entityId) conditions.push(eq(jobRecords.entityId, filter.entityId));
+  if (filter.excludeQueues?.length) conditions.push(notInArray(jobRecords.queue, filter.excludeQueues));
   const where = conditions.length ? and(...conditions) : undefined;
   const items = await db.select().from(jobRecords).where(where).orderBy(desc(jobRecords.createdAt), desc(jobRecords.id)).offset(page.offset).limit(page.limit);
   const [{ total }] = await db.select({ total: sql<number>`count(*)::int` }).from(jobRecords).where(where);
@@ -204,4 +205,13 @@ export async function markStepsDone(db: Db, steps: { jobId: string; result: unkn
     .insert(jobSteps)
     .values(steps.map(({ jobId, result }) => ({ jobId, stepKey, state: 'done', result: result ?? null, startedAt: at, finishedAt: at })))
     .onConflictDoUpdate({ target: [jobSteps.jobId, jobSteps.stepKey], set: { state: 'done', result: sql`excluded.result`, finishedAt: at } });
+}
+
+/** Finished records of the given queues last changed before `before`, with their steps; how many. */
+export async function deleteFinishedJobRecords(db: Db, queues: string[], before: Date): Promise<number> {
+  if (!queues.length) return 0;
+  const old = and(inArray(jobRecords.queue, queues), inArray(jobRecords.state, ['completed', 'failed', 'cancelled']), lt(jobRecords.updatedAt, before));
+  await db.delete(jobSteps).where(inArray(jobSteps.jobId, db.select({ id: jobRecords.id }).from(jobRecords).where(old)));
+  const deleted = await db.delete(jobRecords).where(old).returning({ id: jobRecords.id });
+  return deleted.length;
 }

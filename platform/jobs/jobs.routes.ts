@@ -46,13 +46,14 @@ export function registerJobRoutes(app: HttpApp, { jobs }: PlatformServices) {
         state: z.union([z.enum(jobStates), z.array(z.enum(jobStates))]).optional().describe('One state, or several (state=a&state=b)'),
         entityType: z.string().max(100).optional(),
         entityId: z.string().max(200).optional(),
+        includeRoutine: z.enum(['true', 'false']).optional().describe('Also list routine system jobs (bridge status polls); default false'),
       }),
       response: { 200: pageOf(job) },
     },
     handler: async (request) => {
-      const { offset, limit, state, ...filter } = request.query;
+      const { offset, limit, state, includeRoutine, ...filter } = request.query;
       const states = state === undefined ? undefined : Array.isArray(state) ? state : [state];
-      const page = await jobs.list({ ...filter, state: states }, { offset, limit });
+      const page = await jobs.list({ ...filter, state: states, includeRoutine: includeRoutine === 'true' }, { offset, limit });
       return { ...page, items: page.items as z.infer<typeof job>[], offset, limit };
     },
   });

@@ -1,4 +1,5 @@
 import crypto from 'node:crypto';
+import { z } from 'zod';
 import { PgBoss, type JobResult } from 'pg-boss';
 import { v5 as uuidv5 } from 'uuid';
 import { createJobBatch, createJobContext, isJobStopped } from './job-context.ts';
@@ -18,10 +19,11 @@ import {
   updateJobRecordFrom,
   type DriftedJobRecord,
   type JobFilter,
+  deleteFinishedJobRecords,
 } from './jobs.repository.ts';
 import { AppError, notFound } from '../errors.ts';
 import { redactSecrets } from '../secrets/redact.ts';
-import type { JobDefinition } from './define-job.ts';
+import { defineJob, type JobDefinition } from './define-job.ts';
 import type { JobContext } from './job-context.ts';
 import type { Actor } from '../auth/actor.ts';
 import type { AuditLog } from '../audit/audit.service.ts';
@@ -82,6 +84,22 @@ export function createJobs(deps: { database: Database; config: Config; clock: Cl
   let missingSeen = new Set<string>();
 
   const jobBatch = createJobBatch({ database, clock });
+  const isRoutine = (queue: string) => Boolean(definitions.get(queue)?.routine);
+  const routineQueues = () => [...definitions.values()].filter((d) => d.routine).map((d) => d.queue);
+
+  // Routine records (bridge polls) would otherwise grow by thousands a day and bury people's jobs.
+  const purgeRoutineJobs = defineJob({
+    queue: 'platform.purge-routine-jobs',
+    input: z.object({}),
+    title: () => 'Delete old records of routine jobs',
+    cron: { expression: '17 * * * *', input: {} },
+    retryLimit: 1,
+    run: async () => {
+      const before = new Date(clock.now().getTime() - config.routineJobRetentionHours * 3_600_000);
+      return { deleted: await deleteFinishedJobRecords(database.db, routineQueues(), before) };
+    },
+  });
+  definitions.set(purgeRoutineJobs.queue, purgeRoutineJobs);
 
   function definitionFor(queue: string): JobDefinition {
     const definition = definitions.get(queue);
@@ -115,7 +133,7 @@ export function createJobs(deps: { database: Database; config: Config; clock: Cl
       const finishedAt = clock.now();
       await database.transaction(async (tx) => {
         const recorded = await updateJobAttempt(tx, job.id, attempt, { state: 'completed', progressPercent: 100, result: (result ?? null) as object, error: null, finishedAt, updatedAt: finishedAt });
-        if (recorded) await audit.record({ actor: jobsActor, action: 'job.completed', entityType: 'job', entityId: job.id, after: { queue: definition.queue, result } }, tx);
+        if (recorded && !definition.routine) await audit.record({ actor: jobsActor, action: 'job.completed', entityType: 'job', entityId: job.id, after: { queue: definition.queue, result } }, tx);
         else jobLogger.warn('job attempt finished after it lost the job (cancelled or given up); its outcome is not recorded');
       });
       // Recurring system work (bridge polls every few seconds) would drown people's jobs at info.
@@ -242,7 +260,7 @@ export function createJobs(deps: { database: Database; config: Config; clock: Cl
         case 'completed': {
           const result = row.bossOutput ?? null;
           if (!(await updateJobRecordFrom(tx, row.id, seen, { state: 'completed', progressPercent: 100, result: result as object, error: null, finishedAt: at, updatedAt: at }))) return false;
-          await audit.record({ actor: jobsActor, action: 'job.completed', entityType: 'job', entityId: row.id, after: { queue: row.queue, result } }, tx);
+          if (!isRoutine(row.queue)) await audit.record({ actor: jobsActor, action: 'job.completed', entityType: 'job', entityId: row.id, after: { queue: row.queue, result } }, tx);
           return true;
         }
         case 'cancelled':
@@ -464,8 +482,10 @@ export function createJobs(deps: { database: Database; config: Config; clock: Cl
       return { ...record, steps };
     },
 
-    list(filter: JobFilter, page: { offset: number; limit: number }) {
-      return findJobRecords(database.db, filter, page);
+    /** Routine jobs are listed only when asked for (`includeRoutine`) or named by `queue`. */
+    list(filter: JobFilter & { includeRoutine?: boolean }, page: { offset: number; limit: number }) {
+      const { includeRoutine, ...rest } = filter;
+      return findJobRecords(database.db, includeRoutine || rest.queue ? rest : { ...rest, excludeQueues: routineQueues() }, page);
     },
 
     countsByQueueAndState: () => countJobsByQueueAndState(database.db),

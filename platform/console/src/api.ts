@@ -203,7 +203,7 @@ export async function signOut() {
   }
 }
 
-export type JobFilter = PageQuery & { state?: JobState | ''; queue?: string };
+export type JobFilter = PageQuery & { state?: JobState | ''; queue?: string; includeRoutine?: 'true' };
 export const listJobs = (filter: JobFilter, signal?: AbortSignal) => request<Page<Job>>('/api/v1/jobs', { query: filter, signal });
 export const getJob = (id: string, signal?: AbortSignal) => request<JobDetail>(`/api/v1/jobs/${encodeURIComponent(id)}`, { signal });
 export const retryJob = (id: string) => request<{ id: string; state: string }>(`/api/v1/jobs/${encodeURIComponent(id)}/retry`, { method: 'POST' });

@@ -28,6 +28,7 @@ export function JobsPage() {
   const [params, setParams] = useSearchParams();
   const state = (params.get('state') ?? '') as JobState | '';
   const queue = params.get('queue') ?? '';
+  const routine = params.get('routine') === 'true';
   const offset = Math.max(0, Number(params.get('offset')) || 0);
   const [queueInput, setQueueInput] = useState(queue);
   const [stateInput, setStateInput] = useState<JobState | ''>(state);
@@ -38,8 +39,8 @@ export function JobsPage() {
   }, [queue, state]);
 
   const jobs = useQuery({
-    queryKey: ['jobs', { state, queue, offset }],
-    queryFn: ({ signal }) => listJobs({ state, queue, offset, limit: PAGE_SIZE }, signal),
+    queryKey: ['jobs', { state, queue, routine, offset }],
+    queryFn: ({ signal }) => listJobs({ state, queue, offset, limit: PAGE_SIZE, ...(routine ? { includeRoutine: 'true' } : {}) }, signal),
     // Progress is live: the list is read again every second while the page is visible.
     refetchInterval: 1000,
     placeholderData: keepPreviousData,
@@ -88,6 +89,11 @@ export function JobsPage() {
         <div className="field">
           <label htmlFor="jobs-queue">Queue</label>
           <input id="jobs-queue" value={queueInput} placeholder="e.g. meetings.sync-cospaces" onChange={(event) => setQueueInput(event.target.value)} />
+        </div>
+        <div className="field field-checkbox">
+          <label>
+            <input type="checkbox" checked={routine} onChange={(event) => update({ routine: event.target.checked ? 'true' : '', offset: '' })} /> Show routine system jobs (bridge status polls)
+          </label>
         </div>
         <div className="filters-actions">
           <button type="submit" className="button button-primary">
