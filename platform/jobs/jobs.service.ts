@@ -92,6 +92,7 @@ export function createJobs(deps: { database: Database; config: Config; clock: Cl
     queue: 'platform.purge-routine-jobs',
     input: z.object({}),
     title: () => 'Delete old records of routine jobs',
+    routine: true,
     cron: { expression: '17 * * * *', input: {} },
     retryLimit: 1,
     run: async () => {
