@@ -5,7 +5,7 @@ import { systemActor } from '../platform/auth/actor.ts';
 import { AppError } from '../platform/errors.ts';
 import { catalogueOf, licensingError } from './error-catalogue.ts';
 import type * as Repo from './licensing.repository.ts';
-import type { CssmConnector } from './cssm.connector.ts';
+import type { CssmConnector, CssmVirtualAccountDto } from './cssm.connector.ts';
 import type { LicenseMode, UcClusterConnector, UcTransportSettings } from './uc-cluster.connector.ts';
 import type { LicensingOptions, StepName, StepState } from './licensing.service.ts';
 import type { PlatformServices } from '../platform/services.ts';
@@ -63,37 +63,56 @@ export function createLicensingJobs(deps: Deps) {
         progressInfo.Authentication = 'Pass';
         progressInfo['Virtual Accounts'] = 'In Progress';
         await repo.updateOperation(database.db, ctx.jobId, { progressInfo });
-        let fetched = 0;
-        let satellite = 0;
-        let total = 0;
-        for (let offset = 0; ; offset += pageSize) {
+        // Read the whole listing first, paging by what the server answers (a server may cap its
+        // pages below the limit asked): nothing is stored or removed unless every VA it counts was read.
+        const listed = new Map<string, CssmVirtualAccountDto>();
+        let total: number | null = null;
+        let offset = 0;
+        let requests = 0;
+        for (;;) {
           const page = await cssm.listVirtualAccounts(sa.domain, { offset, limit: pageSize });
-          total = page.total;
+          requests++;
+          if (page.total !== null) total = page.total;
+          let fresh = 0;
+          for (const va of page.items) {
+            if (listed.has(va.name)) continue;
+            listed.set(va.name, va);
+            fresh++;
+          }
+          offset += page.items.length;
+          await ctx.progress({ percent: total ? Math.min(90, Math.round((listed.size / total) * 90)) : 50, step: 'Virtual Accounts', message: `${listed.size} of ${total ?? '?'} virtual accounts fetched` });
+          if (page.items.length === 0 || (total !== null && listed.size >= total)) break;
+          // Without totalRecords: read on until an empty page, or a page with nothing new (a server
+          // that ignores offset answers the same list again).
+          if (fresh === 0) break;
+        }
+        if (total !== null && listed.size < total) {
+          throw licensingError('UPSTREAM_FAILED', 'SLM1016', `CSSM reported ${total} virtual accounts but listed ${listed.size} (${requests} requests, pages of up to ${pageSize} asked); nothing was changed.`, { total, listed: listed.size });
+        }
+        const all = [...listed.values()];
+        const kept = all.filter((va) => !va.satelliteSynced);
+        const satellite = all.length - kept.length;
+        const fetched = all.length;
+        const account = await cssm.smartAccount(sa.domain).catch(() => null);
+        await ctx.progress({ percent: 95, step: 'Virtual Accounts', message: `${fetched} virtual accounts fetched (${satellite} synced from satellite, ignored); storing` });
+        // One transaction with its journal entry: all of the listing is stored and what CSSM no
+        // longer lists removed, or nothing (a restart reads the listing again).
+        const result = await ctx.transact('finish', async (tx) => {
           const now = ctx.clock.now();
-          const kept = page.items.filter((va) => !va.satelliteSynced);
-          satellite += page.items.length - kept.length;
-          fetched += page.items.length;
-          // Each page commits with its journal entry: a restart keeps what earlier attempts stored.
-          await ctx.transact(`page:${offset}`, async (tx) => {
+          for (let i = 0; i < kept.length; i += pageSize) {
             await repo.upsertVirtualAccounts(
               tx,
-              kept.map((va) => ({ id: crypto.randomUUID(), smartAccountId, name: va.name, description: va.description, isDefault: va.isDefault, accessLevel: va.commerceAccessLevel, lastSyncJobId: ctx.jobId, syncedAt: now })),
+              kept.slice(i, i + pageSize).map((va) => ({ id: crypto.randomUUID(), smartAccountId, name: va.name, description: va.description, isDefault: va.isDefault, accessLevel: va.commerceAccessLevel, lastSyncJobId: ctx.jobId, syncedAt: now })),
             );
-            return { stored: kept.length };
-          });
-          await ctx.progress({ percent: total ? Math.min(99, Math.round((fetched / total) * 100)) : 99, step: 'Virtual Accounts', message: `${fetched} of ${total} virtual accounts fetched (${satellite} synced from satellite, ignored)` });
-          if (page.items.length === 0 || fetched >= total) break;
-        }
-        const result = await ctx.transact('finish', async (tx) => {
+          }
           const { removed, flagged } = await repo.removeVirtualAccountsNotIn(tx, smartAccountId, ctx.jobId);
           const count = await repo.countVirtualAccounts(tx, smartAccountId);
           const at = ctx.clock.now();
           const alerts = flagged.map((name) => ({ severity: 'Major' as const, message: `Virtual Account ${name} no longer exists in CSSM but clusters are still assigned to it.`, at: at.toISOString() }));
-          const account = await cssm.smartAccount(sa.domain).catch(() => null);
           await repo.updateSmartAccount(tx, smartAccountId, { status: 'active', lastSyncAt: at, virtualAccountCount: count, satelliteVirtualAccountCount: satellite, alerts, ...(account && !sa.name ? { name: account.name } : {}), updatedAt: at });
           progressInfo['Virtual Accounts'] = 'Pass';
           await repo.updateOperation(tx, ctx.jobId, { status: 'SUCCEEDED', progressInfo, description: `Sync of Smart Account ${account?.name ?? sa.name ?? sa.domain} completed`, finishedAt: at });
-          const summary = { fetched, stored: count, satelliteIgnored: satellite, removed: removed.length, flagged: flagged.length };
+          const summary = { fetched, total: total ?? fetched, requests, stored: count, satelliteIgnored: satellite, removed: removed.length, flagged: flagged.length };
           await audit.record({ actor: jobsActor, action: 'licensing.smart-account.sync', entityType: 'licensing_smart_account', entityId: smartAccountId, after: summary }, tx);
           return summary;
         });

@@ -49,14 +49,31 @@ export type LicensingOptions = {
   syncPageSize?: number;
   /** How often a job polls a rebooting publisher (clock time). */
   publisherPollMs?: number;
+  /**
+   * How long a cluster job step waits for the publisher to reach its outcome (mode applied after
+   * its restart, registration finished) before the step fails and the job can be restarted.
+   * Default: SWITCHBOARD_LICENSING_STEP_TIMEOUT_SECONDS (600).
+   */
+  stepTimeoutMs?: number;
   /** How long a job waits for a rebooting publisher before failing. */
   publisherRebootTimeoutMs?: number;
+  /** Timeout of one request to a publisher (the connector's; a timed-out change is then polled). */
+  publisherRequestTimeoutMs?: number;
+  /** How a satellite-synced VA is recognised; default SWITCHBOARD_LICENSING_SATELLITE_MARKERS. */
+  satelliteMarkers?: readonly string[];
 };
 
 export type Licensing = ReturnType<typeof createLicensing>;
 
-export function createLicensing(services: PlatformServices, options: LicensingOptions = {}) {
+export function createLicensing(services: PlatformServices, given: LicensingOptions = {}) {
   const { database, clock, secrets, audit } = services;
+  const config = services.config;
+  const options: LicensingOptions = {
+    ...given,
+    stepTimeoutMs: given.stepTimeoutMs ?? (config.licensingStepTimeoutSeconds !== undefined ? config.licensingStepTimeoutSeconds * 1000 : undefined),
+    publisherPollMs: given.publisherPollMs ?? (config.licensingPollSeconds !== undefined ? config.licensingPollSeconds * 1000 : undefined),
+    satelliteMarkers: given.satelliteMarkers ?? config.licensingSatelliteMarkers,
+  };
   const db = database.db;
   const tokenCache = new Map<string, { token: string; expiresAt: number }>();
 
@@ -71,6 +88,7 @@ export function createLicensing(services: PlatformServices, options: LicensingOp
       clock,
       metrics: services.metrics,
       tokenCache,
+      satelliteMarkers: options.satelliteMarkers,
     });
   }
 

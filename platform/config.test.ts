@@ -41,6 +41,8 @@ describe('config', () => {
       mailFrom: 'switchboard@localhost',
       billingReportThreads: 1,
       bookingChangeRetentionDays: 90,
+      licensingStepTimeoutSeconds: 600,
+      licensingPollSeconds: 10,
       embedded: true,
       labEnabled: true,
     };
@@ -69,6 +71,9 @@ describe('config', () => {
       SWITCHBOARD_MAIL_FROM: 'noreply@example.net',
       SWITCHBOARD_BILLING_REPORT_THREADS: '4',
       SWITCHBOARD_BOOKING_CHANGE_RETENTION_DAYS: '30',
+      SWITCHBOARD_LICENSING_STEP_TIMEOUT_SECONDS: '120',
+      SWITCHBOARD_LICENSING_POLL_SECONDS: '5',
+      SWITCHBOARD_LICENSING_SATELLITE_MARKERS: 'satelliteName, source=satellite',
     });
     // The test names every variable the loader knows: a new one must be added here.
     assert.deepEqual(Object.keys(env).sort(), Object.values(configEnvironmentVariables).sort());
@@ -93,6 +98,9 @@ describe('config', () => {
       mailFrom: 'noreply@example.net',
       billingReportThreads: 4,
       bookingChangeRetentionDays: 30,
+      licensingStepTimeoutSeconds: 120,
+      licensingPollSeconds: 5,
+      licensingSatelliteMarkers: ['satelliteName', 'source=satellite'],
       embedded: false,
       labEnabled: true,
     } satisfies Config);
