@@ -99,6 +99,8 @@ export function createLicensing(services: PlatformServices, given: LicensingOpti
       admin: { username: cluster.adminUsername ?? '', password: cluster.adminPassword ? secrets.open(cluster.adminPassword) : '' },
       platform: { username: cluster.platformUsername ?? '', password: cluster.platformPassword ? secrets.open(cluster.platformPassword) : '' },
       metrics: services.metrics,
+      versionHint: cluster.version,
+      timeoutMs: options.publisherRequestTimeoutMs,
     });
   }
 
