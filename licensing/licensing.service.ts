@@ -55,8 +55,6 @@ export type LicensingOptions = {
    * Default: SWITCHBOARD_LICENSING_STEP_TIMEOUT_SECONDS (600).
    */
   stepTimeoutMs?: number;
-  /** How long a job waits for a rebooting publisher before failing. */
-  publisherRebootTimeoutMs?: number;
   /** Timeout of one request to a publisher (the connector's; a timed-out change is then polled). */
   publisherRequestTimeoutMs?: number;
   /** How a satellite-synced VA is recognised; default SWITCHBOARD_LICENSING_SATELLITE_MARKERS. */
@@ -472,6 +470,28 @@ export function createLicensing(services: PlatformServices, given: LicensingOpti
       return { id, status: 'IN_PROGRESS' };
     },
 
+    /**
+     * Cancels a running job (one waiting on its publisher stops at its next poll): the operation is
+     * FAILED with "cancelled" and can be restarted; steps that passed are kept.
+     */
+    async cancelOperation(id: string, actor: Actor) {
+      const op = await repo.findOperation(db, id);
+      if (!op) throw notFound('Licensing job', id);
+      if (op.status !== 'IN_PROGRESS') throw new AppError('INVALID_STATE', `Job ${id} is ${op.status}; only a running job can be cancelled.`, { status: op.status });
+      const job = await services.jobs.get(id);
+      if (job.state !== 'failed' && job.state !== 'cancelled' && job.state !== 'completed') await services.jobs.cancel(id, actor);
+      const progressInfo = { ...(op.progressInfo as Record<string, StepState>) };
+      for (const [k, v] of Object.entries(progressInfo)) if (v === 'In Progress') progressInfo[k] = 'Fail';
+      const verb = { assign: 'Assignment', unassign: 'UnAssignment', reassign: 'ReAssignment', sync: 'Sync' }[op.operation as 'assign'] ?? op.operation;
+      await database.transaction(async (tx) => {
+        const at = clock.now();
+        await repo.updateOperation(tx, id, { status: 'FAILED', progressInfo, errorCode: 'SLM1001', errorDescription: `Cancelled by ${actor.name}.`, recommendedAction: 'Restart the job when the cause is fixed.', description: `${verb} of ${op.operation === 'sync' ? 'Smart Account' : 'Cluster'} ${op.entityName} cancelled`, finishedAt: at });
+        if (op.clusterId) await repo.updateCluster(tx, op.clusterId, { status: op.operation === 'unassign' ? 'DEREGISTRATION_FAILED' : 'MANUAL_REGISTRATION_FAILED', updatedAt: at });
+        await audit.record({ actor, action: 'licensing.job.cancel', entityType: 'licensing_job', entityId: id, before: { status: 'IN_PROGRESS' }, after: { status: 'FAILED' } }, tx);
+      });
+      return { id, status: 'FAILED' };
+    },
+
     // ── L8 licence dashboard ──
     async dashboard(smartAccountId: string, filter: { virtualAccount?: string }) {
       const sa = await mustSmartAccount(db, smartAccountId);
@@ -607,7 +627,7 @@ export function publicOperation(op: repo.OperationRow) {
     errorDescription: op.errorDescription,
     recommendedAction: op.recommendedAction,
     isRestartable: op.status === 'FAILED',
-    isCancelable: false,
+    isCancelable: op.status === 'IN_PROGRESS',
     createdBy: op.createdBy,
     startedAt: op.startedAt,
     finishedAt: op.finishedAt,

@@ -29,7 +29,7 @@ type SmartAccount = {
 };
 type VirtualAccount = { id: string; name: string; description: string; smartAccountName: string | null; domain: string; accessLevel: string; licenseMode: string | null; clusterCount: number; clusters?: Array<{ id: string; name: string; type: string; version: string; status: string }> };
 type Cluster = { id: string; name: string; type: string; version: string; smartAccountName: string | null; virtualAccountName: string | null; virtualAccountId: string | null; status: string; jobStatus: string | null; lastOperationId: string | null };
-type Operation = { id: string; jobType: string; entityType: string; entityName: string; description: string; status: string; progressInfo: Record<string, string>; errorDescription: string | null; recommendedAction: string | null; isRestartable: boolean; startedAt: string; finishedAt: string | null };
+type Operation = { id: string; jobType: string; entityType: string; entityName: string; description: string; status: string; progressInfo: Record<string, string>; errorDescription: string | null; recommendedAction: string | null; isRestartable: boolean; isCancelable: boolean; startedAt: string; finishedAt: string | null };
 
 type OperationDetails = Operation & { progressPercent: number; progressMessage: string | null };
 
@@ -411,6 +411,7 @@ function JobDetails() {
   const client = useQueryClient();
   const job = useQuery({ queryKey: ['licensing', 'job', id], queryFn: () => request<OperationDetails>(`${base}/jobs/${id}`), refetchInterval: 1500 });
   const restart = useMutation({ mutationFn: () => request(`${base}/jobs/${id}/restart`, { method: 'POST' }), onSuccess: () => client.invalidateQueries({ queryKey: ['licensing'] }) });
+  const cancel = useMutation({ mutationFn: () => request(`${base}/jobs/${id}/cancel`, { method: 'POST' }), onSuccess: () => client.invalidateQueries({ queryKey: ['licensing'] }) });
   if (job.error) return <ErrorNotice error={job.error} />;
   const j = job.data;
   if (!j) return <p className="page-loading">Loading…</p>;
@@ -419,6 +420,7 @@ function JobDetails() {
       <PageHeader title="Job Details" />
       <SubNav />
       {restart.error ? <ErrorNotice error={restart.error} /> : null}
+      {cancel.error ? <ErrorNotice error={cancel.error} /> : null}
       <div className="card">
         <dl className="facts">
           <dt>Job Type</dt><dd>{j.jobType}</dd>
@@ -439,6 +441,7 @@ function JobDetails() {
           <dt>Recommended Action</dt><dd>{j.recommendedAction ?? ''}</dd>
         </dl>
         {j.isRestartable && can('licensing.manage') && <button type="button" className="button button-primary" onClick={() => restart.mutate()} disabled={restart.isPending}>Restart</button>}
+        {j.isCancelable && can('licensing.manage') && <button type="button" className="button" onClick={() => window.confirm('Cancel this job? Steps that passed are kept; it can be restarted.') && cancel.mutate()} disabled={cancel.isPending}>Cancel</button>}
       </div>
     </section>
   );
