@@ -60,12 +60,16 @@ function SmartAccountSummary() {
   const client = useQueryClient();
   const list = useQuery({ queryKey: ['licensing', 'sa'], queryFn: () => request<Page<SmartAccount>>(`${base}/smart-accounts`, { query: { limit: 100 } }), refetchInterval: 5000 });
   const sync = useMutation({ mutationFn: (id: string) => request<{ jobId: string }>(`${base}/smart-accounts/${id}/sync`, { method: 'POST' }), onSuccess: () => client.invalidateQueries({ queryKey: ['licensing'] }) });
+  const remove = useMutation({ mutationFn: (id: string) => request(`${base}/smart-accounts/${id}`, { method: 'DELETE' }), onSuccess: () => client.invalidateQueries({ queryKey: ['licensing'] }) });
+  const confirmDelete = (sa: SmartAccount) =>
+    window.confirm(`Delete Smart Account ${sa.name ?? sa.domain} (${sa.domain})?\n\nIts ${sa.virtualAccountCount} virtual accounts are removed from Switchboard; CSSM is not changed. It is refused while clusters are assigned to them.`) && remove.mutate(sa.id);
   return (
     <section className="section">
       <PageHeader title="Smart Account Summary" />
       <SubNav />
       {list.error ? <ErrorNotice error={list.error} /> : null}
       {sync.error ? <ErrorNotice error={sync.error} /> : null}
+      {remove.error ? <ErrorNotice error={remove.error} /> : null}
       <div className="table-wrap">
         <table className="table" aria-label="Smart accounts">
           <thead><tr><th>Name</th><th>Domain</th><th>Type</th><th>Status</th><th className="numeric">VA#</th><th>Last SyncUp</th><th>Sync</th><th>Alerts</th><th /></tr></thead>
@@ -85,6 +89,7 @@ function SmartAccountSummary() {
                   {can('licensing.manage') && <button type="button" className="button button-small" onClick={() => sync.mutate(sa.id)} disabled={sync.isPending}>Perform Manual Sync</button>}
                   <Link className="button button-small" to={`/licensing/dashboard/${sa.id}`}>License Dashboard</Link>
                   <Link className="button button-small" to={`/licensing/configure/${sa.id}`}>Edit</Link>
+                  {can('licensing.manage') && <button type="button" className="button button-small button-danger" onClick={() => confirmDelete(sa)} disabled={remove.isPending}>Delete</button>}
                 </td>
               </tr>
             ))}
