@@ -68,11 +68,53 @@ describe('Lab CSSM and UC routes', () => {
   });
 });
 
+describe('Lab CSSM and UC behaviour knobs', () => {
+  let t: TestSwitchboard;
+  before(async () => {
+    t = await startTestSwitchboard({ areas: [labArea, licensingArea], config: { lab: 'true' } });
+  });
+  after(async () => t?.close());
+
+  test('CSSM paging and satellite marker are set through the API, reach the wire and are audited', async () => {
+    const lab = getLab(t.sb.services)!;
+    assert.deepEqual((await t.api('GET', '/api/v1/lab/cssm')).body.behaviour, { maxPageSize: 1000, totalRecords: true, ignoreOffset: false, satelliteMarker: 'satelliteName' });
+    const set = await t.api('PUT', '/api/v1/lab/cssm/behaviour', { maxPageSize: 50, totalRecords: false, satelliteMarker: 'satellite' });
+    assert.equal(set.status, 200, JSON.stringify(set.body));
+    assert.deepEqual(lab.cssm!.getPaging(), { maxPageSize: 50, totalRecords: false, ignoreOffset: false });
+    assert.equal(lab.cssm!.getSatelliteMarker(), 'satellite');
+    assert.equal((await t.api('GET', '/api/v1/audit?action=lab.cssm.behaviour.set')).body.items.length, 1);
+    assert.equal((await t.api('PUT', '/api/v1/lab/cssm/behaviour', { satelliteMarker: 'somewhere' })).status, 400);
+    assert.equal((await t.api('PUT', '/api/v1/lab/cssm/behaviour', { pageSize: 5 })).status, 400);
+    await t.api('PUT', '/api/v1/lab/cssm/behaviour', { maxPageSize: 1000, totalRecords: true, satelliteMarker: 'satelliteName' });
+  });
+
+  test('UC publisher knobs: slow or lost mode changes, registration in progress, 503 while restarting, AXL versions', async () => {
+    const cucm = getLab(t.sb.services)!.ucClusters.find((c) => c.name === 'cl1-alfa')!;
+    const view = (await t.api('GET', '/api/v1/lab/uc')).body.clusters.find((c: any) => c.name === 'cl1-alfa');
+    assert.deepEqual(view.behaviour, { modeChangeMs: 0, revertModeChanges: 0, registrationMs: 0, restartUnavailable: false, axlVersions: ['10.0', '10.5', '11.0', '11.5', '12.0', '12.5'] });
+    const set = await t.api('PUT', '/api/v1/lab/uc/cl1-alfa/behaviour', { modeChangeMs: 120_000, revertModeChanges: 1, registrationMs: 5000, restartUnavailable: true, axlVersions: ['14.0', '15.0'] });
+    assert.equal(set.status, 200, JSON.stringify(set.body));
+    assert.equal(cucm.getBehaviour().modeChangeMs, 120_000);
+    assert.deepEqual(cucm.getBehaviour().axlVersions, ['14.0', '15.0']);
+    // The AXL schema of a request decides whether the publisher answers it.
+    const axl = (ver: string) => fetch(`${cucm.publisherUrl}/axl/`, { method: 'POST', headers: { authorization: `Basic ${Buffer.from(`${cucm.admin.username}:${cucm.admin.password}`).toString('base64')}`, 'content-type': 'text/xml', soapaction: `"CUCM:DB ver=${ver} getCCMVersion"` }, body: `<soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/" xmlns:ns="http://www.cisco.com/AXL/API/${ver}"><soapenv:Body><ns:getCCMVersion/></soapenv:Body></soapenv:Envelope>` });
+    assert.equal((await axl('12.5')).status, 599);
+    const answered = await axl('15.0');
+    assert.equal(answered.status, 200);
+    assert.match(await answered.text(), /AXL\/API\/15\.0/);
+    assert.equal((await t.api('GET', '/api/v1/audit?action=lab.uc.behaviour.set')).body.items.length, 1);
+    assert.equal((await t.api('PUT', '/api/v1/lab/uc/cl1-alfa/behaviour', { axlVersions: ['13.0'] })).status, 400);
+    assert.equal((await t.api('PUT', '/api/v1/lab/uc/nope/behaviour', { registrationMs: 1 })).status, 404);
+    const readOnly = await t.tokenFor('read_only_admin');
+    assert.equal((await t.api('PUT', '/api/v1/lab/uc/cl1-alfa/behaviour', { registrationMs: 1 }, { token: readOnly })).status, 403);
+  });
+});
+
 describe('Lab CSSM and UC routes without the Licensing area', () => {
   test('say the simulators are not running instead of failing', async () => {
     const t = await startTestSwitchboard({ areas: [labArea] });
     try {
-      assert.deepEqual((await t.api('GET', '/api/v1/lab/cssm')).body, { running: false, url: null, tokenUrl: null, apiCalls: 0, fault: null, smartAccounts: [] });
+      assert.deepEqual((await t.api('GET', '/api/v1/lab/cssm')).body, { running: false, url: null, tokenUrl: null, apiCalls: 0, fault: null, behaviour: null, smartAccounts: [] });
       assert.deepEqual((await t.api('GET', '/api/v1/lab/uc')).body, { running: false, clusters: [] });
       assert.equal((await t.api('PUT', '/api/v1/lab/cssm/fault', { fault: { kind: 'down' } })).status, 409);
     } finally {

@@ -3,8 +3,8 @@ import type { Actor } from '../platform/auth/actor.ts';
 import { AppError } from '../platform/errors.ts';
 import type { HttpApp } from '../platform/http/app-types.ts';
 import type { PlatformServices } from '../platform/services.ts';
-import type { CssmSimulator } from './cssm/cssm.simulator.ts';
-import type { UcClusterSimulator } from './cucm/uc.simulator.ts';
+import { satelliteMarkerStyles, type CssmSimulator } from './cssm/cssm.simulator.ts';
+import { AXL_SCHEMA_VERSIONS, type UcClusterSimulator } from './cucm/uc.simulator.ts';
 import type { Lab } from './lab.area.ts';
 
 // S3, S4, S5 read and driven from the console: what the CSSM and UC simulators the Licensing area
@@ -27,6 +27,28 @@ const cssmFaultBody = z.strictObject({
   afterCalls: z.number().int().min(0).max(1_000_000).optional().describe('Let this many more calls succeed first'),
   includeTokenEndpoint: z.boolean().optional().describe('Whether the OAuth2 token endpoint fails too (default true)'),
 });
+
+// Behaviour knobs: where real counterparts may differ from our reading of them (S3/S4).
+const cssmBehaviour = z
+  .object({
+    maxPageSize: z.number().int().min(1).max(10_000).describe('Largest page of the VA listing, whatever limit is asked'),
+    totalRecords: z.boolean().describe('Whether the VA listing says totalRecords'),
+    ignoreOffset: z.boolean().describe('Whether the VA listing ignores offset (always the first page: a listing that stops short)'),
+    satelliteMarker: z.enum(satelliteMarkerStyles).describe('How a satellite-synced VA is marked in the listing'),
+  })
+  .meta({ id: 'LabCssmBehaviour' });
+const cssmBehaviourBody = cssmBehaviour.partial().strict();
+
+const ucBehaviour = z
+  .object({
+    modeChangeMs: z.number().int().min(0).max(3_600_000).describe('setDeploymentMode answers after this long (clock time); the old mode shows meanwhile'),
+    revertModeChanges: z.number().int().min(0).max(10).describe('This many mode changes are lost by the restart (back in the old mode)'),
+    registrationMs: z.number().int().min(0).max(3_600_000).describe('A registration shows "Registration In Progress" this long after its answer'),
+    restartUnavailable: z.boolean().describe('While restarting, answer 503 instead of refusing connections'),
+    axlVersions: z.array(z.enum(AXL_SCHEMA_VERSIONS)).min(1).describe('AXL schema versions the publisher answers (default from its version)'),
+  })
+  .meta({ id: 'LabUcBehaviour' });
+const ucBehaviourBody = ucBehaviour.partial().strict();
 
 const device = z.object({
   hostname: z.string(),
@@ -51,7 +73,7 @@ const smartAccount = z.object({
   licenses: z.array(z.object({ virtualAccount: z.string(), license: z.string(), quantity: z.number().int(), inUse: z.number().int() })),
 });
 const cssmView = z
-  .object({ running: z.boolean(), url: z.string().nullable(), tokenUrl: z.string().nullable(), apiCalls: z.number().int(), fault: cssmFaultState.nullable(), smartAccounts: z.array(smartAccount) })
+  .object({ running: z.boolean(), url: z.string().nullable(), tokenUrl: z.string().nullable(), apiCalls: z.number().int(), fault: cssmFaultState.nullable(), behaviour: cssmBehaviour.nullable(), smartAccounts: z.array(smartAccount) })
   .meta({ id: 'LabCssm' });
 
 const ucFault = z
@@ -78,12 +100,13 @@ const ucCluster = z.object({
   reboots: z.number().int(),
   users: z.number().int(),
   fault: ucFault,
+  behaviour: ucBehaviour,
 });
 const ucView = z.object({ running: z.boolean(), clusters: z.array(ucCluster) }).meta({ id: 'LabUcClusters' });
 const clusterParams = z.strictObject({ cluster: z.string().min(1).max(100) });
 
 function describeCssm(cssm: CssmSimulator | null): z.infer<typeof cssmView> {
-  if (!cssm) return { running: false, url: null, tokenUrl: null, apiCalls: 0, fault: null, smartAccounts: [] };
+  if (!cssm) return { running: false, url: null, tokenUrl: null, apiCalls: 0, fault: null, behaviour: null, smartAccounts: [] };
   const smartAccounts = [...cssm.accounts.values()].map((account) => {
     const vas = [...account.virtualAccounts.values()];
     const satellites = [...new Set(vas.flatMap((va) => (va.satelliteName ? [va.satelliteName] : [])))];
@@ -111,7 +134,11 @@ function describeCssm(cssm: CssmSimulator | null): z.infer<typeof cssmView> {
       licenses: [...usage.values()].sort((a, b) => a.virtualAccount.localeCompare(b.virtualAccount) || a.license.localeCompare(b.license)),
     };
   });
-  return { running: true, url: cssm.url, tokenUrl: cssm.tokenUrl, apiCalls: cssm.calls, fault: cssm.getFault(), smartAccounts };
+  return { running: true, url: cssm.url, tokenUrl: cssm.tokenUrl, apiCalls: cssm.calls, fault: cssm.getFault(), behaviour: cssmBehaviourOf(cssm), smartAccounts };
+}
+
+function cssmBehaviourOf(cssm: CssmSimulator): z.infer<typeof cssmBehaviour> {
+  return { ...cssm.getPaging(), satelliteMarker: cssm.getSatelliteMarker() };
 }
 
 function describeUc(services: PlatformServices, c: UcClusterSimulator): z.infer<typeof ucCluster> {
@@ -133,6 +160,7 @@ function describeUc(services: PlatformServices, c: UcClusterSimulator): z.infer<
     reboots: s.reboots,
     users: s.users,
     fault: c.getFault(),
+    behaviour: c.getBehaviour() as z.infer<typeof ucBehaviour>,
   };
 }
 
@@ -206,5 +234,35 @@ export function registerLabLicensingRoutes(app: HttpApp, services: PlatformServi
     config: { access: 'lab.manage' },
     schema: { tags: ['Lab'], summary: 'Clear the fault of a simulated UC cluster', params: clusterParams, response: { 200: ucFault } },
     handler: async (request) => setUcFault(request, request.params.cluster, { kind: 'none' }, 'lab.uc.fault.clear'),
+  });
+
+  app.route({
+    method: 'PUT',
+    url: '/api/v1/lab/cssm/behaviour',
+    config: { access: 'lab.manage' },
+    schema: { tags: ['Lab'], summary: 'Make the simulated CSSM behave another way (S3): a page size cap, no totalRecords, another satellite marker', body: cssmBehaviourBody, response: { 200: cssmBehaviour } },
+    handler: async (request) => {
+      const cssm = runningCssm();
+      const before = cssmBehaviourOf(cssm);
+      const { satelliteMarker, ...paging } = request.body;
+      cssm.setPaging(paging);
+      if (satelliteMarker) cssm.setSatelliteMarker(satelliteMarker);
+      const after = cssmBehaviourOf(cssm);
+      await services.audit.record({ actor: request.actor!, action: 'lab.cssm.behaviour.set', entityType: 'lab_cssm', entityId: cssm.url, before, after, trackingId: request.id });
+      return after;
+    },
+  });
+  app.route({
+    method: 'PUT',
+    url: '/api/v1/lab/uc/:cluster/behaviour',
+    config: { access: 'lab.manage' },
+    schema: { tags: ['Lab'], summary: 'Make a simulated UC publisher behave another way (S4): slow or lost mode changes, registration in progress, 503 while restarting, AXL versions', params: clusterParams, body: ucBehaviourBody, response: { 200: ucBehaviour } },
+    handler: async (request) => {
+      const cluster = findCluster(request.params.cluster);
+      const before = cluster.getBehaviour();
+      const after = cluster.setBehaviour(request.body) as z.infer<typeof ucBehaviour>;
+      await services.audit.record({ actor: request.actor!, action: 'lab.uc.behaviour.set', entityType: 'lab_uc_cluster', entityId: cluster.name, before, after, trackingId: request.id });
+      return after;
+    },
   });
 }

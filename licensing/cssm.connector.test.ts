@@ -3,9 +3,9 @@ import assert from 'node:assert/strict';
 import { ManualClock } from '../platform/clock.ts';
 import { AppError } from '../platform/errors.ts';
 import { createMetrics } from '../platform/observability/metrics.ts';
-import { createCssmSimulator, type CssmSimulator } from '../lab/cssm/cssm.simulator.ts';
+import { createCssmSimulator, satelliteMarkerStyles, type CssmSimulator } from '../lab/cssm/cssm.simulator.ts';
 import { seedLabSmartAccount } from '../lab/cssm/cssm.seed.ts';
-import { createCssmConnector } from './cssm.connector.ts';
+import { createCssmConnector, satelliteRule } from './cssm.connector.ts';
 import { startForwardProxy } from '../test/support/forward-proxy.ts';
 
 // The CSSM connector against the simulator: token cache and refresh, one retry after a 401,
@@ -90,5 +90,79 @@ describe('CSSM connector', () => {
     assert.equal(proxy.requests.at(-1)?.allowed, false);
     await wrong.close();
     await proxy.stop();
+  });
+});
+
+// Where CSSM marks a satellite-synced VA is not public: each plausible form the simulator can send
+// is recognised by the default rule, and the rule is configurable.
+describe('CSSM connector: satellite markers', () => {
+  const clock = new ManualClock('2026-01-01T00:00:00Z');
+  const domain = 'sat.example.com';
+  let sim: CssmSimulator;
+  let satellite: number;
+  before(async () => {
+    sim = createCssmSimulator({ clock, clients: [{ clientId: 'c', clientSecret: 's', domains: [domain] }] });
+    satellite = seedLabSmartAccount(sim, { domain, virtualAccounts: 100, satelliteEvery: 10 }).satellite;
+    await sim.start();
+  });
+  after(() => sim.stop());
+  const connector = (satelliteMarkers?: string[]) => createCssmConnector({ tokenUrl: sim.tokenUrl, apiBase: sim.apiBase, clientId: 'c', clientSecret: 's', clock, tokenCache: new Map(), satelliteMarkers });
+  const marked = async (c: ReturnType<typeof connector>) => (await c.listVirtualAccounts(domain, { offset: 0, limit: 1000 })).items.filter((va) => va.satelliteSynced).map((va) => va.name);
+
+  for (const style of satelliteMarkerStyles.filter((s) => s !== 'none')) {
+    test(`the default rule recognises ${style}`, async () => {
+      sim.setSatelliteMarker(style);
+      const c = connector();
+      const names = await marked(c);
+      assert.equal(names.length, satellite, style);
+      assert.ok(names.every((n) => sim.accounts.get(domain)!.virtualAccounts.get(n)!.satelliteName), 'only satellite VAs');
+      await c.close();
+    });
+  }
+
+  test('the rule is configurable: only the fields named count, and field=value matches the value', async () => {
+    sim.setSatelliteMarker('source');
+    const onlyName = connector(['satelliteName']);
+    assert.equal((await marked(onlyName)).length, 0);
+    await onlyName.close();
+    const bySource = connector(['source=satellite']);
+    assert.equal((await marked(bySource)).length, satellite);
+    await bySource.close();
+    sim.setSatelliteMarker('none');
+    const c = connector();
+    assert.equal((await marked(c)).length, 0, 'no marker: nothing is ignored');
+    await c.close();
+    sim.setSatelliteMarker('satelliteName');
+  });
+
+  test('satelliteRule: false-like values do not mark', () => {
+    const rule = satelliteRule();
+    for (const va of [{ satelliteName: '' }, { satelliteName: null }, { satelliteSynced: false }, { satelliteSynced: 'false' }, { satellite: {} }, { satellite: null }, { satelliteId: 0 }, { source: 'CSSM' }, {}]) assert.equal(rule(va), false, JSON.stringify(va));
+    for (const va of [{ satelliteName: 'sat-1' }, { satelliteSynced: true }, { satelliteSynced: 'yes' }, { satellite: { name: 'x' } }, { satelliteId: 7 }, { source: 'Satellite' }, { associationType: 'SATELLITE' }, { isSatellite: 'true' }]) assert.equal(rule(va), true, JSON.stringify(va));
+  });
+});
+
+// A server that caps its pages below the limit asked, or sends no totalRecords: the connector says so.
+describe('CSSM connector: paging as the server answers', () => {
+  const clock = new ManualClock('2026-01-01T00:00:00Z');
+  const domain = 'pages.example.com';
+  let sim: CssmSimulator;
+  before(async () => {
+    sim = createCssmSimulator({ clock, clients: [{ clientId: 'c', clientSecret: 's', domains: [domain] }] });
+    seedLabSmartAccount(sim, { domain, virtualAccounts: 120 });
+    await sim.start();
+  });
+  after(() => sim.stop());
+
+  test('a capped page is what the server sent; no totalRecords is null, not a guess', async () => {
+    const c = createCssmConnector({ tokenUrl: sim.tokenUrl, apiBase: sim.apiBase, clientId: 'c', clientSecret: 's', clock, tokenCache: new Map() });
+    sim.setPaging({ maxPageSize: 50 });
+    const page = await c.listVirtualAccounts(domain, { offset: 0, limit: 1000 });
+    assert.equal(page.items.length, 50);
+    assert.equal(page.total, 120);
+    sim.setPaging({ totalRecords: false });
+    assert.equal((await c.listVirtualAccounts(domain, { offset: 100, limit: 1000 })).total, null);
+    sim.setPaging({ maxPageSize: 1000, totalRecords: true });
+    await c.close();
   });
 });

@@ -27,7 +27,56 @@ export type CssmConnectorOptions = {
   /** Shared token cache (per server), so a token is reused until 5 minutes before it expires. */
   tokenCache?: Map<string, { token: string; expiresAt: number }>;
   timeoutMs?: number;
+  /** How a satellite-synced VA is recognised (see satelliteRule); default DEFAULT_SATELLITE_MARKERS. */
+  satelliteMarkers?: readonly string[];
 };
+
+/**
+ * Where CSSM marks a VA synced from an SSM On-Prem (satellite) is not public. Each entry is a field
+ * of the VA object: `name` marks the VA when its value is a marker (true, "true"/"yes", a non-empty
+ * string other than "false"/"no"/"none", a non-zero number, a non-empty object or array);
+ * `name=value` marks it when the value equals `value` (case-insensitive; for an object, its `type`
+ * or `name`). Our decision, documented in licensing/README.md; SWITCHBOARD_LICENSING_SATELLITE_MARKERS overrides it.
+ */
+export const DEFAULT_SATELLITE_MARKERS = [
+  'satelliteName',
+  'satelliteSynced',
+  'satellite',
+  'satelliteId',
+  'satelliteAssociated',
+  'associatedSatellite',
+  'isSatellite',
+  'syncedFromSatellite',
+  'source=satellite',
+  'syncSource=satellite',
+  'origin=satellite',
+  'associationType=satellite',
+] as const;
+
+export function satelliteRule(markers: readonly string[] = DEFAULT_SATELLITE_MARKERS): (va: Record<string, unknown>) => boolean {
+  const rules = markers.map((entry) => {
+    const [field, value] = entry.split('=', 2) as [string, string | undefined];
+    return { field: field.trim(), value: value?.trim().toLowerCase() };
+  });
+  return (va) =>
+    rules.some(({ field, value }) => {
+      const v = va[field];
+      if (value !== undefined) {
+        const text = v && typeof v === 'object' ? ((v as Record<string, unknown>).type ?? (v as Record<string, unknown>).name) : v;
+        return typeof text === 'string' && text.trim().toLowerCase() === value;
+      }
+      return isMarker(v);
+    });
+}
+
+function isMarker(v: unknown): boolean {
+  if (v === true) return true;
+  if (typeof v === 'string') return !['', 'false', 'no', 'none', 'null', '0'].includes(v.trim().toLowerCase());
+  if (typeof v === 'number') return v !== 0;
+  if (Array.isArray(v)) return v.length > 0;
+  if (v && typeof v === 'object') return Object.keys(v).length > 0;
+  return false;
+}
 
 export type CssmConnector = ReturnType<typeof createCssmConnector>;
 
@@ -38,6 +87,7 @@ const MAX_RETRY_AFTER_SECONDS = 60;
 export function createCssmConnector(options: CssmConnectorOptions) {
   const http = createExternalClient({ system: 'cssm', metrics: options.metrics, proxy: options.proxy, timeoutMs: options.timeoutMs ?? 30_000 });
   const cache = options.tokenCache ?? new Map();
+  const isSatellite = satelliteRule(options.satelliteMarkers);
   const cacheKey = `${options.tokenUrl}|${options.clientId}|${options.clientSecret.length}:${hash(options.clientSecret)}`;
 
   async function send(method: 'GET' | 'POST', url: string, headers: Record<string, string>, body?: string) {
@@ -97,18 +147,22 @@ export function createCssmConnector(options: CssmConnectorOptions) {
   const enc = encodeURIComponent;
   return {
     token,
-    async listVirtualAccounts(domain: string, page: { offset: number; limit: number }): Promise<{ total: number; items: CssmVirtualAccountDto[] }> {
+    /**
+     * One page as the server answered it: `items` may be fewer than `limit` (a server caps its
+     * pages as it likes); `total` is its totalRecords, null when it sent none.
+     */
+    async listVirtualAccounts(domain: string, page: { offset: number; limit: number }): Promise<{ total: number | null; items: CssmVirtualAccountDto[] }> {
       const json = await api('GET', `/v1/accounts/${enc(domain)}/customer/virtual-accounts?offset=${page.offset}&limit=${page.limit}`);
       const list: any[] = Array.isArray(json.virtualAccounts) ? json.virtualAccounts : [];
+      const total = Number(json.totalRecords);
       return {
-        // Without totalRecords the answer is the whole list (CSSM's documented form).
-        total: typeof json.totalRecords === 'number' ? json.totalRecords : page.offset + list.length,
+        total: json.totalRecords !== undefined && json.totalRecords !== null && Number.isInteger(total) && total >= 0 ? total : null,
         items: list.map((va) => ({
           name: String(va.name),
           description: String(va.description ?? ''),
           isDefault: va.isDefault === true || va.isDefault === 'true' || va.isDefault === 'yes',
           commerceAccessLevel: va.commerceAccessLevel === 'PRIVATE' ? 'PRIVATE' : 'PUBLIC',
-          satelliteSynced: Boolean(va.satelliteName) || va.satelliteSynced === true || va.satelliteSynced === 'true',
+          satelliteSynced: isSatellite(va),
         })),
       };
     },

@@ -37,7 +37,8 @@ function printOperation(op: Row) {
 export function registerLicensingCommands(program: Command): Command {
   const licensing = program.command('licensing').description('Smart Licensing: smart accounts, virtual accounts, UC cluster assignment (L1–L8)');
 
-  listingOptions(licensing.command('smart-accounts').description('Smart Account Summary')).action(async (o: { limit: number; offset: number; json?: boolean }) => {
+  const smartAccounts = listingOptions(licensing.command('smart-accounts').description('Smart Account Summary; `smart-accounts delete <id>` deletes one'));
+  smartAccounts.action(async (o: { limit: number; offset: number; json?: boolean }) => {
     const page = await apiClientFromEnvironment().get<Page<Row>>(`${base}/smart-accounts`, { limit: o.limit, offset: o.offset });
     if (o.json) return printJson(page);
     printPage(page, [
@@ -50,6 +51,17 @@ export function registerLicensingCommands(program: Command): Command {
       { header: 'ALERTS', value: (r) => r.alerts.length },
     ], 'smart accounts');
   });
+
+  smartAccounts
+    .command('delete')
+    .description('Delete a smart account from Switchboard with its virtual accounts (CSSM is not changed); refused while clusters are assigned to them')
+    .argument('<id>', 'smart account ID (see `switchboard licensing smart-accounts`)')
+    .action(async (id: string) => {
+      const client = apiClientFromEnvironment();
+      const sa = await client.get<Row>(`${base}/smart-accounts/${id}`);
+      await client.delete(`${base}/smart-accounts/${id}`);
+      console.log(`Smart account ${sa.name ?? sa.domain} (${sa.domain}) deleted from Switchboard with its ${sa.virtualAccountCount} virtual accounts; CSSM is not changed.`);
+    });
 
   licensing
     .command('configure')

@@ -5,8 +5,8 @@ import { systemActor } from '../platform/auth/actor.ts';
 import { AppError } from '../platform/errors.ts';
 import { catalogueOf, licensingError } from './error-catalogue.ts';
 import type * as Repo from './licensing.repository.ts';
-import type { CssmConnector } from './cssm.connector.ts';
-import type { LicenseMode, UcClusterConnector, UcTransportSettings } from './uc-cluster.connector.ts';
+import type { CssmConnector, CssmVirtualAccountDto } from './cssm.connector.ts';
+import { isPublisherUnreachable, type LicenseMode, type UcClusterConnector, type UcLicenseStatus, type UcTransportSettings } from './uc-cluster.connector.ts';
 import type { LicensingOptions, StepName, StepState } from './licensing.service.ts';
 import type { PlatformServices } from '../platform/services.ts';
 
@@ -20,6 +20,10 @@ type Deps = {
 };
 
 const jobsActor = systemActor('licensing');
+/** How long a step waits for the publisher to reach its outcome (SWITCHBOARD_LICENSING_STEP_TIMEOUT_SECONDS). */
+export const DEFAULT_STEP_TIMEOUT_MS = 10 * 60_000;
+/** A change the publisher does not keep is sent again, this many times in all. */
+const MAX_CHANGE_SENDS = 3;
 const SUPPORTED_TYPES = ['CUCM', 'CUC'];
 
 /** 12.5 and later are licensed through CSSM; 11.x and below stay on PLM. */
@@ -35,8 +39,8 @@ export function createLicensingJobs(deps: Deps) {
   const { services, repo } = deps;
   const { database, audit } = services;
   const pageSize = deps.options.syncPageSize ?? 1000;
-  const pollMs = deps.options.publisherPollMs ?? 15_000;
-  const rebootTimeoutMs = deps.options.publisherRebootTimeoutMs ?? 30 * 60_000;
+  const pollMs = deps.options.publisherPollMs ?? 10_000;
+  const stepTimeoutMs = deps.options.stepTimeoutMs ?? DEFAULT_STEP_TIMEOUT_MS;
 
   // ── L2: sync a smart account's virtual accounts ──
   const sync = defineJob({
@@ -63,37 +67,56 @@ export function createLicensingJobs(deps: Deps) {
         progressInfo.Authentication = 'Pass';
         progressInfo['Virtual Accounts'] = 'In Progress';
         await repo.updateOperation(database.db, ctx.jobId, { progressInfo });
-        let fetched = 0;
-        let satellite = 0;
-        let total = 0;
-        for (let offset = 0; ; offset += pageSize) {
+        // Read the whole listing first, paging by what the server answers (a server may cap its
+        // pages below the limit asked): nothing is stored or removed unless every VA it counts was read.
+        const listed = new Map<string, CssmVirtualAccountDto>();
+        let total: number | null = null;
+        let offset = 0;
+        let requests = 0;
+        for (;;) {
           const page = await cssm.listVirtualAccounts(sa.domain, { offset, limit: pageSize });
-          total = page.total;
+          requests++;
+          if (page.total !== null) total = page.total;
+          let fresh = 0;
+          for (const va of page.items) {
+            if (listed.has(va.name)) continue;
+            listed.set(va.name, va);
+            fresh++;
+          }
+          offset += page.items.length;
+          await ctx.progress({ percent: total ? Math.min(90, Math.round((listed.size / total) * 90)) : 50, step: 'Virtual Accounts', message: `${listed.size} of ${total ?? '?'} virtual accounts fetched` });
+          if (page.items.length === 0 || (total !== null && listed.size >= total)) break;
+          // Without totalRecords: read on until an empty page, or a page with nothing new (a server
+          // that ignores offset answers the same list again).
+          if (fresh === 0) break;
+        }
+        if (total !== null && listed.size < total) {
+          throw licensingError('UPSTREAM_FAILED', 'SLM1016', `CSSM reported ${total} virtual accounts but listed ${listed.size} (${requests} requests, pages of up to ${pageSize} asked); nothing was changed.`, { total, listed: listed.size });
+        }
+        const all = [...listed.values()];
+        const kept = all.filter((va) => !va.satelliteSynced);
+        const satellite = all.length - kept.length;
+        const fetched = all.length;
+        const account = await cssm.smartAccount(sa.domain).catch(() => null);
+        await ctx.progress({ percent: 95, step: 'Virtual Accounts', message: `${fetched} virtual accounts fetched (${satellite} synced from satellite, ignored); storing` });
+        // One transaction with its journal entry: all of the listing is stored and what CSSM no
+        // longer lists removed, or nothing (a restart reads the listing again).
+        const result = await ctx.transact('finish', async (tx) => {
           const now = ctx.clock.now();
-          const kept = page.items.filter((va) => !va.satelliteSynced);
-          satellite += page.items.length - kept.length;
-          fetched += page.items.length;
-          // Each page commits with its journal entry: a restart keeps what earlier attempts stored.
-          await ctx.transact(`page:${offset}`, async (tx) => {
+          for (let i = 0; i < kept.length; i += pageSize) {
             await repo.upsertVirtualAccounts(
               tx,
-              kept.map((va) => ({ id: crypto.randomUUID(), smartAccountId, name: va.name, description: va.description, isDefault: va.isDefault, accessLevel: va.commerceAccessLevel, lastSyncJobId: ctx.jobId, syncedAt: now })),
+              kept.slice(i, i + pageSize).map((va) => ({ id: crypto.randomUUID(), smartAccountId, name: va.name, description: va.description, isDefault: va.isDefault, accessLevel: va.commerceAccessLevel, lastSyncJobId: ctx.jobId, syncedAt: now })),
             );
-            return { stored: kept.length };
-          });
-          await ctx.progress({ percent: total ? Math.min(99, Math.round((fetched / total) * 100)) : 99, step: 'Virtual Accounts', message: `${fetched} of ${total} virtual accounts fetched (${satellite} synced from satellite, ignored)` });
-          if (page.items.length === 0 || fetched >= total) break;
-        }
-        const result = await ctx.transact('finish', async (tx) => {
+          }
           const { removed, flagged } = await repo.removeVirtualAccountsNotIn(tx, smartAccountId, ctx.jobId);
           const count = await repo.countVirtualAccounts(tx, smartAccountId);
           const at = ctx.clock.now();
           const alerts = flagged.map((name) => ({ severity: 'Major' as const, message: `Virtual Account ${name} no longer exists in CSSM but clusters are still assigned to it.`, at: at.toISOString() }));
-          const account = await cssm.smartAccount(sa.domain).catch(() => null);
           await repo.updateSmartAccount(tx, smartAccountId, { status: 'active', lastSyncAt: at, virtualAccountCount: count, satelliteVirtualAccountCount: satellite, alerts, ...(account && !sa.name ? { name: account.name } : {}), updatedAt: at });
           progressInfo['Virtual Accounts'] = 'Pass';
           await repo.updateOperation(tx, ctx.jobId, { status: 'SUCCEEDED', progressInfo, description: `Sync of Smart Account ${account?.name ?? sa.name ?? sa.domain} completed`, finishedAt: at });
-          const summary = { fetched, stored: count, satelliteIgnored: satellite, removed: removed.length, flagged: flagged.length };
+          const summary = { fetched, total: total ?? fetched, requests, stored: count, satelliteIgnored: satellite, removed: removed.length, flagged: flagged.length };
           await audit.record({ actor: jobsActor, action: 'licensing.smart-account.sync', entityType: 'licensing_smart_account', entityId: smartAccountId, after: summary }, tx);
           return summary;
         });
@@ -167,9 +190,6 @@ export function createLicensingJobs(deps: Deps) {
     const startedDescription = op.description.replace(/ (failed|completed)$/, ' Started');
     await repo.updateOperation(db, ctx.jobId, { status: 'IN_PROGRESS', description: startedDescription, progressInfo, errorCode: null, errorDescription: null, recommendedAction: null, finishedAt: null });
     const uc = deps.ucFor(cluster);
-    // Resumed after the process died while the publisher restarted: wait until it answers again
-    // before reading its state (the mode change itself is journalled and not repeated).
-    const resumedInModeChange = (op.progressInfo as Record<string, StepState>)['License Mode Change'] === 'In Progress';
     let cssm: CssmConnector | undefined;
     try {
       if (!va) throw licensingError('INVALID_STATE', 'SLMCT1001', 'The Virtual Account of this job no longer exists.');
@@ -211,56 +231,78 @@ export function createLicensingJobs(deps: Deps) {
 
       const target = toVa!;
       const mode = target.licenseMode as LicenseMode;
-      if (resumedInModeChange) await waitForPublisher(ctx, uc, null);
       const desired = deps.desiredTransport(sa);
-      const statusBefore = await uc.status();
-      const currentMode = await uc.getLicenseMode();
-      const currentTransport = await uc.getTransport();
-      const transportMatches = currentTransport.mode === desired.mode && (desired.mode === 'Proxy' ? currentTransport.httpHost === desired.httpHost && currentTransport.httpPort === desired.httpPort : currentTransport.url === desired.url);
-      // Mode and transport can change only while unregistered: a reassign that changes either deregisters first.
-      if (statusBefore.registration !== 'Unregistered' && (currentMode !== mode || !transportMatches)) {
-        await ctx.step('deregister-before-change', () => uc.deregister(), { verify: async () => ((await uc.status()).registration === 'Unregistered' ? { done: true, result: undefined } : { done: false }) });
-      }
+      const matches = (t: UcTransportSettings) => t.mode === desired.mode && (desired.mode === 'Proxy' ? t.httpHost === desired.httpHost && t.httpPort === desired.httpPort : t.url === desired.url);
+      // What an earlier attempt of this job (or the one before an admin restart) sent is in the
+      // journal; it is trusted only once the publisher shows it.
+      const sentBefore = new Set((await services.jobs.get(ctx.jobId)).steps.filter((s) => s.state !== 'pending').map((s) => s.stepKey.split(':')[0]!));
 
       // License Mode Change (PAWS); the publisher restarts after it.
       if (progressInfo['License Mode Change'] !== 'Pass') {
+        await setStep('License Mode Change', 'In Progress', `Reading the license mode of ${cluster.name}`);
+        // The publisher may still be restarting after an earlier attempt's change: wait until it answers.
+        let currentMode = (await settle('answer', () => uc.getLicenseMode(), () => true)).value;
         if (currentMode === mode) {
-          // Resumed after the change went through: it was this job's change, so it passed.
-          await setStep('License Mode Change', resumedInModeChange ? 'Pass' : 'Not Applicable');
+          await setStep('License Mode Change', sentBefore.has('license-mode') ? 'Pass' : 'Not Applicable');
         } else {
-          await setStep('License Mode Change', 'In Progress', `Changing the license mode of ${cluster.name} from ${currentMode} to ${mode}; the publisher restarts`);
-          await ctx.step('license-mode', () => uc.setLicenseMode(mode), { verify: async () => ((await uc.getLicenseMode().catch(() => null)) === mode ? { done: true, result: undefined } : { done: false }) });
-          await waitForPublisher(ctx, uc, mode);
+          // Mode and transport can change only while unregistered: a reassign that changes the mode deregisters first.
+          await deregisterIfRegistered();
+          for (let send = 1; currentMode !== mode; send++) {
+            if (send > MAX_CHANGE_SENDS) throw licensingError('UPSTREAM_FAILED', 'CAA1077', `The publisher still reports license mode ${currentMode} after ${MAX_CHANGE_SENDS} changes to ${mode}.`);
+            await setStep('License Mode Change', 'In Progress', `Changing the license mode of ${cluster.name} from ${currentMode} to ${mode}; the publisher restarts`);
+            const from = currentMode;
+            await ctx.step(`license-mode:${ctx.attempt}.${send}`, () => sendChange(() => uc.setLicenseMode(mode)), { verify: async () => ((await uc.getLicenseMode().catch(() => null)) === mode ? { done: true, result: undefined } : { done: false }) });
+            await recordChange('license-mode', { from, to: mode, send });
+            // Poll until the publisher shows the mode; one that restarts and comes back in the old
+            // mode did not keep the change: it is sent again.
+            let restarted = false;
+            const outcome = await settle(
+              `apply license mode ${mode}`,
+              () => uc.getLicenseMode(),
+              (m) => m === mode || (restarted && m !== mode),
+              () => (restarted = true),
+            );
+            currentMode = outcome.value;
+          }
           await setStep('License Mode Change', 'Pass');
         }
       }
 
       // Transport Mode Change (AXL / CUPI).
       if (progressInfo['Transport Mode Change'] !== 'Pass') {
-        if (transportMatches) {
-          await setStep('Transport Mode Change', 'Not Applicable');
+        current = 'Transport Mode Change';
+        let transport = (await settle('answer', () => uc.getTransport(), () => true)).value;
+        if (matches(transport)) {
+          await setStep('Transport Mode Change', sentBefore.has('transport') ? 'Pass' : 'Not Applicable');
         } else {
           await setStep('Transport Mode Change', 'In Progress');
-          await ctx.step('transport', () => uc.updateTransport(desired));
+          await deregisterIfRegistered();
+          for (let send = 1; !matches(transport); send++) {
+            if (send > MAX_CHANGE_SENDS) throw licensingError('UPSTREAM_FAILED', 'CAA1083', `The publisher still reports transport ${transport.mode} after ${MAX_CHANGE_SENDS} updates.`);
+            await ctx.step(`transport:${ctx.attempt}.${send}`, () => sendChange(() => uc.updateTransport(desired)), { verify: async () => ((await uc.getTransport().then(matches, () => false)) ? { done: true, result: undefined } : { done: false }) });
+            await recordChange('transport', { from: transport.mode, to: desired.mode, send });
+            transport = (await settle(`apply transport ${desired.mode}`, () => uc.getTransport(), () => true)).value;
+          }
           await setStep('Transport Mode Change', 'Pass');
         }
       }
 
-      // Registration: a token from the VA (reused if one is there), then the Smart Agent registers.
+      // Registration: a token from the VA (reused if one is there), then the Smart Agent registers;
+      // the publisher may answer before it is done ("Registration In Progress"): poll its status.
       await setStep('Registration', 'In Progress', `Registering ${cluster.name} with ${target.name}`);
-      const registeredHere = async () => {
-        const s = await uc.status();
-        return s.registration === 'Registered' && s.virtualAccount === target.name;
-      };
-      if (!(await registeredHere())) {
+      const registeredHere = (s: UcLicenseStatus) => s.registration === 'Registered' && s.virtualAccount === target.name;
+      const before = (await settle('answer', () => uc.status(), () => true)).value;
+      if (!registeredHere(before) && !(sentBefore.has('register') && inProgress(before))) {
         const token = await cssm.registrationToken(sa.domain, target.name).catch((error) => {
           if (error instanceof AppError && (error.details as { catalogueCode?: string })?.catalogueCode?.startsWith('CSSM')) throw error;
           throw licensingError('UPSTREAM_FAILED', 'SLM1010', (error as Error).message);
         });
-        const force = (await uc.status()).registration !== 'Unregistered';
-        await ctx.step('register', () => uc.register(token, force), { verify: async () => ((await registeredHere()) ? { done: true, result: undefined } : { done: false }) });
-        if (!(await registeredHere())) throw licensingError('UPSTREAM_FAILED', 'CAA1081', `The publisher did not report Registered with ${target.name} after registering.`);
+        const force = before.registration !== 'Unregistered';
+        await ctx.step(`register:${ctx.attempt}`, () => uc.register(token, force), { verify: async () => (registeredHere(await uc.status()) ? { done: true, result: undefined } : { done: false }) });
+        await recordChange('registration', { virtualAccount: target.name, force });
       }
+      const registered = await settle(`register with ${target.name}`, () => uc.status(), (s) => registeredHere(s) || !inProgress(s));
+      if (!registeredHere(registered.value)) throw licensingError('UPSTREAM_FAILED', 'CAA1081', `The publisher reports ${registered.value.registration}${registered.value.virtualAccount ? ` with ${registered.value.virtualAccount}` : ''} after registering with ${target.name}.`);
       await setStep('Registration', 'Pass');
       const finalStatus = await uc.status();
       const description = operation === 'assign' ? `Assignment of Cluster ${cluster.name} to ${target.name} completed` : `ReAssignment of Cluster ${cluster.name} from ${fromVa?.name} to ${target.name} completed`;
@@ -281,6 +323,59 @@ export function createLicensingJobs(deps: Deps) {
       await cssm?.close();
     }
 
+    /** A change sent to the publisher whose answer may be lost (it restarts, or answers late): the outcome is polled. */
+    async function sendChange(send: () => Promise<void>) {
+      try {
+        await send();
+      } catch (error) {
+        if (!isPublisherUnreachable(error) && !isTimeout(error)) throw error;
+        ctx.logger.info({ err: error }, 'the publisher did not answer a change; its outcome is polled');
+      }
+    }
+
+    async function deregisterIfRegistered() {
+      const status = (await settle('answer', () => uc.status(), () => true)).value;
+      if (status.registration === 'Unregistered') return;
+      await ctx.step(`deregister-before-change:${ctx.attempt}`, () => uc.deregister(), { verify: async () => ((await uc.status()).registration === 'Unregistered' ? { done: true, result: undefined } : { done: false }) });
+      await recordChange('deregistration', { before: status.virtualAccount });
+    }
+
+    /** Which job made each change on the publisher: the audit log, with the job and its attempt. */
+    async function recordChange(change: string, detail: Record<string, unknown>) {
+      await audit.record({ actor: jobsActor, action: `licensing.cluster.publisher.${change}`, entityType: 'licensing_cluster', entityId: cluster!.id, after: { jobId: ctx.jobId, attempt: ctx.attempt, operation, ...detail } });
+    }
+
+    /**
+     * Polls the publisher (on the clock) until `reached` or the step timeout passes. A publisher that
+     * refuses connections or answers 5xx is restarting: waited out (`onDown` is told). Cancelling
+     * the job stops the wait at the next poll.
+     */
+    async function settle<T>(what: string, read: () => Promise<T>, reached: (value: T) => boolean, onDown?: () => void): Promise<{ value: T }> {
+      const deadline = ctx.clock.now().getTime() + stepTimeoutMs;
+      let last: unknown;
+      for (;;) {
+        let value: T | undefined;
+        let answered = false;
+        try {
+          value = await read();
+          answered = true;
+        } catch (error) {
+          if (!isPublisherUnreachable(error) && !isTimeout(error)) throw error;
+          last = error;
+          onDown?.();
+        }
+        if (answered && reached(value as T)) return { value: value as T };
+        if (answered) last = value;
+        if (ctx.clock.now().getTime() >= deadline) {
+          const minutes = Math.round(stepTimeoutMs / 60_000);
+          const seen = answered ? `it answered ${JSON.stringify(last)}` : `last: ${(last as Error)?.message ?? 'no answer'}`;
+          throw licensingError('UPSTREAM_UNREACHABLE', current === 'Registration' ? 'CAA1081' : current === 'Transport Mode Change' ? 'CAA1083' : 'CAA1036', `The publisher did not ${what} within ${minutes} minute(s) (${seen}).`, { stepTimeoutMs });
+        }
+        await ctx.progress({ message: `${current}: waiting for the publisher to ${what}` });
+        await ctx.clock.sleep(pollMs);
+      }
+    }
+
     async function finish(patch: { virtualAccountId: string | null; status: string; productUdi: string | null }, description: string) {
       return ctx.transact('finish', async (tx) => {
         const at = ctx.clock.now();
@@ -289,26 +384,6 @@ export function createLicensingJobs(deps: Deps) {
         await audit.record({ actor: jobsActor, action: `licensing.cluster.${operation}.completed`, entityType: 'licensing_cluster', entityId: cluster!.id, before: { virtualAccountId: cluster!.virtualAccountId }, after: { virtualAccountId: patch.virtualAccountId, status: patch.status } }, tx);
         return { description, progressInfo };
       });
-    }
-  }
-
-  /**
-   * After a license-mode change the publisher restarts: poll it (on the clock) until it answers
-   * with the new mode (null: with any mode).
-   */
-  async function waitForPublisher(ctx: JobContext, uc: UcClusterConnector, mode: LicenseMode | null) {
-    const deadline = ctx.clock.now().getTime() + rebootTimeoutMs;
-    for (;;) {
-      try {
-        const answered = await uc.getLicenseMode();
-        if (mode === null || answered === mode) return;
-      } catch (error) {
-        const code = (error as AppError).details as { catalogueCode?: string } | undefined;
-        if (code?.catalogueCode !== 'CAA1036') throw error;
-      }
-      if (ctx.clock.now().getTime() >= deadline) throw licensingError('UPSTREAM_UNREACHABLE', 'CAA1036', `The publisher did not come back within ${Math.round(rebootTimeoutMs / 60_000)} minutes after the license mode change.`);
-      await ctx.progress({ message: 'Waiting for the publisher to restart' });
-      await ctx.clock.sleep(pollMs);
     }
   }
 
@@ -326,4 +401,14 @@ function failedBefore(ctx: JobContext, op: { status: string }) {
 
 function recordedFailure(op: { errorCode: string | null; errorDescription: string | null; recommendedAction: string | null }) {
   return new AppError('UPSTREAM_FAILED', op.errorDescription ?? 'The job failed.', { catalogueCode: op.errorCode, errorDescription: op.errorDescription, recommendedAction: op.recommendedAction });
+}
+
+/** The publisher's answer did not come in time (a change it may still be applying). */
+function isTimeout(error: unknown) {
+  return error instanceof AppError && (error.details as { network?: string } | undefined)?.network === 'timeout';
+}
+
+/** A registration the Smart Agent has not finished yet. */
+function inProgress(status: UcLicenseStatus) {
+  return /in ?progress|pending/i.test(status.registration);
 }

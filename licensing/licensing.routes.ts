@@ -369,6 +369,13 @@ export function registerLicensingRoutes(app: HttpApp, licensing: Licensing) {
     schema: { tags, summary: 'Restart a failed job (steps that passed are not repeated)', params: idParams, response: { 202: z.object({ id: z.string(), status: z.string() }) } },
     handler: async (request, reply) => reply.status(202).send(await licensing.restartOperation(request.params.id, requireActor(request))),
   });
+  app.route({
+    method: 'POST',
+    url: `${base}/jobs/:id/cancel`,
+    config: { access: 'licensing.manage' },
+    schema: { tags, summary: 'Cancel a running job (one waiting on its publisher stops at its next poll); it can then be restarted', params: idParams, response: { 200: z.object({ id: z.string(), status: z.string() }) } },
+    handler: async (request) => licensing.cancelOperation(request.params.id, requireActor(request)),
+  });
 
   // ── L8 dashboard ──
   app.route({

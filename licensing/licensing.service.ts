@@ -49,14 +49,29 @@ export type LicensingOptions = {
   syncPageSize?: number;
   /** How often a job polls a rebooting publisher (clock time). */
   publisherPollMs?: number;
-  /** How long a job waits for a rebooting publisher before failing. */
-  publisherRebootTimeoutMs?: number;
+  /**
+   * How long a cluster job step waits for the publisher to reach its outcome (mode applied after
+   * its restart, registration finished) before the step fails and the job can be restarted.
+   * Default: SWITCHBOARD_LICENSING_STEP_TIMEOUT_SECONDS (600).
+   */
+  stepTimeoutMs?: number;
+  /** Timeout of one request to a publisher (the connector's; a timed-out change is then polled). */
+  publisherRequestTimeoutMs?: number;
+  /** How a satellite-synced VA is recognised; default SWITCHBOARD_LICENSING_SATELLITE_MARKERS. */
+  satelliteMarkers?: readonly string[];
 };
 
 export type Licensing = ReturnType<typeof createLicensing>;
 
-export function createLicensing(services: PlatformServices, options: LicensingOptions = {}) {
+export function createLicensing(services: PlatformServices, given: LicensingOptions = {}) {
   const { database, clock, secrets, audit } = services;
+  const config = services.config;
+  const options: LicensingOptions = {
+    ...given,
+    stepTimeoutMs: given.stepTimeoutMs ?? (config.licensingStepTimeoutSeconds !== undefined ? config.licensingStepTimeoutSeconds * 1000 : undefined),
+    publisherPollMs: given.publisherPollMs ?? (config.licensingPollSeconds !== undefined ? config.licensingPollSeconds * 1000 : undefined),
+    satelliteMarkers: given.satelliteMarkers ?? config.licensingSatelliteMarkers,
+  };
   const db = database.db;
   const tokenCache = new Map<string, { token: string; expiresAt: number }>();
 
@@ -71,6 +86,7 @@ export function createLicensing(services: PlatformServices, options: LicensingOp
       clock,
       metrics: services.metrics,
       tokenCache,
+      satelliteMarkers: options.satelliteMarkers,
     });
   }
 
@@ -81,6 +97,8 @@ export function createLicensing(services: PlatformServices, options: LicensingOp
       admin: { username: cluster.adminUsername ?? '', password: cluster.adminPassword ? secrets.open(cluster.adminPassword) : '' },
       platform: { username: cluster.platformUsername ?? '', password: cluster.platformPassword ? secrets.open(cluster.platformPassword) : '' },
       metrics: services.metrics,
+      versionHint: cluster.version,
+      timeoutMs: options.publisherRequestTimeoutMs,
     });
   }
 
@@ -452,6 +470,28 @@ export function createLicensing(services: PlatformServices, options: LicensingOp
       return { id, status: 'IN_PROGRESS' };
     },
 
+    /**
+     * Cancels a running job (one waiting on its publisher stops at its next poll): the operation is
+     * FAILED with "cancelled" and can be restarted; steps that passed are kept.
+     */
+    async cancelOperation(id: string, actor: Actor) {
+      const op = await repo.findOperation(db, id);
+      if (!op) throw notFound('Licensing job', id);
+      if (op.status !== 'IN_PROGRESS') throw new AppError('INVALID_STATE', `Job ${id} is ${op.status}; only a running job can be cancelled.`, { status: op.status });
+      const job = await services.jobs.get(id);
+      if (job.state !== 'failed' && job.state !== 'cancelled' && job.state !== 'completed') await services.jobs.cancel(id, actor);
+      const progressInfo = { ...(op.progressInfo as Record<string, StepState>) };
+      for (const [k, v] of Object.entries(progressInfo)) if (v === 'In Progress') progressInfo[k] = 'Fail';
+      const verb = { assign: 'Assignment', unassign: 'UnAssignment', reassign: 'ReAssignment', sync: 'Sync' }[op.operation as 'assign'] ?? op.operation;
+      await database.transaction(async (tx) => {
+        const at = clock.now();
+        await repo.updateOperation(tx, id, { status: 'FAILED', progressInfo, errorCode: 'SLM1001', errorDescription: `Cancelled by ${actor.name}.`, recommendedAction: 'Restart the job when the cause is fixed.', description: `${verb} of ${op.operation === 'sync' ? 'Smart Account' : 'Cluster'} ${op.entityName} cancelled`, finishedAt: at });
+        if (op.clusterId) await repo.updateCluster(tx, op.clusterId, { status: op.operation === 'unassign' ? 'DEREGISTRATION_FAILED' : 'MANUAL_REGISTRATION_FAILED', updatedAt: at });
+        await audit.record({ actor, action: 'licensing.job.cancel', entityType: 'licensing_job', entityId: id, before: { status: 'IN_PROGRESS' }, after: { status: 'FAILED' } }, tx);
+      });
+      return { id, status: 'FAILED' };
+    },
+
     // ── L8 licence dashboard ──
     async dashboard(smartAccountId: string, filter: { virtualAccount?: string }) {
       const sa = await mustSmartAccount(db, smartAccountId);
@@ -587,7 +627,7 @@ export function publicOperation(op: repo.OperationRow) {
     errorDescription: op.errorDescription,
     recommendedAction: op.recommendedAction,
     isRestartable: op.status === 'FAILED',
-    isCancelable: false,
+    isCancelable: op.status === 'IN_PROGRESS',
     createdBy: op.createdBy,
     startedAt: op.startedAt,
     finishedAt: op.finishedAt,

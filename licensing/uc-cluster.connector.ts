@@ -15,7 +15,26 @@ export type UcLicenseStatus = { registration: string; authorization: string; sma
 export type UcClusterConnector = ReturnType<typeof createUcClusterConnector>;
 
 const parser = new XMLParser({ removeNSPrefix: true, ignoreAttributes: true, parseTagValue: false, trimValues: true });
-const AXL_VERSION = '12.5';
+
+/** AXL schema versions this connector speaks, newest first. */
+export const AXL_VERSIONS = ['15.0', '14.0', '12.5', '12.0', '11.5', '11.0', '10.5', '10.0'] as const;
+
+/** The newest schema not newer than a product version (15.0.1.10000-1 → 15.0; 12.5.1 → 12.5); null if unknown. */
+export function axlSchemaFor(productVersion: string | null | undefined): string | null {
+  const m = /^(\d+)(?:\.(\d+))?/.exec(String(productVersion ?? '').trim());
+  if (!m) return null;
+  const major = Number(m[1]);
+  const minor = Number(m[2] ?? 0);
+  return AXL_VERSIONS.find((v) => {
+    const [a, b] = v.split('.').map(Number) as [number, number];
+    return a < major || (a === major && b <= minor);
+  }) ?? null;
+}
+
+/** A publisher answering 502/503/504 (Tomcat up, its services still starting) is as unreachable as one refusing connections. */
+export function isPublisherUnreachable(error: unknown): boolean {
+  return error instanceof AppError && error.code === 'UPSTREAM_UNREACHABLE' && (error.details as { catalogueCode?: string } | undefined)?.catalogueCode === 'CAA1036';
+}
 
 export function createUcClusterConnector(options: {
   type: UcClusterType;
@@ -26,6 +45,8 @@ export function createUcClusterConnector(options: {
   metrics?: Metrics;
   insecureTls?: boolean;
   timeoutMs?: number;
+  /** The cluster's stored version: the first AXL schema tried (else the newest). */
+  versionHint?: string | null;
 }) {
   const system = options.type === 'CUCM' ? 'cucm' : 'cuc';
   const http = createExternalClient({ system, metrics: options.metrics, insecureTls: options.insecureTls ?? true, timeoutMs: options.timeoutMs ?? 30_000 });
@@ -33,8 +54,9 @@ export function createUcClusterConnector(options: {
   const base = options.publisherUrl.replace(/\/$/, '');
 
   async function send(args: ExternalRequest) {
+    let response: Awaited<ReturnType<typeof http.request>>;
     try {
-      return await http.request(args);
+      response = await http.request(args);
     } catch (error) {
       if (error instanceof AppError && error.code === 'UPSTREAM_UNREACHABLE') {
         const { network, reason } = error.details as { network: NetworkFailure; reason: string };
@@ -42,6 +64,10 @@ export function createUcClusterConnector(options: {
       }
       throw error;
     }
+    if (response.status === 502 || response.status === 503 || response.status === 504) {
+      throw licensingError('UPSTREAM_UNREACHABLE', 'CAA1036', `Publisher ${new URL(args.url).host} answered HTTP ${response.status} (starting or overloaded).`, { status: response.status });
+    }
+    return response;
   }
 
   async function paws(op: 'getDeploymentMode' | 'setDeploymentMode', mode?: LicenseMode): Promise<string> {
@@ -58,17 +84,46 @@ export function createUcClusterConnector(options: {
     return String(parsed[`${op}Response`]?.return ?? '');
   }
 
+  // The AXL schema: the stored version's, else the newest; a publisher refusing it sends us down the
+  // list (AXL clients are expected to speak a version the publisher supports), and once it tells
+  // its own version we keep the newest schema not newer than that.
+  let schema: string = axlSchemaFor(options.versionHint) ?? AXL_VERSIONS[0];
+  const refused = new Set<string>();
+  let settled = false;
+
   async function axl(op: string, inner = '', failure: CatalogueCode = 'CAA1036'): Promise<any> {
-    const body = `<?xml version="1.0" encoding="UTF-8"?><soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/" xmlns:ns="http://www.cisco.com/AXL/API/${AXL_VERSION}"><soapenv:Header/><soapenv:Body><ns:${op}>${inner}</ns:${op}></soapenv:Body></soapenv:Envelope>`;
-    const response = await send({ method: 'POST', url: `${base}/axl/`, headers: { authorization: basic(options.admin), 'content-type': 'text/xml; charset=utf-8', soapaction: `"CUCM:DB ver=${AXL_VERSION} ${op}"` }, body });
-    if (response.status === 401) throw licensingError('UPSTREAM_FAILED', 'CAA1035');
-    const parsed = parser.parse(response.body)?.Envelope?.Body ?? {};
-    if (parsed.Fault) {
-      const message = String(parsed.Fault.detail?.axlError?.axlmessage ?? parsed.Fault.faultstring ?? 'AXL fault');
-      throw licensingError('UPSTREAM_FAILED', /subscriber/i.test(message) ? 'CAA1049' : failure, `AXL ${op}: ${message}`, { axlcode: parsed.Fault.detail?.axlError?.axlcode });
+    for (;;) {
+      const used = schema;
+      const body = `<?xml version="1.0" encoding="UTF-8"?><soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/" xmlns:ns="http://www.cisco.com/AXL/API/${used}"><soapenv:Header/><soapenv:Body><ns:${op}>${inner}</ns:${op}></soapenv:Body></soapenv:Envelope>`;
+      const response = await send({ method: 'POST', url: `${base}/axl/`, headers: { authorization: basic(options.admin), 'content-type': 'text/xml; charset=utf-8', soapaction: `"CUCM:DB ver=${used} ${op}"` }, body });
+      if (response.status === 401) throw licensingError('UPSTREAM_FAILED', 'CAA1035');
+      let parsed: any = {};
+      try {
+        parsed = parser.parse(response.body)?.Envelope?.Body ?? {};
+      } catch {
+        // not XML
+      }
+      const faultText = String(parsed.Fault?.detail?.axlError?.axlmessage ?? parsed.Fault?.faultstring ?? (response.status !== 200 ? response.body : ''));
+      if (response.status === 599 || (response.status !== 200 && /version/i.test(faultText) && /unsupported|not supported|invalid/i.test(faultText))) {
+        refused.add(used);
+        const next = AXL_VERSIONS.find((v) => !refused.has(v) && compareVersions(v, used) < 0) ?? AXL_VERSIONS.find((v) => !refused.has(v));
+        if (!next) throw licensingError('UPSTREAM_FAILED', 'CAA1036', `The publisher answers none of the AXL schema versions ${AXL_VERSIONS.join(', ')}.`);
+        schema = next;
+        continue;
+      }
+      if (parsed.Fault) {
+        const message = faultText || 'AXL fault';
+        throw licensingError('UPSTREAM_FAILED', /subscriber/i.test(message) ? 'CAA1049' : failure, `AXL ${op}: ${message}`, { axlcode: parsed.Fault.detail?.axlError?.axlcode });
+      }
+      if (response.status !== 200) throw licensingError('UPSTREAM_FAILED', 'CAA1036', `AXL answered HTTP ${response.status}.`);
+      const answer = parsed[`${op}Response`] ?? {};
+      if (op === 'getCCMVersion' && !settled) {
+        settled = true;
+        const best = axlSchemaFor(String(answer.return?.componentVersion?.version ?? ''));
+        if (best && !refused.has(best)) schema = best;
+      }
+      return answer;
     }
-    if (response.status !== 200) throw licensingError('UPSTREAM_FAILED', 'CAA1036', `AXL answered HTTP ${response.status}.`);
-    return parsed[`${op}Response`] ?? {};
   }
 
   async function cupi(method: 'GET' | 'PUT', path: string, body: unknown, failure: CatalogueCode): Promise<any> {
@@ -94,6 +149,8 @@ export function createUcClusterConnector(options: {
 
   return {
     type: options.type,
+    /** The AXL schema version in use (after any fallback). */
+    axlSchema: () => schema,
     async version(): Promise<string> {
       if (options.type === 'CUCM') return String((await axl('getCCMVersion')).return?.componentVersion?.version ?? '');
       return String((await cupi('GET', '/version/product', undefined, 'CAA1036')).ProductVersion ?? '');
@@ -144,4 +201,10 @@ export function createUcClusterConnector(options: {
     },
     close: () => http.close(),
   };
+}
+
+function compareVersions(a: string, b: string) {
+  const [a1, a2] = a.split('.').map(Number) as [number, number];
+  const [b1, b2] = b.split('.').map(Number) as [number, number];
+  return a1 - b1 || a2 - b2;
 }

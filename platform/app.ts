@@ -72,11 +72,14 @@ export async function createSwitchboard(options: SwitchboardOptions = {}): Promi
 
     started.push(() => http.close());
     started.push(() => jobs.stop());
-    await jobs.start({ work: config.role !== 'web' });
+    // Queues first (areas may send jobs as they start), workers after the areas: a job resumed
+    // after a restart must see what the areas load at start (e.g. the Lab's new addresses).
+    await jobs.start({ work: false });
     for (const area of areas) {
       await area.start?.();
       if (area.stop) started.push(() => area.stop!());
     }
+    if (config.role !== 'web') await jobs.work();
     // Last, so that a start failing above leaves no admin whose one-time password nobody saw.
     const firstAdmin = (options.createFirstAdmin ?? config.embedded) ? await auth.ensureFirstAdmin() : null;
     ready = true;

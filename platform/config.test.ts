@@ -42,6 +42,8 @@ describe('config', () => {
       billingReportThreads: 1,
       bookingChangeRetentionDays: 90,
       routineJobRetentionHours: 24,
+      licensingStepTimeoutSeconds: 600,
+      licensingPollSeconds: 10,
       embedded: true,
       labEnabled: true,
     };
@@ -71,6 +73,9 @@ describe('config', () => {
       SWITCHBOARD_BILLING_REPORT_THREADS: '4',
       SWITCHBOARD_BOOKING_CHANGE_RETENTION_DAYS: '30',
       SWITCHBOARD_ROUTINE_JOB_RETENTION_HOURS: '6',
+      SWITCHBOARD_LICENSING_STEP_TIMEOUT_SECONDS: '120',
+      SWITCHBOARD_LICENSING_POLL_SECONDS: '5',
+      SWITCHBOARD_LICENSING_SATELLITE_MARKERS: 'satelliteName, source=satellite',
     });
     // The test names every variable the loader knows: a new one must be added here.
     assert.deepEqual(Object.keys(env).sort(), Object.values(configEnvironmentVariables).sort());
@@ -96,6 +101,9 @@ describe('config', () => {
       billingReportThreads: 4,
       bookingChangeRetentionDays: 30,
       routineJobRetentionHours: 6,
+      licensingStepTimeoutSeconds: 120,
+      licensingPollSeconds: 5,
+      licensingSatelliteMarkers: ['satelliteName', 'source=satellite'],
       embedded: false,
       labEnabled: true,
     } satisfies Config);

@@ -29,6 +29,12 @@ const configSchema = z.object({
   billingReportThreads: z.coerce.number().int().min(0).max(16).default(1),
   bookingChangeRetentionDays: z.coerce.number().int().min(1).max(3650).default(90),
   routineJobRetentionHours: z.coerce.number().int().min(1).max(24 * 365).default(24),
+  licensingStepTimeoutSeconds: z.coerce.number().int().min(10).max(24 * 3600).default(600),
+  licensingPollSeconds: z.coerce.number().min(1).max(600).default(10),
+  licensingSatelliteMarkers: z
+    .string()
+    .transform((v) => v.split(',').map((m) => m.trim()).filter(Boolean))
+    .optional(),
 });
 
 export type Config = z.infer<typeof configSchema> & {
@@ -61,6 +67,9 @@ const envNames: Record<keyof z.infer<typeof configSchema>, string> = {
   billingReportThreads: 'SWITCHBOARD_BILLING_REPORT_THREADS',
   bookingChangeRetentionDays: 'SWITCHBOARD_BOOKING_CHANGE_RETENTION_DAYS',
   routineJobRetentionHours: 'SWITCHBOARD_ROUTINE_JOB_RETENTION_HOURS',
+  licensingStepTimeoutSeconds: 'SWITCHBOARD_LICENSING_STEP_TIMEOUT_SECONDS',
+  licensingPollSeconds: 'SWITCHBOARD_LICENSING_POLL_SECONDS',
+  licensingSatelliteMarkers: 'SWITCHBOARD_LICENSING_SATELLITE_MARKERS',
 };
 
 /** Documented in README's configuration table; kept here so the table and the loader agree. */

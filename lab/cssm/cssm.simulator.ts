@@ -67,6 +67,19 @@ export type CssmFault =
   /** Connections are reset: the server is unreachable. */
   | { kind: 'down' };
 
+/**
+ * How the listing marks a satellite-synced VA (where CSSM really does is not public): a field name
+ * the connector's default rule knows, or `none` (the VA looks like any other).
+ */
+export const satelliteMarkerStyles = ['satelliteName', 'satelliteSynced', 'satelliteSyncedString', 'satellite', 'satelliteId', 'source', 'associationType', 'none'] as const;
+export type SatelliteMarkerStyle = (typeof satelliteMarkerStyles)[number];
+
+/**
+ * How the VA listing pages: the largest page it answers whatever the limit asked, whether it says
+ * totalRecords, and whether it ignores offset (always the first page: a listing that stops short).
+ */
+export type CssmPaging = { maxPageSize: number; totalRecords: boolean; ignoreOffset: boolean };
+
 export type CssmSimulatorOptions = {
   host?: string;
   port?: number;
@@ -95,6 +108,12 @@ export type CssmSimulator = {
   getFault(): { fault: CssmFault; fromCall: number; includeTokenEndpoint: boolean };
   /** Invalidates every issued access token (the next API call gets 401 invalid_token). */
   revokeAccessTokens(): void;
+  /** Paging of the VA listing (knob): a cap below the limit asked, with or without totalRecords. */
+  setPaging(paging: Partial<CssmPaging>): CssmPaging;
+  getPaging(): CssmPaging;
+  /** How satellite-synced VAs are marked in the listing (knob). */
+  setSatelliteMarker(style: SatelliteMarkerStyle): void;
+  getSatelliteMarker(): SatelliteMarkerStyle;
   /** Smart Agent side (used by the UC simulator through HTTP, see /sim/agent). */
   calls: number;
   start(): Promise<string>;
@@ -108,7 +127,8 @@ export function createCssmSimulator(options: CssmSimulatorOptions): CssmSimulato
   const host = options.host ?? '127.0.0.1';
   const lifetime = options.tokenLifetimeSeconds ?? 3599;
   const pageSize = options.pageSize ?? 1000;
-  const maxPageSize = options.maxPageSize ?? 1000;
+  const paging: CssmPaging = { maxPageSize: options.maxPageSize ?? 1000, totalRecords: true, ignoreOffset: false };
+  let satelliteMarker: SatelliteMarkerStyle = 'satelliteName';
   const accounts = new Map<string, CssmSmartAccount>();
   const clients: CssmClient[] = options.clients ?? [];
   const accessTokens = new Map<string, { clientId: string; expiresAt: number }>();
@@ -152,6 +172,15 @@ export function createCssmSimulator(options: CssmSimulatorOptions): CssmSimulato
     revokeAccessTokens() {
       accessTokens.clear();
     },
+    setPaging(next) {
+      Object.assign(paging, Object.fromEntries(Object.entries(next).filter(([, v]) => v !== undefined)));
+      return { ...paging };
+    },
+    getPaging: () => ({ ...paging }),
+    setSatelliteMarker(style) {
+      satelliteMarker = style;
+    },
+    getSatelliteMarker: () => satelliteMarker,
     async start() {
       server = createServer((req, res) => {
         handle(req, res).catch((error) => send(res, 500, { status: 'ERROR', statusMessage: String(error) }));
@@ -267,11 +296,11 @@ export function createCssmSimulator(options: CssmSimulatorOptions): CssmSimulato
       if (!allowed(domain)) return send(res, 403, { status: 'ERROR', statusMessage: 'Client credentials do not have access to this Smart Account' });
       if (req.method === 'GET') {
         const all = [...account.virtualAccounts.values()];
-        const limit = Math.min(maxPageSize, Math.max(1, Number(url.searchParams.get('limit') ?? pageSize)));
-        const offset = Math.max(0, Number(url.searchParams.get('offset') ?? 0));
+        const limit = Math.min(paging.maxPageSize, Math.max(1, Number(url.searchParams.get('limit') ?? pageSize)));
+        const offset = paging.ignoreOffset ? 0 : Math.max(0, Number(url.searchParams.get('offset') ?? 0));
         return send(res, 200, {
-          totalRecords: all.length,
-          virtualAccounts: all.slice(offset, offset + limit).map(vaJson),
+          ...(paging.totalRecords ? { totalRecords: all.length } : {}),
+          virtualAccounts: all.slice(offset, offset + limit).map((va) => vaJson(va, satelliteMarker)),
           status: 'COMPLETE',
           statusMessage: 'Success',
         });
@@ -428,16 +457,37 @@ export function createCssmSimulator(options: CssmSimulatorOptions): CssmSimulato
   return sim;
 }
 
-function vaJson(va: CssmVirtualAccount) {
+function vaJson(va: CssmVirtualAccount, marker: SatelliteMarkerStyle) {
   return {
     name: va.name,
     description: va.description,
     // CSSM quotes booleans in this API.
     isDefault: va.isDefault ? 'true' : 'false',
     commerceAccessLevel: va.commerceAccessLevel,
-    // Where CSSM marks a satellite association is unverified; the simulator (and the connector) use this.
-    satelliteName: va.satelliteName,
+    // Where CSSM marks a satellite association is unverified: each plausible form (a knob).
+    ...satelliteFields(va.satelliteName, marker),
   };
+}
+
+function satelliteFields(name: string | null, marker: SatelliteMarkerStyle): Record<string, unknown> {
+  switch (marker) {
+    case 'satelliteName':
+      return { satelliteName: name };
+    case 'satelliteSynced':
+      return { satelliteSynced: name !== null };
+    case 'satelliteSyncedString':
+      return { satelliteSynced: name !== null ? 'true' : 'false' };
+    case 'satellite':
+      return { satellite: name !== null ? { name, type: 'SATELLITE' } : null };
+    case 'satelliteId':
+      return { satelliteId: name !== null ? `sat-${Buffer.from(name).toString('hex').slice(0, 8)}` : '' };
+    case 'source':
+      return { source: name !== null ? 'SATELLITE' : 'CSSM' };
+    case 'associationType':
+      return { associationType: name !== null ? 'Satellite' : 'None' };
+    case 'none':
+      return {};
+  }
 }
 
 function tokenJson(t: CssmRegistrationToken) {

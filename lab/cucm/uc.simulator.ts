@@ -37,6 +37,32 @@ export type UcClusterState = {
   users: number;
 };
 
+/**
+ * How the publisher behaves where real ones differ (knobs), on the injected clock:
+ * - modeChangeMs: setDeploymentMode answers after this long (the change is applied when it answers,
+ *   then the publisher restarts), getDeploymentMode reports the old mode meanwhile;
+ * - revertModeChanges: this many mode changes are lost by the restart (it comes back in the old mode);
+ * - registrationMs: a registration answers at once and shows "Registration In Progress" this long;
+ * - restartUnavailable: while restarting the publisher answers 503 (Tomcat up, services starting)
+ *   instead of refusing connections;
+ * - axlVersions: the AXL schema versions it answers (default from its version).
+ */
+export type UcBehaviour = { modeChangeMs: number; revertModeChanges: number; registrationMs: number; restartUnavailable: boolean; axlVersions: string[] };
+
+/** AXL schema versions Switchboard knows, oldest first. */
+export const AXL_SCHEMA_VERSIONS = ['10.0', '10.5', '11.0', '11.5', '12.0', '12.5', '14.0', '15.0'] as const;
+
+/** A publisher answers its own release's AXL schema and those of releases up to two majors older. */
+export function defaultAxlVersions(version: string): string[] {
+  const m = /^(\d+)\.(\d+)/.exec(version);
+  const major = Number(m?.[1] ?? 12);
+  const minor = Number(m?.[2] ?? 5);
+  return AXL_SCHEMA_VERSIONS.filter((v) => {
+    const [vMajor, vMinor] = v.split('.').map(Number) as [number, number];
+    return (vMajor < major || (vMajor === major && vMinor <= minor)) && vMajor >= major - 2;
+  });
+}
+
 export type UcFault = { kind: 'none' } | { kind: 'down' } | { kind: 'server-error' } | { kind: 'slow'; delayMs: number };
 
 export type UcClusterSimulatorOptions = {
@@ -69,6 +95,10 @@ export type UcClusterSimulator = {
   platform: { username: string; password: string };
   setFault(fault: UcFault): void;
   getFault(): UcFault;
+  setBehaviour(behaviour: Partial<UcBehaviour>): UcBehaviour;
+  getBehaviour(): UcBehaviour;
+  /** setDeploymentMode requests received (including repeats). */
+  modeChangeRequests: number;
   setCssmUrl(url: string): void;
   /** The licensing state machine's time-driven view (evaluation, authorization, expiry). */
   licenseStatus(): { registration: RegistrationStatus; authorization: string; evaluationRemaining: string; lastRenewal: string; nextRenewal: string; registrationExpires: string };
@@ -92,6 +122,8 @@ export function createUcClusterSimulator(options: UcClusterSimulatorOptions): Uc
   const platform = options.platform ?? { username: 'platformadmin', password: 'platform-password' };
   let cssmUrl = options.cssmUrl ?? '';
   let fault: UcFault = { kind: 'none' };
+  const behaviour: UcBehaviour = { modeChangeMs: 0, revertModeChanges: 0, registrationMs: 0, restartUnavailable: false, axlVersions: defaultAxlVersions(version) };
+  let registrationDoneAt = 0;
   const serial = crypto.randomBytes(3).toString('hex');
   const state: UcClusterState = {
     deploymentMode: options.deploymentMode ?? 'Enterprise',
@@ -118,6 +150,7 @@ export function createUcClusterSimulator(options: UcClusterSimulatorOptions): Uc
 
   function expireIfDue() {
     const r = state.registration;
+    if (registrationDoneAt && clock.now().getTime() >= registrationDoneAt) registrationDoneAt = 0;
     if (r.status === 'Registered' && r.lastRenewal && clock.now().getTime() - r.lastRenewal.getTime() > REGISTRATION_LIFETIME_MS) r.status = 'Registration Expired';
   }
 
@@ -144,6 +177,11 @@ export function createUcClusterSimulator(options: UcClusterSimulatorOptions): Uc
     }
     const now = clock.now();
     state.registration = { status: 'Registered', smartAccount: answer.json.smartAccount, virtualAccount: answer.json.virtualAccount, registeredAt: now, lastRenewal: now, exportControlled: answer.json.exportControlled, failedReason: null };
+    if (behaviour.registrationMs > 0) {
+      // The Smart Agent finishes in the background: the answer comes first, "Registered" later.
+      registrationDoneAt = now.getTime() + behaviour.registrationMs;
+      return { ok: true, message: 'Registration In Progress' };
+    }
     return { ok: true, message: 'Registration completed successfully' };
   }
 
@@ -171,7 +209,10 @@ export function createUcClusterSimulator(options: UcClusterSimulatorOptions): Uc
 
   async function handle(req: IncomingMessage, res: ServerResponse, publisher: boolean) {
     if (fault.kind === 'down') return void req.socket.destroy();
-    if (publisher && clock.now().getTime() < state.rebootingUntil) return void req.socket.destroy();
+    if (publisher && clock.now().getTime() < state.rebootingUntil) {
+      if (behaviour.restartUnavailable) return text(res, 503, 'text/html', '<html><body>HTTP Status 503 - Service Unavailable</body></html>');
+      return void req.socket.destroy();
+    }
     if (fault.kind === 'slow') await clock.sleep(fault.delayMs);
     if (fault.kind === 'server-error') return text(res, 503, 'text/plain', 'Service Unavailable');
     const body = await readBody(req);
@@ -187,10 +228,17 @@ export function createUcClusterSimulator(options: UcClusterSimulatorOptions): Uc
         const mode = String(envelope.setDeploymentMode?.args0 ?? '');
         if (!['Enterprise', 'HCS', 'HCS-LE'].includes(mode)) return soap12Fault(res, `Invalid deployment mode ${mode}`);
         if (state.registration.status === 'Registered') return soap12Fault(res, 'Deployment mode cannot be changed while the product is registered');
+        sim.modeChangeRequests++;
         if (mode !== state.deploymentMode) {
-          state.deploymentMode = mode as DeploymentMode;
+          if (behaviour.modeChangeMs > 0) await clock.sleep(behaviour.modeChangeMs);
+          // Meanwhile another request may have made the change already.
+          if (mode === state.deploymentMode) return soap12(res, 'setDeploymentModeResponse', 'true');
+          const lost = behaviour.revertModeChanges > 0;
+          if (lost) behaviour.revertModeChanges--;
+          else state.deploymentMode = mode as DeploymentMode;
           state.reboots++;
-          // The answer goes out, then the publisher restarts.
+          // The answer goes out, then the publisher restarts (and, when the change was not saved,
+          // comes back in the old mode).
           state.rebootingUntil = clock.now().getTime() + (options.rebootMs ?? 120_000);
         }
         return soap12(res, 'setDeploymentModeResponse', 'true');
@@ -203,6 +251,10 @@ export function createUcClusterSimulator(options: UcClusterSimulatorOptions): Uc
       const envelope = parser.parse(body)?.Envelope?.Body ?? {};
       const op = Object.keys(envelope)[0] ?? '';
       const args = (envelope[op] ?? {}) as Record<string, any>;
+      // The schema version asked, from the SOAPAction ("CUCM:DB ver=12.5 op") or the namespace.
+      const asked = /ver=(\d+\.\d+)/.exec(String(req.headers.soapaction ?? ''))?.[1] ?? /AXL\/API\/(\d+\.\d+)/.exec(body)?.[1] ?? '';
+      if (!behaviour.axlVersions.includes(asked)) return text(res, 599, 'text/xml; charset=utf-8', `<?xml version="1.0" encoding="UTF-8"?><soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/"><soapenv:Body><soapenv:Fault><faultcode>soapenv:Client</faultcode><faultstring>Unsupported AXL version ${xml(asked || '(none)')}</faultstring></soapenv:Fault></soapenv:Body></soapenv:Envelope>`);
+      const axl = (r: ServerResponse, o: string, inner: string) => axlAnswer(r, o, inner, asked);
       if (op === 'getCCMVersion') return axl(res, op, `<return><componentVersion><version>${version}</version></componentVersion></return>`);
       if (!publisher && /SmartLicense|TransportSettings/.test(op)) return axlFault(res, op, -1, 'Smart Licensing operations are not allowed from Subscriber node.');
       switch (op) {
@@ -309,7 +361,7 @@ export function createUcClusterSimulator(options: UcClusterSimulatorOptions): Uc
     if (r.status === 'Registered') authorization = now - (r.lastRenewal?.getTime() ?? now) > 90 * 86_400_000 ? 'Authorization Expired' : 'Authorized';
     else authorization = evalLeft > 0 ? 'Evaluation Mode' : 'Evaluation Expired';
     return {
-      registration: r.status,
+      registration: r.status === 'Registered' && registrationDoneAt ? ('Registration In Progress' as const) : r.status,
       authorization,
       evaluationRemaining: `${days}:${hours}:${minutes}`,
       lastRenewal: r.lastRenewal ? `SUCCEEDED ${r.lastRenewal.toISOString()}` : 'Not Applicable',
@@ -331,6 +383,12 @@ export function createUcClusterSimulator(options: UcClusterSimulatorOptions): Uc
       fault = next;
     },
     getFault: () => fault,
+    setBehaviour(next) {
+      Object.assign(behaviour, Object.fromEntries(Object.entries(next).filter(([, v]) => v !== undefined)));
+      return sim.getBehaviour();
+    },
+    getBehaviour: () => ({ ...behaviour, axlVersions: [...behaviour.axlVersions] }),
+    modeChangeRequests: 0,
     setCssmUrl(url) {
       cssmUrl = url;
     },
@@ -368,8 +426,8 @@ function xml(value: string) {
   return value.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;');
 }
 
-function axl(res: ServerResponse, op: string, inner: string) {
-  text(res, 200, 'text/xml; charset=utf-8', `<?xml version="1.0" encoding="UTF-8"?><soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/"><soapenv:Body><ns:${op}Response xmlns:ns="http://www.cisco.com/AXL/API/12.5">${inner}</ns:${op}Response></soapenv:Body></soapenv:Envelope>`);
+function axlAnswer(res: ServerResponse, op: string, inner: string, schema: string) {
+  text(res, 200, 'text/xml; charset=utf-8', `<?xml version="1.0" encoding="UTF-8"?><soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/"><soapenv:Body><ns:${op}Response xmlns:ns="http://www.cisco.com/AXL/API/${schema}">${inner}</ns:${op}Response></soapenv:Body></soapenv:Envelope>`);
 }
 
 function axlFault(res: ServerResponse, op: string, code: number, message: string) {

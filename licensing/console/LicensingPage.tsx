@@ -29,7 +29,7 @@ type SmartAccount = {
 };
 type VirtualAccount = { id: string; name: string; description: string; smartAccountName: string | null; domain: string; accessLevel: string; licenseMode: string | null; clusterCount: number; clusters?: Array<{ id: string; name: string; type: string; version: string; status: string }> };
 type Cluster = { id: string; name: string; type: string; version: string; smartAccountName: string | null; virtualAccountName: string | null; virtualAccountId: string | null; status: string; jobStatus: string | null; lastOperationId: string | null };
-type Operation = { id: string; jobType: string; entityType: string; entityName: string; description: string; status: string; progressInfo: Record<string, string>; errorDescription: string | null; recommendedAction: string | null; isRestartable: boolean; startedAt: string; finishedAt: string | null };
+type Operation = { id: string; jobType: string; entityType: string; entityName: string; description: string; status: string; progressInfo: Record<string, string>; errorDescription: string | null; recommendedAction: string | null; isRestartable: boolean; isCancelable: boolean; startedAt: string; finishedAt: string | null };
 
 type OperationDetails = Operation & { progressPercent: number; progressMessage: string | null };
 
@@ -60,12 +60,16 @@ function SmartAccountSummary() {
   const client = useQueryClient();
   const list = useQuery({ queryKey: ['licensing', 'sa'], queryFn: () => request<Page<SmartAccount>>(`${base}/smart-accounts`, { query: { limit: 100 } }), refetchInterval: 5000 });
   const sync = useMutation({ mutationFn: (id: string) => request<{ jobId: string }>(`${base}/smart-accounts/${id}/sync`, { method: 'POST' }), onSuccess: () => client.invalidateQueries({ queryKey: ['licensing'] }) });
+  const remove = useMutation({ mutationFn: (id: string) => request(`${base}/smart-accounts/${id}`, { method: 'DELETE' }), onSuccess: () => client.invalidateQueries({ queryKey: ['licensing'] }) });
+  const confirmDelete = (sa: SmartAccount) =>
+    window.confirm(`Delete Smart Account ${sa.name ?? sa.domain} (${sa.domain})?\n\nIts ${sa.virtualAccountCount} virtual accounts are removed from Switchboard; CSSM is not changed. It is refused while clusters are assigned to them.`) && remove.mutate(sa.id);
   return (
     <section className="section">
       <PageHeader title="Smart Account Summary" />
       <SubNav />
       {list.error ? <ErrorNotice error={list.error} /> : null}
       {sync.error ? <ErrorNotice error={sync.error} /> : null}
+      {remove.error ? <ErrorNotice error={remove.error} /> : null}
       <div className="table-wrap">
         <table className="table" aria-label="Smart accounts">
           <thead><tr><th>Name</th><th>Domain</th><th>Type</th><th>Status</th><th className="numeric">VA#</th><th>Last SyncUp</th><th>Sync</th><th>Alerts</th><th /></tr></thead>
@@ -85,6 +89,7 @@ function SmartAccountSummary() {
                   {can('licensing.manage') && <button type="button" className="button button-small" onClick={() => sync.mutate(sa.id)} disabled={sync.isPending}>Perform Manual Sync</button>}
                   <Link className="button button-small" to={`/licensing/dashboard/${sa.id}`}>License Dashboard</Link>
                   <Link className="button button-small" to={`/licensing/configure/${sa.id}`}>Edit</Link>
+                  {can('licensing.manage') && <button type="button" className="button button-small button-danger" onClick={() => confirmDelete(sa)} disabled={remove.isPending}>Delete</button>}
                 </td>
               </tr>
             ))}
@@ -411,6 +416,7 @@ function JobDetails() {
   const client = useQueryClient();
   const job = useQuery({ queryKey: ['licensing', 'job', id], queryFn: () => request<OperationDetails>(`${base}/jobs/${id}`), refetchInterval: 1500 });
   const restart = useMutation({ mutationFn: () => request(`${base}/jobs/${id}/restart`, { method: 'POST' }), onSuccess: () => client.invalidateQueries({ queryKey: ['licensing'] }) });
+  const cancel = useMutation({ mutationFn: () => request(`${base}/jobs/${id}/cancel`, { method: 'POST' }), onSuccess: () => client.invalidateQueries({ queryKey: ['licensing'] }) });
   if (job.error) return <ErrorNotice error={job.error} />;
   const j = job.data;
   if (!j) return <p className="page-loading">Loading…</p>;
@@ -419,6 +425,7 @@ function JobDetails() {
       <PageHeader title="Job Details" />
       <SubNav />
       {restart.error ? <ErrorNotice error={restart.error} /> : null}
+      {cancel.error ? <ErrorNotice error={cancel.error} /> : null}
       <div className="card">
         <dl className="facts">
           <dt>Job Type</dt><dd>{j.jobType}</dd>
@@ -439,6 +446,7 @@ function JobDetails() {
           <dt>Recommended Action</dt><dd>{j.recommendedAction ?? ''}</dd>
         </dl>
         {j.isRestartable && can('licensing.manage') && <button type="button" className="button button-primary" onClick={() => restart.mutate()} disabled={restart.isPending}>Restart</button>}
+        {j.isCancelable && can('licensing.manage') && <button type="button" className="button" onClick={() => window.confirm('Cancel this job? Steps that passed are kept; it can be restarted.') && cancel.mutate()} disabled={cancel.isPending}>Cancel</button>}
       </div>
     </section>
   );

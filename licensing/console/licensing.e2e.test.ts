@@ -123,4 +123,34 @@ describe('Licensing pages in a browser', { skip, timeout: 600_000 }, () => {
     await row.getByRole('link', { name: 'SUCCEEDED', exact: true }).click();
     await page.getByRole('heading', { name: 'Job Details' }).waitFor();
   });
+
+  test('Delete on the Smart Account Summary asks first; confirmed, the smart account goes; one with assigned clusters is refused with the reason', async () => {
+    const other = await t.api('POST', '/api/v1/licensing/smart-accounts', { domain: 'delete-me.example.com', name: 'Delete Me', clientId: 'x', clientSecret: 'y', authGatewayUrl: 'http://127.0.0.1:9/as/token.oauth2', cssmServerUrl: 'http://127.0.0.1:9/api' });
+    assert.equal(other.status, 201, JSON.stringify(other.body));
+    await page.getByRole('navigation', { name: 'Smart Licensing' }).getByRole('link', { name: 'Smart Account Summary' }).click();
+    const table = page.getByRole('table', { name: 'Smart accounts' });
+    const row = table.getByRole('row').filter({ hasText: 'delete-me.example.com' });
+    let asked = '';
+    page.once('dialog', (dialog) => {
+      asked = dialog.message();
+      void dialog.dismiss();
+    });
+    await row.getByRole('button', { name: 'Delete' }).click();
+    await waitUntil(() => asked !== '');
+    assert.match(asked, /Delete Smart Account Delete Me \(delete-me\.example\.com\)\?/);
+    assert.match(asked, /CSSM is not changed/);
+    assert.equal((await t.api('GET', `/api/v1/licensing/smart-accounts/${other.body.smartAccount.id}`)).status, 200, 'dismissed: kept');
+    page.once('dialog', (dialog) => void dialog.accept());
+    await row.getByRole('button', { name: 'Delete' }).click();
+    await row.waitFor({ state: 'detached' });
+    assert.equal((await t.api('GET', `/api/v1/licensing/smart-accounts/${other.body.smartAccount.id}`)).status, 404);
+
+    page.once('dialog', (dialog) => void dialog.accept());
+    await table.getByRole('row').filter({ hasText: domain }).getByRole('button', { name: 'Delete' }).click();
+    await page.getByText(/still has 1 assigned cluster/).waitFor();
+  });
 });
+
+async function waitUntil(condition: () => boolean) {
+  for (let i = 0; i < 200 && !condition(); i++) await new Promise((resolve) => setTimeout(resolve, 25));
+}

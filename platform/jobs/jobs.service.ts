@@ -77,6 +77,7 @@ export function createJobs(deps: { database: Database; config: Config; clock: Cl
   boss.on('error', (error) => logger.error({ err: error }, 'job queue error'));
   boss.on('warning', (warning) => logger.warn({ warning: warning.data }, warning.message));
   let started = false;
+  let working = false;
   let reconcileTimer: NodeJS.Timeout | undefined;
   let reconciling: Promise<number> | undefined;
   // Records seen without a pg-boss job on the previous pass: only a second sighting counts as lost,
@@ -322,6 +323,11 @@ export function createJobs(deps: { database: Database; config: Config; clock: Cl
 
     definitions: () => [...definitions.values()],
 
+    /**
+     * Starts the queue (queues, schedules, sending). With `work`, workers take jobs at once; the
+     * composition root starts them with `work()` after the areas have started, so a job resumed
+     * after a restart sees what the areas load (connectors' addresses, the Lab's simulators).
+     */
     async start({ work }: { work: boolean }) {
       await boss.start();
       started = true;
@@ -349,7 +355,17 @@ export function createJobs(deps: { database: Database; config: Config; clock: Cl
           // a schedule dropped from the code must stop firing
           await boss.unschedule(definition.queue);
         }
-        if (!work) continue;
+      }
+      reconcileTimer = setInterval(reconcileInBackground, RECONCILE_INTERVAL_MS);
+      reconcileTimer.unref();
+      if (work) await this.work();
+    },
+
+    /** Workers start taking jobs (once; after start). */
+    async work() {
+      if (!started || working) return;
+      working = true;
+      for (const definition of definitions.values()) {
         if (definition.batch) {
           const batch = definition.batch;
           await boss.work(
@@ -381,13 +397,12 @@ export function createJobs(deps: { database: Database; config: Config; clock: Cl
           async ([job]) => runAttempt(definition, job),
         );
       }
-      reconcileTimer = setInterval(reconcileInBackground, RECONCILE_INTERVAL_MS);
-      reconcileTimer.unref();
     },
 
     async stop() {
       if (!started) return;
       started = false;
+      working = false;
       clearInterval(reconcileTimer);
       await reconciling;
       await boss.stop({ graceful: true, timeout: 10_000 });
