@@ -9,7 +9,7 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import fastifyStatic from '@fastify/static';
 import { jsonSchemaTransform, jsonSchemaTransformObject, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
-import { clientErrorHandler, frameworkErrors, installErrorHandler } from './error-handler.ts';
+import { createErrorHandling, type ErrorDialect } from './error-handler.ts';
 import { installAuth } from '../auth/auth.plugin.ts';
 import { AppError } from '../errors.ts';
 import type { HttpApp } from './app-types.ts';
@@ -20,8 +20,9 @@ const consoleDist = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '
 export type RouteModule = (app: HttpApp) => void | Promise<void>;
 
 /** Builds the HTTP server: API under /api/v1 (and the Webex-compatible /v1), OpenAPI, console. */
-export async function buildHttpServer(services: PlatformServices, routeModules: RouteModule[]): Promise<HttpApp> {
+export async function buildHttpServer(services: PlatformServices, routeModules: RouteModule[], errorDialects: ErrorDialect[] = []): Promise<HttpApp> {
   const { config, logger, metrics } = services;
+  const errors = createErrorHandling(errorDialects);
   const app = Fastify({
     loggerInstance: logger as FastifyBaseLogger,
     bodyLimit: config.bodyLimitBytes,
@@ -33,13 +34,13 @@ export async function buildHttpServer(services: PlatformServices, routeModules: 
     logController: new LogController({ requestIdLogLabel: 'trackingId' }),
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 500 },
     ajv: { customOptions: { removeAdditional: false } },
-    frameworkErrors,
-    clientErrorHandler,
+    frameworkErrors: errors.frameworkErrors,
+    clientErrorHandler: errors.clientErrorHandler,
   }).withTypeProvider<ZodTypeProvider>() as HttpApp;
 
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
-  installErrorHandler(app as unknown as FastifyInstance);
+  errors.install(app as unknown as FastifyInstance);
 
   app.addHook('onSend', async (request, reply, payload) => {
     reply.header('TrackingID', request.id);
@@ -67,7 +68,14 @@ export async function buildHttpServer(services: PlatformServices, routeModules: 
   await app.register(swagger, {
     openapi: {
       openapi: '3.1.0',
-      info: { title: 'Switchboard API', version: '1', description: 'Meetings, Partner provisioning, Licensing and the Lab. Every error is `{ error: { code, message, details, trackingId } }`.' },
+      info: {
+        title: 'Switchboard API',
+        version: '1',
+        description:
+          'Meetings, Partner provisioning, Licensing and the Lab. Every /api error is `{ error: { code, message, details, trackingId } }` (the `Error` schema); ' +
+          'the Webex-compatible /v1 answers Webex\'s `{ message, errors: [{ errorCode, description, fieldName? }], trackingId }` (`WebexError`). ' +
+          'Each operation lists the error statuses it can answer; an unsupported method on a known path is 405 with an `Allow` header.',
+      },
       components: {
         securitySchemes: {
           bearerToken: { type: 'http', scheme: 'bearer', description: 'API token (sbt_…), bound to a role' },
@@ -76,7 +84,7 @@ export async function buildHttpServer(services: PlatformServices, routeModules: 
       },
       security: [{ bearerToken: [] }, { sessionCookie: [] }],
     },
-    transform: jsonSchemaTransform,
+    transform: errors.documentErrors(jsonSchemaTransform),
     transformObject: jsonSchemaTransformObject,
   });
   await app.register(swaggerUi, { routePrefix: '/api/docs' });
