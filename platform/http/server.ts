@@ -2,7 +2,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from 'fastify';
 import cookie from '@fastify/cookie';
 import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
@@ -12,6 +12,7 @@ import { jsonSchemaTransform, jsonSchemaTransformObject, serializerCompiler, val
 import { createErrorHandling, type ErrorDialect } from './error-handler.ts';
 import { installAuth } from '../auth/auth.plugin.ts';
 import { AppError } from '../errors.ts';
+import { redactUrl } from '../secrets/redact.ts';
 import type { HttpApp } from './app-types.ts';
 import type { PlatformServices } from '../services.ts';
 
@@ -31,7 +32,7 @@ export async function buildHttpServer(services: PlatformServices, routeModules: 
       const given = request.headers.trackingid ?? request.headers['x-tracking-id'];
       return typeof given === 'string' && /^[\w.:-]{1,128}$/.test(given) ? given : `SB_${crypto.randomUUID()}`;
     },
-    logController: new LogController({ requestIdLogLabel: 'trackingId' }),
+    logController: new RedactingLogController({ requestIdLogLabel: 'trackingId' }),
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 500 },
     ajv: { customOptions: { removeAdditional: false } },
     frameworkErrors: errors.frameworkErrors,
@@ -104,6 +105,23 @@ export async function buildHttpServer(services: PlatformServices, routeModules: 
     });
   }
   return app;
+}
+
+/**
+ * Fastify's "incoming request" line logs the URL as it came, credentials in it included (the CDR
+ * receiver's token, activation and consent links, a billing download's token): this one logs it with
+ * secret-named path and query parameters masked, and the route's pattern.
+ */
+class RedactingLogController extends LogController {
+  override incomingRequest(request: FastifyRequest) {
+    if (this.isLogDisabled(request)) return;
+    const route = request.routeOptions?.url;
+    request.log.info(
+      // Shaped as the request for Fastify's req serializer, which picks method, url, host, ip and socket.
+      { req: { method: request.method, url: redactUrl(request.url, route), host: request.host, ip: request.ip, socket: request.socket }, route },
+      'incoming request',
+    );
+  }
 }
 
 /** The first string (value or key) holding U+0000, as a dotted path; null when there is none. */
