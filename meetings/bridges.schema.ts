@@ -49,7 +49,8 @@ export const bridges = pgTable('meetings_bridges', {
   bulkParameterSetId: text('bulk_parameter_set_id'),
   poolState: text('pool_state').notNull().default('none'),
   poolSize: integer('pool_size').notNull().default(0),
-  cdrToken: text('cdr_token'),
+  /** SHA-256 (hex) of the CDR receiver URL's token: the token is a credential, the database keeps only its hash. */
+  cdrTokenHash: text('cdr_token_hash'),
   /**
    * Set on the bridges the Lab registers: its cluster's name. The Lab's ports and passwords change on
    * every start; this is how the same lab cluster finds its bridge again instead of adding another.

@@ -154,6 +154,7 @@ export function createBridges(services: PlatformServices) {
     if (known.length) throw await knownNodeError(known[0], input.address);
 
     const id = crypto.randomUUID();
+    const cdrToken = newCdrToken();
     const passwordSealed = secrets.seal(input.password);
     const connector = connectorFor({ id, username: input.username, passwordSealed }, { baseUrl, name: displayHost(input.address) });
     let status: CmsStatus;
@@ -196,7 +197,7 @@ export function createBridges(services: PlatformServices) {
       lastPolledAt: now,
       callProfileId,
       callLegProfileId,
-      cdrToken: crypto.randomBytes(18).toString('base64url'),
+      cdrTokenHash: hashCdrToken(cdrToken),
       labCluster: input.labCluster ?? null,
       createdAt: now,
       updatedAt: now,
@@ -217,14 +218,17 @@ export function createBridges(services: PlatformServices) {
       await audit.record({ actor, action: 'bridge.create', entityType: 'bridge', entityId: id, after: publicBridge(row) }, tx);
       await reconcileTickets(tx, row, configCauses(row));
     });
-    if (cdrBaseUrl) await registerCdrReceivers(row, cdrBaseUrl).catch((error) => logger.warn({ err: error, bridge: id }, 'CDR receiver registration failed'));
+    if (cdrBaseUrl) await registerCdrReceivers(row, cdrToken, cdrBaseUrl).catch((error) => logger.warn({ err: error, bridge: id }, 'CDR receiver registration failed'));
     const warnings = name === '' ? ['The name of the system is blank.'] : [];
     return { id, address: row.address, systemName: name || `No Name (${displayHost(input.address)})`, systemType: row.systemType, description: warnings.length ? 'System added despite warnings' : 'System added', warnings, nodes: nodeRows.length };
   }
 
-  /** Meeting history: every node sends its CDRs to Switchboard. */
-  async function registerCdrReceivers(bridge: BridgeRow, cdrBaseUrl: string) {
-    const url = `${cdrBaseUrl.replace(/\/+$/, '')}/api/v1/meetings/cdr/${bridge.id}/${bridge.cdrToken}`;
+  /**
+   * Meeting history: every node sends its CDRs to Switchboard. The token is in the receiver URL;
+   * only its hash is stored, so it is registered when it is made (add, relink), never later.
+   */
+  async function registerCdrReceivers(bridge: BridgeRow, cdrToken: string, cdrBaseUrl: string) {
+    const url = `${cdrBaseUrl.replace(/\/+$/, '')}/api/v1/meetings/cdr/${bridge.id}/${cdrToken}`;
     for (const node of await repo.listNodes(db, bridge.id)) {
       if (node.cdrReceiverId) continue;
       const receiverId = await connectorForNode(bridge, node).post('/system/cdrReceivers', { url });
@@ -293,8 +297,11 @@ export function createBridges(services: PlatformServices) {
       const callProfileId = await connector.post('/callProfiles', { participantLimit: 1000, messageBoardEnabled: false });
       const callLegProfileId = await connector.post('/callLegProfiles', { defaultLayout: 'telepresence', changeLayoutAllowed: true, presentationContributionAllowed: true, presentationViewingAllowed: true, muteSelfAllowed: true, videoMuteSelfAllowed: true });
       const now = clock.now();
+      // Every node's receiver is made again below: with a new token, whose hash replaces the old one.
+      const cdrToken = newCdrToken();
       const after: BridgeRow = {
         ...before,
+        cdrTokenHash: hashCdrToken(cdrToken),
         address: input.address.trim(),
         baseUrl,
         username: input.username,
@@ -328,7 +335,7 @@ export function createBridges(services: PlatformServices) {
         // Deleted and inserted again (same ids): the new ports may swap host keys between nodes.
         await repo.deleteNodes(tx, bridgeId);
         await repo.insertNodes(tx, rows);
-        await repo.updateBridge(tx, bridgeId, { address: after.address, baseUrl, username: after.username, passwordSealed, softwareVersion: after.softwareVersion, clusterEnabled: after.clusterEnabled, connectivity: 'reachable', ...statusColumns(status), lastPolledAt: now, callProfileId, callLegProfileId, bulkParameterSetId: null, poolState: 'none', updatedAt: now });
+        await repo.updateBridge(tx, bridgeId, { address: after.address, baseUrl, username: after.username, passwordSealed, softwareVersion: after.softwareVersion, clusterEnabled: after.clusterEnabled, connectivity: 'reachable', ...statusColumns(status), lastPolledAt: now, callProfileId, callLegProfileId, bulkParameterSetId: null, poolState: 'none', cdrTokenHash: after.cdrTokenHash, updatedAt: now });
         await audit.record({ actor, action: 'bridge.relink', entityType: 'bridge', entityId: bridgeId, before: publicBridge(before), after: publicBridge(after) }, tx);
       });
       for (const [key, stale] of Array.from(connectors.entries())) {
@@ -336,7 +343,7 @@ export function createBridges(services: PlatformServices) {
         connectors.delete(key);
         await stale.close().catch(() => undefined);
       }
-      if (cdrBaseUrl) await registerCdrReceivers(after, cdrBaseUrl).catch((error) => logger.warn({ err: error, bridge: bridgeId }, 'CDR receiver registration failed'));
+      if (cdrBaseUrl) await registerCdrReceivers(after, cdrToken, cdrBaseUrl).catch((error) => logger.warn({ err: error, bridge: bridgeId }, 'CDR receiver registration failed'));
       return after;
     },
 
@@ -486,7 +493,7 @@ const blankBridge: Partial<BridgeRow> = {
   sipDomain: null, numericIdBase: null, numericIdQuantity: null, alternateAddress: null, alternateUsername: null, alternatePasswordSealed: null,
   sipMode: true, allowBooking: true, allowIncomingSip: true, allowOutgoingSip: true, webBridgeUri: null, endWarningMinutes: [],
   callProfileId: null, callLegProfileId: null, spaceNamePrefix: 'TMS_Scheduled_Meeting_', bulkParameterSetId: null, poolState: 'none', poolSize: 0,
-  systemType: 'Cisco Meeting Server', cdrToken: null, labCluster: null,
+  systemType: 'Cisco Meeting Server', cdrTokenHash: null, labCluster: null,
 };
 
 function statusColumns(s: CmsStatus) {
@@ -502,9 +509,14 @@ function statusColumns(s: CmsStatus) {
   };
 }
 
-/** What the API shows of a bridge: never a password, sealed or not. */
+const newCdrToken = () => crypto.randomBytes(18).toString('base64url');
+
+/** The CDR receiver token as stored: SHA-256, hex (the token is random, so no salt or slow hash is needed). */
+export const hashCdrToken = (token: string) => crypto.createHash('sha256').update(token, 'utf8').digest('hex');
+
+/** What the API shows of a bridge: never a password, sealed or not, nor the CDR token's hash. */
 export function publicBridge(b: BridgeRow) {
-  const { passwordSealed: _p, alternatePasswordSealed, cdrToken: _t, ...rest } = b;
+  const { passwordSealed: _p, alternatePasswordSealed, cdrTokenHash: _t, ...rest } = b;
   return { ...rest, alternatePasswordSet: alternatePasswordSealed !== null, status: (b.callLegsActive ?? 0) > 0 ? 'In use' : 'Idle' };
 }
 

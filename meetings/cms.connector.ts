@@ -149,11 +149,14 @@ export type CmsStatus = Awaited<ReturnType<CmsConnector['status']>>;
 const MASK = '*****';
 
 /** The trace never holds a passcode, secret or password (M15). */
+/** Our CDR receiver URL (`…/meetings/cdr/<bridge>/<token>`, plain or form-encoded) carries a credential: its last segment. */
+const maskCdrToken = (text: string) => text.replace(/(\/meetings\/cdr\/[^/&<\s]+\/|%2Fmeetings%2Fcdr%2F[^&<\s%]+%2F)[^&<\s]*/gi, `$1${MASK}`);
+
 export function maskForm(body: string | undefined): string | null {
   if (body === undefined) return null;
-  return body.replace(/(^|&)(passcode|secret|password)=[^&]*/gi, (_m, sep: string, key: string) => `${sep}${key}=${MASK}`);
+  return maskCdrToken(body.replace(/(^|&)(passcode|secret|password)=[^&]*/gi, (_m, sep: string, key: string) => `${sep}${key}=${MASK}`));
 }
 
 export function maskXml(body: string): string {
-  return body.replace(/<(passcode|secret|password)>[^<]*<\/\1>/gi, (_m, tag: string) => `<${tag}>${MASK}</${tag}>`);
+  return maskCdrToken(body.replace(/<(passcode|secret|password)>[^<]*<\/\1>/gi, (_m, tag: string) => `<${tag}>${MASK}</${tag}>`));
 }

@@ -7,7 +7,7 @@ import type { Actor } from '../platform/auth/actor.ts';
 import type { JobContext } from '../platform/jobs/job-context.ts';
 import type { PlatformServices } from '../platform/services.ts';
 import type { Bookings } from './bookings.service.ts';
-import type { Bridges } from './bridges.service.ts';
+import { hashCdrToken, type Bridges } from './bridges.service.ts';
 import type { BridgeRow, NodeRow, OccurrenceRow } from './meetings.repository.ts';
 import type { CmsConnector } from './cms.connector.ts';
 
@@ -529,7 +529,8 @@ export function createMeetings(services: PlatformServices, bridges: Bridges, boo
     /** CDRs from a node: meeting history, and each dial-out's outcome. */
     async receiveCdrs(bridgeId: string, token: string, xml: string) {
       const bridge = await repo.findBridge(db, bridgeId);
-      if (!bridge || !bridge.cdrToken || !timingSafe(bridge.cdrToken, token)) throw new AppError('UNAUTHENTICATED', 'Unknown CDR receiver.');
+      // Only the token's hash is stored; the hashes are compared in constant time.
+      if (!bridge || !bridge.cdrTokenHash || !timingSafe(bridge.cdrTokenHash, hashCdrToken(token))) throw new AppError('UNAUTHENTICATED', 'Unknown CDR receiver.');
       const doc = cdrParser.parse(xml) as { records?: { record?: any[] } };
       const records = doc.records?.record ?? [];
       // One read of the legs and one of the meetings for the whole batch: a burst of starts sends

@@ -11,6 +11,7 @@ import { registerBillingRoutes } from './billing/billing.routes.ts';
 import { createOrganizations } from './organizations.service.ts';
 import { registerEnterpriseRoutes } from './enterprises.routes.ts';
 import { registerPeopleRoutes } from './people.routes.ts';
+import { webexErrorDialect } from './webex-errors.ts';
 import { registerCustomerRoutes } from './customers.routes.ts';
 import { createOrgSettings } from './org-settings.service.ts';
 import { registerOrgSettingsRoutes } from './org-settings.routes.ts';
@@ -42,6 +43,7 @@ export const partnerArea: AreaFactory = (services) => {
     name: 'partner',
     migrations: path.join(import.meta.dirname, 'db', 'migrations'),
     jobs: [...Object.values(partner.jobs), ...Object.values(userMigration.jobs), ...Object.values(orgs.jobs), ...Object.values(billing.jobs)],
+    errorDialect: webexErrorDialect,
     routes: async (app) => {
       http = app;
       await registerSubscriberRoutes(app, partner);

@@ -1,8 +1,7 @@
 import { z } from 'zod';
 import { requireActor } from '../platform/auth/auth.plugin.ts';
 import { errorResponses, linkHeader } from './subscribers.routes.ts';
-import { fromWebexId, installWebexErrorHandler, toWebexId, webexCodes, webexError } from './webex-errors.ts';
-import type { FastifyInstance } from 'fastify';
+import { fromWebexId, toWebexId, webexCodes, webexError } from './webex-errors.ts';
 import type { HttpApp } from '../platform/http/app-types.ts';
 import type { Organizations } from './organizations.service.ts';
 import type { CustomerOrgRow, PersonRow, SubscriberRow } from './partner.repository.ts';
@@ -84,7 +83,6 @@ const listQuery = z.strictObject({
 
 export function registerPeopleRoutes(app: HttpApp, orgs: Organizations) {
   return app.register(async (scope) => {
-    installWebexErrorHandler(scope as unknown as FastifyInstance);
     const v1 = scope as HttpApp;
 
     v1.route({

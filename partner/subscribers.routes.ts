@@ -1,19 +1,13 @@
 import { z } from 'zod';
 import { requireActor } from '../platform/auth/auth.plugin.ts';
 import { packages, subscriberStatuses, type Partner } from './partner.service.ts';
-import { fromWebexId, installWebexErrorHandler, toWebexId, webexCodes, webexError } from './webex-errors.ts';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { fromWebexId, toWebexId, webexCodes, webexError, webexErrorBody } from './webex-errors.ts';
+import type { FastifyRequest } from 'fastify';
 import type { HttpApp } from '../platform/http/app-types.ts';
 import type { SubscriberRow } from './partner.repository.ts';
 
 // The Webex-compatible BroadWorks Subscribers API (https://webexapis.com/v1/broadworks/subscribers):
 // same paths, fields, statuses, limits and error body, so partner scripts run against us unchanged.
-
-export const webexErrorBody = z.object({
-  message: z.string(),
-  errors: z.array(z.object({ errorCode: z.number(), description: z.string(), fieldName: z.string().optional() })),
-  trackingId: z.string(),
-});
 
 export const subscriberSchema = z
   .object({
@@ -141,9 +135,8 @@ export function linkHeader(request: FastifyRequest, query: Record<string, unknow
 }
 
 export function registerSubscriberRoutes(app: HttpApp, partner: Partner) {
-  // A scope of its own so /v1 errors (auth, validation, rules) take the Webex body.
+  // /v1 errors (auth, validation, rules) take the Webex body: partner.area.ts's errorDialect.
   return app.register(async (scope) => {
-    installWebexErrorHandler(scope as unknown as FastifyInstance);
     const v1 = scope as HttpApp;
 
     v1.route({

@@ -1,6 +1,7 @@
-import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
-import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { z } from 'zod';
+import type { FastifyRequest } from 'fastify';
 import { AppError, type ErrorCode } from '../platform/errors.ts';
+import type { ErrorDialect } from '../platform/http/error-handler.ts';
 
 /**
  * Webex BroadWorks error codes. Verified ones carry Cisco's text; the others are ours (the public
@@ -46,8 +47,11 @@ export const webexCodes = {
   /** Ours: authentication / authorisation failures. */
   UNAUTHORIZED: 1401,
   FORBIDDEN: 1403,
-  /** Ours: anything else. */
+  /** Ours: anything else on the server's side (5xx). */
   INTERNAL: 1500,
+  // Ours, 1000 + the HTTP status: no such route (1404), a method the path does not take (1405), a
+  // request too slow (1408), body/URL/headers too large (1413/1414/1431), not JSON (1415), too many
+  // requests (1429).
 } as const;
 
 export type WebexErrorItem = { errorCode: number; description: string; fieldName?: string };
@@ -57,48 +61,62 @@ export function webexError(code: ErrorCode, webexCode: number, description: stri
   return new AppError(code, description, { webexErrors: [{ errorCode: webexCode, description, ...(fieldName ? { fieldName } : {}) }] });
 }
 
-function body(request: FastifyRequest, message: string, errors: WebexErrorItem[]) {
-  return { message, errors, trackingId: request.id };
+/** Webex's error body (the `ErrorResponse` of its admin APIs, with 1001's `fieldName`). */
+export const webexErrorBody = z
+  .object({
+    message: z.string(),
+    errors: z.array(z.object({ errorCode: z.number(), description: z.string(), fieldName: z.string().optional() })),
+    trackingId: z.string(),
+  })
+  .meta({ id: 'WebexError' });
+
+/** A status without a Webex code of its own: 1401, 1403, 1500 as before; 1000 + the status for the transport's refusals. */
+function fallbackCode(code: string, status: number): number {
+  if (status >= 500) return webexCodes.INTERNAL;
+  if (code === 'NOT_FOUND') return webexCodes.SUBSCRIBER_NOT_FOUND;
+  if (status === 400 || status === 409) return webexCodes.INVALID_PARAMETER;
+  return 1000 + status;
 }
 
-const fallbackCode = (status: number) =>
-  status === 401 ? webexCodes.UNAUTHORIZED : status === 403 ? webexCodes.FORBIDDEN : status === 404 ? webexCodes.SUBSCRIBER_NOT_FOUND : status >= 500 ? webexCodes.INTERNAL : webexCodes.INVALID_PARAMETER;
+type Issue = { location?: string; path?: string; message?: string; code?: string };
+
+/** The value at a dotted path of the part of the request a validation issue is about; undefined when absent. */
+function valueAt(request: FastifyRequest | undefined, location: string | undefined, path: string): unknown {
+  const part: unknown = location === 'body' ? request?.body : location === 'querystring' ? request?.query : location === 'params' ? request?.params : undefined;
+  return path.split('.').filter(Boolean).reduce<unknown>((value, key) => (value !== null && typeof value === 'object' ? (value as Record<string, unknown>)[key] : undefined), part);
+}
+
+/** A validation issue as Webex words it: a field that is absent is 1001 whatever its type, a size 1002, else 1003. */
+function webexIssue(issue: Issue, request: FastifyRequest | undefined): WebexErrorItem {
+  const path = issue.path ?? '';
+  const fieldName = path || undefined;
+  const missing = fieldName !== undefined && request !== undefined && valueAt(request, issue.location, path) === undefined;
+  if (missing) return { errorCode: webexCodes.NULL_PARAMETER, description: `Null Parameter: ${fieldName} is mandatory.`, fieldName };
+  const size = issue.code === 'too_big' || issue.code === 'too_small';
+  return {
+    errorCode: size ? webexCodes.INVALID_PARAMETER_SIZE : webexCodes.INVALID_PARAMETER,
+    description: `${size ? 'Invalid Parameter Size' : 'Invalid Parameter'}: ${path || issue.location} ${issue.message}`,
+    ...(fieldName ? { fieldName } : {}),
+  };
+}
 
 /**
  * The Webex error body `{ message, errors: [{ errorCode, description, fieldName? }], trackingId }`
- * for the `/v1` scope; `/api` keeps the platform envelope. Installed on an encapsulated Fastify
- * scope, so the auth hook's and the validators' errors come here too.
+ * for everything under `/v1/` — a rule's error, validation, auth, an unknown route or method, 413,
+ * 414, 431; `/api` keeps the platform envelope. Status, code and message come from the platform's one
+ * mapping (platform/http/error-handler.ts); this only writes them as Webex does.
  */
-export function installWebexErrorHandler(scope: FastifyInstance) {
-  scope.setErrorHandler((error: FastifyError, request, reply: FastifyReply) => {
-    reply.header('TrackingID', request.id);
-    if (error instanceof AppError) {
-      if (error.status >= 500) request.log.error({ err: error }, error.message);
-      const given = (error.details as { webexErrors?: WebexErrorItem[] } | undefined)?.webexErrors;
-      const errors = given ?? [{ errorCode: fallbackCode(error.status), description: error.message }];
-      return reply.status(error.status).send(body(request, error.message, errors));
-    }
-    if (hasZodFastifySchemaValidationErrors(error)) {
-      const errors: WebexErrorItem[] = error.validation.map((v) => {
-        const path = v.instancePath.replace(/^\//, '').replace(/\//g, '.');
-        const missing = v.keyword === 'invalid_type' && /received undefined/.test(v.message ?? '');
-        const fieldName = path || undefined;
-        if (missing) return { errorCode: webexCodes.NULL_PARAMETER, description: `Null Parameter: ${fieldName} is mandatory.`, fieldName };
-        const size = v.keyword === 'too_big' || v.keyword === 'too_small';
-        return {
-          errorCode: size ? webexCodes.INVALID_PARAMETER_SIZE : webexCodes.INVALID_PARAMETER,
-          description: `${size ? 'Invalid Parameter Size' : 'Invalid Parameter'}: ${path || error.validationContext} ${v.message}`,
-          ...(fieldName ? { fieldName } : {}),
-        };
-      });
-      return reply.status(400).send(body(request, errors.map((e) => e.description).join('; '), errors));
-    }
-    const status = error.statusCode && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 500;
-    if (status === 500) request.log.error({ err: error }, 'unhandled error');
-    const message = status === 500 ? 'Something went wrong on the server. Quote the tracking ID when reporting it.' : error.message;
-    return reply.status(status).send(body(request, message, [{ errorCode: fallbackCode(status), description: message }]));
-  });
-}
+export const webexErrorDialect: ErrorDialect = {
+  prefix: '/v1/',
+  schema: webexErrorBody,
+  body(error, trackingId, request) {
+    const given = error.details.webexErrors as WebexErrorItem[] | undefined;
+    const issues = error.code === 'VALIDATION_FAILED' && Array.isArray(error.details.issues) ? (error.details.issues as Issue[]) : undefined;
+    const errors = given ?? issues?.map((issue) => webexIssue(issue, request)) ?? [{ errorCode: fallbackCode(error.code, error.status), description: error.message }];
+    const message = issues ? errors.map((e) => e.description).join('; ') : error.message;
+    return { message, errors, trackingId };
+  },
+};
 
 /** Webex-style IDs: unpadded base64url of `ciscospark://us/<TYPE>/<uuid>`. */
 export function toWebexId(type: 'SUBSCRIBER' | 'PEOPLE' | 'ORGANIZATION' | 'ENTERPRISE' | 'PLACE' | 'ROLE', uuid: string): string {

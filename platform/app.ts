@@ -68,7 +68,7 @@ export async function createSwitchboard(options: SwitchboardOptions = {}): Promi
       (app) => registerJobRoutes(app, services),
       (app) => registerAuditRoutes(app, services),
       ...areas.flatMap((area) => (area.routes ? [area.routes] : [])),
-    ]);
+    ], areas.flatMap((area) => (area.errorDialect ? [area.errorDialect] : [])));
 
     started.push(() => http.close());
     started.push(() => jobs.stop());

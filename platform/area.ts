@@ -1,5 +1,6 @@
 import type { JobDefinition } from './jobs/define-job.ts';
 import type { HttpApp } from './http/app-types.ts';
+import type { ErrorDialect } from './http/error-handler.ts';
 import type { PlatformServices } from './services.ts';
 
 /**
@@ -12,6 +13,8 @@ export type Area = {
   migrations?: string;
   jobs?: JobDefinition[];
   routes?: (app: HttpApp) => void | Promise<void>;
+  /** The error body of the area's routes under a prefix that speaks another product's API (partner's /v1). */
+  errorDialect?: ErrorDialect;
   /** Runs after migrations and job queues are up (e.g. the Lab starts its simulators). */
   start?: () => Promise<void>;
   stop?: () => Promise<void>;

@@ -2,7 +2,14 @@
 // turns a code into an HTTP status, and only the CLI turns it into an exit code.
 export const errorStatus = {
   VALIDATION_FAILED: 400,
-  BODY_TOO_LARGE: 400,
+  /** 413, as HTTP and Webex answer it (SWITCHBOARD_BODY_LIMIT_BYTES). */
+  BODY_TOO_LARGE: 413,
+  /** The URL or one of its path parameters is too long (Fastify's maxParamLength). */
+  URI_TOO_LONG: 414,
+  /** Request line and headers over Node's 16 KiB limit. */
+  HEADERS_TOO_LARGE: 431,
+  /** The request did not arrive in time (Node's headers/request timeout). */
+  REQUEST_TIMEOUT: 408,
   MALFORMED_JSON: 400,
   UNSUPPORTED_MEDIA_TYPE: 415,
   UNAUTHENTICATED: 401,

@@ -1,20 +1,15 @@
 import { Readable } from 'node:stream';
 import { z } from 'zod';
 import { requireActor } from '../../platform/auth/auth.plugin.ts';
-import { installWebexErrorHandler } from '../webex-errors.ts';
+import { webexErrorBody } from '../webex-errors.ts';
 import { packages } from '../partner.service.ts';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyRequest } from 'fastify';
 import type { HttpApp } from '../../platform/http/app-types.ts';
 import type { Billing } from './billing.service.ts';
 
 // P16: the Webex-compatible BroadWorks Billing Reports API (/v1/broadworks/billing/reports: same
 // paths, fields, statuses and error body) and the console's billing API (/api/v1/partner/billing).
 
-const webexErrorBody = z.object({
-  message: z.string(),
-  errors: z.array(z.object({ errorCode: z.number(), description: z.string(), fieldName: z.string().optional() })),
-  trackingId: z.string(),
-});
 const errorResponses = { 400: webexErrorBody, 401: webexErrorBody, 403: webexErrorBody, 404: webexErrorBody, 409: webexErrorBody };
 const reportStatus = z.enum(['IN_PROGRESS', 'COMPLETED', 'FAILED']);
 const reportSchema = z
@@ -42,7 +37,6 @@ const baseUrl = (request: FastifyRequest) => `${request.protocol}://${request.ho
 export function registerBillingRoutes(app: HttpApp, billing: Billing) {
   registerConsoleRoutes(app, billing);
   return app.register(async (scope) => {
-    installWebexErrorHandler(scope as unknown as FastifyInstance);
     const v1 = scope as HttpApp;
     const tags = ['BroadWorks Billing Reports'];
 

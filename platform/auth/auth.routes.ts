@@ -40,7 +40,7 @@ export function registerAuthRoutes(app: HttpApp, { auth, config }: PlatformServi
   app.route({
     method: 'POST',
     url: '/api/v1/session',
-    config: { access: 'public', rateLimit: { max: config.loginRateLimitPerMinute, timeWindow: 60_000 } },
+    config: { access: 'public', errors: ['INVALID_CREDENTIALS'], rateLimit: { max: config.loginRateLimitPerMinute, timeWindow: 60_000 } },
     schema: {
       tags: ['Auth'],
       summary: 'Sign in to the console (sets the session cookie)',
@@ -96,7 +96,7 @@ export function registerAuthRoutes(app: HttpApp, { auth, config }: PlatformServi
   app.route({
     method: 'POST',
     url: '/api/v1/users',
-    config: { access: 'users.manage' },
+    config: { access: 'users.manage', errors: ['ALREADY_EXISTS'] },
     schema: {
       tags: ['Auth'],
       summary: 'Create a user',
@@ -144,7 +144,7 @@ export function registerAuthRoutes(app: HttpApp, { auth, config }: PlatformServi
   app.route({
     method: 'DELETE',
     url: '/api/v1/tokens/:id',
-    config: { access: 'tokens.manage' },
+    config: { access: 'tokens.manage', errors: ['INVALID_STATE'] },
     schema: { tags: ['Auth'], summary: 'Revoke an API token', params: idParams, response: { 204: z.null() } },
     handler: async (request, reply) => {
       await auth.revokeApiToken(request.params.id, requireActor(request), request.id);

@@ -2,7 +2,7 @@ import crypto from 'node:crypto';
 import http from 'node:http';
 import type { Socket } from 'node:net';
 import { hasZodFastifySchemaValidationErrors, isResponseSerializationError } from 'fastify-type-provider-zod';
-import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest, FastifyServerOptions } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest, FastifyServerOptions, RouteOptions } from 'fastify';
 import { z } from 'zod';
 import { AppError, errorStatus, type ErrorCode } from '../errors.ts';
 
@@ -11,18 +11,33 @@ export const errorEnvelope = z
     error: z.object({
       code: z.string(),
       message: z.string(),
-      details: z.unknown().optional(),
+      details: z.record(z.string(), z.unknown()).describe('What went wrong, for programs: validation issues, the conflicting entity… `{}` when there is nothing to add'),
       trackingId: z.string(),
     }),
   })
   .meta({ id: 'Error' });
 
-function send(reply: FastifyReply, request: FastifyRequest, status: number, code: string, message: string, details?: unknown) {
-  return reply
-    .status(status)
-    .type('application/json; charset=utf-8')
-    .send({ error: { code, message, details, trackingId: request.id } });
-}
+/** An error as the one mapping decides it, before a dialect writes it as a body. */
+export type HttpError = { status: number; code: string; message: string; details: Record<string, unknown> };
+
+/**
+ * The error body of the APIs under one URL prefix that speak another product's dialect (the
+ * Webex-compatible /v1): the status, code and message are decided here, the dialect only writes
+ * them. `request` is absent when Node's HTTP parser refused the request before Fastify saw it.
+ */
+export type ErrorDialect = {
+  prefix: string;
+  /** The body's schema, with a meta id: the OpenAPI document references it for every error status. */
+  schema: z.ZodType;
+  body(error: HttpError, trackingId: string, request?: FastifyRequest): unknown;
+};
+
+const envelope = (error: HttpError, trackingId: string) => ({ error: { code: error.code, message: error.message, details: error.details, trackingId } });
+
+const asDetails = (details: unknown): Record<string, unknown> =>
+  details === undefined || details === null ? {} : typeof details === 'object' && !Array.isArray(details) ? (details as Record<string, unknown>) : { value: details };
+
+const appError = (code: ErrorCode, message: string, details?: unknown): HttpError => ({ status: errorStatus[code], code, message, details: asDetails(details) });
 
 // Fastify's own error codes for a client's mistakes, mapped to ours.
 const fastifyClientErrors: Record<string, ErrorCode> = {
@@ -34,66 +49,170 @@ const fastifyClientErrors: Record<string, ErrorCode> = {
   FST_ERR_VALIDATION: 'VALIDATION_FAILED',
 };
 
-/**
- * Errors Fastify raises before routing (a URL that does not decode, a path parameter over
- * maxParamLength); without this Fastify answers them in its own shape, without a tracking ID.
- */
-export const frameworkErrors: NonNullable<FastifyServerOptions['frameworkErrors']> = (error, request, reply) => {
-  reply.header('TrackingID', request.id);
-  const status = error.statusCode && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 400;
-  return send(reply, request, status, 'VALIDATION_FAILED', error.message, { fastifyCode: error.code });
-};
-
-/**
- * Requests Node's HTTP parser refuses before Fastify sees them (headers over the size limit, broken
- * framing, header timeout): still the one envelope, then the connection is closed.
- */
-export function clientErrorHandler(error: Error & { code?: string }, socket: Socket) {
-  if (error.code === 'ECONNRESET' || socket.destroyed) return;
-  const status = error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : error.code === 'HPE_HEADER_OVERFLOW' ? 431 : 400;
-  const message = status === 408 ? 'The request took too long to arrive.' : status === 431 ? 'The request headers (or the URL) are too large.' : 'The request is not valid HTTP.';
-  const trackingId = `SB_${crypto.randomUUID()}`;
-  const body = JSON.stringify({ error: { code: 'VALIDATION_FAILED', message, details: { httpParserCode: error.code }, trackingId } });
-  if (socket.writable) {
-    socket.write(
-      `HTTP/1.1 ${status} ${http.STATUS_CODES[status]}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\n` +
-        `TrackingID: ${trackingId}\r\nConnection: close\r\n\r\n${body}`,
-    );
-  }
-  socket.destroy(error);
+/** The Fastify route pattern (`/a/:id/*`) as a regular expression over a request path. */
+function patternOf(url: string): RegExp {
+  const segments = url.split('/').map((s) => (s === '*' ? '.*' : s.includes(':') ? '[^/]+' : s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')));
+  return new RegExp(`^${segments.join('/')}/?$`);
 }
 
-/** The one mapping from errors to HTTP responses. */
-export function installErrorHandler(app: FastifyInstance) {
-  app.setErrorHandler((error: FastifyError, request, reply) => {
+/** The documented error statuses of every operation, from what its route definition says it checks. */
+const generatedStatuses: Record<number, ErrorCode[]> = {
+  400: ['VALIDATION_FAILED', 'MALFORMED_JSON'],
+  401: ['UNAUTHENTICATED'],
+  403: ['FORBIDDEN', 'CSRF_TOKEN_INVALID'],
+  404: ['NOT_FOUND'],
+  413: ['BODY_TOO_LARGE'],
+  415: ['UNSUPPORTED_MEDIA_TYPE'],
+  429: ['RATE_LIMITED'],
+  500: ['INTERNAL'],
+};
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** Error codes a route answers beyond what its definition implies (a service's 409, 410, 502…); documented. */
+    errors?: ErrorCode[];
+  }
+}
+
+/**
+ * The one error mapping: every error (a rule's AppError, validation, Fastify's and Node's refusals,
+ * an unknown route or method) becomes `{ status, code, message, details }`, then the body of the
+ * URL's dialect — the platform envelope by default. The same place documents, per operation, the
+ * error statuses its route definition implies.
+ */
+export function createErrorHandling(dialects: ErrorDialect[] = []) {
+  const dialectFor = (url: string | undefined) => (url === undefined ? undefined : dialects.find((d) => url.startsWith(d.prefix)));
+  const bodyFor = (url: string | undefined, error: HttpError, trackingId: string, request?: FastifyRequest) =>
+    dialectFor(url)?.body(error, trackingId, request) ?? envelope(error, trackingId);
+
+  const send = (reply: FastifyReply, request: FastifyRequest, error: HttpError) =>
+    reply.status(error.status).type('application/json; charset=utf-8').send(bodyFor(request.url, error, request.id, request));
+
+  /** Known API paths and their methods, for 405 and its Allow header. */
+  const routes: { pattern: RegExp; methods: string[] }[] = [];
+  const allowedMethods = (path: string) => {
+    const allowed = new Set(routes.filter((r) => r.pattern.test(path)).flatMap((r) => r.methods));
+    if (allowed.has('GET')) allowed.add('HEAD');
+    return [...allowed].sort();
+  };
+
+  function toHttpError(error: FastifyError, request: FastifyRequest): HttpError {
     if (error instanceof AppError) {
       if (error.status >= 500) request.log.error({ err: error }, error.message);
-      return send(reply, request, error.status, error.code, error.message, error.details);
+      return appError(error.code, error.message, error.details);
     }
     if (hasZodFastifySchemaValidationErrors(error)) {
       const issues = error.validation.map((v) => ({
         location: error.validationContext,
         path: v.instancePath.replace(/^\//, '').replace(/\//g, '.'),
         message: v.message,
-        ...(v.params?.issue ? { code: (v.params.issue as { code?: string }).code } : {}),
+        code: v.keyword,
       }));
-      return send(reply, request, 400, 'VALIDATION_FAILED', `Invalid ${error.validationContext}: ${issues.map((i) => `${i.path || '(root)'} ${i.message}`).join('; ')}`, { issues });
+      return appError('VALIDATION_FAILED', `Invalid ${error.validationContext}: ${issues.map((i) => `${i.path || '(root)'} ${i.message}`).join('; ')}`, { issues });
     }
     if (isResponseSerializationError(error)) {
       request.log.error({ err: error, cause: error.cause }, 'response did not match its schema');
-      return send(reply, request, 500, 'INTERNAL', 'The server produced an invalid response; this is a bug. Quote the tracking ID when reporting it.');
+      return appError('INTERNAL', 'The server produced an invalid response; this is a bug. Quote the tracking ID when reporting it.');
     }
     const mapped = error.code ? fastifyClientErrors[error.code] : undefined;
-    if (mapped) return send(reply, request, errorStatus[mapped] === 415 ? 415 : 400, mapped, error.message, { fastifyCode: error.code });
-    if (error.statusCode === 429) return send(reply, request, 429, 'RATE_LIMITED', error.message);
+    if (mapped) return appError(mapped, error.message, { fastifyCode: error.code });
+    if (error.statusCode === 429) return appError('RATE_LIMITED', error.message);
     if (error.statusCode && error.statusCode >= 400 && error.statusCode < 500) {
-      return send(reply, request, error.statusCode, 'VALIDATION_FAILED', error.message, { fastifyCode: error.code });
+      return { status: error.statusCode, code: 'VALIDATION_FAILED', message: error.message, details: { fastifyCode: error.code } };
     }
     request.log.error({ err: error }, 'unhandled error');
-    return send(reply, request, 500, 'INTERNAL', 'Something went wrong on the server. Quote the tracking ID when reporting it.');
-  });
+    return appError('INTERNAL', 'Something went wrong on the server. Quote the tracking ID when reporting it.');
+  }
 
-  app.setNotFoundHandler((request, reply) =>
-    send(reply, request, 404, 'ROUTE_NOT_FOUND', `No route ${request.method} ${request.url.split('?')[0]}.`),
-  );
+  /**
+   * Errors Fastify raises before routing (a URL that does not decode, a path parameter over
+   * maxParamLength: 414); without this Fastify answers them in its own shape, without a tracking ID.
+   */
+  const frameworkErrors: NonNullable<FastifyServerOptions['frameworkErrors']> = (error, request, reply) => {
+    reply.header('TrackingID', request.id);
+    const status = error.statusCode && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 400;
+    const code = status === 414 ? 'URI_TOO_LONG' : 'VALIDATION_FAILED';
+    const message = status === 414 ? 'The URL (or one of its path parameters) is too long.' : error.message;
+    return send(reply, request, { status, code, message, details: { fastifyCode: error.code } });
+  };
+
+  /**
+   * Requests Node's HTTP parser refuses before Fastify sees them (headers over the size limit, broken
+   * framing, header timeout): still the dialect's body, then the connection is closed. The URL, and
+   * so the dialect, comes from the request line when the refused bytes still hold it.
+   */
+  function clientErrorHandler(error: Error & { code?: string; rawPacket?: unknown }, socket: Socket) {
+    if (error.code === 'ECONNRESET' || socket.destroyed) return;
+    const status = error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : error.code === 'HPE_HEADER_OVERFLOW' ? 431 : 400;
+    const code: ErrorCode = status === 408 ? 'REQUEST_TIMEOUT' : status === 431 ? 'HEADERS_TOO_LARGE' : 'VALIDATION_FAILED';
+    const message = status === 408 ? 'The request took too long to arrive.' : status === 431 ? 'The request headers (or the URL) are too large.' : 'The request is not valid HTTP.';
+    const trackingId = `SB_${crypto.randomUUID()}`;
+    const url = Buffer.isBuffer(error.rawPacket) ? /^[A-Z]+ (\S+)/.exec(error.rawPacket.subarray(0, 256).toString('latin1'))?.[1] : undefined;
+    const body = JSON.stringify(bodyFor(url, { status, code, message, details: { httpParserCode: error.code } }, trackingId));
+    if (socket.writable) {
+      socket.write(
+        `HTTP/1.1 ${status} ${http.STATUS_CODES[status]}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\n` +
+          `TrackingID: ${trackingId}\r\nConnection: close\r\n\r\n${body}`,
+      );
+    }
+    socket.destroy(error);
+  }
+
+  function install(app: FastifyInstance) {
+    app.addHook('onRoute', (route) => {
+      if (!route.url.startsWith('/api/') && !route.url.startsWith('/v1/')) return;
+      routes.push({ pattern: patternOf(route.url), methods: [route.method].flat().map((m) => m.toUpperCase()) });
+    });
+
+    app.setErrorHandler((error: FastifyError, request, reply) => send(reply, request, toHttpError(error, request)));
+
+    app.setNotFoundHandler((request, reply) => {
+      const path = request.url.split('?')[0]!;
+      const allow = allowedMethods(path);
+      if (allow.length > 0) {
+        reply.header('Allow', allow.join(', '));
+        return send(reply, request, appError('METHOD_NOT_ALLOWED', `${request.method} is not allowed on ${path}; it allows ${allow.join(', ')}.`, { allow }));
+      }
+      return send(reply, request, appError('ROUTE_NOT_FOUND', `No route ${request.method} ${path}.`));
+    });
+  }
+
+  /**
+   * The OpenAPI `transform` step, wrapped: adds the error statuses an operation can answer, derived
+   * from its route definition (authenticated → 401/403; params, query or body → 400; path params →
+   * 404; a body → 413/415; a rate limit → 429; 500 always) and `config.errors`, each with the error
+   * body of its URL (the Error envelope, or the dialect's). Statuses a route declares itself keep
+   * their schema. Only the document changes: the route's own response serialisation is untouched.
+   */
+  function documentErrors<T extends (input: any) => any>(transform: T): T {
+    return ((input: { schema?: Record<string, any>; url: string; route: RouteOptions }) => {
+      const { schema, url, route } = input;
+      if (!schema || schema.hide || (!url.startsWith('/api/') && !url.startsWith('/v1/'))) return transform(input);
+      const codes = new Set<ErrorCode>(generatedStatuses[500]);
+      const add = (status: number) => generatedStatuses[status]!.forEach((c) => codes.add(c));
+      if (route.config?.access && route.config.access !== 'public') [401, 403].forEach(add);
+      if (schema.params || schema.querystring || schema.body) codes.add('VALIDATION_FAILED');
+      if (schema.body) [400, 413, 415].forEach(add);
+      if (url.includes(':') || url.includes('{')) add(404);
+      if (route.config && 'rateLimit' in route.config && route.config.rateLimit) add(429);
+      for (const code of route.config?.errors ?? []) codes.add(code);
+
+      const byStatus = new Map<number, ErrorCode[]>();
+      for (const code of codes) byStatus.set(errorStatus[code], [...(byStatus.get(errorStatus[code]) ?? []), code]);
+      const errorSchema = dialectFor(url)?.schema ?? errorEnvelope;
+      const response: Record<string, unknown> = { ...schema.response };
+      const described = (status: number, body: unknown) => ({
+        description: `${http.STATUS_CODES[status]}${byStatus.has(status) ? `: ${byStatus.get(status)!.join(', ')}` : ''}`,
+        content: { 'application/json': { schema: body } },
+      });
+      for (const status of byStatus.keys()) response[status] ??= described(status, errorSchema);
+      // An error status the route declares itself keeps its schema, but is JSON whatever the success's type (`produces`).
+      for (const [status, body] of Object.entries(response)) {
+        if (Number(status) >= 400 && body instanceof z.ZodType) response[status] = described(Number(status), body);
+      }
+      return transform({ ...input, schema: { ...schema, response } });
+    }) as T;
+  }
+
+  return { frameworkErrors, clientErrorHandler, install, documentErrors };
 }

@@ -258,11 +258,21 @@ function checkResponse(request: FuzzRequest, response: FuzzResponse) {
   if (response.status >= 400 && request.method !== 'HEAD') {
     assert.match(String(response.headers['content-type']), /^application\/json/, `4xx not JSON: ${where}`);
     const body = JSON.parse(response.text);
+    if (request.path.startsWith('/v1/') && body?.error === undefined) {
+      // The Webex-compatible API answers Webex's error body when the partner area is on (#13).
+      assert.ok(Array.isArray(body?.errors) && body.errors.length > 0, `no errors[]: ${where}`);
+      for (const e of body.errors) assert.ok(Number.isInteger(e.errorCode) && typeof e.description === 'string', `odd errors[]: ${where}`);
+      assert.equal(typeof body.message, 'string', `no message: ${where}`);
+      assert.equal(response.headers.trackingid, body.trackingId, `TrackingID header differs from the body: ${where}`);
+      return;
+    }
     assert.equal(typeof body?.error?.code, 'string', `no error.code: ${where}`);
     assert.match(body.error.code, /^[A-Z_]+$/, `odd error.code: ${where}`);
     assert.equal(typeof body.error.message, 'string', `no error.message: ${where}`);
     assert.ok(body.error.message.length > 0, `empty error.message: ${where}`);
     assert.equal(typeof body.error.trackingId, 'string', `no error.trackingId: ${where}`);
+    assert.ok(body.error.details !== null && typeof body.error.details === 'object', `no error.details: ${where}`);
+    if (response.status === 405) assert.ok(response.headers.allow, `405 without Allow: ${where}`);
     assert.equal(response.headers.trackingid, body.error.trackingId, `TrackingID header differs from the envelope: ${where}`);
   }
 }

@@ -1,16 +1,17 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from 'fastify';
 import cookie from '@fastify/cookie';
 import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import fastifyStatic from '@fastify/static';
 import { jsonSchemaTransform, jsonSchemaTransformObject, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
-import { clientErrorHandler, frameworkErrors, installErrorHandler } from './error-handler.ts';
+import { createErrorHandling, type ErrorDialect } from './error-handler.ts';
 import { installAuth } from '../auth/auth.plugin.ts';
 import { AppError } from '../errors.ts';
+import { redactUrl } from '../secrets/redact.ts';
 import type { HttpApp } from './app-types.ts';
 import type { PlatformServices } from '../services.ts';
 
@@ -19,8 +20,9 @@ import { consoleDistDir as consoleDist } from '../console/console-build.ts';
 export type RouteModule = (app: HttpApp) => void | Promise<void>;
 
 /** Builds the HTTP server: API under /api/v1 (and the Webex-compatible /v1), OpenAPI, console. */
-export async function buildHttpServer(services: PlatformServices, routeModules: RouteModule[]): Promise<HttpApp> {
+export async function buildHttpServer(services: PlatformServices, routeModules: RouteModule[], errorDialects: ErrorDialect[] = []): Promise<HttpApp> {
   const { config, logger, metrics } = services;
+  const errors = createErrorHandling(errorDialects);
   const app = Fastify({
     loggerInstance: logger as FastifyBaseLogger,
     bodyLimit: config.bodyLimitBytes,
@@ -29,16 +31,16 @@ export async function buildHttpServer(services: PlatformServices, routeModules: 
       const given = request.headers.trackingid ?? request.headers['x-tracking-id'];
       return typeof given === 'string' && /^[\w.:-]{1,128}$/.test(given) ? given : `SB_${crypto.randomUUID()}`;
     },
-    logController: new LogController({ requestIdLogLabel: 'trackingId' }),
+    logController: new RedactingLogController({ requestIdLogLabel: 'trackingId' }),
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 500 },
     ajv: { customOptions: { removeAdditional: false } },
-    frameworkErrors,
-    clientErrorHandler,
+    frameworkErrors: errors.frameworkErrors,
+    clientErrorHandler: errors.clientErrorHandler,
   }).withTypeProvider<ZodTypeProvider>() as HttpApp;
 
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
-  installErrorHandler(app as unknown as FastifyInstance);
+  errors.install(app as unknown as FastifyInstance);
 
   app.addHook('onSend', async (request, reply, payload) => {
     reply.header('TrackingID', request.id);
@@ -66,7 +68,14 @@ export async function buildHttpServer(services: PlatformServices, routeModules: 
   await app.register(swagger, {
     openapi: {
       openapi: '3.1.0',
-      info: { title: 'Switchboard API', version: '1', description: 'Meetings, Partner provisioning, Licensing and the Lab. Every error is `{ error: { code, message, details, trackingId } }`.' },
+      info: {
+        title: 'Switchboard API',
+        version: '1',
+        description:
+          'Meetings, Partner provisioning, Licensing and the Lab. Every /api error is `{ error: { code, message, details, trackingId } }` (the `Error` schema); ' +
+          'the Webex-compatible /v1 answers Webex\'s `{ message, errors: [{ errorCode, description, fieldName? }], trackingId }` (`WebexError`). ' +
+          'Each operation lists the error statuses it can answer; an unsupported method on a known path is 405 with an `Allow` header.',
+      },
       components: {
         securitySchemes: {
           bearerToken: { type: 'http', scheme: 'bearer', description: 'API token (sbt_…), bound to a role' },
@@ -75,7 +84,7 @@ export async function buildHttpServer(services: PlatformServices, routeModules: 
       },
       security: [{ bearerToken: [] }, { sessionCookie: [] }],
     },
-    transform: jsonSchemaTransform,
+    transform: errors.documentErrors(jsonSchemaTransform),
     transformObject: jsonSchemaTransformObject,
   });
   await app.register(swaggerUi, { routePrefix: '/api/docs' });
@@ -108,6 +117,23 @@ export async function buildHttpServer(services: PlatformServices, routeModules: 
     );
   }
   return app;
+}
+
+/**
+ * Fastify's "incoming request" line logs the URL as it came, credentials in it included (the CDR
+ * receiver's token, activation and consent links, a billing download's token): this one logs it with
+ * secret-named path and query parameters masked, and the route's pattern.
+ */
+class RedactingLogController extends LogController {
+  override incomingRequest(request: FastifyRequest) {
+    if (this.isLogDisabled(request)) return;
+    const route = request.routeOptions?.url;
+    request.log.info(
+      // Shaped as the request for Fastify's req serializer, which picks method, url, host, ip and socket.
+      { req: { method: request.method, url: redactUrl(request.url, route), host: request.host, ip: request.ip, socket: request.socket }, route },
+      'incoming request',
+    );
+  }
 }
 
 /** The first string (value or key) holding U+0000, as a dotted path; null when there is none. */

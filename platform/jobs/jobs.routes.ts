@@ -69,7 +69,7 @@ export function registerJobRoutes(app: HttpApp, { jobs }: PlatformServices) {
   app.route({
     method: 'POST',
     url: '/api/v1/jobs/:id/retry',
-    config: { access: 'jobs.manage' },
+    config: { access: 'jobs.manage', errors: ['INVALID_STATE'] },
     schema: { tags: ['Jobs'], summary: 'Run a failed or cancelled job again (steps already done are not repeated)', params: idParams, response: { 200: z.object({ id: z.string(), state: z.string() }) } },
     handler: async (request) => jobs.retry(request.params.id, requireActor(request), request.id),
   });
@@ -77,7 +77,7 @@ export function registerJobRoutes(app: HttpApp, { jobs }: PlatformServices) {
   app.route({
     method: 'POST',
     url: '/api/v1/jobs/:id/cancel',
-    config: { access: 'jobs.manage' },
+    config: { access: 'jobs.manage', errors: ['INVALID_STATE'] },
     schema: { tags: ['Jobs'], summary: 'Cancel a job that has not finished', params: idParams, response: { 200: z.object({ id: z.string(), state: z.string() }) } },
     handler: async (request) => jobs.cancel(request.params.id, requireActor(request), request.id),
   });

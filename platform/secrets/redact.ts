@@ -58,3 +58,35 @@ export const logRedactPaths = [
   'res.headers["set-cookie"]',
   ...secretKeys,
 ];
+
+/**
+ * A request URL fit for a log line: a path parameter with a secret name (`/cdr/:bridgeId/:token`,
+ * `/activate/:token`) and a query parameter with one (`?token=`) are masked. The route's pattern
+ * says which path segment is which parameter; without one (no route matched) only the query is masked.
+ */
+export function redactUrl(url: string, routePattern?: string): string {
+  const at = url.indexOf('?');
+  const path = at < 0 ? url : url.slice(0, at);
+  const pattern = routePattern?.split('/') ?? [];
+  const wildcard = pattern.indexOf('*');
+  const segments = path.split('/').map((segment, i) => {
+    const name = (wildcard < 0 || i < wildcard) && pattern[i] ? /^:(\w+)/.exec(pattern[i]!)?.[1] : undefined;
+    return name && isSecretField(name) ? MASK : segment;
+  });
+  if (at < 0) return segments.join('/');
+  const query = url
+    .slice(at + 1)
+    .split('&')
+    .map((pair) => {
+      const eq = pair.indexOf('=');
+      if (eq < 0) return pair;
+      let key = pair.slice(0, eq);
+      try {
+        key = decodeURIComponent(key.replace(/\+/g, ' '));
+      } catch {
+        // a key that does not decode is judged as it is
+      }
+      return isSecretField(key) ? `${pair.slice(0, eq)}=${MASK}` : pair;
+    });
+  return `${segments.join('/')}?${query.join('&')}`;
+}

@@ -1,0 +1,1 @@
+ALTER TABLE "meetings_bridges" DROP COLUMN "cdr_token";
