@@ -1,4 +1,5 @@
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
+import { dataException } from '../platform/http/data-exception.ts';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError, type ErrorCode } from '../platform/errors.ts';
 
@@ -92,6 +93,12 @@ export function installWebexErrorHandler(scope: FastifyInstance) {
         };
       });
       return reply.status(400).send(body(request, errors.map((e) => e.description).join('; '), errors));
+    }
+    const refused = dataException(error);
+    if (refused) {
+      request.log.warn({ err: error }, 'the database refused a value of the request');
+      const description = `Invalid Parameter: a value is out of range or malformed (${refused.message})`;
+      return reply.status(400).send(body(request, description, [{ errorCode: webexCodes.INVALID_PARAMETER, description }]));
     }
     const status = error.statusCode && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 500;
     if (status === 500) request.log.error({ err: error }, 'unhandled error');

@@ -5,6 +5,7 @@ import { hasZodFastifySchemaValidationErrors, isResponseSerializationError } fro
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest, FastifyServerOptions } from 'fastify';
 import { z } from 'zod';
 import { AppError, errorStatus, type ErrorCode } from '../errors.ts';
+import { dataException } from './data-exception.ts';
 
 export const errorEnvelope = z
   .object({
@@ -88,6 +89,11 @@ export function installErrorHandler(app: FastifyInstance) {
     if (error.statusCode === 429) return send(reply, request, 429, 'RATE_LIMITED', error.message);
     if (error.statusCode && error.statusCode >= 400 && error.statusCode < 500) {
       return send(reply, request, error.statusCode, 'VALIDATION_FAILED', error.message, { fastifyCode: error.code });
+    }
+    const refused = dataException(error);
+    if (refused) {
+      request.log.warn({ err: error }, 'the database refused a value of the request');
+      return send(reply, request, 400, 'VALIDATION_FAILED', `A value in the request is out of range or malformed: ${refused.message}`, { sqlState: refused.code });
     }
     request.log.error({ err: error }, 'unhandled error');
     return send(reply, request, 500, 'INTERNAL', 'Something went wrong on the server. Quote the tracking ID when reporting it.');
