@@ -2,6 +2,7 @@ import crypto from 'node:crypto';
 import rrulePkg from 'rrule';
 import ical from 'ical-generator';
 import { AppError, notFound } from '../platform/errors.ts';
+import { EARLIEST, LATEST } from '../platform/http/inputs.ts';
 import * as repo from './meetings.repository.ts';
 import { peakOverlap } from './bridges.service.ts';
 import { getRoutingPreference, preferenceRank, recordBookingChange } from './booking-changes.ts';
@@ -78,6 +79,18 @@ function conflictAmong(holds: [number, number][], poolSize: number, intervals: I
   return undefined;
 }
 
+/**
+ * A meeting (from its early join to its end) lies in the years 1–9999: the route checks the times the
+ * caller typed, but an end computed from a start and a duration, or a wall time in a zone behind UTC,
+ * can still fall past 9999-12-31 — which the database refuses (#13).
+ */
+function assertStorable(holdFrom: Date, endAt: Date, zone: string) {
+  if (holdFrom < EARLIEST || endAt > LATEST) {
+    const iso = (d: Date) => (Number.isNaN(d.getTime()) ? 'an invalid time' : d.toISOString());
+    throw new AppError('VALIDATION_FAILED', `A meeting must lie in the years 0001–9999 (UTC): this one would run from ${iso(holdFrom)} to ${iso(endAt)} (early join included; time zone ${zone}).`, { holdFrom, endAt });
+  }
+}
+
 export type Bookings = ReturnType<typeof createBookings>;
 
 export function createBookings(services: PlatformServices) {
@@ -93,6 +106,7 @@ export function createBookings(services: PlatformServices) {
     if (duration <= 0) throw new AppError('VALIDATION_FAILED', 'The meeting must end after it starts.', { start: startAt, end: endAt });
     if (duration > 7 * 86_400_000) throw new AppError('VALIDATION_FAILED', 'A meeting lasts at most 7 days.');
     const early = (input.earlyJoinMinutes ?? 0) * 60_000;
+    assertStorable(new Date(startAt.getTime() - early), endAt, zone);
     if (!input.recurrence) return [{ startAt, endAt, holdFrom: new Date(startAt.getTime() - early) }];
     // Recurrence is computed in wall time, so 10:00 stays 10:00 across daylight saving changes.
     let rule;
@@ -108,6 +122,8 @@ export function createBookings(services: PlatformServices) {
     const result: Interval[] = [];
     for (const wall of rule.between(new Date(wallTime(startAt, zone).getTime() - 1), horizon, true)) {
       const s = fromWallTime(wall, zone);
+      // The calendar ends with year 9999 (what the database stores): so does the series.
+      if (s.getTime() + duration > LATEST.getTime()) break;
       if (exceptions.has(s.getTime())) continue;
       result.push({ startAt: s, endAt: new Date(s.getTime() + duration), holdFrom: new Date(s.getTime() - early) });
     }
@@ -360,6 +376,7 @@ export function createBookings(services: PlatformServices) {
           const endAt = patch.end ? parseZoned(patch.end, booking.timeZone) : new Date(startAt.getTime() + (occ.endAt.getTime() - occ.startAt.getTime()));
           if (endAt <= startAt) throw new AppError('VALIDATION_FAILED', 'The meeting must end after it starts.');
           const holdFrom = new Date(startAt.getTime() - booking.earlyJoinMinutes * 60_000);
+          assertStorable(holdFrom, endAt, booking.timeZone);
           await repo.updateOccurrence(tx, occ.id, { state: 'cancelled' });
           const conflict = await findConflict(tx, bridge, [{ startAt, endAt, holdFrom }]);
           if (conflict) throw conflictError(bridge, conflict.at, booking.timeZone, conflict.booked);

@@ -1,4 +1,5 @@
 import { AppError } from '../platform/errors.ts';
+import { parseIsoDateTime } from '../platform/http/inputs.ts';
 
 // Bookings are stored in UTC and entered in an explicit IANA zone. These helpers convert between a
 // zone's wall time and UTC with Intl (no offsets hard-coded, daylight saving honoured).
@@ -50,12 +51,11 @@ export function fromWallTime(wall: Date, zone: string): Date {
   return new Date(guess);
 }
 
-/** `2026-03-02T10:00` (wall time in `zone`) or an ISO time with Z/offset (absolute). */
+/** `2026-03-02T10:00` (wall time in `zone`) or an ISO time with Z/offset (absolute), on a real calendar day. */
 export function parseZoned(value: string, zone: string): Date {
-  const absolute = /(Z|[+-]\d{2}:?\d{2})$/i.test(value);
-  const parsed = new Date(absolute ? value : `${value.length === 16 ? `${value}:00` : value}Z`);
-  if (Number.isNaN(parsed.getTime())) throw new AppError('VALIDATION_FAILED', `"${value}" is not a date and time (2026-03-02T10:00, in the booking's time zone).`, { value });
-  return absolute ? parsed : fromWallTime(parsed, zone);
+  const parsed = parseIsoDateTime(value);
+  if (!parsed) throw new AppError('VALIDATION_FAILED', `"${value}" is not a date and time on the calendar (2026-03-02T10:00, in the booking's time zone).`, { value });
+  return parsed.offsetMinutes === null ? fromWallTime(parsed.wall, zone) : new Date(parsed.wall.getTime() - parsed.offsetMinutes * 60_000);
 }
 
 /** `2026-03-02 10:00 (Europe/Berlin)`: how a conflict or a booking is shown to its organizer. */
