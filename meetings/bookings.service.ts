@@ -13,14 +13,16 @@ import type { Db } from '../platform/db/database.ts';
 import type { PlatformServices } from '../platform/services.ts';
 import type { BookingRow, BridgeRow } from './meetings.repository.ts';
 
-const { rrulestr } = rrulePkg as unknown as typeof import('rrule');
+const { rrulestr, RRule } = rrulePkg as unknown as typeof import('rrule');
 
 // M8, M14: bookings take one pool slot per occurrence; a booking is refused when, at some instant of
 // one of its occurrences, every slot of the bridge is already held. Decisions on one bridge are
 // serialised by an advisory lock, so concurrent requests for the last slot have exactly one winner.
 
-/** Recurring series are materialised this far ahead (no cap on the number of occurrences). */
+/** Recurring series are materialised this far ahead (their own COUNT or UNTIL may end them sooner). */
 export const RECURRENCE_HORIZON_DAYS = 400;
+/** The most meetings a series may have within the horizon (a daily series has 400). */
+export const MAX_SERIES_MEETINGS = 1000;
 
 export type BookingInput = {
   title: string;
@@ -117,10 +119,18 @@ export function createBookings(services: PlatformServices) {
     } catch (error) {
       throw new AppError('VALIDATION_FAILED', `The recurrence is not an RFC 5545 RRULE: ${(error as Error).message}`, { recurrence: input.recurrence });
     }
+    // FREQ=SECONDLY (or DAILY with every BYMINUTE) is a valid RRULE, and materialising it for the
+    // horizon took gigabytes and minutes of the server (#13): a series repeats at most daily, and
+    // gives at most MAX_SERIES_MEETINGS meetings within the horizon.
+    if (rule.options.freq > RRule.DAILY) throw new AppError('VALIDATION_FAILED', 'A series repeats at most daily (FREQ=DAILY, WEEKLY, MONTHLY or YEARLY).', { recurrence: input.recurrence });
     const exceptions = new Set((input.exceptions ?? []).map((e) => parseZoned(e, zone).getTime()));
     const horizon = wallTime(new Date(clock.now().getTime() + RECURRENCE_HORIZON_DAYS * 86_400_000), zone);
     const result: Interval[] = [];
-    for (const wall of rule.between(new Date(wallTime(startAt, zone).getTime() - 1), horizon, true)) {
+    const walls = rule.between(new Date(wallTime(startAt, zone).getTime() - 1), horizon, true, (_wall, count) => count <= MAX_SERIES_MEETINGS);
+    if (walls.length > MAX_SERIES_MEETINGS) {
+      throw new AppError('VALIDATION_FAILED', `The recurrence gives more than ${MAX_SERIES_MEETINGS} meetings in the next ${RECURRENCE_HORIZON_DAYS} days.`, { recurrence: input.recurrence });
+    }
+    for (const wall of walls) {
       const s = fromWallTime(wall, zone);
       // The calendar ends with year 9999 (what the database stores): so does the series.
       if (s.getTime() + duration > LATEST.getTime()) break;

@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { sql } from 'drizzle-orm';
 import { z } from 'zod';
 import { createCmsCluster, type CmsCluster } from '../lab/cms/cms.cluster.ts';
+import { ManualClock } from '../platform/clock.ts';
 import { licensingArea } from '../licensing/licensing.area.ts';
 import { createMeetingsArea } from '../meetings/meetings.area.ts';
 import { partnerArea } from '../partner/partner.area.ts';
@@ -49,6 +50,7 @@ describe('#13: a caller\'s mistake is a 4xx, never a 5xx', () => {
     cms = await createCmsCluster({ name: 'bad-input', nodes: [{ name: 'CallBridge-1', host: '127.0.0.1', port: 0 }], users: [{ name: 'admin', password: 'secret-pw' }] });
     await cms.start();
     t = await startTestSwitchboard({
+      clock: new ManualClock('2026-06-01T08:00:00Z'),
       areas: [createMeetingsArea({ tickMs: 1e9, statusIntervalMs: 1e12, reconcileIntervalMs: 1e12 }), partnerArea, licensingArea, castArea],
     });
   });
@@ -85,6 +87,15 @@ describe('#13: a caller\'s mistake is a 4xx, never a 5xx', () => {
     // Wall time in a zone behind UTC: 23:45 in New York is already the year 10000 in UTC.
     expect400(await t.api('POST', '/api/v1/meetings/bookings', { title: 'x', start: '9999-12-31T23:45', end: '9999-12-31T23:50', timeZone: 'America/New_York', bridgeId: randomId }), /years 0001–9999/);
     expect400(await t.api('POST', '/api/v1/meetings/bookings', { title: 'x', start: '2026-02-30T10:00', durationMinutes: 30, timeZone: 'UTC', bridgeId: randomId }), /start must be a date and time on a real calendar day/);
+  });
+
+  test('M8: a series that repeats more than daily, or gives more than 1000 meetings, is refused (FREQ=SECONDLY took gigabytes and minutes)', async () => {
+    const series = (recurrence: string) => t.api('POST', '/api/v1/meetings/bookings', { title: 'Series', start: '2026-06-08T10:00', durationMinutes: 30, timeZone: 'UTC', bridgeId: randomId, recurrence });
+    expect400(await series('FREQ=SECONDLY'), /repeats at most daily/);
+    expect400(await series('FREQ=HOURLY;COUNT=3'), /repeats at most daily/);
+    expect400(await series(`FREQ=DAILY;BYHOUR=${Array.from({ length: 24 }, (_, h) => h).join(',')}`), /more than 1000 meetings/);
+    // A daily series is fine (the unknown bridge is what refuses it).
+    assert.equal((await series('FREQ=DAILY')).status, 404);
   });
 
   test('L1: a proxy host that is no host is refused when the smart account is created (was 201, then 500 on the dashboard)', async () => {
