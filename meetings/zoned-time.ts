@@ -32,9 +32,17 @@ const formatted = /^(\d{2})\/(\d{2})\/(\d+), (\d{2}):(\d{2}):(\d{2})$/;
 export function wallTime(instant: Date, zone: string): Date {
   const f = formatter(zone);
   const m = formatted.exec(f.format(instant));
-  if (m) return new Date(Date.UTC(+m[3], +m[1] - 1, +m[2], +m[4], +m[5], +m[6]));
+  if (m) return utc(+m[3], +m[1] - 1, +m[2], +m[4], +m[5], +m[6]);
   const parts = Object.fromEntries(f.formatToParts(instant).map((p) => [p.type, p.value]));
-  return new Date(Date.UTC(+parts.year, +parts.month - 1, +parts.day, +parts.hour, +parts.minute, +parts.second));
+  return utc(+parts.year, +parts.month - 1, +parts.day, +parts.hour, +parts.minute, +parts.second);
+}
+
+// Date.UTC reads the years 0–99 as 1900–1999; a wall time in the year 1 must stay in the year 1.
+function utc(year: number, month: number, day: number, hour: number, minute: number, second: number): Date {
+  if (year >= 100) return new Date(Date.UTC(year, month, day, hour, minute, second));
+  const date = new Date(Date.UTC(2000, month, day, hour, minute, second));
+  date.setUTCFullYear(year);
+  return date;
 }
 
 /** The instant at which the zone's clocks show `wall` (a Date whose UTC fields are the wall time). */

@@ -87,6 +87,9 @@ describe('#13: a caller\'s mistake is a 4xx, never a 5xx', () => {
     // Wall time in a zone behind UTC: 23:45 in New York is already the year 10000 in UTC.
     expect400(await t.api('POST', '/api/v1/meetings/bookings', { title: 'x', start: '9999-12-31T23:45', end: '9999-12-31T23:50', timeZone: 'America/New_York', bridgeId: randomId }), /years 0001–9999/);
     expect400(await t.api('POST', '/api/v1/meetings/bookings', { title: 'x', start: '2026-02-30T10:00', durationMinutes: 30, timeZone: 'UTC', bridgeId: randomId }), /start must be a date and time on a real calendar day/);
+    // The early join of a meeting at the very start of the year 1 falls before it (and the wall time is
+    // not read as 1901, as Date.UTC would).
+    expect400(await t.api('POST', '/api/v1/meetings/bookings', { title: 'x', start: '0001-01-01T00:10', durationMinutes: 30, timeZone: 'UTC', earlyJoinMinutes: 15, bridgeId: randomId }), /from 0000-12-31T23:55:00.000Z to 0001-01-01T00:40:00.000Z/);
   });
 
   test('M8: a series that repeats more than daily, or gives more than 1000 meetings, is refused (FREQ=SECONDLY took gigabytes and minutes)', async () => {
