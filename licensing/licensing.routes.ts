@@ -1,13 +1,15 @@
 import { z } from 'zod';
 import { requireActor } from '../platform/auth/auth.plugin.ts';
 import { pageOf, pageQuery } from '../platform/http/paging.ts';
+import { hostInput, httpUrlInput } from '../platform/http/inputs.ts';
 import { clusterTypes, licenseModes, type Licensing } from './licensing.service.ts';
 import type { HttpApp } from '../platform/http/app-types.ts';
 
 const tags = ['Licensing'];
 const idParams = z.strictObject({ id: z.string().uuid() });
-const url = z.string().url().max(2000);
-const host = z.string().min(1).max(255);
+// Hosts and URLs are parsed here: a proxy host "a b" used to be stored, then break the dashboard and the sync (#13).
+const url = httpUrlInput();
+const host = hostInput();
 const port = z.number().int().min(1).max(65535);
 const bool = z.enum(['true', 'false']).transform((v) => v === 'true');
 

@@ -2,6 +2,7 @@ import crypto from 'node:crypto';
 import rrulePkg from 'rrule';
 import ical from 'ical-generator';
 import { AppError, notFound } from '../platform/errors.ts';
+import { EARLIEST, LATEST } from '../platform/http/inputs.ts';
 import * as repo from './meetings.repository.ts';
 import { peakOverlap } from './bridges.service.ts';
 import { getRoutingPreference, preferenceRank, recordBookingChange } from './booking-changes.ts';
@@ -12,14 +13,16 @@ import type { Db } from '../platform/db/database.ts';
 import type { PlatformServices } from '../platform/services.ts';
 import type { BookingRow, BridgeRow } from './meetings.repository.ts';
 
-const { rrulestr } = rrulePkg as unknown as typeof import('rrule');
+const { rrulestr, RRule } = rrulePkg as unknown as typeof import('rrule');
 
 // M8, M14: bookings take one pool slot per occurrence; a booking is refused when, at some instant of
 // one of its occurrences, every slot of the bridge is already held. Decisions on one bridge are
 // serialised by an advisory lock, so concurrent requests for the last slot have exactly one winner.
 
-/** Recurring series are materialised this far ahead (no cap on the number of occurrences). */
+/** Recurring series are materialised this far ahead (their own COUNT or UNTIL may end them sooner). */
 export const RECURRENCE_HORIZON_DAYS = 400;
+/** The most meetings a series may have within the horizon (a daily series has 400). */
+export const MAX_SERIES_MEETINGS = 1000;
 
 export type BookingInput = {
   title: string;
@@ -78,6 +81,18 @@ function conflictAmong(holds: [number, number][], poolSize: number, intervals: I
   return undefined;
 }
 
+/**
+ * A meeting (from its early join to its end) lies in the years 1–9999: the route checks the times the
+ * caller typed, but an end computed from a start and a duration, or a wall time in a zone behind UTC,
+ * can still fall past 9999-12-31 — which the database refuses (#13).
+ */
+function assertStorable(holdFrom: Date, endAt: Date, zone: string) {
+  if (holdFrom < EARLIEST || endAt > LATEST) {
+    const iso = (d: Date) => (Number.isNaN(d.getTime()) ? 'an invalid time' : d.toISOString());
+    throw new AppError('VALIDATION_FAILED', `A meeting must lie in the years 0001–9999 (UTC): this one would run from ${iso(holdFrom)} to ${iso(endAt)} (early join included; time zone ${zone}).`, { holdFrom, endAt });
+  }
+}
+
 export type Bookings = ReturnType<typeof createBookings>;
 
 export function createBookings(services: PlatformServices) {
@@ -93,6 +108,7 @@ export function createBookings(services: PlatformServices) {
     if (duration <= 0) throw new AppError('VALIDATION_FAILED', 'The meeting must end after it starts.', { start: startAt, end: endAt });
     if (duration > 7 * 86_400_000) throw new AppError('VALIDATION_FAILED', 'A meeting lasts at most 7 days.');
     const early = (input.earlyJoinMinutes ?? 0) * 60_000;
+    assertStorable(new Date(startAt.getTime() - early), endAt, zone);
     if (!input.recurrence) return [{ startAt, endAt, holdFrom: new Date(startAt.getTime() - early) }];
     // Recurrence is computed in wall time, so 10:00 stays 10:00 across daylight saving changes.
     let rule;
@@ -103,11 +119,21 @@ export function createBookings(services: PlatformServices) {
     } catch (error) {
       throw new AppError('VALIDATION_FAILED', `The recurrence is not an RFC 5545 RRULE: ${(error as Error).message}`, { recurrence: input.recurrence });
     }
+    // FREQ=SECONDLY (or DAILY with every BYMINUTE) is a valid RRULE, and materialising it for the
+    // horizon took gigabytes and minutes of the server (#13): a series repeats at most daily, and
+    // gives at most MAX_SERIES_MEETINGS meetings within the horizon.
+    if (rule.options.freq > RRule.DAILY) throw new AppError('VALIDATION_FAILED', 'A series repeats at most daily (FREQ=DAILY, WEEKLY, MONTHLY or YEARLY).', { recurrence: input.recurrence });
     const exceptions = new Set((input.exceptions ?? []).map((e) => parseZoned(e, zone).getTime()));
     const horizon = wallTime(new Date(clock.now().getTime() + RECURRENCE_HORIZON_DAYS * 86_400_000), zone);
     const result: Interval[] = [];
-    for (const wall of rule.between(new Date(wallTime(startAt, zone).getTime() - 1), horizon, true)) {
+    const walls = rule.between(new Date(wallTime(startAt, zone).getTime() - 1), horizon, true, (_wall, count) => count <= MAX_SERIES_MEETINGS);
+    if (walls.length > MAX_SERIES_MEETINGS) {
+      throw new AppError('VALIDATION_FAILED', `The recurrence gives more than ${MAX_SERIES_MEETINGS} meetings in the next ${RECURRENCE_HORIZON_DAYS} days.`, { recurrence: input.recurrence });
+    }
+    for (const wall of walls) {
       const s = fromWallTime(wall, zone);
+      // The calendar ends with year 9999 (what the database stores): so does the series.
+      if (s.getTime() + duration > LATEST.getTime()) break;
       if (exceptions.has(s.getTime())) continue;
       result.push({ startAt: s, endAt: new Date(s.getTime() + duration), holdFrom: new Date(s.getTime() - early) });
     }
@@ -360,6 +386,7 @@ export function createBookings(services: PlatformServices) {
           const endAt = patch.end ? parseZoned(patch.end, booking.timeZone) : new Date(startAt.getTime() + (occ.endAt.getTime() - occ.startAt.getTime()));
           if (endAt <= startAt) throw new AppError('VALIDATION_FAILED', 'The meeting must end after it starts.');
           const holdFrom = new Date(startAt.getTime() - booking.earlyJoinMinutes * 60_000);
+          assertStorable(holdFrom, endAt, booking.timeZone);
           await repo.updateOccurrence(tx, occ.id, { state: 'cancelled' });
           const conflict = await findConflict(tx, bridge, [{ startAt, endAt, holdFrom }]);
           if (conflict) throw conflictError(bridge, conflict.at, booking.timeZone, conflict.booked);

@@ -1,5 +1,6 @@
 import crypto from 'node:crypto';
 import { AppError, notFound } from '../platform/errors.ts';
+import { parseHostPort, type HostPort } from '../platform/http/inputs.ts';
 import { createCmsConnector, maskForm, maskXml, type CmsConnector, type CmsExchange, type CmsStatus } from './cms.connector.ts';
 import * as repo from './meetings.repository.ts';
 import { assertTimeZone } from './zoned-time.ts';
@@ -33,18 +34,29 @@ export type BridgeInput = {
   labCluster?: string;
 };
 
-/** `10.0.0.1:445`, `cms.example.net` or a URL → base URL and the host:port key nodes are known by. */
-export function parseAddress(address: string, tls = true): { baseUrl: string; hostKey: string } {
+/**
+ * Why `address` (`10.0.0.1:445`, `cms.example.net`, `[2001:db8::1]:445` or an http(s) URL of one) cannot
+ * be a bridge, or undefined. Parsed, not pattern-matched: `0`, `0.0.0.0`, `::` and the like are
+ * refused — a URL parser reads `0` as 0.0.0.0, and a connection to that reaches this very server.
+ */
+export function bridgeAddressProblem(address: string): string | undefined {
   const trimmed = address.trim();
-  let url: URL;
-  try {
-    url = new URL(/^https?:\/\//i.test(trimmed) ? trimmed : `${tls ? 'https' : 'http'}://${trimmed}`);
-  } catch {
-    throw new AppError('VALIDATION_FAILED', `"${address}" is not an IP address or DNS name (host or host:port).`, { address });
-  }
-  if (!url.hostname || (url.pathname !== '/' && url.pathname !== '')) throw new AppError('VALIDATION_FAILED', `"${address}" is not an IP address or DNS name (host or host:port).`, { address });
-  const port = url.port || (url.protocol === 'https:' ? '443' : '80');
-  return { baseUrl: `${url.protocol}//${url.host}`, hostKey: `${url.hostname.toLowerCase()}:${port}` };
+  const bare = trimmed.replace(/^https?:\/\//i, '').replace(/\/$/, '');
+  if (/[/?#@]/.test(bare)) return `"${trimmed}" is not an IP address or DNS name (host or host:port).`;
+  const parsed = parseHostPort(bare);
+  return 'problem' in parsed ? `${parsed.problem}.` : undefined;
+}
+
+/** A bridge's address (see `bridgeAddressProblem`) → base URL and the host:port key nodes are known by. */
+export function parseAddress(address: string, tls = true): { baseUrl: string; hostKey: string } {
+  const problem = bridgeAddressProblem(address);
+  if (problem) throw new AppError('VALIDATION_FAILED', problem, { address });
+  const trimmed = address.trim();
+  const scheme = /^(https?):\/\//i.exec(trimmed)?.[1]?.toLowerCase() ?? (tls ? 'https' : 'http');
+  const { host, port } = parseHostPort(trimmed.replace(/^https?:\/\//i, '').replace(/\/$/, '')) as HostPort;
+  const url = new URL(`${scheme}://${host}${port === null ? '' : `:${port}`}`);
+  const defaultPort = url.port || (url.protocol === 'https:' ? '443' : '80');
+  return { baseUrl: `${url.protocol}//${url.host}`, hostKey: `${url.hostname.toLowerCase()}:${defaultPort}` };
 }
 
 /** The end of time for open-ended range queries (PostgreSQL cannot read JS's +275760 dates). */
@@ -162,7 +174,7 @@ export function createBridges(services: PlatformServices) {
       status = await connector.status();
     } catch (error) {
       if (error instanceof AppError && (error.details as { reason?: string })?.reason === 'authenticationFailed') {
-        throw new AppError('UPSTREAM_FAILED', `Authentication failed at ${displayHost(input.address)}: check the username and password.`, { reason: 'authenticationFailed', address: input.address });
+        throw new AppError('UPSTREAM_REFUSED_CREDENTIALS', `Authentication failed at ${displayHost(input.address)}: check the username and password.`, { reason: 'authenticationFailed', address: input.address });
       }
       throw error;
     }

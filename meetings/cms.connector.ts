@@ -72,12 +72,14 @@ export function createCmsConnector(options: CmsConnectorOptions) {
   }
 
   function failure(method: string, path: string, status: number, body: string): AppError {
-    if (status === 401) return new AppError('UPSTREAM_FAILED', `Authentication failed at ${host}: the bridge refused the username and password.`, { reason: 'authenticationFailed', status, host });
+    if (status === 401) return new AppError('UPSTREAM_REFUSED_CREDENTIALS', `Authentication failed at ${host}: the bridge refused the username and password.`, { reason: 'authenticationFailed', status, host });
     let reason = `http${status}`;
     const match = /<failureDetails>\s*<([a-zA-Z]+)/.exec(body);
     if (match) reason = match[1];
     const parameter = /parameter="([^"]+)"/.exec(body)?.[1];
     const detail = parameter ? `${reason} (${parameter})` : reason;
+    // The bridge answered and refused this account: the account is for its administrator to change.
+    if (status === 403) return new AppError('UPSTREAM_REFUSED_CREDENTIALS', `The bridge at ${host} refused ${method} ${path} to this account: ${detail}.`, { reason, parameter, status, host });
     return new AppError('UPSTREAM_FAILED', `The bridge at ${host} refused ${method} ${path}: ${detail}.`, { reason, parameter, status, host });
   }
 

@@ -45,7 +45,9 @@ describe('Meetings end to end (seed 000 sequence)', () => {
 
   test('M1/M2/M5/M6: add by host:port with a blank name — added despite warnings, tickets, cluster found', async () => {
     const bad = await t.api('POST', '/api/v1/meetings/bridges', { address: host(cms.nodes[0].baseUrl), username: 'admin', password: 'wrong', tls: false });
-    assert.equal(bad.status, 502);
+    // The bridge answered and refused the credentials the operator typed: theirs to fix (#13), not a gateway error.
+    assert.equal(bad.status, 422);
+    assert.equal(bad.body.error.code, 'UPSTREAM_REFUSED_CREDENTIALS');
     assert.match(bad.body.error.message, /Authentication failed/);
 
     const res = await t.api('POST', '/api/v1/meetings/bridges', { address: host(cms.nodes[0].baseUrl), username: 'admin', password: 'secret-pw', tls: false, ipZone: 'Test Zone', timeZone: 'America/New_York' });

@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import { requireActor } from '../platform/auth/auth.plugin.ts';
 import { pageOf, pageQuery } from '../platform/http/paging.ts';
-import { publicBridge, type Bridges } from './bridges.service.ts';
+import { dateTimeText, httpUrlInput, int4Query, timestampInput } from '../platform/http/inputs.ts';
+import { bridgeAddressProblem, publicBridge, type Bridges } from './bridges.service.ts';
 import * as repo from './meetings.repository.ts';
 import { getRoutingPreference, readBookingChanges, setRoutingPreference } from './booking-changes.ts';
 import type { FastifyRequest } from 'fastify';
@@ -15,6 +16,15 @@ const P = '/api/v1/meetings';
 const id = z.strictObject({ id: z.string().uuid() });
 const anyObject = z.record(z.string(), z.unknown());
 const name = z.string().trim().max(200);
+/** M1: one address or several separated by commas, each `host`, `host:port` or an http(s) URL of one. */
+const bridgeAddresses = z.string().trim().min(1).max(2000).superRefine((text, ctx) => {
+  const items = text.split(',').map((a) => a.trim()).filter(Boolean);
+  if (!items.length) ctx.addIssue({ code: 'custom', message: 'Enter at least one IP address or DNS name.', input: text });
+  for (const item of items) {
+    const problem = bridgeAddressProblem(item);
+    if (problem) ctx.addIssue({ code: 'custom', message: problem, input: text });
+  }
+}).describe('IP address or DNS name, optionally :port (e.g. 10.0.0.1:445); several separated by commas');
 const sipUri = z.string().trim().min(3).max(255).regex(/^(sip:)?[^\s@]+@[^\s@]+$/, 'a SIP URI such as alice@example.com');
 
 const bridge = z.object({
@@ -48,8 +58,8 @@ const jobRef = z.object({ jobId: z.string() });
 
 const bookingBody = {
   title: name.min(1),
-  start: z.string().min(10).max(40).describe('Wall time in timeZone (2026-03-02T10:00) or ISO with offset'),
-  end: z.string().min(10).max(40).optional(),
+  start: dateTimeText().describe('Wall time in timeZone (2026-03-02T10:00) or ISO with offset'),
+  end: dateTimeText().optional(),
   durationMinutes: z.number().int().min(1).max(10_080).optional(),
   timeZone: z.string().min(1).max(64).describe('IANA time zone, e.g. Europe/Berlin'),
   organizer: name.min(1).optional(),
@@ -58,7 +68,7 @@ const bookingBody = {
   dialIn: z.array(name.min(1)).max(500).optional(),
   earlyJoinMinutes: z.number().int().min(0).max(60).optional(),
   recurrence: z.string().max(500).optional().describe('RFC 5545 RRULE, e.g. FREQ=WEEKLY;BYDAY=MO,WE'),
-  exceptions: z.array(z.string().max(40)).max(1000).optional(),
+  exceptions: z.array(dateTimeText()).max(1000).optional(),
 };
 
 const origin = (request: FastifyRequest) => `${request.protocol}://${request.headers.host}`;
@@ -82,7 +92,7 @@ export function registerMeetingRoutes(app: HttpApp, services: PlatformServices, 
     method: 'POST', url: `${P}/bridges`, config: { access: 'bridges.manage' },
     schema: {
       tags, summary: 'Add one or several CMS (comma-separated addresses, host:port allowed)',
-      body: z.strictObject({ address: z.string().trim().min(1).max(2000), username: z.string().min(1).max(200), password: z.string().min(1).max(200), tls: z.boolean().optional(), name: name.optional(), ipZone: name.optional(), timeZone: z.string().max(64).optional(), usageType: name.optional() }),
+      body: z.strictObject({ address: bridgeAddresses, username: z.string().min(1).max(200), password: z.string().min(1).max(200), tls: z.boolean().optional(), name: name.optional(), ipZone: name.optional(), timeZone: z.string().max(64).optional(), usageType: name.optional() }),
       response: { 201: z.object({ items: z.array(z.object({ id: z.string().nullable(), address: z.string(), systemName: z.string().nullable(), systemType: z.string().nullable(), description: z.string(), warnings: z.array(z.string()), nodes: z.number(), error: z.object({ code: z.string(), message: z.string() }).nullable() })) }) },
     },
     handler: async (request, reply) => {
@@ -108,9 +118,12 @@ export function registerMeetingRoutes(app: HttpApp, services: PlatformServices, 
         sipDomain: z.string().trim().regex(/^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+$/i, 'a domain such as video.example.com').nullable().optional(),
         numericIdBase: z.number().int().min(0).max(9_999_999_999).nullable().optional(),
         numericIdQuantity: z.number().int().min(1).max(10_000).nullable().optional(),
-        alternateAddress: z.string().trim().max(300).nullable().optional(), alternateUsername: z.string().max(200).nullable().optional(), alternatePassword: z.string().max(200).nullable().optional(),
+        alternateAddress: z.string().trim().max(300).superRefine((text, ctx) => {
+          const problem = bridgeAddressProblem(text);
+          if (problem) ctx.addIssue({ code: 'custom', message: problem, input: text });
+        }).nullable().optional(), alternateUsername: z.string().max(200).nullable().optional(), alternatePassword: z.string().max(200).nullable().optional(),
         sipMode: z.boolean().optional(), allowBooking: z.boolean().optional(), allowIncomingSip: z.boolean().optional(), allowOutgoingSip: z.boolean().optional(),
-        webBridgeUri: z.string().url().nullable().optional(), endWarningMinutes: z.array(z.number().int().min(1).max(60)).max(5).optional(),
+        webBridgeUri: httpUrlInput().nullable().optional(), endWarningMinutes: z.array(z.number().int().min(1).max(60)).max(5).optional(),
         spaceNamePrefix: z.string().trim().min(1).max(60).regex(/^[^$\\]+$/, 'no $ or \\').optional(),
       }),
       response: { 200: bridge.extend({ poolSyncJobId: z.string().nullable() }) },
@@ -140,7 +153,7 @@ export function registerMeetingRoutes(app: HttpApp, services: PlatformServices, 
   });
   app.route({
     method: 'POST', url: `${P}/bridges/:id/tickets/:ticketId/:action`, config: { access: 'bridges.manage' },
-    schema: { tags, summary: 'Acknowledge or close a ticket', params: z.strictObject({ id: z.string().uuid(), ticketId: z.coerce.number().int(), action: z.enum(['acknowledge', 'close']) }), response: { 200: ticket } },
+    schema: { tags, summary: 'Acknowledge or close a ticket', params: z.strictObject({ id: z.string().uuid(), ticketId: int4Query(), action: z.enum(['acknowledge', 'close']) }), response: { 200: ticket } },
     handler: async (request) => bridges.setTicketState(request.params.id, request.params.ticketId, request.params.action === 'close' ? 'closed' : 'acknowledged', requireActor(request)),
   });
   app.route({
@@ -183,7 +196,7 @@ export function registerMeetingRoutes(app: HttpApp, services: PlatformServices, 
     method: 'GET', url: `${P}/bridges/:id/trace`, config: { access: 'meetings.read' },
     schema: {
       tags, summary: 'API trace (M15), newest first, secrets masked', params: id,
-      querystring: z.strictObject({ ...pageQuery, from: z.coerce.date().optional(), to: z.coerce.date().optional(), method: z.enum(['GET', 'POST', 'PUT', 'DELETE']).optional(), path: z.string().max(300).optional(), status: z.coerce.number().int().optional() }),
+      querystring: z.strictObject({ ...pageQuery, from: timestampInput().optional(), to: timestampInput().optional(), method: z.enum(['GET', 'POST', 'PUT', 'DELETE']).optional(), path: z.string().max(300).optional(), status: int4Query().optional() }),
       response: { 200: pageOf(trace) },
     },
     handler: async (request) => {
@@ -201,7 +214,7 @@ export function registerMeetingRoutes(app: HttpApp, services: PlatformServices, 
   // ---- bookings (M8, M14) ----
   app.route({
     method: 'GET', url: `${P}/bookings`, config: { access: 'meetings.read' },
-    schema: { tags, summary: 'Bookings', querystring: z.strictObject({ ...pageQuery, bridgeId: z.string().uuid().optional(), organizer: z.string().max(200).optional(), from: z.coerce.date().optional(), to: z.coerce.date().optional(), state: z.enum(['booked', 'cancelled']).optional() }), response: { 200: pageOf(booking) } },
+    schema: { tags, summary: 'Bookings', querystring: z.strictObject({ ...pageQuery, bridgeId: z.string().uuid().optional(), organizer: z.string().max(200).optional(), from: timestampInput().optional(), to: timestampInput().optional(), state: z.enum(['booked', 'cancelled']).optional() }), response: { 200: pageOf(booking) } },
     handler: async (request) => {
       const { offset, limit, ...filter } = request.query;
       return { ...(await bookings.list(filter, { offset, limit })), offset, limit };
@@ -229,7 +242,7 @@ export function registerMeetingRoutes(app: HttpApp, services: PlatformServices, 
   });
   app.route({
     method: 'PATCH', url: `${P}/bookings/:id/occurrences/:occurrenceId`, config: { access: 'bookings.manage' },
-    schema: { tags, summary: 'Move or cancel one meeting of a series, or set its own dial-outs (null: the series\' list)', params: z.strictObject({ id: z.string().uuid(), occurrenceId: z.string().uuid() }), body: z.strictObject({ start: z.string().max(40).optional(), end: z.string().max(40).optional(), cancel: z.boolean().optional(), dialOut: z.array(sipUri).max(100).nullable().optional() }), response: { 200: occurrence } },
+    schema: { tags, summary: 'Move or cancel one meeting of a series, or set its own dial-outs (null: the series\' list)', params: z.strictObject({ id: z.string().uuid(), occurrenceId: z.string().uuid() }), body: z.strictObject({ start: dateTimeText().optional(), end: dateTimeText().optional(), cancel: z.boolean().optional(), dialOut: z.array(sipUri).max(100).nullable().optional() }), response: { 200: occurrence } },
     handler: async (request) => bookings.updateOccurrence(request.params.id, request.params.occurrenceId, request.body, requireActor(request)),
   });
   app.route({
@@ -276,7 +289,7 @@ export function registerMeetingRoutes(app: HttpApp, services: PlatformServices, 
   // ---- meetings (M9–M13) ----
   app.route({
     method: 'GET', url: `${P}/meetings`, config: { access: 'meetings.read' },
-    schema: { tags, summary: 'Meetings (occurrences), by state', querystring: z.strictObject({ ...pageQuery, bridgeId: z.string().uuid().optional(), state: z.union([z.string(), z.array(z.string())]).optional(), from: z.coerce.date().optional(), to: z.coerce.date().optional() }), response: { 200: pageOf(occurrence.extend({ title: z.string(), organizer: z.string(), timeZone: z.string() })) } },
+    schema: { tags, summary: 'Meetings (occurrences), by state', querystring: z.strictObject({ ...pageQuery, bridgeId: z.string().uuid().optional(), state: z.union([z.string(), z.array(z.string())]).optional(), from: timestampInput().optional(), to: timestampInput().optional() }), response: { 200: pageOf(occurrence.extend({ title: z.string(), organizer: z.string(), timeZone: z.string() })) } },
     handler: async (request) => {
       const { offset, limit, state, ...filter } = request.query;
       const page = await repo.findMeetings(db, { ...filter, states: state === undefined ? undefined : Array.isArray(state) ? state : [state] }, { offset, limit });

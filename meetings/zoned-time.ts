@@ -1,4 +1,5 @@
 import { AppError } from '../platform/errors.ts';
+import { parseIsoDateTime } from '../platform/http/inputs.ts';
 
 // Bookings are stored in UTC and entered in an explicit IANA zone. These helpers convert between a
 // zone's wall time and UTC with Intl (no offsets hard-coded, daylight saving honoured).
@@ -31,9 +32,17 @@ const formatted = /^(\d{2})\/(\d{2})\/(\d+), (\d{2}):(\d{2}):(\d{2})$/;
 export function wallTime(instant: Date, zone: string): Date {
   const f = formatter(zone);
   const m = formatted.exec(f.format(instant));
-  if (m) return new Date(Date.UTC(+m[3], +m[1] - 1, +m[2], +m[4], +m[5], +m[6]));
+  if (m) return utc(+m[3], +m[1] - 1, +m[2], +m[4], +m[5], +m[6]);
   const parts = Object.fromEntries(f.formatToParts(instant).map((p) => [p.type, p.value]));
-  return new Date(Date.UTC(+parts.year, +parts.month - 1, +parts.day, +parts.hour, +parts.minute, +parts.second));
+  return utc(+parts.year, +parts.month - 1, +parts.day, +parts.hour, +parts.minute, +parts.second);
+}
+
+// Date.UTC reads the years 0–99 as 1900–1999; a wall time in the year 1 must stay in the year 1.
+function utc(year: number, month: number, day: number, hour: number, minute: number, second: number): Date {
+  if (year >= 100) return new Date(Date.UTC(year, month, day, hour, minute, second));
+  const date = new Date(Date.UTC(2000, month, day, hour, minute, second));
+  date.setUTCFullYear(year);
+  return date;
 }
 
 /** The instant at which the zone's clocks show `wall` (a Date whose UTC fields are the wall time). */
@@ -50,12 +59,11 @@ export function fromWallTime(wall: Date, zone: string): Date {
   return new Date(guess);
 }
 
-/** `2026-03-02T10:00` (wall time in `zone`) or an ISO time with Z/offset (absolute). */
+/** `2026-03-02T10:00` (wall time in `zone`) or an ISO time with Z/offset (absolute), on a real calendar day. */
 export function parseZoned(value: string, zone: string): Date {
-  const absolute = /(Z|[+-]\d{2}:?\d{2})$/i.test(value);
-  const parsed = new Date(absolute ? value : `${value.length === 16 ? `${value}:00` : value}Z`);
-  if (Number.isNaN(parsed.getTime())) throw new AppError('VALIDATION_FAILED', `"${value}" is not a date and time (2026-03-02T10:00, in the booking's time zone).`, { value });
-  return absolute ? parsed : fromWallTime(parsed, zone);
+  const parsed = parseIsoDateTime(value);
+  if (!parsed) throw new AppError('VALIDATION_FAILED', `"${value}" is not a date and time on the calendar (2026-03-02T10:00, in the booking's time zone).`, { value });
+  return parsed.offsetMinutes === null ? fromWallTime(parsed.wall, zone) : new Date(parsed.wall.getTime() - parsed.offsetMinutes * 60_000);
 }
 
 /** `2026-03-02 10:00 (Europe/Berlin)`: how a conflict or a booking is shown to its organizer. */

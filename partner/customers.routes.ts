@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { requireActor } from '../platform/auth/auth.plugin.ts';
+import { dayInput } from '../platform/http/inputs.ts';
 import { packages } from './partner.service.ts';
 import type { HttpApp } from '../platform/http/app-types.ts';
 import type { PlatformServices } from '../platform/services.ts';
@@ -9,7 +10,7 @@ import type { Organizations } from './organizations.service.ts';
 // existing org (P8), delete it with everything in it (P12), and the package trends (P15).
 
 const idParams = z.strictObject({ id: z.string().uuid() });
-const day = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'a day as YYYY-MM-DD');
+const day = dayInput();
 const started = z.object({ jobId: z.string(), state: z.string() });
 const point = z.object({ period: z.string(), asOf: z.string(), ...Object.fromEntries(packages.map((p) => [p, z.number().int()])) });
 

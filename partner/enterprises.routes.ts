@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { requireActor } from '../platform/auth/auth.plugin.ts';
+import { timestampText } from '../platform/http/inputs.ts';
 import { errorResponses, parseInstant } from './subscribers.routes.ts';
 import { fromWebexId, toWebexId, webexCodes, webexError } from './webex-errors.ts';
 import type { HttpApp } from '../platform/http/app-types.ts';
@@ -87,8 +88,8 @@ export function registerEnterpriseRoutes(app: HttpApp, orgs: Organizations) {
           startsWith: text().optional().describe('The starting string of the enterprise identifiers to match against'),
           max: z.coerce.number().int().min(1).max(1000).default(100).describe('Up to 1000 (default 100)'),
           syncStatus: text(200).optional().describe('Beta: directory sync statuses, comma separated, any case (not_synced, in_progress, complete, failed)'),
-          lastSyncEndTime: text(64).optional().describe('Beta: only enterprises whose last directory sync ended at or after this time (epoch ms or ISO 8601)'),
-          after: text(64).optional().describe('Beta: only enterprises whose organisation was created after this time (epoch ms or ISO 8601)'),
+          lastSyncEndTime: timestampText().optional().describe('Beta: only enterprises whose last directory sync ended at or after this time (epoch ms or ISO 8601)'),
+          after: timestampText().optional().describe('Beta: only enterprises whose organisation was created after this time (epoch ms or ISO 8601)'),
         }),
         response: { 200: z.object({ items: z.array(enterpriseSchema) }), ...errorResponses },
       },

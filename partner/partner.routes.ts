@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { requireActor } from '../platform/auth/auth.plugin.ts';
 import { pageOf, pageQuery } from '../platform/http/paging.ts';
+import { httpUrlInput } from '../platform/http/inputs.ts';
 import { packages, subscriberStatuses, type Partner } from './partner.service.ts';
 import type { HttpApp } from '../platform/http/app-types.ts';
 import type { PlatformServices } from '../platform/services.ts';
@@ -10,7 +11,7 @@ import type { SubscriberRow } from './partner.repository.ts';
 // status view with its CSV, analytics. Platform envelope, unlike the Webex-compatible /v1.
 
 const idParams = z.strictObject({ id: z.string().uuid() });
-const url = z.string().url().max(2000);
+const url = httpUrlInput();
 
 const cluster = z
   .object({

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { requireActor } from '../platform/auth/auth.plugin.ts';
+import { parseTimestamp, timestampText } from '../platform/http/inputs.ts';
 import { packages, subscriberStatuses, type Partner } from './partner.service.ts';
 import { fromWebexId, toWebexId, webexCodes, webexError, webexErrorBody } from './webex-errors.ts';
 import type { FastifyRequest } from 'fastify';
@@ -63,8 +64,9 @@ export function subscriberView(row: SubscriberRow): z.infer<typeof subscriberSch
 /** Epoch milliseconds preferred, ISO 8601 accepted (as Webex documents for lastStatusChange/after). */
 export function parseInstant(field: string, value: string | undefined): Date | undefined {
   if (value === undefined) return undefined;
-  const date = /^\d+$/.test(value) ? new Date(Number(value)) : new Date(value);
-  if (Number.isNaN(date.getTime())) throw webexError('VALIDATION_FAILED', webexCodes.INVALID_PARAMETER, `${field} must be epoch milliseconds or an ISO 8601 date-time.`, field);
+  // The route's schema (timestampText) refused anything else already; this is the conversion.
+  const date = parseTimestamp(value);
+  if (!date) throw webexError('VALIDATION_FAILED', webexCodes.INVALID_PARAMETER, `${field} must be epoch milliseconds or an ISO 8601 date-time.`, field);
   return date;
 }
 
@@ -109,9 +111,9 @@ const listQuery = z.strictObject({
   email: z.string().max(320).optional(),
   provisioningId: z.string().max(255).optional(),
   spEnterpriseId: z.string().max(255).optional(),
-  lastStatusChange: z.string().max(64).optional(),
+  lastStatusChange: timestampText().optional(),
   status: z.string().max(300).optional().describe('One status or several, comma separated (status=error,provisioned)'),
-  after: z.string().max(64).optional(),
+  after: timestampText().optional(),
   selfActivated: z.enum(['true', 'false']).optional(),
   max: z.coerce.number().int().min(1).max(100).default(50).describe('Page size, up to 100 (default 50)'),
   start: z.coerce.number().int().min(0).max(10_000_000).default(0).describe('Where the page starts; follow the Link header rather than setting it'),

@@ -24,6 +24,11 @@ export const errorStatus = {
   INVALID_STATE: 409,
   /** It existed but is gone for good (a change-feed position older than what is kept). */
   GONE: 410,
+  /**
+   * An external system the caller pointed us at (a bridge) answered, but refused the credentials or
+   * account the caller gave for it (401/403): the caller's to fix, so a 4xx — not a gateway error.
+   */
+  UPSTREAM_REFUSED_CREDENTIALS: 422,
   RATE_LIMITED: 429,
   /** An external system (bridge, cloud, CSSM) failed or answered something we cannot use. */
   UPSTREAM_FAILED: 502,

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { pageOf, pageQuery } from '../http/paging.ts';
-import { timestampInput } from '../http/timestamp.ts';
+import { timestampInput } from '../http/inputs.ts';
 import type { HttpApp } from '../http/app-types.ts';
 import type { PlatformServices } from '../services.ts';
 

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { SESSION_COOKIE, requireActor } from './auth.plugin.ts';
 import { roles } from './roles.ts';
 import { pageOf, pageQuery } from '../http/paging.ts';
-import { timestampInput } from '../http/timestamp.ts';
+import { timestampInput } from '../http/inputs.ts';
 import type { HttpApp } from '../http/app-types.ts';
 import type { PlatformServices } from '../services.ts';
 

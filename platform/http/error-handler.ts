@@ -5,6 +5,7 @@ import { hasZodFastifySchemaValidationErrors, isResponseSerializationError } fro
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest, FastifyServerOptions, RouteOptions } from 'fastify';
 import { z } from 'zod';
 import { AppError, errorStatus, type ErrorCode } from '../errors.ts';
+import { dataException } from './data-exception.ts';
 
 export const errorEnvelope = z
   .object({
@@ -119,6 +120,11 @@ export function createErrorHandling(dialects: ErrorDialect[] = []) {
     if (error.statusCode === 429) return appError('RATE_LIMITED', error.message);
     if (error.statusCode && error.statusCode >= 400 && error.statusCode < 500) {
       return { status: error.statusCode, code: 'VALIDATION_FAILED', message: error.message, details: { fastifyCode: error.code } };
+    }
+    const refused = dataException(error);
+    if (refused) {
+      request.log.warn({ err: error }, 'the database refused a value of the request');
+      return appError('VALIDATION_FAILED', `A value in the request is out of range or malformed: ${refused.message}`, { sqlState: refused.code });
     }
     request.log.error({ err: error }, 'unhandled error');
     return appError('INTERNAL', 'Something went wrong on the server. Quote the tracking ID when reporting it.');
