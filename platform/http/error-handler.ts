@@ -81,6 +81,9 @@ declare module 'fastify' {
  * URL's dialect — the platform envelope by default. The same place documents, per operation, the
  * error statuses its route definition implies.
  */
+/** The longest path parameter the router takes (longer: 414). */
+export const MAX_PARAM_LENGTH = 500;
+
 export function createErrorHandling(dialects: ErrorDialect[] = []) {
   const dialectFor = (url: string | undefined) => (url === undefined ? undefined : dialects.find((d) => url.startsWith(d.prefix)));
   const bodyFor = (url: string | undefined, error: HttpError, trackingId: string, request?: FastifyRequest) =>
@@ -174,6 +177,11 @@ export function createErrorHandling(dialects: ErrorDialect[] = []) {
 
     app.setNotFoundHandler((request, reply) => {
       const path = request.url.split('?')[0]!;
+      // The router gives up on a path parameter over its limit; so does the console's catch-all
+      // route, which would otherwise take the path for a known one with the wrong method.
+      if (path.split('/').some((segment) => segment.length > MAX_PARAM_LENGTH)) {
+        return send(reply, request, appError('URI_TOO_LONG', 'The URL (or one of its path parameters) is too long.', { maxParamLength: MAX_PARAM_LENGTH }));
+      }
       const allow = allowedMethods(path);
       if (allow.length > 0) {
         reply.header('Allow', allow.join(', '));

@@ -8,7 +8,7 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import fastifyStatic from '@fastify/static';
 import { jsonSchemaTransform, jsonSchemaTransformObject, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
-import { createErrorHandling, type ErrorDialect } from './error-handler.ts';
+import { createErrorHandling, MAX_PARAM_LENGTH, type ErrorDialect } from './error-handler.ts';
 import { installAuth } from '../auth/auth.plugin.ts';
 import { AppError } from '../errors.ts';
 import { redactUrl } from '../secrets/redact.ts';
@@ -32,7 +32,7 @@ export async function buildHttpServer(services: PlatformServices, routeModules: 
       return typeof given === 'string' && /^[\w.:-]{1,128}$/.test(given) ? given : `SB_${crypto.randomUUID()}`;
     },
     logController: new RedactingLogController({ requestIdLogLabel: 'trackingId' }),
-    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 500 },
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: MAX_PARAM_LENGTH },
     ajv: { customOptions: { removeAdditional: false } },
     frameworkErrors: errors.frameworkErrors,
     clientErrorHandler: errors.clientErrorHandler,
