@@ -48,6 +48,7 @@ export default async function run(context?: BenchContext): Promise<BenchResult[]
           extra: { booked: report.booked, started: report.started, faults: report.faults, faultKinds: JSON.stringify(report.faultKinds), failovers: report.failovers, leftCallsDeleted: report.leftCallsDeleted, dialIns: report.dialIns, checks: report.checks, violations: report.violations.length, seconds: Number(seconds.toFixed(1)) },
         });
         console.log(`  ${label} seed ${seed}: ${report.booked} meetings, ${report.faults} faults, ${report.failovers} failovers, ${report.leftCallsDeleted} left calls deleted, ${report.dialIns} dial-ins, ${report.violations.length} violations (${seconds.toFixed(0)} s)`);
+        for (const v of report.violations.slice(0, 5)) console.log(`    violation: ${v}`);
         failures.push(...report.violations.map((v) => `${label} seed ${seed}: ${v}`));
       }
     }

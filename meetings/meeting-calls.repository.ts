@@ -1,5 +1,6 @@
 import { and, eq, inArray, isNull, ne, sql } from 'drizzle-orm';
 import { meetingCalls } from './meeting-calls.schema.ts';
+import { occurrences } from './bookings.schema.ts';
 import type { Db } from '../platform/db/database.ts';
 
 // The journal of the calls meetings created (meeting-calls.schema.ts): what a recovered start may
@@ -85,4 +86,22 @@ export async function endLiveCalls(db: Db, occurrenceId: string, now: Date) {
 export async function leavePosting(db: Db, occurrenceIds: string[], reason: string, now: Date) {
   if (!occurrenceIds.length) return;
   await db.update(meetingCalls).set({ state: 'left', reason, updatedAt: now }).where(and(inArray(meetingCalls.occurrenceId, occurrenceIds), eq(meetingCalls.state, 'posting'), isNull(meetingCalls.callId)));
+}
+
+/**
+ * A failover's POST about to be sent, only while the meeting is ongoing: the row lock orders it
+ * against the end's move to `ending`, so once an end has begun no failover makes a new call, and a
+ * POST journalled before is seen by the end (which waits for it).
+ */
+export async function insertFailoverIntent(db: Db, row: CallIntent, now: Date): Promise<boolean> {
+  const [occ] = await db.select({ state: occurrences.state }).from(occurrences).where(eq(occurrences.id, row.occurrenceId)).for('share');
+  if (occ?.state !== 'ongoing') return false;
+  await db.insert(meetingCalls).values({ ...row, state: 'posting', createdAt: now, updatedAt: now });
+  return true;
+}
+
+/** At the end: live calls of the meeting other than the one just deleted are left, to be deleted. */
+export async function leaveOtherLive(db: Db, occurrenceId: string, deletedCallId: string | null, now: Date) {
+  const others = deletedCallId ? and(eq(meetingCalls.occurrenceId, occurrenceId), eq(meetingCalls.state, 'live'), ne(meetingCalls.callId, deletedCallId)) : and(eq(meetingCalls.occurrenceId, occurrenceId), eq(meetingCalls.state, 'live'));
+  await db.update(meetingCalls).set({ state: 'left', reason: 'live at the end but not the meeting\'s call', updatedAt: now }).where(others);
 }

@@ -160,3 +160,13 @@ export async function bridgesWithNodes(db: Db, bridgeIds: string[]) {
   const nodes = await db.select().from(bridgeNodes).where(inArray(bridgeNodes.bridgeId, bridgeIds)).orderBy(desc(bridgeNodes.primary), asc(bridgeNodes.name));
   return { bridges: rows, nodes };
 }
+
+/** M13: the meeting moves to its new call only if it is still ongoing on the call the failover left. */
+export async function moveCall(db: Db, id: string, from: string | null, to: { callId: string; nodeId: string; failovers: number }): Promise<boolean> {
+  const result = await db
+    .update(occurrences)
+    .set({ callId: to.callId, nodeId: to.nodeId, failovers: to.failovers })
+    .where(and(eq(occurrences.id, id), eq(occurrences.state, 'ongoing'), from === null ? isNull(occurrences.callId) : eq(occurrences.callId, from)))
+    .returning({ id: occurrences.id });
+  return result.length === 1;
+}

@@ -150,6 +150,39 @@ describe('Meetings: start and failover faults (#14)', () => {
     assert.deepEqual(callsOfSpace(m.coSpaceId), []);
   });
 
+  test('an end that begins while a failover is making the new call: the new call is not handed to the next meeting on the slot', async () => {
+    await poll();
+    const id = await book('Raced', '2026-03-02T10:30:00Z', { dialOut: ['frank@example.com'] });
+    clock.set('2026-03-02T10:30:00Z');
+    const m = await until('started', async () => {
+      const x = await meeting(id);
+      return x.state === 'ongoing' && x;
+    });
+    const from = await nodeName(m.nodeId);
+    const to = from === a ? b : a;
+    // The other node answers slowly (clock time): the failover's POST /calls is in flight for a while.
+    await cms.setFaults(to, { slowMs: 20_000 });
+    await cms.setFaults(from, { down: true });
+    const job = await t.api('POST', `/api/v1/meetings/bridges/${bridgeId}/poll`);
+    const db = t.sb.services.database.pool;
+    try {
+      await until('failover POST journalled', async () => (await db.query(`select 1 from meetings_calls where occurrence_id = $1 and state = 'posting'`, [id])).rowCount, 100);
+      assert.ok(job.body.jobId);
+      // The meeting ends now, while that POST has not been answered; its old node comes back.
+      await t.api('POST', `/api/v1/meetings/meetings/${id}/end`);
+      await until('ending', async () => (await meeting(id)).state === 'ending', 100);
+      await cms.clearFaults(from);
+      await until('ended', async () => (await meeting(id)).state === 'ended', 500, 60_000);
+    } finally {
+      await cms.clearFaults(to);
+      await cms.clearFaults(from);
+    }
+    await poll();
+    assert.deepEqual(callsOfSpace(m.coSpaceId), [], 'no call of the meeting is left on any node');
+    const ended = await meeting(id);
+    assert.equal(ended.failovers, 0, 'the failover did not move an ending meeting');
+  });
+
   test('a start does not wait for a node that does not answer: with A down and B busy for a while, it starts on B as soon as B answers', async () => {
     await poll();
     await cms.setFaults(a, { down: true });

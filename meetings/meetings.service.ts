@@ -22,6 +22,8 @@ const STARTS_PER_BRIDGE = 8;
 /** How long a start job waits (clock time) for slots the previous meetings' ends free, polling every SLOT_POLL_MS. */
 const SLOT_WAIT_MS = 30_000;
 const SLOT_POLL_MS = 500;
+/** How long an end waits for a failover's unanswered POST /calls before it counts it as left (clock ms). */
+const FAILOVER_POST_WAIT_MS = 120_000;
 
 const system: Actor = { type: 'system', id: null, name: 'scheduler', role: 'system', customerOrgId: null };
 
@@ -162,12 +164,12 @@ export function createMeetings(services: PlatformServices, bridges: Bridges, boo
    * before it is sent: a later attempt then asks only that node whether the call exists. A POST the
    * node provably never took (refused connection, 503, 4xx) is settled at once.
    */
-  async function postCall(bridge: BridgeRow, nodes: NodeRow[], occurrenceId: string, coSpaceId: string, prefer: string | null | undefined, skip: Set<string>): Promise<{ callId: string; nodeId: string; journalId: string }> {
+  async function postCall(bridge: BridgeRow, nodes: NodeRow[], occurrenceId: string, coSpaceId: string, prefer: string | null | undefined, skip: Set<string>, journal: (intent: calls.CallIntent) => Promise<boolean | void> = recordIntent): Promise<{ callId: string; nodeId: string; journalId: string }> {
     let lastError: unknown;
     for (const node of await healthyNodes(bridge, prefer, nodes)) {
       if (skip.has(node.id)) continue;
       const journalId = crypto.randomUUID();
-      await recordIntent({ id: journalId, occurrenceId, bridgeId: bridge.id, nodeId: node.id, coSpaceId });
+      if ((await journal({ id: journalId, occurrenceId, bridgeId: bridge.id, nodeId: node.id, coSpaceId })) === false) throw new AppError('INVALID_STATE', 'The meeting is no longer ongoing: no call is made for it.', { reason: 'notOngoing' });
       let unknown = false;
       try {
         const callId = await retrying(() =>
@@ -564,13 +566,15 @@ export function createMeetings(services: PlatformServices, bridges: Bridges, boo
 
     /** M12: the space back to its placeholder (no access, new secret), then the call deleted. */
     async end(ctx: JobContext, occurrenceId: string) {
-      const { occ, bridge } = await load(occurrenceId);
-      if (occ.state === 'ended' || occ.state === 'cancelled') return { skipped: occ.state };
-      if (occ.state === 'scheduled') {
+      const { occ: before, bridge } = await load(occurrenceId);
+      if (before.state === 'ended' || before.state === 'cancelled') return { skipped: before.state };
+      if (before.state === 'scheduled') {
         await ctx.transact('cancel-unstarted', (tx) => repo.updateOccurrence(tx, occurrenceId, { state: 'cancelled' }));
         return { skipped: 'not started' };
       }
       await ctx.transact('ending', (tx) => repo.updateOccurrence(tx, occurrenceId, { state: 'ending' }));
+      // Read again: a failover may have moved the meeting to a new call before it was `ending`.
+      const occ = (await repo.findOccurrence(db, occurrenceId))!;
       const slot = await repo.findSlotOf(db, occurrenceId);
       if (slot) {
         await ctx.step('reset-space', async () => {
@@ -592,6 +596,15 @@ export function createMeetings(services: PlatformServices, bridges: Bridges, boo
           return true;
         });
       }
+      // A failover's POST still unanswered: the slot is not handed on until it is (its call would be
+      // the next meeting's: a POST for the space on that node hands it back). One never answered
+      // after FAILOVER_POST_WAIT_MS is given up as left.
+      const journal = await calls.callsOf(db, occurrenceId);
+      if (journal.some((r) => r.state === 'posting' && clock.now().getTime() - r.createdAt.getTime() < FAILOVER_POST_WAIT_MS)) {
+        throw new AppError('CONFLICT', 'A failover of this meeting is making a call; the end waits for it.', { reason: 'failoverInFlight' });
+      }
+      await calls.leavePosting(db, [occurrenceId], 'a POST never answered before the end', clock.now());
+      await calls.leaveOtherLive(db, occurrenceId, occ.callId, clock.now());
       // Calls this meeting left on nodes that failed: deleted now where the node answers; the rest
       // stay journalled and every bridge poll tries again (sweepLeftCalls).
       const left = await calls.leftCalls(db, { bridgeIds: [bridge.id], occurrenceId });
@@ -631,12 +644,23 @@ export function createMeetings(services: PlatformServices, bridges: Bridges, boo
         // An attempt that died after its POST: only the nodes it posted to are asked, and only a call
         // this meeting's journal can own is adopted.
         const recovered = await recoverCall(bridge, all, occurrenceId, occ.coSpaceId!, oldNode);
-        const call = recovered && !blocked.has(recovered.nodeId) ? recovered : await postCall(bridge, nodes, occurrenceId, occ.coSpaceId!, nodes[0].id, new Set([...blocked, ...(oldNode ? [oldNode] : [])]));
-        return { ...call, nodeName: all.find((n) => n.id === call.nodeId)!.name };
+        const call = recovered && !blocked.has(recovered.nodeId)
+          ? recovered
+          : await postCall(bridge, nodes, occurrenceId, occ.coSpaceId!, nodes[0].id, new Set([...blocked, ...(oldNode ? [oldNode] : [])]), (intent) => database.transaction((tx) => calls.insertFailoverIntent(tx, intent, clock.now()))).catch((error) => {
+              if ((error as AppError).details && ((error as AppError).details as { reason?: string }).reason === 'notOngoing') return null;
+              throw error;
+            });
+        return call && { ...call, nodeName: all.find((n) => n.id === call.nodeId)!.name };
       });
+      if (!moved) return { skipped: 'no longer ongoing' };
       const legRows = await ctx.transact('moved', async (tx) => {
         const now = clock.now();
-        await repo.updateOccurrence(tx, occurrenceId, { callId: moved.callId, nodeId: moved.nodeId, failovers: occ.failovers + 1 });
+        // The end may have begun since the check above: the new call is then left, not the meeting's.
+        if (!(await starts.moveCall(tx, occurrenceId, occ.callId, { callId: moved.callId, nodeId: moved.nodeId, failovers: occ.failovers + 1 }))) {
+          await calls.markLive(tx, [{ id: moved.journalId, occurrenceId, callId: moved.callId }], now);
+          await calls.settleCall(tx, moved.journalId, { state: 'left', reason: 'made by a failover as the meeting ended' }, now);
+          return null;
+        }
         // The old call stays on the node that stopped answering: recorded, deleted when it is back.
         if (occ.callId && oldNode) await calls.leaveCall(tx, { id: crypto.randomUUID(), occurrenceId, bridgeId: bridge.id, nodeId: oldNode, coSpaceId: occ.coSpaceId!, callId: occ.callId, reason: 'left by a failover' }, now);
         await calls.markLive(tx, [{ id: moved.journalId, occurrenceId, callId: moved.callId }], now);
@@ -648,6 +672,11 @@ export function createMeetings(services: PlatformServices, bridges: Bridges, boo
         await audit.record({ actor: system, action: 'meeting.failover', entityType: 'meeting', entityId: occurrenceId, before: { nodeId: oldNode, callId: occ.callId }, after: { nodeId: moved.nodeId, callId: moved.callId } }, tx);
         return rows;
       });
+      if (!legRows) {
+        const left = await calls.leftCalls(db, { bridgeIds: [bridge.id], occurrenceId });
+        await deleteLeftCalls(bridge, await repo.listNodes(db, bridge.id), left, { skipUnhealthy: false });
+        return { skipped: 'ended while it moved' };
+      }
       const node = (await repo.listNodes(db, bridge.id)).find((n) => n.id === moved.nodeId)!;
       await placeLegs(ctx, bridge, node, moved.callId, legRows, `failover-leg:${occ.failovers}`);
       return moved;
