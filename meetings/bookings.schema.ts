@@ -56,6 +56,8 @@ export const occurrences = pgTable(
     dialOut: jsonb('dial_out').$type<string[]>(),
     /** M9: the start job that claimed this meeting ('starting'): only its attempts may recover it. */
     startJobId: uuid('start_job_id'),
+    /** The *Meeting Start Failed* ticket raised while this meeting's start is retried; closed when it starts. */
+    startTicketId: integer('start_ticket_id'),
   },
   (t) => [index('meetings_occurrences_bridge_time').on(t.bridgeId, t.holdFrom, t.endAt), index('meetings_occurrences_state').on(t.state, t.holdFrom), index('meetings_occurrences_booking').on(t.bookingId, t.startAt)],
 );

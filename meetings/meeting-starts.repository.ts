@@ -84,7 +84,7 @@ export async function claimStarts(db: Db, jobId: string, ids: string[], now: Dat
 export async function startDetails(db: Db, ids: string[]) {
   if (!ids.length) return [];
   return db
-    .select({ id: occurrences.id, bridgeId: occurrences.bridgeId, bookingId: bookings.id, title: bookings.title, passcodeSealed: bookings.passcodeSealed, dialOut: sql<string[]>`coalesce(${occurrences.dialOut}, ${bookings.dialOut})` })
+    .select({ id: occurrences.id, bridgeId: occurrences.bridgeId, bookingId: bookings.id, title: bookings.title, passcodeSealed: bookings.passcodeSealed, dialOut: sql<string[]>`coalesce(${occurrences.dialOut}, ${bookings.dialOut})`, endAt: occurrences.endAt, startTicketId: occurrences.startTicketId })
     .from(occurrences)
     .innerJoin(bookings, eq(bookings.id, occurrences.bookingId))
     .where(inArray(occurrences.id, ids));
@@ -97,7 +97,7 @@ export async function markStarted(db: Db, jobId: string, rows: StartedRow[]): Pr
   if (!rows.length) return [];
   const values = JSON.stringify(rows.map((r) => ({ id: r.id, call_id: r.callId, node_id: r.nodeId, started_at: r.startedAt.toISOString() })));
   const result = await db.execute<{ id: string }>(sql`
-    update ${occurrences} as o set state = 'ongoing', call_id = v.call_id, node_id = v.node_id, started_at = v.started_at
+    update ${occurrences} as o set state = 'ongoing', call_id = v.call_id, node_id = v.node_id, started_at = v.started_at, error = null
     from jsonb_to_recordset(${values}::jsonb) as v(id uuid, call_id text, node_id uuid, started_at timestamptz)
     where o.id = v.id and o.state = 'starting' and o.start_job_id = ${jobId}::uuid
     returning o.id`);
@@ -116,6 +116,16 @@ export async function markStartsFailed(db: Db, jobId: string, rows: { id: string
   const failed = result.rows.map((r) => r.id);
   if (failed.length) await db.update(poolSlots).set({ occurrenceId: null }).where(inArray(poolSlots.occurrenceId, failed));
   return failed;
+}
+
+/** Starts still retried after failing (M9): the error shown and the ticket raised for each. */
+export async function noteStartsFailing(db: Db, rows: { id: string; error: string; ticketId: number | null }[]) {
+  if (!rows.length) return;
+  const values = JSON.stringify(rows.map((r) => ({ id: r.id, error: r.error, ticket_id: r.ticketId })));
+  await db.execute(sql`
+    update ${occurrences} as o set error = v.error, start_ticket_id = coalesce(v.ticket_id, o.start_ticket_id)
+    from jsonb_to_recordset(${values}::jsonb) as v(id uuid, error text, ticket_id int)
+    where o.id = v.id`);
 }
 
 /** Dial-outs of these occurrences still being placed (a recovered start: placed or not, ask the bridge). */
@@ -149,4 +159,14 @@ export async function bridgesWithNodes(db: Db, bridgeIds: string[]) {
   const rows = await db.select().from(bridges).where(inArray(bridges.id, bridgeIds));
   const nodes = await db.select().from(bridgeNodes).where(inArray(bridgeNodes.bridgeId, bridgeIds)).orderBy(desc(bridgeNodes.primary), asc(bridgeNodes.name));
   return { bridges: rows, nodes };
+}
+
+/** M13: the meeting moves to its new call only if it is still ongoing on the call the failover left. */
+export async function moveCall(db: Db, id: string, from: string | null, to: { callId: string; nodeId: string; failovers: number }): Promise<boolean> {
+  const result = await db
+    .update(occurrences)
+    .set({ callId: to.callId, nodeId: to.nodeId, failovers: to.failovers })
+    .where(and(eq(occurrences.id, id), eq(occurrences.state, 'ongoing'), from === null ? isNull(occurrences.callId) : eq(occurrences.callId, from)))
+    .returning({ id: occurrences.id });
+  return result.length === 1;
 }

@@ -13,6 +13,7 @@ import { createBridges, type Bridges } from './bridges.service.ts';
 import { createBookings } from './bookings.service.ts';
 import { createMeetings, type Meetings } from './meetings.service.ts';
 import { claimStarts } from './meeting-starts.repository.ts';
+import { insertIntents } from './meeting-calls.repository.ts';
 import { startBatches } from './meetings.scheduler.ts';
 
 // M9 batched starts: a start job claims many meetings at once. Each meeting is started exactly once
@@ -142,11 +143,14 @@ describe('Meetings: batched starts', () => {
     clock.set('2026-03-02T11:00:00Z');
     const jobId = crypto.randomUUID();
     const { database } = t.sb.services;
-    // Attempt 1 claims both meetings, puts up the first one's call, and dies before writing it down.
+    // Attempt 1 claims both meetings, journals the first one's POST /calls to cb-2 (as every POST is,
+    // before it is sent), puts up its call, and dies before writing the answer down.
     await attemptOf(jobId, 1);
     const { claimed } = await database.transaction((tx) => claimStarts(tx, jobId, [posted, unposted], clock.now()));
     assert.equal(claimed.length, 2);
     const first = claimed.find((c) => c.id === posted)!;
+    const cb2 = (await t.api('GET', `/api/v1/meetings/bridges/${bridgeId}/nodes`)).body.items.find((n: any) => n.name === 'cb-2').id;
+    await insertIntents(database.db, [{ id: crypto.randomUUID(), occurrenceId: posted, bridgeId, nodeId: cb2, coSpaceId: first.coSpaceId }], clock.now());
     const node = cmsClient(cms.nodes[1].baseUrl);
     assert.equal((await node('PUT', `/api/v1/coSpaces/${first.coSpaceId}`, { name: 'Died after the call', nonMemberAccess: 'true' })).status, 200);
     const created = await node('POST', '/api/v1/calls', { coSpace: first.coSpaceId });

@@ -5,7 +5,11 @@ import type { Meetings } from './meetings.service.ts';
 
 /** Meetings one start job carries at most (the scheduler splits bigger bursts). */
 export const START_BATCH = 250;
-const START_RETRIES = 5;
+/**
+ * A start job is retried (backoff 1 s doubling to 10 s) until its meetings have started or their
+ * booked time is over (startMany gives up a meeting at its end); this only bounds a runaway job: a day.
+ */
+const START_RETRIES = 8_640;
 
 // The Meetings area's long work. Every bridge call inside goes through ctx.step (exactly once).
 export function createMeetingJobs(deps: { bridges: Bridges; meetings: Meetings; onNodesDown: (nodeIds: string[]) => Promise<void> }) {
@@ -40,7 +44,9 @@ export function createMeetingJobs(deps: { bridges: Bridges; meetings: Meetings; 
       run: async (_ctx, i) => {
         const result = await deps.bridges.poll(i.bridgeId);
         await deps.onNodesDown(result.down);
-        return { connectivity: result.connectivity, down: result.down.length };
+        // Calls left on nodes that were down are deleted once they answer, on every poll until gone.
+        const left = await deps.meetings.sweepLeftCalls(i.bridgeId);
+        return { connectivity: result.connectivity, down: result.down.length, leftCalls: left };
       },
     }),
     startMeeting: defineJob({

@@ -1,10 +1,13 @@
 import crypto from 'node:crypto';
 import { XMLParser } from 'fast-xml-parser';
+import client from 'prom-client';
 import { AppError, notFound } from '../platform/errors.ts';
 import * as repo from './meetings.repository.ts';
 import * as starts from './meeting-starts.repository.ts';
+import * as calls from './meeting-calls.repository.ts';
 import type { Actor } from '../platform/auth/actor.ts';
 import type { JobContext } from '../platform/jobs/job-context.ts';
+import type { Db } from '../platform/db/database.ts';
 import type { PlatformServices } from '../platform/services.ts';
 import type { Bookings } from './bookings.service.ts';
 import { hashCdrToken, type Bridges } from './bridges.service.ts';
@@ -19,6 +22,8 @@ const STARTS_PER_BRIDGE = 8;
 /** How long a start job waits (clock time) for slots the previous meetings' ends free, polling every SLOT_POLL_MS. */
 const SLOT_WAIT_MS = 30_000;
 const SLOT_POLL_MS = 500;
+/** How long an end waits for a failover's unanswered POST /calls before it counts it as left (clock ms). */
+const FAILOVER_POST_WAIT_MS = 120_000;
 
 const system: Actor = { type: 'system', id: null, name: 'scheduler', role: 'system', customerOrgId: null };
 
@@ -27,6 +32,8 @@ export type MeetingsOptions = {
   callAttempts?: number;
   /** First backoff between attempts, clock ms (doubles each time). */
   backoffMs?: number;
+  /** Failed attempts of a start job after which its meetings' tickets and alarm are raised (default 3); it is retried until their end. */
+  startAlarmAttempts?: number;
 };
 
 export type Meetings = ReturnType<typeof createMeetings>;
@@ -36,6 +43,23 @@ export function createMeetings(services: PlatformServices, bridges: Bridges, boo
   const db = database.db;
   const attempts = options.callAttempts ?? 3;
   const backoff = options.backoffMs ?? 1000;
+  const startAlarmAttempts = options.startAlarmAttempts ?? 3;
+  // The alarm of a start that fails (the platform has no alarm list: a metric to alert on, a ticket
+  // per meeting on its bridge, an error log line). One registry per server; tests build services twice.
+  const startFailures = (services.metrics.registry.getSingleMetric('switchboard_meeting_start_failures_total') as client.Counter<'outcome'> | undefined) ??
+    new client.Counter({ name: 'switchboard_meeting_start_failures_total', help: 'Meetings whose start failed: retrying (ticket raised, tried again until the end) or given-up', labelNames: ['outcome'] as const, registers: [services.metrics.registry] });
+
+  async function openStartTicket(tx: Db, bridgeId: string, detail: string) {
+    const ticket = await repo.insertTicket(tx, { bridgeId, kind: 'start_failed', title: 'Meeting Start Failed', detail, openedAt: clock.now() });
+    await audit.record({ actor: system, action: 'ticket.open', entityType: 'bridge', entityId: bridgeId, after: ticket }, tx);
+    return ticket;
+  }
+  async function closeStartTicket(tx: Db, bridgeId: string, ticketId: number) {
+    const ticket = (await repo.listTickets(tx, bridgeId, ['open', 'acknowledged'])).find((t) => t.id === ticketId);
+    if (!ticket) return;
+    await repo.updateTicket(tx, ticketId, { state: 'closed', closedAt: clock.now() });
+    await audit.record({ actor: system, action: 'ticket.close', entityType: 'bridge', entityId: bridgeId, before: ticket, after: { ...ticket, state: 'closed' } }, tx);
+  }
 
   /** A bridge call retried with backoff on the clock; refusals (4xx) are not retried. */
   async function retrying<T>(what: () => Promise<T>, tries = attempts): Promise<T> {
@@ -123,16 +147,143 @@ export function createMeetings(services: PlatformServices, bridges: Bridges, boo
     }
   }
 
+  /** The node never took the request: no call can have come of it. */
+  const notSent = (error: unknown) => {
+    if (!(error instanceof AppError)) return false;
+    const details = (error.details ?? {}) as { status?: number; network?: string };
+    if (error.code === 'UPSTREAM_UNREACHABLE') return ['refused', 'unknown-host', 'tls', 'proxy-refused'].includes(details.network ?? '');
+    return typeof details.status === 'number' && ((details.status >= 400 && details.status < 500) || details.status === 503);
+  };
+  const recordIntent = groupCommit<calls.CallIntent, void>(async (items) => {
+    await calls.insertIntents(db, items, clock.now());
+    return items.map(() => undefined);
+  });
+
   /**
-   * The call a died attempt may have created for this space. Every node is asked: a node that does
-   * not answer may hold it, so the start is not repeated then (the job retries later).
+   * POST /calls for the space on the first node that takes it, each POST journalled (meeting, node)
+   * before it is sent: a later attempt then asks only that node whether the call exists. A POST the
+   * node provably never took (refused connection, 503, 4xx) is settled at once.
    */
-  async function findCallOfSpace(bridge: BridgeRow, nodes: NodeRow[], coSpaceId: string): Promise<{ callId: string; nodeId: string } | undefined> {
-    for (const node of nodes) {
-      const calls = await retrying(() => bridges.connectorForNode(bridge, node).list('calls', 'call', { coSpaceFilter: coSpaceId }));
-      if (calls.length) return { callId: String(calls[0]['@_id']), nodeId: node.id };
+  async function postCall(bridge: BridgeRow, nodes: NodeRow[], occurrenceId: string, coSpaceId: string, prefer: string | null | undefined, skip: Set<string>, journal: (intent: calls.CallIntent) => Promise<boolean | void> = recordIntent): Promise<{ callId: string; nodeId: string; journalId: string }> {
+    let lastError: unknown;
+    for (const node of await healthyNodes(bridge, prefer, nodes)) {
+      if (skip.has(node.id)) continue;
+      const journalId = crypto.randomUUID();
+      if ((await journal({ id: journalId, occurrenceId, bridgeId: bridge.id, nodeId: node.id, coSpaceId })) === false) throw new AppError('INVALID_STATE', 'The meeting is no longer ongoing: no call is made for it.', { reason: 'notOngoing' });
+      let unknown = false;
+      try {
+        const callId = await retrying(() =>
+          bridges.connectorForNode(bridge, node).post('/calls', { coSpace: coSpaceId }).catch((error) => {
+            if (!notSent(error)) unknown = true;
+            throw error;
+          }),
+        );
+        if (!node.healthy) await markNode(node, true);
+        return { callId, nodeId: node.id, journalId };
+      } catch (error) {
+        lastError = error;
+        if (!unknown) await calls.settleCall(db, journalId, { state: 'gone', reason: (error as Error).message }, clock.now());
+        if (!isUnreachable(error)) throw error;
+        await markNode(node, false, error);
+      }
     }
-    return undefined;
+    throw lastError ?? new AppError('SERVICE_UNAVAILABLE', `No node of ${bridge.name || bridge.address} answers.`);
+  }
+
+  /**
+   * Deletes the calls of `rows` (left on their nodes) where the node answers. A row without a call ID
+   * (a POST whose answer was lost) stands for whatever call of its space the node holds, spared the
+   * calls a meeting has as live or a start is posting there. Returns the nodes still holding one.
+   */
+  async function deleteLeftCalls(bridge: BridgeRow, nodes: NodeRow[], rows: calls.MeetingCallRow[], options: { skipUnhealthy: boolean }): Promise<{ blocked: Set<string>; deleted: number }> {
+    const blocked = new Set<string>();
+    let deleted = 0;
+    for (const row of rows) {
+      const node = nodes.find((n) => n.id === row.nodeId);
+      if (!node) {
+        await calls.settleCall(db, row.id, { state: 'gone', reason: 'node removed' }, clock.now());
+        continue;
+      }
+      if (options.skipUnhealthy && !node.healthy) {
+        blocked.add(node.id);
+        continue;
+      }
+      const connector = bridges.connectorForNode(bridge, node);
+      try {
+        let ids: string[];
+        if (row.callId) ids = [row.callId];
+        else {
+          const active = await calls.activeOnSpace(db, node.id, row.coSpaceId);
+          // A start posting there now: its call cannot be told apart yet; looked at again later.
+          if (active.some((c) => c.state === 'posting')) {
+            blocked.add(node.id);
+            continue;
+          }
+          const spared = new Set(active.map((c) => c.callId));
+          ids = (await retrying(() => connector.list('calls', 'call', { coSpaceFilter: row.coSpaceId }), 1)).map((c) => String(c['@_id'])).filter((id) => !spared.has(id));
+        }
+        for (const id of ids) {
+          await retrying(() => connector.delete(`/calls/${id}`), 1).catch((error) => {
+            if (((error as AppError).details as { status?: number } | undefined)?.status !== 404) throw error;
+          });
+        }
+        await database.transaction(async (tx) => {
+          await calls.settleCall(tx, row.id, { state: 'gone', reason: `deleted: ${row.reason ?? 'left'}` }, clock.now());
+          await audit.record({ actor: system, action: 'meeting.left-call-deleted', entityType: 'meeting', entityId: row.occurrenceId, after: { node: node.name, coSpaceId: row.coSpaceId, callIds: ids } }, tx);
+        });
+        deleted += ids.length;
+      } catch (error) {
+        if (!isUnreachable(error)) logger.warn({ err: error, bridge: bridge.id, node: node.name }, 'deleting a left call failed');
+        blocked.add(node.id);
+      }
+    }
+    return { blocked, deleted };
+  }
+
+  /**
+   * A recovered start or failover: the calls its journal says were POSTed and not answered. Only
+   * those nodes are asked (GET /calls?coSpaceFilter). A call there is adopted unless another meeting's
+   * journal knows it or may have left an unknown one on that node; a node that does not answer gets
+   * its entry `left` (deleted when it is back) and the start goes on elsewhere.
+   */
+  async function recoverCall(bridge: BridgeRow, nodes: NodeRow[], occurrenceId: string, coSpaceId: string, exclude?: string | null): Promise<{ callId: string; nodeId: string; journalId: string } | undefined> {
+    const posted = (await calls.callsOf(db, occurrenceId)).filter((r) => r.state === 'posting' && r.nodeId !== exclude);
+    let adopted: { callId: string; nodeId: string; journalId: string } | undefined;
+    for (const row of posted) {
+      const node = nodes.find((n) => n.id === row.nodeId);
+      if (!node || adopted) {
+        // Another entry was adopted: a second call of this meeting's, if any, is deleted like a left one.
+        await calls.settleCall(db, row.id, node ? { state: 'left', reason: 'a second POST of a recovered start' } : { state: 'gone', reason: 'node removed' }, clock.now());
+        continue;
+      }
+      const connector = bridges.connectorForNode(bridge, node);
+      let found: string[];
+      try {
+        found = (await retrying(() => connector.list('calls', 'call', { coSpaceFilter: coSpaceId }))).map((c) => String(c['@_id']));
+        if (!node.healthy) await markNode(node, true);
+      } catch (error) {
+        if (!isUnreachable(error)) throw error;
+        await markNode(node, false, error);
+        await calls.settleCall(db, row.id, { state: 'left', reason: `${node.name} did not answer when the start was recovered` }, clock.now());
+        continue;
+      }
+      const others = await calls.othersOnSpace(db, node.id, coSpaceId, occurrenceId);
+      const foreign = new Set(others.flatMap((o) => (o.callId ? [o.callId] : [])));
+      const unknownOther = others.some((o) => !o.callId && (o.state === 'posting' || o.state === 'left'));
+      const mine = unknownOther ? undefined : found.find((id) => !foreign.has(id));
+      if (mine) adopted = { callId: mine, nodeId: node.id, journalId: row.id };
+      else await calls.settleCall(db, row.id, { state: 'gone', reason: found.length ? 'calls found are not this meeting\'s' : 'no call was created' }, clock.now());
+    }
+    return adopted;
+  }
+
+  /** A recovered start's space: PUT again unless it already is this meeting's (a found call skips the PUT). */
+  async function ensureSpace(bridge: BridgeRow, node: NodeRow, coSpaceId: string, title: string, passcode: string) {
+    const connector = bridges.connectorForNode(bridge, node);
+    const space = (await retrying(() => connector.get(`/coSpaces/${coSpaceId}`))).coSpace ?? {};
+    if (String(space.name ?? '') === title && String(space.nonMemberAccess ?? '') === 'true' && String(space.passcode ?? '') === passcode) return false;
+    await retrying(() => connector.put(`/coSpaces/${coSpaceId}`, { name: title, nonMemberAccess: true, passcode, secret: crypto.randomUUID() }));
+    return true;
   }
 
   function spacePlaceholder(bridge: BridgeRow, slot: { slot: number }) {
@@ -269,14 +420,20 @@ export function createMeetings(services: PlatformServices, bridges: Bridges, boo
       const bridgeOf = new Map(loaded.bridges.map((b) => [b.id, b]));
       const nodesOf = (bridgeId: string) => loaded.nodes.filter((n) => n.bridgeId === bridgeId);
 
-      const recordStarted = groupCommit<{ claim: starts.ClaimedStart; callId: string; nodeId: string }, repo.LegRow[] | undefined>(async (items) =>
+      const recordStarted = groupCommit<{ claim: starts.ClaimedStart; callId: string; nodeId: string; journalId: string; adopted: boolean }, repo.LegRow[] | undefined>(async (items) =>
         database.transaction(async (tx) => {
           const now = clock.now();
           const recorded = new Set(await starts.markStarted(tx, ctx.jobId, items.map((i) => ({ id: i.claim.id, callId: i.callId, nodeId: i.nodeId, startedAt: now }))));
           const legRows = new Map(items.map((i) => [i.claim.id, (details.get(i.claim.id)?.dialOut ?? []).map((remoteParty) => ({ id: crypto.randomUUID(), occurrenceId: i.claim.id, remoteParty, outcome: 'placing', attempts: 0, updatedAt: now, callLegId: null, reason: null }))]));
           const mine = items.filter((i) => recorded.has(i.claim.id));
+          await calls.markLive(tx, mine.map((i) => ({ id: i.journalId, occurrenceId: i.claim.id, callId: i.callId })), now);
           await repo.insertLegs(tx, mine.flatMap((i) => legRows.get(i.claim.id)!));
-          await audit.recordMany(mine.map((i) => ({ actor: system, action: 'meeting.start', entityType: 'meeting', entityId: i.claim.id, after: { bookingId: details.get(i.claim.id)?.bookingId, slot: i.claim.slot, callId: i.callId, ...(i.claim.recovered ? { recovered: true } : {}) } })), tx);
+          await audit.recordMany(mine.map((i) => ({ actor: system, action: 'meeting.start', entityType: 'meeting', entityId: i.claim.id, after: { bookingId: details.get(i.claim.id)?.bookingId, slot: i.claim.slot, callId: i.callId, ...(i.adopted ? { recovered: true } : i.claim.recovered ? { attempt: ctx.attempt } : {}) } })), tx);
+          // A start that failed before raised a ticket: the cause is gone (M2).
+          for (const i of mine) {
+            const ticketId = details.get(i.claim.id)?.startTicketId;
+            if (ticketId) await closeStartTicket(tx, i.claim.bridgeId, ticketId);
+          }
           // Not recorded: the claim is no longer this job's (cannot happen while the fence holds).
           return items.map((i) => (recorded.has(i.claim.id) ? legRows.get(i.claim.id) : undefined));
         }),
@@ -288,19 +445,30 @@ export function createMeetings(services: PlatformServices, bridges: Bridges, boo
 
       const failures: { id: string; error: unknown }[] = [];
       let started = 0;
+      // Calls meetings left on nodes that did not answer, for the spaces of this batch: deleted before
+      // a space is opened to a new meeting, so nobody dials into (or is handed) an old call.
+      const left = new Map<string, calls.MeetingCallRow[]>();
+      for (const row of await calls.leftCalls(db, { bridgeIds: [...bridgeOf.keys()] })) left.set(row.coSpaceId, [...(left.get(row.coSpaceId) ?? []), row]);
       const lifecycle = async (claim: starts.ClaimedStart) => {
         const bridge = bridgeOf.get(claim.bridgeId)!;
         const nodes = nodesOf(claim.bridgeId);
         const detail = details.get(claim.id)!;
         try {
-          let call = claim.recovered ? await findCallOfSpace(bridge, nodes, claim.coSpaceId) : undefined;
-          if (!call) {
-            const passcode = detail.passcodeSealed ? services.secrets.open(detail.passcodeSealed) : '';
+          const passcode = detail.passcodeSealed ? services.secrets.open(detail.passcodeSealed) : '';
+          const leftHere = left.get(claim.coSpaceId);
+          // Nodes still holding an old call of this space get no new one (POST would hand it back).
+          // Tried even on nodes marked down: one may be back before the next poll says so, and a
+          // participant dialling in there would join the old call.
+          const { blocked } = leftHere ? await deleteLeftCalls(bridge, nodes, leftHere, { skipUnhealthy: false }) : { blocked: new Set<string>() };
+          let call = claim.recovered ? await recoverCall(bridge, nodes, claim.id, claim.coSpaceId) : undefined;
+          if (call && blocked.has(call.nodeId)) call = undefined;
+          const adopted = !!call;
+          if (call) await ensureSpace(bridge, nodes.find((n) => n.id === call!.nodeId)!, claim.coSpaceId, detail.title, passcode);
+          else {
             const { node: spaceNode } = await onAnyNode(bridge, claim.nodeId, (c) => c.put(`/coSpaces/${claim.coSpaceId}`, { name: detail.title, nonMemberAccess: true, passcode, secret: crypto.randomUUID() }), nodes);
-            const { result, node } = await onAnyNode(bridge, spaceNode.id, (c) => c.post('/calls', { coSpace: claim.coSpaceId }), nodes);
-            call = { callId: result, nodeId: node.id };
+            call = await postCall(bridge, nodes, claim.id, claim.coSpaceId, spaceNode.id, blocked);
           }
-          const legRows = await recordStarted({ claim, ...call });
+          const legRows = await recordStarted({ claim, ...call, adopted });
           if (!legRows) return;
           started++;
           const node = nodes.find((n) => n.id === call!.nodeId)!;
@@ -350,28 +518,63 @@ export function createMeetings(services: PlatformServices, bridges: Bridges, boo
         await runClaims(next.claimed);
       }
 
-      if (failures.length && options.finalAttempt) {
+      // A meeting that did not start is tried again (the job's backoff) for as long as its booked
+      // time lasts; after START_ALARM_ATTEMPTS failed attempts a ticket and the alarm are raised once.
+      // It is given up (`failed`, its slot free) only at its end, or at the job's very last attempt.
+      const now = clock.now();
+      const over = failures.filter((f) => options.finalAttempt || (details.get(f.id)?.endAt.getTime() ?? 0) <= now.getTime());
+      const retried = failures.filter((f) => !over.includes(f));
+      const message = (f: { error: unknown }) => (f.error as Error)?.message ?? String(f.error);
+      if (over.length) {
         await database.transaction(async (tx) => {
-          const given = await starts.markStartsFailed(tx, ctx.jobId, failures.map((f) => ({ id: f.id, error: (f.error as Error)?.message ?? String(f.error) })));
-          await audit.recordMany(given.map((id) => ({ actor: system, action: 'meeting.start-failed', entityType: 'meeting', entityId: id, after: { error: (failures.find((f) => f.id === id)!.error as Error)?.message } })), tx);
+          const given = await starts.markStartsFailed(tx, ctx.jobId, over.map((f) => ({ id: f.id, error: message(f) })));
+          await calls.leavePosting(tx, given, 'the start was given up with its POST unanswered', now);
+          for (const id of given) {
+            const f = over.find((x) => x.id === id)!;
+            const detail = details.get(id);
+            const bridge = bridgeOf.get(detail?.bridgeId ?? '');
+            if (bridge && !detail?.startTicketId) await openStartTicket(tx, bridge.id, `"${detail?.title}" (meeting ${id}) did not start and was given up at ${now.toISOString()}: ${message(f)}`);
+          }
+          await audit.recordMany(given.map((id) => ({ actor: system, action: 'meeting.start-failed', entityType: 'meeting', entityId: id, after: { error: message(over.find((f) => f.id === id)!) } })), tx);
+          startFailures.inc({ outcome: 'given-up' }, given.length);
         });
-      } else if (failures.length) {
-        const first = failures[0].error;
-        throw new AppError(first instanceof AppError ? first.code : 'UPSTREAM_FAILED', `${failures.length} of ${claimedCount} meetings did not start; the job retries them: ${(first as Error)?.message ?? first}`, { failed: failures.map((f) => f.id) });
       }
+      if (retried.length) {
+        const alarm = ctx.attempt >= startAlarmAttempts ? retried.filter((f) => !details.get(f.id)?.startTicketId) : [];
+        await database.transaction(async (tx) => {
+          const tickets = new Map<string, number>();
+          for (const f of alarm) {
+            const detail = details.get(f.id)!;
+            const ticket = await openStartTicket(tx, detail.bridgeId, `"${detail.title}" (meeting ${f.id}) did not start after ${ctx.attempt} attempts: ${message(f)}. Switchboard tries again until ${detail.endAt.toISOString()}.`);
+            tickets.set(f.id, ticket.id);
+          }
+          await starts.noteStartsFailing(tx, retried.map((f) => ({ id: f.id, error: message(f), ticketId: tickets.get(f.id) ?? null })));
+          if (alarm.length) await audit.recordMany(alarm.map((f) => ({ actor: system, action: 'meeting.start-failing', entityType: 'meeting', entityId: f.id, after: { error: message(f), attempts: ctx.attempt } })), tx);
+        });
+        if (alarm.length) {
+          startFailures.inc({ outcome: 'retrying' }, alarm.length);
+          logger.error({ meetings: alarm.map((f) => f.id), attempt: ctx.attempt }, 'meetings did not start; retried until their end');
+        }
+        const first = retried[0].error;
+        throw new AppError(first instanceof AppError ? first.code : 'UPSTREAM_FAILED', `${retried.length} of ${claimedCount} meetings did not start; the job retries them: ${(first as Error)?.message ?? first}`, { failed: retried.map((f) => f.id) });
+      }
+      // Meetings with no free slot yet stay scheduled and are claimed by a later attempt, while they last.
+      waiting = waiting.filter((id) => (details.get(id)?.endAt.getTime() ?? 0) > now.getTime());
       if (waiting.length && !options.finalAttempt) throw new AppError('CONFLICT', `No free slot to start ${waiting.length} meeting(s) yet; ${started} started.`, { waiting });
       return { started, failed: failures.length, waiting: waiting.length };
     },
 
     /** M12: the space back to its placeholder (no access, new secret), then the call deleted. */
     async end(ctx: JobContext, occurrenceId: string) {
-      const { occ, bridge } = await load(occurrenceId);
-      if (occ.state === 'ended' || occ.state === 'cancelled') return { skipped: occ.state };
-      if (occ.state === 'scheduled') {
+      const { occ: before, bridge } = await load(occurrenceId);
+      if (before.state === 'ended' || before.state === 'cancelled') return { skipped: before.state };
+      if (before.state === 'scheduled') {
         await ctx.transact('cancel-unstarted', (tx) => repo.updateOccurrence(tx, occurrenceId, { state: 'cancelled' }));
         return { skipped: 'not started' };
       }
       await ctx.transact('ending', (tx) => repo.updateOccurrence(tx, occurrenceId, { state: 'ending' }));
+      // Read again: a failover may have moved the meeting to a new call before it was `ending`.
+      const occ = (await repo.findOccurrence(db, occurrenceId))!;
       const slot = await repo.findSlotOf(db, occurrenceId);
       if (slot) {
         await ctx.step('reset-space', async () => {
@@ -393,12 +596,38 @@ export function createMeetings(services: PlatformServices, bridges: Bridges, boo
           return true;
         });
       }
+      // A failover's POST still unanswered: the slot is not handed on until it is (its call would be
+      // the next meeting's: a POST for the space on that node hands it back). One never answered
+      // after FAILOVER_POST_WAIT_MS is given up as left.
+      const journal = await calls.callsOf(db, occurrenceId);
+      if (journal.some((r) => r.state === 'posting' && clock.now().getTime() - r.createdAt.getTime() < FAILOVER_POST_WAIT_MS)) {
+        throw new AppError('CONFLICT', 'A failover of this meeting is making a call; the end waits for it.', { reason: 'failoverInFlight' });
+      }
+      await calls.leavePosting(db, [occurrenceId], 'a POST never answered before the end', clock.now());
+      await calls.leaveOtherLive(db, occurrenceId, occ.callId, clock.now());
+      // Calls this meeting left on nodes that failed: deleted now where the node answers; the rest
+      // stay journalled and every bridge poll tries again (sweepLeftCalls).
+      const left = await calls.leftCalls(db, { bridgeIds: [bridge.id], occurrenceId });
+      if (left.length) await deleteLeftCalls(bridge, await repo.listNodes(db, bridge.id), left, { skipUnhealthy: false });
       await ctx.transact('free-slot', async (tx) => {
+        await calls.endLiveCalls(tx, occurrenceId, clock.now());
         await repo.releaseSlot(tx, occurrenceId);
         await repo.updateOccurrence(tx, occurrenceId, { state: 'ended', endedAt: clock.now() });
         await audit.record({ actor: system, action: 'meeting.end', entityType: 'meeting', entityId: occurrenceId, after: { slot: slot?.slot } }, tx);
       });
       return { ended: true };
+    },
+
+    /**
+     * After each bridge poll: calls meetings left on nodes that did not answer (failover, a start
+     * recovered or given up while its POST was unanswered) are deleted on the nodes that answer again.
+     */
+    async sweepLeftCalls(bridgeId: string) {
+      const left = await calls.leftCalls(db, { bridgeIds: [bridgeId] });
+      if (!left.length) return { left: 0, deleted: 0 };
+      const bridge = await bridges.getBridge(bridgeId);
+      const { blocked, deleted } = await deleteLeftCalls(bridge, await repo.listNodes(db, bridgeId), left, { skipUnhealthy: true });
+      return { left: left.length, deleted, waiting: blocked.size };
     },
 
     /** M13: a live meeting whose node died is re-created on a healthy node of the cluster. */
@@ -407,17 +636,34 @@ export function createMeetings(services: PlatformServices, bridges: Bridges, boo
       if (occ.state !== 'ongoing' || !occ.coSpaceId) return { skipped: occ.state };
       const oldNode = occ.nodeId;
       const moved = await ctx.step('recreate-call', async () => {
-        const nodes = (await healthyNodes(bridge)).filter((n) => n.id !== oldNode && n.healthy);
+        const all = await repo.listNodes(db, bridge.id);
+        const nodes = (await healthyNodes(bridge, null, all)).filter((n) => n.id !== oldNode && n.healthy);
         if (!nodes.length) throw new AppError('SERVICE_UNAVAILABLE', `No healthy node of ${bridge.name || bridge.address} to move "${booking.title}" to.`);
-        const { result, node } = await onAnyNode(bridge, nodes[0].id, (c, n) => {
-          if (n.id === oldNode) throw new AppError('SERVICE_UNAVAILABLE', 'skip the failed node');
-          return c.post('/calls', { coSpace: occ.coSpaceId! });
-        });
-        return { callId: result, nodeId: node.id, nodeName: node.name };
+        const left = await calls.leftCalls(db, { bridgeIds: [bridge.id], coSpaceId: occ.coSpaceId! });
+        const { blocked } = await deleteLeftCalls(bridge, all, left, { skipUnhealthy: false });
+        // An attempt that died after its POST: only the nodes it posted to are asked, and only a call
+        // this meeting's journal can own is adopted.
+        const recovered = await recoverCall(bridge, all, occurrenceId, occ.coSpaceId!, oldNode);
+        const call = recovered && !blocked.has(recovered.nodeId)
+          ? recovered
+          : await postCall(bridge, nodes, occurrenceId, occ.coSpaceId!, nodes[0].id, new Set([...blocked, ...(oldNode ? [oldNode] : [])]), (intent) => database.transaction((tx) => calls.insertFailoverIntent(tx, intent, clock.now()))).catch((error) => {
+              if ((error as AppError).details && ((error as AppError).details as { reason?: string }).reason === 'notOngoing') return null;
+              throw error;
+            });
+        return call && { ...call, nodeName: all.find((n) => n.id === call.nodeId)!.name };
       });
+      if (!moved) return { skipped: 'no longer ongoing' };
       const legRows = await ctx.transact('moved', async (tx) => {
         const now = clock.now();
-        await repo.updateOccurrence(tx, occurrenceId, { callId: moved.callId, nodeId: moved.nodeId, failovers: occ.failovers + 1 });
+        // The end may have begun since the check above: the new call is then left, not the meeting's.
+        if (!(await starts.moveCall(tx, occurrenceId, occ.callId, { callId: moved.callId, nodeId: moved.nodeId, failovers: occ.failovers + 1 }))) {
+          await calls.markLive(tx, [{ id: moved.journalId, occurrenceId, callId: moved.callId }], now);
+          await calls.settleCall(tx, moved.journalId, { state: 'left', reason: 'made by a failover as the meeting ended' }, now);
+          return null;
+        }
+        // The old call stays on the node that stopped answering: recorded, deleted when it is back.
+        if (occ.callId && oldNode) await calls.leaveCall(tx, { id: crypto.randomUUID(), occurrenceId, bridgeId: bridge.id, nodeId: oldNode, coSpaceId: occ.coSpaceId!, callId: occ.callId, reason: 'left by a failover' }, now);
+        await calls.markLive(tx, [{ id: moved.journalId, occurrenceId, callId: moved.callId }], now);
         await repo.deleteLegs(tx, occurrenceId);
         const rows = (occ.dialOut ?? booking.dialOut).map((remoteParty) => ({ id: crypto.randomUUID(), occurrenceId, remoteParty, outcome: 'placing', attempts: 0, updatedAt: now, callLegId: null, reason: null }));
         await repo.insertLegs(tx, rows);
@@ -426,6 +672,11 @@ export function createMeetings(services: PlatformServices, bridges: Bridges, boo
         await audit.record({ actor: system, action: 'meeting.failover', entityType: 'meeting', entityId: occurrenceId, before: { nodeId: oldNode, callId: occ.callId }, after: { nodeId: moved.nodeId, callId: moved.callId } }, tx);
         return rows;
       });
+      if (!legRows) {
+        const left = await calls.leftCalls(db, { bridgeIds: [bridge.id], occurrenceId });
+        await deleteLeftCalls(bridge, await repo.listNodes(db, bridge.id), left, { skipUnhealthy: false });
+        return { skipped: 'ended while it moved' };
+      }
       const node = (await repo.listNodes(db, bridge.id)).find((n) => n.id === moved.nodeId)!;
       await placeLegs(ctx, bridge, node, moved.callId, legRows, `failover-leg:${occ.failovers}`);
       return moved;
