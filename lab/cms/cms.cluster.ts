@@ -162,7 +162,7 @@ export async function createCmsCluster(options: CreateCmsClusterOptions) {
     enforceInboundRules: enforce,
   };
   const defaultPageCap = options.pageCap ?? 10;
-  const variance: Required<{ [K in keyof CmsVariance]: NonNullable<CmsVariance[K]> | null }> = { advertiseScheme: null, cdrs: true, pageCap: null, forgetBulkSyncsOnRestart: false };
+  const variance: { advertiseScheme: 'http' | 'https' | null; cdrs: boolean; pageCap: number | null; forgetBulkSyncsOnRestart: boolean } = { advertiseScheme: null, cdrs: true, pageCap: null, forgetBulkSyncsOnRestart: false };
   const anyHttps = options.nodes.some((n) => n.https);
   const tls = anyHttps ? (options.tls ?? (await loadOrCreateCertificate(options.certDir ?? '.tmp/cms-lab-tls', [...new Set(options.nodes.map((n) => n.host ?? '127.0.0.1'))]))) : undefined;
   const startedAt = clock.now().getTime();
