@@ -67,8 +67,15 @@ export const bridgeNodes = pgTable(
     bridgeId: uuid('bridge_id').notNull().references(() => bridges.id, { onDelete: 'cascade' }),
     callBridgeId: text('call_bridge_id').notNull(),
     name: text('name').notNull(),
-    /** As /callBridges shows it, e.g. https://14.80.82.31. */
+    /**
+     * The URL Switchboard reaches this node at: the operator's override, else the address the
+     * cluster advertises with the scheme and port policy of the address the bridge was added by.
+     */
     address: text('address').notNull(),
+    /** As /callBridges shows it, e.g. https://14.80.82.31 (null: the node the bridge was added through, or added before this was kept). */
+    advertisedAddress: text('advertised_address'),
+    /** Set by the operator (M4/M5): used instead of what discovery derives, kept across relinks. */
+    addressOverride: text('address_override'),
     /** host:port, the key a second add of the same node is refused by. */
     hostKey: text('host_key').notNull(),
     primary: boolean('is_primary').notNull().default(false),

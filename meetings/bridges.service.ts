@@ -3,6 +3,7 @@ import { AppError, notFound } from '../platform/errors.ts';
 import { createCmsConnector, maskForm, maskXml, type CmsConnector, type CmsExchange, type CmsStatus } from './cms.connector.ts';
 import * as repo from './meetings.repository.ts';
 import { assertTimeZone } from './zoned-time.ts';
+import { readLegOutcomes } from './leg-outcomes.ts';
 import type { Actor } from '../platform/auth/actor.ts';
 import type { Db } from '../platform/db/database.ts';
 import type { PlatformServices } from '../platform/services.ts';
@@ -47,8 +48,50 @@ export function parseAddress(address: string, tls = true): { baseUrl: string; ho
   return { baseUrl: `${url.protocol}//${url.host}`, hostKey: `${url.hostname.toLowerCase()}:${port}` };
 }
 
+/**
+ * A discovered node's URL: the address the cluster advertises (/callBridges/{id}), reached the way
+ * the operator reached the cluster. The scheme is the added bridge's (a cluster added over plain
+ * HTTP is reached over plain HTTP everywhere, whatever its Call Bridge table says); the port is the
+ * advertised one when it names one (other than its scheme's default), else the added bridge's
+ * non-default port (nodes of one cluster usually serve the API on the same port, e.g. 445), else
+ * the scheme's default. Null when the advertised address cannot be read.
+ */
+export function inheritAddress(advertised: string, addedBaseUrl: string): string | null {
+  const added = new URL(addedBaseUrl);
+  let url: URL;
+  try {
+    url = new URL(/^[a-z][a-z0-9+.-]*:\/\//i.test(advertised.trim()) ? advertised.trim() : `https://${advertised.trim()}`);
+  } catch {
+    return null;
+  }
+  if (!url.hostname) return null;
+  const port = url.port || added.port;
+  const host = url.hostname.includes(':') && !url.hostname.startsWith('[') ? `[${url.hostname}]` : url.hostname;
+  const scheme = added.protocol.replace(/:$/, '');
+  const defaultPort = scheme === 'https' ? '443' : '80';
+  return `${scheme}://${host}${port && port !== defaultPort ? `:${port}` : ''}`;
+}
+
 /** The end of time for open-ended range queries (PostgreSQL cannot read JS's +275760 dates). */
 const FAR_FUTURE = new Date('9999-12-31T00:00:00Z');
+
+/** How long requests go to a bridge's alternate address first after its primary address failed (clock ms). */
+const ALTERNATE_HOLD_MS = 60_000;
+/** After a node's CDR was missed, its connected legs are read at each poll for this long (clock ms). */
+const CDR_SILENCE_MS = 10 * 60_000;
+
+/**
+ * Whether a failed request may be sent again to another address of the same bridge: it got no
+ * answer or a 503. A POST is repeated only when it surely never arrived (refused, unknown host,
+ * TLS), so a call or leg is not created twice.
+ */
+function failsOver(error: unknown, method: string): boolean {
+  if (!(error instanceof AppError)) return false;
+  const details = (error.details ?? {}) as { status?: number; network?: string };
+  if (details.status === 503) return true;
+  if (error.code !== 'UPSTREAM_UNREACHABLE') return false;
+  return method !== 'POST' || ['refused', 'unknown-host', 'tls'].includes(details.network ?? '');
+}
 
 const displayHost = (address: string) => address.replace(/^https?:\/\//i, '').replace(/\/+$/, '');
 
@@ -105,8 +148,63 @@ export function createBridges(services: PlatformServices) {
     return connector;
   }
   const nodeBase = (node: NodeRow) => node.address.replace(/\/+$/, '');
-  const connectorForNode = (bridge: BridgeRow, node: NodeRow) => connectorFor(bridge, { baseUrl: nodeBase(node), name: node.name });
-  const primaryConnector = (bridge: BridgeRow) => connectorFor(bridge, { baseUrl: bridge.baseUrl, name: 'primary' });
+
+  // M4/M13: the bridge's alternate address (with its own credentials when set) answers for the
+  // address the bridge was added by when that one fails. After a failure the alternate is asked
+  // first for ALTERNATE_HOLD_MS of clock time, then the primary address is tried again.
+  const alternateUntil = new Map<string, number>();
+  /** Nodes whose CDRs were seen missing (a leg settled from the API), until when (clock ms). */
+  const cdrSilentUntil = new Map<string, number>();
+  function alternateConnector(bridge: BridgeRow): CmsConnector | undefined {
+    if (!bridge.alternateAddress) return undefined;
+    let baseUrl: string;
+    try {
+      baseUrl = parseAddress(bridge.alternateAddress, new URL(bridge.baseUrl).protocol === 'https:').baseUrl;
+    } catch {
+      return undefined;
+    }
+    if (baseUrl === bridge.baseUrl.replace(/\/+$/, '')) return undefined;
+    return connectorFor(
+      { id: bridge.id, username: bridge.alternateUsername || bridge.username, passwordSealed: bridge.alternatePasswordSealed ?? bridge.passwordSealed },
+      { baseUrl, name: `alternate (${displayHost(bridge.alternateAddress)})` },
+    );
+  }
+  function withAlternate(bridge: BridgeRow, primary: CmsConnector): CmsConnector {
+    const alternate = alternateConnector(bridge);
+    if (!alternate) return primary;
+    async function run<T>(method: string, fn: (c: CmsConnector) => Promise<T>): Promise<T> {
+      const now = clock.now().getTime();
+      const onAlternate = (alternateUntil.get(bridge.id) ?? 0) > now;
+      const [first, second] = onAlternate ? [alternate!, primary] : [primary, alternate!];
+      try {
+        return await fn(first);
+      } catch (error) {
+        if (!failsOver(error, method)) throw error;
+        if (onAlternate) alternateUntil.delete(bridge.id);
+        else alternateUntil.set(bridge.id, now + ALTERNATE_HOLD_MS);
+        logger.warn({ bridge: bridge.id, from: first.host, to: second.host, err: error }, 'bridge address failed; trying the other one');
+        return fn(second);
+      }
+    }
+    return {
+      ...primary,
+      get: (path, query) => run('GET', (c) => c.get(path, query)),
+      post: (path, form) => run('POST', (c) => c.post(path, form)),
+      put: (path, form) => run('PUT', (c) => c.put(path, form)),
+      delete: (path) => run('DELETE', (c) => c.delete(path)),
+      list: (path, singular, query) => run('GET', (c) => c.list(path, singular, query)),
+      status: () => run('GET', (c) => c.status()),
+      close: async () => undefined,
+    };
+  }
+  /** The node a bridge was added by answers through the alternate address too (M13). */
+  const connectorForNode = (bridge: BridgeRow, node: NodeRow) => {
+    const connector = connectorFor(bridge, { baseUrl: nodeBase(node), name: node.name });
+    return node.primary && nodeBase(node) === bridge.baseUrl.replace(/\/+$/, '') ? withAlternate(bridge, connector) : connector;
+  };
+  const primaryConnector = (bridge: BridgeRow) => withAlternate(bridge, connectorFor(bridge, { baseUrl: bridge.baseUrl, name: 'primary' }));
+  /** Whether the last request to this bridge's address went to its alternate instead. */
+  const onAlternate = (bridgeId: string) => (alternateUntil.get(bridgeId) ?? 0) > clock.now().getTime();
 
   async function getBridge(id: string, tx: Db = db): Promise<BridgeRow> {
     const bridge = await repo.findBridge(tx, id);
@@ -147,6 +245,14 @@ export function createBridges(services: PlatformServices) {
     return nodes;
   }
 
+  /** The discovered nodes with the address each is reached at (M5) and its host key. */
+  function withAddresses(discovered: { callBridgeId: string; name: string; address: string }[], addedBaseUrl: string) {
+    return discovered.map((n) => {
+      const address = n.address ? inheritAddress(n.address, addedBaseUrl) : null;
+      return { ...n, advertised: n.address || null, address: address ?? n.address, hostKey: address ? safeHostKey(address) : '' };
+    });
+  }
+
   async function addOne(input: BridgeInput, actor: Actor, cdrBaseUrl: string | undefined) {
     const { baseUrl, hostKey } = parseAddress(input.address, input.tls);
     const timeZone = assertTimeZone(input.timeZone ?? 'UTC');
@@ -165,8 +271,7 @@ export function createBridges(services: PlatformServices) {
       }
       throw error;
     }
-    const discovered = await discoverNodes(connector);
-    const nodeKeys = discovered.map((n) => ({ ...n, hostKey: n.address ? safeHostKey(n.address) : '' }));
+    const nodeKeys = withAddresses(await discoverNodes(connector), baseUrl);
     const self = nodeKeys.find((n) => n.hostKey === hostKey) ?? nodeKeys[0];
     const others = nodeKeys.filter((n) => n !== self && n.hostKey);
     const knownOthers = await repo.findNodeByHostKey(db, others.map((n) => n.hostKey));
@@ -201,12 +306,14 @@ export function createBridges(services: PlatformServices) {
       createdAt: now,
       updatedAt: now,
     };
-    const nodeRows = (self ? nodeKeys : [{ callBridgeId: 'standalone', name: displayHost(input.address), address: baseUrl, hostKey }]).map((n) => ({
+    const nodeRows = (self ? nodeKeys : [{ callBridgeId: 'standalone', name: displayHost(input.address), address: baseUrl, advertised: null, hostKey }]).map((n) => ({
       id: crypto.randomUUID(),
       bridgeId: id,
       callBridgeId: n.callBridgeId,
       name: n.name || displayHost(n.address),
       address: n === self ? baseUrl : n.address,
+      advertisedAddress: n.advertised,
+      addressOverride: null,
       hostKey: n === self ? hostKey : n.hostKey || `${n.callBridgeId}:unknown`,
       primary: n === self || !self,
       healthy: true,
@@ -222,14 +329,27 @@ export function createBridges(services: PlatformServices) {
     return { id, address: row.address, systemName: name || `No Name (${displayHost(input.address)})`, systemType: row.systemType, description: warnings.length ? 'System added despite warnings' : 'System added', warnings, nodes: nodeRows.length };
   }
 
-  /** Meeting history: every node sends its CDRs to Switchboard. */
-  async function registerCdrReceivers(bridge: BridgeRow, cdrBaseUrl: string) {
+  /**
+   * Meeting history: every node sends its CDRs to Switchboard. Each node on its own: one that does
+   * not answer now gets its receiver from a later status poll that finds it up (the base URL of the
+   * last add or relink is remembered for that, or SWITCHBOARD_PUBLIC_URL).
+   */
+  let lastCdrBaseUrl: string | undefined = services.config.publicUrl ?? undefined;
+  async function registerCdrReceivers(bridge: BridgeRow, cdrBaseUrl: string | undefined = lastCdrBaseUrl, only?: (node: NodeRow) => boolean) {
+    if (!cdrBaseUrl || !bridge.cdrToken) return;
+    lastCdrBaseUrl = cdrBaseUrl;
     const url = `${cdrBaseUrl.replace(/\/+$/, '')}/api/v1/meetings/cdr/${bridge.id}/${bridge.cdrToken}`;
+    let failure: unknown;
     for (const node of await repo.listNodes(db, bridge.id)) {
-      if (node.cdrReceiverId) continue;
-      const receiverId = await connectorForNode(bridge, node).post('/system/cdrReceivers', { url });
-      await repo.updateNode(db, node.id, { cdrReceiverId: receiverId });
+      if (node.cdrReceiverId || (only && !only(node))) continue;
+      try {
+        const receiverId = await connectorForNode(bridge, node).post('/system/cdrReceivers', { url });
+        await repo.updateNode(db, node.id, { cdrReceiverId: receiverId });
+      } catch (error) {
+        failure ??= error;
+      }
     }
+    if (failure) throw failure;
   }
 
   function safeHostKey(address: string) {
@@ -240,8 +360,8 @@ export function createBridges(services: PlatformServices) {
     }
   }
 
-  async function knownNodeError(node: NodeRow, entered: string) {
-    const owner = await repo.findBridge(db, node.bridgeId);
+  async function knownNodeError(node: NodeRow, entered: string, tx: Db = db) {
+    const owner = await repo.findBridge(tx, node.bridgeId);
     const through = owner ? displayHost(owner.address) : 'another bridge';
     if (node.primary && owner && safeHostKey(owner.baseUrl) === node.hostKey) {
       return new AppError('ALREADY_EXISTS', `${displayHost(entered)} has already been added.`, { address: entered, bridgeId: node.bridgeId });
@@ -288,7 +408,7 @@ export function createBridges(services: PlatformServices) {
       const passwordSealed = secrets.seal(input.password);
       const connector = connectorFor({ id: bridgeId, username: input.username, passwordSealed }, { baseUrl, name: displayHost(input.address) });
       const status = await connector.status();
-      const discovered = (await discoverNodes(connector)).map((n) => ({ ...n, hostKey: n.address ? safeHostKey(n.address) : '' }));
+      const discovered = withAddresses(await discoverNodes(connector), baseUrl);
       const self = discovered.find((n) => n.hostKey === hostKey) ?? discovered[0];
       const callProfileId = await connector.post('/callProfiles', { participantLimit: 1000, messageBoardEnabled: false });
       const callLegProfileId = await connector.post('/callLegProfiles', { defaultLayout: 'telepresence', changeLayoutAllowed: true, presentationContributionAllowed: true, presentationViewingAllowed: true, muteSelfAllowed: true, videoMuteSelfAllowed: true });
@@ -312,19 +432,26 @@ export function createBridges(services: PlatformServices) {
       };
       await database.transaction(async (tx) => {
         const old = await repo.listNodes(tx, bridgeId);
-        const list = self ? discovered : [{ callBridgeId: 'standalone', name: displayHost(input.address), address: baseUrl, hostKey }];
-        const rows = list.map((n) => ({
-          id: old.find((o) => o.name === (n.name || displayHost(n.address)))?.id ?? crypto.randomUUID(),
-          bridgeId,
-          callBridgeId: n.callBridgeId,
-          name: n.name || displayHost(n.address),
-          address: n === self ? baseUrl : n.address,
-          hostKey: n === self ? hostKey : n.hostKey || `${n.callBridgeId}:unknown`,
-          primary: n === self || !self,
-          healthy: true,
-          lastError: null,
-          cdrReceiverId: null,
-        }));
+        const list = self ? discovered : [{ callBridgeId: 'standalone', name: displayHost(input.address), address: baseUrl, advertised: null, hostKey }];
+        const rows = list.map((n) => {
+          const previous = old.find((o) => o.name === (n.name || displayHost(n.address)));
+          // The operator's override stays: it is how this node is reached, whatever the cluster says.
+          const override = n === self ? null : (previous?.addressOverride ?? null);
+          return {
+            id: previous?.id ?? crypto.randomUUID(),
+            bridgeId,
+            callBridgeId: n.callBridgeId,
+            name: n.name || displayHost(n.address),
+            address: override ?? (n === self ? baseUrl : n.address),
+            advertisedAddress: n.advertised,
+            addressOverride: override,
+            hostKey: override ? safeHostKey(override) : n === self ? hostKey : n.hostKey || `${n.callBridgeId}:unknown`,
+            primary: n === self || !self,
+            healthy: true,
+            lastError: null,
+            cdrReceiverId: null,
+          };
+        });
         // Deleted and inserted again (same ids): the new ports may swap host keys between nodes.
         await repo.deleteNodes(tx, bridgeId);
         await repo.insertNodes(tx, rows);
@@ -338,6 +465,43 @@ export function createBridges(services: PlatformServices) {
       }
       if (cdrBaseUrl) await registerCdrReceivers(after, cdrBaseUrl).catch((error) => logger.warn({ err: error, bridge: bridgeId }, 'CDR receiver registration failed'));
       return after;
+    },
+
+    /**
+     * M4/M5: the operator says how a node is reached (a NAT, another interface, a port the cluster
+     * does not advertise). `null` goes back to the address derived from what the cluster advertises.
+     * Kept across relinks; the node is polled at it from the next status poll on.
+     */
+    async setNodeAddress(bridgeId: string, nodeId: string, address: string | null, actor: Actor, cdrBaseUrl?: string) {
+      const bridge = await getBridge(bridgeId);
+      const updated = await database.transaction(async (tx) => {
+        const node = (await repo.listNodes(tx, bridgeId)).find((n) => n.id === nodeId);
+        if (!node) throw notFound('Node', nodeId);
+        const tls = new URL(bridge.baseUrl).protocol === 'https:';
+        let effective: string;
+        let hostKey: string;
+        if (address !== null) {
+          ({ baseUrl: effective, hostKey } = parseAddress(address, tls));
+        } else if (node.advertisedAddress && !(node.primary && safeHostKey(bridge.baseUrl) === safeHostKey(inheritAddress(node.advertisedAddress, bridge.baseUrl) ?? ''))) {
+          effective = inheritAddress(node.advertisedAddress, bridge.baseUrl) ?? node.advertisedAddress;
+          hostKey = safeHostKey(effective) || `${node.callBridgeId}:unknown`;
+        } else if (node.primary) {
+          effective = bridge.baseUrl;
+          hostKey = safeHostKey(bridge.baseUrl);
+        } else {
+          throw new AppError('INVALID_STATE', `The cluster advertises no address for ${node.name}; enter one.`, { nodeId });
+        }
+        const clash = (await repo.findNodeByHostKey(tx, [hostKey])).find((n) => n.id !== nodeId);
+        // Inside the transaction: the embedded database has one connection, so its `tx` it is.
+        if (clash) throw await knownNodeError(clash, effective, tx);
+        const patch = { address: effective, hostKey, addressOverride: address === null ? null : effective, healthy: true, lastError: null };
+        await repo.updateNode(tx, nodeId, patch);
+        const after = { ...node, ...patch };
+        await audit.record({ actor, action: 'bridge.node-address', entityType: 'bridge', entityId: bridgeId, before: publicNode(node), after: publicNode(after) }, tx);
+        return after;
+      });
+      if (!updated.cdrReceiverId) await registerCdrReceivers(bridge, cdrBaseUrl ?? lastCdrBaseUrl, (n) => n.id === nodeId).catch((error) => logger.warn({ err: error, bridge: bridgeId }, 'CDR receiver registration failed'));
+      return publicNode((await repo.listNodes(db, bridgeId)).find((n) => n.id === nodeId)!);
     },
 
     async close() {
@@ -359,6 +523,7 @@ export function createBridges(services: PlatformServices) {
           }
         }),
       );
+      const viaAlternate = onAlternate(bridgeId);
       const primary = results.find((r) => r.node.primary) ?? results[0];
       const authFailed = results.find((r) => (r.error?.details as { reason?: string } | undefined)?.reason === 'authenticationFailed');
       const reachable = results.filter((r) => r.status);
@@ -369,8 +534,11 @@ export function createBridges(services: PlatformServices) {
         for (const r of results) {
           const healthy = !r.error;
           if (r.node.healthy && !healthy) newlyDown.push(r.node);
-          if (r.node.healthy !== healthy || (r.node.lastError ?? null) !== (r.error?.message ?? null)) {
-            await repo.updateNode(tx, r.node.id, { healthy, lastError: r.error?.message ?? null });
+          // Healthy, but only through the alternate address (M13): said where the operator looks.
+          const note = healthy && r.node.primary && viaAlternate ? `${displayHost(bridge.baseUrl)} does not answer; reached through the alternate address ${displayHost(bridge.alternateAddress ?? '')}.` : null;
+          const lastError = r.error?.message ?? note;
+          if (r.node.healthy !== healthy || (r.node.lastError ?? null) !== lastError) {
+            await repo.updateNode(tx, r.node.id, { healthy, lastError });
           }
         }
         const connectivity = authFailed && !reachable.length ? 'auth_failed' : primary?.status ? 'reachable' : reachable.length ? 'degraded' : 'unreachable';
@@ -381,7 +549,20 @@ export function createBridges(services: PlatformServices) {
           auth_failed: authFailed ? authFailed.error!.message : false,
         });
       });
-      return { connectivity: reachable.length ? 'reachable' : 'unreachable', newlyDown, down: results.filter((r) => r.error).map((r) => r.node.id) };
+      // Nodes that were not reached when the bridge was added get their CDR receiver now.
+      const up = new Set(reachable.map((r) => r.node.id));
+      if (reachable.some((r) => !r.node.cdrReceiverId)) {
+        await registerCdrReceivers(bridge, undefined, (n) => up.has(n.id)).catch((error) => logger.warn({ err: error, bridge: bridgeId }, 'CDR receiver registration failed'));
+      }
+      // Dial-outs whose outcome no CDR told (M9/M10).
+      const nowMs = clock.now().getTime();
+      const silent = new Set([...cdrSilentUntil].filter(([, until]) => until > nowMs).map(([nodeId]) => nodeId));
+      const legs = await readLegOutcomes({ db, clock, logger }, bridge, (await repo.listNodes(db, bridgeId)).filter((n) => up.has(n.id)), connectorForNode, silent).catch((error) => {
+        logger.warn({ err: error, bridge: bridgeId }, 'reading dial-out outcomes failed');
+        return { read: 0, settled: 0, missedCdrs: new Set<string>() };
+      });
+      for (const nodeId of legs.missedCdrs) cdrSilentUntil.set(nodeId, nowMs + CDR_SILENCE_MS);
+      return { connectivity: reachable.length ? 'reachable' : 'unreachable', newlyDown, down: results.filter((r) => r.error).map((r) => r.node.id), legsSettled: legs.settled };
     },
 
     async update(id: string, patch: SettingsPatch, actor: Actor) {
@@ -416,6 +597,7 @@ export function createBridges(services: PlatformServices) {
         return { after, syncPool: poolChanged && poolReady };
       });
       for (const key of Array.from(connectors.keys())) if (key.startsWith(`${id}|`)) connectors.delete(key);
+      alternateUntil.delete(id);
       return result;
     },
 
@@ -506,6 +688,12 @@ function statusColumns(s: CmsStatus) {
 export function publicBridge(b: BridgeRow) {
   const { passwordSealed: _p, alternatePasswordSealed, cdrToken: _t, ...rest } = b;
   return { ...rest, alternatePasswordSet: alternatePasswordSealed !== null, status: (b.callLegsActive ?? 0) > 0 ? 'In use' : 'Idle' };
+}
+
+/** What the API shows of a node. */
+export function publicNode(n: NodeRow) {
+  const { hostKey: _k, cdrReceiverId, ...rest } = n;
+  return { ...rest, cdrReceiver: cdrReceiverId !== null };
 }
 
 /** The most intervals [from, to) that overlap at one instant, and the first instant it happens. */

@@ -1,0 +1,2 @@
+ALTER TABLE "meetings_bridge_nodes" ADD COLUMN "advertised_address" text;--> statement-breakpoint
+ALTER TABLE "meetings_bridge_nodes" ADD COLUMN "address_override" text;
