@@ -360,6 +360,28 @@ export function createBridges(services: PlatformServices) {
     }
   }
 
+  /**
+   * Nodes discovered before the advertised address was kept were stored with it as their address
+   * (an HTTP cluster's second node at https://…): at the first poll they get the derived address,
+   * unless another node already has that host and port.
+   */
+  async function upgradeNodeAddresses(bridge: BridgeRow, nodes: NodeRow[]): Promise<NodeRow[]> {
+    const out: NodeRow[] = [];
+    for (const node of nodes) {
+      if (node.primary || node.advertisedAddress !== null || node.addressOverride !== null) {
+        out.push(node);
+        continue;
+      }
+      const derived = inheritAddress(node.address, bridge.baseUrl);
+      const hostKey = derived ? safeHostKey(derived) : '';
+      const clash = derived && hostKey !== node.hostKey ? (await repo.findNodeByHostKey(db, [hostKey])).some((n) => n.id !== node.id) : false;
+      const patch = derived && hostKey && !clash ? { advertisedAddress: node.address, address: derived, hostKey } : { advertisedAddress: node.address };
+      await repo.updateNode(db, node.id, patch);
+      out.push({ ...node, ...patch });
+    }
+    return out;
+  }
+
   async function knownNodeError(node: NodeRow, entered: string, tx: Db = db) {
     const owner = await repo.findBridge(tx, node.bridgeId);
     const through = owner ? displayHost(owner.address) : 'another bridge';
@@ -513,7 +535,7 @@ export function createBridges(services: PlatformServices) {
     /** M3: one GET /system/status per node; node health drives failover (M13). */
     async poll(bridgeId: string) {
       const bridge = await getBridge(bridgeId);
-      const nodes = await repo.listNodes(db, bridgeId);
+      const nodes = await upgradeNodeAddresses(bridge, await repo.listNodes(db, bridgeId));
       const results = await Promise.all(
         nodes.map(async (node) => {
           try {

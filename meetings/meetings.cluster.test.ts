@@ -85,7 +85,22 @@ describe('Meetings: clusters as real CMS deployments differ', () => {
     assert.equal(bridge.tickets.some((x: any) => x.title === 'Connection Error'), false);
   });
 
-  test('M4/M5: the operator overrides a node\'s address (kept, audited, refused when another node has it) and goes back to the advertised one', async () => {
+  test('M5: nodes stored before (the advertised https address as their address) are reached over HTTP from the next poll', async () => {
+    const cms = await lab('upgraded', ['up-a', 'up-b'], { variance: { advertiseScheme: 'https' } });
+    const [a, b] = cms.nodes;
+    const bridgeId = await addBridge({ address: `127.0.0.1:${a.port}`, tls: false, name: 'Added before' });
+    const { bridgeNodes } = await import('./bridges.schema.ts');
+    const { eq } = await import('drizzle-orm');
+    const second = (await nodesOf(bridgeId)).find((n) => n.name === 'up-b');
+    await t.sb.services.database.db.update(bridgeNodes).set({ address: `https://127.0.0.1:${b.port}`, advertisedAddress: null, healthy: false, lastError: 'TLS' }).where(eq(bridgeNodes.id, second.id));
+    assert.equal((await poll(bridgeId)).state, 'completed');
+    const upgraded = (await nodesOf(bridgeId)).find((n) => n.name === 'up-b');
+    assert.equal(upgraded.address, `http://127.0.0.1:${b.port}`);
+    assert.equal(upgraded.advertisedAddress, `https://127.0.0.1:${b.port}`);
+    assert.equal(upgraded.healthy, true);
+  });
+
+  test('M4/M5: the operator overrides a node\'s address (audited, refused when another node has it) and goes back to the advertised one', async () => {
     const cms = await lab('override', ['ov-a', 'ov-b'], { variance: { advertiseScheme: 'https' } });
     const [a, b] = cms.nodes;
     const bridgeId = await addBridge({ address: `http://127.0.0.1:${a.port}`, name: 'Override' });
