@@ -1,6 +1,8 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { ManualClock } from '../platform/clock.ts';
 import { createCmsCluster, type CmsCluster } from '../lab/cms/cms.cluster.ts';
 import { startTestSwitchboard, type TestSwitchboard } from '../test/support/test-switchboard.ts';
@@ -38,6 +40,17 @@ describe('Meetings: clusters as real CMS deployments differ', () => {
     const j = (await t.api('GET', `/api/v1/jobs/${id}`)).body;
     return ['completed', 'failed'].includes(j.state) && j;
   });
+  /** The `switchboard` command against this server, as an operator runs it. */
+  function switchboard(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+    return new Promise((resolve) => {
+      const child = spawn(process.execPath, [fileURLToPath(new URL('../cli/main.ts', import.meta.url)), ...args], { env: { ...process.env, SWITCHBOARD_URL: t.url, SWITCHBOARD_TOKEN: t.adminToken }, stdio: ['ignore', 'pipe', 'pipe'] });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (chunk) => (stdout += chunk));
+      child.stderr.on('data', (chunk) => (stderr += chunk));
+      child.on('close', (code) => resolve({ code, stdout, stderr }));
+    });
+  }
   const poll = async (bridgeId: string) => job((await t.api('POST', `/api/v1/meetings/bridges/${bridgeId}/poll`)).body.jobId);
   async function addBridge(body: Record<string, unknown>) {
     const added = await t.api('POST', '/api/v1/meetings/bridges', { username: 'admin', password: 'admin', ...body });
@@ -105,8 +118,11 @@ describe('Meetings: clusters as real CMS deployments differ', () => {
     const [a, b] = cms.nodes;
     const bridgeId = await addBridge({ address: `http://127.0.0.1:${a.port}`, name: 'Override' });
     const second = (await nodesOf(bridgeId)).find((n) => n.name === 'ov-b');
-    const set = await t.api('PATCH', `/api/v1/meetings/bridges/${bridgeId}/nodes/${second.id}`, { address: `localhost:${b.port}` });
-    assert.equal(set.status, 200, JSON.stringify(set.body));
+    // Through the CLI, by node name (the API below).
+    const cli = await switchboard(['bridges', 'node-address', bridgeId, 'ov-b', `localhost:${b.port}`]);
+    assert.equal(cli.code, 0, cli.stderr);
+    assert.match(cli.stdout, new RegExp(`ov-b is reached at http://localhost:${b.port} \\(entered\\)`));
+    const set = { body: (await nodesOf(bridgeId)).find((n) => n.id === second.id) };
     assert.equal(set.body.address, `http://localhost:${b.port}`, 'a bare address takes the bridge\'s scheme');
     assert.equal(set.body.addressOverride, `http://localhost:${b.port}`);
     const mark = b.trace.entries().at(-1)?.n ?? 0;
@@ -117,6 +133,7 @@ describe('Meetings: clusters as real CMS deployments differ', () => {
     assert.equal(clash.status, 409);
     assert.match(clash.body.error.message, /already been added/);
     const back = await t.api('PATCH', `/api/v1/meetings/bridges/${bridgeId}/nodes/${second.id}`, { address: null });
+    assert.equal(back.status, 200, JSON.stringify(back.body));
     assert.equal(back.body.address, `http://127.0.0.1:${b.port}`);
     assert.equal(back.body.addressOverride, null);
     const audit = await t.api('GET', '/api/v1/audit?action=bridge.node-address');
