@@ -72,7 +72,7 @@ export const bridgeNodes = pgTable(
      * cluster advertises with the scheme and port policy of the address the bridge was added by.
      */
     address: text('address').notNull(),
-    /** As /callBridges shows it, e.g. https://14.80.82.31 (null: the node the bridge was added through, or added before this was kept). */
+    /** As /callBridges shows it, e.g. https://14.80.82.31 (null: none advertised, or stored before it was kept). */
     advertisedAddress: text('advertised_address'),
     /** Set by the operator (M4/M5): used instead of what discovery derives, kept across relinks. */
     addressOverride: text('address_override'),

@@ -33,7 +33,7 @@ const ticket = z.object({ id: z.number(), bridgeId: z.string(), kind: z.string()
 const node = z.object({
   id: z.string(), callBridgeId: z.string(), name: z.string(),
   address: z.string().describe('The URL Switchboard reaches the node at'),
-  advertisedAddress: z.string().nullable().describe('The address the cluster advertises for it (/callBridges); null for the node the bridge was added by'),
+  advertisedAddress: z.string().nullable().describe('The address the cluster advertises for it (/callBridges/{id}); null when it advertises none'),
   addressOverride: z.string().nullable().describe('Set by the operator; null: derived from the advertised address with the scheme and port of the address the bridge was added by'),
   primary: z.boolean(), healthy: z.boolean(), lastError: z.string().nullable(), cdrReceiver: z.boolean().describe('Switchboard is registered as this node\'s CDR receiver'),
 }).meta({ id: 'BridgeNode' });

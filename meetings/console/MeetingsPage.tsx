@@ -175,7 +175,7 @@ function BridgeView() {
           <Field label="Numeric ID base"><input inputMode="numeric" {...settings.bind('numericIdBase')} /></Field>
           <Field label="Numeric ID quantity"><input inputMode="numeric" {...settings.bind('numericIdQuantity')} /></Field>
           <Field label="Alternate address"><input {...settings.bind('alternateAddress')} placeholder={b.alternateAddress ?? 'host or host:port'} /></Field>
-          <Field label="Alternate username"><input {...settings.bind('alternateUsername')} placeholder={b.alternateUsername ?? 'same as the bridge'} /></Field>
+          <Field label="Alternate user"><input {...settings.bind('alternateUsername')} placeholder={b.alternateUsername ?? 'same as the bridge'} /></Field>
           <Field label="Alternate password"><input type="password" autoComplete="new-password" {...settings.bind('alternatePassword')} placeholder={b.alternatePasswordSet ? 'unchanged' : 'same as the bridge'} /></Field>
         </div>
         <button className="button button-primary" disabled={save.isPending}>Save</button>
