@@ -45,6 +45,39 @@ describe('lab area', () => {
     assert.ok(trace.body.entries.some((e: any) => e.status === 503 && e.path === '/api/v1/system/status'));
   });
 
+  test('the cluster\'s variance through the API: advertised scheme, CDRs, page cap, bulk syncs on restart; restart; masked trace', async () => {
+    const lab = getLab(t.sb.services)!;
+    const { cluster, username, password } = lab.cmsClusters[0];
+    const auth = { authorization: `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}` };
+    const form = { ...auth, 'content-type': 'application/x-www-form-urlencoded' };
+    const [a, b] = cluster.nodes;
+    const initial = (await t.api('GET', '/api/v1/lab')).body.cms[0];
+    assert.deepEqual(initial.settings, { advertiseScheme: null, cdrs: true, pageCap: null, forgetBulkSyncsOnRestart: false });
+    const set = await t.api('PUT', `/api/v1/lab/cms/${cluster.name}/settings`, { advertiseScheme: 'https', cdrs: false, pageCap: 2, forgetBulkSyncsOnRestart: true });
+    assert.equal(set.status, 200, JSON.stringify(set.body));
+    assert.deepEqual((await t.api('GET', `/api/v1/lab/cms/${cluster.name}/settings`)).body, { advertiseScheme: 'https', cdrs: false, pageCap: 2, forgetBulkSyncsOnRestart: true });
+    const shown = (await t.api('GET', '/api/v1/lab')).body.cms[0];
+    assert.equal(shown.nodes[1].advertisedAddress, b.baseUrl.replace('http://', 'https://'));
+    assert.match(await (await fetch(`${a.baseUrl}/api/v1/callBridges/${b.callBridgeId}`, { headers: auth })).text(), new RegExp(`<address>${b.baseUrl.replace('http://', 'https://')}</address>`));
+    assert.match(await (await fetch(`${a.baseUrl}/api/v1/callBridges`, { headers: auth })).text(), /<callBridges total="2">/);
+    assert.equal(cluster.getVariance().cdrs, false);
+    for (let i = 0; i < 3; i++) await fetch(`${a.baseUrl}/api/v1/coSpaces`, { method: 'POST', headers: form, body: `name=Lab+${i}&uri=lab${i}&passcode=1234&secret=s3cret${i}` });
+    assert.equal([...(await (await fetch(`${a.baseUrl}/api/v1/coSpaces?limit=10`, { headers: auth })).text()).matchAll(/<coSpace id=/g)].length, 2);
+    const set0 = (await fetch(`${a.baseUrl}/api/v1/cospaceBulkParameterSets`, { method: 'POST', headers: form, body: 'startIndex=1&endIndex=2&coSpaceUriMapping=%24index%24' })).headers.get('location')!.split('/').pop();
+    const sync = (await fetch(`${a.baseUrl}/api/v1/cospaceBulkSyncs`, { method: 'POST', headers: form, body: `cospaceBulkParameterSet=${set0}` })).headers.get('location')!.split('/').pop();
+    const restarted = await t.api('POST', `/api/v1/lab/cms/${cluster.name}/nodes/${a.name}/restart`);
+    assert.equal(restarted.status, 200);
+    assert.equal((await fetch(`${a.baseUrl}/api/v1/cospaceBulkSyncs/${sync}`, { headers: auth })).status, 404);
+    const trace = await t.api('GET', `/api/v1/lab/cms/${cluster.name}/nodes/${a.name}/trace`);
+    assert.ok(!JSON.stringify(trace.body).includes('s3cret'), 'the trace shows no secret');
+    assert.ok(trace.body.entries.some((e: any) => /secret=\*\*\*\*\*/.test(e.requestBody ?? '')));
+    assert.equal((await t.api('GET', '/api/v1/audit?action=lab.cms.settings')).body.total, 1);
+    assert.equal((await t.api('GET', '/api/v1/audit?action=lab.cms.restart')).body.total, 1);
+    assert.equal((await t.api('PUT', `/api/v1/lab/cms/${cluster.name}/settings`, { advertiseScheme: 'ftp' })).status, 400);
+    assert.equal((await t.api('PUT', `/api/v1/lab/cms/${cluster.name}/settings`, { cdrs: true }, { token: await t.tokenFor('booker') })).status, 403);
+    await t.api('PUT', `/api/v1/lab/cms/${cluster.name}/settings`, { advertiseScheme: null, cdrs: true, pageCap: null, forgetBulkSyncsOnRestart: false });
+  });
+
   test('unknown nodes are 404, bad fault bodies 400, and a booker may not inject faults', async () => {
     assert.equal((await t.api('PUT', '/api/v1/lab/cms/nope/nodes/x/faults', { busy: true })).status, 404);
     const bad = await t.api('PUT', '/api/v1/lab/cms/cms-lab-single/nodes/callbridge-solo/faults', { busy: 'very' });

@@ -17,8 +17,18 @@ const faults = z
   })
   .meta({ id: 'CmsFaults' });
 
-const node = z.object({ name: z.string(), callBridgeId: z.string(), baseUrl: z.string(), up: z.boolean(), faults });
-const cmsCluster = z.object({ name: z.string(), username: z.string(), nodes: z.array(node) }).meta({ id: 'LabCmsCluster' });
+const variance = z
+  .strictObject({
+    advertiseScheme: z.enum(['http', 'https']).nullable().optional().describe('/callBridges shows node addresses with this scheme (null: the one each node listens with)'),
+    cdrs: z.boolean().optional().describe('false: the bridges send no CDRs to any receiver'),
+    pageCap: z.number().int().min(1).max(1000).nullable().optional().describe('At most this many objects per page, whatever limit asks (null: the cluster default, 10)'),
+    forgetBulkSyncsOnRestart: z.boolean().optional().describe('A node that restarts has forgotten every coSpace bulk sync'),
+  })
+  .meta({ id: 'CmsVariance' });
+
+const node = z.object({ name: z.string(), callBridgeId: z.string(), baseUrl: z.string(), advertisedAddress: z.string(), up: z.boolean(), faults });
+const cmsCluster = z.object({ name: z.string(), username: z.string(), settings: variance, nodes: z.array(node) }).meta({ id: 'LabCmsCluster' });
+const clusterParams = z.strictObject({ cluster: z.string().min(1).max(100) });
 const traceEntry = z.object({
   n: z.number().int(), at: z.string(), method: z.string(), path: z.string(), from: z.string(),
   status: z.number().int().optional(), size: z.number().int().optional(), location: z.string().optional(),
@@ -28,11 +38,21 @@ const nodeParams = z.strictObject({ cluster: z.string().min(1).max(100), node: z
 
 export function registerLabRoutes(app: HttpApp, services: PlatformServices, lab: Lab) {
   const describe = () =>
-    lab.cmsClusters.map(({ cluster, username }) => ({
-      name: cluster.name,
-      username,
-      nodes: cluster.describe().nodes.map((n) => ({ name: n.name, callBridgeId: n.callBridgeId, baseUrl: n.baseUrl, up: n.up, faults: n.faults })),
-    }));
+    lab.cmsClusters.map(({ cluster, username }) => {
+      const described = cluster.describe();
+      return {
+        name: cluster.name,
+        username,
+        settings: described.variance,
+        nodes: described.nodes.map((n) => ({ name: n.name, callBridgeId: n.callBridgeId, baseUrl: n.baseUrl, advertisedAddress: n.advertisedAddress, up: n.up, faults: n.faults })),
+      };
+    });
+
+  const findCluster = (clusterName: string) => {
+    const entry = lab.cmsClusters.find((c) => c.cluster.name === clusterName);
+    if (!entry) throw new AppError('NOT_FOUND', `The lab has no CMS cluster ${clusterName}.`, { cluster: clusterName });
+    return entry.cluster;
+  };
 
   const findNode = (clusterName: string, nodeName: string) => {
     const entry = lab.cmsClusters.find((c) => c.cluster.name === clusterName);
@@ -74,6 +94,41 @@ export function registerLabRoutes(app: HttpApp, services: PlatformServices, lab:
       const after = await cluster.clearFaults(request.params.node);
       await services.audit.record({ actor: request.actor!, action: 'lab.faults.clear', entityType: 'lab_cms_node', entityId: `${request.params.cluster}/${request.params.node}`, before, after, trackingId: request.id });
       return after;
+    },
+  });
+
+  app.route({
+    method: 'GET',
+    url: '/api/v1/lab/cms/:cluster/settings',
+    config: { access: 'lab.read' },
+    schema: { tags: ['Lab'], summary: 'How a simulated CMS cluster differs from the default one (advertised scheme, CDRs, page cap, bulk syncs on restart)', params: clusterParams, response: { 200: variance } },
+    handler: async (request) => findCluster(request.params.cluster).getVariance(),
+  });
+
+  app.route({
+    method: 'PUT',
+    url: '/api/v1/lab/cms/:cluster/settings',
+    config: { access: 'lab.manage' },
+    schema: { tags: ['Lab'], summary: 'Change how a simulated CMS cluster behaves; omitted fields keep their value', params: clusterParams, body: variance, response: { 200: variance } },
+    handler: async (request) => {
+      const cluster = findCluster(request.params.cluster);
+      const before = cluster.getVariance();
+      const after = cluster.setVariance(request.body);
+      await services.audit.record({ actor: request.actor!, action: 'lab.cms.settings', entityType: 'lab_cms_cluster', entityId: request.params.cluster, before, after, trackingId: request.id });
+      return after;
+    },
+  });
+
+  app.route({
+    method: 'POST',
+    url: '/api/v1/lab/cms/:cluster/nodes/:node/restart',
+    config: { access: 'lab.manage' },
+    schema: { tags: ['Lab'], summary: 'Restart a simulated CMS node: its listener closes and opens again (with forgetBulkSyncsOnRestart, its bulk syncs are gone)', params: nodeParams, response: { 200: z.object({ restarted: z.boolean() }) } },
+    handler: async (request) => {
+      const cluster = findNode(request.params.cluster, request.params.node);
+      await cluster.restart(request.params.node);
+      await services.audit.record({ actor: request.actor!, action: 'lab.cms.restart', entityType: 'lab_cms_node', entityId: `${request.params.cluster}/${request.params.node}`, trackingId: request.id });
+      return { restarted: true };
     },
   });
 

@@ -51,6 +51,8 @@ export const bridges = pgTable('meetings_bridges', {
   poolSize: integer('pool_size').notNull().default(0),
   /** SHA-256 (hex) of the CDR receiver URL's token: the token is a credential, the database keeps only its hash. */
   cdrTokenHash: text('cdr_token_hash'),
+  /** The same token sealed (platform/secrets): to register a receiver on a node later. */
+  cdrTokenSealed: text('cdr_token_sealed'),
   /**
    * Set on the bridges the Lab registers: its cluster's name. The Lab's ports and passwords change on
    * every start; this is how the same lab cluster finds its bridge again instead of adding another.
@@ -68,8 +70,15 @@ export const bridgeNodes = pgTable(
     bridgeId: uuid('bridge_id').notNull().references(() => bridges.id, { onDelete: 'cascade' }),
     callBridgeId: text('call_bridge_id').notNull(),
     name: text('name').notNull(),
-    /** As /callBridges shows it, e.g. https://14.80.82.31. */
+    /**
+     * The URL Switchboard reaches this node at: the operator's override, else the address the
+     * cluster advertises with the scheme and port policy of the address the bridge was added by.
+     */
     address: text('address').notNull(),
+    /** As /callBridges shows it, e.g. https://14.80.82.31 (null: none advertised, or stored before it was kept). */
+    advertisedAddress: text('advertised_address'),
+    /** Set by the operator (M4/M5): used instead of what discovery derives, kept across relinks. */
+    addressOverride: text('address_override'),
     /** host:port, the key a second add of the same node is refused by. */
     hostKey: text('host_key').notNull(),
     primary: boolean('is_primary').notNull().default(false),

@@ -4,6 +4,7 @@ import { parseHostPort, type HostPort } from '../platform/http/inputs.ts';
 import { createCmsConnector, maskForm, maskXml, type CmsConnector, type CmsExchange, type CmsStatus } from './cms.connector.ts';
 import * as repo from './meetings.repository.ts';
 import { assertTimeZone } from './zoned-time.ts';
+import { readLegOutcomes } from './leg-outcomes.ts';
 import type { Actor } from '../platform/auth/actor.ts';
 import type { Db } from '../platform/db/database.ts';
 import type { PlatformServices } from '../platform/services.ts';
@@ -59,8 +60,50 @@ export function parseAddress(address: string, tls = true): { baseUrl: string; ho
   return { baseUrl: `${url.protocol}//${url.host}`, hostKey: `${url.hostname.toLowerCase()}:${defaultPort}` };
 }
 
+/**
+ * A discovered node's URL: the address the cluster advertises (/callBridges/{id}), reached the way
+ * the operator reached the cluster. The scheme is the added bridge's (a cluster added over plain
+ * HTTP is reached over plain HTTP everywhere, whatever its Call Bridge table says); the port is the
+ * advertised one when it names one (other than its scheme's default), else the added bridge's
+ * non-default port (nodes of one cluster usually serve the API on the same port, e.g. 445), else
+ * the scheme's default. Null when the advertised address cannot be read.
+ */
+export function inheritAddress(advertised: string, addedBaseUrl: string): string | null {
+  const added = new URL(addedBaseUrl);
+  let url: URL;
+  try {
+    url = new URL(/^[a-z][a-z0-9+.-]*:\/\//i.test(advertised.trim()) ? advertised.trim() : `https://${advertised.trim()}`);
+  } catch {
+    return null;
+  }
+  if (!url.hostname) return null;
+  const port = url.port || added.port;
+  const host = url.hostname.includes(':') && !url.hostname.startsWith('[') ? `[${url.hostname}]` : url.hostname;
+  const scheme = added.protocol.replace(/:$/, '');
+  const defaultPort = scheme === 'https' ? '443' : '80';
+  return `${scheme}://${host}${port && port !== defaultPort ? `:${port}` : ''}`;
+}
+
 /** The end of time for open-ended range queries (PostgreSQL cannot read JS's +275760 dates). */
 const FAR_FUTURE = new Date('9999-12-31T00:00:00Z');
+
+/** How long requests go to a bridge's alternate address first after its primary address failed (clock ms). */
+const ALTERNATE_HOLD_MS = 60_000;
+/** After a node's CDR was missed, its connected legs are read at each poll for this long (clock ms). */
+const CDR_SILENCE_MS = 10 * 60_000;
+
+/**
+ * Whether a failed request may be sent again to another address of the same bridge: it got no
+ * answer or a 503. A POST is repeated only when it surely never arrived (refused, unknown host,
+ * TLS), so a call or leg is not created twice.
+ */
+function failsOver(error: unknown, method: string): boolean {
+  if (!(error instanceof AppError)) return false;
+  const details = (error.details ?? {}) as { status?: number; network?: string };
+  if (details.status === 503) return true;
+  if (error.code !== 'UPSTREAM_UNREACHABLE') return false;
+  return method !== 'POST' || ['refused', 'unknown-host', 'tls'].includes(details.network ?? '');
+}
 
 const displayHost = (address: string) => address.replace(/^https?:\/\//i, '').replace(/\/+$/, '');
 
@@ -117,8 +160,63 @@ export function createBridges(services: PlatformServices) {
     return connector;
   }
   const nodeBase = (node: NodeRow) => node.address.replace(/\/+$/, '');
-  const connectorForNode = (bridge: BridgeRow, node: NodeRow) => connectorFor(bridge, { baseUrl: nodeBase(node), name: node.name });
-  const primaryConnector = (bridge: BridgeRow) => connectorFor(bridge, { baseUrl: bridge.baseUrl, name: 'primary' });
+
+  // M4/M13: the bridge's alternate address (with its own credentials when set) answers for the
+  // address the bridge was added by when that one fails. After a failure the alternate is asked
+  // first for ALTERNATE_HOLD_MS of clock time, then the primary address is tried again.
+  const alternateUntil = new Map<string, number>();
+  /** Nodes whose CDRs were seen missing (a leg settled from the API), until when (clock ms). */
+  const cdrSilentUntil = new Map<string, number>();
+  function alternateConnector(bridge: BridgeRow): CmsConnector | undefined {
+    if (!bridge.alternateAddress) return undefined;
+    let baseUrl: string;
+    try {
+      baseUrl = parseAddress(bridge.alternateAddress, new URL(bridge.baseUrl).protocol === 'https:').baseUrl;
+    } catch {
+      return undefined;
+    }
+    if (baseUrl === bridge.baseUrl.replace(/\/+$/, '')) return undefined;
+    return connectorFor(
+      { id: bridge.id, username: bridge.alternateUsername || bridge.username, passwordSealed: bridge.alternatePasswordSealed ?? bridge.passwordSealed },
+      { baseUrl, name: `alternate (${displayHost(bridge.alternateAddress)})` },
+    );
+  }
+  function withAlternate(bridge: BridgeRow, primary: CmsConnector): CmsConnector {
+    const alternate = alternateConnector(bridge);
+    if (!alternate) return primary;
+    async function run<T>(method: string, fn: (c: CmsConnector) => Promise<T>): Promise<T> {
+      const now = clock.now().getTime();
+      const onAlternate = (alternateUntil.get(bridge.id) ?? 0) > now;
+      const [first, second] = onAlternate ? [alternate!, primary] : [primary, alternate!];
+      try {
+        return await fn(first);
+      } catch (error) {
+        if (!failsOver(error, method)) throw error;
+        if (onAlternate) alternateUntil.delete(bridge.id);
+        else alternateUntil.set(bridge.id, now + ALTERNATE_HOLD_MS);
+        logger.warn({ bridge: bridge.id, from: first.host, to: second.host, err: error }, 'bridge address failed; trying the other one');
+        return fn(second);
+      }
+    }
+    return {
+      ...primary,
+      get: (path, query) => run('GET', (c) => c.get(path, query)),
+      post: (path, form) => run('POST', (c) => c.post(path, form)),
+      put: (path, form) => run('PUT', (c) => c.put(path, form)),
+      delete: (path) => run('DELETE', (c) => c.delete(path)),
+      list: (path, singular, query) => run('GET', (c) => c.list(path, singular, query)),
+      status: () => run('GET', (c) => c.status()),
+      close: async () => undefined,
+    };
+  }
+  /** The node a bridge was added by answers through the alternate address too (M13). */
+  const connectorForNode = (bridge: BridgeRow, node: NodeRow) => {
+    const connector = connectorFor(bridge, { baseUrl: nodeBase(node), name: node.name });
+    return node.primary && nodeBase(node) === bridge.baseUrl.replace(/\/+$/, '') ? withAlternate(bridge, connector) : connector;
+  };
+  const primaryConnector = (bridge: BridgeRow) => withAlternate(bridge, connectorFor(bridge, { baseUrl: bridge.baseUrl, name: 'primary' }));
+  /** Whether the last request to this bridge's address went to its alternate instead. */
+  const onAlternate = (bridgeId: string) => (alternateUntil.get(bridgeId) ?? 0) > clock.now().getTime();
 
   async function getBridge(id: string, tx: Db = db): Promise<BridgeRow> {
     const bridge = await repo.findBridge(tx, id);
@@ -159,6 +257,14 @@ export function createBridges(services: PlatformServices) {
     return nodes;
   }
 
+  /** The discovered nodes with the address each is reached at (M5) and its host key. */
+  function withAddresses(discovered: { callBridgeId: string; name: string; address: string }[], addedBaseUrl: string) {
+    return discovered.map((n) => {
+      const address = n.address ? inheritAddress(n.address, addedBaseUrl) : null;
+      return { ...n, advertised: n.address || null, address: address ?? n.address, hostKey: address ? safeHostKey(address) : '' };
+    });
+  }
+
   async function addOne(input: BridgeInput, actor: Actor, cdrBaseUrl: string | undefined) {
     const { baseUrl, hostKey } = parseAddress(input.address, input.tls);
     const timeZone = assertTimeZone(input.timeZone ?? 'UTC');
@@ -178,8 +284,7 @@ export function createBridges(services: PlatformServices) {
       }
       throw error;
     }
-    const discovered = await discoverNodes(connector);
-    const nodeKeys = discovered.map((n) => ({ ...n, hostKey: n.address ? safeHostKey(n.address) : '' }));
+    const nodeKeys = withAddresses(await discoverNodes(connector), baseUrl);
     const self = nodeKeys.find((n) => n.hostKey === hostKey) ?? nodeKeys[0];
     const others = nodeKeys.filter((n) => n !== self && n.hostKey);
     const knownOthers = await repo.findNodeByHostKey(db, others.map((n) => n.hostKey));
@@ -210,16 +315,19 @@ export function createBridges(services: PlatformServices) {
       callProfileId,
       callLegProfileId,
       cdrTokenHash: hashCdrToken(cdrToken),
+      cdrTokenSealed: secrets.seal(cdrToken),
       labCluster: input.labCluster ?? null,
       createdAt: now,
       updatedAt: now,
     };
-    const nodeRows = (self ? nodeKeys : [{ callBridgeId: 'standalone', name: displayHost(input.address), address: baseUrl, hostKey }]).map((n) => ({
+    const nodeRows = (self ? nodeKeys : [{ callBridgeId: 'standalone', name: displayHost(input.address), address: baseUrl, advertised: null, hostKey }]).map((n) => ({
       id: crypto.randomUUID(),
       bridgeId: id,
       callBridgeId: n.callBridgeId,
       name: n.name || displayHost(n.address),
       address: n === self ? baseUrl : n.address,
+      advertisedAddress: n.advertised,
+      addressOverride: null,
       hostKey: n === self ? hostKey : n.hostKey || `${n.callBridgeId}:unknown`,
       primary: n === self || !self,
       healthy: true,
@@ -230,22 +338,34 @@ export function createBridges(services: PlatformServices) {
       await audit.record({ actor, action: 'bridge.create', entityType: 'bridge', entityId: id, after: publicBridge(row) }, tx);
       await reconcileTickets(tx, row, configCauses(row));
     });
-    if (cdrBaseUrl) await registerCdrReceivers(row, cdrToken, cdrBaseUrl).catch((error) => logger.warn({ err: error, bridge: id }, 'CDR receiver registration failed'));
+    if (cdrBaseUrl) await registerCdrReceivers(row, cdrBaseUrl).catch((error) => logger.warn({ err: error, bridge: id }, 'CDR receiver registration failed'));
     const warnings = name === '' ? ['The name of the system is blank.'] : [];
     return { id, address: row.address, systemName: name || `No Name (${displayHost(input.address)})`, systemType: row.systemType, description: warnings.length ? 'System added despite warnings' : 'System added', warnings, nodes: nodeRows.length };
   }
 
   /**
-   * Meeting history: every node sends its CDRs to Switchboard. The token is in the receiver URL;
-   * only its hash is stored, so it is registered when it is made (add, relink), never later.
+   * Meeting history: every node sends its CDRs to Switchboard, each node on its own. The receiver
+   * URL carries the token: requests are checked against its hash; a sealed copy lets a later status
+   * poll give its receiver to a node that did not answer at add or relink (the base URL of the last
+   * add or relink is remembered for that, or SWITCHBOARD_PUBLIC_URL). Bridges added before the
+   * sealed copy existed get missed nodes' receivers at their next relink.
    */
-  async function registerCdrReceivers(bridge: BridgeRow, cdrToken: string, cdrBaseUrl: string) {
-    const url = `${cdrBaseUrl.replace(/\/+$/, '')}/api/v1/meetings/cdr/${bridge.id}/${cdrToken}`;
+  let lastCdrBaseUrl: string | undefined = services.config.publicUrl ?? undefined;
+  async function registerCdrReceivers(bridge: BridgeRow, cdrBaseUrl: string | undefined = lastCdrBaseUrl, only?: (node: NodeRow) => boolean) {
+    if (!cdrBaseUrl || !bridge.cdrTokenSealed) return;
+    lastCdrBaseUrl = cdrBaseUrl;
+    const url = `${cdrBaseUrl.replace(/\/+$/, '')}/api/v1/meetings/cdr/${bridge.id}/${secrets.open(bridge.cdrTokenSealed)}`;
+    let failure: unknown;
     for (const node of await repo.listNodes(db, bridge.id)) {
-      if (node.cdrReceiverId) continue;
-      const receiverId = await connectorForNode(bridge, node).post('/system/cdrReceivers', { url });
-      await repo.updateNode(db, node.id, { cdrReceiverId: receiverId });
+      if (node.cdrReceiverId || (only && !only(node))) continue;
+      try {
+        const receiverId = await connectorForNode(bridge, node).post('/system/cdrReceivers', { url });
+        await repo.updateNode(db, node.id, { cdrReceiverId: receiverId });
+      } catch (error) {
+        failure ??= error;
+      }
     }
+    if (failure) throw failure;
   }
 
   function safeHostKey(address: string) {
@@ -256,8 +376,30 @@ export function createBridges(services: PlatformServices) {
     }
   }
 
-  async function knownNodeError(node: NodeRow, entered: string) {
-    const owner = await repo.findBridge(db, node.bridgeId);
+  /**
+   * Nodes discovered before the advertised address was kept were stored with it as their address
+   * (an HTTP cluster's second node at https://…): at the first poll they get the derived address,
+   * unless another node already has that host and port.
+   */
+  async function upgradeNodeAddresses(bridge: BridgeRow, nodes: NodeRow[]): Promise<NodeRow[]> {
+    const out: NodeRow[] = [];
+    for (const node of nodes) {
+      if (node.primary || node.advertisedAddress !== null || node.addressOverride !== null) {
+        out.push(node);
+        continue;
+      }
+      const derived = inheritAddress(node.address, bridge.baseUrl);
+      const hostKey = derived ? safeHostKey(derived) : '';
+      const clash = derived && hostKey !== node.hostKey ? (await repo.findNodeByHostKey(db, [hostKey])).some((n) => n.id !== node.id) : false;
+      const patch = derived && hostKey && !clash ? { advertisedAddress: node.address, address: derived, hostKey } : { advertisedAddress: node.address };
+      await repo.updateNode(db, node.id, patch);
+      out.push({ ...node, ...patch });
+    }
+    return out;
+  }
+
+  async function knownNodeError(node: NodeRow, entered: string, tx: Db = db) {
+    const owner = await repo.findBridge(tx, node.bridgeId);
     const through = owner ? displayHost(owner.address) : 'another bridge';
     if (node.primary && owner && safeHostKey(owner.baseUrl) === node.hostKey) {
       return new AppError('ALREADY_EXISTS', `${displayHost(entered)} has already been added.`, { address: entered, bridgeId: node.bridgeId });
@@ -304,7 +446,7 @@ export function createBridges(services: PlatformServices) {
       const passwordSealed = secrets.seal(input.password);
       const connector = connectorFor({ id: bridgeId, username: input.username, passwordSealed }, { baseUrl, name: displayHost(input.address) });
       const status = await connector.status();
-      const discovered = (await discoverNodes(connector)).map((n) => ({ ...n, hostKey: n.address ? safeHostKey(n.address) : '' }));
+      const discovered = withAddresses(await discoverNodes(connector), baseUrl);
       const self = discovered.find((n) => n.hostKey === hostKey) ?? discovered[0];
       const callProfileId = await connector.post('/callProfiles', { participantLimit: 1000, messageBoardEnabled: false });
       const callLegProfileId = await connector.post('/callLegProfiles', { defaultLayout: 'telepresence', changeLayoutAllowed: true, presentationContributionAllowed: true, presentationViewingAllowed: true, muteSelfAllowed: true, videoMuteSelfAllowed: true });
@@ -314,6 +456,7 @@ export function createBridges(services: PlatformServices) {
       const after: BridgeRow = {
         ...before,
         cdrTokenHash: hashCdrToken(cdrToken),
+        cdrTokenSealed: secrets.seal(cdrToken),
         address: input.address.trim(),
         baseUrl,
         username: input.username,
@@ -331,23 +474,30 @@ export function createBridges(services: PlatformServices) {
       };
       await database.transaction(async (tx) => {
         const old = await repo.listNodes(tx, bridgeId);
-        const list = self ? discovered : [{ callBridgeId: 'standalone', name: displayHost(input.address), address: baseUrl, hostKey }];
-        const rows = list.map((n) => ({
-          id: old.find((o) => o.name === (n.name || displayHost(n.address)))?.id ?? crypto.randomUUID(),
-          bridgeId,
-          callBridgeId: n.callBridgeId,
-          name: n.name || displayHost(n.address),
-          address: n === self ? baseUrl : n.address,
-          hostKey: n === self ? hostKey : n.hostKey || `${n.callBridgeId}:unknown`,
-          primary: n === self || !self,
-          healthy: true,
-          lastError: null,
-          cdrReceiverId: null,
-        }));
+        const list = self ? discovered : [{ callBridgeId: 'standalone', name: displayHost(input.address), address: baseUrl, advertised: null, hostKey }];
+        const rows = list.map((n) => {
+          const previous = old.find((o) => o.name === (n.name || displayHost(n.address)));
+          // The operator's override stays: it is how this node is reached, whatever the cluster says.
+          const override = n === self ? null : (previous?.addressOverride ?? null);
+          return {
+            id: previous?.id ?? crypto.randomUUID(),
+            bridgeId,
+            callBridgeId: n.callBridgeId,
+            name: n.name || displayHost(n.address),
+            address: override ?? (n === self ? baseUrl : n.address),
+            advertisedAddress: n.advertised,
+            addressOverride: override,
+            hostKey: override ? safeHostKey(override) : n === self ? hostKey : n.hostKey || `${n.callBridgeId}:unknown`,
+            primary: n === self || !self,
+            healthy: true,
+            lastError: null,
+            cdrReceiverId: null,
+          };
+        });
         // Deleted and inserted again (same ids): the new ports may swap host keys between nodes.
         await repo.deleteNodes(tx, bridgeId);
         await repo.insertNodes(tx, rows);
-        await repo.updateBridge(tx, bridgeId, { address: after.address, baseUrl, username: after.username, passwordSealed, softwareVersion: after.softwareVersion, clusterEnabled: after.clusterEnabled, connectivity: 'reachable', ...statusColumns(status), lastPolledAt: now, callProfileId, callLegProfileId, bulkParameterSetId: null, poolState: 'none', cdrTokenHash: after.cdrTokenHash, updatedAt: now });
+        await repo.updateBridge(tx, bridgeId, { address: after.address, baseUrl, username: after.username, passwordSealed, softwareVersion: after.softwareVersion, clusterEnabled: after.clusterEnabled, connectivity: 'reachable', ...statusColumns(status), lastPolledAt: now, callProfileId, callLegProfileId, bulkParameterSetId: null, poolState: 'none', cdrTokenHash: after.cdrTokenHash, cdrTokenSealed: after.cdrTokenSealed, updatedAt: now });
         await audit.record({ actor, action: 'bridge.relink', entityType: 'bridge', entityId: bridgeId, before: publicBridge(before), after: publicBridge(after) }, tx);
       });
       for (const [key, stale] of Array.from(connectors.entries())) {
@@ -355,8 +505,45 @@ export function createBridges(services: PlatformServices) {
         connectors.delete(key);
         await stale.close().catch(() => undefined);
       }
-      if (cdrBaseUrl) await registerCdrReceivers(after, cdrToken, cdrBaseUrl).catch((error) => logger.warn({ err: error, bridge: bridgeId }, 'CDR receiver registration failed'));
+      if (cdrBaseUrl) await registerCdrReceivers(after, cdrBaseUrl).catch((error) => logger.warn({ err: error, bridge: bridgeId }, 'CDR receiver registration failed'));
       return after;
+    },
+
+    /**
+     * M4/M5: the operator says how a node is reached (a NAT, another interface, a port the cluster
+     * does not advertise). `null` goes back to the address derived from what the cluster advertises.
+     * Kept across relinks; the node is polled at it from the next status poll on.
+     */
+    async setNodeAddress(bridgeId: string, nodeId: string, address: string | null, actor: Actor, cdrBaseUrl?: string) {
+      const bridge = await getBridge(bridgeId);
+      const updated = await database.transaction(async (tx) => {
+        const node = (await repo.listNodes(tx, bridgeId)).find((n) => n.id === nodeId);
+        if (!node) throw notFound('Node', nodeId);
+        const tls = new URL(bridge.baseUrl).protocol === 'https:';
+        let effective: string;
+        let hostKey: string;
+        if (address !== null) {
+          ({ baseUrl: effective, hostKey } = parseAddress(address, tls));
+        } else if (node.advertisedAddress && !(node.primary && safeHostKey(bridge.baseUrl) === safeHostKey(inheritAddress(node.advertisedAddress, bridge.baseUrl) ?? ''))) {
+          effective = inheritAddress(node.advertisedAddress, bridge.baseUrl) ?? node.advertisedAddress;
+          hostKey = safeHostKey(effective) || `${node.callBridgeId}:unknown`;
+        } else if (node.primary) {
+          effective = bridge.baseUrl;
+          hostKey = safeHostKey(bridge.baseUrl);
+        } else {
+          throw new AppError('INVALID_STATE', `The cluster advertises no address for ${node.name}; enter one.`, { nodeId });
+        }
+        const clash = (await repo.findNodeByHostKey(tx, [hostKey])).find((n) => n.id !== nodeId);
+        // Inside the transaction: the embedded database has one connection, so its `tx` it is.
+        if (clash) throw await knownNodeError(clash, effective, tx);
+        const patch = { address: effective, hostKey, addressOverride: address === null ? null : effective, healthy: true, lastError: null };
+        await repo.updateNode(tx, nodeId, patch);
+        const after = { ...node, ...patch };
+        await audit.record({ actor, action: 'bridge.node-address', entityType: 'bridge', entityId: bridgeId, before: publicNode(node), after: publicNode(after) }, tx);
+        return after;
+      });
+      if (!updated.cdrReceiverId) await registerCdrReceivers(bridge, cdrBaseUrl ?? lastCdrBaseUrl, (n) => n.id === nodeId).catch((error) => logger.warn({ err: error, bridge: bridgeId }, 'CDR receiver registration failed'));
+      return publicNode((await repo.listNodes(db, bridgeId)).find((n) => n.id === nodeId)!);
     },
 
     async close() {
@@ -368,7 +555,7 @@ export function createBridges(services: PlatformServices) {
     /** M3: one GET /system/status per node; node health drives failover (M13). */
     async poll(bridgeId: string) {
       const bridge = await getBridge(bridgeId);
-      const nodes = await repo.listNodes(db, bridgeId);
+      const nodes = await upgradeNodeAddresses(bridge, await repo.listNodes(db, bridgeId));
       const results = await Promise.all(
         nodes.map(async (node) => {
           try {
@@ -378,6 +565,7 @@ export function createBridges(services: PlatformServices) {
           }
         }),
       );
+      const viaAlternate = onAlternate(bridgeId);
       const primary = results.find((r) => r.node.primary) ?? results[0];
       const authFailed = results.find((r) => (r.error?.details as { reason?: string } | undefined)?.reason === 'authenticationFailed');
       const reachable = results.filter((r) => r.status);
@@ -388,8 +576,11 @@ export function createBridges(services: PlatformServices) {
         for (const r of results) {
           const healthy = !r.error;
           if (r.node.healthy && !healthy) newlyDown.push(r.node);
-          if (r.node.healthy !== healthy || (r.node.lastError ?? null) !== (r.error?.message ?? null)) {
-            await repo.updateNode(tx, r.node.id, { healthy, lastError: r.error?.message ?? null });
+          // Healthy, but only through the alternate address (M13): said where the operator looks.
+          const note = healthy && r.node.primary && viaAlternate ? `${displayHost(bridge.baseUrl)} does not answer; reached through the alternate address ${displayHost(bridge.alternateAddress ?? '')}.` : null;
+          const lastError = r.error?.message ?? note;
+          if (r.node.healthy !== healthy || (r.node.lastError ?? null) !== lastError) {
+            await repo.updateNode(tx, r.node.id, { healthy, lastError });
           }
         }
         const connectivity = authFailed && !reachable.length ? 'auth_failed' : primary?.status ? 'reachable' : reachable.length ? 'degraded' : 'unreachable';
@@ -400,7 +591,20 @@ export function createBridges(services: PlatformServices) {
           auth_failed: authFailed ? authFailed.error!.message : false,
         });
       });
-      return { connectivity: reachable.length ? 'reachable' : 'unreachable', newlyDown, down: results.filter((r) => r.error).map((r) => r.node.id) };
+      // Nodes that were not reached when the bridge was added get their CDR receiver now.
+      const up = new Set(reachable.map((r) => r.node.id));
+      if (reachable.some((r) => !r.node.cdrReceiverId)) {
+        await registerCdrReceivers(bridge, undefined, (n) => up.has(n.id)).catch((error) => logger.warn({ err: error, bridge: bridgeId }, 'CDR receiver registration failed'));
+      }
+      // Dial-outs whose outcome no CDR told (M9/M10).
+      const nowMs = clock.now().getTime();
+      const silent = new Set([...cdrSilentUntil].filter(([, until]) => until > nowMs).map(([nodeId]) => nodeId));
+      const legs = await readLegOutcomes({ db, clock, logger }, bridge, (await repo.listNodes(db, bridgeId)).filter((n) => up.has(n.id)), connectorForNode, silent).catch((error) => {
+        logger.warn({ err: error, bridge: bridgeId }, 'reading dial-out outcomes failed');
+        return { read: 0, settled: 0, missedCdrs: new Set<string>() };
+      });
+      for (const nodeId of legs.missedCdrs) cdrSilentUntil.set(nodeId, nowMs + CDR_SILENCE_MS);
+      return { connectivity: reachable.length ? 'reachable' : 'unreachable', newlyDown, down: results.filter((r) => r.error).map((r) => r.node.id), legsSettled: legs.settled };
     },
 
     async update(id: string, patch: SettingsPatch, actor: Actor) {
@@ -435,6 +639,7 @@ export function createBridges(services: PlatformServices) {
         return { after, syncPool: poolChanged && poolReady };
       });
       for (const key of Array.from(connectors.keys())) if (key.startsWith(`${id}|`)) connectors.delete(key);
+      alternateUntil.delete(id);
       return result;
     },
 
@@ -505,7 +710,7 @@ const blankBridge: Partial<BridgeRow> = {
   sipDomain: null, numericIdBase: null, numericIdQuantity: null, alternateAddress: null, alternateUsername: null, alternatePasswordSealed: null,
   sipMode: true, allowBooking: true, allowIncomingSip: true, allowOutgoingSip: true, webBridgeUri: null, endWarningMinutes: [],
   callProfileId: null, callLegProfileId: null, spaceNamePrefix: 'TMS_Scheduled_Meeting_', bulkParameterSetId: null, poolState: 'none', poolSize: 0,
-  systemType: 'Cisco Meeting Server', cdrTokenHash: null, labCluster: null,
+  systemType: 'Cisco Meeting Server', cdrTokenHash: null, cdrTokenSealed: null, labCluster: null,
 };
 
 function statusColumns(s: CmsStatus) {
@@ -528,8 +733,14 @@ export const hashCdrToken = (token: string) => crypto.createHash('sha256').updat
 
 /** What the API shows of a bridge: never a password, sealed or not, nor the CDR token's hash. */
 export function publicBridge(b: BridgeRow) {
-  const { passwordSealed: _p, alternatePasswordSealed, cdrTokenHash: _t, ...rest } = b;
+  const { passwordSealed: _p, alternatePasswordSealed, cdrTokenHash: _t, cdrTokenSealed: _s, ...rest } = b;
   return { ...rest, alternatePasswordSet: alternatePasswordSealed !== null, status: (b.callLegsActive ?? 0) > 0 ? 'In use' : 'Idle' };
+}
+
+/** What the API shows of a node. */
+export function publicNode(n: NodeRow) {
+  const { hostKey: _k, cdrReceiverId, ...rest } = n;
+  return { ...rest, cdrReceiver: cdrReceiverId !== null };
 }
 
 /** The most intervals [from, to) that overlap at one instant, and the first instant it happens. */

@@ -67,7 +67,7 @@ export function registerMeetingsCommands(program: Command) {
       console.log(b.tickets.length ? '\nTickets:' : '\nSystem has no open or acknowledged tickets');
       for (const t of b.tickets) console.log(`  #${t.id} - ${t.title} (${formatTime(t.openedAt)})\n    ${t.detail}`);
       console.log('\nClustering:');
-      printTable([{ header: 'NODE', value: (n: Row) => n.name }, { header: 'ADDRESS', value: (n) => n.address }, { header: 'PRIMARY', value: (n) => (n.primary ? '✓' : '') }, { header: 'HEALTHY', value: (n) => (n.healthy ? 'yes' : `no: ${n.lastError ?? ''}`) }], b.nodes);
+      printTable([{ header: 'NODE', value: (n: Row) => n.name }, { header: 'ADDRESS', value: (n) => `${n.address}${n.addressOverride ? ' (entered)' : ''}` }, { header: 'ADVERTISED', value: (n) => n.advertisedAddress ?? '' }, { header: 'PRIMARY', value: (n) => (n.primary ? '✓' : '') }, { header: 'HEALTHY', value: (n) => (n.healthy ? 'yes' : `no: ${n.lastError ?? ''}`) }], b.nodes);
     });
 
   bridges
@@ -79,13 +79,36 @@ export function registerMeetingsCommands(program: Command) {
     .option('--numeric-id-base <n>', 'first numeric ID', parseInteger(0, 9_999_999_999))
     .option('--numeric-id-quantity <n>', 'meeting slots', parseInteger(1, 10_000))
     .option('--allow-booking <yes|no>')
+    .option('--alternate-address <address>', 'answers for the address the bridge was added by when that fails (M13); "" clears it')
+    .option('--alternate-username <name>', 'default: the bridge\'s')
+    .option('--alternate-password <password>', 'default: the bridge\'s')
     .option('--json')
-    .action(async (id: string, o: { name?: string; sipDomain?: string; numericIdBase?: number; numericIdQuantity?: number; allowBooking?: string; json?: boolean }) => {
+    .action(async (id: string, o: { name?: string; sipDomain?: string; numericIdBase?: number; numericIdQuantity?: number; allowBooking?: string; alternateAddress?: string; alternateUsername?: string; alternatePassword?: string; json?: boolean }) => {
       const client = apiClientFromEnvironment();
-      const b = await client.patch<Row>(`${P}/bridges/${id}`, { name: o.name, sipDomain: o.sipDomain, numericIdBase: o.numericIdBase, numericIdQuantity: o.numericIdQuantity, allowBooking: o.allowBooking === undefined ? undefined : o.allowBooking === 'yes' });
+      const orNull = (value: string | undefined) => (value === undefined ? undefined : value === '' ? null : value);
+      const b = await client.patch<Row>(`${P}/bridges/${id}`, { name: o.name, sipDomain: o.sipDomain, numericIdBase: o.numericIdBase, numericIdQuantity: o.numericIdQuantity, allowBooking: o.allowBooking === undefined ? undefined : o.allowBooking === 'yes', alternateAddress: orNull(o.alternateAddress), alternateUsername: orNull(o.alternateUsername), alternatePassword: orNull(o.alternatePassword) });
       if (b.poolSyncJobId) await followJob(client, b.poolSyncJobId);
       if (o.json) return printJson(b);
       console.log(`Saved ${b.name || b.address}.`);
+    });
+
+  bridges
+    .command('node-address')
+    .argument('<bridge>', 'bridge id')
+    .argument('<node>', 'node id or name (see bridges show)')
+    .argument('[address]', 'host, host:port or URL; a bare host uses the bridge\'s scheme')
+    .option('--advertised', 'go back to the address the cluster advertises (with the bridge\'s scheme and port)')
+    .option('--json')
+    .description('Set how Switchboard reaches a node of the cluster (M4/M5)')
+    .action(async (bridgeId: string, nodeRef: string, address: string | undefined, o: { advertised?: boolean; json?: boolean }) => {
+      if (!address === !o.advertised) throw new Error('Give an address or --advertised.');
+      const client = apiClientFromEnvironment();
+      const nodes = (await client.get<{ items: Row[] }>(`${P}/bridges/${bridgeId}/nodes`)).items;
+      const node = nodes.find((n) => n.id === nodeRef) ?? nodes.find((n) => n.name === nodeRef);
+      if (!node) throw new Error(`No node ${nodeRef} in this bridge (${nodes.map((n) => n.name).join(', ')}).`);
+      const updated = await client.patch<Row>(`${P}/bridges/${bridgeId}/nodes/${node.id}`, { address: o.advertised ? null : address });
+      if (o.json) return printJson(updated);
+      console.log(`${updated.name} is reached at ${updated.address}${updated.addressOverride ? ' (entered)' : ' (advertised)'}.`);
     });
 
   bridges

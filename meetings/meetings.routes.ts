@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { requireActor } from '../platform/auth/auth.plugin.ts';
 import { pageOf, pageQuery } from '../platform/http/paging.ts';
 import { dateTimeText, httpUrlInput, int4Query, timestampInput } from '../platform/http/inputs.ts';
-import { bridgeAddressProblem, publicBridge, type Bridges } from './bridges.service.ts';
+import { bridgeAddressProblem, publicBridge, publicNode, type Bridges } from './bridges.service.ts';
 import * as repo from './meetings.repository.ts';
 import { getRoutingPreference, readBookingChanges, setRoutingPreference } from './booking-changes.ts';
 import type { FastifyRequest } from 'fastify';
@@ -40,7 +40,13 @@ const bridge = z.object({
   createdAt: z.date(), updatedAt: z.date(),
 }).meta({ id: 'Bridge' });
 const ticket = z.object({ id: z.number(), bridgeId: z.string(), kind: z.string(), title: z.string(), detail: z.string(), state: z.string(), openedAt: z.date(), closedAt: z.date().nullable() }).meta({ id: 'BridgeTicket' });
-const node = z.object({ id: z.string(), callBridgeId: z.string(), name: z.string(), address: z.string(), primary: z.boolean(), healthy: z.boolean(), lastError: z.string().nullable() }).meta({ id: 'BridgeNode' });
+const node = z.object({
+  id: z.string(), callBridgeId: z.string(), name: z.string(),
+  address: z.string().describe('The URL Switchboard reaches the node at'),
+  advertisedAddress: z.string().nullable().describe('The address the cluster advertises for it (/callBridges/{id}); null when it advertises none'),
+  addressOverride: z.string().nullable().describe('Set by the operator; null: derived from the advertised address with the scheme and port of the address the bridge was added by'),
+  primary: z.boolean(), healthy: z.boolean(), lastError: z.string().nullable(), cdrReceiver: z.boolean().describe('Switchboard is registered as this node\'s CDR receiver'),
+}).meta({ id: 'BridgeNode' });
 const booking = z.object({
   id: z.string(), bridgeId: z.string(), title: z.string(), organizer: z.string(), hasPasscode: z.boolean(), timeZone: z.string(), startAt: z.date(), endAt: z.date(),
   earlyJoinMinutes: z.number(), recurrence: z.string().nullable(), dialOut: z.array(z.string()), dialIn: z.array(z.string()), state: z.string(),
@@ -106,7 +112,7 @@ export function registerMeetingRoutes(app: HttpApp, services: PlatformServices, 
     handler: async (request) => {
       const b = await bridges.getBridge(request.params.id);
       const now = services.clock.now();
-      return { ...publicBridge(b), tickets: await repo.listTickets(db, b.id, ['open', 'acknowledged']), nodes: await repo.listNodes(db, b.id), weekBookings: await repo.countUpcoming(db, b.id, now, new Date(now.getTime() + 7 * 86_400_000)) };
+      return { ...publicBridge(b), tickets: await repo.listTickets(db, b.id, ['open', 'acknowledged']), nodes: (await repo.listNodes(db, b.id)).map(publicNode), weekBookings: await repo.countUpcoming(db, b.id, now, new Date(now.getTime() + 7 * 86_400_000)) };
     },
   });
   app.route({
@@ -159,7 +165,29 @@ export function registerMeetingRoutes(app: HttpApp, services: PlatformServices, 
   app.route({
     method: 'GET', url: `${P}/bridges/:id/nodes`, config: { access: 'meetings.read' },
     schema: { tags, summary: 'Clustering: the call bridges of the cluster (M5)', params: id, response: { 200: z.object({ items: z.array(node) }) } },
-    handler: async (request) => ({ items: await repo.listNodes(db, request.params.id) }),
+    handler: async (request) => ({ items: (await repo.listNodes(db, request.params.id)).map(publicNode) }),
+  });
+  app.route({
+    method: 'PATCH', url: `${P}/bridges/:id/nodes/:nodeId`, config: { access: 'bridges.manage' },
+    schema: {
+      tags, summary: 'Set how Switchboard reaches a node of the cluster (M4/M5); address null goes back to the advertised one',
+      params: z.strictObject({ id: z.string().uuid(), nodeId: z.string().uuid() }),
+      body: z.strictObject({
+        address: z
+          .string()
+          .trim()
+          .min(1)
+          .max(300)
+          .superRefine((text, ctx) => {
+            const problem = bridgeAddressProblem(text);
+            if (problem) ctx.addIssue({ code: 'custom', message: problem, input: text });
+          })
+          .nullable()
+          .describe('host, host:port or a URL; a bare host uses the scheme the bridge was added with'),
+      }),
+      response: { 200: node },
+    },
+    handler: async (request) => bridges.setNodeAddress(request.params.id, request.params.nodeId, request.body.address, requireActor(request), services.config.publicUrl ?? origin(request)),
   });
   app.route({
     method: 'GET', url: `${P}/bridges/:id/pool`, config: { access: 'meetings.read' },

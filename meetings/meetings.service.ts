@@ -24,6 +24,8 @@ const SLOT_WAIT_MS = 30_000;
 const SLOT_POLL_MS = 500;
 /** How long an end waits for a failover's unanswered POST /calls before it counts it as left (clock ms). */
 const FAILOVER_POST_WAIT_MS = 120_000;
+/** How many times a pool sync queues its bulk sync again when the bridge forgot it (restarts). */
+const MAX_SYNC_REQUEUES = 5;
 
 const system: Actor = { type: 'system', id: null, name: 'scheduler', role: 'system', customerOrgId: null };
 
@@ -286,6 +288,12 @@ export function createMeetings(services: PlatformServices, bridges: Bridges, boo
     return true;
   }
 
+  /** A space of this pool as the bulk sync made it: `<prefix><index>`, URI and call ID `<index>`. */
+  function isPlaceholder(bridge: BridgeRow, space: Record<string, unknown>, base: number, quantity: number) {
+    const index = Number(space.uri);
+    return Number.isInteger(index) && index >= base && index < base + quantity && String(space.callId ?? '') === String(index) && String(space.name ?? '') === `${bridge.spaceNamePrefix}${index}`;
+  }
+
   function spacePlaceholder(bridge: BridgeRow, slot: { slot: number }) {
     return `${bridge.spaceNamePrefix}${(bridge.numericIdBase ?? 1) + slot.slot - 1}`;
   }
@@ -317,10 +325,24 @@ export function createMeetings(services: PlatformServices, bridges: Bridges, boo
         return retrying(() => connector.post('/cospaceBulkParameterSets', form));
       });
       await ctx.transact('remember-set', async (tx) => repo.updateBridge(tx, bridgeId, { bulkParameterSetId: setId, poolState: 'syncing' }));
-      const syncId = await ctx.step('sync', () => retrying(() => connector.post('/cospaceBulkSyncs', { cospaceBulkParameterSet: setId })));
+      // A bridge that restarts may forget a queued or running sync (404 cospaceBulkSyncDoesNotExist):
+      // a new one is queued, each under its own journal key so a retried job does not queue it twice.
+      const queueSync = (generation: number) => ctx.step(generation === 0 ? 'sync' : `sync:${generation}`, () => retrying(() => connector.post('/cospaceBulkSyncs', { cospaceBulkParameterSet: setId })));
+      let generation = 0;
+      let syncId = await queueSync(generation);
       await ctx.progress({ percent: 20, step: 'syncing', message: `bulk sync ${syncId}` });
       for (let poll = 0; ; poll++) {
-        const doc = await retrying(() => connector.get(`/cospaceBulkSyncs/${syncId}`));
+        const doc = await retrying(() => connector.get(`/cospaceBulkSyncs/${syncId}`)).catch((error: unknown) => {
+          if ((error as AppError).details && ((error as AppError).details as { reason?: string }).reason === 'cospaceBulkSyncDoesNotExist' && generation < MAX_SYNC_REQUEUES) return undefined;
+          throw error;
+        });
+        if (!doc) {
+          generation++;
+          logger.warn({ bridge: bridgeId, sync: syncId }, 'the bridge forgot the bulk sync; queueing it again');
+          syncId = await queueSync(generation);
+          await ctx.progress({ step: 'syncing', message: `bulk sync ${syncId} (the bridge forgot the previous one)` });
+          continue;
+        }
         const status = String(doc.cospaceBulkSync?.status ?? '');
         if (status === 'complete') break;
         if (status.startsWith('failed')) {
@@ -331,8 +353,10 @@ export function createMeetings(services: PlatformServices, bridges: Bridges, boo
         await clock.sleep(1000);
       }
       await ctx.progress({ percent: 85, step: 'reading spaces' });
-      const spaces = await retrying(() => connector.list('coSpaces', 'coSpace', { cospaceBulkParameterSet: setId }));
-      const byIndex = new Map(spaces.map((s) => [Number(s.uri ?? s.callId), s]));
+      // CMS cannot list a parameter set's spaces; `filter` on the name prefix reads the pool and
+      // what else happens to carry that prefix (kept only when its name, URI and call ID fit a slot).
+      const spaces = await retrying(() => connector.list('coSpaces', 'coSpace', { filter: bridge.spaceNamePrefix }));
+      const byIndex = new Map(spaces.filter((s) => isPlaceholder(bridge, s, base, quantity)).map((s) => [Number(s.uri), s]));
       await ctx.transact('slots', async (tx) => {
         for (let slot = 1; slot <= quantity; slot++) {
           const space = byIndex.get(base + slot - 1);
@@ -351,9 +375,24 @@ export function createMeetings(services: PlatformServices, bridges: Bridges, boo
     async reconcilePool(ctx: JobContext, bridgeId: string) {
       const bridge = await bridges.getBridge(bridgeId);
       if (bridge.poolState !== 'ready' || !bridge.bulkParameterSetId) return { skipped: bridge.poolState };
-      const { result: spaces } = await onAnyNode(bridge, null, (c) => c.list('coSpaces', 'coSpace', { cospaceBulkParameterSet: bridge.bulkParameterSetId! }));
+      // Free slots' spaces carry the placeholder name: one `filter` on the prefix reads them, page by
+      // page. A space it does not return (renamed for a meeting, renamed on the bridge, deleted) is
+      // read alone, so the cost follows the pool, not the bridge's other spaces.
+      const { result: spaces } = await onAnyNode(bridge, null, (c) => c.list('coSpaces', 'coSpace', { filter: bridge.spaceNamePrefix }));
       const byId = new Map(spaces.map((space) => [String(space['@_id']), space]));
       const slots = await repo.listSlots(db, bridgeId);
+      for (const slot of slots) {
+        if (byId.has(slot.coSpaceId)) continue;
+        const { result: alone } = await onAnyNode(bridge, null, async (c) => {
+          try {
+            return (await c.get(`/coSpaces/${slot.coSpaceId}`)).coSpace as Record<string, unknown> | undefined;
+          } catch (error) {
+            if (((error as AppError).details as { status?: number } | undefined)?.status === 404) return undefined;
+            throw error;
+          }
+        });
+        if (alone) byId.set(slot.coSpaceId, { ...alone, '@_id': slot.coSpaceId });
+      }
       const drift: string[] = [];
       const repairs: { slot: number; coSpaceId: string | null; index: number; name: string }[] = [];
       for (const slot of slots) {

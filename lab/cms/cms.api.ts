@@ -399,10 +399,13 @@ function scheduleBulkSync(ctx: ApiContext, form: Form): string {
   const size = set ? Math.max(0, Number(set.v.endIndex) - Number(set.v.startIndex) + 1) : 0;
   const runningAt = ctx.now + shared.timing.bulkSyncPendingMs;
   const doneAt = runningAt + Math.max(shared.timing.bulkSyncMinRunMs, Math.ceil(size * shared.timing.bulkSyncMsPerSpace));
+  // A sync the node forgot (restart with the Lab's forgetBulkSyncsOnRestart) never runs on.
   shared.timeline.at(runningAt, () => {
-    if (sync.status === 'pending') sync.status = 'running';
+    if (sync.status === 'pending' && store.bulkSyncs.get(sync.id) === sync) sync.status = 'running';
   });
-  shared.timeline.at(doneAt, () => store.runBulkSync(sync));
+  shared.timeline.at(doneAt, () => {
+    if (store.bulkSyncs.get(sync.id) === sync) store.runBulkSync(sync);
+  });
   return sync.id;
 }
 

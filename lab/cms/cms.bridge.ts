@@ -126,6 +126,8 @@ export type ClusterShared = {
   /** Dial-outs to domains without an outbound rule fail, as on CMS; false lets everything route. */
   enforceOutboundRules: boolean;
   enforceInboundRules: boolean;
+  /** Lab variance: the bridges send no CDRs at all (no receiver reached, records lost). */
+  cdrsOff?: boolean;
 };
 
 export type CallBridge = ReturnType<typeof createCallBridge>;
@@ -166,6 +168,7 @@ export function createCallBridge(deps: { name: string; callBridgeId: string; add
     timeline,
     callBridgeId,
     retryMs: timing.cdrRetryMs,
+    off: () => shared.cdrsOff === true,
     onAlarm: (active) => setAlarm('cdrConnectionFailure', active),
   });
 

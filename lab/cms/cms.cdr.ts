@@ -31,6 +31,8 @@ export function createCdrSender(deps: {
   callBridgeId: string;
   retryMs: number;
   batchSize?: number;
+  /** True while the Lab has CDRs turned off: records are kept in the history, never delivered. */
+  off?: () => boolean;
   onAlarm: (active: boolean) => void;
 }) {
   const session = randomUUID();
@@ -56,7 +58,7 @@ export function createCdrSender(deps: {
     const record: CdrRecord = { type, time, recordIndex, correlatorIndex, xml };
     history.push(record);
     if (history.length > 1000) history.shift();
-    if (receivers.size === 0) return;
+    if (receivers.size === 0 || deps.off?.()) return;
     log.push(record);
     for (const receiver of receivers.values()) kick(receiver);
   }

@@ -52,6 +52,24 @@ export type CmsFaults = {
   failNext?: CmsFailNext[];
 };
 
+/**
+ * Ways real clusters differ from the default Lab one, settable at run time (the Lab API's
+ * `/api/v1/lab/cms/{cluster}/settings`, `setVariance`). They apply to the whole cluster.
+ */
+export type CmsVariance = {
+  /**
+   * /callBridges shows each node's address with this scheme instead of the one it listens with (a
+   * cluster whose Call Bridge table says https while the operator reaches it over plain HTTP).
+   */
+  advertiseScheme?: 'http' | 'https' | null;
+  /** false: the bridges send no CDRs to any receiver (none configured, unreachable, lost). Default true. */
+  cdrs?: boolean;
+  /** The server's page cap for collection GETs, whatever `limit` asks (default the cluster's `pageCap`). */
+  pageCap?: number | null;
+  /** A node that restarts (comes back from `down`, or `restart()`) has forgotten every bulk sync. */
+  forgetBulkSyncsOnRestart?: boolean;
+};
+
 export type DialInRequest = {
   /** Full SIP URI (user@domain) or bare user part, or … */
   uri?: string;
@@ -94,6 +112,7 @@ export type CreateCmsClusterOptions = {
   traceCapacity?: number;
   /** Background timeline loop period with the real clock; the loop is skipped when 0. */
   tickMs?: number;
+  variance?: CmsVariance;
 } & StoreOptions;
 
 export type CmsNode = {
@@ -143,6 +162,7 @@ export async function createCmsCluster(options: CreateCmsClusterOptions) {
     enforceInboundRules: enforce,
   };
   const defaultPageCap = options.pageCap ?? 10;
+  const variance: { advertiseScheme: 'http' | 'https' | null; cdrs: boolean; pageCap: number | null; forgetBulkSyncsOnRestart: boolean } = { advertiseScheme: null, cdrs: true, pageCap: null, forgetBulkSyncsOnRestart: false };
   const anyHttps = options.nodes.some((n) => n.https);
   const tls = anyHttps ? (options.tls ?? (await loadOrCreateCertificate(options.certDir ?? '.tmp/cms-lab-tls', [...new Set(options.nodes.map((n) => n.host ?? '127.0.0.1'))]))) : undefined;
   const startedAt = clock.now().getTime();
@@ -322,7 +342,7 @@ export async function createCmsCluster(options: CreateCmsClusterOptions) {
     const query = new URLSearchParams(queryString);
     try {
       return handleApi(
-        { bridge: node.bridge, bridges, shared, store, pageCap: faults.pageCap ?? defaultPageCap, now: clock.now().getTime() },
+        { bridge: node.bridge, bridges, shared, store, pageCap: faults.pageCap ?? variance.pageCap ?? defaultPageCap, now: clock.now().getTime() },
         method,
         lower,
         raw,
@@ -361,6 +381,14 @@ export async function createCmsCluster(options: CreateCmsClusterOptions) {
       if (what === undefined && method === 'GET') return json(res, 200, describe());
       if (what === 'tick' && method === 'POST') return json(res, 200, { ran: tick() });
       if (what === 'dial-in' && method === 'POST') return json(res, 200, dialIn(input as DialInRequest));
+      if (what === 'variance' && !nodeName) {
+        if (method === 'GET') return json(res, 200, getVariance());
+        if (method === 'PUT') return json(res, 200, setVariance(input as CmsVariance));
+      }
+      if (what === 'nodes' && nodeName && sub === 'restart' && method === 'POST') {
+        await restart(nodeName);
+        return json(res, 200, describe());
+      }
       if (what === 'nodes' && nodeName) {
         const node = nodeByName(nodeName);
         if (sub === 'faults' && !extra) {
@@ -448,7 +476,7 @@ export async function createCmsCluster(options: CreateCmsClusterOptions) {
     for (const node of nodes) await listen(node);
     // The Call Bridge table is shared configuration: every bridge lists every other.
     for (const node of nodes) {
-      const address = node.options.address ?? node.baseUrl;
+      const address = advertised(node);
       node.bridge.setAddress(address);
       const form: Form = new Map([['name', node.name], ['address', address]]);
       const obj = store.create('callBridges', form);
@@ -476,6 +504,49 @@ export async function createCmsCluster(options: CreateCmsClusterOptions) {
     }
   }
 
+  /** What the Call Bridge table shows for a node: its address, with the scheme the variance says. */
+  function advertised(node: NodeRuntime): string {
+    const address = node.options.address ?? node.baseUrl;
+    return variance.advertiseScheme ? address.replace(/^https?:\/\//i, `${variance.advertiseScheme}://`) : address;
+  }
+
+  function setVariance(patch: CmsVariance): CmsVariance {
+    for (const [key, value] of Object.entries(patch) as Array<[keyof CmsVariance, unknown]>) {
+      if (value === undefined) continue;
+      if (key === 'cdrs') variance.cdrs = value !== false;
+      else if (key === 'forgetBulkSyncsOnRestart') variance.forgetBulkSyncsOnRestart = value === true;
+      else (variance as Record<string, unknown>)[key] = value ?? null;
+    }
+    shared.cdrsOff = !variance.cdrs;
+    if (started) {
+      for (const node of nodes) {
+        const address = advertised(node);
+        node.bridge.setAddress(address);
+        const row = store.collections.callBridges.get(node.callBridgeId);
+        if (row) row.v.address = address;
+      }
+      store.touch('callBridges');
+    }
+    return getVariance();
+  }
+
+  function getVariance(): CmsVariance {
+    return { ...variance };
+  }
+
+  /** What a restarted node has lost (with the variance that says so). */
+  function restarted() {
+    if (variance.forgetBulkSyncsOnRestart) store.bulkSyncs.clear();
+  }
+
+  /** The node goes away and comes back on the same port, as after a reboot. */
+  async function restart(nodeName: string) {
+    const node = nodeByName(nodeName);
+    if (started && node.server) await close(node);
+    restarted();
+    if (started && !node.faults.down) await listen(node);
+  }
+
   async function stop() {
     loopRunning = false;
     for (const node of nodes) await close(node);
@@ -499,7 +570,10 @@ export async function createCmsCluster(options: CreateCmsClusterOptions) {
     }
     if (!node.faults.hang) for (const res of node.hanging) res.destroy();
     if (node.faults.down && !wasDown && started) await close(node);
-    if (!node.faults.down && wasDown && started) await listen(node);
+    if (!node.faults.down && wasDown && started) {
+      restarted();
+      await listen(node);
+    }
     return node.faults;
   }
 
@@ -566,12 +640,14 @@ export async function createCmsCluster(options: CreateCmsClusterOptions) {
     return {
       name: clusterName,
       controlUrl: controlUrl || undefined,
-      nodes: nodes.map((n) => ({ name: n.name, callBridgeId: n.callBridgeId, baseUrl: n.baseUrl, https: n.https, up: !!n.server, faults: n.faults })),
+      nodes: nodes.map((n) => ({ name: n.name, callBridgeId: n.callBridgeId, baseUrl: n.baseUrl, https: n.https, up: !!n.server, faults: n.faults, advertisedAddress: advertised(n) })),
+      variance: getVariance(),
       users: users.map((u) => u.name),
     };
   }
 
   const publicNodes: CmsNode[] = nodes;
+  if (options.variance) setVariance(options.variance);
 
   return {
     name: clusterName,
@@ -584,6 +660,9 @@ export async function createCmsCluster(options: CreateCmsClusterOptions) {
     tick,
     setFaults,
     clearFaults,
+    setVariance,
+    getVariance,
+    restart,
     getFaults: (nodeName: string) => ({ ...nodeByName(nodeName).faults }),
     trace: (nodeName: string, since = 0) => nodeByName(nodeName).trace.entries(since),
     traceText: (nodeName: string, since = 0) => nodeByName(nodeName).trace.text(since),

@@ -34,6 +34,17 @@ export function maskXml(xml: string): string {
   return xml.replace(SECRET_ELEMENTS, (_m, name: string) => `<${name}>*****</${name}>`);
 }
 
+/**
+ * An entry as anyone outside the node sees it (JSON trace, the Lab API and page, listeners): the
+ * request's form body and the answer with passcodes, secrets and passwords as `*****` (M15).
+ */
+export function maskEntry(entry: TraceEntry): TraceEntry {
+  const masked = { ...entry };
+  if (masked.requestBody !== undefined) masked.requestBody = maskForm(masked.requestBody);
+  if (masked.responseBody !== undefined) masked.responseBody = maskXml(masked.responseBody);
+  return masked;
+}
+
 /** The lines CMS would log for one exchange, secrets masked. */
 export function formatTraceEntry(entry: TraceEntry): string[] {
   const p = `API trace ${entry.n}: `;
@@ -75,10 +86,13 @@ export function createTraceLog(capacity = 2000, firstNumber = 1) {
     },
     /** Called once the answer is known (or never, for a hung request). */
     finish(entry: TraceEntry) {
-      for (const listener of listeners) listener(entry);
+      if (listeners.size === 0) return;
+      const masked = maskEntry(entry);
+      for (const listener of listeners) listener(masked);
     },
+    /** Masked copies: the raw bodies never leave the node. */
     entries(since = 0): TraceEntry[] {
-      return ring.filter((e) => e.n > since);
+      return ring.filter((e) => e.n > since).map(maskEntry);
     },
     text(since = 0): string {
       return ring

@@ -7,8 +7,28 @@ import { useCan } from '../../platform/console/src/session.tsx';
 import { BroadworksSection, CssmSection, MessagesSection, UcSection, WebexDirectorySection } from './LabSimulators.tsx';
 
 type Faults = { down?: boolean; hang?: boolean; slowMs?: number; busy?: boolean; unauthorized?: boolean; malformedXml?: boolean; pageCap?: number; failNext?: unknown[] };
-type LabNode = { name: string; callBridgeId: string; baseUrl: string; up: boolean; faults: Faults };
-type LabOverview = { enabled: boolean; cms: Array<{ name: string; username: string; nodes: LabNode[] }> };
+type LabNode = { name: string; callBridgeId: string; baseUrl: string; advertisedAddress: string; up: boolean; faults: Faults };
+type Variance = { advertiseScheme?: 'http' | 'https' | null; cdrs?: boolean; pageCap?: number | null; forgetBulkSyncsOnRestart?: boolean };
+type LabOverview = { enabled: boolean; cms: Array<{ name: string; username: string; settings: Variance; nodes: LabNode[] }> };
+
+// How a real cluster may differ from the Lab's default one (the API takes any page cap).
+const varianceSwitches: Array<{ label: string; on: (v: Variance) => boolean; toggle: (v: Variance) => Variance }> = [
+  { label: 'Advertise https', on: (v) => v.advertiseScheme === 'https', toggle: (v) => ({ advertiseScheme: v.advertiseScheme === 'https' ? null : 'https' }) },
+  { label: 'Advertise http', on: (v) => v.advertiseScheme === 'http', toggle: (v) => ({ advertiseScheme: v.advertiseScheme === 'http' ? null : 'http' }) },
+  { label: 'CDRs off', on: (v) => v.cdrs === false, toggle: (v) => ({ cdrs: v.cdrs === false }) },
+  { label: 'Page cap 3', on: (v) => v.pageCap === 3, toggle: (v) => ({ pageCap: v.pageCap === 3 ? null : 3 }) },
+  { label: 'Forget bulk syncs on restart', on: (v) => !!v.forgetBulkSyncsOnRestart, toggle: (v) => ({ forgetBulkSyncsOnRestart: !v.forgetBulkSyncsOnRestart }) },
+];
+
+function describeVariance(v: Variance): string {
+  const parts = [
+    v.advertiseScheme ? `node addresses advertised as ${v.advertiseScheme}` : 'node addresses advertised as reached',
+    v.cdrs === false ? 'no CDRs sent' : 'CDRs sent',
+    `page cap ${v.pageCap ?? 10}`,
+    v.forgetBulkSyncsOnRestart ? 'bulk syncs forgotten on restart' : 'bulk syncs kept on restart',
+  ];
+  return parts.join('; ');
+}
 type TraceEntry = { n: number; at: string; method: string; path: string; status?: number; size?: number; location?: string; requestBody?: string; fault?: string };
 
 // The switches a tester flips most (S5); the API takes the full fault set.
@@ -106,11 +126,21 @@ function CmsSection() {
       request<Faults>(`/api/v1/lab/cms/${encodeURIComponent(cluster)}/nodes/${encodeURIComponent(node)}/faults`, patch ? { method: 'PUT', body: patch } : { method: 'DELETE' }),
     onSuccess: () => queryClient.invalidateQueries({ queryKey: ['lab'] }),
   });
+  const settings = useMutation({
+    mutationFn: ({ cluster, patch }: { cluster: string; patch: Variance }) => request<Variance>(`/api/v1/lab/cms/${encodeURIComponent(cluster)}/settings`, { method: 'PUT', body: patch }),
+    onSuccess: () => queryClient.invalidateQueries({ queryKey: ['lab'] }),
+  });
+  const restart = useMutation({
+    mutationFn: ({ cluster, node }: { cluster: string; node: string }) => request(`/api/v1/lab/cms/${encodeURIComponent(cluster)}/nodes/${encodeURIComponent(node)}/restart`, { method: 'POST' }),
+    onSuccess: () => queryClient.invalidateQueries({ queryKey: ['lab'] }),
+  });
 
   return (
     <>
       {overview.error && <ErrorNotice error={overview.error} />}
       {change.error && <ErrorNotice error={change.error} title="The fault could not be changed" />}
+      {settings.error && <ErrorNotice error={settings.error} title="The setting could not be changed" />}
+      {restart.error && <ErrorNotice error={restart.error} title="The node could not be restarted" />}
       {overview.data && !overview.data.enabled && (
         <div><p>The Lab is off on this server (it starts by default with the embedded database; set <code>SWITCHBOARD_LAB=true</code> to start it).</p></div>
       )}
@@ -118,16 +148,27 @@ function CmsSection() {
         <section className="section" key={cluster.name} aria-labelledby={`cluster-${cluster.name}`}>
           <h3 id={`cluster-${cluster.name}`}>Cisco Meeting Server — {cluster.name}</h3>
           <p className="muted">API user <code>{cluster.username}</code>; {cluster.nodes.length === 1 ? 'a single call bridge' : `a cluster of ${cluster.nodes.length} call bridges sharing one space database`}.</p>
+          <p aria-label={`Settings of ${cluster.name}`}>Behaviour: {describeVariance(cluster.settings)}.</p>
+          {can('lab.manage') && (
+            <div className="actions" aria-label={`Change the behaviour of ${cluster.name}`}>
+              {varianceSwitches.map((s) => (
+                <button key={s.label} type="button" className="button button-small" aria-pressed={s.on(cluster.settings)} disabled={settings.isPending} onClick={() => settings.mutate({ cluster: cluster.name, patch: s.toggle(cluster.settings) })}>
+                  {s.label}
+                </button>
+              ))}
+            </div>
+          )}
           <div className="table-wrap">
             <table className="table">
               <thead>
-                <tr><th>Call bridge</th><th>API</th><th>State</th><th>Faults</th><th>Actions</th></tr>
+                <tr><th>Call bridge</th><th>API</th><th>Advertised in /callBridges</th><th>State</th><th>Faults</th><th>Actions</th></tr>
               </thead>
               <tbody>
                 {cluster.nodes.map((node) => (
                   <tr key={node.name}>
                     <td>{node.name}</td>
                     <td className="mono">{node.baseUrl}/api/v1</td>
+                    <td className="mono">{node.advertisedAddress}</td>
                     <td>{node.up ? 'listening' : 'down'}</td>
                     <td>{activeFaults(node.faults)}</td>
                     <td>
@@ -141,6 +182,11 @@ function CmsSection() {
                         {can('lab.manage') && (
                           <button type="button" className="button button-small button-primary" disabled={change.isPending} onClick={() => change.mutate({ cluster: cluster.name, node: node.name, patch: null })}>
                             Clear faults
+                          </button>
+                        )}
+                        {can('lab.manage') && (
+                          <button type="button" className="button button-small" disabled={restart.isPending} onClick={() => restart.mutate({ cluster: cluster.name, node: node.name })}>
+                            Restart
                           </button>
                         )}
                         <button type="button" className="button button-small" onClick={() => setSelected({ cluster: cluster.name, node: node.name })}>

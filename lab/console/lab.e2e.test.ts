@@ -41,4 +41,24 @@ describe('Lab page in a browser', { skip }, () => {
     await solo.getByRole('cell', { name: 'none', exact: true }).waitFor();
     assert.equal((await fetch(`${cluster.nodes[0].baseUrl}/api/v1/coSpaces`, { headers: auth })).status, 200);
   });
+
+  test('the cluster\'s behaviour: "Advertise https" and "CDRs off" change the simulator and show; the trace masks secrets', async () => {
+    const { cluster, username, password } = getLab(t.sb.services)!.cmsClusters[0];
+    const changes = page.getByLabel(`Change the behaviour of ${cluster.name}`);
+    await changes.getByRole('button', { name: 'Advertise https' }).click();
+    await page.getByRole('cell', { name: cluster.nodes[1].baseUrl.replace('http://', 'https://'), exact: true }).waitFor();
+    await changes.getByRole('button', { name: 'CDRs off' }).click();
+    await page.getByLabel(`Settings of ${cluster.name}`).getByText(/no CDRs sent/).waitFor();
+    assert.deepEqual({ advertiseScheme: cluster.getVariance().advertiseScheme, cdrs: cluster.getVariance().cdrs }, { advertiseScheme: 'https', cdrs: false });
+    const auth = { authorization: `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}`, 'content-type': 'application/x-www-form-urlencoded' };
+    await fetch(`${cluster.nodes[0].baseUrl}/api/v1/coSpaces`, { method: 'POST', headers: auth, body: 'name=Masked&uri=masked1&secret=TopSecret42&passcode=8642' });
+    const row = page.getByRole('row', { name: /callbridge-a/ });
+    await row.getByRole('button', { name: 'API trace' }).click();
+    const trace = page.getByRole('table', { name: /API trace of callbridge-a/ });
+    await trace.getByRole('cell', { name: /secret=\*\*\*\*\*/ }).first().waitFor();
+    assert.equal(await trace.getByText(/TopSecret42|8642/).count(), 0);
+    await changes.getByRole('button', { name: 'Advertise https' }).click();
+    await changes.getByRole('button', { name: 'CDRs off' }).click();
+    await page.getByLabel(`Settings of ${cluster.name}`).getByText(/as reached; CDRs sent;/).waitFor();
+  });
 });

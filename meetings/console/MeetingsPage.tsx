@@ -140,7 +140,7 @@ function BridgeView() {
   const [traceFilter, setTraceFilter] = useState({ method: '', path: '', status: '' });
   const trace = useQuery({ queryKey: ['meetings', 'trace', id, traceFilter], queryFn: ({ signal }) => api.trace(id, { ...traceFilter, limit: 50 }, signal) });
   const b = bridge.data;
-  const settings = useForm({ name: '', sipDomain: '', numericIdBase: '', numericIdQuantity: '' });
+  const settings = useForm({ name: '', sipDomain: '', numericIdBase: '', numericIdQuantity: '', alternateAddress: '', alternateUsername: '', alternatePassword: '' });
   const save = useMutation({
     mutationFn: () => api.updateBridge(id, Object.fromEntries(Object.entries(settings.values).filter(([, v]) => v !== '').map(([k, v]) => [k, k.startsWith('numeric') ? Number(v) : v]))),
     onSuccess: () => client.invalidateQueries({ queryKey: ['meetings', 'bridge', id] }),
@@ -162,8 +162,9 @@ function BridgeView() {
         </tbody></table>
       </section>
       <section className="card"><h3>Clustering</h3>
-        <table className="table"><thead><tr><th>System name</th><th>Address</th><th>Primary</th><th>Healthy</th></tr></thead>
-          <tbody>{b.nodes.map((n: Row) => <tr key={n.id}><td>{n.name}</td><td>{n.address}</td><td>{n.primary ? '✓' : ''}</td><td>{n.healthy ? 'yes' : `no — ${n.lastError ?? ''}`}</td></tr>)}</tbody></table>
+        <p className="hint">Nodes are reached at what the cluster advertises, with the scheme and port of the address this bridge was added by, unless you enter an address.</p>
+        <table className="table"><thead><tr><th>System name</th><th>Reached at</th><th>Advertised</th><th>Primary</th><th>Healthy</th><th>CDRs</th><th>Change address</th></tr></thead>
+          <tbody>{b.nodes.map((n: Row) => <tr key={n.id}><td>{n.name}</td><td>{n.address}{n.addressOverride ? ' (entered)' : ''}</td><td>{n.advertisedAddress ?? '—'}</td><td>{n.primary ? '✓' : ''}</td><td>{n.healthy ? (n.lastError ? `yes — ${n.lastError}` : 'yes') : `no — ${n.lastError ?? ''}`}</td><td>{n.cdrReceiver ? 'receiving' : 'none'}</td><td><NodeAddressForm bridgeId={id} node={n} /></td></tr>)}</tbody></table>
       </section>
       <form className="card form-card" onSubmit={(e) => { e.preventDefault(); save.mutate(); }} aria-label="Settings">
         <h3>Settings</h3>
@@ -173,6 +174,9 @@ function BridgeView() {
           <Field label="Domain"><input {...settings.bind('sipDomain')} /></Field>
           <Field label="Numeric ID base"><input inputMode="numeric" {...settings.bind('numericIdBase')} /></Field>
           <Field label="Numeric ID quantity"><input inputMode="numeric" {...settings.bind('numericIdQuantity')} /></Field>
+          <Field label="Alternate address"><input {...settings.bind('alternateAddress')} placeholder={b.alternateAddress ?? 'host or host:port'} /></Field>
+          <Field label="Alternate user"><input {...settings.bind('alternateUsername')} placeholder={b.alternateUsername ?? 'same as the bridge'} /></Field>
+          <Field label="Alternate password"><input type="password" autoComplete="new-password" {...settings.bind('alternatePassword')} placeholder={b.alternatePasswordSet ? 'unchanged' : 'same as the bridge'} /></Field>
         </div>
         <button className="button button-primary" disabled={save.isPending}>Save</button>
         {save.error && <ErrorNotice error={save.error} />}
@@ -191,6 +195,27 @@ function BridgeView() {
         </div>
       </section>
     </>
+  );
+}
+
+/** M4/M5: how Switchboard reaches one node; empty + "Use advertised" goes back to the derived address. */
+function NodeAddressForm({ bridgeId, node }: { bridgeId: string; node: Row }) {
+  const client = useQueryClient();
+  const [address, setAddress] = useState('');
+  const change = useMutation({
+    mutationFn: (value: string | null) => api.setNodeAddress(bridgeId, node.id, value),
+    onSuccess: () => {
+      setAddress('');
+      return client.invalidateQueries({ queryKey: ['meetings', 'bridge', bridgeId] });
+    },
+  });
+  return (
+    <form className="filters" onSubmit={(e) => { e.preventDefault(); if (address.trim()) change.mutate(address.trim()); }} aria-label={`Address of ${node.name}`}>
+      <input aria-label={`New address of ${node.name}`} placeholder="host:port or URL" value={address} onChange={(e) => setAddress(e.target.value)} />
+      <button className="button" disabled={change.isPending || !address.trim()}>Set</button>
+      {node.addressOverride && <button type="button" className="button" disabled={change.isPending} onClick={() => change.mutate(null)}>Use advertised</button>}
+      {change.error && <ErrorNotice error={change.error} />}
+    </form>
   );
 }
 

@@ -87,6 +87,18 @@ describe('Meetings console in a browser', { skip }, () => {
     await until('pool ready', visible(page.getByText('pool 2 (ready)') as never));
     await page.getByRole('heading', { name: 'Console CMS' }).waitFor();
     await page.getByText('System has no open or acknowledged tickets').waitFor();
+
+    // M4/M5: how a node is reached, entered and taken back in the Clustering table.
+    const port = cms.nodes[0].port;
+    const nodeForm = page.getByRole('form', { name: 'Address of console-1' });
+    await nodeForm.getByLabel('New address of console-1').fill(`localhost:${port}`);
+    await nodeForm.getByRole('button', { name: 'Set' }).click();
+    await page.getByRole('cell', { name: `http://localhost:${port} (entered)`, exact: true }).waitFor();
+    await nodeForm.getByRole('button', { name: 'Use advertised' }).click();
+    await page.getByRole('cell', { name: cms.nodes[0].baseUrl, exact: true }).first().waitFor();
+    const nodes = (await t.api('GET', `/api/v1/meetings/bridges/${bridgeId}/nodes`)).body.items;
+    assert.equal(nodes[0].addressOverride, null);
+    assert.equal(nodes[0].address, cms.nodes[0].baseUrl);
   });
 
   test('M14: the routing preference is set and saved from the Bridges page', async () => {
