@@ -43,40 +43,49 @@ export const labArea: AreaFactory = (services) => {
   labs.set(services, lab);
 
   async function startCluster(spec: (typeof defaultLabClusters)[number], saved: CmsClusterState | undefined): Promise<LabCmsCluster> {
-    const username = saved?.users[0]?.name ?? 'admin';
-    // A new password on a clean start; the saved one (a real CMS keeps its users) after a restart.
-    const password = saved?.users[0]?.password ?? crypto.randomBytes(12).toString('base64url');
-    let restored = !!saved;
+    // A cluster comes back as it was only on all its remembered ports. Otherwise it starts clean
+    // (new ports, new password, empty configuration), as after `lab reset`, and Meetings relinks its
+    // bridge, which makes the profiles, CDR receivers and pool again on an empty CMS.
+    let kept = saved;
+    if (saved) {
+      for (const name of spec.nodes) {
+        const port = saved.nodes.find((n) => n.name === name)?.port;
+        if (!port || (await portOr0(port)) !== port) kept = undefined;
+      }
+      if (!kept) services.logger.warn({ cluster: spec.name }, 'a remembered Lab CMS port is taken: the cluster starts clean on new ports');
+    }
+    let username = 'admin';
+    let password = '';
     const cluster = await startRemembered(
       async (fresh) => {
-        const nodes = [];
-        for (const name of spec.nodes) {
-          const node = saved?.nodes.find((n) => n.name === name);
-          const port = fresh ? 0 : await portOr0(node?.port);
-          if (node && port !== node.port) restored = false;
-          nodes.push({ name, host: '127.0.0.1', port, callBridgeId: node?.callBridgeId });
-        }
+        if (fresh) kept = undefined;
+        username = kept?.users[0]?.name ?? 'admin';
+        // A new password on a clean start; the saved one (a real CMS keeps its users) after a restart.
+        password = kept?.users[0]?.password ?? crypto.randomBytes(12).toString('base64url');
         const made = await createCmsCluster({
           name: spec.name,
           users: [{ name: username, password }],
           clock: services.clock,
           certDir: path.join(services.config.dataDir, 'lab', 'cms-tls'),
-          nodes,
+          nodes: spec.nodes.map((name) => {
+            const node = kept?.nodes.find((n) => n.name === name);
+            return { name, host: '127.0.0.1', port: node?.port ?? 0, callBridgeId: node?.callBridgeId };
+          }),
         });
-        if (saved) restoreCmsCluster(made, saved);
+        if (kept) restoreCmsCluster(made, kept);
         return made;
       },
       (made) => made.start(),
       services.logger,
       `cms ${spec.name}`,
     );
-    if (!saved) {
+    if (!kept) {
       // A fresh CMS routes nothing; the lab's must be dialable out of and into.
       cluster.store.create('outboundDialPlanRules', new Map([['domain', '*'], ['priority', '0']]));
       cluster.store.create('inboundDialPlanRules', new Map([['domain', 'lab.local']]));
     }
-    services.logger.info({ cluster: spec.name, nodes: cluster.nodes.map((n) => n.baseUrl), restored: !!saved }, 'lab CMS cluster started');
-    return { cluster, username, password, restored };
+    services.logger.info({ cluster: spec.name, nodes: cluster.nodes.map((n) => n.baseUrl), restored: !!kept }, 'lab CMS cluster started');
+    return { cluster, username, password, restored: !!kept };
   }
 
   return {
