@@ -8,7 +8,9 @@ import { areaFactories } from '../cli/areas.ts';
 import { createTestDatabase, type TestDatabase } from '../test/support/test-database.ts';
 import { waitFor } from '../test/support/wait-for.ts';
 import { getLab } from './lab.area.ts';
-import { labStateFiles } from './lab.state.ts';
+import os from 'node:os';
+import { createLogger } from '../platform/logger.ts';
+import { labStateFiles, openLabState, resetLabState } from './lab.state.ts';
 
 // #14 part 3: the Lab's state and ports survive a restart of Switchboard (the same data directory,
 // the same database — embedded, or PostgreSQL when DATABASE_URL is set); `switchboard lab reset`
@@ -147,5 +149,39 @@ describe('Lab state across a restart of Switchboard', () => {
     assert.equal((await bwUser(third, 'alice@acme.lab')).integratedImp, false);
     assert.equal((await third.api('GET', '/api/v1/lab/cssm')).body.smartAccounts[0].devices.length, 0);
     assert.match((await cms(third, 'GET', '/api/v1/coSpaces?filter=persisted')).text, /<coSpaces total="0">/);
+  });
+});
+
+describe('Lab state files', () => {
+  const logger = createLogger('silent');
+
+  test('a change is written within the check interval, atomically; an unreadable or foreign file starts clean; the lock keeps `reset` out', async () => {
+    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'switchboard-lab-state-'));
+    try {
+      const state = openLabState(dataDir, logger);
+      const memory = { spaces: ['a'] };
+      state.track('cms', () => memory);
+      const file = path.join(dataDir, 'lab', 'cms.json');
+      assert.deepEqual(JSON.parse(fs.readFileSync(file, 'utf8')).state, { spaces: ['a'] }, 'written when tracked');
+      memory.spaces.push('b');
+      await waitFor('the change saved', () => JSON.parse(fs.readFileSync(file, 'utf8')).state.spaces.length === 2);
+      assert.ok(!fs.existsSync(`${file}.tmp`), 'no temp file left');
+      assert.throws(() => resetLabState(dataDir), /running Switchboard/);
+      assert.throws(() => openLabState(dataDir, logger), /running Switchboard/, 'one owner per data directory');
+      state.close();
+
+      fs.writeFileSync(path.join(dataDir, 'lab', 'partner.json'), '{"version":1,"state":');
+      fs.writeFileSync(path.join(dataDir, 'lab', 'licensing.json'), JSON.stringify({ version: 999, state: {} }));
+      const again = openLabState(dataDir, logger);
+      assert.deepEqual(again.load('cms'), { spaces: ['a', 'b'] });
+      assert.equal(again.load('partner'), undefined, 'unreadable: clean start');
+      assert.equal(again.load('licensing'), undefined, 'another format version: clean start');
+      again.close();
+
+      assert.deepEqual(resetLabState(dataDir).removed.map((f) => path.basename(f)), ['cms.json', 'licensing.json', 'partner.json']);
+      assert.deepEqual(resetLabState(dataDir).removed, []);
+    } finally {
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    }
   });
 });
