@@ -38,6 +38,22 @@ export const defaultLabClusters = [
   { name: 'cms-lab-single', nodes: ['callbridge-solo'] },
 ];
 
+/**
+ * Moves with every change a saved CMS holds: the configuration store's changes, its system
+ * profiles and number of bulk syncs, the nodes' CDR receivers (not in the store) and the cluster's
+ * run-time settings, if it has any.
+ */
+function cmsChangeKey(storeChanges: number, clusters: CmsCluster[]): string {
+  const parts: unknown[] = [storeChanges];
+  for (const cluster of clusters) {
+    // /system/profiles and a cleared sync list change the store without its change event.
+    parts.push(cluster.store.systemProfiles, cluster.store.bulkSyncs.size);
+    for (const node of cluster.nodes) for (const r of node.bridge.cdr.receivers.values()) parts.push(r.id, r.url);
+    parts.push((cluster as unknown as { getVariance?: () => unknown }).getVariance?.() ?? null);
+  }
+  return JSON.stringify(parts);
+}
+
 export const labArea: AreaFactory = (services) => {
   const lab: Lab = { enabled: services.config.labEnabled, cmsClusters: [], cssm: null, ucClusters: [] };
   labs.set(services, lab);
@@ -103,7 +119,9 @@ export const labArea: AreaFactory = (services) => {
         for (const spec of defaultLabClusters) lab.cmsClusters.push(await startCluster(spec, saved.find((c) => c.name === spec.name)));
         // The clusters themselves, not the registry's list: stop() empties that before the last save.
         const clusters = lab.cmsClusters.map(({ cluster }) => cluster);
-        state.track('cms', () => clusters.map(snapshotCmsCluster));
+        let changes = 0;
+        for (const cluster of clusters) cluster.store.onChange(() => changes++);
+        state.track('cms', () => clusters.map(snapshotCmsCluster), () => cmsChangeKey(changes, clusters));
       } catch (error) {
         for (const { cluster } of lab.cmsClusters.splice(0)) await cluster.stop();
         setLabState(services, undefined);

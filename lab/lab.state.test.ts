@@ -170,6 +170,20 @@ describe('Lab state files', () => {
       assert.throws(() => openLabState(dataDir, logger), /running Switchboard/, 'one owner per data directory');
       state.close();
 
+      // With a change key, the snapshot is taken only when the key moved.
+      const keyed = { n: 1 };
+      let key = 'k1';
+      let snapshots = 0;
+      const other = openLabState(path.join(dataDir, 'keyed'), logger);
+      other.track('cms', () => (snapshots++, { ...keyed }), () => key);
+      keyed.n = 2;
+      other.flush();
+      assert.equal(snapshots, 1, 'key unchanged: no snapshot');
+      key = 'k2';
+      other.flush();
+      other.close();
+      assert.equal(JSON.parse(fs.readFileSync(path.join(dataDir, 'keyed', 'lab', 'cms.json'), 'utf8')).state.n, 2);
+
       fs.writeFileSync(path.join(dataDir, 'lab', 'partner.json'), '{"version":1,"state":');
       fs.writeFileSync(path.join(dataDir, 'lab', 'licensing.json'), JSON.stringify({ version: 999, state: {} }));
       const again = openLabState(dataDir, logger);
