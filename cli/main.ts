@@ -16,6 +16,7 @@ import { registerMeetingsCommands } from '../meetings/meetings.cli.ts';
 import { registerLicensingCommands } from '../licensing/licensing.cli.ts';
 import { registerCssmLabCommands } from '../lab/cssm/cssm.cli.ts';
 import { registerCucmLabCommands } from '../lab/cucm/cucm.cli.ts';
+import { registerLabCommands } from '../lab/lab.cli.ts';
 import { registerPartnerCommands } from '../partner/partner.cli.ts';
 
 // Run directly (npm start), the modules above are already loaded, but start's server and areas are
@@ -46,6 +47,7 @@ export function buildProgram(): Command {
   registerLicensingCommands(program);
   registerCssmLabCommands(program);
   registerCucmLabCommands(program);
+  registerLabCommands(program);
   registerPartnerCommands(program);
 
   // After every area registered: commander's own errors (unknown option, missing argument) are

@@ -3,13 +3,18 @@ import path from 'node:path';
 import { createCmsCluster, type CmsCluster } from './cms/cms.cluster.ts';
 import { registerLabRoutes } from './lab.routes.ts';
 import { registerLabLicensingRoutes } from './lab-licensing.routes.ts';
+import { getLabState, openLabState, portOr0, setLabState, startRemembered } from './lab.state.ts';
+import { restoreCmsCluster, snapshotCmsCluster, type CmsClusterState } from './cms/cms.state.ts';
 import type { CssmSimulator } from './cssm/cssm.simulator.ts';
 import type { UcClusterSimulator } from './cucm/uc.simulator.ts';
 import type { AreaFactory } from '../platform/area.ts';
 import type { PlatformServices } from '../platform/services.ts';
 
-/** A simulated CMS cluster this process runs, with the API credentials a client needs. */
-export type LabCmsCluster = { cluster: CmsCluster; username: string; password: string };
+/**
+ * A simulated CMS cluster this process runs, with the API credentials a client needs. `restored`:
+ * it came back from the data directory with the same ports and credentials (nothing to relink).
+ */
+export type LabCmsCluster = { cluster: CmsCluster; username: string; password: string; restored: boolean };
 
 export type Lab = {
   enabled: boolean;
@@ -33,9 +38,72 @@ export const defaultLabClusters = [
   { name: 'cms-lab-single', nodes: ['callbridge-solo'] },
 ];
 
+/**
+ * Moves with every change a saved CMS holds: the configuration store's changes, its system
+ * profiles and number of bulk syncs, the nodes' CDR receivers (not in the store) and the cluster's
+ * run-time settings, if it has any.
+ */
+function cmsChangeKey(storeChanges: number, clusters: CmsCluster[]): string {
+  const parts: unknown[] = [storeChanges];
+  for (const cluster of clusters) {
+    // /system/profiles and a cleared sync list change the store without its change event.
+    parts.push(cluster.store.systemProfiles, cluster.store.bulkSyncs.size);
+    for (const node of cluster.nodes) for (const r of node.bridge.cdr.receivers.values()) parts.push(r.id, r.url);
+    parts.push((cluster as unknown as { getVariance?: () => unknown }).getVariance?.() ?? null);
+  }
+  return JSON.stringify(parts);
+}
+
 export const labArea: AreaFactory = (services) => {
   const lab: Lab = { enabled: services.config.labEnabled, cmsClusters: [], cssm: null, ucClusters: [] };
   labs.set(services, lab);
+
+  async function startCluster(spec: (typeof defaultLabClusters)[number], saved: CmsClusterState | undefined): Promise<LabCmsCluster> {
+    // A cluster comes back as it was only on all its remembered ports. Otherwise it starts clean
+    // (new ports, new password, empty configuration), as after `lab reset`, and Meetings relinks its
+    // bridge, which makes the profiles, CDR receivers and pool again on an empty CMS.
+    let kept = saved;
+    if (saved) {
+      for (const name of spec.nodes) {
+        const port = saved.nodes.find((n) => n.name === name)?.port;
+        if (!port || (await portOr0(port)) !== port) kept = undefined;
+      }
+      if (!kept) services.logger.warn({ cluster: spec.name }, 'a remembered Lab CMS port is taken: the cluster starts clean on new ports');
+    }
+    let username = 'admin';
+    let password = '';
+    const cluster = await startRemembered(
+      async (fresh) => {
+        if (fresh) kept = undefined;
+        username = kept?.users[0]?.name ?? 'admin';
+        // A new password on a clean start; the saved one (a real CMS keeps its users) after a restart.
+        password = kept?.users[0]?.password ?? crypto.randomBytes(12).toString('base64url');
+        const made = await createCmsCluster({
+          name: spec.name,
+          users: [{ name: username, password }],
+          clock: services.clock,
+          certDir: path.join(services.config.dataDir, 'lab', 'cms-tls'),
+          nodes: spec.nodes.map((name) => {
+            const node = kept?.nodes.find((n) => n.name === name);
+            return { name, host: '127.0.0.1', port: node?.port ?? 0, callBridgeId: node?.callBridgeId };
+          }),
+        });
+        if (kept) restoreCmsCluster(made, kept);
+        return made;
+      },
+      (made) => made.start(),
+      services.logger,
+      `cms ${spec.name}`,
+    );
+    if (!kept) {
+      // A fresh CMS routes nothing; the lab's must be dialable out of and into.
+      cluster.store.create('outboundDialPlanRules', new Map([['domain', '*'], ['priority', '0']]));
+      cluster.store.create('inboundDialPlanRules', new Map([['domain', 'lab.local']]));
+    }
+    services.logger.info({ cluster: spec.name, nodes: cluster.nodes.map((n) => n.baseUrl), restored: !!kept }, 'lab CMS cluster started');
+    return { cluster, username, password, restored: !!kept };
+  }
+
   return {
     name: 'lab',
     routes: (app) => {
@@ -44,27 +112,28 @@ export const labArea: AreaFactory = (services) => {
     },
     async start() {
       if (!lab.enabled) return;
-      for (const spec of defaultLabClusters) {
-        // A new password per start: the lab's bridges are registered again on every start.
-        const username = 'admin';
-        const password = crypto.randomBytes(12).toString('base64url');
-        const cluster = await createCmsCluster({
-          name: spec.name,
-          users: [{ name: username, password }],
-          clock: services.clock,
-          certDir: path.join(services.config.dataDir, 'lab', 'cms-tls'),
-          nodes: spec.nodes.map((name) => ({ name, host: '127.0.0.1', port: 0 })),
-        });
-        await cluster.start();
-        // A fresh CMS routes nothing; the lab's must be dialable out of and into.
-        cluster.store.create('outboundDialPlanRules', new Map([['domain', '*'], ['priority', '0']]));
-        cluster.store.create('inboundDialPlanRules', new Map([['domain', 'lab.local']]));
-        lab.cmsClusters.push({ cluster, username, password });
-        services.logger.info({ cluster: spec.name, nodes: cluster.nodes.map((n) => n.baseUrl) }, 'lab CMS cluster started');
+      const state = openLabState(services.config.dataDir, services.logger);
+      setLabState(services, state);
+      try {
+        const saved = state.load<CmsClusterState[]>('cms') ?? [];
+        for (const spec of defaultLabClusters) lab.cmsClusters.push(await startCluster(spec, saved.find((c) => c.name === spec.name)));
+        // The clusters themselves, not the registry's list: stop() empties that before the last save.
+        const clusters = lab.cmsClusters.map(({ cluster }) => cluster);
+        let changes = 0;
+        for (const cluster of clusters) cluster.store.onChange(() => changes++);
+        state.track('cms', () => clusters.map(snapshotCmsCluster), () => cmsChangeKey(changes, clusters));
+      } catch (error) {
+        for (const { cluster } of lab.cmsClusters.splice(0)) await cluster.stop();
+        setLabState(services, undefined);
+        state.close();
+        throw error;
       }
     },
     async stop() {
       for (const { cluster } of lab.cmsClusters.splice(0)) await cluster.stop();
+      // Last area to stop: the other areas' simulators are stopped by now and saved as they ended.
+      getLabState(services)?.close();
+      setLabState(services, undefined);
     },
   };
 };

@@ -4,14 +4,17 @@ import { createCssmSimulator, type CssmSimulator } from '../lab/cssm/cssm.simula
 import { LAB_DOMAIN, LAB_SMART_ACCOUNT, seedLabSmartAccount } from '../lab/cssm/cssm.seed.ts';
 import { createUcClusterSimulator, type UcClusterSimulator } from '../lab/cucm/uc.simulator.ts';
 import { getLab } from '../lab/lab.area.ts';
+import { getLabState, portOr0, startRemembered } from '../lab/lab.state.ts';
+import { restoreCssm, snapshotCssm, type CssmState } from '../lab/cssm/cssm.state.ts';
+import { restoreUcCluster, snapshotUcCluster, type UcState } from '../lab/cucm/uc.state.ts';
 import * as repo from './licensing.repository.ts';
 import type { Licensing } from './licensing.service.ts';
 import type { PlatformServices } from '../platform/services.ts';
 
 // The licensing Lab (S3, S4) inside the server: a CSSM simulator seeded with the seed's smart
 // account, a 2-node CUCM and a Unity Connection cluster that register against it, all registered
-// in Switchboard so a newcomer sees data. Simulator state lives in memory: after a restart the
-// clusters are unregistered again while Switchboard may still show them assigned (unassign/assign).
+// in Switchboard so a newcomer sees data. Their state and ports are kept in the data directory
+// (lab/lab.state.ts): after a restart a cluster Switchboard assigned is still registered.
 export type LicensingLab = { cssm: CssmSimulator; clusters: UcClusterSimulator[]; clientId: string; clientSecret: string };
 
 export const licensingOf = new WeakMap<PlatformServices, Licensing>();
@@ -28,16 +31,44 @@ export async function startLicensingLab(services: PlatformServices, options: { v
   const licensing = licensingOf.get(services);
   if (!licensing) throw new Error('startLicensingLab needs the licensing area on this server');
   const clientId = 'switchboard-lab';
-  // A new secret per start: the lab smart account is updated with it on every start.
-  const clientSecret = crypto.randomBytes(18).toString('base64url');
-  const cssm = createCssmSimulator({ clock: services.clock, clients: [{ clientId, clientSecret, domains: [LAB_DOMAIN] }] });
-  seedLabSmartAccount(cssm, { virtualAccounts: options.virtualAccounts ?? 1285 });
-  await cssm.start();
-  const clusters = [
-    createUcClusterSimulator({ name: 'cl1-alfa', type: 'CUCM', nodes: 2, clock: services.clock, cssmUrl: cssm.url, rebootMs: options.rebootMs ?? 20_000, users: 40 }),
-    createUcClusterSimulator({ name: 'cluster2-test', type: 'CUC', nodes: 1, clock: services.clock, cssmUrl: cssm.url, rebootMs: options.rebootMs ?? 20_000, users: 25 }),
+  const state = getLabState(services);
+  const saved = state?.load<{ clientSecret: string; cssm: CssmState; clusters: UcState[] }>('licensing');
+  // A new secret on a clean start (the lab smart account is updated with it); the saved one after a restart.
+  const clientSecret = saved?.clientSecret ?? crypto.randomBytes(18).toString('base64url');
+  const cssm = await startRemembered(
+    async (fresh) => {
+      const sim = createCssmSimulator({ clock: services.clock, port: fresh ? 0 : await portOr0(saved?.cssm.port), clients: [{ clientId, clientSecret, domains: [LAB_DOMAIN] }] });
+      if (saved) restoreCssm(sim, saved.cssm);
+      else seedLabSmartAccount(sim, { virtualAccounts: options.virtualAccounts ?? 1285 });
+      return sim;
+    },
+    (sim) => sim.start(),
+    services.logger,
+    'cssm',
+  );
+  const specs = [
+    { name: 'cl1-alfa', type: 'CUCM' as const, nodes: 2, users: 40 },
+    { name: 'cluster2-test', type: 'CUC' as const, nodes: 1, users: 25 },
   ];
-  for (const c of clusters) await c.start();
+  const clusters: UcClusterSimulator[] = [];
+  for (const spec of specs) {
+    const previous = saved?.clusters.find((c) => c.name === spec.name);
+    clusters.push(
+      await startRemembered(
+        async (fresh) => {
+          const ports = [];
+          for (let i = 0; i < spec.nodes; i++) ports.push(fresh ? 0 : await portOr0(previous?.ports[i]));
+          const sim = createUcClusterSimulator({ ...spec, ports, clock: services.clock, cssmUrl: cssm.url, rebootMs: options.rebootMs ?? 20_000 });
+          if (previous) restoreUcCluster(sim, previous);
+          return sim;
+        },
+        (sim) => sim.start(),
+        services.logger,
+        `uc ${spec.name}`,
+      ),
+    );
+  }
+  state?.track('licensing', () => ({ clientSecret, cssm: snapshotCssm(cssm), clusters: clusters.map(snapshotUcCluster) }));
   const lab: LicensingLab = { cssm, clusters, clientId, clientSecret };
   labs.set(services, lab);
   // The Lab area's registry makes them browsable in the console Lab page (S2–S4).

@@ -5,9 +5,12 @@ import { createSwitchboard, type Switchboard } from '../platform/app.ts';
 import { createTestDatabase, type TestDatabase } from '../test/support/test-database.ts';
 import { waitFor } from '../test/support/wait-for.ts';
 import { meetingsArea } from './meetings.area.ts';
+import net from 'node:net';
+import { resetLabState } from '../lab/lab.state.ts';
 
 // `npm start`: with the Lab on, its CMS clusters are registered as bridges with a ready pool — once.
-// The Lab's ports and passwords change on every start; a restart must find the same bridges again.
+// The Lab keeps its clusters (ports, passwords, spaces) across restarts; after `lab reset`, or when a
+// remembered port is taken, they come back on new ports: a restart must find the same bridges again.
 describe('Lab CMS clusters become bridges', () => {
   let database: TestDatabase;
   let sb: Switchboard | undefined;
@@ -56,9 +59,10 @@ describe('Lab CMS clusters become bridges', () => {
     booking = booked.body;
   });
 
-  test('after a restart (new ports, new passwords) the same bridges point at the new lab; none is added', async () => {
+  test('after `lab reset` and a restart (new ports, new passwords) the same bridges point at the new lab; none is added', async () => {
     await sb!.close();
     sb = undefined;
+    resetLabState(database.config.dataDir);
     await start();
     const lab = getLab(sb!.services)!;
     const page = await readyBridges();
@@ -79,5 +83,50 @@ describe('Lab CMS clusters become bridges', () => {
     assert.equal((await api('GET', `/api/v1/meetings/bookings/${booking.id}`)).body.state, 'booked');
     const again = await api('POST', '/api/v1/meetings/bookings', { title: 'After the restart', start: new Date(Date.now() + 3_600_000).toISOString(), durationMinutes: 30, timeZone: 'UTC', bridgeId: booking.bridgeId });
     assert.equal(again.status, 201, JSON.stringify(again.body));
+  });
+
+  const relinks = async () => (await api('GET', '/api/v1/audit?action=bridge.relink&limit=100')).body.items.length;
+  const addresses = (page: any) => page.items.map((b: any) => b.baseUrl).sort();
+
+  test('after a plain restart the lab comes back on the same ports with its spaces: the bridges are left as registered', async () => {
+    const before = await readyBridges();
+    const relinked = await relinks();
+    await sb!.close();
+    sb = undefined;
+    await start();
+    const page = await readyBridges();
+    assert.deepEqual(addresses(page), addresses(before), 'same addresses');
+    assert.equal(await relinks(), relinked, 'no relink');
+    const lab = getLab(sb!.services)!;
+    for (const bridge of page.items) {
+      const cluster = lab.cmsClusters.find((c) => c.cluster.nodes[0].baseUrl === bridge.baseUrl)!.cluster;
+      const pool = (await api('GET', `/api/v1/meetings/bridges/${bridge.id}/pool`)).body.items;
+      for (const slot of pool) assert.ok(cluster.store.get('coSpaces', slot.coSpaceId), `slot ${slot.slot} is still a space on the lab`);
+    }
+  });
+
+  test('a remembered port taken by another program: that cluster starts clean on new ports and its bridge is relinked to it', async () => {
+    const before = await readyBridges();
+    const relinked = await relinks();
+    const single = getLab(sb!.services)!.cmsClusters.find((c) => c.cluster.name === 'cms-lab-single')!.cluster;
+    const taken = single.nodes[0].port;
+    await sb!.close();
+    sb = undefined;
+    const squatter = net.createServer();
+    await new Promise<void>((resolve) => squatter.listen(taken, '127.0.0.1', () => resolve()));
+    try {
+      await start();
+      const lab = getLab(sb!.services)!;
+      const moved = lab.cmsClusters.find((c) => c.cluster.name === 'cms-lab-single')!.cluster;
+      assert.notEqual(moved.nodes[0].port, taken);
+      const page = await readyBridges();
+      assert.equal(page.total, 2);
+      assert.ok(addresses(page).includes(moved.nodes[0].baseUrl));
+      assert.ok(!addresses(page).includes(`http://127.0.0.1:${taken}`));
+      assert.equal(await relinks(), relinked + 1, 'only the moved cluster was relinked');
+      assert.ok(addresses(before).includes(lab.cmsClusters.find((c) => c.cluster.name === 'cms-lab-cluster')!.cluster.nodes[0].baseUrl), 'the other cluster kept its port');
+    } finally {
+      await new Promise<void>((resolve) => squatter.close(() => resolve()));
+    }
   });
 });

@@ -3,7 +3,9 @@ import type { AddressInfo } from 'node:net';
 import { z } from 'zod';
 import { setDirectorySource } from './organizations.service.ts';
 import { createBroadworksSimulator, type BroadworksSimulator } from '../lab/broadworks/broadworks.simulator.ts';
-import { createMailCatcher, createSmsSink, type MailCatcher, type SmsSink } from '../lab/mail/mail-catcher.ts';
+import { createMailCatcher, createSmsSink, type CaughtMail, type MailCatcher, type SmsSink } from '../lab/mail/mail-catcher.ts';
+import { getLabState, portOr0, startRemembered } from '../lab/lab.state.ts';
+import type { BwUser, ImpSettings, PsLogEntry } from '../lab/broadworks/broadworks.simulator.ts';
 import { createSmtpMailer, type Mailer } from './partner.mailer.ts';
 import { systemActor } from '../platform/auth/actor.ts';
 import { AppError } from '../platform/errors.ts';
@@ -27,16 +29,40 @@ export const demoEnterprises = [
   { groupId: 'initech', name: 'Initech', users: ['frank', 'grace'] },
 ];
 
+/** What the Lab's AS, mail catcher and SMS sink keep across a restart (lab/README.md). */
+type PartnerLabState = {
+  broadworks: { port: number; serviceProviders: Array<{ id: string; name: string; imp: ImpSettings | null; groups: Array<{ id: string; name: string }> }>; users: BwUser[]; psLog: PsLogEntry[] };
+  mail: { port: number; messages: CaughtMail[] };
+  sms: SmsSink['messages'];
+};
+
 export async function startPartnerLab(services: PlatformServices, partner: Partner, switchboardUrl: () => string): Promise<PartnerLab> {
   const actor = systemActor('lab');
-  const broadworks = createBroadworksSimulator({ clock: services.clock, resolveUrl: (url) => (url.startsWith('/') ? switchboardUrl() + url : url) });
-  const base = await broadworks.start();
+  const state = getLabState(services);
+  const saved = state?.load<PartnerLabState>('partner');
+  const broadworks = await startRemembered(
+    async (fresh) => {
+      const sim = createBroadworksSimulator({ clock: services.clock, port: fresh ? 0 : await portOr0(saved?.broadworks.port), resolveUrl: (url) => (url.startsWith('/') ? switchboardUrl() + url : url) });
+      for (const sp of saved?.broadworks.serviceProviders ?? []) {
+        sim.addServiceProvider(sp);
+        for (const group of sp.groups) sim.addGroup(sp.id, group.id, group.name);
+      }
+      // Users as they were, Integrated IM&P on or off (no flow-through is sent for them again).
+      for (const user of saved?.broadworks.users ?? []) sim.users.set(user.userId, user);
+      sim.psLog.push(...(saved?.broadworks.psLog ?? []));
+      return sim;
+    },
+    (sim) => sim.start(),
+    services.logger,
+    'broadworks',
+  );
+  const base = broadworks.baseUrl;
   const clusterFields = {
     xsiActionsUrl: `${base}/com.broadsoft.xsi-actions/v2.0/`,
     xsiEventsUrl: `${base}/com.broadsoft.xsi-events/v2.0/`,
     authServiceUrl: `${base}/authService`,
   };
-  // The simulator gets a new port each start: the demo cluster follows it.
+  // The simulator keeps its port across restarts unless it was taken: the demo cluster follows it.
   const clusters = await partner.clusters.list();
   const existing = clusters.find((c) => c.name === 'Lab BroadWorks');
   const cluster = existing ? await partner.clusters.update(existing.id, clusterFields, actor).catch(() => existing) : await partner.clusters.create({ name: 'Lab BroadWorks', ...clusterFields }, actor);
@@ -49,9 +75,11 @@ export async function startPartnerLab(services: PlatformServices, partner: Partn
     : await partner.templates.create({ name: 'Lab template', clusterId: cluster.id, provisioningAccount: 'lab-provisioning', provisioningPassword: password, partnerAdminEmail: 'partner.admin@lab.example', defaultPackage: 'standard' }, actor);
 
   const serviceProviderId = 'LabSP';
-  broadworks.addServiceProvider({ id: serviceProviderId, name: 'Lab Service Provider', imp: { provisioningUrl: bridgePath(template.provisioningId), provisioningUserId: template.provisioningAccount, provisioningPassword: password } });
+  const imp = { provisioningUrl: bridgePath(template.provisioningId), provisioningUserId: template.provisioningAccount, provisioningPassword: password };
+  if (broadworks.serviceProviders.has(serviceProviderId)) broadworks.setImpSettings(serviceProviderId, imp);
+  else broadworks.addServiceProvider({ id: serviceProviderId, name: 'Lab Service Provider', imp });
   let n = 1000;
-  for (const enterprise of demoEnterprises) {
+  for (const enterprise of saved ? [] : demoEnterprises) {
     broadworks.addGroup(serviceProviderId, enterprise.groupId, enterprise.name);
     for (const name of enterprise.users) {
       n += 1;
@@ -77,10 +105,31 @@ export async function startPartnerLab(services: PlatformServices, partner: Partn
   for (const org of seedOrgs) {
     if (!knownOrgs.some((e) => e.name === org.name)) await insertWebexOrg(services.database.db, { id: crypto.randomUUID(), ...org, createdAt: services.clock.now() });
   }
-  const mail = createMailCatcher({ clock: services.clock });
-  const smtp = await mail.start();
+  const mail = await startRemembered(
+    async (fresh) => {
+      const catcher = createMailCatcher({ clock: services.clock, port: fresh ? 0 : await portOr0(saved?.mail.port) });
+      catcher.restore(saved?.mail.messages ?? []);
+      return catcher;
+    },
+    (catcher) => catcher.start(),
+    services.logger,
+    'mail',
+  );
+  const smtp = { host: '127.0.0.1', port: mail.port };
   const mailer = createSmtpMailer({ host: smtp.host, port: smtp.port, from: 'no-reply@switchboard.lab' });
   const sms = createSmsSink(services.clock);
+  sms.restore(saved?.sms ?? []);
+  state?.track('partner', (): PartnerLabState => ({
+    broadworks: {
+      port: Number(new URL(broadworks.baseUrl).port),
+      // The provisioning password is made new on every start: not kept.
+      serviceProviders: [...broadworks.serviceProviders.values()].map((sp) => ({ id: sp.id, name: sp.name, imp: sp.imp && { ...sp.imp, provisioningPassword: '' }, groups: [...sp.groups.values()] })),
+      users: [...broadworks.users.values()],
+      psLog: broadworks.psLog,
+    },
+    mail: { port: mail.port, messages: mail.messages },
+    sms: sms.messages,
+  }));
   const lab = { broadworks, mail, mailer, sms, templateId: template.id, provisioningId: template.provisioningId, serviceProviderId };
   labs.set(services, lab);
   // Directory sync reads the Lab AS: its users without Integrated IM&P are the BroadWorks-only ones.

@@ -175,7 +175,11 @@ export function createBroadworksSimulator(options: { clock: Clock; host?: string
         }
         res.writeHead(404, { 'content-type': 'text/plain' }).end('not found');
       });
-      await new Promise<void>((resolve) => server!.listen(options.port ?? 0, options.host ?? '127.0.0.1', resolve));
+      await new Promise<void>((resolve, reject) => {
+        // A remembered port taken meanwhile is the caller's to handle (lab/lab.state.ts).
+        server!.once('error', reject);
+        server!.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => resolve());
+      });
       const address = server.address() as AddressInfo;
       baseUrl = `http://${address.address}:${address.port}`;
       return baseUrl;

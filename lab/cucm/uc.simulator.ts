@@ -72,6 +72,8 @@ export type UcClusterSimulatorOptions = {
   host?: string;
   /** Port of the first node; the others take the next ports (0 = ephemeral for every node). */
   port?: number;
+  /** Each node's own port instead (the Lab's remembered ones); wins over `port`. */
+  ports?: number[];
   nodes?: number;
   clock: Clock;
   admin?: { username: string; password: string };
@@ -403,7 +405,7 @@ export function createUcClusterSimulator(options: UcClusterSimulatorOptions): Uc
           sockets.add(socket);
           socket.on('close', () => sockets.delete(socket));
         });
-        const port = options.port ? options.port + i : 0;
+        const port = options.ports?.[i] ?? (options.port ? options.port + i : 0);
         await new Promise<void>((resolve, reject) => {
           server.once('error', reject);
           server.listen(port, host, () => resolve());

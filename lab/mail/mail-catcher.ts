@@ -67,6 +67,11 @@ export function createMailCatcher(options: { clock: Clock; host?: string; port?:
     get port() {
       return port;
     },
+    /** Messages caught before a restart (the Lab's saved state), numbered on from the last. */
+    restore(saved: CaughtMail[]) {
+      messages.push(...saved);
+      nextId = Math.max(nextId, ...saved.map((m) => m.id + 1));
+    },
     /** Messages to one address, oldest first. */
     to(address: string) {
       return messages.filter((m) => m.to.some((t) => t.toLowerCase() === address.toLowerCase()));
@@ -96,6 +101,11 @@ export function createSmsSink(clock: Clock) {
       if (messages.length > 1000) messages.shift();
     },
     to: (number: string) => messages.filter((m) => m.to === number),
+    /** Texts sent before a restart (the Lab's saved state), numbered on from the last. */
+    restore(saved: typeof messages) {
+      messages.push(...saved);
+      nextId = Math.max(nextId, ...saved.map((m) => m.id + 1));
+    },
   };
 }
 export type SmsSink = ReturnType<typeof createSmsSink>;
