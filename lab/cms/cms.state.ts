@@ -15,12 +15,9 @@ export type CmsClusterState = {
   collections: Partial<Record<CollectionKey, CmsObject[]>>;
   systemProfiles: Record<string, string>;
   bulkSyncs: BulkSync[];
-  /** Whatever run-time settings (knobs) the cluster exposes through getVariance/setVariance. */
-  settings?: unknown;
+  /** The cluster's variance knobs (getVariance/setVariance). */
+  settings?: ReturnType<CmsCluster['getVariance']>;
 };
-
-// Knobs a cluster may expose (the variance settings of the Lab CMS): saved and given back as they are.
-type WithSettings = { getVariance?: () => unknown; setVariance?: (settings: never) => unknown };
 
 export function snapshotCmsCluster(cluster: CmsCluster): CmsClusterState {
   const store = cluster.store;
@@ -31,7 +28,7 @@ export function snapshotCmsCluster(cluster: CmsCluster): CmsClusterState {
     const objects = [...map.values()].filter((o) => !(key === 'callBridges' && own.has(o.id)));
     if (objects.length > 0) collections[key] = objects;
   }
-  const settings = (cluster as unknown as WithSettings).getVariance?.();
+  const settings = cluster.getVariance();
   return {
     name: cluster.name,
     users: cluster.users.map((u) => ({ ...u })),
@@ -74,6 +71,5 @@ export function restoreCmsCluster(cluster: CmsCluster, state: CmsClusterState) {
     if (!node) continue;
     for (const r of saved.cdrReceivers) node.bridge.cdr.receivers.set(r.id, { id: r.id, url: r.url, next: 0, inFlight: false, failing: false, delivered: 0, attempts: 0 });
   }
-  const withSettings = cluster as unknown as WithSettings;
-  if (state.settings !== undefined && withSettings.setVariance) withSettings.setVariance(state.settings as never);
+  if (state.settings !== undefined) cluster.setVariance(state.settings);
 }
