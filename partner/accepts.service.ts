@@ -2,6 +2,7 @@ import crypto from 'node:crypto';
 import client from 'prom-client';
 import { systemActor } from '../platform/auth/actor.ts';
 import * as repo from './partner.repository.ts';
+import { insertAcceptedSubscribers, readAcceptContext, type KnownSubscriber } from './accepts.repository.ts';
 import { historyEntry } from './subscriber-history.service.ts';
 import { EMAIL } from './subscribers.service.ts';
 import { webexCodes, webexError } from './webex-errors.ts';
@@ -39,7 +40,7 @@ type AcceptRequest = {
   /** Bridge adds: the adapter's account, checked against the template read in the batch; a known user ID is a `noop`. */
   bridge?: { account: string; password: string };
 };
-export type AcceptOutcome = { status: 'accepted'; row: repo.SubscriberRow } | { status: 'noop'; row: repo.KnownSubscriber } | { status: 'unauthorized' };
+export type AcceptOutcome = { status: 'accepted'; row: repo.SubscriberRow } | { status: 'noop'; row: KnownSubscriber } | { status: 'unauthorized' };
 /** `keys`: its user ID and email (lower case), which a batch not yet committed holds. */
 type Waiting = AcceptRequest & { keys: string[]; resolve: (outcome: AcceptOutcome) => void; reject: (error: unknown) => void };
 
@@ -192,7 +193,7 @@ export function createAccepts(services: Pick<PlatformServices, 'database' | 'clo
 
   async function decideAccepts(tx: Db, sql: SqlExecutor, batch: AcceptRequest[]) {
     const distinct = (values: (string | undefined)[]) => [...new Set(values.filter((v): v is string => Boolean(v)))];
-    const { templates, byUserId, emailsTaken, orgTemplates } = await repo.readAcceptContext(tx, {
+    const { templates, byUserId, emailsTaken, orgTemplates } = await readAcceptContext(tx, {
       provisioningIds: distinct(batch.map((r) => r.input.provisioningId)),
       userIds: distinct(batch.map((r) => r.input.userId)),
       lowerEmails: distinct(batch.map((r) => r.input.email?.toLowerCase())),
@@ -262,7 +263,7 @@ export function createAccepts(services: Pick<PlatformServices, 'database' | 'clo
     });
     if (!created.length) return outcomes;
     const rows = created.map((c) => c.row);
-    await repo.insertAcceptedSubscribers(tx, {
+    await insertAcceptedSubscribers(tx, {
       subscribers: rows,
       history: rows.map((row) => historyEntry(row, 'created', null, now)),
       auditJson: audit.prepareMany(created.map(({ row, request }) => ({ actor: request.actor, action: 'partner.subscriber.provision', entityType: 'subscriber', entityId: row.id, after: row, trackingId: request.options.trackingId }))),

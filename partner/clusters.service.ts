@@ -1,7 +1,7 @@
 import crypto from 'node:crypto';
 import tls from 'node:tls';
 import { AppError, notFound } from '../platform/errors.ts';
-import * as repo from './partner.repository.ts';
+import * as repo from './clusters.repository.ts';
 import type { Actor } from '../platform/auth/actor.ts';
 import type { Db } from '../platform/db/database.ts';
 import type { PlatformServices } from '../platform/services.ts';

@@ -1,6 +1,7 @@
 import crypto from 'node:crypto';
 import { notFound } from '../platform/errors.ts';
 import * as repo from './partner.repository.ts';
+import { findTemplate, type TemplateRow } from './templates.repository.ts';
 import { webexCodes } from './webex-errors.ts';
 import type { Actor } from '../platform/auth/actor.ts';
 import type { Db } from '../platform/db/database.ts';
@@ -25,12 +26,12 @@ export type ProvisioningEffect = { kind: string; data: Record<string, unknown> }
  */
 export type ProvisioningGate = (
   tx: Db,
-  at: { sub: repo.SubscriberRow; template: repo.TemplateRow; org: repo.CustomerOrgRow | undefined },
+  at: { sub: repo.SubscriberRow; template: TemplateRow; org: repo.CustomerOrgRow | undefined },
 ) => Promise<{ status: SubscriberStatus; reason: string; errors?: { errorCode: number; description: string }[]; effects?: ProvisioningEffect[] } | null>;
 /** Told inside the provisioning transaction that a subscriber is provisioned. */
 export type ProvisionedHook = (
   tx: Db,
-  at: { sub: repo.SubscriberRow; template: repo.TemplateRow; org: repo.CustomerOrgRow; person: repo.PersonRow; createdOrg: boolean; newPerson: boolean },
+  at: { sub: repo.SubscriberRow; template: TemplateRow; org: repo.CustomerOrgRow; person: repo.PersonRow; createdOrg: boolean; newPerson: boolean },
 ) => Promise<ProvisioningEffect[] | void>;
 
 /**
@@ -143,7 +144,7 @@ export function createProvisioning(
 
   async function provisionSubscriber(ctx: JobContext, { subscriberId }: { subscriberId: string }) {
     await ctx.progress({ step: 'provisioning', percent: 10 });
-    const result = await ctx.transact('provision', async (tx) => provisionIn(tx, await repo.findSubscriber(tx, subscriberId, { forUpdate: true }), (id) => repo.findTemplate(tx, id)));
+    const result = await ctx.transact('provision', async (tx) => provisionIn(tx, await repo.findSubscriber(tx, subscriberId, { forUpdate: true }), (id) => findTemplate(tx, id)));
     return afterProvisioning(ctx, result);
   }
 
@@ -205,9 +206,9 @@ export function createProvisioning(
     const rows = new Map((await repo.findSubscribersForUpdate(tx, subscriberIds)).map((row) => [row.id, row]));
     const enterprise = (n: number) => rows.get(subscriberIds[n]!)?.spEnterpriseId ?? '';
     const order = subscriberIds.map((_, n) => n).sort((a, b) => (enterprise(a) < enterprise(b) ? -1 : enterprise(a) > enterprise(b) ? 1 : a - b));
-    const templates = new Map<string, Promise<repo.TemplateRow | undefined>>();
+    const templates = new Map<string, Promise<TemplateRow | undefined>>();
     const templateOf = (id: string) => {
-      if (!templates.has(id)) templates.set(id, repo.findTemplate(tx, id));
+      if (!templates.has(id)) templates.set(id, findTemplate(tx, id));
       return templates.get(id)!;
     };
     const results: ProvisionResult[] = new Array(subscriberIds.length);
@@ -225,7 +226,7 @@ export function createProvisioning(
   type ProvisionResult = Awaited<ReturnType<typeof provisionIn>>;
 
   /** The provisioning of one subscriber (locked by the caller) inside the job's transaction. */
-  async function provisionIn(tx: Db, sub: repo.SubscriberRow | undefined, templateOf: (id: string) => Promise<repo.TemplateRow | undefined>) {
+  async function provisionIn(tx: Db, sub: repo.SubscriberRow | undefined, templateOf: (id: string) => Promise<TemplateRow | undefined>) {
     if (!sub || sub.status !== 'provisioning') return { skipped: sub?.status ?? 'removed' };
     const template = (await templateOf(sub.templateId))!;
     const fail = async (errorCode: number, description: string) => {

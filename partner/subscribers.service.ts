@@ -1,5 +1,6 @@
 import { AppError, notFound } from '../platform/errors.ts';
 import * as repo from './partner.repository.ts';
+import { findTemplateByProvisioningId } from './templates.repository.ts';
 import { webexCodes, webexError } from './webex-errors.ts';
 import type { Actor } from '../platform/auth/actor.ts';
 import type { Db } from '../platform/db/database.ts';
@@ -140,7 +141,7 @@ export function createSubscribers(services: Pick<PlatformServices, 'database' | 
   async function precheckSubscriber(input: PrecheckInput) {
     const problems: { errorCode: number; description: string; fieldName?: string }[] = [];
     if (input.provisioningId) {
-      const template = await repo.findTemplateByProvisioningId(db, input.provisioningId);
+      const template = await findTemplateByProvisioningId(db, input.provisioningId);
       if (!template) problems.push({ errorCode: webexCodes.UNKNOWN_PROVISIONING_ID, description: `No customer template has provisioning ID ${input.provisioningId}.`, fieldName: 'provisioningId' });
       else if (template.wholesale) problems.push({ errorCode: webexCodes.WHOLESALE_REJECTED, description: 'Wholesale customers are rejected by the BroadWorks provisioning APIs.' });
       const org = input.spEnterpriseId ? await repo.findOrgByEnterprise(db, input.spEnterpriseId) : undefined;

@@ -1,6 +1,8 @@
 import crypto from 'node:crypto';
 import { AppError, notFound } from '../platform/errors.ts';
-import * as repo from './partner.repository.ts';
+import type { AcceptTemplate } from './accepts.repository.ts';
+import { findCluster } from './clusters.repository.ts';
+import * as repo from './templates.repository.ts';
 import type { Actor } from '../platform/auth/actor.ts';
 import type { Db } from '../platform/db/database.ts';
 import type { PlatformServices } from '../platform/services.ts';
@@ -35,7 +37,7 @@ export function createPasswordCheck(secrets: PlatformServices['secrets']) {
   // Opening a sealed password costs an AES-GCM decryption; a sealed value always opens to the same text.
   const openedPasswords = new Map<string, string>();
 
-  function passwordMatches(template: repo.AcceptTemplate, account: string, password: string) {
+  function passwordMatches(template: AcceptTemplate, account: string, password: string) {
     let expected = openedPasswords.get(template.provisioningPassword);
     if (expected === undefined) {
       expected = secrets.open(template.provisioningPassword);
@@ -61,7 +63,7 @@ export function createTemplates(services: Pick<PlatformServices, 'database' | 'c
   async function createTemplate(input: TemplateInput, actor: Actor) {
     if (!input.provisioningPassword) throw new AppError('VALIDATION_FAILED', 'provisioningPassword is required for a new template.', { field: 'provisioningPassword' });
     return database.transaction(async (tx) => {
-      if (!(await repo.findCluster(tx, input.clusterId))) throw notFound('Cluster', input.clusterId);
+      if (!(await findCluster(tx, input.clusterId))) throw notFound('Cluster', input.clusterId);
       if (await repo.findTemplateByName(tx, input.name)) throw new AppError('ALREADY_EXISTS', `A template named ${input.name} exists.`);
       const now = clock.now();
       const row: repo.TemplateRow = {
@@ -101,7 +103,7 @@ export function createTemplates(services: Pick<PlatformServices, 'database' | 'c
     return database.transaction(async (tx) => {
       const before = await repo.findTemplate(tx, id);
       if (!before) throw notFound('Template', id);
-      if (patch.clusterId && !(await repo.findCluster(tx, patch.clusterId))) throw notFound('Cluster', patch.clusterId);
+      if (patch.clusterId && !(await findCluster(tx, patch.clusterId))) throw notFound('Cluster', patch.clusterId);
       const { provisioningPassword, ...rest } = patch;
       const values: Record<string, unknown> = Object.fromEntries(Object.entries(rest).filter(([, v]) => v !== undefined));
       // A blank password on edit keeps the stored one (Partner Hub behaves so).
