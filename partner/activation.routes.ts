@@ -3,6 +3,8 @@ import { systemActor } from '../platform/auth/actor.ts';
 import { AppError } from '../platform/errors.ts';
 import { escapeHtml, page, registerUserPages, tokenParams } from './user-pages.ts';
 import * as repo from './partner.repository.ts';
+import { findCluster } from './clusters.repository.ts';
+import { findTemplateByProvisioningId } from './templates.repository.ts';
 import type { HttpApp } from '../platform/http/app-types.ts';
 import type { PlatformServices } from '../platform/services.ts';
 import type { Mailer } from './partner.mailer.ts';
@@ -97,7 +99,7 @@ export function registerActivationRoutes(app: HttpApp, services: PlatformService
     // the template's cluster authentication service checks — a user of another BroadWorks system fails.
     const templateParams = z.strictObject({ provisioningId: z.string().min(1).max(255) });
     const selfTemplate = async (provisioningId: string) => {
-      const template = await repo.findTemplateByProvisioningId(services.database.db, provisioningId);
+      const template = await findTemplateByProvisioningId(services.database.db, provisioningId);
       if (!template || !template.allowSelfActivation) throw new AppError('NOT_FOUND', 'This self-activation link is not valid.');
       return template;
     };
@@ -123,7 +125,7 @@ export function registerActivationRoutes(app: HttpApp, services: PlatformService
       handler: async (request, reply) =>
         html(reply, async () => {
           const template = await selfTemplate(request.params.provisioningId);
-          const cluster = await repo.findCluster(services.database.db, template.clusterId);
+          const cluster = await findCluster(services.database.db, template.clusterId);
           const { userId, password, email } = request.body;
           const authorization = `Basic ${Buffer.from(`${userId}:${password}`).toString('base64')}`;
           const answer = await fetch(cluster!.authServiceUrl, { method: 'POST', headers: { authorization }, signal: AbortSignal.timeout(10_000) }).catch(() => null);

@@ -1,6 +1,6 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createGiveWay } from './partner.service.ts';
+import { createGiveWay } from './provisioning.service.ts';
 
 // P2 flow-through: during a burst of accepts the provisioning jobs of a process run one at a time
 // (the adapter waits for each answer, provisioning can wait), spaced out when adds queue for their

@@ -1,6 +1,7 @@
 import crypto from 'node:crypto';
 import { AppError } from '../platform/errors.ts';
 import * as repo from './partner.repository.ts';
+import { findTemplate, findTemplateByProvisioningId } from './templates.repository.ts';
 import * as dir from './directory.repository.ts';
 import { defineOrganizationJobs } from './organizations.jobs.ts';
 import { createUsageSnapshots } from './analytics.service.ts';
@@ -189,7 +190,7 @@ export function createOrganizations(services: PlatformServices) {
   // ── workspaces ──
   async function createWorkspace(input: WorkspaceInput, actor: Actor, trackingId: string) {
     return database.transaction(async (tx) => {
-      const template = await repo.findTemplateByProvisioningId(tx, input.provisioningId);
+      const template = await findTemplateByProvisioningId(tx, input.provisioningId);
       if (!template) throw webexError('VALIDATION_FAILED', webexCodes.UNKNOWN_PROVISIONING_ID, `No customer template has provisioning ID ${input.provisioningId}.`, 'provisioningId');
       if (template.wholesale) throw webexError('FORBIDDEN', webexCodes.WHOLESALE_REJECTED, 'Wholesale customers are rejected by the BroadWorks provisioning APIs.');
       // "Provision a workspace for an existing customer": the enterprise's org must exist already.
@@ -447,7 +448,7 @@ export function createOrganizations(services: PlatformServices) {
       if (flow === 'standard') {
         for (const p of people) await dir.deletePerson(tx, p.id);
         peopleDeleted = people.length;
-        const template = await repo.findTemplate(tx, org.templateId);
+        const template = await findTemplate(tx, org.templateId);
         const webexOrg = org.attachedWebexOrgId ? await repo.findWebexOrg(tx, org.attachedWebexOrgId, { forUpdate: true }) : undefined;
         if (webexOrg && template) {
           const admin = template.partnerAdminEmail.toLowerCase();

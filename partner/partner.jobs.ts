@@ -17,6 +17,8 @@ const subscriberInput = z.object({ subscriberId: z.string().uuid() });
  */
 export const PROVISION_BATCH_SIZE = 25;
 
+export type PartnerJobs = ReturnType<typeof definePartnerJobs>;
+
 /** The asynchronous halves of provisioning and updating (P2, P11): the request answered, these finish. */
 export function definePartnerJobs(work: SubscriberWork) {
   return {
