@@ -103,6 +103,22 @@ describe(`database connections after failures (#13, ${postgres ? 'PostgreSQL' : 
     assert.equal(await rowsWith(51), 1);
   });
 
+  test('a connection that dies inside an extended-protocol exchange that failed: the next connection is not left waiting for a Sync', async () => {
+    const client = await database.pool.connect();
+    const failed = new Promise((resolve) => client.on('error', resolve)); // the Parse's error, then the break's
+    // Half an exchange, as a connection killed between its messages leaves it: a Parse that fails,
+    // no Sync. PostgreSQL then discards every message of that session until a Sync.
+    const connection = (client as unknown as { connection: { parse(q: object): void; flush(): void } }).connection;
+    connection.parse({ text: 'select from no_such_table_either', name: '', types: [] });
+    connection.flush();
+    await failed;
+    const ended = new Promise((resolve) => client.once('end', resolve));
+    breakSocket(client);
+    await ended;
+    client.release(new Error('socket broken'));
+    assert.equal(await namedTransaction(70), 1);
+  });
+
   test('a cancelled statement (pg_cancel_backend) fails its transaction only', { skip: postgres ? false : 'PGlite serves no cancel requests (pglite-socket ignores them)' }, async () => {
     const running = database.transaction(async (tx) => {
       await clientOf(tx).query({ name: 'connection-test.lock', text: 'select pg_advisory_xact_lock(hashtext($1::text))', values: ['connection-test'] });

@@ -106,12 +106,7 @@ export async function openDatabase(config: Config, logger?: Logger): Promise<Dat
   };
 }
 
-// Transaction status of each embedded client after its last statement, from ReadyForQuery: I idle,
-// T in a transaction, E in a failed transaction.
-const transactionStatus = new WeakMap<pg.ClientBase, string>();
-
 async function resetEmbeddedSession(client: pg.ClientBase) {
-  (client as unknown as { connection: NodeJS.EventEmitter }).connection.on('readyForQuery', (message: { status: string }) => transactionStatus.set(client, message.status));
   // A connection that died inside an extended-protocol exchange can leave the session discarding
   // messages until the next Sync; this first statement goes as Parse/Bind/Execute/Sync and ends that.
   await client.query({ text: 'ROLLBACK', queryMode: 'extended' } as pg.QueryConfig);
@@ -129,8 +124,8 @@ const EMBEDDED_CONNECT_ATTEMPTS = 5;
  * next connection, whose new pg client knows none of it (it would prepare `meetings.lock-schedules`
  * again and fail with "already exists" for ever, issue #13). So:
  * - a statement that fails is an answer, not a broken connection: the client is kept, with the
- *   statements it prepared (pg's pool would discard it and connect anew), unless the failure left
- *   the session inside a transaction (a multi-statement query with BEGIN);
+ *   statements it prepared (pg's pool would discard it and connect anew), after a ROLLBACK (a
+ *   multi-statement query that failed after its BEGIN leaves the session in a failed transaction);
  * - a new connection (the first, or one replacing a broken one) first resets the session to what a
  *   new PostgreSQL connection has: ROLLBACK, then DISCARD ALL;
  * - connecting is tried again for a moment when refused (the socket server admits a few connections,
@@ -169,8 +164,11 @@ class EmbeddedPool extends pg.Pool {
       try {
         return await client.query(args[0], args[1]);
       } catch (error) {
-        const answered = error instanceof pg.DatabaseError && error.severity === 'ERROR' && transactionStatus.get(client) === 'I';
+        // A multi-statement query that failed after its BEGIN leaves the session in a failed
+        // transaction (and PGlite's ReadyForQuery can still say idle): it is rolled back here.
+        const answered = error instanceof pg.DatabaseError && error.severity === 'ERROR';
         if (!answered) discard ??= error as Error;
+        else if (!discard) discard = await client.query('ROLLBACK').then(() => undefined, (rollbackError: Error) => rollbackError);
         throw error;
       } finally {
         client.off('error', onError);
