@@ -52,11 +52,9 @@ export async function openDatabase(config: Config, logger?: Logger): Promise<Dat
     try {
       const embedded = await startEmbeddedPostgres(config.dataDir);
       closeEmbedded = embedded.close;
-      // The socket server takes one connection at a time and refuses another until it has seen the
-      // previous one close. pg's pool closes a client idle for 10 s and connects anew on the next
-      // query: under load that new connection could arrive first and be refused (ECONNRESET/EPIPE on
-      // whatever query came next, a 500). The one connection lives as long as the process.
-      pool = new pg.Pool({ host: embedded.socketDir, port: embedded.port, user: 'postgres', database: 'postgres', max: 1, idleTimeoutMillis: 0 });
+      // pg's pool closes a client idle for 10 s; the one connection lives as long as the process
+      // instead (connecting anew costs a reset of the session, see EmbeddedPool).
+      pool = new EmbeddedPool({ host: embedded.socketDir, port: embedded.port, user: 'postgres', database: 'postgres', max: 1, idleTimeoutMillis: 0 });
     } catch (error) {
       releaseLock();
       throw error;
@@ -79,6 +77,11 @@ export async function openDatabase(config: Config, logger?: Logger): Promise<Dat
     sql,
     async transaction(fn) {
       const client = await pool.connect();
+      let broken: Error | undefined;
+      // A checked-out client whose socket breaks between statements emits 'error'; unheard, that
+      // would end the process. Heard, the client is given back as broken and the pool replaces it.
+      const onError = (error: Error) => (broken ??= error);
+      client.on('error', onError);
       try {
         await client.query('BEGIN');
         let tx = clientDbs.get(client);
@@ -87,10 +90,12 @@ export async function openDatabase(config: Config, logger?: Logger): Promise<Dat
         await client.query('COMMIT');
         return result;
       } catch (error) {
-        await client.query('ROLLBACK').catch(() => undefined);
+        // A connection that cannot even roll back is in a state nobody knows: the pool replaces it.
+        broken ??= await client.query('ROLLBACK').then(() => undefined, (rollbackError: Error) => rollbackError);
         throw error;
       } finally {
-        client.release();
+        client.off('error', onError);
+        client.release(broken);
       }
     },
     async close() {
@@ -99,6 +104,80 @@ export async function openDatabase(config: Config, logger?: Logger): Promise<Dat
       releaseLock?.();
     },
   };
+}
+
+async function resetEmbeddedSession(client: pg.ClientBase) {
+  // A connection that died inside an extended-protocol exchange can leave the session discarding
+  // messages until the next Sync; this first statement goes as Parse/Bind/Execute/Sync and ends that.
+  await client.query({ text: 'ROLLBACK', queryMode: 'extended' } as pg.QueryConfig);
+  await client.query('ROLLBACK');
+  await client.query('DISCARD ALL');
+}
+
+/** How often a new embedded connection is tried before the query waiting for it fails. */
+const EMBEDDED_CONNECT_ATTEMPTS = 5;
+
+/**
+ * The embedded database's pool (one connection). PGlite has one session, and every connection to
+ * its socket is served by it: whatever a connection leaves there — named prepared statements, an
+ * open or failed transaction, cursors, session settings and advisory locks — is still there for the
+ * next connection, whose new pg client knows none of it (it would prepare `meetings.lock-schedules`
+ * again and fail with "already exists" for ever, issue #13). So:
+ * - a statement that fails is an answer, not a broken connection: the client is kept, with the
+ *   statements it prepared (pg's pool would discard it and connect anew), after a ROLLBACK (a
+ *   multi-statement query that failed after its BEGIN leaves the session in a failed transaction);
+ * - a new connection (the first, or one replacing a broken one) first resets the session to what a
+ *   new PostgreSQL connection has: ROLLBACK, then DISCARD ALL;
+ * - connecting is tried again for a moment when refused (the socket server admits a few connections,
+ *   so that one replacing a broken connection is not refused while the old one is torn down:
+ *   embedded-worker.ts).
+ */
+class EmbeddedPool extends pg.Pool {
+  constructor(config: pg.PoolConfig) {
+    super({ ...config, onConnect: resetEmbeddedSession });
+  }
+
+  override connect(): Promise<pg.PoolClient>;
+  override connect(callback: (err: Error | undefined, client: pg.PoolClient | undefined, done: (release?: any) => void) => void): void;
+  override connect(callback?: (err: Error | undefined, client: pg.PoolClient | undefined, done: (release?: any) => void) => void): Promise<pg.PoolClient> | void {
+    const connecting = (async () => {
+      for (let attempt = 1; ; attempt++) {
+        try {
+          return await super.connect();
+        } catch (error) {
+          if (attempt >= EMBEDDED_CONNECT_ATTEMPTS || error instanceof pg.DatabaseError || this.ending) throw error;
+          await new Promise((resolve) => setTimeout(resolve, 10 * 2 ** attempt));
+        }
+      }
+    })();
+    if (!callback) return connecting;
+    connecting.then((client) => callback(undefined, client, client.release), (error: Error) => callback(error, undefined, () => undefined));
+  }
+
+  override query(...args: any[]): any {
+    const callback = typeof args[args.length - 1] === 'function' ? args.pop() : undefined;
+    const running = (async () => {
+      const client = await this.connect();
+      let discard: Error | undefined;
+      const onError = (error: Error) => (discard ??= error);
+      client.on('error', onError);
+      try {
+        return await client.query(args[0], args[1]);
+      } catch (error) {
+        // A multi-statement query that failed after its BEGIN leaves the session in a failed
+        // transaction (and PGlite's ReadyForQuery can still say idle): it is rolled back here.
+        const answered = error instanceof pg.DatabaseError && error.severity === 'ERROR';
+        if (!answered) discard ??= error as Error;
+        else if (!discard) discard = await client.query('ROLLBACK').then(() => undefined, (rollbackError: Error) => rollbackError);
+        throw error;
+      } finally {
+        client.off('error', onError);
+        client.release(discard);
+      }
+    })();
+    if (!callback) return running;
+    running.then((result) => callback(undefined, result), (error: unknown) => callback(error));
+  }
 }
 
 /**

@@ -11,9 +11,13 @@ const { pgDir, socketPath } = (workerData as { data: Input }).data;
 
 async function main() {
   const db = await PGlite.create(pgDir);
-  // One connection only: pglite-socket can interleave extended-protocol messages of concurrent
-  // connections (electric-sql/pglite#1046); the main thread's pool is sized to 1 to match.
-  const server = new PGLiteSocketServer({ db, path: socketPath, maxConnections: 1 });
+  // pglite-socket can interleave extended-protocol messages of concurrent connections
+  // (electric-sql/pglite#1046), so the main thread's pool has one connection. The server still admits
+  // a few: a connection replacing a broken one can arrive before the server has seen the old one
+  // close, and a refused connection stays counted by the socket server (net.Server maxConnections)
+  // until its peer closes it — with a limit of 1, after one refusal no connection was admitted again
+  // (issue #13). Whatever the old connection left in PGlite's one session is reset by the new one.
+  const server = new PGLiteSocketServer({ db, path: socketPath, maxConnections: 4 });
   await server.start();
   parentPort!.postMessage({ type: 'ready' });
   parentPort!.on('message', async (message: { type: string }) => {

@@ -2,6 +2,9 @@ import { z } from 'zod';
 import type { HttpApp } from '../http/app-types.ts';
 import type { PlatformServices } from '../services.ts';
 
+/** How long /readyz waits for the database to answer before saying it is not ready. */
+const READY_TIMEOUT_MS = 5_000;
+
 export function registerHealthRoutes(app: HttpApp, { database, metrics, jobs }: PlatformServices, isReady: () => boolean) {
   app.route({
     method: 'GET',
@@ -22,11 +25,21 @@ export function registerHealthRoutes(app: HttpApp, { database, metrics, jobs }: 
     schema: { tags: ['Health'], summary: 'Readiness: database reachable and jobs started', response: { 200: z.object({ status: z.literal('ready'), database: z.string() }), 503: z.object({ status: z.literal('not-ready'), reason: z.string() }) } },
     handler: async (_request, reply) => {
       if (!isReady()) return reply.status(503).send({ status: 'not-ready' as const, reason: 'starting' });
+      // A database that cannot answer (its connections all taken and none coming back, a hung
+      // embedded worker) would otherwise leave the probe waiting as long as it does.
+      let timer: NodeJS.Timeout | undefined;
+      const timedOut = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`no answer within ${READY_TIMEOUT_MS / 1000} s`)), READY_TIMEOUT_MS);
+      });
+      const answered = database.pool.query('select 1');
+      answered.catch(() => undefined); // still pending when the probe has given up
       try {
-        await database.pool.query('select 1');
+        await Promise.race([answered, timedOut]);
         return { status: 'ready' as const, database: database.mode };
       } catch (error) {
         return reply.status(503).send({ status: 'not-ready' as const, reason: `database: ${(error as Error).message}` });
+      } finally {
+        clearTimeout(timer);
       }
     },
   });
