@@ -117,6 +117,10 @@ async function* cursorRows(pool: HistorySource['pool'], cursor: string, settings
 async function* copyRows(pool: HistorySource['pool'], settings: string, select: string, batchSize: number): AsyncGenerator<HistoryRow[]> {
   const client = await pool.connect();
   let clean = false;
+  // A checked-out client whose socket breaks emits 'error'; unheard, that would end the process.
+  // The COPY stream or the next query fails with it, and the client is closed below.
+  const onError = () => undefined;
+  client.on('error', onError);
   try {
     await client.query(`begin read only; ${settings}`);
     const stream = client.query(copyTo(`copy (${select}) to stdout (format binary)`, { highWaterMark: COPY_READ_AHEAD }));
@@ -135,6 +139,7 @@ async function* copyRows(pool: HistorySource['pool'], settings: string, select: 
     clean = true;
   } finally {
     // Stopped in the middle of the COPY, the connection cannot serve another query: it is closed.
+    client.off('error', onError);
     client.release(clean ? undefined : true);
   }
 }
