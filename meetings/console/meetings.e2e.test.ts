@@ -95,6 +95,8 @@ describe('Meetings console in a browser', { skip }, () => {
     await nodeForm.getByRole('button', { name: 'Set' }).click();
     await page.getByRole('cell', { name: `http://localhost:${port} (entered)`, exact: true }).waitFor();
     await nodeForm.getByRole('button', { name: 'Use advertised' }).click();
+    // The advertised address is always in its own column: wait for the entered one to go instead.
+    await page.getByRole('cell', { name: `http://localhost:${port} (entered)`, exact: true }).waitFor({ state: 'detached' });
     await page.getByRole('cell', { name: cms.nodes[0].baseUrl, exact: true }).first().waitFor();
     const nodes = (await t.api('GET', `/api/v1/meetings/bridges/${bridgeId}/nodes`)).body.items;
     assert.equal(nodes[0].addressOverride, null);
