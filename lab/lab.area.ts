@@ -3,6 +3,7 @@ import path from 'node:path';
 import { createCmsCluster, type CmsCluster } from './cms/cms.cluster.ts';
 import { registerLabRoutes } from './lab.routes.ts';
 import { registerLabLicensingRoutes } from './lab-licensing.routes.ts';
+import { labAttention } from './attention.ts';
 import type { CssmSimulator } from './cssm/cssm.simulator.ts';
 import type { UcClusterSimulator } from './cucm/uc.simulator.ts';
 import type { AreaFactory } from '../platform/area.ts';
@@ -38,6 +39,7 @@ export const labArea: AreaFactory = (services) => {
   labs.set(services, lab);
   return {
     name: 'lab',
+    ...labAttention(lab),
     routes: (app) => {
       registerLabRoutes(app, services, lab);
       registerLabLicensingRoutes(app, services, lab);
