@@ -1,7 +1,8 @@
-import { createBrowserRouter, Navigate } from 'react-router';
+import { createBrowserRouter } from 'react-router';
 import { Shell } from './Shell.tsx';
 import { RequireSession } from './session.tsx';
 import { LoginPage } from './pages/LoginPage.tsx';
+import { HomePage } from './pages/HomePage.tsx';
 import { JobsPage } from './pages/JobsPage.tsx';
 import { JobDetailPage } from './pages/JobDetailPage.tsx';
 import { AuditPage } from './pages/AuditPage.tsx';
@@ -21,7 +22,7 @@ export function createConsoleRouter() {
         </RequireSession>
       ),
       children: [
-        { index: true, element: <Navigate to="/jobs" replace /> },
+        { index: true, element: <HomePage /> },
         { path: 'meetings/*', lazy: async () => ({ Component: (await import('../../../meetings/console/MeetingsPage.tsx')).MeetingsPage }) },
         { path: 'partner/billing', lazy: async () => ({ Component: (await import('../../../partner/console/BillingPage.tsx')).BillingPage }) },
         { path: 'partner/*', lazy: async () => ({ Component: (await import('../../../partner/console/PartnerPage.tsx')).PartnerPage }) },
