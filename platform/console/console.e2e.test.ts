@@ -202,6 +202,11 @@ describe('console in a browser', { skip }, () => {
     await page.getByRole('cell', { name: 'connect', exact: true }).waitFor();
     assert.equal(await page.getByRole('button', { name: 'Retry' }).count(), 0);
     await page.getByRole('button', { name: 'Cancel job' }).click();
+    // Cancelling asks first, saying what it does.
+    const dialog = page.getByRole('dialog', { name: 'Cancel this job?' });
+    await dialog.getByText('What it already did stays done').waitFor();
+    await dialog.getByRole('button', { name: 'Cancel job' }).click();
+    await dialog.waitFor({ state: 'detached' });
     await page.getByRole('button', { name: 'Retry' }).waitFor();
     assert.equal(await page.getByRole('button', { name: 'Cancel job' }).count(), 0);
     assert.match(await page.locator('.page-header .badge').innerText(), /Cancelled/);
