@@ -27,16 +27,16 @@ export function labAttention(lab: Lab): Pick<Area, 'attention'> {
       for (const { cluster } of lab.cmsClusters) {
         for (const node of cluster.nodes) {
           const named = cmsFaultsInForce(node.faults as Record<string, unknown>);
-          if (named.length) entries.push({ id: `cms/${cluster.name}/${node.name}`, label: `CMS ${cluster.name} / ${node.name}`, detail: named.join(', '), href: '/lab' });
+          if (named.length) entries.push({ id: `cms/${cluster.name}/${node.name}`, label: `CMS ${cluster.name} / ${node.name}`, detail: named.join(', ')});
         }
       }
       const cssm = lab.cssm?.getFault();
-      if (cssm && cssm.fault.kind !== 'none') entries.push({ id: 'cssm', label: 'CSSM', detail: cssm.fault.kind, href: '/lab' });
+      if (cssm && cssm.fault.kind !== 'none') entries.push({ id: 'cssm', label: 'CSSM', detail: cssm.fault.kind});
       for (const uc of lab.ucClusters) {
         const fault = uc.getFault();
-        if (fault.kind !== 'none') entries.push({ id: `uc/${uc.name}`, label: `${uc.type} ${uc.name}`, detail: fault.kind, href: '/lab' });
+        if (fault.kind !== 'none') entries.push({ id: `uc/${uc.name}`, label: `${uc.type} ${uc.name}`, detail: fault.kind});
       }
-      return [{ key: 'lab.faults', area: 'lab', title: 'Active Lab faults', summary: 'simulators with an injected fault; clear it on the Lab page when the test is done', count: entries.length, severity: 'info', href: '/lab', entries: entries.slice(0, 5) }];
+      return [{ key: 'lab.faults', area: 'lab', title: 'Simulator faults', summary: 'simulators with an injected fault; clear it on the Lab page when the test is done', count: entries.length, severity: 'info', href: '/lab', entries: entries.slice(0, 5) }];
     },
   };
 }

@@ -39,11 +39,10 @@ export function licensingAttention({ database }: Pick<PlatformServices, 'databas
           label: `${sa.name ?? sa.domain}: ${unacknowledged.length} alert${unacknowledged.length === 1 ? '' : 's'}`,
           detail: unacknowledged.map((a) => `${a.severity}: ${a.message}`).join('; '),
           at: new Date(unacknowledged[0].at),
-          href: `/licensing/dashboard/${sa.id}`,
           ...(mayAcknowledge ? { acknowledge: `/api/v1/licensing/smart-accounts/${sa.id}/alerts/acknowledge` } : {}),
         });
       }
-      return [{ key: 'licensing.alerts', area: 'licensing', title: 'Licensing alerts', summary: 'smart-account alerts from the last sync that nobody has acknowledged', count: open, acknowledged, severity: 'warning', href: '/licensing', entries }];
+      return [{ key: 'licensing.alerts', area: 'licensing', title: 'Smart-account alerts', summary: 'smart-account alerts from the last sync that nobody has acknowledged', count: open, acknowledged, severity: 'warning', href: '/licensing', entries }];
     },
     async firstSteps(actor) {
       if (!roleHas(actor.role, 'licensing.read')) return [];

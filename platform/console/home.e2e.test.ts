@@ -58,10 +58,10 @@ describe('home page in a browser', { skip: skipBrowserTests }, () => {
     assert.equal(new URL(page.url()).pathname, '/');
     await card('Failed jobs').getByLabel('1 failed jobs').waitFor();
     await card('Open bridge tickets').getByText('#', { exact: false }).first().waitFor();
-    assert.match(await card('Active Lab faults').innerText(), /busy/);
+    assert.match(await card('Simulator faults').innerText(), /busy/);
     assert.match(await card('Open bridge tickets').innerText(), /Rack power check/);
     await card('Subscribers in error').waitFor();
-    await card('Licensing alerts').waitFor();
+    await card('Smart-account alerts').waitFor();
     await page.screenshot({ path: SCREENSHOT, fullPage: false });
   });
 
@@ -77,11 +77,11 @@ describe('home page in a browser', { skip: skipBrowserTests }, () => {
   test('the count follows the areas without a reload (a Lab fault cleared)', async () => {
     const lab = (await t.api('GET', '/api/v1/lab')).body;
     assert.equal((await t.api('DELETE', `/api/v1/lab/cms/${lab.cms[0].name}/nodes/${lab.cms[0].nodes[0].name}/faults`)).status, 200);
-    await card('Active Lab faults').getByLabel('0 active lab faults').waitFor({ timeout: 30_000 });
+    await card('Simulator faults').getByLabel('0 simulator faults').waitFor({ timeout: 30_000 });
   });
 
   test("a count's link leads to where it is handled", async () => {
-    await page.getByRole('link', { name: 'Failed jobs: open in Jobs' }).click();
+    await page.getByRole('link', { name: 'Open failed jobs' }).click();
     await page.waitForURL(/\/jobs\?state=failed$/);
     await page.getByRole('row', { name: /Provision subscriber alice@example.com.*Failed/ }).waitFor();
   });
