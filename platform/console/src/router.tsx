@@ -5,8 +5,6 @@ import { LoginPage } from './pages/LoginPage.tsx';
 import { HomePage } from './pages/HomePage.tsx';
 import { JobsPage } from './pages/JobsPage.tsx';
 import { JobDetailPage } from './pages/JobDetailPage.tsx';
-import { AuditPage } from './pages/AuditPage.tsx';
-import { AdminPage } from './pages/AdminPage.tsx';
 import { NotFoundPage } from './pages/NotFoundPage.tsx';
 
 // Each area's pages live in the area's own folder (<area>/console/); this is where they are routed.
@@ -30,8 +28,9 @@ export function createConsoleRouter() {
         { path: 'lab/*', lazy: async () => ({ Component: (await import('../../../lab/console/LabPage.tsx')).LabPage }) },
         { path: 'jobs', element: <JobsPage /> },
         { path: 'jobs/:id', element: <JobDetailPage /> },
-        { path: 'audit', element: <AuditPage /> },
-        { path: 'admin', element: <AdminPage /> },
+        // Audit and Administration bring the date pickers and forms: loaded on first visit, like the areas.
+        { path: 'audit', lazy: async () => ({ Component: (await import('./pages/AuditPage.tsx')).AuditPage }) },
+        { path: 'admin', lazy: async () => ({ Component: (await import('./pages/AdminPage.tsx')).AdminPage }) },
         { path: '*', element: <NotFoundPage /> },
       ],
     },
