@@ -5,6 +5,7 @@ import { registerLabRoutes } from './lab.routes.ts';
 import { registerLabLicensingRoutes } from './lab-licensing.routes.ts';
 import { getLabState, openLabState, portOr0, setLabState, startRemembered } from './lab.state.ts';
 import { restoreCmsCluster, snapshotCmsCluster, type CmsClusterState } from './cms/cms.state.ts';
+import { labAttention } from './attention.ts';
 import type { CssmSimulator } from './cssm/cssm.simulator.ts';
 import type { UcClusterSimulator } from './cucm/uc.simulator.ts';
 import type { AreaFactory } from '../platform/area.ts';
@@ -106,6 +107,7 @@ export const labArea: AreaFactory = (services) => {
 
   return {
     name: 'lab',
+    ...labAttention(lab),
     routes: (app) => {
       registerLabRoutes(app, services, lab);
       registerLabLicensingRoutes(app, services, lab);

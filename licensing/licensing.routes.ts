@@ -58,7 +58,7 @@ const smartAccount = z
     satelliteVirtualAccountCount: z.number(),
     lastSyncAt: z.date().nullable(),
     lastSyncJobId: z.string().nullable(),
-    alerts: z.array(z.object({ severity: z.string(), message: z.string(), at: z.string() })),
+    alerts: z.array(z.object({ severity: z.string(), message: z.string(), at: z.string(), acknowledgedAt: z.string().optional() })),
     createdAt: z.date(),
     updatedAt: z.date(),
   })

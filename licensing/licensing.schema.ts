@@ -31,7 +31,7 @@ export const smartAccounts = pgTable('licensing_smart_accounts', {
   satelliteVirtualAccountCount: integer('satellite_virtual_account_count').notNull().default(0),
   lastSyncAt: timestamp('last_sync_at', { withTimezone: true }),
   lastSyncJobId: uuid('last_sync_job_id'),
-  alerts: jsonb('alerts').$type<Array<{ severity: 'Minor' | 'Major'; message: string; at: string }>>().notNull().default([]),
+  alerts: jsonb('alerts').$type<Array<{ severity: 'Minor' | 'Major'; message: string; at: string; acknowledgedAt?: string }>>().notNull().default([]),
   createdAt: timestamp('created_at', { withTimezone: true }).notNull(),
   updatedAt: timestamp('updated_at', { withTimezone: true }).notNull(),
 });

@@ -7,6 +7,7 @@ import { createBookingChangeJobs } from './booking-changes.jobs.ts';
 import { createScheduler, type SchedulerOptions } from './meetings.scheduler.ts';
 import { registerMeetingRoutes } from './meetings.routes.ts';
 import { registerLabBridges } from './lab-bridges.ts';
+import { meetingsAttention } from './attention.ts';
 import type { AreaFactory } from '../platform/area.ts';
 
 export type MeetingsAreaOptions = MeetingsOptions & SchedulerOptions & { scheduler?: boolean };
@@ -25,6 +26,7 @@ export function createMeetingsArea(options: MeetingsAreaOptions = {}): AreaFacto
       migrations: path.join(import.meta.dirname, 'db', 'migrations'),
       jobs: [...Object.values(jobs), ...Object.values(createBookingChangeJobs(services))],
       routes: (app) => registerMeetingRoutes(app, services, { bridges, bookings, meetings, jobs }),
+      ...meetingsAttention(services),
       async start() {
         if (services.config.labEnabled) await registerLabBridges(services, bridges, jobs).catch((error) => services.logger.error({ err: error }, 'registering the lab CMS clusters failed'));
         if (options.scheduler !== false && services.config.role !== 'web') scheduler!.start();

@@ -12,6 +12,7 @@ import { createOrganizations } from './organizations.service.ts';
 import { registerEnterpriseRoutes } from './enterprises.routes.ts';
 import { registerPeopleRoutes } from './people.routes.ts';
 import { webexErrorDialect } from './webex-errors.ts';
+import { partnerAttention } from './attention.ts';
 import { registerCustomerRoutes } from './customers.routes.ts';
 import { createOrgSettings } from './org-settings.service.ts';
 import { registerOrgSettingsRoutes } from './org-settings.routes.ts';
@@ -44,6 +45,7 @@ export const partnerArea: AreaFactory = (services) => {
     migrations: path.join(import.meta.dirname, 'db', 'migrations'),
     jobs: [...Object.values(partner.jobs), ...Object.values(userMigration.jobs), ...Object.values(orgs.jobs), ...Object.values(billing.jobs)],
     errorDialect: webexErrorDialect,
+    ...partnerAttention(services),
     routes: async (app) => {
       http = app;
       await registerSubscriberRoutes(app, partner);

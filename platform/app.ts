@@ -1,5 +1,6 @@
 import { createAuditLog } from './audit/audit.service.ts';
 import { registerAuditRoutes } from './audit/audit.routes.ts';
+import { registerAttentionRoutes } from './attention/attention.routes.ts';
 import { createAuth } from './auth/auth.service.ts';
 import { registerAuthRoutes } from './auth/auth.routes.ts';
 import { systemClock, type Clock } from './clock.ts';
@@ -67,6 +68,7 @@ export async function createSwitchboard(options: SwitchboardOptions = {}): Promi
       (app) => registerAuthRoutes(app, services),
       (app) => registerJobRoutes(app, services),
       (app) => registerAuditRoutes(app, services),
+      (app) => registerAttentionRoutes(app, services, areas.map((area) => ({ area: area.name, attention: area.attention, firstSteps: area.firstSteps }))),
       ...areas.flatMap((area) => (area.routes ? [area.routes] : [])),
     ], areas.flatMap((area) => (area.errorDialect ? [area.errorDialect] : [])));
 

@@ -1,6 +1,8 @@
 import type { JobDefinition } from './jobs/define-job.ts';
 import type { HttpApp } from './http/app-types.ts';
 import type { ErrorDialect } from './http/error-handler.ts';
+import type { Actor } from './auth/actor.ts';
+import type { AttentionItem, FirstStep } from './attention/attention.ts';
 import type { PlatformServices } from './services.ts';
 
 /**
@@ -15,6 +17,13 @@ export type Area = {
   routes?: (app: HttpApp) => void | Promise<void>;
   /** The error body of the area's routes under a prefix that speaks another product's API (partner's /v1). */
   errorDialect?: ErrorDialect;
+  /**
+   * What needs attention now in this area (the console home page, GET /api/v1/attention): counts
+   * with the console page where each is handled. Only what the actor's role may read in the area.
+   */
+  attention?: (actor: Actor) => Promise<AttentionItem[]>;
+  /** First steps of an empty install in this area (add a bridge…), each marked done once it is. */
+  firstSteps?: (actor: Actor) => Promise<FirstStep[]>;
   /** Runs after migrations and job queues are up (e.g. the Lab starts its simulators). */
   start?: () => Promise<void>;
   stop?: () => Promise<void>;

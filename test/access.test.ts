@@ -36,7 +36,7 @@ describe('every documented operation of every area refuses callers without the r
   after(async () => t?.close());
 
   test('the document covers every area and names a permission for every operation', () => {
-    for (const prefix of ['/api/v1/jobs', '/api/v1/lab', '/api/v1/meetings', '/api/v1/partner', '/api/v1/licensing', '/v1/broadworks/subscribers']) {
+    for (const prefix of ['/api/v1/attention', '/api/v1/jobs', '/api/v1/lab', '/api/v1/meetings', '/api/v1/partner', '/api/v1/licensing', '/v1/broadworks/subscribers']) {
       assert.ok(operations.some((o) => o.path.startsWith(prefix)), `no operation under ${prefix}`);
     }
     const unnamed = operations.filter((o) => typeof o.permission !== 'string' && !(`${o.method} ${o.path}` in ownAuthentication)).map((o) => `${o.method} ${o.path}`);

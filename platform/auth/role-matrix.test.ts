@@ -19,6 +19,7 @@ const expectedMatrix: Partial<Record<Permission, readonly Role[]>> = {
   'users.read': ['partner_full_admin', 'sales_full_admin', 'read_only_admin'],
   'users.manage': ['partner_full_admin'],
   'tokens.manage': ['partner_full_admin'],
+  'attention.read': ['partner_full_admin', 'sales_full_admin', 'read_only_admin', 'customer_admin', 'booker'],
   'jobs.read': ['partner_full_admin', 'sales_full_admin', 'read_only_admin', 'customer_admin', 'booker'],
   'jobs.manage': ['partner_full_admin', 'sales_full_admin'],
   'audit.read': ['partner_full_admin', 'sales_full_admin', 'read_only_admin'],
@@ -53,6 +54,7 @@ const documented: Record<string, Entry> = {
   'POST /api/v1/jobs/{id}/retry': { access: 'jobs.manage', allowed: [404] },
   'POST /api/v1/jobs/{id}/cancel': { access: 'jobs.manage', allowed: [404] },
   'GET /api/v1/audit': { access: 'audit.read', allowed: [200] },
+  'GET /api/v1/attention': { access: 'attention.read', allowed: [200] },
 };
 
 /** Routes hidden from the document (schema.hide, plugins), in Fastify's :param / * syntax. */

@@ -28,6 +28,8 @@ export const permissions = {
   'users.read': admins,
   'users.manage': ['partner_full_admin'],
   'tokens.manage': ['partner_full_admin'],
+  // The home page: every role has one; each area's items follow that area's own read permission.
+  'attention.read': everyone,
   'jobs.read': everyone,
   'jobs.manage': writers,
   'audit.read': admins,

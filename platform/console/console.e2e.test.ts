@@ -157,7 +157,7 @@ describe('console in a browser', { skip }, () => {
       }));
     }
     assert.equal(reached[0], 'Skip to content');
-    for (const name of ['Meetings', 'Partner', 'Licensing', 'Lab', 'Jobs', 'Audit', 'Administration']) {
+    for (const name of ['Home', 'Meetings', 'Partner', 'Licensing', 'Lab', 'Jobs', 'Audit', 'Administration']) {
       assert.ok(reached.includes(`nav:${name}`), `Tab reaches ${name}: ${reached.join(' | ')}`);
     }
     // The focused link shows a focus ring.
@@ -202,6 +202,11 @@ describe('console in a browser', { skip }, () => {
     await page.getByRole('cell', { name: 'connect', exact: true }).waitFor();
     assert.equal(await page.getByRole('button', { name: 'Retry' }).count(), 0);
     await page.getByRole('button', { name: 'Cancel job' }).click();
+    // Cancelling asks first, saying what it does.
+    const dialog = page.getByRole('dialog', { name: 'Cancel this job?' });
+    await dialog.getByText('What it already did stays done').waitFor();
+    await dialog.getByRole('button', { name: 'Cancel job' }).click();
+    await dialog.waitFor({ state: 'detached' });
     await page.getByRole('button', { name: 'Retry' }).waitFor();
     assert.equal(await page.getByRole('button', { name: 'Cancel job' }).count(), 0);
     assert.match(await page.locator('.page-header .badge').innerText(), /Cancelled/);
@@ -280,7 +285,7 @@ describe('console in a browser', { skip }, () => {
 
   test('sign-out returns to the sign-in page and the session is gone', async () => {
     await page.getByRole('button', { name: /^admin Partner full admin/ }).click();
-    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.getByRole('menuitem', { name: 'Sign out' }).click();
     await page.getByRole('heading', { name: 'Sign in' }).waitFor();
     await page.getByText('You have signed out.').waitFor();
     await page.goto(`${baseUrl}/jobs`);
@@ -291,7 +296,8 @@ describe('console in a browser', { skip }, () => {
     await page.getByLabel('Username').fill('bea.booker');
     await page.getByLabel('Password').fill(bookerPassword);
     await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.getByRole('heading', { name: 'Jobs' }).waitFor();
+    // The sign-out test left the sign-in page asked to return to /jobs.
+    await page.getByRole('heading', { level: 1, name: 'Jobs' }).waitFor();
     const nav = page.getByRole('navigation', { name: 'Main' });
     assert.equal(await nav.getByRole('link', { name: 'Audit' }).count(), 0);
     assert.equal(await nav.getByRole('link', { name: 'Administration' }).count(), 0);

@@ -215,3 +215,17 @@ export async function deleteFinishedJobRecords(db: Db, queues: string[], before:
   const deleted = await db.delete(jobRecords).where(old).returning({ id: jobRecords.id });
   return deleted.length;
 }
+
+/** Home page (attention): jobs failed since a time, and unfinished jobs that have not moved since another. */
+export async function findJobsNeedingAttention(db: Db, options: { failedSince: Date; stuckBefore: Date; excludeQueues: string[]; limit: number }) {
+  const notRoutine = options.excludeQueues.length ? notInArray(jobRecords.queue, options.excludeQueues) : undefined;
+  const failedWhere = and(eq(jobRecords.state, 'failed'), sql`${jobRecords.finishedAt} >= ${options.failedSince.toISOString()}::timestamptz`, notRoutine);
+  const stuckWhere = and(inArray(jobRecords.state, ['created', 'active', 'retry']), lt(jobRecords.updatedAt, options.stuckBefore), notRoutine);
+  const [failed, [{ failedTotal }], stuck, [{ stuckTotal }]] = await Promise.all([
+    db.select().from(jobRecords).where(failedWhere).orderBy(desc(jobRecords.finishedAt), desc(jobRecords.id)).limit(options.limit),
+    db.select({ failedTotal: sql<number>`count(*)::int` }).from(jobRecords).where(failedWhere),
+    db.select().from(jobRecords).where(stuckWhere).orderBy(jobRecords.updatedAt, jobRecords.id).limit(options.limit),
+    db.select({ stuckTotal: sql<number>`count(*)::int` }).from(jobRecords).where(stuckWhere),
+  ]);
+  return { failed, failedTotal, stuck, stuckTotal };
+}

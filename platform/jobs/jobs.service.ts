@@ -8,6 +8,7 @@ import {
   claimJobAttempts,
   completeJobAttempts,
   countJobsByQueueAndState,
+  findJobsNeedingAttention,
   findDriftedJobRecords,
   findJobRecord,
   findJobRecords,
@@ -505,6 +506,9 @@ export function createJobs(deps: { database: Database; config: Config; clock: Cl
     },
 
     countsByQueueAndState: () => countJobsByQueueAndState(database.db),
+
+    /** The home page's jobs: failed since `failedSince`, unfinished without a change since `stuckBefore` (routine ones aside). */
+    needingAttention: (options: { failedSince: Date; stuckBefore: Date; limit: number }) => findJobsNeedingAttention(database.db, { ...options, excludeQueues: routineQueues() }),
 
     async retry(id: string, actor: Actor, trackingId?: string) {
       await awaitSettledAttempt(id);

@@ -1,18 +1,22 @@
-import { useEffect, useId, useRef, useState } from 'react';
+import { useEffect } from 'react';
 import { useMutation, useQueryClient } from '@tanstack/react-query';
-import { NavLink, Outlet, useLocation, useNavigate } from 'react-router';
+import { NavLink as RouterNavLink, Outlet, useLocation, useNavigate } from 'react-router';
+import { Anchor, AppShell, Avatar, Burger, Group, Menu, NavLink, ScrollArea, Stack, Text, UnstyledButton } from '@mantine/core';
+import { useDisclosure } from '@mantine/hooks';
 import { signOut } from './api.ts';
 import { useActor, useCan } from './session.tsx';
 import { roleLabels, type Role } from '../../auth/roles.ts';
 import type { Permission } from '../../auth/roles.ts';
 
-type NavItem = { to: string; label: string; needs?: Permission };
+type NavItem = { to: string; label: string; needs?: Permission; end?: boolean };
 
 const navGroups: { label: string; items: NavItem[] }[] = [
+  { label: 'Overview', items: [{ to: '/', label: 'Home', end: true }] },
   {
     label: 'Areas',
     items: [
       { to: '/meetings', label: 'Meetings' },
+      // Billing is its own entry: Partner's link is active on /partner pages other than billing.
       { to: '/partner', label: 'Partner' },
       { to: '/partner/billing', label: 'Billing', needs: 'billing.read' },
       { to: '/licensing', label: 'Licensing' },
@@ -33,63 +37,87 @@ export const roleLabel = (role: string) => roleLabels[role as Role] ?? role;
 
 export function Shell() {
   const can = useCan();
+  const [opened, { toggle, close }] = useDisclosure();
+  const location = useLocation();
+  useEffect(close, [location.pathname, close]);
+
   return (
-    <div className="layout">
+    <AppShell header={{ height: 56 }} navbar={{ width: 230, breakpoint: 'sm', collapsed: { mobile: !opened } }} padding="lg">
       <a className="skip-link" href="#main">
         Skip to content
       </a>
-      <aside className="sidebar">
-        <div className="brand">
-          <span className="brand-mark" aria-hidden="true">
-            SB
-          </span>
-          Switchboard
-        </div>
-        <nav aria-label="Main">
-          {navGroups.map((group) => {
-            const items = group.items.filter((item) => !item.needs || can(item.needs));
-            if (items.length === 0) return null;
-            return (
-              <div className="nav-group" key={group.label}>
-                <p className="nav-group-label">{group.label}</p>
-                <ul>
-                  {items.map((item) => (
-                    <li key={item.to}>
-                      <NavLink to={item.to} className="nav-link">
-                        {item.label}
-                      </NavLink>
-                    </li>
-                  ))}
-                </ul>
-              </div>
-            );
-          })}
-        </nav>
-        <p className="sidebar-foot">
-          <a href="/api/docs">API documentation</a>
-        </p>
-      </aside>
-      <div className="main-column">
-        <header className="topbar">
+      {/* The navigation comes first in the page: Tab from the top reaches it right after the skip link. */}
+      <AppShell.Navbar p="sm" bg="#16202e" c="#c9d3df">
+        <AppShell.Section grow component={ScrollArea}>
+          <nav aria-label="Main">
+            <Stack gap="md">
+              {navGroups.map((group) => {
+                const items = group.items.filter((item) => !item.needs || can(item.needs));
+                if (items.length === 0) return null;
+                return (
+                  <div key={group.label}>
+                    <Text size="xs" tt="uppercase" fw={600} c="#8a96a8" px="sm" mb={4}>
+                      {group.label}
+                    </Text>
+                    {items.map((item) => (
+                      <NavItemLink key={item.to} item={item} />
+                    ))}
+                  </div>
+                );
+              })}
+            </Stack>
+          </nav>
+        </AppShell.Section>
+        <AppShell.Section>
+          <Anchor href="/api/docs" size="sm" c="#c9d3df" px="sm">
+            API documentation
+          </Anchor>
+        </AppShell.Section>
+      </AppShell.Navbar>
+      <AppShell.Header px="md">
+        <Group h="100%" justify="space-between">
+          <Group gap="sm">
+            <Burger opened={opened} onClick={toggle} hiddenFrom="sm" size="sm" aria-label={opened ? 'Close navigation' : 'Open navigation'} />
+            <Group gap={8}>
+              <span className="brand-mark" aria-hidden="true">
+                SB
+              </span>
+              <Text fw={650}>Switchboard</Text>
+            </Group>
+          </Group>
           <UserMenu />
-        </header>
-        <main id="main" className="content" tabIndex={-1}>
-          <Outlet />
-        </main>
-      </div>
-    </div>
+        </Group>
+      </AppShell.Header>
+      <AppShell.Main id="main" tabIndex={-1} bg="#f5f7fa">
+        <Outlet />
+      </AppShell.Main>
+    </AppShell>
+  );
+}
+
+function NavItemLink({ item }: { item: NavItem }) {
+  const location = useLocation();
+  // /partner stays unmarked on /partner/billing, which has its own entry.
+  const active = item.end ? location.pathname === item.to : (location.pathname === item.to || location.pathname.startsWith(`${item.to}/`)) && !(item.to === '/partner' && location.pathname.startsWith('/partner/billing'));
+  return (
+    <NavLink
+      component={RouterNavLink}
+      to={item.to}
+      end={item.end}
+      label={item.label}
+      active={active}
+      variant="filled"
+      color="switchboard"
+      className="nav-link"
+      styles={{ root: { borderRadius: 6, color: active ? 'white' : '#c9d3df' }, label: { fontSize: 14 } }}
+    />
   );
 }
 
 function UserMenu() {
   const actor = useActor();
-  const [open, setOpen] = useState(false);
-  const menuId = useId();
-  const wrapper = useRef<HTMLDivElement>(null);
-  const button = useRef<HTMLButtonElement>(null);
   const queryClient = useQueryClient();
   const navigate = useNavigate();
-  const location = useLocation();
 
   const signOutMutation = useMutation({
     mutationFn: signOut,
@@ -100,50 +128,38 @@ function UserMenu() {
     },
   });
 
-  useEffect(() => setOpen(false), [location.pathname]);
-  useEffect(() => {
-    if (!open) return;
-    const onPointer = (event: PointerEvent) => {
-      if (!wrapper.current?.contains(event.target as Node)) setOpen(false);
-    };
-    const onKey = (event: KeyboardEvent) => {
-      if (event.key === 'Escape') {
-        setOpen(false);
-        button.current?.focus();
-      }
-    };
-    document.addEventListener('pointerdown', onPointer);
-    document.addEventListener('keydown', onKey);
-    return () => {
-      document.removeEventListener('pointerdown', onPointer);
-      document.removeEventListener('keydown', onKey);
-    };
-  }, [open]);
-
   return (
-    <div className="user-menu" ref={wrapper}>
-      <button ref={button} type="button" className="user-menu-button" aria-expanded={open} aria-controls={menuId} onClick={() => setOpen((value) => !value)}>
-        <span className="avatar" aria-hidden="true">
-          {actor.name.slice(0, 1).toUpperCase()}
-        </span>
-        <span>
-          {actor.name}
-          <span className="user-menu-role">{roleLabel(actor.role)}</span>
-        </span>
-        <span className="caret" aria-hidden="true">
-          ▾
-        </span>
-      </button>
-      <div id={menuId} className="user-menu-panel" hidden={!open}>
-        <p>
-          Signed in as <strong>{actor.name}</strong>
-          <br />
-          <span className="muted">{roleLabel(actor.role)}</span>
-        </p>
-        <button type="button" className="button button-secondary" disabled={signOutMutation.isPending} onClick={() => signOutMutation.mutate()}>
+    <Menu position="bottom-end" width={240} shadow="md">
+      <Menu.Target>
+        <UnstyledButton className="user-menu-button" px="xs" py={4} style={{ borderRadius: 6 }}>
+          <Group gap="xs">
+            <Avatar size="sm" color="switchboard" radius="xl" aria-hidden="true">
+              {actor.name.slice(0, 1).toUpperCase()}
+            </Avatar>
+            <span>
+              <Text size="sm" fw={600} span display="block">
+                {actor.name}
+              </Text>{' '}
+              <Text size="xs" c="dimmed" span display="block">
+                {roleLabel(actor.role)}
+              </Text>
+            </span>
+            <span aria-hidden="true">▾</span>
+          </Group>
+        </UnstyledButton>
+      </Menu.Target>
+      <Menu.Dropdown>
+        <Menu.Label>
+          Signed in as {actor.name} · {roleLabel(actor.role)}
+        </Menu.Label>
+        <Menu.Item component="a" href="/api/docs">
+          API documentation
+        </Menu.Item>
+        <Menu.Divider />
+        <Menu.Item color="red" disabled={signOutMutation.isPending} onClick={() => signOutMutation.mutate()}>
           Sign out
-        </button>
-      </div>
-    </div>
+        </Menu.Item>
+      </Menu.Dropdown>
+    </Menu>
   );
 }

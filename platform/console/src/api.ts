@@ -222,3 +222,21 @@ export type NewApiToken = { name: string; role: string; customerOrgId?: string |
 export const listTokens = (page: PageQuery, signal?: AbortSignal) => request<Page<ApiToken>>('/api/v1/tokens', { query: page, signal });
 export const createToken = (token: NewApiToken) => request<ApiToken & { token: string }>('/api/v1/tokens', { method: 'POST', body: token });
 export const revokeToken = (id: string) => request<null>(`/api/v1/tokens/${encodeURIComponent(id)}`, { method: 'DELETE' });
+
+export type AttentionEntry = { id: string; label: string; detail?: string; at?: string | null; href?: string; acknowledge?: string };
+export type AttentionItem = {
+  key: string;
+  area: string;
+  title: string;
+  summary: string;
+  count: number;
+  severity: 'info' | 'warning' | 'critical';
+  href: string;
+  acknowledged?: number;
+  entries: AttentionEntry[];
+};
+export type FirstStep = { key: string; area: string; title: string; description: string; href: string; done: boolean };
+export type Attention = { items: AttentionItem[]; firstSteps: FirstStep[]; unavailable: Array<{ area: string; message: string }>; at: string };
+export const getAttention = (signal?: AbortSignal) => request<Attention>('/api/v1/attention', { signal });
+/** An item's acknowledge action: the API path the attention report names (POST, no body). */
+export const acknowledgeAttention = (path: string) => request<unknown>(path, { method: 'POST' });

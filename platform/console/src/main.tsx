@@ -2,10 +2,22 @@ import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { QueryClient, QueryClientProvider } from '@tanstack/react-query';
 import { RouterProvider } from 'react-router';
+import { MantineProvider } from '@mantine/core';
+import { ModalsProvider } from '@mantine/modals';
+import { Notifications } from '@mantine/notifications';
+import { DatesProvider } from '@mantine/dates';
 import { ApiError, onSessionLost, setCsrfToken } from './api.ts';
 import { createConsoleRouter } from './router.tsx';
 import { sessionQueryKey } from './session.tsx';
+import { theme } from './theme.ts';
+// Layer order first; Mantine's styles in their layer; the legacy stylesheet (area pages) below them.
+import './layers.css';
+import '@mantine/core/styles.layer.css';
+import '@mantine/dates/styles.layer.css';
+import '@mantine/notifications/styles.layer.css';
+import '@mantine/charts/styles.layer.css';
 import './console.css';
+import './shell.css';
 
 const queryClient = new QueryClient({
   defaultOptions: {
@@ -35,8 +47,15 @@ onSessionLost(() => {
 
 createRoot(document.getElementById('root')!).render(
   <StrictMode>
-    <QueryClientProvider client={queryClient}>
-      <RouterProvider router={router} />
-    </QueryClientProvider>
+    <MantineProvider theme={theme} defaultColorScheme="light">
+      <DatesProvider settings={{ firstDayOfWeek: 1 }}>
+        <QueryClientProvider client={queryClient}>
+          <ModalsProvider labels={{ confirm: 'Confirm', cancel: 'Cancel' }}>
+            <Notifications position="top-right" limit={4} />
+            <RouterProvider router={router} />
+          </ModalsProvider>
+        </QueryClientProvider>
+      </DatesProvider>
+    </MantineProvider>
   </StrictMode>,
 );

@@ -1,11 +1,10 @@
-import { createBrowserRouter, Navigate } from 'react-router';
+import { createBrowserRouter } from 'react-router';
 import { Shell } from './Shell.tsx';
 import { RequireSession } from './session.tsx';
 import { LoginPage } from './pages/LoginPage.tsx';
+import { HomePage } from './pages/HomePage.tsx';
 import { JobsPage } from './pages/JobsPage.tsx';
 import { JobDetailPage } from './pages/JobDetailPage.tsx';
-import { AuditPage } from './pages/AuditPage.tsx';
-import { AdminPage } from './pages/AdminPage.tsx';
 import { NotFoundPage } from './pages/NotFoundPage.tsx';
 
 // Each area's pages live in the area's own folder (<area>/console/); this is where they are routed.
@@ -21,7 +20,7 @@ export function createConsoleRouter() {
         </RequireSession>
       ),
       children: [
-        { index: true, element: <Navigate to="/jobs" replace /> },
+        { index: true, element: <HomePage /> },
         { path: 'meetings/*', lazy: async () => ({ Component: (await import('../../../meetings/console/MeetingsPage.tsx')).MeetingsPage }) },
         { path: 'partner/billing', lazy: async () => ({ Component: (await import('../../../partner/console/BillingPage.tsx')).BillingPage }) },
         { path: 'partner/*', lazy: async () => ({ Component: (await import('../../../partner/console/PartnerPage.tsx')).PartnerPage }) },
@@ -29,8 +28,9 @@ export function createConsoleRouter() {
         { path: 'lab/*', lazy: async () => ({ Component: (await import('../../../lab/console/LabPage.tsx')).LabPage }) },
         { path: 'jobs', element: <JobsPage /> },
         { path: 'jobs/:id', element: <JobDetailPage /> },
-        { path: 'audit', element: <AuditPage /> },
-        { path: 'admin', element: <AdminPage /> },
+        // Audit and Administration bring the date pickers and forms: loaded on first visit, like the areas.
+        { path: 'audit', lazy: async () => ({ Component: (await import('./pages/AuditPage.tsx')).AuditPage }) },
+        { path: 'admin', lazy: async () => ({ Component: (await import('./pages/AdminPage.tsx')).AdminPage }) },
         { path: '*', element: <NotFoundPage /> },
       ],
     },

@@ -1,47 +1,39 @@
+import { Alert, Code, Group, List, Text } from '@mantine/core';
 import { ApiError } from '../api.ts';
-
-type Issue = { path?: string; message?: string };
-
-function issuesOf(details: unknown): Issue[] {
-  if (typeof details !== 'object' || details === null || !('issues' in details)) return [];
-  const issues = (details as { issues: unknown }).issues;
-  return Array.isArray(issues) ? (issues as Issue[]) : [];
-}
+import { issuesOf, plainIssue } from './form-errors.ts';
 
 /** An API error as the user should see it: what happened, and the tracking ID to quote. */
 export function ErrorNotice({ error, title }: { error: unknown; title?: string }) {
   if (!error) return null;
   if (!(error instanceof ApiError)) {
     return (
-      <div className="notice notice-error" role="alert">
-        <p className="notice-title">{title ?? 'Something went wrong'}</p>
-        <p>{error instanceof Error ? error.message : String(error)}</p>
-      </div>
+      <Alert color="red" variant="light" title={title ?? 'Something went wrong'} role="alert" className="notice notice-error" my="sm">
+        {error instanceof Error ? error.message : String(error)}
+      </Alert>
     );
   }
   const forbidden = error.status === 403 && error.code === 'FORBIDDEN';
   const issues = issuesOf(error.details);
   return (
-    <div className="notice notice-error" role="alert" data-error-code={error.code}>
-      <p className="notice-title">{forbidden ? 'Not allowed for your role' : (title ?? 'The request failed')}</p>
-      <p>{error.message}</p>
+    <Alert color="red" variant="light" title={forbidden ? 'Not allowed for your role' : (title ?? 'The request failed')} role="alert" className="notice notice-error" data-error-code={error.code} my="sm">
+      <Text size="sm">{error.message}</Text>
       {issues.length > 0 && (
-        <ul className="notice-issues">
+        <List size="sm" mt={4}>
           {issues.map((issue, index) => (
-            <li key={index}>
-              {issue.path ? <code>{issue.path}</code> : null} {issue.message}
-            </li>
+            <List.Item key={index}>{plainIssue(issue)}</List.Item>
           ))}
-        </ul>
+        </List>
       )}
-      <p className="notice-meta">
-        <span>Code <code>{error.code}</code></span>
+      <Group gap="md" mt={6}>
+        <Text size="xs" c="dimmed">
+          Code <Code>{error.code}</Code>
+        </Text>
         {error.trackingId && (
-          <span>
-            Tracking ID <code className="tracking-id">{error.trackingId}</code>
-          </span>
+          <Text size="xs" c="dimmed">
+            Tracking ID <Code className="tracking-id">{error.trackingId}</Code>
+          </Text>
         )}
-      </p>
-    </div>
+      </Group>
+    </Alert>
   );
 }

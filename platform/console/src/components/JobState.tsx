@@ -1,3 +1,4 @@
+import { Badge } from '@mantine/core';
 import type { JobState } from '../api.ts';
 
 const labels: Record<JobState, string> = {
@@ -9,8 +10,14 @@ const labels: Record<JobState, string> = {
   cancelled: 'Cancelled',
 };
 
+const colors: Record<JobState, string> = { created: 'gray', active: 'blue', retry: 'yellow', completed: 'green', failed: 'red', cancelled: 'gray' };
+
 export const jobStateLabel = (state: JobState) => labels[state] ?? state;
 
 export function JobStateBadge({ state }: { state: JobState }) {
-  return <span className={`badge badge-${state}`}>{jobStateLabel(state)}</span>;
+  return (
+    <Badge className="badge" color={colors[state] ?? 'gray'} variant="light" radius="sm" tt="none">
+      {jobStateLabel(state)}
+    </Badge>
+  );
 }

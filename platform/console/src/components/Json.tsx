@@ -1,3 +1,9 @@
+import { Code } from '@mantine/core';
+
 export function Json({ value }: { value: unknown }) {
-  return <pre className="json">{value === undefined ? '—' : JSON.stringify(value, null, 2)}</pre>;
+  return (
+    <Code block className="json">
+      {value === undefined ? '—' : JSON.stringify(value, null, 2)}
+    </Code>
+  );
 }

@@ -1,13 +1,16 @@
 import { useEffect, type ReactNode } from 'react';
+import { Group, Title } from '@mantine/core';
 
 export function PageHeader({ title, children }: { title: string; children?: ReactNode }) {
   useEffect(() => {
     document.title = `${title} · Switchboard`;
   }, [title]);
   return (
-    <header className="page-header">
-      <h1>{title}</h1>
-      {children ? <div className="page-header-aside">{children}</div> : null}
-    </header>
+    <Group component="header" className="page-header" justify="space-between" align="center" mb="md" wrap="wrap" gap="sm">
+      <Title order={1} fz={26}>
+        {title}
+      </Title>
+      {children ? <Group gap="sm">{children}</Group> : null}
+    </Group>
   );
 }

@@ -1,19 +1,26 @@
+import { Group, Pagination, Text } from '@mantine/core';
+
 /** Offset paging as the API does it: { total, offset, limit }. */
 export function Pager({ total, offset, limit, onChange, label }: { total: number; offset: number; limit: number; onChange: (offset: number) => void; label: string }) {
   if (total === 0) return null;
   const first = Math.min(offset + 1, total);
   const last = Math.min(offset + limit, total);
+  const pages = Math.max(1, Math.ceil(total / limit));
   return (
-    <nav className="pager" aria-label={`${label} pages`}>
-      <span className="pager-range" aria-live="polite">
+    <Group component="nav" className="pager" aria-label={`${label} pages`} gap="sm" justify="flex-end">
+      <Text size="sm" c="dimmed" aria-live="polite">
         {first}–{last} of {total}
-      </span>
-      <button type="button" className="button button-small" disabled={offset === 0} onClick={() => onChange(Math.max(0, offset - limit))}>
-        Previous
-      </button>
-      <button type="button" className="button button-small" disabled={offset + limit >= total} onClick={() => onChange(offset + limit)}>
-        Next
-      </button>
-    </nav>
+      </Text>
+      {pages > 1 && (
+        <Pagination
+          size="sm"
+          total={pages}
+          value={Math.floor(offset / limit) + 1}
+          onChange={(page) => onChange((page - 1) * limit)}
+          getControlProps={(control) => ({ 'aria-label': control === 'previous' ? 'Previous' : control === 'next' ? 'Next' : control })}
+          getItemProps={(page) => ({ 'aria-label': `Page ${page}` })}
+        />
+      )}
+    </Group>
   );
 }

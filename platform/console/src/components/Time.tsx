@@ -1,3 +1,5 @@
+import { Text } from '@mantine/core';
+
 // Times are stored in UTC and shown in the browser's time zone, with the zone named.
 export const browserTimeZone = Intl.DateTimeFormat().resolvedOptions().timeZone;
 
@@ -10,7 +12,7 @@ export function formatTime(iso: string): string {
 }
 
 export function Time({ value }: { value: string | null | undefined }) {
-  if (!value) return <span className="muted">—</span>;
+  if (!value) return <Text span c="dimmed">—</Text>;
   return (
     <time dateTime={value} title={`${value} (UTC)`}>
       {formatTime(value)}
@@ -19,7 +21,22 @@ export function Time({ value }: { value: string | null | undefined }) {
 }
 
 export function TimeZoneNote() {
-  return <p className="timezone-note">Times are shown in your browser's time zone, <strong>{browserTimeZone}</strong>.</p>;
+  return (
+    <Text className="timezone-note" size="xs" c="dimmed">
+      Times are shown in your browser's time zone, <strong>{browserTimeZone}</strong>.
+    </Text>
+  );
+}
+
+/** "3 min ago" for recent times, the full time (in the browser's zone) beyond a day. */
+export function formatAgo(iso: string, now = Date.now()): string {
+  const at = new Date(iso).getTime();
+  if (Number.isNaN(at)) return iso;
+  const seconds = Math.round((now - at) / 1000);
+  if (seconds < 0 || seconds >= 86_400) return formatTime(iso);
+  if (seconds < 60) return 'just now';
+  if (seconds < 3600) return `${Math.floor(seconds / 60)} min ago`;
+  return `${Math.floor(seconds / 3600)} h ago`;
 }
 
 /** A datetime-local value (browser zone) as an ISO instant, or undefined when empty/invalid. */

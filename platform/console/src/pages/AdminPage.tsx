@@ -1,9 +1,14 @@
-import { useRef, useState, type FormEvent } from 'react';
+import { useRef, useState, type ChangeEvent, type ReactNode } from 'react';
 import { keepPreviousData, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { Alert, Badge, Button, Checkbox, Code, Group, Modal, NativeSelect, Paper, SimpleGrid, Stack, Text, TextInput, Title } from '@mantine/core';
+import { DatePickerInput } from '@mantine/dates';
+import { useForm } from '@mantine/form';
 import { createToken, createUser, listTokens, listUsers, revokeToken, updateUser, type ApiToken, type User, type UserPatch } from '../api.ts';
+import { DataTable, type Column } from '../components/DataTable.tsx';
 import { ErrorNotice } from '../components/ErrorNotice.tsx';
+import { confirmAction, notifyError, notifySuccess } from '../components/feedback.tsx';
+import { fieldErrors } from '../components/form-errors.ts';
 import { PageHeader } from '../components/PageHeader.tsx';
-import { Pager } from '../components/Pager.tsx';
 import { Time, TimeZoneNote } from '../components/Time.tsx';
 import { useActor, useCan } from '../session.tsx';
 import { roleLabel } from '../Shell.tsx';
@@ -11,163 +16,129 @@ import { roles } from '../../../auth/roles.ts';
 
 const PAGE_SIZE = 50;
 const MIN_PASSWORD = 12;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const roleOptions = roles.map((role) => ({ value: role, label: roleLabel(role) }));
 
-function RoleSelect({ id, value, onChange }: { id: string; value: string; onChange: (role: string) => void }) {
-  return (
-    <select id={id} value={value} onChange={(event) => onChange(event.target.value)}>
-      {roles.map((role) => (
-        <option key={role} value={role}>
-          {roleLabel(role)}
-        </option>
-      ))}
-    </select>
-  );
-}
+// Checked here so the message sits under the field before anything is sent; the server checks again
+// and its refusals come back under the same fields (fieldErrors).
+const needsOrg = (values: { role: string; customerOrgId: string }) => (values.role === 'customer_admin' && !UUID.test(values.customerOrgId.trim()) ? 'Customer admins act in one customer organisation: enter its ID, such as 3f2504e0-4f89-41d3-9a0c-0305e82c3301.' : null);
+const passwordRule = (value: string, optional = false) => (optional && !value ? null : value.length < MIN_PASSWORD ? `Use at least ${MIN_PASSWORD} characters (this one has ${value.length}).` : null);
 
-/** Customer admins act inside one customer organisation, so they must name it. */
-function CustomerOrgField({ id, value, onChange }: { id: string; value: string; onChange: (value: string) => void }) {
-  return (
-    <div className="field">
-      <label htmlFor={id}>Customer organisation ID</label>
-      <input id={id} required value={value} placeholder="UUID of the customer organisation" aria-describedby={`${id}-hint`} onChange={(event) => onChange(event.target.value)} />
-      <p className="hint" id={`${id}-hint`}>
-        Required for customer admins.
-      </p>
-    </div>
-  );
+function CustomerOrgField(props: { id: string; error?: ReactNode; value?: string; onChange?: (event: ChangeEvent<HTMLInputElement>) => void }) {
+  return <TextInput id={props.id} label="Customer organisation ID" description="Required for customer admins." placeholder="UUID of the customer organisation" value={props.value} onChange={props.onChange} error={props.error} />;
 }
 
 function CreateUserForm() {
   const queryClient = useQueryClient();
-  const empty = { username: '', displayName: '', role: 'booker', password: '', customerOrgId: '' };
-  const [form, setForm] = useState(empty);
   const [created, setCreated] = useState<User | null>(null);
-  const set = (key: keyof typeof empty) => (value: string) => setForm((current) => ({ ...current, [key]: value }));
-
+  const form = useForm({
+    mode: 'controlled',
+    initialValues: { username: '', displayName: '', role: 'booker', password: '', customerOrgId: '' },
+    validate: {
+      username: (value) => (value.trim() ? null : 'Enter the name they will sign in with.'),
+      password: (value) => passwordRule(value),
+      customerOrgId: (_value, values) => needsOrg(values),
+    },
+  });
   const create = useMutation({
-    mutationFn: () =>
+    mutationFn: (values: typeof form.values) =>
       createUser({
-        username: form.username.trim(),
-        displayName: form.displayName.trim() || undefined,
-        role: form.role,
-        password: form.password,
-        customerOrgId: form.role === 'customer_admin' ? form.customerOrgId.trim() : undefined,
+        username: values.username.trim(),
+        displayName: values.displayName.trim() || undefined,
+        role: values.role,
+        password: values.password,
+        customerOrgId: values.role === 'customer_admin' ? values.customerOrgId.trim() : undefined,
       }),
     onSuccess: (user) => {
       setCreated(user);
-      setForm(empty);
+      form.reset();
+      notifySuccess(`${user.username} can sign in now.`, 'User created');
       void queryClient.invalidateQueries({ queryKey: ['users'] });
     },
+    onError: (error) => form.setErrors(fieldErrors(error)),
   });
-  const submit = (event: FormEvent) => {
-    event.preventDefault();
-    setCreated(null);
-    create.mutate();
-  };
 
   return (
-    <form className="card form-card" onSubmit={submit} aria-labelledby="create-user-title">
-      <h3 id="create-user-title">New user</h3>
-      <div className="form-grid">
-        <div className="field">
-          <label htmlFor="user-username">Username</label>
-          <input id="user-username" required autoComplete="off" value={form.username} onChange={(event) => set('username')(event.target.value)} />
-        </div>
-        <div className="field">
-          <label htmlFor="user-display-name">Display name (optional)</label>
-          <input id="user-display-name" autoComplete="off" value={form.displayName} onChange={(event) => set('displayName')(event.target.value)} />
-        </div>
-        <div className="field">
-          <label htmlFor="user-role">Role</label>
-          <RoleSelect id="user-role" value={form.role} onChange={set('role')} />
-        </div>
-        <div className="field">
-          <label htmlFor="user-password">Password</label>
-          <input id="user-password" type="password" required minLength={MIN_PASSWORD} autoComplete="new-password" aria-describedby="user-password-hint" value={form.password} onChange={(event) => set('password')(event.target.value)} />
-          <p className="hint" id="user-password-hint">
-            At least {MIN_PASSWORD} characters.
-          </p>
-        </div>
-        {form.role === 'customer_admin' && <CustomerOrgField id="user-customer-org" value={form.customerOrgId} onChange={set('customerOrgId')} />}
-      </div>
+    <Paper component="form" onSubmit={form.onSubmit((values) => { setCreated(null); create.mutate(values); })} aria-labelledby="create-user-title" mb="md" noValidate>
+      <Title order={3} fz="md" id="create-user-title" mb="sm">
+        New user
+      </Title>
+      <SimpleGrid cols={{ base: 1, sm: 2, lg: 4 }} spacing="sm">
+        <TextInput id="user-username" label="Username" autoComplete="off" {...form.getInputProps('username')} />
+        <TextInput id="user-display-name" label="Display name (optional)" autoComplete="off" {...form.getInputProps('displayName')} />
+        <NativeSelect id="user-role" label="Role" data={roleOptions} {...form.getInputProps('role')} />
+        <TextInput id="user-password" label="Password" type="password" autoComplete="new-password" description={`At least ${MIN_PASSWORD} characters.`} {...form.getInputProps('password')} />
+        {form.values.role === 'customer_admin' && <CustomerOrgField id="user-customer-org" {...form.getInputProps('customerOrgId')} />}
+      </SimpleGrid>
       <ErrorNotice error={create.error} title="Could not create the user" />
       {created && (
-        <p className="notice notice-success" role="status">
+        <Alert color="green" variant="light" role="status" mt="sm">
           User <strong>{created.username}</strong> created with role {roleLabel(created.role)}.
-        </p>
+        </Alert>
       )}
-      <div className="actions">
-        <button type="submit" className="button button-primary" disabled={create.isPending}>
-          {create.isPending ? 'Creating…' : 'Create user'}
-        </button>
-      </div>
-    </form>
+      <Group mt="sm">
+        <Button type="submit" loading={create.isPending}>
+          Create user
+        </Button>
+      </Group>
+    </Paper>
   );
 }
 
-function EditUserRow({ user, onDone }: { user: User; onDone: () => void }) {
+function EditUserModal({ user, onClose }: { user: User; onClose: () => void }) {
   const queryClient = useQueryClient();
-  const [displayName, setDisplayName] = useState(user.displayName);
-  const [role, setRole] = useState(user.role);
-  const [customerOrgId, setCustomerOrgId] = useState(user.customerOrgId ?? '');
-  const [disabled, setDisabled] = useState(user.disabled);
-  const [password, setPassword] = useState('');
+  const form = useForm({
+    mode: 'controlled',
+    initialValues: { displayName: user.displayName, role: user.role, customerOrgId: user.customerOrgId ?? '', disabled: user.disabled, password: '' },
+    validate: {
+      displayName: (value) => (value.trim() ? null : 'Enter the name shown for this user.'),
+      password: (value) => passwordRule(value, true),
+      customerOrgId: (_value, values) => needsOrg(values),
+    },
+  });
   const save = useMutation({
-    mutationFn: () => {
+    mutationFn: (values: typeof form.values) => {
       // Only what changed: a role, password or disabled change also ends the user's sessions.
       const patch: UserPatch = {};
-      if (displayName.trim() !== user.displayName) patch.displayName = displayName.trim();
-      if (role !== user.role) patch.role = role;
-      if (role === 'customer_admin' && customerOrgId.trim() !== (user.customerOrgId ?? '')) patch.customerOrgId = customerOrgId.trim();
-      if (disabled !== user.disabled) patch.disabled = disabled;
-      if (password) patch.password = password;
+      if (values.displayName.trim() !== user.displayName) patch.displayName = values.displayName.trim();
+      if (values.role !== user.role) patch.role = values.role;
+      if (values.role === 'customer_admin' && values.customerOrgId.trim() !== (user.customerOrgId ?? '')) patch.customerOrgId = values.customerOrgId.trim();
+      if (values.disabled !== user.disabled) patch.disabled = values.disabled;
+      if (values.password) patch.password = values.password;
       return updateUser(user.id, patch);
     },
     onSuccess: () => {
+      notifySuccess(`${user.username} saved.`);
       void queryClient.invalidateQueries({ queryKey: ['users'] });
-      onDone();
+      onClose();
     },
+    onError: (error) => form.setErrors(fieldErrors(error)),
   });
-  const submit = (event: FormEvent) => {
-    event.preventDefault();
-    save.mutate();
-  };
   const prefix = `edit-${user.id}`;
   return (
-    <tr className="row-detail">
-      <td colSpan={6}>
-        <form className="inline-form" onSubmit={submit} aria-label={`Edit ${user.username}`}>
-          <div className="form-grid">
-            <div className="field">
-              <label htmlFor={`${prefix}-name`}>Display name</label>
-              <input id={`${prefix}-name`} required value={displayName} onChange={(event) => setDisplayName(event.target.value)} />
-            </div>
-            <div className="field">
-              <label htmlFor={`${prefix}-role`}>Role</label>
-              <RoleSelect id={`${prefix}-role`} value={role} onChange={setRole} />
-            </div>
-            {role === 'customer_admin' && <CustomerOrgField id={`${prefix}-org`} value={customerOrgId} onChange={setCustomerOrgId} />}
-            <div className="field">
-              <label htmlFor={`${prefix}-password`}>New password (optional)</label>
-              <input id={`${prefix}-password`} type="password" minLength={MIN_PASSWORD} autoComplete="new-password" value={password} onChange={(event) => setPassword(event.target.value)} />
-            </div>
-            <div className="field field-checkbox">
-              <input id={`${prefix}-disabled`} type="checkbox" checked={disabled} onChange={(event) => setDisabled(event.target.checked)} />
-              <label htmlFor={`${prefix}-disabled`}>Disabled (cannot sign in)</label>
-            </div>
-          </div>
+    <Modal opened onClose={onClose} title={`Edit ${user.username}`} size="lg">
+      <form onSubmit={form.onSubmit((values) => save.mutate(values))} aria-label={`Edit ${user.username}`} noValidate>
+        <Stack gap="sm">
+          <TextInput id={`${prefix}-name`} label="Display name" {...form.getInputProps('displayName')} />
+          <NativeSelect id={`${prefix}-role`} label="Role" data={roleOptions} {...form.getInputProps('role')} />
+          {form.values.role === 'customer_admin' && <CustomerOrgField id={`${prefix}-org`} {...form.getInputProps('customerOrgId')} />}
+          <TextInput id={`${prefix}-password`} type="password" label="New password (optional)" autoComplete="new-password" {...form.getInputProps('password')} />
+          <Checkbox id={`${prefix}-disabled`} label="Disabled (cannot sign in)" {...form.getInputProps('disabled', { type: 'checkbox' })} />
+          <Text size="xs" c="dimmed">
+            Changing the role, password or status signs {user.username} out everywhere.
+          </Text>
           <ErrorNotice error={save.error} title="Could not save the user" />
-          <div className="actions">
-            <button type="submit" className="button button-primary" disabled={save.isPending}>
-              {save.isPending ? 'Saving…' : 'Save changes'}
-            </button>
-            <button type="button" className="button button-secondary" onClick={onDone}>
+          <Group justify="flex-end">
+            <Button variant="default" onClick={onClose}>
               Cancel
-            </button>
-          </div>
-        </form>
-      </td>
-    </tr>
+            </Button>
+            <Button type="submit" loading={save.isPending}>
+              Save changes
+            </Button>
+          </Group>
+        </Stack>
+      </form>
+    </Modal>
   );
 }
 
@@ -175,82 +146,88 @@ function UsersSection() {
   const can = useCan();
   const actor = useActor();
   const [offset, setOffset] = useState(0);
-  const [editing, setEditing] = useState<string | null>(null);
+  const [editing, setEditing] = useState<User | null>(null);
   const users = useQuery({
     queryKey: ['users', offset],
     queryFn: ({ signal }) => listUsers({ offset, limit: PAGE_SIZE }, signal),
     placeholderData: keepPreviousData,
   });
   const mayManage = can('users.manage');
+  const columns: Column<User>[] = [
+    {
+      key: 'username',
+      header: 'Username',
+      sortValue: (u) => u.username,
+      searchValue: (u) => `${u.username} ${u.displayName}`,
+      render: (u) => (
+        <>
+          {u.username}
+          {u.id === actor.id && (
+            <Text size="xs" c="dimmed">
+              you
+            </Text>
+          )}
+        </>
+      ),
+    },
+    { key: 'displayName', header: 'Display name', sortValue: (u) => u.displayName, render: (u) => u.displayName },
+    {
+      key: 'role',
+      header: 'Role',
+      sortValue: (u) => roleLabel(u.role),
+      searchValue: (u) => roleLabel(u.role),
+      render: (u) => (
+        <>
+          {roleLabel(u.role)}
+          {u.customerOrgId && (
+            <Text size="xs" c="dimmed" ff="monospace">
+              {u.customerOrgId}
+            </Text>
+          )}
+        </>
+      ),
+    },
+    {
+      key: 'status',
+      header: 'Status',
+      sortValue: (u) => (u.disabled ? 1 : 0),
+      render: (u) => (
+        <Badge variant="light" color={u.disabled ? 'red' : 'green'} tt="none">
+          {u.disabled ? 'Disabled' : 'Active'}
+        </Badge>
+      ),
+    },
+    { key: 'created', header: 'Created', sortValue: (u) => u.createdAt, render: (u) => <Time value={u.createdAt} /> },
+    ...(mayManage
+      ? [
+          {
+            key: 'actions',
+            header: <span className="visually-hidden">Actions</span>,
+            render: (u: User) => (
+              <Button size="compact-xs" variant="default" aria-label={`Edit ${u.username}`} onClick={() => setEditing(u)}>
+                Edit
+              </Button>
+            ),
+          },
+        ]
+      : []),
+  ];
 
   return (
-    <section className="section" aria-labelledby="users-title">
-      <h2 id="users-title">Users</h2>
-      <p className="section-intro">People who sign in to this console. Changing a user's role, password or status signs them out everywhere.</p>
+    <Paper component="section" aria-labelledby="users-title" mb="lg">
+      <Title order={2} fz="lg" id="users-title">
+        Users
+      </Title>
+      <Text size="sm" c="dimmed" mb="md">
+        People who sign in to this console. Changing a user's role, password or status signs them out everywhere.
+      </Text>
       {mayManage && <CreateUserForm />}
       <ErrorNotice error={users.error} title="Could not load users" />
       {users.data && (
-        <>
-          <div className="table-wrap">
-            <table className="table">
-              <caption className="visually-hidden">Users</caption>
-              <thead>
-                <tr>
-                  <th scope="col">Username</th>
-                  <th scope="col">Display name</th>
-                  <th scope="col">Role</th>
-                  <th scope="col">Status</th>
-                  <th scope="col">Created</th>
-                  <th scope="col">
-                    <span className="visually-hidden">Actions</span>
-                  </th>
-                </tr>
-              </thead>
-              <tbody>
-                {users.data.items.map((user) => (
-                  <UserRows key={user.id} user={user} isSelf={user.id === actor.id} editing={editing === user.id} mayManage={mayManage} onEdit={setEditing} />
-                ))}
-              </tbody>
-            </table>
-          </div>
-          <div className="table-foot">
-            <TimeZoneNote />
-            <Pager label="Users" total={users.data.total} offset={offset} limit={PAGE_SIZE} onChange={setOffset} />
-          </div>
-        </>
+        <DataTable caption="Users" columns={columns} rows={users.data.items} rowKey={(u) => u.id} searchable searchLabel="Search users" paging={{ total: users.data.total, offset, limit: PAGE_SIZE, onChange: setOffset }} footer={<TimeZoneNote />} />
       )}
-    </section>
-  );
-}
-
-function UserRows({ user, isSelf, editing, mayManage, onEdit }: { user: User; isSelf: boolean; editing: boolean; mayManage: boolean; onEdit: (id: string | null) => void }) {
-  return (
-    <>
-      <tr>
-        <td>
-          {user.username}
-          {isSelf && <span className="row-sub">you</span>}
-        </td>
-        <td>{user.displayName}</td>
-        <td>
-          {roleLabel(user.role)}
-          {user.customerOrgId && <span className="row-sub mono">{user.customerOrgId}</span>}
-        </td>
-        <td>{user.disabled ? <span className="badge badge-failed">Disabled</span> : <span className="badge badge-completed">Active</span>}</td>
-        <td>
-          <Time value={user.createdAt} />
-        </td>
-        <td className="nowrap">
-          {mayManage && (
-            <button type="button" className="button button-small button-secondary" aria-expanded={editing} onClick={() => onEdit(editing ? null : user.id)}>
-              {editing ? 'Close' : 'Edit'}
-              <span className="visually-hidden"> {user.username}</span>
-            </button>
-          )}
-        </td>
-      </tr>
-      {editing && <EditUserRow user={user} onDone={() => onEdit(null)} />}
-    </>
+      {editing && <EditUserModal user={editing} onClose={() => setEditing(null)} />}
+    </Paper>
   );
 }
 
@@ -268,122 +245,123 @@ function NewTokenPanel({ token, onDismiss }: { token: ApiToken & { token: string
     }
   };
   return (
-    <div className="notice notice-success token-once" role="status" aria-labelledby="new-token-title">
-      <p className="notice-title" id="new-token-title">
-        Token “{token.name}” created
-      </p>
-      <p>Copy it now: this is the only time it is shown. Switchboard stores only a hash of it.</p>
-      <div className="token-copy">
-        <label htmlFor="new-token-value" className="visually-hidden">
-          Your new API token
-        </label>
-        <input id="new-token-value" ref={input} readOnly value={token.token} className="mono" onFocus={(event) => event.target.select()} />
-        <button type="button" className="button button-secondary" onClick={copy}>
+    <Alert color="green" variant="light" className="token-once" role="status" title={`Token “${token.name}” created`} mb="md">
+      <Text size="sm">Copy it now: this is the only time it is shown. Switchboard stores only a hash of it.</Text>
+      <Group gap="xs" mt="xs" wrap="nowrap">
+        <TextInput id="new-token-value" ref={input} readOnly value={token.token} aria-label="Your new API token" ff="monospace" style={{ flex: 1 }} onFocus={(event) => event.currentTarget.select()} />
+        <Button variant="default" onClick={copy}>
           Copy
-        </button>
-      </div>
-      {copied === 'yes' && <p className="hint">Copied to the clipboard.</p>}
-      {copied === 'no' && <p className="hint">Could not reach the clipboard; the token is selected, copy it with Ctrl+C.</p>}
-      <div className="actions">
-        <button type="button" className="button button-primary" onClick={onDismiss}>
-          I have copied it
-        </button>
-      </div>
-    </div>
+        </Button>
+      </Group>
+      {copied === 'yes' && <Text size="xs" mt={4}>Copied to the clipboard.</Text>}
+      {copied === 'no' && <Text size="xs" mt={4}>Could not reach the clipboard; the token is selected, copy it with Ctrl+C.</Text>}
+      <Button mt="sm" onClick={onDismiss}>
+        I have copied it
+      </Button>
+    </Alert>
   );
 }
 
 function CreateTokenForm() {
   const queryClient = useQueryClient();
-  const empty = { name: '', role: 'read_only_admin', customerOrgId: '', expiresOn: '' };
-  const [form, setForm] = useState(empty);
   const [created, setCreated] = useState<(ApiToken & { token: string }) | null>(null);
-  const set = (key: keyof typeof empty) => (value: string) => setForm((current) => ({ ...current, [key]: value }));
+  const form = useForm({
+    mode: 'controlled',
+    initialValues: { name: '', role: 'read_only_admin', customerOrgId: '', expiresOn: null as string | null },
+    validate: {
+      name: (value) => (value.trim() ? null : 'Name the token after what will use it, such as provisioning-script.'),
+      customerOrgId: (_value, values) => needsOrg(values),
+    },
+  });
   const create = useMutation({
-    mutationFn: () =>
+    mutationFn: (values: typeof form.values) =>
       createToken({
-        name: form.name.trim(),
-        role: form.role,
-        customerOrgId: form.role === 'customer_admin' ? form.customerOrgId.trim() : undefined,
+        name: values.name.trim(),
+        role: values.role,
+        customerOrgId: values.role === 'customer_admin' ? values.customerOrgId.trim() : undefined,
         // A date without a time: the token works through the end of that day, in this browser's zone.
-        expiresAt: form.expiresOn ? new Date(`${form.expiresOn}T23:59:59.999`).toISOString() : undefined,
+        expiresAt: values.expiresOn ? new Date(`${values.expiresOn}T23:59:59.999`).toISOString() : undefined,
       }),
     onSuccess: (token) => {
       setCreated(token);
-      setForm(empty);
+      form.reset();
       void queryClient.invalidateQueries({ queryKey: ['tokens'] });
     },
+    onError: (error) => form.setErrors(fieldErrors(error, { expiresAt: 'expiresOn' })),
   });
-  const submit = (event: FormEvent) => {
-    event.preventDefault();
-    setCreated(null);
-    create.mutate();
-  };
 
   return (
     <>
       {created && <NewTokenPanel token={created} onDismiss={() => setCreated(null)} />}
-      <form className="card form-card" onSubmit={submit} aria-labelledby="create-token-title">
-        <h3 id="create-token-title">New API token</h3>
-        <div className="form-grid">
-          <div className="field">
-            <label htmlFor="token-name">Name</label>
-            <input id="token-name" required autoComplete="off" placeholder="e.g. provisioning-script" value={form.name} onChange={(event) => set('name')(event.target.value)} />
-          </div>
-          <div className="field">
-            <label htmlFor="token-role">Role</label>
-            <RoleSelect id="token-role" value={form.role} onChange={set('role')} />
-          </div>
-          <div className="field">
-            <label htmlFor="token-expires">Expires after (optional)</label>
-            <input id="token-expires" type="date" value={form.expiresOn} onChange={(event) => set('expiresOn')(event.target.value)} />
-          </div>
-          {form.role === 'customer_admin' && <CustomerOrgField id="token-customer-org" value={form.customerOrgId} onChange={set('customerOrgId')} />}
-        </div>
+      <Paper component="form" onSubmit={form.onSubmit((values) => { setCreated(null); create.mutate(values); })} aria-labelledby="create-token-title" mb="md" noValidate>
+        <Title order={3} fz="md" id="create-token-title" mb="sm">
+          New API token
+        </Title>
+        <SimpleGrid cols={{ base: 1, sm: 2, lg: 4 }} spacing="sm">
+          <TextInput id="token-name" label="Name" autoComplete="off" placeholder="e.g. provisioning-script" {...form.getInputProps('name')} />
+          <NativeSelect id="token-role" label="Role" data={roleOptions} {...form.getInputProps('role')} />
+          <DatePickerInput id="token-expires" label="Expires after (optional)" placeholder="Never" clearable valueFormat="YYYY-MM-DD" minDate={new Date()} {...form.getInputProps('expiresOn')} />
+          {form.values.role === 'customer_admin' && <CustomerOrgField id="token-customer-org" {...form.getInputProps('customerOrgId')} />}
+        </SimpleGrid>
         <ErrorNotice error={create.error} title="Could not create the token" />
-        <div className="actions">
-          <button type="submit" className="button button-primary" disabled={create.isPending}>
-            {create.isPending ? 'Creating…' : 'Create token'}
-          </button>
-        </div>
-      </form>
+        <Group mt="sm">
+          <Button type="submit" loading={create.isPending}>
+            Create token
+          </Button>
+        </Group>
+      </Paper>
     </>
   );
 }
 
-function tokenStatus(token: ApiToken): { label: string; className: string } {
-  if (token.revokedAt) return { label: 'Revoked', className: 'badge-cancelled' };
-  if (token.expiresAt && new Date(token.expiresAt).getTime() <= Date.now()) return { label: 'Expired', className: 'badge-cancelled' };
-  return { label: 'Active', className: 'badge-completed' };
+function tokenStatus(token: ApiToken): { label: string; color: string } {
+  if (token.revokedAt) return { label: 'Revoked', color: 'gray' };
+  if (token.expiresAt && new Date(token.expiresAt).getTime() <= Date.now()) return { label: 'Expired', color: 'gray' };
+  return { label: 'Active', color: 'green' };
 }
 
 function RevokeButton({ token }: { token: ApiToken }) {
   const queryClient = useQueryClient();
-  const [confirming, setConfirming] = useState(false);
   const revoke = useMutation({
     mutationFn: () => revokeToken(token.id),
-    onSuccess: () => void queryClient.invalidateQueries({ queryKey: ['tokens'] }),
+    onSuccess: () => {
+      notifySuccess(`Token ${token.name} revoked. Calls with it are refused from now on.`);
+      void queryClient.invalidateQueries({ queryKey: ['tokens'] });
+    },
+    onError: (error) => notifyError(error, 'Could not revoke the token'),
   });
-  if (revoke.error) return <ErrorNotice error={revoke.error} title="Could not revoke the token" />;
-  if (!confirming) {
-    return (
-      <button type="button" className="button button-small button-secondary" onClick={() => setConfirming(true)}>
-        Revoke<span className="visually-hidden"> {token.name}</span>
-      </button>
-    );
-  }
+  const ask = async () => {
+    if (await confirmAction({ title: `Revoke ${token.name}?`, message: 'Scripts using this token are refused from now on. A revoked token cannot be brought back; create a new one instead.', confirmLabel: 'Revoke token', danger: true })) revoke.mutate();
+  };
   return (
-    <span className="confirm">
-      <span>Revoke for good?</span>
-      <button type="button" className="button button-small button-danger" disabled={revoke.isPending} onClick={() => revoke.mutate()} autoFocus>
-        Yes, revoke<span className="visually-hidden"> {token.name}</span>
-      </button>
-      <button type="button" className="button button-small button-secondary" onClick={() => setConfirming(false)}>
-        Keep
-      </button>
-    </span>
+    <Button size="compact-xs" variant="default" color="red" loading={revoke.isPending} aria-label={`Revoke ${token.name}`} onClick={() => void ask()}>
+      Revoke
+    </Button>
   );
 }
+
+const tokenColumns: Column<ApiToken>[] = [
+  { key: 'name', header: 'Name', sortValue: (t) => t.name, searchValue: (t) => t.name, render: (t) => t.name },
+  { key: 'prefix', header: 'Token', searchValue: (t) => t.prefix, render: (t) => <Code>{t.prefix}…</Code> },
+  { key: 'role', header: 'Role', sortValue: (t) => roleLabel(t.role), searchValue: (t) => roleLabel(t.role), render: (t) => roleLabel(t.role) },
+  {
+    key: 'status',
+    header: 'Status',
+    sortValue: (t) => tokenStatus(t).label,
+    render: (t) => {
+      const status = tokenStatus(t);
+      return (
+        <Badge variant="light" color={status.color} tt="none">
+          {status.label}
+        </Badge>
+      );
+    },
+  },
+  { key: 'created', header: 'Created', sortValue: (t) => t.createdAt, render: (t) => <Time value={t.createdAt} /> },
+  { key: 'lastUsed', header: 'Last used', sortValue: (t) => t.lastUsedAt, render: (t) => <Time value={t.lastUsedAt} /> },
+  { key: 'expires', header: 'Expires', sortValue: (t) => t.expiresAt, render: (t) => <Time value={t.expiresAt} /> },
+  { key: 'actions', header: <span className="visually-hidden">Actions</span>, render: (t) => tokenStatus(t).label === 'Active' && <RevokeButton token={t} /> },
+];
 
 function TokensSection() {
   const can = useCan();
@@ -397,77 +375,37 @@ function TokensSection() {
   });
 
   return (
-    <section className="section" aria-labelledby="tokens-title">
-      <h2 id="tokens-title">API tokens</h2>
-      <p className="section-intro">
-        Tokens let scripts and other systems call the API (<code>Authorization: Bearer sbt_…</code>) with the rights of one role.
-      </p>
+    <Paper component="section" aria-labelledby="tokens-title">
+      <Title order={2} fz="lg" id="tokens-title">
+        API tokens
+      </Title>
+      <Text size="sm" c="dimmed" mb="md">
+        Tokens let scripts and other systems call the API (<Code>Authorization: Bearer sbt_…</Code>) with the rights of one role.
+      </Text>
       {!allowed ? (
-        <p className="notice notice-info">Managing API tokens is not allowed for your role.</p>
+        <Alert color="blue" variant="light">
+          Managing API tokens is not allowed for your role.
+        </Alert>
       ) : (
         <>
           <CreateTokenForm />
           <ErrorNotice error={tokens.error} title="Could not load API tokens" />
-          {tokens.data &&
-            (tokens.data.items.length === 0 ? (
-              <p className="muted">No API tokens yet.</p>
-            ) : (
-              <>
-                <div className="table-wrap">
-                  <table className="table">
-                    <caption className="visually-hidden">API tokens</caption>
-                    <thead>
-                      <tr>
-                        <th scope="col">Name</th>
-                        <th scope="col">Token</th>
-                        <th scope="col">Role</th>
-                        <th scope="col">Status</th>
-                        <th scope="col">Created</th>
-                        <th scope="col">Last used</th>
-                        <th scope="col">Expires</th>
-                        <th scope="col">
-                          <span className="visually-hidden">Actions</span>
-                        </th>
-                      </tr>
-                    </thead>
-                    <tbody>
-                      {tokens.data.items.map((token) => {
-                        const status = tokenStatus(token);
-                        return (
-                          <tr key={token.id}>
-                            <td>{token.name}</td>
-                            <td>
-                              <code>{token.prefix}…</code>
-                            </td>
-                            <td>{roleLabel(token.role)}</td>
-                            <td>
-                              <span className={`badge ${status.className}`}>{status.label}</span>
-                            </td>
-                            <td>
-                              <Time value={token.createdAt} />
-                            </td>
-                            <td>
-                              <Time value={token.lastUsedAt} />
-                            </td>
-                            <td>
-                              <Time value={token.expiresAt} />
-                            </td>
-                            <td className="nowrap">{status.label === 'Active' && <RevokeButton token={token} />}</td>
-                          </tr>
-                        );
-                      })}
-                    </tbody>
-                  </table>
-                </div>
-                <div className="table-foot">
-                  <TimeZoneNote />
-                  <Pager label="API tokens" total={tokens.data.total} offset={offset} limit={PAGE_SIZE} onChange={setOffset} />
-                </div>
-              </>
-            ))}
+          {tokens.data && (
+            <DataTable
+              caption="API tokens"
+              columns={tokenColumns}
+              rows={tokens.data.items}
+              rowKey={(t) => t.id}
+              searchable={tokens.data.items.length > 5}
+              searchLabel="Search tokens"
+              paging={{ total: tokens.data.total, offset, limit: PAGE_SIZE, onChange: setOffset }}
+              empty={{ title: 'No API tokens yet', description: 'Create one above for each script or system that calls the API, with the least role it needs.' }}
+              footer={<TimeZoneNote />}
+            />
+          )}
         </>
       )}
-    </section>
+    </Paper>
   );
 }
 
@@ -482,10 +420,9 @@ export function AdminPage() {
           <TokensSection />
         </>
       ) : (
-        <div className="notice notice-error" role="alert">
-          <p className="notice-title">Not allowed for your role</p>
-          <p>Administration needs an admin role.</p>
-        </div>
+        <Alert color="red" variant="light" role="alert" title="Not allowed for your role">
+          Administration needs an admin role.
+        </Alert>
       )}
     </>
   );

@@ -1,7 +1,10 @@
 import { Fragment, useEffect, useState, type FormEvent } from 'react';
 import { keepPreviousData, useQuery } from '@tanstack/react-query';
 import { useSearchParams } from 'react-router';
+import { Button, Code, Group, Paper, SimpleGrid, Table, Text, TextInput, Title, VisuallyHidden } from '@mantine/core';
+import { DateTimePicker } from '@mantine/dates';
 import { listAudit, type AuditEvent } from '../api.ts';
+import { EmptyState } from '../components/EmptyState.tsx';
 import { ErrorNotice } from '../components/ErrorNotice.tsx';
 import { Json } from '../components/Json.tsx';
 import { PageHeader } from '../components/PageHeader.tsx';
@@ -17,6 +20,9 @@ type Filters = Record<FilterKey, string>;
 
 const isPlainObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
 const show = (value: unknown) => (value === undefined ? '' : typeof value === 'string' ? value : JSON.stringify(value));
+// The date pickers hold local wall times as 'YYYY-MM-DD HH:mm:ss' (the browser's zone).
+const isoToPicker = (iso: string | null) => (iso ? isoToLocalInput(iso).replace('T', ' ') : '');
+const pickerToIso = (value: string) => localInputToIso(value.replace(' ', 'T'));
 
 /** Before and after side by side; for two records, field by field with the changed ones marked. */
 function Changes({ event }: { event: AuditEvent }) {
@@ -24,8 +30,8 @@ function Changes({ event }: { event: AuditEvent }) {
   if ((before === null || isPlainObject(before)) && (after === null || isPlainObject(after))) {
     const keys = [...new Set([...Object.keys(before ?? {}), ...Object.keys(after ?? {})])];
     return (
-      <table className="table table-compact changes">
-        <caption className="visually-hidden">Changes of {event.action}</caption>
+      <Table className="table table-compact changes" withTableBorder>
+        <VisuallyHidden component="caption">Changes of {event.action}</VisuallyHidden>
         <thead>
           <tr>
             <th scope="col">Field</th>
@@ -39,31 +45,31 @@ function Changes({ event }: { event: AuditEvent }) {
             const now = after?.[key];
             const changed = before !== null && after !== null && JSON.stringify(was) !== JSON.stringify(now);
             return (
-              <tr key={key} className={changed ? 'changed' : undefined}>
+              <tr key={key} className={changed ? 'changed' : undefined} style={changed ? { background: 'var(--mantine-color-yellow-0)' } : undefined}>
                 <th scope="row">
                   <code>{key}</code>
-                  {changed && <span className="visually-hidden"> (changed)</span>}
+                  {changed && <VisuallyHidden> (changed)</VisuallyHidden>}
                 </th>
-                <td>{before === null ? <span className="muted">—</span> : <code className="value">{show(was)}</code>}</td>
-                <td>{after === null ? <span className="muted">—</span> : <code className="value">{show(now)}</code>}</td>
+                <td>{before === null ? <Text span c="dimmed">—</Text> : <code className="value">{show(was)}</code>}</td>
+                <td>{after === null ? <Text span c="dimmed">—</Text> : <code className="value">{show(now)}</code>}</td>
               </tr>
             );
           })}
         </tbody>
-      </table>
+      </Table>
     );
   }
   return (
-    <div className="changes-raw">
+    <SimpleGrid cols={2} className="changes-raw">
       <div>
-        <h3>Before</h3>
+        <Title order={3} fz="sm">Before</Title>
         <Json value={before} />
       </div>
       <div>
-        <h3>After</h3>
+        <Title order={3} fz="sm">After</Title>
         <Json value={after} />
       </div>
-    </div>
+    </SimpleGrid>
   );
 }
 
@@ -71,12 +77,12 @@ export function AuditPage() {
   const [params, setParams] = useSearchParams();
   const applied = Object.fromEntries(filterKeys.map((key) => [key, params.get(key) ?? ''])) as Filters;
   const offset = Math.max(0, Number(params.get('offset')) || 0);
-  const [form, setForm] = useState<Filters>({ ...applied, from: isoToLocalInput(applied.from), to: isoToLocalInput(applied.to) });
+  const [form, setForm] = useState<Filters>({ ...applied, from: isoToPicker(applied.from || null), to: isoToPicker(applied.to || null) });
   const [expanded, setExpanded] = useState<Set<number>>(new Set());
   const appliedKey = filterKeys.map((key) => applied[key]).join('\u0000');
   // Back/forward changes the URL; the form follows it.
   useEffect(() => {
-    setForm({ ...applied, from: isoToLocalInput(applied.from || null), to: isoToLocalInput(applied.to || null) });
+    setForm({ ...applied, from: isoToPicker(applied.from || null), to: isoToPicker(applied.to || null) });
   }, [appliedKey]);
 
   const audit = useQuery({
@@ -95,13 +101,14 @@ export function AuditPage() {
   };
   const apply = (event: FormEvent) => {
     event.preventDefault();
+    const to = pickerToIso(form.to);
     setSearch({
       action: form.action.trim(),
       actor: form.actor.trim(),
       entityType: form.entityType.trim(),
-      from: localInputToIso(form.from) ?? '',
+      from: pickerToIso(form.from) ?? '',
       // The "to" minute is inclusive: up to its last millisecond.
-      to: form.to ? new Date(new Date(form.to).getTime() + 59_999).toISOString() : '',
+      to: to ? new Date(new Date(to).getTime() + 59_999).toISOString() : '',
       offset: '',
     });
   };
@@ -114,129 +121,127 @@ export function AuditPage() {
       else next.add(id);
       return next;
     });
-  const field = (key: FilterKey) => ({ value: form[key], onChange: (event: { target: { value: string } }) => setForm((current) => ({ ...current, [key]: event.target.value })) });
+  const set = (key: FilterKey) => (value: string | null) => setForm((current) => ({ ...current, [key]: value ?? '' }));
 
   return (
     <>
       <PageHeader title="Audit log" />
-      <p className="page-intro">Every change made through Switchboard, by whom, and what it changed. Newest first.</p>
+      <Text c="dimmed" mb="md">
+        Every change made through Switchboard, by whom, and what it changed. Newest first.
+      </Text>
 
-      <form className="filters" onSubmit={apply} aria-label="Filter the audit log">
-        <div className="field">
-          <label htmlFor="audit-action">Action</label>
-          <input id="audit-action" list="audit-actions" placeholder="e.g. user.create" {...field('action')} />
-          <datalist id="audit-actions">
-            {knownActions.map((action) => (
-              <option key={action} value={action} />
-            ))}
-          </datalist>
-        </div>
-        <div className="field">
-          <label htmlFor="audit-actor">Actor</label>
-          <input id="audit-actor" placeholder="username or token:name" {...field('actor')} />
-        </div>
-        <div className="field">
-          <label htmlFor="audit-entity-type">Entity type</label>
-          <input id="audit-entity-type" list="audit-entity-types" placeholder="e.g. user" {...field('entityType')} />
-          <datalist id="audit-entity-types">
-            {knownEntityTypes.map((type) => (
-              <option key={type} value={type} />
-            ))}
-          </datalist>
-        </div>
-        <div className="field">
-          <label htmlFor="audit-from">From ({browserTimeZone})</label>
-          <input id="audit-from" type="datetime-local" {...field('from')} />
-        </div>
-        <div className="field">
-          <label htmlFor="audit-to">To ({browserTimeZone})</label>
-          <input id="audit-to" type="datetime-local" {...field('to')} />
-        </div>
-        <div className="filters-actions">
-          <button type="submit" className="button button-primary">
-            Apply filters
-          </button>
+      <Paper component="form" onSubmit={apply} aria-label="Filter the audit log" mb="md" p="md">
+        <SimpleGrid cols={{ base: 1, sm: 2, lg: 5 }} spacing="sm">
+          {/* Native suggestions (datalist): a dropdown over the form would cover its buttons. */}
+          <TextInput id="audit-action" label="Action" placeholder="e.g. user.create" list="audit-actions" value={form.action} onChange={(event) => set('action')(event.currentTarget.value)} />
+          <TextInput id="audit-actor" label="Actor" placeholder="username or token:name" value={form.actor} onChange={(event) => set('actor')(event.currentTarget.value)} />
+          <TextInput id="audit-entity-type" label="Entity type" placeholder="e.g. user" list="audit-entity-types" value={form.entityType} onChange={(event) => set('entityType')(event.currentTarget.value)} />
+          <DateTimePicker id="audit-from" label={`From (${browserTimeZone})`} placeholder="Any time" clearable valueFormat="YYYY-MM-DD HH:mm" value={form.from || null} onChange={set('from')} />
+          <DateTimePicker id="audit-to" label={`To (${browserTimeZone})`} placeholder="Any time" clearable valueFormat="YYYY-MM-DD HH:mm" value={form.to || null} onChange={set('to')} />
+        </SimpleGrid>
+        <datalist id="audit-actions">
+          {knownActions.map((action) => (
+            <option key={action} value={action} />
+          ))}
+        </datalist>
+        <datalist id="audit-entity-types">
+          {knownEntityTypes.map((type) => (
+            <option key={type} value={type} />
+          ))}
+        </datalist>
+        <Group gap="xs" mt="sm">
+          <Button type="submit">Apply filters</Button>
           {filtered && (
-            <button type="button" className="button button-secondary" onClick={clear}>
+            <Button type="button" variant="default" onClick={clear}>
               Clear
-            </button>
+            </Button>
           )}
-        </div>
-      </form>
+        </Group>
+      </Paper>
 
       <ErrorNotice error={audit.error} title="Could not load the audit log" />
 
       {audit.isPending ? (
-        <p role="status">Loading the audit log…</p>
+        <Text role="status">Loading the audit log…</Text>
       ) : audit.data && audit.data.items.length === 0 ? (
-        <section className="empty-state">
-          <p>{filtered ? 'No events match these filters.' : 'Nothing has been audited yet.'}</p>
-        </section>
+        filtered ? (
+          <EmptyState title="No events match these filters" action={<Button variant="default" onClick={clear}>Clear filters</Button>}>
+            Widen the time range or clear a filter. Actions are named like <Code>user.create</Code>; the actor is a username or <Code>token:name</Code>.
+          </EmptyState>
+        ) : (
+          <EmptyState title="Nothing has been audited yet">Every sign-in and every change made through Switchboard is recorded here.</EmptyState>
+        )
       ) : audit.data ? (
-        <>
-          <div className="table-wrap">
-            <table className="table audit-table">
-              <caption className="visually-hidden">Audit events, newest first</caption>
-              <thead>
-                <tr>
-                  <th scope="col">Time</th>
-                  <th scope="col">Actor</th>
-                  <th scope="col">Action</th>
-                  <th scope="col">Entity</th>
-                  <th scope="col">Tracking ID</th>
-                  <th scope="col">
-                    <span className="visually-hidden">Changes</span>
-                  </th>
-                </tr>
-              </thead>
-              <tbody>
+        <Paper p="md">
+          <Table.ScrollContainer minWidth={720}>
+            <Table className="table audit-table" striped highlightOnHover verticalSpacing="xs">
+              <VisuallyHidden component="caption">Audit events, newest first</VisuallyHidden>
+              <Table.Thead>
+                <Table.Tr>
+                  <Table.Th scope="col">Time</Table.Th>
+                  <Table.Th scope="col">Actor</Table.Th>
+                  <Table.Th scope="col">Action</Table.Th>
+                  <Table.Th scope="col">Entity</Table.Th>
+                  <Table.Th scope="col">Tracking ID</Table.Th>
+                  <Table.Th scope="col">
+                    <VisuallyHidden>Changes</VisuallyHidden>
+                  </Table.Th>
+                </Table.Tr>
+              </Table.Thead>
+              <Table.Tbody>
                 {audit.data.items.map((event) => {
                   const hasChanges = event.before !== null || event.after !== null;
                   const open = expanded.has(event.id);
                   return (
                     <Fragment key={event.id}>
-                      <tr className={open ? 'row-open' : undefined}>
-                        <td className="nowrap">
+                      <Table.Tr>
+                        <Table.Td style={{ whiteSpace: 'nowrap' }}>
                           <Time value={event.at} />
-                        </td>
-                        <td>
+                        </Table.Td>
+                        <Table.Td>
                           {event.actorName}
-                          <span className="row-sub">{event.actorType}</span>
-                        </td>
-                        <td>
-                          <code>{event.action}</code>
-                        </td>
-                        <td>
+                          <Text size="xs" c="dimmed">
+                            {event.actorType}
+                          </Text>
+                        </Table.Td>
+                        <Table.Td>
+                          <Code>{event.action}</Code>
+                        </Table.Td>
+                        <Table.Td>
                           {event.entityType}
-                          {event.entityId && <span className="row-sub mono">{event.entityId}</span>}
-                        </td>
-                        <td>{event.trackingId ? <code className="tracking-id">{event.trackingId}</code> : <span className="muted">—</span>}</td>
-                        <td className="nowrap">
-                          {hasChanges && (
-                            <button type="button" className="button button-small button-secondary" aria-expanded={open} aria-controls={open ? `audit-changes-${event.id}` : undefined} onClick={() => toggle(event.id)}>
-                              {open ? 'Hide changes' : 'Show changes'}
-                            </button>
+                          {event.entityId && (
+                            <Text size="xs" c="dimmed" ff="monospace">
+                              {event.entityId}
+                            </Text>
                           )}
-                        </td>
-                      </tr>
+                        </Table.Td>
+                        <Table.Td>{event.trackingId ? <Code className="tracking-id">{event.trackingId}</Code> : <Text span c="dimmed">—</Text>}</Table.Td>
+                        <Table.Td style={{ whiteSpace: 'nowrap' }}>
+                          {hasChanges && (
+                            <Button size="compact-xs" variant="default" aria-expanded={open} aria-controls={open ? `audit-changes-${event.id}` : undefined} onClick={() => toggle(event.id)}>
+                              {open ? 'Hide changes' : 'Show changes'}
+                            </Button>
+                          )}
+                        </Table.Td>
+                      </Table.Tr>
                       {open && (
-                        <tr className="row-detail" id={`audit-changes-${event.id}`}>
-                          <td colSpan={6}>
+                        <Table.Tr id={`audit-changes-${event.id}`}>
+                          <Table.Td colSpan={6}>
                             <Changes event={event} />
-                          </td>
-                        </tr>
+                          </Table.Td>
+                        </Table.Tr>
                       )}
                     </Fragment>
                   );
                 })}
-              </tbody>
-            </table>
-          </div>
-          <div className="table-foot">
+              </Table.Tbody>
+            </Table>
+          </Table.ScrollContainer>
+          <Group justify="space-between" mt="xs">
             <TimeZoneNote />
             <Pager label="Audit log" total={audit.data.total} offset={offset} limit={PAGE_SIZE} onChange={(next) => setSearch({ offset: next ? String(next) : '' })} />
-          </div>
-        </>
+          </Group>
+        </Paper>
       ) : null}
     </>
   );

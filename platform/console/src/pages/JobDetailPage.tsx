@@ -1,7 +1,10 @@
+import type { ReactNode } from 'react';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { Link, useParams } from 'react-router';
+import { Alert, Anchor, Badge, Button, Code, Group, Paper, SimpleGrid, Stack, Table, Text, Title } from '@mantine/core';
 import { cancelJob, getJob, retryJob, terminalJobStates, type JobDetail } from '../api.ts';
 import { ErrorNotice } from '../components/ErrorNotice.tsx';
+import { confirmAction, notifyError, notifySuccess } from '../components/feedback.tsx';
 import { JobStateBadge } from '../components/JobState.tsx';
 import { Json } from '../components/Json.tsx';
 import { PageHeader } from '../components/PageHeader.tsx';
@@ -22,16 +25,26 @@ function JobFailure({ error }: { error: unknown }) {
   if (error === null || error === undefined) return null;
   const { message, code, attempt } = (typeof error === 'object' ? error : { message: String(error) }) as { message?: string; code?: string; attempt?: number };
   return (
-    <div className="notice notice-error">
-      <p className="notice-title">{attempt ? `Attempt ${attempt} failed` : 'The job failed'}</p>
-      <p>{message ?? JSON.stringify(error)}</p>
+    <Alert color="red" variant="light" title={attempt ? `Attempt ${attempt} failed` : 'The job failed'} mt="md">
+      <Text size="sm">{message ?? JSON.stringify(error)}</Text>
       {code && (
-        <p className="notice-meta">
-          <span>
-            Code <code>{code}</code>
-          </span>
-        </p>
+        <Text size="xs" c="dimmed" mt={4}>
+          Code <Code>{code}</Code>
+        </Text>
       )}
+    </Alert>
+  );
+}
+
+function Fact({ label, children }: { label: string; children: ReactNode }) {
+  return (
+    <div>
+      <Text size="xs" c="dimmed" fw={600} tt="uppercase">
+        {label}
+      </Text>
+      <Text size="sm" component="div">
+        {children}
+      </Text>
     </div>
   );
 }
@@ -51,8 +64,31 @@ export function JobDetailPage() {
     void queryClient.invalidateQueries({ queryKey: ['job', id] });
     void queryClient.invalidateQueries({ queryKey: ['jobs'] });
   };
-  const retry = useMutation({ mutationFn: () => retryJob(id), onSuccess: afterChange });
-  const cancel = useMutation({ mutationFn: () => cancelJob(id), onSuccess: afterChange });
+  const retry = useMutation({
+    mutationFn: () => retryJob(id),
+    onSuccess: (updated) => {
+      afterChange(updated);
+      notifySuccess('The job is queued again; it resumes after its last finished step.', 'Retrying');
+    },
+    onError: (error) => notifyError(error, 'Could not retry the job'),
+  });
+  const cancel = useMutation({
+    mutationFn: () => cancelJob(id),
+    onSuccess: (updated) => {
+      afterChange(updated);
+      notifySuccess('The job was cancelled. Retry resumes it where it stopped.', 'Cancelled');
+    },
+    onError: (error) => notifyError(error, 'Could not cancel the job'),
+  });
+  const confirmCancel = async () => {
+    const confirmed = await confirmAction({
+      title: 'Cancel this job?',
+      message: 'The job stops at its next step. What it already did stays done; Retry resumes it later.',
+      confirmLabel: 'Cancel job',
+      danger: true,
+    });
+    if (confirmed) cancel.mutate();
+  };
 
   const data = job.data;
   const mayManage = can('jobs.manage');
@@ -62,124 +98,124 @@ export function JobDetailPage() {
 
   return (
     <>
-      <p className="breadcrumb">
-        <Link to="/jobs">← All jobs</Link>
-      </p>
-      <PageHeader title={data ? data.title : 'Job'}>
-        {data && <JobStateBadge state={data.state} />}
-      </PageHeader>
+      <Anchor component={Link} to="/jobs" size="sm" mb="xs" display="inline-block">
+        ← All jobs
+      </Anchor>
+      <PageHeader title={data ? data.title : 'Job'}>{data && <JobStateBadge state={data.state} />}</PageHeader>
 
       <ErrorNotice error={job.error} title="Could not load the job" />
-      {job.isPending && <p role="status">Loading the job…</p>}
+      {job.isPending && <Text role="status">Loading the job…</Text>}
 
       {data && (
-        <>
-          <section className="card" aria-labelledby="job-progress-title">
-            <div className="card-header">
-              <h2 id="job-progress-title">Progress</h2>
+        <Stack gap="md">
+          <Paper component="section" aria-labelledby="job-progress-title">
+            <Group justify="space-between" mb="sm">
+              <Title order={2} fz="lg" id="job-progress-title">
+                Progress
+              </Title>
               {(canRetry || canCancel) && (
-                <div className="actions">
+                <Group gap="xs">
                   {canRetry && (
-                    <button type="button" className="button button-primary" disabled={busy} onClick={() => retry.mutate()}>
-                      {retry.isPending ? 'Retrying…' : 'Retry'}
-                    </button>
+                    <Button disabled={busy} loading={retry.isPending} onClick={() => retry.mutate()}>
+                      Retry
+                    </Button>
                   )}
                   {canCancel && (
-                    <button type="button" className="button button-danger" disabled={busy} onClick={() => cancel.mutate()}>
-                      {cancel.isPending ? 'Cancelling…' : 'Cancel job'}
-                    </button>
+                    <Button color="red" variant="light" disabled={busy} loading={cancel.isPending} onClick={() => void confirmCancel()}>
+                      Cancel job
+                    </Button>
                   )}
-                </div>
+                </Group>
               )}
-            </div>
-            <ErrorNotice error={retry.error} title="Could not retry the job" />
-            <ErrorNotice error={cancel.error} title="Could not cancel the job" />
+            </Group>
             <JobProgress job={data} />
             {data.state !== 'completed' && <JobFailure error={data.error} />}
-          </section>
+          </Paper>
 
-          <section className="card" aria-labelledby="job-facts-title">
-            <h2 id="job-facts-title">Details</h2>
-            <dl className="facts">
-              <dt>Job ID</dt>
-              <dd>
-                <code>{data.id}</code>
-              </dd>
-              <dt>Queue</dt>
-              <dd>
-                <code>{data.queue}</code>
-              </dd>
-              <dt>Entity</dt>
-              <dd>{data.entityType ? `${data.entityType} ${data.entityId ?? ''}` : <span className="muted">—</span>}</dd>
-              <dt>Attempts</dt>
-              <dd>
+          <Paper component="section" aria-labelledby="job-facts-title">
+            <Title order={2} fz="lg" id="job-facts-title" mb="sm">
+              Details
+            </Title>
+            <SimpleGrid cols={{ base: 1, sm: 2, md: 4 }} spacing="md">
+              <Fact label="Job ID">
+                <Code>{data.id}</Code>
+              </Fact>
+              <Fact label="Queue">
+                <Code>{data.queue}</Code>
+              </Fact>
+              <Fact label="Entity">{data.entityType ? `${data.entityType} ${data.entityId ?? ''}` : '—'}</Fact>
+              <Fact label="Attempts">
                 {data.attempts} of {data.maxAttempts}
-              </dd>
-              <dt>Created</dt>
-              <dd>
+              </Fact>
+              <Fact label="Created">
                 <Time value={data.createdAt} />
-                {data.createdBy && <span className="muted"> by {data.createdBy}</span>}
-              </dd>
-              <dt>Started</dt>
-              <dd>
+                {data.createdBy && <Text span c="dimmed" size="sm"> by {data.createdBy}</Text>}
+              </Fact>
+              <Fact label="Started">
                 <Time value={data.startedAt} />
-              </dd>
-              <dt>Finished</dt>
-              <dd>
+              </Fact>
+              <Fact label="Finished">
                 <Time value={data.finishedAt} />
-              </dd>
-              <dt>Last update</dt>
-              <dd>
+              </Fact>
+              <Fact label="Last update">
                 <Time value={data.updatedAt} />
-              </dd>
-            </dl>
+              </Fact>
+            </SimpleGrid>
             <TimeZoneNote />
-          </section>
+          </Paper>
 
-          <section className="card" aria-labelledby="job-steps-title">
-            <h2 id="job-steps-title">Steps</h2>
+          <Paper component="section" aria-labelledby="job-steps-title">
+            <Title order={2} fz="lg" id="job-steps-title" mb="sm">
+              Steps
+            </Title>
             {data.steps.length === 0 ? (
-              <p className="muted">No steps recorded yet.</p>
+              <Text c="dimmed" size="sm">
+                No steps recorded yet. Steps appear as the job journals its work.
+              </Text>
             ) : (
-              <div className="table-wrap">
-                <table className="table">
-                  <thead>
-                    <tr>
-                      <th scope="col">Step</th>
-                      <th scope="col">State</th>
-                      <th scope="col">Attempts</th>
-                      <th scope="col">Started</th>
-                      <th scope="col">Finished</th>
-                      <th scope="col">Took</th>
-                    </tr>
-                  </thead>
-                  <tbody>
+              <Table.ScrollContainer minWidth={560}>
+                <Table className="table" striped>
+                  <Table.Thead>
+                    <Table.Tr>
+                      <Table.Th scope="col">Step</Table.Th>
+                      <Table.Th scope="col">State</Table.Th>
+                      <Table.Th scope="col" ta="right">Attempts</Table.Th>
+                      <Table.Th scope="col">Started</Table.Th>
+                      <Table.Th scope="col">Finished</Table.Th>
+                      <Table.Th scope="col" ta="right">Took</Table.Th>
+                    </Table.Tr>
+                  </Table.Thead>
+                  <Table.Tbody>
                     {data.steps.map((step) => (
-                      <tr key={step.stepKey}>
-                        <td>
-                          <code>{step.stepKey}</code>
-                        </td>
-                        <td>
-                          <span className={`badge badge-step-${step.state}`}>{step.state}</span>
-                        </td>
-                        <td className="numeric">{step.attempts}</td>
-                        <td>
+                      <Table.Tr key={step.stepKey}>
+                        <Table.Td>
+                          <Code>{step.stepKey}</Code>
+                        </Table.Td>
+                        <Table.Td>
+                          <Badge variant="light" color={step.state === 'done' ? 'green' : 'blue'} tt="none">
+                            {step.state}
+                          </Badge>
+                        </Table.Td>
+                        <Table.Td ta="right">{step.attempts}</Table.Td>
+                        <Table.Td>
                           <Time value={step.startedAt} />
-                        </td>
-                        <td>
+                        </Table.Td>
+                        <Table.Td>
                           <Time value={step.finishedAt} />
-                        </td>
-                        <td className="numeric">{duration(step.startedAt, step.finishedAt)}</td>
-                      </tr>
+                        </Table.Td>
+                        <Table.Td ta="right">{duration(step.startedAt, step.finishedAt)}</Table.Td>
+                      </Table.Tr>
                     ))}
-                  </tbody>
-                </table>
-              </div>
+                  </Table.Tbody>
+                </Table>
+              </Table.ScrollContainer>
             )}
-          </section>
+          </Paper>
 
-          <section className="card" aria-labelledby="job-data-title">
-            <h2 id="job-data-title">Input and result</h2>
+          <Paper component="section" aria-labelledby="job-data-title">
+            <Title order={2} fz="lg" id="job-data-title" mb="sm">
+              Input and result
+            </Title>
             <details>
               <summary>Input</summary>
               <Json value={data.input} />
@@ -194,8 +230,8 @@ export function JobDetailPage() {
                 <Json value={data.error} />
               </details>
             )}
-          </section>
-        </>
+          </Paper>
+        </Stack>
       )}
     </>
   );

@@ -1,11 +1,12 @@
 import { useEffect, useState, type FormEvent } from 'react';
 import { keepPreviousData, useQuery } from '@tanstack/react-query';
 import { Link, useSearchParams } from 'react-router';
+import { Anchor, Button, Checkbox, Code, Group, NativeSelect, Paper, Stack, Text, TextInput } from '@mantine/core';
 import { jobStates, listJobs, type Job, type JobState } from '../api.ts';
+import { DataTable, type Column } from '../components/DataTable.tsx';
 import { ErrorNotice } from '../components/ErrorNotice.tsx';
 import { JobStateBadge, jobStateLabel } from '../components/JobState.tsx';
 import { PageHeader } from '../components/PageHeader.tsx';
-import { Pager } from '../components/Pager.tsx';
 import { ProgressBar } from '../components/ProgressBar.tsx';
 import { Time, TimeZoneNote } from '../components/Time.tsx';
 
@@ -14,15 +15,59 @@ const PAGE_SIZE = 25;
 export function JobProgress({ job }: { job: Job }) {
   const detail = [job.progressStep, job.progressMessage].filter(Boolean).join(' — ');
   return (
-    <div className="job-progress">
-      <div className="job-progress-line">
+    <Stack gap={2} className="job-progress">
+      <Group gap="xs" wrap="nowrap">
         <ProgressBar percent={job.progressPercent} state={job.state} label={`Progress of ${job.title}`} />
-        <span className="job-progress-percent">{job.progressPercent}%</span>
-      </div>
-      {detail && <p className="job-progress-detail">{detail}</p>}
-    </div>
+        <Text size="xs" c="dimmed" w={36} ta="right">
+          {job.progressPercent}%
+        </Text>
+      </Group>
+      {detail && (
+        <Text size="xs" c="dimmed" className="job-progress-detail">
+          {detail}
+        </Text>
+      )}
+    </Stack>
   );
 }
+
+const columns: Column<Job>[] = [
+  {
+    key: 'title',
+    header: 'Job',
+    sortValue: (job) => job.title,
+    searchValue: (job) => `${job.title} ${job.queue} ${job.entityId ?? ''}`,
+    render: (job) => (
+      <>
+        <Anchor component={Link} to={`/jobs/${job.id}`} fw={500} size="sm">
+          {job.title}
+        </Anchor>
+        <Text size="xs" c="dimmed">
+          <Code>{job.queue}</Code>
+          {job.entityType && ` · ${job.entityType} ${job.entityId ?? ''}`}
+        </Text>
+      </>
+    ),
+  },
+  { key: 'state', header: 'State', sortValue: (job) => jobStateLabel(job.state), render: (job) => <JobStateBadge state={job.state} /> },
+  { key: 'progress', header: 'Progress', width: 260, sortValue: (job) => job.progressPercent, render: (job) => <JobProgress job={job} /> },
+  { key: 'attempts', header: 'Attempts', numeric: true, sortValue: (job) => job.attempts, render: (job) => `${job.attempts} / ${job.maxAttempts}` },
+  {
+    key: 'created',
+    header: 'Created',
+    sortValue: (job) => job.createdAt,
+    render: (job) => (
+      <>
+        <Time value={job.createdAt} />
+        {job.createdBy && (
+          <Text size="xs" c="dimmed">
+            by {job.createdBy}
+          </Text>
+        )}
+      </>
+    ),
+  },
+];
 
 export function JobsPage() {
   const [params, setParams] = useSearchParams();
@@ -68,109 +113,50 @@ export function JobsPage() {
   return (
     <>
       <PageHeader title="Jobs">
-        <span className="live-indicator" title="The list is refreshed every second">
-          <span className="live-dot" aria-hidden="true" /> Live
-        </span>
+        <Text size="xs" c="dimmed" className="live-indicator" title="The list is refreshed every second">
+          ● Live
+        </Text>
       </PageHeader>
-      <p className="page-intro">Long-running work of every area — provisioning, synchronisation, reports — with its progress. Open a job for its steps.</p>
+      <Text c="dimmed" mb="md">
+        Long-running work of every area — provisioning, synchronisation, reports — with its progress. Open a job for its steps.
+      </Text>
 
-      <form className="filters" onSubmit={applyFilters} aria-label="Filter jobs">
-        <div className="field">
-          <label htmlFor="jobs-state">State</label>
-          <select id="jobs-state" value={stateInput} onChange={(event) => setStateInput(event.target.value as JobState | '')}>
-            <option value="">Any state</option>
-            {jobStates.map((value) => (
-              <option key={value} value={value}>
-                {jobStateLabel(value)}
-              </option>
-            ))}
-          </select>
-        </div>
-        <div className="field">
-          <label htmlFor="jobs-queue">Queue</label>
-          <input id="jobs-queue" value={queueInput} placeholder="e.g. meetings.sync-cospaces" onChange={(event) => setQueueInput(event.target.value)} />
-        </div>
-        <div className="field field-checkbox">
-          <label>
-            <input type="checkbox" checked={routine} onChange={(event) => update({ routine: event.target.checked ? 'true' : '', offset: '' })} /> Show routine system jobs (bridge status polls)
-          </label>
-        </div>
-        <div className="filters-actions">
-          <button type="submit" className="button button-primary">
-            Apply filters
-          </button>
-          {filtered && (
-            <button type="button" className="button button-secondary" onClick={clearFilters}>
-              Clear
-            </button>
-          )}
-        </div>
-      </form>
+      <Paper component="form" onSubmit={applyFilters} aria-label="Filter jobs" mb="md" p="md">
+        <Group align="flex-end" gap="md" wrap="wrap">
+          <NativeSelect id="jobs-state" label="State" value={stateInput} onChange={(event) => setStateInput(event.currentTarget.value as JobState | '')} data={[{ value: '', label: 'Any state' }, ...jobStates.map((value) => ({ value, label: jobStateLabel(value) }))]} w={200} />
+          <TextInput id="jobs-queue" label="Queue" value={queueInput} placeholder="e.g. meetings.sync-cospaces" onChange={(event) => setQueueInput(event.currentTarget.value)} w={260} />
+          <Group gap="xs">
+            <Button type="submit">Apply filters</Button>
+            {filtered && (
+              <Button type="button" variant="default" onClick={clearFilters}>
+                Clear
+              </Button>
+            )}
+          </Group>
+        </Group>
+        <Checkbox mt="sm" size="sm" label="Show routine system jobs (bridge status polls)" checked={routine} onChange={(event) => update({ routine: event.currentTarget.checked ? 'true' : '', offset: '' })} />
+      </Paper>
 
       <ErrorNotice error={jobs.error} title="Could not load jobs" />
 
       {jobs.isPending ? (
-        <p role="status">Loading jobs…</p>
-      ) : jobs.data && jobs.data.items.length === 0 ? (
-        <section className="empty-state">
-          <p>{filtered ? 'No jobs match these filters.' : 'No jobs yet. Jobs appear here when an area starts long-running work.'}</p>
-        </section>
+        <Text role="status">Loading jobs…</Text>
       ) : jobs.data ? (
-        <>
-          <div className="table-wrap">
-            <table className="table">
-              <caption className="visually-hidden">Jobs, newest first</caption>
-              <thead>
-                <tr>
-                  <th scope="col">Job</th>
-                  <th scope="col">State</th>
-                  <th scope="col" className="col-progress">
-                    Progress
-                  </th>
-                  <th scope="col">Attempts</th>
-                  <th scope="col">Created</th>
-                </tr>
-              </thead>
-              <tbody>
-                {jobs.data.items.map((job) => (
-                  <tr key={job.id}>
-                    <td>
-                      <Link to={`/jobs/${job.id}`} className="row-title">
-                        {job.title}
-                      </Link>
-                      <span className="row-sub">
-                        <code>{job.queue}</code>
-                        {job.entityType && (
-                          <>
-                            {' · '}
-                            {job.entityType} {job.entityId}
-                          </>
-                        )}
-                      </span>
-                    </td>
-                    <td>
-                      <JobStateBadge state={job.state} />
-                    </td>
-                    <td>
-                      <JobProgress job={job} />
-                    </td>
-                    <td className="numeric">
-                      {job.attempts} / {job.maxAttempts}
-                    </td>
-                    <td>
-                      <Time value={job.createdAt} />
-                      {job.createdBy && <span className="row-sub">by {job.createdBy}</span>}
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
-          <div className="table-foot">
-            <TimeZoneNote />
-            <Pager label="Jobs" total={jobs.data.total} offset={offset} limit={PAGE_SIZE} onChange={(next) => update({ offset: next ? String(next) : '' })} />
-          </div>
-        </>
+        <Paper p="md">
+          <DataTable
+            caption="Jobs, newest first"
+            columns={columns}
+            rows={jobs.data.items}
+            rowKey={(job) => job.id}
+            paging={{ total: jobs.data.total, offset, limit: PAGE_SIZE, onChange: (next) => update({ offset: next ? String(next) : '' }) }}
+            empty={
+              filtered
+                ? { title: 'No jobs match these filters', description: 'Choose another state or queue, or clear the filters to see every job.', action: <Button variant="default" onClick={clearFilters}>Clear filters</Button> }
+                : { title: 'No jobs yet', description: 'Jobs appear here when an area starts long-running work: adding a bridge, provisioning subscribers, syncing a smart account, a billing report.' }
+            }
+            footer={<TimeZoneNote />}
+          />
+        </Paper>
       ) : null}
     </>
   );

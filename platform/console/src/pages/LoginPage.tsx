@@ -1,12 +1,13 @@
 import { useEffect, useState, type FormEvent } from 'react';
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { useNavigate, useSearchParams } from 'react-router';
+import { Alert, Anchor, Button, Center, Group, Paper, Stack, Text, TextInput, Title } from '@mantine/core';
 import { ApiError, signIn } from '../api.ts';
 import { ErrorNotice } from '../components/ErrorNotice.tsx';
 
 // Only a path on this site: `next` must not send the user elsewhere after signing in.
 function safeNext(next: string | null): string {
-  return next && next.startsWith('/') && !next.startsWith('//') && !next.startsWith('/login') ? next : '/jobs';
+  return next && next.startsWith('/') && !next.startsWith('//') && !next.startsWith('/login') ? next : '/';
 }
 
 export function LoginPage() {
@@ -38,41 +39,40 @@ export function LoginPage() {
   const wrongCredentials = login.error instanceof ApiError && login.error.code === 'INVALID_CREDENTIALS';
 
   return (
-    <main className="login-page">
-      <form className="login-card" onSubmit={submit} aria-labelledby="login-title">
-        <div className="brand brand-login">
-          <span className="brand-mark" aria-hidden="true">
-            SB
-          </span>
-          Switchboard
-        </div>
-        <h1 id="login-title">Sign in</h1>
-        {params.get('expired') && !login.error && (
-          <p className="notice notice-info" role="status">
-            Your session has ended. Sign in again to continue.
-          </p>
-        )}
-        {params.get('signedOut') && !login.error && (
-          <p className="notice notice-info" role="status">
-            You have signed out.
-          </p>
-        )}
-        {login.error && <ErrorNotice error={login.error} title={wrongCredentials ? 'Sign-in failed' : 'Could not sign in'} />}
-        <div className="field">
-          <label htmlFor="login-username">Username</label>
-          <input id="login-username" name="username" autoComplete="username" autoFocus required value={username} onChange={(event) => setUsername(event.target.value)} />
-        </div>
-        <div className="field">
-          <label htmlFor="login-password">Password</label>
-          <input id="login-password" name="password" type="password" autoComplete="current-password" required value={password} onChange={(event) => setPassword(event.target.value)} />
-        </div>
-        <button type="submit" className="button button-primary button-block" disabled={login.isPending}>
-          {login.isPending ? 'Signing in…' : 'Sign in'}
-        </button>
-        <p className="login-foot">
-          Automating? Use an API token — see the <a href="/api/docs">API documentation</a>.
-        </p>
-      </form>
-    </main>
+    <Center component="main" mih="100vh" bg="#f5f7fa" p="md">
+      <Paper component="form" onSubmit={submit} aria-labelledby="login-title" w={380} shadow="sm" p="xl">
+        <Stack gap="md">
+          <Group gap={8}>
+            <span className="brand-mark" aria-hidden="true">
+              SB
+            </span>
+            <Text fw={650}>Switchboard</Text>
+          </Group>
+          <Title order={1} fz={24} id="login-title">
+            Sign in
+          </Title>
+          {params.get('expired') && !login.error && (
+            <Alert color="blue" variant="light" role="status">
+              Your session has ended. Sign in again to continue.
+            </Alert>
+          )}
+          {params.get('signedOut') && !login.error && (
+            <Alert color="blue" variant="light" role="status">
+              You have signed out.
+            </Alert>
+          )}
+          {login.error && <ErrorNotice error={login.error} title={wrongCredentials ? 'Sign-in failed' : 'Could not sign in'} />}
+          <TextInput id="login-username" label="Username" name="username" autoComplete="username" autoFocus required value={username} onChange={(event) => setUsername(event.currentTarget.value)} />
+          {/* A plain password input: Mantine's PasswordInput adds a toggle button also named "password". */}
+          <TextInput id="login-password" label="Password" name="password" type="password" autoComplete="current-password" required value={password} onChange={(event) => setPassword(event.currentTarget.value)} />
+          <Button type="submit" fullWidth loading={login.isPending}>
+            Sign in
+          </Button>
+          <Text size="xs" c="dimmed">
+            Automating? Use an API token — see the <Anchor href="/api/docs">API documentation</Anchor>.
+          </Text>
+        </Stack>
+      </Paper>
+    </Center>
   );
 }

@@ -1,16 +1,22 @@
 import { Link } from 'react-router';
+import { Button } from '@mantine/core';
+import { EmptyState } from '../components/EmptyState.tsx';
 import { PageHeader } from '../components/PageHeader.tsx';
 
 export function NotFoundPage() {
   return (
     <>
       <PageHeader title="Page not found" />
-      <section className="empty-state">
-        <p>There is no console page at this address.</p>
-        <p>
-          <Link to="/jobs">Go to Jobs</Link>
-        </p>
-      </section>
+      <EmptyState
+        title="There is no console page at this address"
+        action={
+          <Button component={Link} to="/">
+            Go to Home
+          </Button>
+        }
+      >
+        The link may be old or mistyped. Home lists what needs attention in every area, with links to each.
+      </EmptyState>
     </>
   );
 }
