@@ -321,7 +321,7 @@ function requestsFor(operation: Operation, caller: Caller, world: World): fc.Arb
       case 'body: not an object':
         return render(operation, parts, caller, kind, json(m.value));
       case 'body: wrong content type':
-        return render(operation, parts, caller, kind, { contentType: m.contentType, payload: m.contentType.includes('form') ? Buffer.from(new URLSearchParams(Object.entries((body ?? {}) as object).map(([k, v]) => [k, String(v)])).toString()) : Buffer.from(JSON.stringify(body) ?? '') });
+        return render(operation, parts, caller, kind, { contentType: m.contentType, payload: m.contentType.includes('form') ? Buffer.from(new URLSearchParams(Object.entries((body ?? {}) as object).map(([k, v]) => [k, typeof v === 'object' && v !== null ? JSON.stringify(v) : String(v)])).toString()) : Buffer.from(JSON.stringify(body) ?? '') });
       case 'body: malformed JSON':
         return render(operation, parts, caller, kind, { contentType: 'application/json', payload: Buffer.from(m.raw) });
       case 'body: none':
