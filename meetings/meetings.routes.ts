@@ -212,7 +212,7 @@ export function registerMeetingRoutes(app: HttpApp, services: PlatformServices, 
   });
   app.route({
     method: 'GET', url: `${P}/bookings.ics`, config: { access: 'meetings.read' },
-    schema: { tags, summary: 'iCalendar feed of an organizer\'s meetings', querystring: z.strictObject({ organizer: z.string().min(1).max(200) }), response: { 200: z.string() } },
+    schema: { tags, summary: 'iCalendar feed of an organizer\'s meetings', querystring: z.strictObject({ organizer: z.string().min(1).max(200) }), produces: ['text/calendar'], response: { 200: z.string() } },
     handler: async (request, reply) => reply.type('text/calendar; charset=utf-8').send(await bookings.ical({ organizer: request.query.organizer })),
   });
   app.route({
@@ -235,7 +235,7 @@ export function registerMeetingRoutes(app: HttpApp, services: PlatformServices, 
   });
   app.route({
     method: 'GET', url: `${P}/bridges/:id/calendar.ics`, config: { access: 'meetings.read' },
-    schema: { tags, summary: 'iCalendar feed of the bridge\'s meetings', params: id, response: { 200: z.string() } },
+    schema: { tags, summary: 'iCalendar feed of the bridge\'s meetings', params: id, produces: ['text/calendar'], response: { 200: z.string() } },
     handler: async (request, reply) => reply.type('text/calendar; charset=utf-8').send(await bookings.ical({ bridgeId: request.params.id })),
   });
 
@@ -275,7 +275,7 @@ export function registerMeetingRoutes(app: HttpApp, services: PlatformServices, 
   });
   app.route({
     method: 'GET', url: `${P}/bookings/:id/ical`, config: { access: 'meetings.read' },
-    schema: { tags, summary: 'iCalendar export of a booking', params: id, response: { 200: z.string() } },
+    schema: { tags, summary: 'iCalendar export of a booking', params: id, produces: ['text/calendar'], response: { 200: z.string() } },
     handler: async (request, reply) => reply.type('text/calendar; charset=utf-8').send(await bookings.ical({ bookingId: request.params.id })),
   });
 

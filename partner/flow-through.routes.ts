@@ -75,6 +75,11 @@ export function registerFlowThroughRoutes(app: HttpApp, services: PlatformServic
         summary: 'Flow-through provisioning from the BroadWorks Integrated IM&P adapter (XML, HTTP Basic = template provisioning account)',
         params: z.strictObject({ provisioningId: z.string().min(1).max(255) }),
         body: z.string().max(64 * 1024),
+        // XML both ways, errors included (a provisioningResponse with status failed): the document
+        // says so, rather than the JSON it would assume.
+        consumes: ['application/xml', 'text/xml'],
+        produces: ['application/xml'],
+        response: Object.fromEntries([200, 400, 401, 403, 409, 413, 415].map((status) => [status, z.string().describe('provisioningResponse (XML)')])),
       },
       handler: async (request, reply) => {
         const { provisioningId } = request.params;

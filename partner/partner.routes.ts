@@ -274,6 +274,7 @@ export function registerPartnerRoutes(app: HttpApp, _services: PlatformServices,
       params: idParams,
       querystring: z.strictObject({ excludeProvisioned: z.enum(['true', 'false']).optional(), status: z.enum(subscriberStatuses).optional() }),
       produces: ['text/csv'],
+      response: { 200: z.string().describe('The CSV') },
     },
     handler: async (request, reply) => {
       const tpl = await partner.templates.get(request.params.id);
