@@ -63,6 +63,7 @@ const generatedStatuses: Record<number, ErrorCode[]> = {
   403: ['FORBIDDEN', 'CSRF_TOKEN_INVALID'],
   404: ['NOT_FOUND'],
   413: ['BODY_TOO_LARGE'],
+  414: ['URI_TOO_LONG'],
   415: ['UNSUPPORTED_MEDIA_TYPE'],
   429: ['RATE_LIMITED'],
   500: ['INTERNAL'],
@@ -81,6 +82,16 @@ declare module 'fastify' {
  * URL's dialect — the platform envelope by default. The same place documents, per operation, the
  * error statuses its route definition implies.
  */
+/**
+ * Operations that talk to an external system before they answer (adding or editing a bridge, live
+ * meeting control, a directory sync): they can answer its failure (502, 504) or refusal (422).
+ */
+function upstreamOperation(method: string, url: string): boolean {
+  if (method === 'GET' && /\/legs$|\/participants$/.test(url)) return true;
+  if (method === 'GET') return false;
+  return /^\/api\/v1\/meetings\/(bridges|meetings)(\/|$)/.test(url) || /^\/v1\/broadworks\/enterprises\/[^/]+\/broadworksDirectorySync/.test(url);
+}
+
 /** The longest path parameter the router takes (longer: 414). */
 export const MAX_PARAM_LENGTH = 500;
 
@@ -169,7 +180,8 @@ export function createErrorHandling(dialects: ErrorDialect[] = []) {
 
   function install(app: FastifyInstance) {
     app.addHook('onRoute', (route) => {
-      if (!route.url.startsWith('/api/') && !route.url.startsWith('/v1/')) return;
+      // Every route but the console's catch-all: a method a known path does not take is a 405.
+      if (route.url === '/*' || route.url === '/' || route.url === '*') return;
       routes.push({ pattern: patternOf(route.url), methods: [route.method].flat().map((m) => m.toUpperCase()) });
     });
 
@@ -201,13 +213,26 @@ export function createErrorHandling(dialects: ErrorDialect[] = []) {
   function documentErrors<T extends (input: any) => any>(transform: T): T {
     return ((input: { schema?: Record<string, any>; url: string; route: RouteOptions }) => {
       const { schema, url, route } = input;
-      if (!schema || schema.hide || (!url.startsWith('/api/') && !url.startsWith('/v1/'))) return transform(input);
+      // A route that answers in another format (the provisioning bridge's XML) declares its own errors.
+      if (!schema || schema.hide || (Array.isArray(schema.produces) && schema.produces.every((type: string) => /xml/.test(type)))) return transform(input);
       const codes = new Set<ErrorCode>(generatedStatuses[500]);
       const add = (status: number) => generatedStatuses[status]!.forEach((c) => codes.add(c));
-      if (route.config?.access && route.config.access !== 'public') [401, 403].forEach(add);
-      if (schema.params || schema.querystring || schema.body) codes.add('VALIDATION_FAILED');
+      const method = [route.method].flat()[0]!.toUpperCase();
+      // Any request can carry a malformed URL or query (a NUL, bad percent-encoding) and any can carry
+      // credentials that are refused, public operations included.
+      codes.add('VALIDATION_FAILED');
+      add(401);
+      if (route.config?.access && route.config.access !== 'public') add(403);
       if (schema.body) [400, 413, 415].forEach(add);
-      if (url.includes(':') || url.includes('{')) add(404);
+      // A path parameter names something that may not exist, or is over the router's length; a body
+      // may name something that does not exist (a template's cluster).
+      if (url.includes(':') || url.includes('{')) [404, 414].forEach(add);
+      if (schema.body) add(404);
+      // A change can meet a state that refuses it (in use, already done, Lab off); the Lab's pages
+      // answer 409 while the Lab is off.
+      if ((method !== 'GET' && method !== 'HEAD' && route.config?.access !== 'public') || /^\/api\/v1\/(partner\/)?lab(\/|$)/.test(url)) codes.add('INVALID_STATE');
+      // Operations that call a bridge or a directory while the request waits.
+      if (upstreamOperation(method, url)) ['UPSTREAM_FAILED', 'UPSTREAM_UNREACHABLE', 'UPSTREAM_REFUSED_CREDENTIALS'].forEach((c) => codes.add(c as ErrorCode));
       if (route.config && 'rateLimit' in route.config && route.config.rateLimit) add(429);
       for (const code of route.config?.errors ?? []) codes.add(code);
 

@@ -97,7 +97,7 @@ export async function buildHttpServer(services: PlatformServices, routeModules: 
     await app.register(fastifyStatic, { root: consoleDist, prefix: '/', wildcard: false, index: ['index.html'] });
     // The console routes on the client: any other GET outside the APIs gets the app.
     app.get('/*', { schema: { hide: true } }, async (request, reply) => {
-      if (request.url.startsWith('/api/') || request.url.startsWith('/v1/')) {
+      if (request.url.startsWith('/api/') || request.url.startsWith('/v1/') || request.url.startsWith('/provisioning-bridge/')) {
         return reply.callNotFound();
       }
       return reply.sendFile('index.html');
