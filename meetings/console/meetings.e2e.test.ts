@@ -95,7 +95,9 @@ describe('Meetings console in a browser', { skip }, () => {
     await nodeForm.getByRole('button', { name: 'Set' }).click();
     await page.getByRole('cell', { name: `http://localhost:${port} (entered)`, exact: true }).waitFor();
     await nodeForm.getByRole('button', { name: 'Use advertised' }).click();
-    await page.getByRole('cell', { name: cms.nodes[0].baseUrl, exact: true }).first().waitFor();
+    // The advertised address is in its own column all along: the entered one going away is the sign.
+    await page.getByRole('cell', { name: `http://localhost:${port} (entered)`, exact: true }).waitFor({ state: 'detached' });
+    await page.getByRole('cell', { name: cms.nodes[0].baseUrl, exact: true }).nth(1).waitFor();
     const nodes = (await t.api('GET', `/api/v1/meetings/bridges/${bridgeId}/nodes`)).body.items;
     assert.equal(nodes[0].addressOverride, null);
     assert.equal(nodes[0].address, cms.nodes[0].baseUrl);
