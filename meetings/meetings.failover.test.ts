@@ -2,6 +2,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ManualClock } from '../platform/clock.ts';
 import { createCmsCluster, type CmsCluster } from '../lab/cms/cms.cluster.ts';
+import type { TraceEntry } from '../lab/cms/cms.trace.ts';
 import { startTestSwitchboard, type TestSwitchboard } from '../test/support/test-switchboard.ts';
 import { createMeetingsArea } from './meetings.area.ts';
 
@@ -17,15 +18,41 @@ describe('Meetings: start and failover faults (#14)', () => {
   let bridgeId: string;
   const [a, b] = ['cb-a', 'cb-b'];
 
-  async function until<T>(what: string, probe: () => Promise<T | undefined | null | false>, stepMs = 500, timeoutMs = 40_000): Promise<T> {
+  /**
+   * Polls `probe`, moving the clock between polls. The Lab's slowness (`slowMs`) is clock time while a
+   * request's timeout is real time (10 s): left to the pace of this loop, a slow answer arrives late or
+   * not at all on a loaded machine (a status poll timed out marks the slow node down). So a request a
+   * slow node holds is answered at once — the clock moves on by its `slowMs` — unless `hold` keeps it
+   * in flight: then the clock moves by `stepMs` at most, never as far as that answer. Otherwise the
+   * clock moves `stepMs` (backoff between retries sleeps on it).
+   */
+  async function until<T>(what: string, probe: () => Promise<T | undefined | null | false>, stepMs = 500, timeoutMs = 40_000, options: { hold?: (entry: TraceEntry) => boolean } = {}): Promise<T> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const value = await probe();
       if (value) return value;
       if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-      clock.advance(stepMs);
+      const slow = held();
+      const kept = slow.filter((e) => options.hold?.(e));
+      if (kept.length) {
+        // The clock moves, but never as far as the held request's answer (its sleep began at `at` or later).
+        const answerAt = Math.min(...kept.map((e) => Date.parse(e.at) + e.slowMs));
+        clock.advance(Math.max(0, Math.min(stepMs, answerAt - clock.now().getTime() - 1)));
+      } else if (slow.length) {
+        for (const e of slow) released.add(e.key);
+        clock.advance(Math.max(...slow.map((e) => e.slowMs)));
+      } else clock.advance(stepMs);
       await new Promise((r) => setTimeout(r, 25));
     }
+  }
+  /** Requests released by moving the clock (an answer the client gave up on keeps no status). */
+  const released = new Set<string>();
+  /** Requests slow nodes hold now: the Lab marks them `slow` just before it sleeps on the clock. */
+  function held() {
+    return cms.nodes.flatMap((n) => {
+      const slowMs = cms.getFaults(n.name).slowMs ?? 0;
+      return slowMs > 0 ? cms.trace(n.name).filter((e) => e.status === undefined && e.fault === 'slow' && !released.has(`${n.name}:${e.n}`)).map((e) => ({ ...e, key: `${n.name}:${e.n}`, slowMs })) : [];
+    });
   }
   const meeting = async (id: string) => (await t.api('GET', `/api/v1/meetings/meetings/${id}`)).body;
   const nodes = async () => (await t.api('GET', `/api/v1/meetings/bridges/${bridgeId}/nodes`)).body.items as { id: string; name: string; healthy: boolean }[];
@@ -160,18 +187,29 @@ describe('Meetings: start and failover faults (#14)', () => {
     });
     const from = await nodeName(m.nodeId);
     const to = from === a ? b : a;
-    // The other node answers slowly (clock time): the failover's POST /calls is in flight for a while.
+    // The other node answers slowly (clock time). Its answer to the poll's status request is released
+    // at once (it stays healthy: the failover's target); the failover's POST /calls is held in flight.
     await cms.setFaults(to, { slowMs: 20_000 });
     await cms.setFaults(from, { down: true });
+    const postingCall = (e: TraceEntry) => e.method === 'POST' && e.path === '/api/v1/calls';
+    const hold = { hold: postingCall };
+    const since = cms.trace(to).at(-1)?.n ?? 0;
     const job = await t.api('POST', `/api/v1/meetings/bridges/${bridgeId}/poll`);
+    assert.ok(job.body.jobId);
     const db = t.sb.services.database.pool;
     try {
-      await until('failover POST journalled', async () => (await db.query(`select 1 from meetings_calls where occurrence_id = $1 and state = 'posting'`, [id])).rowCount, 100);
-      assert.ok(job.body.jobId);
-      // The meeting ends now, while that POST has not been answered; its old node comes back.
-      await t.api('POST', `/api/v1/meetings/meetings/${id}/end`);
-      await until('ending', async () => (await meeting(id)).state === 'ending', 100);
+      await until('failover POST journalled and in flight', async () => (await db.query(`select 1 from meetings_calls where occurrence_id = $1 and state = 'posting'`, [id])).rowCount && cms.trace(to, since).some((e) => postingCall(e) && e.status === undefined), 100, 40_000, hold);
+      // The meeting ends now, while that POST has not been answered (the clock stands still until it is
+      // ending); its old node comes back.
+      const ending = await t.api('POST', `/api/v1/meetings/meetings/${id}/end`);
+      await until('ending', async () => (await meeting(id)).state === 'ending', 0, 40_000, hold);
       await cms.clearFaults(from);
+      // The end waits for the failover's POST; then the POST is answered.
+      await until('the end waiting for the failover', async () => {
+        const endJob = (await t.api('GET', `/api/v1/jobs/${ending.body.jobId}`)).body;
+        return endJob.error?.code === 'CONFLICT' && /failover/.test(endJob.error.message);
+      }, 100, 40_000, hold);
+      assert.ok(cms.trace(to, since).some((e) => postingCall(e) && e.status === undefined), 'the POST is still in flight');
       await until('ended', async () => (await meeting(id)).state === 'ended', 500, 60_000);
     } finally {
       await cms.clearFaults(to);
@@ -233,10 +271,12 @@ describe('Meetings: start and failover faults (#14)', () => {
     await cms.setFaults(b, { busy: true });
     const id = await book('Hopeless', '2026-03-02T14:00:00Z', { minutes: 5 });
     clock.set('2026-03-02T14:00:00Z');
+    // 5 minutes of clock time, then an attempt after the end: the job's retries wait in real time (up
+    // to 10 s each), so on a loaded machine this takes longer than the default 40 s.
     const m = await until('given up', async () => {
       const x = await meeting(id);
       return x.state === 'failed' && x;
-    }, 2_000);
+    }, 2_000, 120_000);
     assert.ok(clock.now().getTime() >= new Date('2026-03-02T14:05:00Z').getTime(), 'not before its end');
     assert.ok(m.error);
     const pool = (await t.api('GET', `/api/v1/meetings/bridges/${bridgeId}/pool`)).body.items;
