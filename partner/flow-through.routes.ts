@@ -6,6 +6,7 @@ import * as repo from './partner.repository.ts';
 import { toWebexId, type WebexErrorItem } from './webex-errors.ts';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { HttpApp } from '../platform/http/app-types.ts';
+import type { ErrorDialect } from '../platform/http/error-handler.ts';
 import type { PlatformServices } from '../platform/services.ts';
 import type { Partner } from './partner.service.ts';
 
@@ -34,17 +35,29 @@ const bridgeUser = z.object({
   timezone: z.string().max(64).optional(),
 });
 
+const responseXml = (body: Record<string, unknown>, trackingId: string) =>
+  `<?xml version="1.0" encoding="UTF-8"?>\n${builder.build({ provisioningResponse: { '@version': '1.0', ...body, trackingId } })}`;
+const failureBody = (errors: WebexErrorItem[]) => ({ status: 'failed', error: errors.map((e) => ({ errorCode: e.errorCode, description: e.description, ...(e.fieldName ? { fieldName: e.fieldName } : {}) })) });
+const failureCode = (status: number) => (status === 401 ? 1401 : status === 403 ? 1403 : status >= 500 ? 1500 : 1003);
+
 function answer(reply: FastifyReply, request: FastifyRequest, status: number, body: Record<string, unknown>) {
-  return reply
-    .status(status)
-    .type('application/xml; charset=utf-8')
-    .header('TrackingID', request.id)
-    .send(`<?xml version="1.0" encoding="UTF-8"?>\n${builder.build({ provisioningResponse: { '@version': '1.0', ...body, trackingId: request.id } })}`);
+  return reply.status(status).type('application/xml; charset=utf-8').header('TrackingID', request.id).send(responseXml(body, request.id));
 }
 
 function failure(reply: FastifyReply, request: FastifyRequest, status: number, errors: WebexErrorItem[]) {
-  return answer(reply, request, status, { status: 'failed', error: errors.map((e) => ({ errorCode: e.errorCode, description: e.description, ...(e.fieldName ? { fieldName: e.fieldName } : {}) })) });
+  return answer(reply, request, status, failureBody(errors));
 }
+
+/**
+ * Errors met before the route's own handler (a URL that does not decode, an unknown method or path
+ * under the bridge, headers too large) in the bridge's XML, as its adapter reads every answer.
+ */
+export const provisioningBridgeErrorDialect: ErrorDialect = {
+  prefix: '/provisioning-bridge/',
+  schema: z.string().meta({ id: 'ProvisioningResponse' }),
+  contentType: 'application/xml; charset=utf-8',
+  body: (error, trackingId) => responseXml(failureBody([{ errorCode: failureCode(error.status), description: error.message }]), trackingId),
+};
 
 function basicCredentials(request: FastifyRequest): { account: string; password: string } | null {
   const header = request.headers.authorization;
@@ -62,7 +75,7 @@ export function registerFlowThroughRoutes(app: HttpApp, services: PlatformServic
       const status = error instanceof AppError ? error.status : error.statusCode && error.statusCode < 500 ? error.statusCode : 500;
       if (status >= 500) request.log.error({ err: error }, 'provisioning bridge failed');
       const given = error instanceof AppError ? (error.details as { webexErrors?: WebexErrorItem[] } | undefined)?.webexErrors : undefined;
-      return failure(reply, request, status, given ?? [{ errorCode: status === 401 ? 1401 : status === 403 ? 1403 : status >= 500 ? 1500 : 1003, description: status >= 500 ? 'Provisioning bridge failure; quote the tracking ID.' : error.message }]);
+      return failure(reply, request, status, given ?? [{ errorCode: failureCode(status), description: status >= 500 ? 'Provisioning bridge failure; quote the tracking ID.' : error.message }]);
     });
 
     (scope as HttpApp).route({

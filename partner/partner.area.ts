@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { registerActivationRoutes } from './activation.routes.ts';
-import { registerFlowThroughRoutes } from './flow-through.routes.ts';
+import { provisioningBridgeErrorDialect, registerFlowThroughRoutes } from './flow-through.routes.ts';
 import { mailerFromConfig } from './partner.mailer.ts';
 import { registerPartnerLabRoutes, startPartnerLab, getPartnerLab, serverUrl } from './partner.lab.ts';
 import { createPartner } from './partner.service.ts';
@@ -44,7 +44,7 @@ export const partnerArea: AreaFactory = (services) => {
     name: 'partner',
     migrations: path.join(import.meta.dirname, 'db', 'migrations'),
     jobs: [...Object.values(partner.jobs), ...Object.values(userMigration.jobs), ...Object.values(orgs.jobs), ...Object.values(billing.jobs)],
-    errorDialect: webexErrorDialect,
+    errorDialects: [webexErrorDialect, provisioningBridgeErrorDialect],
     ...partnerAttention(services),
     routes: async (app) => {
       http = app;

@@ -137,7 +137,7 @@ export function linkHeader(request: FastifyRequest, query: Record<string, unknow
 }
 
 export function registerSubscriberRoutes(app: HttpApp, partner: Partner) {
-  // /v1 errors (auth, validation, rules) take the Webex body: partner.area.ts's errorDialect.
+  // /v1 errors (auth, validation, rules) take the Webex body: partner.area.ts's errorDialects.
   return app.register(async (scope) => {
     const v1 = scope as HttpApp;
 

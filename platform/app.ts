@@ -70,7 +70,7 @@ export async function createSwitchboard(options: SwitchboardOptions = {}): Promi
       (app) => registerAuditRoutes(app, services),
       (app) => registerAttentionRoutes(app, services, areas.map((area) => ({ area: area.name, attention: area.attention, firstSteps: area.firstSteps }))),
       ...areas.flatMap((area) => (area.routes ? [area.routes] : [])),
-    ], areas.flatMap((area) => (area.errorDialect ? [area.errorDialect] : [])));
+    ], areas.flatMap((area) => area.errorDialects ?? []));
 
     started.push(() => http.close());
     started.push(() => jobs.stop());

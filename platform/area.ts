@@ -16,7 +16,7 @@ export type Area = {
   jobs?: JobDefinition[];
   routes?: (app: HttpApp) => void | Promise<void>;
   /** The error body of the area's routes under a prefix that speaks another product's API (partner's /v1). */
-  errorDialect?: ErrorDialect;
+  errorDialects?: ErrorDialect[];
   /**
    * What needs attention now in this area (the console home page, GET /api/v1/attention): counts
    * with the console page where each is handled. Only what the actor's role may read in the area.

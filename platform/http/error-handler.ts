@@ -30,6 +30,8 @@ export type ErrorDialect = {
   prefix: string;
   /** The body's schema, with a meta id: the OpenAPI document references it for every error status. */
   schema: z.ZodType;
+  /** The body's media type; default JSON. Another type's `body` returns the serialised text. */
+  contentType?: string;
   body(error: HttpError, trackingId: string, request?: FastifyRequest): unknown;
 };
 
@@ -100,8 +102,9 @@ export function createErrorHandling(dialects: ErrorDialect[] = []) {
   const bodyFor = (url: string | undefined, error: HttpError, trackingId: string, request?: FastifyRequest) =>
     dialectFor(url)?.body(error, trackingId, request) ?? envelope(error, trackingId);
 
+  const contentTypeFor = (url: string | undefined) => dialectFor(url)?.contentType ?? 'application/json; charset=utf-8';
   const send = (reply: FastifyReply, request: FastifyRequest, error: HttpError) =>
-    reply.status(error.status).type('application/json; charset=utf-8').send(bodyFor(request.url, error, request.id, request));
+    reply.status(error.status).type(contentTypeFor(request.url)).send(bodyFor(request.url, error, request.id, request));
 
   /** Known API paths and their methods, for 405 and its Allow header. */
   const routes: { pattern: RegExp; methods: string[] }[] = [];
@@ -168,10 +171,11 @@ export function createErrorHandling(dialects: ErrorDialect[] = []) {
     const message = status === 408 ? 'The request took too long to arrive.' : status === 431 ? 'The request headers (or the URL) are too large.' : 'The request is not valid HTTP.';
     const trackingId = `SB_${crypto.randomUUID()}`;
     const url = Buffer.isBuffer(error.rawPacket) ? /^[A-Z]+ (\S+)/.exec(error.rawPacket.subarray(0, 256).toString('latin1'))?.[1] : undefined;
-    const body = JSON.stringify(bodyFor(url, { status, code, message, details: { httpParserCode: error.code } }, trackingId));
+    const answer = bodyFor(url, { status, code, message, details: { httpParserCode: error.code } }, trackingId);
+    const body = typeof answer === 'string' ? answer : JSON.stringify(answer);
     if (socket.writable) {
       socket.write(
-        `HTTP/1.1 ${status} ${http.STATUS_CODES[status]}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\n` +
+        `HTTP/1.1 ${status} ${http.STATUS_CODES[status]}\r\nContent-Type: ${contentTypeFor(url)}\r\nContent-Length: ${Buffer.byteLength(body)}\r\n` +
           `TrackingID: ${trackingId}\r\nConnection: close\r\n\r\n${body}`,
       );
     }
