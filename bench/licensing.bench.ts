@@ -1,6 +1,7 @@
 // Licensing (L2): a full virtual-account sync from the CSSM simulator — OAuth2 token, pages of 1,000
-// over HTTP, satellite VAs dropped, upserts journalled per page — for the seed's 1,285 VAs and for
-// 100,000 (goal: ≤2 s for 1,285 and linear growth), embedded and, when reachable, PostgreSQL.
+// over HTTP, satellite VAs dropped, the listing stored in one journalled transaction — for the seed's
+// 1,285 VAs and for 100,000 (goal: ≤2 s for 1,285 and linear growth), embedded and, when reachable,
+// PostgreSQL.
 import pg from 'pg';
 import { createCssmSimulator } from '../lab/cssm/cssm.simulator.ts';
 import { seedLabSmartAccount } from '../lab/cssm/cssm.seed.ts';
