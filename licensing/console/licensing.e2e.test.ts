@@ -91,10 +91,13 @@ describe('Licensing pages in a browser', { skip: skipBrowserTests, timeout: 600_
     const row = smartAccounts().getByRole('row', { name: /browser-hcs\.example\.com/ });
     await row.getByRole('progressbar', { name: `Sync of ${domain}` }).waitFor({ timeout: 60_000 });
     await row.getByRole('cell', { name: '0', exact: true }).first().waitFor();
+    await page.getByRole('heading', { name: 'No virtual accounts yet' }).waitFor();
     cssm.setFault({ kind: 'none' });
     await row.getByRole('link', { name: 'Last sync of Browser Partner: succeeded' }).waitFor({ timeout: 120_000 });
     // No reload: the sync's end refreshed the row and the virtual accounts below it.
     await row.getByRole('cell', { name: String(1285 - satellite), exact: true }).waitFor();
+    await page.getByRole('table', { name: 'Virtual accounts' }).waitFor();
+    await page.getByLabel('Filter virtual accounts by name').fill('HCS-DEMO');
     await page.getByRole('table', { name: 'Virtual accounts' }).getByRole('link', { name: 'HCS-DEMO', exact: true }).waitFor();
     assert.ok(proxy.requests.length > 0 && proxy.requests.every((r) => r.method === 'CONNECT' && r.allowed), 'CSSM was reached through the proxy, with its credentials');
   });
