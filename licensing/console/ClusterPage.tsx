@@ -100,7 +100,7 @@ export function ClusterPage() {
                 Last connection check <Time value={lastCheck.checkedAt} />: {lastCheck.ok ? `version ${lastCheck.version}, license mode ${lastCheck.licenseMode}, registration ${lastCheck.licensing?.registration || 'unknown'}` : 'the publisher did not answer everything'}.
               </Text>
             )}
-            <TimeZoneNote />
+            {lastCheck?.checkedAt && <TimeZoneNote />}
           </Paper>
           <Paper component="section" aria-labelledby="cluster-jobs">
             <Title order={2} fz="lg" id="cluster-jobs" mb="sm">Jobs of this cluster</Title>

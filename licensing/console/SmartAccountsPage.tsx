@@ -11,7 +11,7 @@ import { SmartAccountForm } from './forms.tsx';
 import { listSmartAccounts, listVirtualAccounts, smartAccountLabel, type SmartAccount, type VirtualAccount } from './licensing-api.ts';
 import { AlertsList, LicenseUsage, LicensingNav, SyncState, useDeleteSmartAccount, useSync } from './parts.tsx';
 
-const PAGE_SIZE = 50;
+const PAGE_SIZE = 25;
 
 export function SmartAccountTable({ accounts }: { accounts: SmartAccount[] }) {
   const can = useCan();
