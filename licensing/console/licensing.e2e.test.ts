@@ -184,6 +184,23 @@ describe('Licensing pages in a browser', { skip: skipBrowserTests, timeout: 600_
     assert.equal(cucm.state.registration.virtualAccount, 'HCS-DEMO');
   });
 
+  test('the virtual account page lists its cluster, locks its license mode, and its Assign form says when nothing can be chosen', async () => {
+    await page.getByRole('region', { name: 'Details' }).getByRole('link', { name: 'Cluster cl1-alfa' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Cluster cl1-alfa' }).waitFor();
+    await page.getByText('Registered', { exact: true }).waitFor();
+    await page.getByRole('link', { name: 'HCS-DEMO', exact: true }).click();
+    await page.getByRole('heading', { level: 1, name: 'Virtual account HCS-DEMO' }).waitFor();
+    await page.getByRole('table', { name: 'Clusters assigned to HCS-DEMO' }).getByRole('link', { name: 'cl1-alfa', exact: true }).waitFor();
+    assert.equal(await page.getByLabel('License mode').isDisabled(), true, 'locked while a cluster is assigned');
+    await page.getByRole('button', { name: 'Assign clusters' }).click();
+    const form = page.getByRole('form', { name: 'Assign clusters to HCS-DEMO' });
+    await form.getByText(/Every cluster is assigned already/).waitFor();
+    await form.getByRole('button', { name: 'Assign', exact: true }).click();
+    await form.getByText('Choose at least one cluster to assign.').waitFor();
+    await form.getByRole('button', { name: 'Cancel' }).click();
+    await form.waitFor({ state: 'detached' });
+  });
+
   test('Delete asks first; cancelled it keeps the smart account, confirmed it goes; one with an assigned cluster is refused with the reason', async () => {
     const other = await t.api('POST', '/api/v1/licensing/smart-accounts', { domain: 'delete-me.example.com', name: 'Delete Me', clientId: 'x', clientSecret: 'y', authGatewayUrl: 'http://127.0.0.1:9/as/token.oauth2', cssmServerUrl: 'http://127.0.0.1:9/api' });
     assert.equal(other.status, 201, JSON.stringify(other.body));
