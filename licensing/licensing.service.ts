@@ -200,7 +200,7 @@ export function createLicensing(services: PlatformServices, given: LicensingOpti
       const operation = {
         id,
         operation: args.operation,
-        entityType: 'Smart Account',
+        entityType: 'Cluster',
         entityName: cluster.name,
         clusterId: cluster.id,
         smartAccountId,
