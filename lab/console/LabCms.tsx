@@ -151,6 +151,11 @@ function FaultEditor({ cluster, node, onClose }: { cluster: string; node: CmsNod
         <NumberInput id={`${id}-fail-count`} label="How many" description="The next requests that fail" min={1} max={10_000} allowDecimal={false} clampBehavior="none" {...form.getInputProps('failCount')} />
         <NumberInput id={`${id}-fail-status`} label="Status" description="What they answer" min={400} max={599} allowDecimal={false} clampBehavior="none" {...form.getInputProps('failStatus')} />
       </SimpleGrid>
+      {(f.failNext?.length ?? 0) > 1 && (
+        <Text size="sm" c="orange" mt="xs">
+          {node.name} has {f.failNext!.length} scripted failures (set through the API); applying replaces them with the one above, or none if its path is empty.
+        </Text>
+      )}
       <Group mt="sm" justify="flex-end">
         <Button variant="default" onClick={onClose}>Cancel</Button>
         <Button type="submit" color="red" loading={apply.isPending}>Apply faults</Button>

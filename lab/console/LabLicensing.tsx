@@ -283,7 +283,7 @@ function UcBehaviourForm({ cluster }: { cluster: UcCluster }) {
         <NumberInput id={`${id}-registration`} label="Registration in progress (ms)" description="How long a registration shows “Registration In Progress”" min={0} max={3_600_000} allowDecimal={false} clampBehavior="none" {...form.getInputProps('registrationMs')} />
         <Switch id={`${id}-restart-503`} mt="lg" label="503 while restarting" description="Off: connections refused while the publisher restarts" {...form.getInputProps('restartUnavailable', { type: 'checkbox' })} />
       </SimpleGrid>
-      <Checkbox.Group id={`${id}-axl`} mt="sm" label="AXL schema versions answered" description="Others get the AXL version error" {...form.getInputProps('axlVersions')}>
+      <Checkbox.Group id={`${id}-axl`} mt="sm" label="AXL schema versions answered" description="Others get HTTP 599 “Unsupported AXL version”" {...form.getInputProps('axlVersions')}>
         <Group gap="sm" mt={4}>
           {axlSchemaVersions.map((v) => (
             <Checkbox key={v} value={v} label={v} />
