@@ -2,6 +2,7 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { Badge, Button, Paper, Tabs, Text, Title } from '@mantine/core';
 import { useSearchParams } from 'react-router';
 import { DataTable, type Column } from '../../platform/console/src/components/DataTable.tsx';
+import { ErrorNotice } from '../../platform/console/src/components/ErrorNotice.tsx';
 import { confirmAction, notifyError, notifySuccess } from '../../platform/console/src/components/feedback.tsx';
 import { PageHeader } from '../../platform/console/src/components/PageHeader.tsx';
 import { useCan } from '../../platform/console/src/session.tsx';
@@ -59,12 +60,15 @@ function ActiveFaults({ onOpen }: { onOpen: (tab: string) => void }) {
       ? [{ key: 'clear', header: <span className="visually-hidden">Actions</span>, render: (f: ActiveFault) => <Button size="compact-xs" variant="default" aria-label={`Clear the fault of ${f.target}`} loading={clear.isPending && clear.variables?.key === f.key} onClick={() => clear.mutate(f)}>Clear</Button> }]
       : []),
   ];
-  const loading = !overview.data || !cssm.data || !uc.data;
+  // Each simulator family is read on its own: one that cannot be read is said, the others still list.
+  const loading = !overview.data && !overview.error;
+  const unreadable = [overview, cssm, uc].map((q) => q.error).find(Boolean);
   return (
     <Paper component="section" aria-labelledby="lab-active-faults" mb="lg">
       <Title order={2} fz="lg" id="lab-active-faults" mb="xs">
         Active faults
       </Title>
+      <ErrorNotice error={unreadable} title="Some faults could not be read" />
       {loading ? (
         <Text size="sm" c="dimmed">Loading…</Text>
       ) : rows.length === 0 ? (
