@@ -9,6 +9,7 @@ import { confirmAction, notifyError, notifySuccess } from '../../platform/consol
 import { fieldErrors } from '../../platform/console/src/components/form-errors.ts';
 import { Time, TimeZoneNote } from '../../platform/console/src/components/Time.tsx';
 import { useCan } from '../../platform/console/src/session.tsx';
+import { settle, useFollowServer } from './follow-server.ts';
 import { describeCmsFaults, labApi, type CmsCall, type CmsCluster, type CmsFaultsPatch, type CmsLeg, type CmsNode, type CmsVariance, type TraceEntry } from './lab-api.ts';
 
 // S1/S5: the simulated Cisco Meeting Server clusters — their behaviour, nodes, faults, API trace
@@ -31,15 +32,14 @@ function describeVariance(v: CmsVariance): string {
   ].join('; ');
 }
 
+const varianceValues = (v: CmsVariance) => ({ advertiseScheme: v.advertiseScheme ?? '', cdrs: v.cdrs !== false, pageCap: (v.pageCap ?? '') as number | string, forgetBulkSyncsOnRestart: !!v.forgetBulkSyncsOnRestart });
+
 /** How this cluster differs from the default one (cms/README.md §Variance). */
 function BehaviourForm({ cluster }: { cluster: CmsCluster }) {
   const queryClient = useQueryClient();
   const v = cluster.settings;
-  const form = useForm({
-    mode: 'controlled',
-    initialValues: { advertiseScheme: v.advertiseScheme ?? '', cdrs: v.cdrs !== false, pageCap: (v.pageCap ?? '') as number | string, forgetBulkSyncsOnRestart: !!v.forgetBulkSyncsOnRestart },
-    validate: { pageCap: wholeNumber('a page cap', 1, 1000) },
-  });
+  const form = useForm({ mode: 'controlled', initialValues: varianceValues(v), validate: { pageCap: wholeNumber('a page cap', 1, 1000) } });
+  useFollowServer(form, varianceValues(v));
   const save = useMutation({
     mutationFn: (values: typeof form.values) =>
       labApi.setCmsSettings(cluster.name, {
@@ -49,6 +49,7 @@ function BehaviourForm({ cluster }: { cluster: CmsCluster }) {
         forgetBulkSyncsOnRestart: values.forgetBulkSyncsOnRestart,
       }),
     onSuccess: (after) => {
+      settle(form, varianceValues(after));
       notifySuccess(`${cluster.name}: ${describeVariance(after)}.`, 'Behaviour saved');
       void queryClient.invalidateQueries({ queryKey: ['lab'] });
     },
@@ -300,7 +301,7 @@ function ClusterSection({ cluster }: { cluster: CmsCluster }) {
       <Text size="sm" c="dimmed" mb="sm">
         API user <Code>{cluster.username}</Code>; {cluster.nodes.length === 1 ? 'a single call bridge' : `a cluster of ${cluster.nodes.length} call bridges sharing one space database`}.
       </Text>
-      {manage ? <BehaviourForm key={JSON.stringify(cluster.settings)} cluster={cluster} /> : <Text size="sm" aria-label={`Settings of ${cluster.name}`} mb="sm">Behaviour: {describeVariance(cluster.settings)}.</Text>}
+      {manage ? <BehaviourForm cluster={cluster} /> : <Text size="sm" aria-label={`Settings of ${cluster.name}`} mb="sm">Behaviour: {describeVariance(cluster.settings)}.</Text>}
       <DataTable caption={`Call bridges of ${cluster.name}`} columns={columns} rows={cluster.nodes} rowKey={(n) => n.name} />
       {editingNode && <FaultEditor key={editingNode.name} cluster={cluster.name} node={editingNode} onClose={() => setEditing(null)} />}
       {tracing && (

@@ -8,6 +8,7 @@ import { confirmAction, notifyError, notifySuccess } from '../../platform/consol
 import { fieldErrors } from '../../platform/console/src/components/form-errors.ts';
 import { Time, TimeZoneNote } from '../../platform/console/src/components/Time.tsx';
 import { useCan } from '../../platform/console/src/session.tsx';
+import { settle, useFollowServer } from './follow-server.ts';
 import { axlSchemaVersions, describeCssmFault, describeUcFault, labApi, satelliteMarkerStyles, type Cssm, type CssmBehaviour, type CssmFault, type UcBehaviour, type UcCluster, type UcFault } from './lab-api.ts';
 
 // S3/S4/S5: the simulated CSSM and CUCM / Unity Connection publishers the Licensing area registered
@@ -105,12 +106,16 @@ function CssmFaultForm({ cssm }: { cssm: Cssm }) {
   );
 }
 
+const cssmBehaviourValues = (b: CssmBehaviour) => ({ ...b, maxPageSize: b.maxPageSize as number | string });
+
 function CssmBehaviourForm({ behaviour }: { behaviour: CssmBehaviour }) {
   const queryClient = useQueryClient();
-  const form = useForm({ mode: 'controlled', initialValues: { ...behaviour, maxPageSize: behaviour.maxPageSize as number | string }, validate: { maxPageSize: inRange('the largest page', 1, 10_000) } });
+  const form = useForm({ mode: 'controlled', initialValues: cssmBehaviourValues(behaviour), validate: { maxPageSize: inRange('the largest page', 1, 10_000) } });
+  useFollowServer(form, cssmBehaviourValues(behaviour));
   const save = useMutation({
     mutationFn: (values: typeof form.values) => labApi.setCssmBehaviour({ ...values, maxPageSize: Number(values.maxPageSize) }),
     onSuccess: (after) => {
+      settle(form, cssmBehaviourValues(after));
       notifySuccess(`Pages of at most ${after.maxPageSize} virtual accounts${after.totalRecords ? '' : ', no totalRecords'}${after.ignoreOffset ? ', offset ignored' : ''}; satellite marker ${after.satelliteMarker}.`, 'CSSM behaviour saved');
       void queryClient.invalidateQueries({ queryKey: ['lab', 'cssm'] });
     },
@@ -175,7 +180,7 @@ export function CssmTab() {
         OAuth2 token endpoint <Code>{cssm.data.tokenUrl}</Code>; API at <Code>{cssm.data.url}</Code>; {cssm.data.apiCalls} API calls so far.
       </Text>
       {can('lab.manage') && <CssmFaultForm cssm={cssm.data} />}
-      {can('lab.manage') && cssm.data.behaviour && <CssmBehaviourForm key={JSON.stringify(cssm.data.behaviour)} behaviour={cssm.data.behaviour} />}
+      {can('lab.manage') && cssm.data.behaviour && <CssmBehaviourForm behaviour={cssm.data.behaviour} />}
       {cssm.data.smartAccounts.map((sa) => (
         <Paper component="section" key={sa.domain} aria-labelledby={`sa-${sa.domain}`} mb="lg">
           <Title order={3} fz="lg" id={`sa-${sa.domain}`} mb="xs">Smart account {sa.name}</Title>
@@ -199,17 +204,23 @@ const ucFaultKinds = [
   { value: 'slow', label: 'Slow answers' },
 ];
 
+const ucFaultValues = (f: UcFault) => ({ kind: f.kind as string, delayMs: (f.kind === 'slow' ? f.delayMs : 5000) as number | string });
+
 function UcFaultForm({ cluster }: { cluster: UcCluster }) {
   const queryClient = useQueryClient();
   const form = useForm({
     mode: 'controlled',
-    initialValues: { kind: cluster.fault.kind as string, delayMs: (cluster.fault.kind === 'slow' ? cluster.fault.delayMs : 5000) as number | string },
+    initialValues: ucFaultValues(cluster.fault),
     validate: { delayMs: (value, values) => (values.kind === 'slow' ? inRange('the delay in milliseconds', 1, 600_000)(value) : null) },
   });
+  useFollowServer(form, ucFaultValues(cluster.fault));
   const done = () => void queryClient.invalidateQueries({ queryKey: ['lab'] });
   const apply = useMutation({
     mutationFn: (fault: UcFault) => labApi.setUcFault(cluster.name, fault),
-    onSuccess: (after) => notifySuccess(`${cluster.name}: ${describeUcFault(after)}.`, 'Fault applied'),
+    onSuccess: (after) => {
+      settle(form, ucFaultValues(after));
+      notifySuccess(`${cluster.name}: ${describeUcFault(after)}.`, 'Fault applied');
+    },
     onError: (error) => {
       form.setErrors(fieldErrors(error));
       notifyError(error, 'The fault could not be applied');
@@ -218,7 +229,10 @@ function UcFaultForm({ cluster }: { cluster: UcCluster }) {
   });
   const clear = useMutation({
     mutationFn: () => labApi.clearUcFault(cluster.name),
-    onSuccess: () => notifySuccess(`${cluster.name} answers normally again.`, 'Fault cleared'),
+    onSuccess: (after) => {
+      settle(form, ucFaultValues(after));
+      notifySuccess(`${cluster.name} answers normally again.`, 'Fault cleared');
+    },
     onError: (error) => notifyError(error, 'The fault could not be cleared'),
     onSettled: done,
   });
@@ -248,12 +262,13 @@ function UcFaultForm({ cluster }: { cluster: UcCluster }) {
   );
 }
 
+const ucBehaviourValues = (b: UcBehaviour) => ({ modeChangeMs: b.modeChangeMs as number | string, revertModeChanges: b.revertModeChanges as number | string, registrationMs: b.registrationMs as number | string, restartUnavailable: b.restartUnavailable, axlVersions: b.axlVersions });
+
 function UcBehaviourForm({ cluster }: { cluster: UcCluster }) {
   const queryClient = useQueryClient();
-  const b = cluster.behaviour;
   const form = useForm({
     mode: 'controlled',
-    initialValues: { modeChangeMs: b.modeChangeMs as number | string, revertModeChanges: b.revertModeChanges as number | string, registrationMs: b.registrationMs as number | string, restartUnavailable: b.restartUnavailable, axlVersions: b.axlVersions },
+    initialValues: ucBehaviourValues(cluster.behaviour),
     validate: {
       modeChangeMs: inRange('the delay in milliseconds', 0, 3_600_000),
       revertModeChanges: inRange('how many mode changes are lost', 0, 10),
@@ -261,10 +276,12 @@ function UcBehaviourForm({ cluster }: { cluster: UcCluster }) {
       axlVersions: (value) => (value.length ? null : 'Tick at least one AXL version: a publisher answers some.'),
     },
   });
+  useFollowServer(form, ucBehaviourValues(cluster.behaviour));
   const save = useMutation({
     mutationFn: (values: typeof form.values) =>
       labApi.setUcBehaviour(cluster.name, { modeChangeMs: Number(values.modeChangeMs), revertModeChanges: Number(values.revertModeChanges), registrationMs: Number(values.registrationMs), restartUnavailable: values.restartUnavailable, axlVersions: values.axlVersions }),
-    onSuccess: () => {
+    onSuccess: (after) => {
+      settle(form, ucBehaviourValues(after));
       notifySuccess(`${cluster.name}'s publisher behaves as set.`, 'Behaviour saved');
       void queryClient.invalidateQueries({ queryKey: ['lab', 'uc'] });
     },
@@ -320,8 +337,8 @@ function UcClusterSection({ cluster: c }: { cluster: UcCluster }) {
       <DataTable caption={`Nodes of ${c.name}`} columns={columns} rows={c.nodes.map((n) => ({ ...n, cluster: c }))} rowKey={(n) => n.name} />
       {can('lab.manage') && (
         <SimpleGrid cols={{ base: 1, lg: 2 }} spacing="md" mt="md">
-          <UcFaultForm key={JSON.stringify(c.fault)} cluster={c} />
-          <UcBehaviourForm key={JSON.stringify(c.behaviour)} cluster={c} />
+          <UcFaultForm cluster={c} />
+          <UcBehaviourForm cluster={c} />
         </SimpleGrid>
       )}
     </Paper>
