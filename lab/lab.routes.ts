@@ -4,16 +4,17 @@ import type { HttpApp } from '../platform/http/app-types.ts';
 import type { PlatformServices } from '../platform/services.ts';
 import type { Lab } from './lab.area.ts';
 
+// null or false clears a fault (as the control API's PUT does), so a form can send the whole set at once.
 const faults = z
   .strictObject({
-    down: z.boolean().optional(),
-    hang: z.boolean().optional(),
-    slowMs: z.number().int().min(0).max(600_000).optional(),
-    busy: z.boolean().optional(),
-    unauthorized: z.boolean().optional(),
-    malformedXml: z.boolean().optional(),
-    pageCap: z.number().int().min(1).max(1000).optional(),
-    failNext: z.array(z.strictObject({ path: z.string().min(1).max(500), method: z.string().regex(/^(GET|POST|PUT|DELETE)$/, 'GET, POST, PUT or DELETE').optional(), count: z.number().int().min(1).max(10_000), status: z.number().int().min(400).max(599).optional(), body: z.string().max(10_000).optional() })).max(20).optional(),
+    down: z.boolean().nullable().optional(),
+    hang: z.boolean().nullable().optional(),
+    slowMs: z.number().int().min(0).max(600_000).nullable().optional(),
+    busy: z.boolean().nullable().optional(),
+    unauthorized: z.boolean().nullable().optional(),
+    malformedXml: z.boolean().nullable().optional(),
+    pageCap: z.number().int().min(1).max(1000).nullable().optional(),
+    failNext: z.array(z.strictObject({ path: z.string().min(1).max(500), method: z.string().regex(/^(GET|POST|PUT|DELETE)$/, 'GET, POST, PUT or DELETE').optional(), count: z.number().int().min(1).max(10_000), status: z.number().int().min(400).max(599).optional(), body: z.string().max(10_000).optional() })).max(20).nullable().optional(),
   })
   .meta({ id: 'CmsFaults' });
 
@@ -34,6 +35,19 @@ const traceEntry = z.object({
   status: z.number().int().optional(), size: z.number().int().optional(), location: z.string().optional(),
   requestBody: z.string().optional(), fault: z.string().optional(),
 });
+const callLeg = z.object({
+  id: z.string(),
+  participantId: z.string(),
+  name: z.string().describe('The participant name CMS shows'),
+  remoteParty: z.string(),
+  direction: z.enum(['incoming', 'outgoing']),
+  state: z.enum(['initial', 'ringing', 'connected']),
+  createdAt: z.string().describe('UTC'),
+  connectedAt: z.string().nullable(),
+});
+const labCall = z
+  .object({ id: z.string(), name: z.string(), node: z.string(), callType: z.enum(['coSpace', 'adHoc']), coSpaceId: z.string().nullable(), startedAt: z.string(), legs: z.array(callLeg) })
+  .meta({ id: 'LabCmsCall' });
 const nodeParams = z.strictObject({ cluster: z.string().min(1).max(100), node: z.string().min(1).max(100) });
 
 export function registerLabRoutes(app: HttpApp, services: PlatformServices, lab: Lab) {
@@ -67,6 +81,34 @@ export function registerLabRoutes(app: HttpApp, services: PlatformServices, lab:
     config: { access: 'lab.read' },
     schema: { tags: ['Lab'], summary: 'The simulators running in this process', response: { 200: z.object({ enabled: z.boolean(), cms: z.array(cmsCluster) }) } },
     handler: async () => ({ enabled: lab.enabled, cms: describe() }),
+  });
+
+  app.route({
+    method: 'GET',
+    url: '/api/v1/lab/cms/:cluster/calls',
+    config: { access: 'lab.read' },
+    schema: { tags: ['Lab'], summary: "A simulated CMS cluster's active calls on every node, each with its call legs (participants) and their state", params: clusterParams, response: { 200: z.object({ calls: z.array(labCall) }) } },
+    handler: async (request) => {
+      const cluster = findCluster(request.params.cluster);
+      const iso = (ms: number) => new Date(ms).toISOString();
+      // Read from each bridge's memory: what the simulated CMS would answer to /calls and /callLegs.
+      const calls = cluster.nodes.flatMap((node) =>
+        [...node.bridge.calls.values()].map((call) => ({
+          id: call.id,
+          name: call.name,
+          node: node.name,
+          callType: call.callType,
+          coSpaceId: call.coSpace ?? null,
+          startedAt: iso(call.startedAt),
+          legs: [...call.legs].flatMap((id) => {
+            const leg = node.bridge.legs.get(id);
+            if (!leg || leg.ended) return [];
+            return [{ id: leg.id, participantId: leg.participant, name: leg.name, remoteParty: leg.remoteParty, direction: leg.direction, state: leg.state, createdAt: iso(leg.createdAt), connectedAt: leg.connectedAt === undefined ? null : iso(leg.connectedAt) }];
+          }),
+        })),
+      );
+      return { calls };
+    },
   });
 
   app.route({

@@ -33,6 +33,9 @@ export type CmsNodeOptions = {
 
 export type CmsFailNext = { path: string; method?: string; count: number; status?: number; body?: string };
 
+/** null, false or undefined clears that fault; omitted keys keep theirs. */
+export type CmsFaultsPatch = { [K in keyof CmsFaults]?: CmsFaults[K] | null };
+
 export type CmsFaults = {
   /** Connections refused: the node's listener is closed. */
   down?: boolean;
@@ -561,7 +564,7 @@ export async function createCmsCluster(options: CreateCmsClusterOptions) {
 
   // ---- faults --------------------------------------------------------------------------------------
 
-  async function setFaults(nodeName: string, patch: CmsFaults): Promise<CmsFaults> {
+  async function setFaults(nodeName: string, patch: CmsFaultsPatch): Promise<CmsFaults> {
     const node = nodeByName(nodeName);
     const wasDown = !!node.faults.down;
     for (const [key, value] of Object.entries(patch) as Array<[keyof CmsFaults, unknown]>) {
@@ -579,7 +582,7 @@ export async function createCmsCluster(options: CreateCmsClusterOptions) {
 
   async function clearFaults(nodeName: string): Promise<CmsFaults> {
     const node = nodeByName(nodeName);
-    const patch: CmsFaults = {};
+    const patch: CmsFaultsPatch = {};
     for (const key of Object.keys(node.faults) as Array<keyof CmsFaults>) (patch as Record<string, unknown>)[key] = undefined;
     return setFaults(node.name, patch);
   }
