@@ -1,5 +1,6 @@
 import crypto from 'node:crypto';
 import rrulePkg from 'rrule';
+import { recurrenceProblem } from './recurrence.ts';
 import ical from 'ical-generator';
 import { AppError, notFound } from '../platform/errors.ts';
 import { EARLIEST, LATEST } from '../platform/http/inputs.ts';
@@ -111,24 +112,26 @@ export function createBookings(services: PlatformServices) {
     assertStorable(new Date(startAt.getTime() - early), endAt, zone);
     if (!input.recurrence) return [{ startAt, endAt, holdFrom: new Date(startAt.getTime() - early) }];
     // Recurrence is computed in wall time, so 10:00 stays 10:00 across daylight saving changes.
+    // The field's problem is also an issue under `recurrence`, so a form shows it beside the field.
+    const refuse = (message: string) => new AppError('VALIDATION_FAILED', message, { recurrence: input.recurrence, issues: [{ path: 'recurrence', message }] });
+    const problem = recurrenceProblem(input.recurrence);
+    if (problem) throw refuse(problem);
     let rule;
     try {
-      const text = input.recurrence.replace(/^RRULE:/i, '');
-      if (/DTSTART|TZID/i.test(text)) throw new Error('DTSTART and TZID come from start and timeZone');
-      rule = rrulestr(`RRULE:${text}`, { dtstart: wallTime(startAt, zone) });
+      rule = rrulestr(`RRULE:${input.recurrence.trim().replace(/^RRULE:/i, '')}`, { dtstart: wallTime(startAt, zone) });
     } catch (error) {
-      throw new AppError('VALIDATION_FAILED', `The recurrence is not an RFC 5545 RRULE: ${(error as Error).message}`, { recurrence: input.recurrence });
+      throw refuse(`The repeat rule is not accepted: ${(error as Error).message}.`);
     }
     // FREQ=SECONDLY (or DAILY with every BYMINUTE) is a valid RRULE, and materialising it for the
     // horizon took gigabytes and minutes of the server (#13): a series repeats at most daily, and
     // gives at most MAX_SERIES_MEETINGS meetings within the horizon.
-    if (rule.options.freq > RRule.DAILY) throw new AppError('VALIDATION_FAILED', 'A series repeats at most daily (FREQ=DAILY, WEEKLY, MONTHLY or YEARLY).', { recurrence: input.recurrence });
+    if (rule.options.freq > RRule.DAILY) throw refuse('A series repeats at most daily (FREQ=DAILY, WEEKLY, MONTHLY or YEARLY).');
     const exceptions = new Set((input.exceptions ?? []).map((e) => parseZoned(e, zone).getTime()));
     const horizon = wallTime(new Date(clock.now().getTime() + RECURRENCE_HORIZON_DAYS * 86_400_000), zone);
     const result: Interval[] = [];
     const walls = rule.between(new Date(wallTime(startAt, zone).getTime() - 1), horizon, true, (_wall, count) => count <= MAX_SERIES_MEETINGS);
     if (walls.length > MAX_SERIES_MEETINGS) {
-      throw new AppError('VALIDATION_FAILED', `The recurrence gives more than ${MAX_SERIES_MEETINGS} meetings in the next ${RECURRENCE_HORIZON_DAYS} days.`, { recurrence: input.recurrence });
+      throw refuse(`The recurrence gives more than ${MAX_SERIES_MEETINGS} meetings in the next ${RECURRENCE_HORIZON_DAYS} days.`);
     }
     for (const wall of walls) {
       const s = fromWallTime(wall, zone);
@@ -137,7 +140,7 @@ export function createBookings(services: PlatformServices) {
       if (exceptions.has(s.getTime())) continue;
       result.push({ startAt: s, endAt: new Date(s.getTime() + duration), holdFrom: new Date(s.getTime() - early) });
     }
-    if (result.length === 0) throw new AppError('VALIDATION_FAILED', 'The recurrence gives no meeting.', { recurrence: input.recurrence });
+    if (result.length === 0) throw refuse('The recurrence gives no meeting.');
     return result;
   }
 
