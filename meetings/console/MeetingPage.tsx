@@ -193,7 +193,7 @@ function History({ meeting: m }: { meeting: Row }) {
         <Timeline bulletSize={12} lineWidth={2}>
           {/* Only callLegStart CDRs carry the remote party; the others name the leg by its ID. */}
           {history.map((h, i) => (
-            <Timeline.Item key={i} title={`${h.type} ${h.remoteParty ?? (m.legs as Row[]).find((l) => l.callLegId && l.callLegId === h.callLegId)?.remoteParty ?? ''}`.trim()}>
+            <Timeline.Item key={i} title={<Text size="sm" fw={500}>{`${h.type} ${h.remoteParty ?? (m.legs as Row[]).find((l) => l.callLegId && l.callLegId === h.callLegId)?.remoteParty ?? ''}`.trim()}</Text>}>
               <Text size="xs" c="dimmed"><Time value={h.at} />{h.reason ? ` · ${h.reason}` : ''}</Text>
             </Timeline.Item>
           ))}

@@ -80,8 +80,8 @@ export function TodayPage() {
           <Title order={2} fz="lg" id="hours-title">Meetings per hour today</Title>
           <Text size="xs" c="dimmed" mb="sm">Meetings that run during each hour, in {browserTimeZone}: where the bridges are busiest.</Text>
           <ErrorNotice error={today.error} title="Could not read today's meetings" />
-          <BarChart h={220} data={perHour} dataKey="hour" series={[{ name: 'Meetings', color: 'blue.6' }]} tickLine="y" xAxisProps={{ interval: 2 }} aria-label="Meetings per hour today" />
-          <Text size="sm" mt="xs">{(today.data?.items ?? []).filter((m) => m.state !== 'cancelled').length} meetings today.</Text>
+          <BarChart h={220} data={perHour} dataKey="hour" series={[{ name: 'Meetings', color: 'blue.6' }]} tickLine="y" xAxisProps={{ interval: 2 }} yAxisProps={{ allowDecimals: false }} aria-label="Meetings per hour today" />
+          <Text size="sm" mt="xs">Meetings today: {(today.data?.items ?? []).filter((m) => m.state !== 'cancelled').length}.</Text>
         </Paper>
         <Paper component="section" aria-labelledby="bridge-tickets-title">
           <Title order={2} fz="lg" id="bridge-tickets-title" mb="sm">Bridges with tickets</Title>
