@@ -49,6 +49,7 @@ describe('Meetings console in a browser', { skip }, () => {
     const name = `${date.getUTCDate()} ${date.toLocaleString('en-GB', { month: 'long', timeZone: 'UTC' })} ${date.getUTCFullYear()}`;
     const day = page.getByRole('button', { name, exact: true }).first();
     // The calendar opens at the month of today's date; the meeting may be early next month.
+    await page.locator('[data-direction="next"]').first().waitFor();
     if ((await day.count()) === 0) await page.locator('[data-direction="next"]').first().click();
     await day.click();
   }
