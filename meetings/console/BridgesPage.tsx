@@ -135,7 +135,10 @@ function RoutingPreference({ bridges, editable }: { bridges: Row[]; editable: bo
       notifySuccess('Routing preference saved.');
     },
   });
-  const label = (id: string) => bridgeLabel(bridges.find((x) => x.id === id)) ?? id;
+  const label = (id: string) => {
+    const b = bridges.find((x) => x.id === id);
+    return b ? bridgeLabel(b) : id;
+  };
   const move = (index: number, by: number) => {
     const next = [...current];
     [next[index], next[index + by]] = [next[index + by], next[index]];

@@ -65,7 +65,10 @@ function useControl(id: string) {
       notifySuccess(done);
       return client.invalidateQueries({ queryKey: ['meetings', 'meeting', id] });
     },
-    onError: (error) => notifyError(error),
+    // A refused field (the URI to dial) is shown under the field instead, once.
+    onError: (error) => {
+      if (Object.keys(fieldErrors(error)).length === 0) notifyError(error);
+    },
   });
 }
 
