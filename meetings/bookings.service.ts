@@ -1,6 +1,6 @@
 import crypto from 'node:crypto';
 import rrulePkg from 'rrule';
-import { recurrenceProblem } from './recurrence.ts';
+import { normalizeRecurrence, recurrenceProblem } from './recurrence.ts';
 import ical from 'ical-generator';
 import { AppError, notFound } from '../platform/errors.ts';
 import { EARLIEST, LATEST } from '../platform/http/inputs.ts';
@@ -118,7 +118,7 @@ export function createBookings(services: PlatformServices) {
     if (problem) throw refuse(problem);
     let rule;
     try {
-      rule = rrulestr(`RRULE:${input.recurrence.trim().replace(/^RRULE:/i, '')}`, { dtstart: wallTime(startAt, zone) });
+      rule = rrulestr(`RRULE:${normalizeRecurrence(input.recurrence)}`, { dtstart: wallTime(startAt, zone) });
     } catch (error) {
       throw refuse(`The repeat rule is not accepted: ${(error as Error).message}.`);
     }
@@ -226,7 +226,7 @@ export function createBookings(services: PlatformServices) {
             startAt: intervals[0].startAt,
             endAt: intervals[0].endAt,
             earlyJoinMinutes: input.earlyJoinMinutes ?? 0,
-            recurrence: input.recurrence?.replace(/^RRULE:/i, '') ?? null,
+            recurrence: input.recurrence ? normalizeRecurrence(input.recurrence) : null,
             dialOut: input.dialOut ?? [],
             dialIn: input.dialIn ?? [],
             state: 'booked',
@@ -343,7 +343,7 @@ export function createBookings(services: PlatformServices) {
         if (patch.dialOut !== undefined) changes.dialOut = patch.dialOut;
         if (patch.dialIn !== undefined) changes.dialIn = patch.dialIn;
         if (intervals) {
-          Object.assign(changes, { timeZone: zone, startAt: intervals[0].startAt, endAt: intervals[0].endAt, earlyJoinMinutes: merged.earlyJoinMinutes, recurrence: merged.recurrence ?? null });
+          Object.assign(changes, { timeZone: zone, startAt: intervals[0].startAt, endAt: intervals[0].endAt, earlyJoinMinutes: merged.earlyJoinMinutes, recurrence: merged.recurrence ? normalizeRecurrence(merged.recurrence) : null });
           await repo.deleteScheduledOccurrences(tx, id);
           await repo.insertOccurrences(tx, intervals.map((i) => ({ id: crypto.randomUUID(), bookingId: id, bridgeId: bridge.id, ...i, state: 'scheduled' })));
         }

@@ -12,6 +12,11 @@ const RANGES: Record<string, [number, number, boolean]> = {
 };
 const EXAMPLE = 'such as FREQ=WEEKLY;BYDAY=MO,WE';
 
+/** The rule as stored and handed to the rrule library, which takes upper case only and no empty part. */
+export function normalizeRecurrence(text: string): string {
+  return text.trim().replace(/^RRULE:/i, '').split(';').map((part) => part.trim()).filter(Boolean).join(';').toUpperCase();
+}
+
 /** What is wrong with `text` as a recurrence rule, in plain words; null when it reads as one. */
 export function recurrenceProblem(text: string): string | null {
   const rule = text.trim().replace(/^RRULE:/i, '');
