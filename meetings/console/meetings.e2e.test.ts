@@ -71,6 +71,9 @@ describe('Meetings console in a browser', { skip }, () => {
     const added = await t.api('POST', '/api/v1/meetings/bridges', { address: spare.nodes[0].baseUrl, username: 'admin', password: 'admin', name: 'Spare CMS' });
     assert.equal(added.status, 201, JSON.stringify(added.body));
     ({ browser, page } = await signedInBrowser(t, { width: 1280, height: 900 }));
+    // Each step waits for what the page shows next; on a loaded machine a live read (the call and
+    // each leg from the bridge) behind a click can take longer than Playwright's default 30 s.
+    page.setDefaultTimeout(90_000);
     await page.getByRole('link', { name: 'Meetings' }).click();
   });
   after(async () => {
