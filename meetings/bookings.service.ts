@@ -104,7 +104,7 @@ export function createBookings(services: PlatformServices) {
     const zone = assertTimeZone(input.timeZone);
     const startAt = parseZoned(input.start, zone);
     const endAt = input.end ? parseZoned(input.end, zone) : input.durationMinutes ? new Date(startAt.getTime() + input.durationMinutes * 60_000) : undefined;
-    if (!endAt) throw new AppError('VALIDATION_FAILED', 'Give the end or the duration of the meeting.');
+    if (!endAt) throw new AppError('VALIDATION_FAILED', 'Give the end or the duration of the meeting.', { issues: [{ path: 'durationMinutes', message: 'Give the end or the duration of the meeting.' }] });
     const duration = endAt.getTime() - startAt.getTime();
     if (duration <= 0) throw new AppError('VALIDATION_FAILED', 'The meeting must end after it starts.', { start: startAt, end: endAt });
     if (duration > 7 * 86_400_000) throw new AppError('VALIDATION_FAILED', 'A meeting lasts at most 7 days.');
