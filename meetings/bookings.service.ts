@@ -1,5 +1,6 @@
 import crypto from 'node:crypto';
 import rrulePkg from 'rrule';
+import { normalizeRecurrence, recurrenceProblem } from './recurrence.ts';
 import ical from 'ical-generator';
 import { AppError, notFound } from '../platform/errors.ts';
 import { EARLIEST, LATEST } from '../platform/http/inputs.ts';
@@ -103,7 +104,7 @@ export function createBookings(services: PlatformServices) {
     const zone = assertTimeZone(input.timeZone);
     const startAt = parseZoned(input.start, zone);
     const endAt = input.end ? parseZoned(input.end, zone) : input.durationMinutes ? new Date(startAt.getTime() + input.durationMinutes * 60_000) : undefined;
-    if (!endAt) throw new AppError('VALIDATION_FAILED', 'Give the end or the duration of the meeting.');
+    if (!endAt) throw new AppError('VALIDATION_FAILED', 'Give the end or the duration of the meeting.', { issues: [{ path: 'durationMinutes', message: 'Give the end or the duration of the meeting.' }] });
     const duration = endAt.getTime() - startAt.getTime();
     if (duration <= 0) throw new AppError('VALIDATION_FAILED', 'The meeting must end after it starts.', { start: startAt, end: endAt });
     if (duration > 7 * 86_400_000) throw new AppError('VALIDATION_FAILED', 'A meeting lasts at most 7 days.');
@@ -111,24 +112,26 @@ export function createBookings(services: PlatformServices) {
     assertStorable(new Date(startAt.getTime() - early), endAt, zone);
     if (!input.recurrence) return [{ startAt, endAt, holdFrom: new Date(startAt.getTime() - early) }];
     // Recurrence is computed in wall time, so 10:00 stays 10:00 across daylight saving changes.
+    // The field's problem is also an issue under `recurrence`, so a form shows it beside the field.
+    const refuse = (message: string) => new AppError('VALIDATION_FAILED', message, { recurrence: input.recurrence, issues: [{ path: 'recurrence', message }] });
+    const problem = recurrenceProblem(input.recurrence);
+    if (problem) throw refuse(problem);
     let rule;
     try {
-      const text = input.recurrence.replace(/^RRULE:/i, '');
-      if (/DTSTART|TZID/i.test(text)) throw new Error('DTSTART and TZID come from start and timeZone');
-      rule = rrulestr(`RRULE:${text}`, { dtstart: wallTime(startAt, zone) });
+      rule = rrulestr(`RRULE:${normalizeRecurrence(input.recurrence)}`, { dtstart: wallTime(startAt, zone) });
     } catch (error) {
-      throw new AppError('VALIDATION_FAILED', `The recurrence is not an RFC 5545 RRULE: ${(error as Error).message}`, { recurrence: input.recurrence });
+      throw refuse(`The repeat rule is not accepted: ${(error as Error).message}.`);
     }
     // FREQ=SECONDLY (or DAILY with every BYMINUTE) is a valid RRULE, and materialising it for the
     // horizon took gigabytes and minutes of the server (#13): a series repeats at most daily, and
     // gives at most MAX_SERIES_MEETINGS meetings within the horizon.
-    if (rule.options.freq > RRule.DAILY) throw new AppError('VALIDATION_FAILED', 'A series repeats at most daily (FREQ=DAILY, WEEKLY, MONTHLY or YEARLY).', { recurrence: input.recurrence });
+    if (rule.options.freq > RRule.DAILY) throw refuse('A series repeats at most daily (FREQ=DAILY, WEEKLY, MONTHLY or YEARLY).');
     const exceptions = new Set((input.exceptions ?? []).map((e) => parseZoned(e, zone).getTime()));
     const horizon = wallTime(new Date(clock.now().getTime() + RECURRENCE_HORIZON_DAYS * 86_400_000), zone);
     const result: Interval[] = [];
     const walls = rule.between(new Date(wallTime(startAt, zone).getTime() - 1), horizon, true, (_wall, count) => count <= MAX_SERIES_MEETINGS);
     if (walls.length > MAX_SERIES_MEETINGS) {
-      throw new AppError('VALIDATION_FAILED', `The recurrence gives more than ${MAX_SERIES_MEETINGS} meetings in the next ${RECURRENCE_HORIZON_DAYS} days.`, { recurrence: input.recurrence });
+      throw refuse(`The recurrence gives more than ${MAX_SERIES_MEETINGS} meetings in the next ${RECURRENCE_HORIZON_DAYS} days.`);
     }
     for (const wall of walls) {
       const s = fromWallTime(wall, zone);
@@ -137,7 +140,7 @@ export function createBookings(services: PlatformServices) {
       if (exceptions.has(s.getTime())) continue;
       result.push({ startAt: s, endAt: new Date(s.getTime() + duration), holdFrom: new Date(s.getTime() - early) });
     }
-    if (result.length === 0) throw new AppError('VALIDATION_FAILED', 'The recurrence gives no meeting.', { recurrence: input.recurrence });
+    if (result.length === 0) throw refuse('The recurrence gives no meeting.');
     return result;
   }
 
@@ -223,7 +226,7 @@ export function createBookings(services: PlatformServices) {
             startAt: intervals[0].startAt,
             endAt: intervals[0].endAt,
             earlyJoinMinutes: input.earlyJoinMinutes ?? 0,
-            recurrence: input.recurrence?.replace(/^RRULE:/i, '') ?? null,
+            recurrence: input.recurrence ? normalizeRecurrence(input.recurrence) : null,
             dialOut: input.dialOut ?? [],
             dialIn: input.dialIn ?? [],
             state: 'booked',
@@ -340,7 +343,7 @@ export function createBookings(services: PlatformServices) {
         if (patch.dialOut !== undefined) changes.dialOut = patch.dialOut;
         if (patch.dialIn !== undefined) changes.dialIn = patch.dialIn;
         if (intervals) {
-          Object.assign(changes, { timeZone: zone, startAt: intervals[0].startAt, endAt: intervals[0].endAt, earlyJoinMinutes: merged.earlyJoinMinutes, recurrence: merged.recurrence ?? null });
+          Object.assign(changes, { timeZone: zone, startAt: intervals[0].startAt, endAt: intervals[0].endAt, earlyJoinMinutes: merged.earlyJoinMinutes, recurrence: merged.recurrence ? normalizeRecurrence(merged.recurrence) : null });
           await repo.deleteScheduledOccurrences(tx, id);
           await repo.insertOccurrences(tx, intervals.map((i) => ({ id: crypto.randomUUID(), bookingId: id, bridgeId: bridge.id, ...i, state: 'scheduled' })));
         }

@@ -4,6 +4,7 @@ import { pageOf, pageQuery } from '../platform/http/paging.ts';
 import { dateTimeText, httpUrlInput, int4Query, timestampInput } from '../platform/http/inputs.ts';
 import { bridgeAddressProblem, publicBridge, publicNode, type Bridges } from './bridges.service.ts';
 import * as repo from './meetings.repository.ts';
+import { recurrenceProblem } from './recurrence.ts';
 import { getRoutingPreference, readBookingChanges, setRoutingPreference } from './booking-changes.ts';
 import type { FastifyRequest } from 'fastify';
 import type { HttpApp } from '../platform/http/app-types.ts';
@@ -58,6 +59,11 @@ const occurrence = z.object({
   failovers: z.number(), error: z.string().nullable(), edited: z.boolean(), dialOut: z.array(z.string()).nullable().describe('This meeting\'s own dial-outs; null: the booking\'s'),
 }).meta({ id: 'MeetingOccurrence' });
 const leg = z.object({ id: z.string(), remoteParty: z.string(), callLegId: z.string().nullable(), outcome: z.string(), attempts: z.number(), reason: z.string().nullable(), updatedAt: z.date() });
+const liveLeg = z.object({
+  callLegId: z.string(), remoteParty: z.string(), name: z.string(),
+  state: z.string().nullable().describe('The bridge\'s leg state: initial, ringing, connected'),
+  audioMuted: z.boolean().nullable(), videoMuted: z.boolean().nullable(),
+}).meta({ id: 'LiveCallLeg' });
 const cdr = z.object({ type: z.string(), at: z.date(), callId: z.string().nullable(), callLegId: z.string().nullable(), remoteParty: z.string().nullable(), reason: z.string().nullable() });
 const trace = z.object({ id: z.number(), at: z.date(), node: z.string(), method: z.string(), path: z.string(), requestBody: z.string().nullable(), status: z.number().nullable(), size: z.number(), location: z.string().nullable(), responseBody: z.string().nullable(), durationMs: z.number(), error: z.string().nullable() }).meta({ id: 'BridgeApiExchange' });
 const jobRef = z.object({ jobId: z.string() });
@@ -66,14 +72,17 @@ const bookingBody = {
   title: name.min(1),
   start: dateTimeText().describe('Wall time in timeZone (2026-03-02T10:00) or ISO with offset'),
   end: dateTimeText().optional(),
-  durationMinutes: z.number().int().min(1).max(10_080).optional(),
+  durationMinutes: z.number({ error: 'Enter the length in minutes, such as 60.' }).int('Enter whole minutes.').min(1, 'A meeting lasts at least 1 minute.').max(10_080, 'A meeting lasts at most 7 days (10,080 minutes).').optional(),
   timeZone: z.string().min(1).max(64).describe('IANA time zone, e.g. Europe/Berlin'),
   organizer: name.min(1).optional(),
   passcode: z.string().regex(/^\d{0,20}$/, 'digits only').optional(),
   dialOut: z.array(sipUri).max(100).optional(),
   dialIn: z.array(name.min(1)).max(500).optional(),
   earlyJoinMinutes: z.number().int().min(0).max(60).optional(),
-  recurrence: z.string().max(500).optional().describe('RFC 5545 RRULE, e.g. FREQ=WEEKLY;BYDAY=MO,WE'),
+  recurrence: z.string().max(500).superRefine((text, ctx) => {
+    const problem = recurrenceProblem(text);
+    if (problem) ctx.addIssue({ code: 'custom', message: problem, input: text });
+  }).optional().describe('RFC 5545 RRULE, e.g. FREQ=WEEKLY;BYDAY=MO,WE'),
   exceptions: z.array(dateTimeText()).max(1000).optional(),
 };
 
@@ -88,10 +97,11 @@ export function registerMeetingRoutes(app: HttpApp, services: PlatformServices, 
   // ---- bridges (M1–M7, M15) ----
   app.route({
     method: 'GET', url: `${P}/bridges`, config: { access: 'meetings.read' },
-    schema: { tags, summary: 'Bridges', querystring: z.strictObject(pageQuery), response: { 200: pageOf(bridge) } },
+    schema: { tags, summary: 'Bridges, each with its open and acknowledged ticket counts (M2)', querystring: z.strictObject(pageQuery), response: { 200: pageOf(bridge.extend({ openTickets: z.number().int(), acknowledgedTickets: z.number().int() })) } },
     handler: async (request) => {
       const page = await repo.listBridges(db, request.query);
-      return { items: page.items.map(publicBridge), total: page.total, ...request.query };
+      const counts = await repo.ticketCounts(db, page.items.map((b) => b.id));
+      return { items: page.items.map((b) => ({ ...publicBridge(b), openTickets: counts.get(b.id)?.open ?? 0, acknowledgedTickets: counts.get(b.id)?.acknowledged ?? 0 })), total: page.total, ...request.query };
     },
   });
   app.route({
@@ -326,7 +336,10 @@ export function registerMeetingRoutes(app: HttpApp, services: PlatformServices, 
   });
   app.route({
     method: 'GET', url: `${P}/meetings/:id`, config: { access: 'meetings.read' },
-    schema: { tags, summary: 'A meeting: legs with outcomes, history (CDRs); live=true asks the bridge', params: id, querystring: z.strictObject({ live: z.enum(['true', 'false']).optional() }), response: { 200: occurrence.extend({ title: z.string(), organizer: z.string(), timeZone: z.string(), legs: z.array(leg), history: z.array(cdr), liveLegs: z.array(anyObject).nullable() }) } },
+    schema: { tags, summary: 'A meeting: legs with outcomes, history (CDRs); live=true asks the bridge', params: id, querystring: z.strictObject({ live: z.enum(['true', 'false']).optional() }), response: { 200: occurrence.extend({ title: z.string(), organizer: z.string(), timeZone: z.string(), legs: z.array(leg), history: z.array(cdr),
+      liveLegs: z.array(liveLeg).nullable().describe('With live=true on an ongoing meeting: the call legs the bridge has now; else null'),
+      locked: z.boolean().nullable().describe('With live=true: the call is locked (nobody else can join); null when not asked or not known'),
+      messageText: z.string().nullable().describe('With live=true: the banner message the call shows') }) } },
     handler: async (request) => meetings.get(request.params.id, { live: request.query.live === 'true' }) as never,
   });
   app.route({
