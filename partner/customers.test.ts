@@ -55,6 +55,8 @@ describe('Partner customers and console provisioning API', () => {
     assert.equal(made.body.userId, 'console@sp.example');
     const sub = (await t.api('GET', `/api/v1/partner/customers/${ids['SP1+alpha']}/subscribers`)).body.items.find((s: any) => s.userId === 'console@sp.example');
     assert.ok(sub, 'listed under its customer');
+    assert.equal((await t.api('GET', `/api/v1/partner/subscribers/${made.body.id}`)).body.userId, 'console@sp.example');
+    assert.equal((await t.api('GET', '/api/v1/partner/subscribers/00000000-0000-4000-8000-000000000000')).status, 404);
 
     const noPhone = await t.api('POST', '/api/v1/partner/subscribers', subscriberBody(provisioningId, { primaryPhoneNumber: undefined, userId: 'nophone@sp.example' }));
     assert.equal(noPhone.status, 400);

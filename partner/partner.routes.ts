@@ -310,6 +310,13 @@ export function registerPartnerRoutes(app: HttpApp, _services: PlatformServices,
     handler: async (request) => statusView(await partner.subscribers.update(request.params.id, { package: request.body.package }, requireActor(request), request.id)),
   });
   app.route({
+    method: 'GET',
+    url: '/api/v1/partner/subscribers/:id',
+    config: { access: 'partner.read' },
+    schema: { tags: ['Partner'], summary: 'One user of the status view: package, state, error (what the console follows after provisioning)', params: idParams, response: { 200: statusRow } },
+    handler: async (request) => statusView(await partner.subscribers.get(request.params.id)),
+  });
+  app.route({
     method: 'DELETE',
     url: '/api/v1/partner/subscribers/:id',
     config: { access: 'partner.manage' },
