@@ -1,5 +1,6 @@
 import { useState } from 'react';
-import { Link, NavLink } from 'react-router';
+import { Link } from 'react-router';
+import { AreaNav } from '../../platform/console/src/components/AreaNav.tsx';
 import { useMutation, useQuery } from '@tanstack/react-query';
 import { Anchor, Badge, Button, Group, NativeSelect, Paper, Progress, Stack, Text, Title } from '@mantine/core';
 import { BarChart } from '@mantine/charts';
@@ -12,23 +13,15 @@ import { base, smartAccountLabel, useRefreshLicensing, useWatchedJob, type Alert
 
 /** The area's own navigation, under the page header (the shell links to /licensing). */
 export function LicensingNav() {
-  const links: Array<[string, string, boolean]> = [
-    ['/licensing', 'Smart accounts', true],
-    ['/licensing/clusters', 'Clusters', false],
-    ['/licensing/jobs', 'Jobs', false],
-  ];
   return (
-    <Group component="nav" aria-label="Smart Licensing" gap="xs" mb="md">
-      {links.map(([to, label, end]) => (
-        <NavLink key={to} to={to} end={end} style={{ textDecoration: 'none' }}>
-          {({ isActive }) => (
-            <Button component="span" size="xs" variant={isActive ? 'filled' : 'default'} aria-current={isActive ? 'page' : undefined}>
-              {label}
-            </Button>
-          )}
-        </NavLink>
-      ))}
-    </Group>
+    <AreaNav
+      label="Smart Licensing"
+      sections={[
+        { to: '/licensing', label: 'Smart accounts', end: true },
+        { to: '/licensing/clusters', label: 'Clusters' },
+        { to: '/licensing/jobs', label: 'Jobs' },
+      ]}
+    />
   );
 }
 

@@ -1,39 +1,20 @@
-import { Badge, Button, Group } from '@mantine/core';
-import { NavLink } from 'react-router';
+import { Badge } from '@mantine/core';
+import { AreaNav } from '../../platform/console/src/components/AreaNav.tsx';
 import type { Row } from './meetings-api.ts';
 
 // What the Meetings pages share: the area's own navigation and the words for states.
 
 const sections = [
   { to: '/meetings', label: 'Today', end: true },
-  { to: '/meetings/bookings', label: 'Bookings', end: false },
+  { to: '/meetings/bookings', label: 'Bookings' },
   { to: '/meetings/calendar', label: 'Calendar', end: true },
-  { to: '/meetings/bridges', label: 'Bridges', end: false },
+  { to: '/meetings/bridges', label: 'Bridges' },
   { to: '/meetings/tickets', label: 'Tickets', end: true },
-] as const;
+];
 
 /** The area's sections; "Book a meeting" is the one action every page offers. */
 export function MeetingsNav() {
-  return (
-    <Group component="nav" aria-label="Meetings" gap="xs" mb="md" wrap="wrap">
-      {sections.map((s) => (
-        <NavLink key={s.to} to={s.to} end={s.end} style={{ textDecoration: 'none' }}>
-          {({ isActive }) => (
-            <Button component="span" size="xs" variant={isActive ? 'filled' : 'default'}>
-              {s.label}
-            </Button>
-          )}
-        </NavLink>
-      ))}
-      <NavLink to="/meetings/bookings/new" style={{ textDecoration: 'none' }}>
-        {({ isActive }) => (
-          <Button component="span" size="xs" variant={isActive ? 'filled' : 'light'}>
-            Book a meeting
-          </Button>
-        )}
-      </NavLink>
-    </Group>
-  );
+  return <AreaNav label="Meetings" sections={sections} action={{ to: '/meetings/bookings/new', label: 'Book a meeting', end: true }} />;
 }
 
 export const bridgeLabel = (b: Row | undefined) => (b ? b.name || `No Name (${b.address})` : 'Unknown bridge');

@@ -1,12 +1,9 @@
-import { NavLink as RouterNavLink, useLocation } from 'react-router';
-import { Button, Group } from '@mantine/core';
-import { useCan } from '../../platform/console/src/session.tsx';
-import type { Permission } from '../../platform/auth/roles.ts';
+import { AreaNav, type AreaSection } from '../../platform/console/src/components/AreaNav.tsx';
 
 // The Partner area's pages, one per route, as Partner Hub lays them out.
 
-const sections: { to: string; label: string; needs?: Permission }[] = [
-  { to: '/partner', label: 'Overview' },
+const sections: AreaSection[] = [
+  { to: '/partner', label: 'Overview', end: true },
   { to: '/partner/customers', label: 'Customers' },
   { to: '/partner/templates', label: 'Templates' },
   { to: '/partner/provision', label: 'Provision subscriber', needs: 'partner.manage' },
@@ -15,20 +12,5 @@ const sections: { to: string; label: string; needs?: Permission }[] = [
 ];
 
 export function PartnerNav() {
-  const can = useCan();
-  const { pathname } = useLocation();
-  return (
-    <Group component="nav" aria-label="Partner" gap={4} mb="md" wrap="wrap">
-      {sections
-        .filter((s) => !s.needs || can(s.needs))
-        .map((s) => {
-          const active = s.to === '/partner' ? pathname === '/partner' || pathname === '/partner/' : pathname === s.to || pathname.startsWith(`${s.to}/`);
-          return (
-            <Button key={s.to} component={RouterNavLink} to={s.to} end={s.to === '/partner'} size="xs" variant={active ? 'filled' : 'subtle'} aria-current={active ? 'page' : undefined}>
-              {s.label}
-            </Button>
-          );
-        })}
-    </Group>
-  );
+  return <AreaNav label="Partner" sections={sections} />;
 }
