@@ -41,7 +41,7 @@ export function createEndpointScheduler(services: PlatformServices, jobs: Endpoi
     const due = await obtp.due();
     const bucket = Math.floor(clock.now().getTime() / PUSH_AGAIN_MS);
     await sendAll(due, ({ endpointId, hash, from }) =>
-      services.jobs.send(jobs.pushBookings, { endpointId }, { actor: system, idempotencyKey: `obtp:${endpointId}:${from ?? 'none'}:${hash}:${bucket}`, singletonKey: endpointId }).catch((error) => logger.warn({ err: error, endpointId }, 'sending an OBTP push failed')),
+      services.jobs.send(jobs.pushBookings, { endpointId }, { actor: system, idempotencyKey: `obtp:${endpointId}:${from ?? 'none'}:${hash}:${bucket}` }).catch((error) => logger.warn({ err: error, endpointId }, 'sending an OBTP push failed')),
     );
     return due.length;
   }

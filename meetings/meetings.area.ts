@@ -30,7 +30,7 @@ export function createMeetingsArea(options: MeetingsAreaOptions = {}): AreaFacto
     // #17: room endpoints and One Button to Push.
     let endpointScheduler: ReturnType<typeof createEndpointScheduler> | undefined;
     const endpoints = createEndpoints(services, bookings, { onRoomsChanged: () => endpointScheduler?.kick() });
-    const obtp = createObtp(services, endpoints);
+    const obtp = createObtp(services, endpoints, { onEnabled: () => endpointScheduler?.kick() });
     const endpointJobs = createEndpointJobs({ endpoints, obtp });
     endpointScheduler = createEndpointScheduler(services, endpointJobs, obtp, options);
     return {

@@ -36,9 +36,10 @@ export const hashOf = (list: ObtpBooking[]) => crypto.createHash('sha256').updat
 
 export type Obtp = ReturnType<typeof createObtp>;
 
-export function createObtp(services: PlatformServices, endpoints: Endpoints) {
+export function createObtp(services: PlatformServices, endpoints: Endpoints, hooks: { onEnabled?: () => void } = {}) {
   const { database, clock, audit } = services;
   const db = database.db;
+  const inFlight = new Map<string, Promise<unknown>>();
 
   /** What each endpoint's panel should hold now (endpoints without OBTP meetings are absent). */
   async function desired(endpointIds?: string[]): Promise<Map<string, ObtpBooking[]>> {
@@ -74,13 +75,15 @@ export function createObtp(services: PlatformServices, endpoints: Endpoints) {
     },
 
     async setEnabled(enabled: boolean, actor: Actor) {
-      return database.transaction(async (tx) => {
+      const result = await database.transaction(async (tx) => {
         const before = await repo.readObtpSetting(tx);
         const now = clock.now();
         await repo.writeObtpSetting(tx, enabled, now, actor.name);
         await audit.record({ actor, action: 'meetings.obtp-setting', entityType: 'meetings-settings', entityId: 'obtp', before: { enabled: before.enabled }, after: { enabled } }, tx);
         return { enabled, updatedAt: now, updatedBy: actor.name };
       });
+      if (enabled) hooks.onEnabled?.();
+      return result;
     },
 
     /**
@@ -109,7 +112,20 @@ export function createObtp(services: PlatformServices, endpoints: Endpoints) {
      * list, so repeating a push changes nothing: no journal step is needed. The last attempt that
      * fails opens *Booking Push Failed*; a push that succeeds closes it.
      */
-    async push(ctx: JobContext, endpointId: string) {
+    push(ctx: JobContext, endpointId: string) {
+      // Pushes to one endpoint run one after the other in this process: both methods replace the
+      // whole list, so an older list must not land after a newer one.
+      const previous = inFlight.get(endpointId) ?? Promise.resolve();
+      const next = previous.catch(() => undefined).then(() => pushNow(ctx, endpointId));
+      inFlight.set(endpointId, next);
+      void next.catch(() => undefined).finally(() => {
+        if (inFlight.get(endpointId) === next) inFlight.delete(endpointId);
+      });
+      return next;
+    },
+  };
+
+  async function pushNow(ctx: JobContext, endpointId: string) {
       if (!(await repo.readObtpSetting(db)).enabled) return { skipped: 'OBTP is off' };
       const endpoint = await repo.findEndpoint(db, endpointId);
       if (!endpoint) return { skipped: 'endpoint removed' };
@@ -139,6 +155,5 @@ export function createObtp(services: PlatformServices, endpoints: Endpoints) {
         await endpoints.reconcileTickets(tx, endpointId, { obtp_push_failed: false, obtp_unsupported: false });
       });
       return { pushed: list.length, method };
-    },
-  };
+  }
 }
