@@ -6,6 +6,9 @@ import { registerLabLicensingRoutes } from './lab-licensing.routes.ts';
 import { getLabState, openLabState, portOr0, setLabState, startRemembered } from './lab.state.ts';
 import { restoreCmsCluster, snapshotCmsCluster, type CmsClusterState } from './cms/cms.state.ts';
 import { labAttention } from './attention.ts';
+import { startLabCodecs } from './ce/ce.lab.ts';
+import { registerLabCeRoutes } from './ce/ce.routes.ts';
+import type { CeCodec } from './ce/ce.simulator.ts';
 import type { CssmSimulator } from './cssm/cssm.simulator.ts';
 import type { UcClusterSimulator } from './cucm/uc.simulator.ts';
 import type { AreaFactory } from '../platform/area.ts';
@@ -23,6 +26,8 @@ export type Lab = {
   /** Registered by the Licensing area when it starts its Lab (S3, S4); empty without it. */
   cssm: CssmSimulator | null;
   ucClusters: UcClusterSimulator[];
+  /** Room codecs (CE / RoomOS) whose Join dials into the Lab's CMS clusters (#17). */
+  ceCodecs: CeCodec[];
 };
 
 // Areas that need the Lab (Meetings registers the CMS clusters as bridges) find it through the
@@ -56,7 +61,7 @@ function cmsChangeKey(storeChanges: number, clusters: CmsCluster[]): string {
 }
 
 export const labArea: AreaFactory = (services) => {
-  const lab: Lab = { enabled: services.config.labEnabled, cmsClusters: [], cssm: null, ucClusters: [] };
+  const lab: Lab = { enabled: services.config.labEnabled, cmsClusters: [], cssm: null, ucClusters: [], ceCodecs: [] };
   labs.set(services, lab);
 
   async function startCluster(spec: (typeof defaultLabClusters)[number], saved: CmsClusterState | undefined): Promise<LabCmsCluster> {
@@ -111,6 +116,7 @@ export const labArea: AreaFactory = (services) => {
     routes: (app) => {
       registerLabRoutes(app, services, lab);
       registerLabLicensingRoutes(app, services, lab);
+      registerLabCeRoutes(app, services, lab);
     },
     async start() {
       if (!lab.enabled) return;
@@ -124,7 +130,9 @@ export const labArea: AreaFactory = (services) => {
         let changes = 0;
         for (const cluster of clusters) cluster.store.onChange(() => changes++);
         state.track('cms', () => clusters.map(snapshotCmsCluster), () => cmsChangeKey(changes, clusters));
+        lab.ceCodecs.push(...(await startLabCodecs({ clock: services.clock, logger: services.logger, state, clusters: () => lab.cmsClusters.map((c) => c.cluster) })));
       } catch (error) {
+        for (const codec of lab.ceCodecs.splice(0)) await codec.stop();
         for (const { cluster } of lab.cmsClusters.splice(0)) await cluster.stop();
         setLabState(services, undefined);
         state.close();
@@ -132,6 +140,7 @@ export const labArea: AreaFactory = (services) => {
       }
     },
     async stop() {
+      for (const codec of lab.ceCodecs.splice(0)) await codec.stop();
       for (const { cluster } of lab.cmsClusters.splice(0)) await cluster.stop();
       // Last area to stop: the other areas' simulators are stopped by now and saved as they ended.
       getLabState(services)?.close();

@@ -8,9 +8,15 @@ import { createScheduler, type SchedulerOptions } from './meetings.scheduler.ts'
 import { registerMeetingRoutes } from './meetings.routes.ts';
 import { registerLabBridges } from './lab-bridges.ts';
 import { meetingsAttention } from './attention.ts';
+import { createEndpoints } from './endpoints.service.ts';
+import { createObtp } from './obtp.service.ts';
+import { createEndpointJobs } from './endpoints.jobs.ts';
+import { createEndpointScheduler, type EndpointSchedulerOptions } from './endpoints.scheduler.ts';
+import { registerEndpointRoutes } from './endpoints.routes.ts';
+import { registerLabEndpoints } from './lab-endpoints.ts';
 import type { AreaFactory } from '../platform/area.ts';
 
-export type MeetingsAreaOptions = MeetingsOptions & SchedulerOptions & { scheduler?: boolean };
+export type MeetingsAreaOptions = MeetingsOptions & SchedulerOptions & EndpointSchedulerOptions & { scheduler?: boolean };
 
 /** Meetings (M1–M15): CMS bridges, pools, bookings and running meetings. */
 export function createMeetingsArea(options: MeetingsAreaOptions = {}): AreaFactory {
@@ -21,19 +27,34 @@ export function createMeetingsArea(options: MeetingsAreaOptions = {}): AreaFacto
     let scheduler: ReturnType<typeof createScheduler> | undefined;
     const jobs = createMeetingJobs({ bridges, meetings, onNodesDown: async (ids) => scheduler?.failoverFrom(ids) });
     scheduler = createScheduler(services, jobs, { ...options, extendSeries: () => bookings.extendOpenSeries() });
+    // #17: room endpoints and One Button to Push.
+    let endpointScheduler: ReturnType<typeof createEndpointScheduler> | undefined;
+    const endpoints = createEndpoints(services, bookings, { onRoomsChanged: () => endpointScheduler?.kick() });
+    const obtp = createObtp(services, endpoints, { onEnabled: () => endpointScheduler?.kick() });
+    const endpointJobs = createEndpointJobs({ endpoints, obtp });
+    endpointScheduler = createEndpointScheduler(services, endpointJobs, obtp, options);
     return {
       name: 'meetings',
       migrations: path.join(import.meta.dirname, 'db', 'migrations'),
-      jobs: [...Object.values(jobs), ...Object.values(createBookingChangeJobs(services))],
-      routes: (app) => registerMeetingRoutes(app, services, { bridges, bookings, meetings, jobs }),
+      jobs: [...Object.values(jobs), ...Object.values(createBookingChangeJobs(services)), ...Object.values(endpointJobs)],
+      routes: (app) => {
+        registerMeetingRoutes(app, services, { bridges, bookings, meetings, jobs });
+        registerEndpointRoutes(app, services, { endpoints, obtp, jobs: endpointJobs });
+      },
       ...meetingsAttention(services),
       async start() {
         if (services.config.labEnabled) await registerLabBridges(services, bridges, jobs).catch((error) => services.logger.error({ err: error }, 'registering the lab CMS clusters failed'));
-        if (options.scheduler !== false && services.config.role !== 'web') scheduler!.start();
+        if (services.config.labEnabled) await registerLabEndpoints(services, endpoints).catch((error) => services.logger.error({ err: error }, 'registering the lab codecs failed'));
+        if (options.scheduler !== false && services.config.role !== 'web') {
+          scheduler!.start();
+          endpointScheduler!.start();
+        }
       },
       async stop() {
         await scheduler!.stop();
+        await endpointScheduler!.stop();
         await bridges.close();
+        await endpoints.close();
       },
     };
   };
