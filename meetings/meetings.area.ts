@@ -8,9 +8,17 @@ import { createScheduler, type SchedulerOptions } from './meetings.scheduler.ts'
 import { registerMeetingRoutes } from './meetings.routes.ts';
 import { registerLabBridges } from './lab-bridges.ts';
 import { meetingsAttention } from './attention.ts';
+import { createTmsba, type BookingMailer } from './tmsba/tmsba.service.ts';
+import { registerTmsbaRoutes, tmsbaErrorDialect } from './tmsba/tmsba.routes.ts';
+import { mailerFromConfig } from '../partner/partner.mailer.ts';
+import { getPartnerLab } from '../partner/partner.lab.ts';
 import type { AreaFactory } from '../platform/area.ts';
 
-export type MeetingsAreaOptions = MeetingsOptions & SchedulerOptions & { scheduler?: boolean };
+export type MeetingsAreaOptions = MeetingsOptions & SchedulerOptions & {
+  scheduler?: boolean;
+  /** Where TMSBA confirmation mails go; default: the Lab's mail catcher when it runs, else SWITCHBOARD_SMTP_URL. */
+  mailer?: () => BookingMailer | null;
+};
 
 /** Meetings (M1–M15): CMS bridges, pools, bookings and running meetings. */
 export function createMeetingsArea(options: MeetingsAreaOptions = {}): AreaFactory {
@@ -21,11 +29,18 @@ export function createMeetingsArea(options: MeetingsAreaOptions = {}): AreaFacto
     let scheduler: ReturnType<typeof createScheduler> | undefined;
     const jobs = createMeetingJobs({ bridges, meetings, onNodesDown: async (ids) => scheduler?.failoverFrom(ids) });
     scheduler = createScheduler(services, jobs, { ...options, extendSeries: () => bookings.extendOpenSeries() });
+    // Switchboard's one outgoing mail (partner/partner.mailer.ts): the Lab's catcher, or the relay.
+    const relay = mailerFromConfig(services.config);
+    const tmsba = createTmsba(services, { bookings, meetings, mailer: options.mailer ?? (() => getPartnerLab(services)?.mailer ?? relay) });
     return {
       name: 'meetings',
       migrations: path.join(import.meta.dirname, 'db', 'migrations'),
       jobs: [...Object.values(jobs), ...Object.values(createBookingChangeJobs(services))],
-      routes: (app) => registerMeetingRoutes(app, services, { bridges, bookings, meetings, jobs }),
+      routes: async (app) => {
+        await registerMeetingRoutes(app, services, { bridges, bookings, meetings, jobs });
+        await registerTmsbaRoutes(app, services, tmsba);
+      },
+      errorDialects: [tmsbaErrorDialect],
       ...meetingsAttention(services),
       async start() {
         if (services.config.labEnabled) await registerLabBridges(services, bridges, jobs).catch((error) => services.logger.error({ err: error }, 'registering the lab CMS clusters failed'));

@@ -162,6 +162,11 @@ export async function findBooking(db: Db, id: string, options: { forUpdate?: boo
   return row;
 }
 
+export async function findBookingByExternalId(db: Db, externalSourceId: string, externalPrimaryKey: string): Promise<BookingRow | undefined> {
+  const [row] = await db.select().from(bookings).where(and(eq(bookings.externalSourceId, externalSourceId), eq(bookings.externalPrimaryKey, externalPrimaryKey)));
+  return row;
+}
+
 export type BookingFilter = { bridgeId?: string; organizer?: string; from?: Date; to?: Date; state?: string };
 
 export async function findBookings(db: Db, filter: BookingFilter, page: { offset: number; limit: number }) {

@@ -51,11 +51,16 @@ const booking = z.object({
   id: z.string(), bridgeId: z.string(), title: z.string(), organizer: z.string(), hasPasscode: z.boolean(), timeZone: z.string(), startAt: z.date(), endAt: z.date(),
   earlyJoinMinutes: z.number(), recurrence: z.string().nullable(), dialOut: z.array(z.string()), dialIn: z.array(z.string()), state: z.string(),
   createdBy: z.string(), createdAt: z.date(), updatedAt: z.date(), occurrences: z.number().optional(),
+  conferenceId: z.number().describe('The booking\'s id in the TMSBA-compatible booking API (ConferenceId)'),
+  externalSourceId: z.string().nullable().describe('The system that made the booking (TMSBA ExternalSourceId), if another did'),
+  externalPrimaryKey: z.string().nullable().describe('The booking\'s key in that system (TMSBA ExternalPrimaryKey)'),
 }).meta({ id: 'Booking' });
 const occurrence = z.object({
   id: z.string(), bookingId: z.string(), bridgeId: z.string(), startAt: z.date(), endAt: z.date(), holdFrom: z.date(), state: z.string(), slot: z.number().nullable(),
   coSpaceId: z.string().nullable(), nodeId: z.string().nullable(), callId: z.string().nullable(), startedAt: z.date().nullable(), endedAt: z.date().nullable(),
   failovers: z.number(), error: z.string().nullable(), edited: z.boolean(), dialOut: z.array(z.string()).nullable().describe('This meeting\'s own dial-outs; null: the booking\'s'),
+  conferenceId: z.number().describe('This meeting\'s own id in the TMSBA-compatible booking API'),
+  recurrenceIdAt: z.date().nullable().describe('The start the series gave this meeting, when it was moved'),
 }).meta({ id: 'MeetingOccurrence' });
 const leg = z.object({ id: z.string(), remoteParty: z.string(), callLegId: z.string().nullable(), outcome: z.string(), attempts: z.number(), reason: z.string().nullable(), updatedAt: z.date() });
 const cdr = z.object({ type: z.string(), at: z.date(), callId: z.string().nullable(), callLegId: z.string().nullable(), remoteParty: z.string().nullable(), reason: z.string().nullable() });
