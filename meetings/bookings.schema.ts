@@ -30,6 +30,8 @@ export const bookings = pgTable(
     /** booked, cancelled; defective: kept by a TMSBA BestEffortForced save that did not fit — it holds no slot and never starts */
     state: text('state').notNull().default('booked'),
     conferenceId: conferenceId(),
+    /** Moves with every change of the booking or one of its meetings: a TMSBA save carrying an older one is refused (optimistic lock). */
+    version: integer('version').notNull().default(1),
     /** The booking's identity in the system that made it (TMSBA ExternalSourceId + ExternalPrimaryKey, e.g. TMSXE and its Exchange id). */
     externalSourceId: text('external_source_id'),
     externalPrimaryKey: text('external_primary_key'),

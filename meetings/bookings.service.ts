@@ -243,6 +243,7 @@ export function createBookings(services: PlatformServices) {
             updatedAt: now,
             // Given by the insert (the sequence); set from its answer below.
             conferenceId: 0,
+            version: 1,
             externalSourceId: input.externalSourceId ?? null,
             externalPrimaryKey: input.externalPrimaryKey ?? null,
           };
@@ -358,7 +359,7 @@ export function createBookings(services: PlatformServices) {
           const conflict = await findConflict(tx, bridge, intervals, id);
           if (conflict) throw conflictError(bridge, conflict.at, zone, conflict.booked);
         }
-        const changes: Partial<BookingRow> = { updatedAt: now };
+        const changes: Partial<BookingRow> = { updatedAt: now, version: before.version + 1 };
         if (patch.title !== undefined) changes.title = patch.title.trim();
         if (patch.organizer !== undefined) changes.organizer = patch.organizer;
         if (patch.passcode !== undefined) changes.passcodeSealed = patch.passcode ? secrets.seal(patch.passcode) : null;
@@ -383,7 +384,7 @@ export function createBookings(services: PlatformServices) {
       return withBridgeLock(before.bridgeId, async (tx) => {
         if (before.state === 'cancelled') return publicBooking(before);
         await repo.cancelScheduledOccurrences(tx, id);
-        await repo.updateBooking(tx, id, { state: 'cancelled', updatedAt: clock.now() });
+        await repo.updateBooking(tx, id, { state: 'cancelled', updatedAt: clock.now(), version: before.version + 1 });
         await recordBookingChange(tx, { bookingId: id, change: 'cancelled', actor, at: clock.now() });
         await audit.record({ actor, action: 'booking.cancel', entityType: 'booking', entityId: id, before: publicBooking(before), after: { ...publicBooking(before), state: 'cancelled' } }, tx);
         return { ...publicBooking(before), state: 'cancelled' };
@@ -418,6 +419,7 @@ export function createBookings(services: PlatformServices) {
           changes = { startAt, endAt, holdFrom, state: 'scheduled', edited: true, recurrenceIdAt: occ.recurrenceIdAt ?? occ.startAt, ...(patch.dialOut !== undefined ? { dialOut: patch.dialOut } : {}) };
         }
         await repo.updateOccurrence(tx, occ.id, changes);
+        await repo.bumpBookingVersion(tx, bookingId, clock.now());
         await audit.record({ actor, action: patch.cancel ? 'occurrence.cancel' : 'occurrence.update', entityType: 'booking', entityId: bookingId, before: occ, after: { ...occ, ...changes } }, tx);
         await recordBookingChange(tx, { bookingId, occurrenceId: occ.id, change: patch.cancel ? 'occurrence-cancelled' : 'occurrence-updated', actor, at: clock.now() });
         return { ...occ, ...changes };

@@ -52,6 +52,7 @@ const booking = z.object({
   earlyJoinMinutes: z.number(), recurrence: z.string().nullable(), dialOut: z.array(z.string()), dialIn: z.array(z.string()), state: z.string(),
   createdBy: z.string(), createdAt: z.date(), updatedAt: z.date(), occurrences: z.number().optional(),
   conferenceId: z.number().describe('The booking\'s id in the TMSBA-compatible booking API (ConferenceId)'),
+  version: z.number().describe('Moves with every change of the booking or one of its meetings'),
   externalSourceId: z.string().nullable().describe('The system that made the booking (TMSBA ExternalSourceId), if another did'),
   externalPrimaryKey: z.string().nullable().describe('The booking\'s key in that system (TMSBA ExternalPrimaryKey)'),
 }).meta({ id: 'Booking' });

@@ -111,8 +111,8 @@ export async function registerTmsbaRoutes(app: HttpApp, services: PlatformServic
     return age >= CLIENT_SESSION_MS ? newSession(context.actor) : value;
   }
 
-  function prepare(service: Service, context: Context, headers: Record<string, any> | undefined): TmsbaCall {
-    const versionHeader = headers?.ExternalAPIVersionSoapHeader;
+  /** The call's version and session, from ExternalAPIVersionSoapHeader — before the library runs: the answer's echo needs them. */
+  function prepare(service: Service, context: Context, versionHeader: Record<string, unknown> | undefined): TmsbaCall {
     const raw = versionHeader?.ClientVersionIn;
     const version = raw === undefined || raw === null || raw === '' ? 0 : Number(raw);
     if (!Number.isInteger(version) || version < 0) throw invalid('ExternalAPIVersionSoapHeader.ClientVersionIn', 'must be a whole number, 0 or more');
@@ -130,8 +130,7 @@ export async function registerTmsbaRoutes(app: HttpApp, services: PlatformServic
       methods[name] = async (args, _callback, headers, req) => {
         const context = contexts.get(req.headers)!;
         try {
-          context.call = prepare(service, context, headers);
-          return await operation(args && typeof args === 'object' ? (args as Record<string, any>) : {}, context.call, context, headers ?? {});
+          return await operation(args && typeof args === 'object' ? (args as Record<string, any>) : {}, context.call!, context, headers ?? {});
         } catch (error) {
           // The fault is written by the one error mapping (tmsbaErrorDialect), not by the library.
           context.error = error;
@@ -244,8 +243,11 @@ export async function registerTmsbaRoutes(app: HttpApp, services: PlatformServic
     return colon < 0 ? null : auth.verifyPassword(decoded.slice(0, colon), decoded.slice(colon + 1));
   }
 
-  /** The operation the envelope's Body names, after checking it is a SOAP envelope of the announced version. */
-  function operationOf(service: Service, xml: string, soap12: boolean, soapAction: string | undefined): string {
+  /**
+   * The operation the envelope's Body names and its ExternalAPIVersionSoapHeader (children by local
+   * name), after checking it is a SOAP envelope of the announced version.
+   */
+  function operationOf(service: Service, xml: string, soap12: boolean, soapAction: string | undefined): { op: string; versionHeader?: Record<string, unknown> } {
     const valid = XMLValidator.validate(xml);
     if (valid !== true) throw new AppError('VALIDATION_FAILED', `The body is not well-formed XML: ${valid.err.msg} (line ${valid.err.line}).`, { issues: [{ path: 'body', message: valid.err.msg }] });
     const doc = envelopeParser.parse(xml) as Record<string, any>;
@@ -268,7 +270,12 @@ export async function registerTmsbaRoutes(app: HttpApp, services: PlatformServic
     if (soapAction && soapAction !== `${service.ns}${op}`) {
       throw new AppError('VALIDATION_FAILED', `SOAPAction is ${soapAction} but the body is ${op} (expected ${service.ns}${op}).`);
     }
-    return op;
+    const headerKey = Object.keys(envelope).find((k) => k.split(':').pop() === 'Header');
+    const header = headerKey && typeof envelope[headerKey] === 'object' ? envelope[headerKey] : {};
+    const versionKey = Object.keys(header).find((k) => k.split(':').pop() === 'ExternalAPIVersionSoapHeader');
+    const raw = versionKey && typeof header[versionKey] === 'object' ? header[versionKey] : undefined;
+    const versionHeader = raw ? Object.fromEntries(Object.entries(raw).filter(([k]) => !k.startsWith('@_')).map(([k, v]) => [k.split(':').pop()!, v])) : undefined;
+    return { op, versionHeader };
   }
 
   await app.register(async (scope) => {
@@ -300,9 +307,10 @@ export async function registerTmsbaRoutes(app: HttpApp, services: PlatformServic
         const headerAction = request.headers.soapaction;
         const action12 = /;\s*action="?([^";]+)"?/i.exec(contentType)?.[1];
         const soapAction = (typeof headerAction === 'string' ? headerAction.replace(/^"|"$/g, '') : undefined) || action12 || undefined;
-        operationOf(service, request.body, soap12, soapAction);
+        const { versionHeader } = operationOf(service, request.body, soap12, soapAction);
         const headers: Record<string, string> = { 'content-type': contentType, ...(soapAction ? { soapaction: soapAction } : {}) };
         const context: Context = { actor, trackingId: request.id };
+        context.call = prepare(service, context, versionHeader);
         contexts.set(headers, context);
         const answer = await (soap12 ? entry.soap12 : entry.soap11).processRequest(request.body, { headers, url: service.path, method: 'POST' } as never);
         if (context.error) throw context.error;

@@ -116,7 +116,7 @@ export function createTmsba(services: PlatformServices, deps: { bookings: Bookin
     if (v >= 14) {
       c.ConferenceState = { Status: statusOf(booking.state, (occurrence ?? (series ? undefined : first))?.state) };
       // The save after a read must carry it: a booking changed meanwhile is refused (optimistic lock).
-      c.Version = booking.updatedAt.getTime();
+      c.Version = booking.version;
     }
     return c;
   }
@@ -291,8 +291,8 @@ export function createTmsba(services: PlatformServices, deps: { bookings: Bookin
     } else {
       bookingId = existing.id;
       if (existing.state === 'cancelled') throw tmsError('INVALID_STATE', TMS_ERROR.MEETINGISDELETED, `Conference ${existing.conferenceId} is deleted.`);
-      if (conference.Version !== undefined && conference.Version !== null && String(conference.Version) !== '' && Number(conference.Version) !== existing.updatedAt.getTime()) {
-        throw new AppError('CONFLICT', `Conference ${existing.conferenceId} changed since Version ${conference.Version} was read (now ${existing.updatedAt.getTime()}): read it again and save again.`, { version: existing.updatedAt.getTime() });
+      if (conference.Version !== undefined && conference.Version !== null && String(conference.Version) !== '' && Number(conference.Version) !== existing.version) {
+        throw new AppError('CONFLICT', `Conference ${existing.conferenceId} changed since Version ${conference.Version} was read (now ${existing.version}): read it again and save again.`, { version: existing.version });
       }
       if (parsed.input.bridgeId && parsed.input.bridgeId !== existing.bridgeId) throw invalid('Conference.Participants', 'names another bridge than the one the conference is booked on: moving a conference to another bridge is not supported');
       await bookings.update(existing.id, patchFor(existing, parsed), call.actor).catch(conflictFault);

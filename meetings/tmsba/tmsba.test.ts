@@ -52,13 +52,28 @@ describe('TMSBA-compatible booking API (#16)', () => {
   async function newClient(path: string, credentials: { username: string; password: string }, options: { soap12?: boolean; version?: number; ns?: string } = {}) {
     const c = await soap.createClientAsync(`${t.url}${path}?WSDL`, { forceSoap12Headers: options.soap12 ?? false });
     c.setSecurity(new soap.BasicAuthSecurity(credentials.username, credentials.password));
-    c.addSoapHeader({ ClientVersionIn: options.version ?? 22 }, 'ExternalAPIVersionSoapHeader', 'tns', options.ns ?? BOOKING_NS);
+    c.addSoapHeader({ ExternalAPIVersionSoapHeader: { ClientVersionIn: options.version ?? 22 } }, '', 'tns', options.ns ?? BOOKING_NS);
     return c;
   }
 
-  function useSession(c: soap.Client, id: string) {
+  function useSession(c: soap.Client, id: string, options: { mail?: boolean } = {}) {
     c.clearSoapHeaders();
-    c.addSoapHeader({ ClientVersionIn: 22, ClientSession: id }, 'ExternalAPIVersionSoapHeader', 'tns', BOOKING_NS);
+    c.addSoapHeader({ ExternalAPIVersionSoapHeader: { ClientVersionIn: 22, ClientSession: id } }, '', 'tns', BOOKING_NS);
+    if (options.mail) c.addSoapHeader({ ContextHeader: { SendConfirmationMail: true, ExcludeConferenceInformation: false } }, '', 'tns', BOOKING_NS);
+  }
+
+  /** A booking call as TMSXE-style clients make it: on a session fault, adopt the suggested id and call again [PS]. */
+  async function tms(method: string, args: Record<string, unknown>, options: { mail?: boolean } = {}): Promise<any> {
+    useSession(client, session, options);
+    try {
+      return (await (client as any)[`${method}Async`](args))[0];
+    } catch (error) {
+      const detail = (error as { root?: any }).root?.Envelope?.Body?.Fault?.detail;
+      if (![TMS_ERROR.ERR_CLIENT_SESSION_BLANK, TMS_ERROR.ERR_CLIENT_SESSION_EXPIRED].includes(Number(detail?.errorcode) as never)) throw error;
+      session = String(detail.clientsessionid);
+      useSession(client, session, options);
+      return (await (client as any)[`${method}Async`](args))[0];
+    }
   }
 
   /** The calls the Lab CMS hosts now, over its own API. */
@@ -133,6 +148,12 @@ describe('TMSBA-compatible booking API (#16)', () => {
     assert.match(refused.fault.faultstring, /HTTP Basic/);
     const wrong = await newClient(BOOKING_PATH, { username: booker.username, password: 'nope' });
     assert.equal((await fault(wrong.GetDefaultConferenceAsync({}))).status, 401);
+    // A read-only admin signs in, but booking needs bookings.manage (booker and up).
+    const readOnly = await newClient(BOOKING_PATH, reader, { version: 5 });
+    const forbidden = await fault(readOnly.SaveConferenceAsync({ Conference: { ConferenceId: -1, StartTimeUTC: '2026-03-05 10:00:00Z', EndTimeUTC: '2026-03-05 11:00:00Z', OwnerId: 0, ConferenceType: 'Default', Bandwidth: 'Default', PictureMode: 'Default', Encrypted: 'Default', DataConference: 'Default', ShowExtendOption: 'Default', ISDNRestrict: false } }));
+    assert.equal(forbidden.status, 403);
+    assert.equal(Number(forbidden.fault.detail.errorcode), TMS_ERROR.NO_ACCESS_TO_CONFERENCE);
+    assert.equal((await t.api('GET', '/api/v1/meetings/bookings')).body.total, 0);
   });
 
   test('ClientSession: blank → fault suggesting an id; the suggested id is accepted and echoed; expired after 47 + 17 min', async () => {
@@ -143,17 +164,18 @@ describe('TMSBA-compatible booking API (#16)', () => {
     session = String(blank.fault.detail.clientsessionid);
     assert.ok(session.length > 10);
     useSession(client, session);
+    const now = new Date(Math.floor(clock.now().getTime() / 1000) * 1000);
     const [conference, , header] = await client.GetDefaultConferenceAsync({});
     const c = conference.GetDefaultConferenceResult;
     assert.equal(Number(c.ConferenceId), -1);
-    assert.equal(c.StartTimeUTC, '2026-03-02 08:00:00Z');
-    assert.equal(c.EndTimeUTC, '2026-03-02 09:00:00Z');
+    assert.equal(c.StartTimeUTC, `${now.toISOString().slice(0, 19).replace('T', ' ')}Z`);
+    assert.equal(c.EndTimeUTC, `${new Date(now.getTime() + 3_600_000).toISOString().slice(0, 19).replace('T', ' ')}Z`);
     assert.equal(header.ExternalAPIVersionSoapHeader.ClientSession, session);
     assert.equal(Number(header.VersionSoapHeader.ConfAPIVersion), 22);
     // An older client (v5: no session, T-separated times) gets the older shape.
     const old = await newClient(BOOKING_PATH, booker, { version: 5 });
     const [legacy] = await old.GetDefaultConferenceAsync({});
-    assert.equal(legacy.GetDefaultConferenceResult.StartTimeUTC, '2026-03-02T08:00:00Z');
+    assert.equal(legacy.GetDefaultConferenceResult.StartTimeUTC, `${now.toISOString().slice(0, 19)}Z`);
     assert.equal(legacy.GetDefaultConferenceResult.ConferenceState, undefined);
 
     const probe = await newClient(BOOKING_PATH, booker);
@@ -163,22 +185,22 @@ describe('TMSBA-compatible booking API (#16)', () => {
     assert.equal(Number(expired.fault.detail.errorcode), TMS_ERROR.ERR_CLIENT_SESSION_EXPIRED);
     session = String(expired.fault.detail.clientsessionid);
     useSession(client, session);
-    clock.set('2026-03-02T08:00:00Z');
+    const [renewed] = await client.GetDefaultConferenceAsync({});
+    assert.equal(Number(renewed.GetDefaultConferenceResult.ConferenceId), -1);
   });
 
   let single: any;
   let series: any;
   let cursor = 0;
   test('SaveConference: a single meeting (bridge, dial-out, external ids, confirmation mail) and a weekly series with an exception', async () => {
-    client.addSoapHeader({ SendConfirmationMail: true, ExcludeConferenceInformation: false }, 'ContextHeader', 'tns', BOOKING_NS);
-    const [saved] = await client.SaveConferenceAsync({
+    const saved = await tms('SaveConference', {
       Conference: {
         ConferenceId: -1, Title: 'Board call', StartTimeUTC: '2026-03-02 10:00:00Z', EndTimeUTC: '2026-03-02 11:00:00Z', OwnerId: 0,
         OwnerEmailAddress: 'owner@example.com', ConferenceType: 'Automatic Call Launch', Bandwidth: 'Default', PictureMode: 'Default', Encrypted: 'Default', DataConference: 'Default',
         ShowExtendOption: 'Default', Password: '4321', ISDNRestrict: false, ExternalSourceId: 'TMSXE', ExternalPrimaryKey: 'AAMkAD-board',
         Participants: { Participant: [{ ParticipantId: systemId, ParticipantCallType: 'TMS' }, { ParticipantId: 0, NameOrNumber: 'room.ex90@example.com', ParticipantCallType: 'SIP ->' }] },
       },
-    });
+    }, { mail: true });
     single = saved.SaveConferenceResult;
     assert.ok(Number(single.ConferenceId) > 0);
     assert.equal(single.ConferenceState.Status, 'Pending');
@@ -196,11 +218,8 @@ describe('TMSBA-compatible booking API (#16)', () => {
     assert.match(confirmation.subject, /Board call/);
     assert.match(confirmation.text, /Conference ID: \d+/);
     assert.doesNotMatch(confirmation.text, /4321/);
-    clock.set('2026-03-02T08:00:00Z');
-    client.clearSoapHeaders();
-    useSession(client, session);
 
-    const [weekly] = await client.SaveConferenceAsync({
+    const weekly = await tms('SaveConference', {
       Conference: {
         ConferenceId: -1, Title: 'Weekly sync', StartTimeUTC: '2026-03-03 09:00:00Z', EndTimeUTC: '2026-03-03 09:30:00Z', OwnerId: 0, ConferenceType: 'Automatic Call Launch',
         Bandwidth: 'Default', PictureMode: 'Default', Encrypted: 'Default', DataConference: 'Default', ShowExtendOption: 'Default', ISDNRestrict: false,
@@ -218,38 +237,38 @@ describe('TMSBA-compatible booking API (#16)', () => {
     assert.equal(restSeries.recurrence, 'FREQ=WEEKLY;BYDAY=TU;COUNT=4');
     const occurrences = (await t.api('GET', `/api/v1/meetings/bookings/${restSeries.id}`)).body.occurrences;
     assert.deepEqual(occurrences.map((o: any) => o.startAt), ['2026-03-03T09:00:00.000Z', '2026-03-17T09:00:00.000Z', '2026-03-24T09:00:00.000Z']);
-    const [recurrent] = await client.GetRecurrentConferenceByIdAsync({ ConferenceId: series.ConferenceId });
+    const recurrent = await tms('GetRecurrentConferenceById', { ConferenceId: series.ConferenceId });
     const exceptions = [recurrent.GetRecurrentConferenceByIdResult.RecurrencePattern.Exceptions.RecurrenceException].flat();
     assert.deepEqual(exceptions.map((e: any) => [e.ExceptionType, e.RecurrenceIdUTC]), [['DELETE', '2026-03-10 09:00:00Z']]);
   });
 
   test('GetTransactionsSince: both new conferences; after an update only the updated one; a stale Version is refused', async () => {
-    const [all] = await client.GetTransactionsSinceAsync({ CurrentTransactionId: 0 });
+    const all = await tms('GetTransactionsSince', { CurrentTransactionId: 0 });
     const transactions = [all.GetTransactionsSinceResult.Transaction].flat();
     assert.deepEqual(transactions.map((x: any) => [Number(x.ConferenceId), x.TransType]), [[Number(single.ConferenceId), 'New'], [Number(series.ConferenceId), 'New']]);
     cursor = Number(transactions.at(-1).TransactionId);
 
-    const [read] = await client.GetConferenceByIdAsync({ ConferenceId: single.ConferenceId });
+    const read = await tms('GetConferenceById', { ConferenceId: single.ConferenceId });
     const current = read.GetConferenceByIdResult;
-    const [updated] = await client.SaveConferenceAsync({ Conference: { ...current, Title: 'Board call (moved)', StartTimeUTC: '2026-03-02 10:30:00Z', EndTimeUTC: '2026-03-02 11:30:00Z' } });
+    const updated = await tms('SaveConference', { Conference: { ...current, Title: 'Board call (moved)', StartTimeUTC: '2026-03-02 10:30:00Z', EndTimeUTC: '2026-03-02 11:30:00Z' } });
     assert.equal(updated.SaveConferenceResult.Title, 'Board call (moved)');
     const rest = (await t.api('GET', `/api/v1/meetings/bookings?bridgeId=${bridgeId}`)).body.items.find((b: any) => b.conferenceId === Number(single.ConferenceId));
     assert.equal(rest.title, 'Board call (moved)');
     assert.equal(rest.startAt, '2026-03-02T10:30:00.000Z');
     assert.deepEqual(rest.dialOut, ['room.ex90@example.com']);
 
-    const stale = await fault(client.SaveConferenceAsync({ Conference: { ...current, Title: 'Lost update' } }));
+    const stale = await fault(tms('SaveConference', { Conference: { ...current, Title: 'Lost update' } }));
     assert.equal(stale.status, 409);
     assert.match(stale.fault.faultstring, /changed since Version/);
 
-    const [since] = await client.GetTransactionsSinceWithExternalIdAsync({ CurrentTransactionId: cursor });
+    const since = await tms('GetTransactionsSinceWithExternalId', { CurrentTransactionId: cursor });
     const after = [since.GetTransactionsSinceWithExternalIdResult.TransactionWithExternalId].flat();
     assert.deepEqual(after.map((x: any) => [Number(x.ConferenceId), x.TransType, x.ExternalPrimaryKey]), [[Number(single.ConferenceId), 'Updated', 'AAMkAD-board']]);
     cursor = Number(after.at(-1).TransactionId);
   });
 
   test('SaveConferenceRecInstance moves one occurrence; GetRecurrentConferenceById shows it as MODIFY', async () => {
-    const [saved] = await client.SaveConferenceRecInstanceAsync({
+    const saved = await tms('SaveConferenceRecInstance', {
       Conference: { ConferenceId: series.ConferenceId, RecurrenceInstanceIdUTC: '2026-03-17 09:00:00Z', StartTimeUTC: '2026-03-17 13:00:00Z', EndTimeUTC: '2026-03-17 13:30:00Z', OwnerId: 0, ConferenceType: 'Automatic Call Launch', Bandwidth: 'Default', PictureMode: 'Default', Encrypted: 'Default', DataConference: 'Default', ShowExtendOption: 'Default', ISDNRestrict: false },
     });
     const occurrence = saved.SaveConferenceRecInstanceResult;
@@ -260,10 +279,10 @@ describe('TMSBA-compatible booking API (#16)', () => {
     const moved = (await t.api('GET', `/api/v1/meetings/bookings/${restSeries.id}`)).body.occurrences.find((o: any) => o.conferenceId === Number(occurrence.ConferenceId));
     assert.equal(moved.startAt, '2026-03-17T13:00:00.000Z');
     assert.equal(moved.edited, true);
-    const [recurrent] = await client.GetRecurrentConferenceByIdAsync({ ConferenceId: series.ConferenceId });
+    const recurrent = await tms('GetRecurrentConferenceById', { ConferenceId: series.ConferenceId });
     const exceptions = [recurrent.GetRecurrentConferenceByIdResult.RecurrencePattern.Exceptions.RecurrenceException].flat();
     assert.deepEqual(exceptions.map((e: any) => [e.ExceptionType, e.RecurrenceIdUTC, e.ModifiedData?.StartTimeUTC]), [['DELETE', '2026-03-10 09:00:00Z', undefined], ['MODIFY', '2026-03-17 09:00:00Z', '2026-03-17 13:00:00Z']]);
-    const [user] = await client.GetConferencesForUserAsync({ UserName: '', StartTime: new Date('2026-03-01T00:00:00Z'), EndTime: new Date('2026-04-01T00:00:00Z'), ConferenceStatus: 'Pending' });
+    const user = await tms('GetConferencesForUser', { UserName: '', StartTime: '2026-03-01T00:00:00Z', EndTime: '2026-04-01T00:00:00Z', ConferenceStatus: 'Pending' });
     assert.deepEqual([user.GetConferencesForUserResult.Conference].flat().map((c: any) => c.StartTimeUTC), ['2026-03-02 10:30:00Z', '2026-03-03 09:00:00Z', '2026-03-17 13:00:00Z', '2026-03-24 09:00:00Z']);
   });
 
@@ -272,24 +291,25 @@ describe('TMSBA-compatible booking API (#16)', () => {
       ConferenceId: -1, Title: title, StartTimeUTC: '2026-03-02 10:45:00Z', EndTimeUTC: '2026-03-02 11:15:00Z', OwnerId: 0, ConferenceType: 'Automatic Call Launch', Bandwidth: 'Default',
       PictureMode: 'Default', Encrypted: 'Default', DataConference: 'Default', ShowExtendOption: 'Default', ISDNRestrict: false, Participants: { Participant: [{ ParticipantId: systemId, ParticipantCallType: 'TMS' }] },
     });
-    const [second] = await client.SaveConferenceAsync({ Conference: overlapping('Second') });
+    const second = await tms('SaveConference', { Conference: overlapping('Second') });
     assert.equal(second.SaveConferenceResult.ConferenceState.Status, 'Pending');
-    const refused = await fault(client.SaveConferenceWithModeAsync({ Conference: overlapping('Third'), BookingMode: 'Strict' }));
+    const refused = await fault(tms('SaveConferenceWithMode', { Conference: overlapping('Third'), BookingMode: 'Strict' }));
     assert.equal(refused.status, 409);
     assert.equal(Number(refused.fault.detail.errorcode), TMS_ERROR.SYSTEM_ALREADY_BOOKED);
     assert.match(refused.fault.faultstring, /No free meeting slot on CMS Lab/);
-    const [kept] = await client.SaveConferenceWithModeAsync({ Conference: overlapping('Third, best effort'), BookingMode: 'BestEffortForced' });
+    const kept = await tms('SaveConferenceWithMode', { Conference: overlapping('Third, best effort'), BookingMode: 'BestEffortForced' });
     const defective = kept.SaveConferenceWithModeResult;
     assert.equal(defective.ConferenceState.Status, 'Defective');
     const rest = (await t.api('GET', `/api/v1/meetings/bookings?bridgeId=${bridgeId}`)).body.items.find((b: any) => b.conferenceId === Number(defective.ConferenceId));
     assert.equal(rest.state, 'defective');
     // It holds no slot: the second conference's slot is still the only other one taken.
-    const [forSystems] = await client.GetConferencesForSystemsAsync({ SystemIds: { int: [systemId] }, StartTime: new Date('2026-03-02T10:00:00Z'), EndTime: new Date('2026-03-02T12:00:00Z'), ConferenceStatus: 'Defective' });
+    const forSystems = await tms('GetConferencesForSystems', { SystemIds: { int: [systemId] }, StartTime: '2026-03-02T10:00:00Z', EndTime: '2026-03-02T12:00:00Z', ConferenceStatus: 'Defective' });
     assert.deepEqual([forSystems.GetConferencesForSystemsResult.Conference].flat().map((c: any) => c.Title), ['Third, best effort']);
-    await client.DeleteConferenceByIdAsync({ ConferenceId: second.SaveConferenceResult.ConferenceId });
     defectiveId = rest.id;
+    secondId = Number(second.SaveConferenceResult.ConferenceId);
   });
   let defectiveId: string;
+  let secondId: number;
 
   test('EndConferenceById ends the ongoing meeting on the Lab CMS; the Defective one never started; DeleteConferenceById cancels a series', async () => {
     const bookings = (await t.api('GET', `/api/v1/meetings/bookings?bridgeId=${bridgeId}`)).body.items;
@@ -301,39 +321,45 @@ describe('TMSBA-compatible booking API (#16)', () => {
       return m.state === 'ongoing' && m;
     });
     assert.match(await cmsCalls(), new RegExp(`<call id="${ongoing.callId}"`));
-    const [running] = await client.GetConferencesForUserAsync({ UserName: booker.username, StartTime: new Date('2026-03-02T00:00:00Z'), EndTime: new Date('2026-03-03T00:00:00Z'), ConferenceStatus: 'Ongoing' });
+    const running = await tms('GetConferencesForUser', { UserName: booker.username, StartTime: '2026-03-02T00:00:00Z', EndTime: '2026-03-03T00:00:00Z', ConferenceStatus: 'Ongoing' });
     assert.deepEqual([running.GetConferencesForUserResult.Conference].flat().map((c: any) => c.Title), ['Board call (moved)']);
 
-    await client.EndConferenceByIdAsync({ ConferenceId: single.ConferenceId });
+    await tms('EndConferenceById', { ConferenceId: single.ConferenceId });
     const ended = await until('the board call ended', async () => {
       const m = (await t.api('GET', `/api/v1/meetings/meetings/${occId}`)).body;
       return m.state === 'ended' && m;
     });
     assert.ok(ended.endedAt);
     assert.doesNotMatch(await cmsCalls(), new RegExp(`<call id="${ongoing.callId}"`));
-    const again = await fault(client.EndConferenceByIdAsync({ ConferenceId: single.ConferenceId }));
+    const again = await fault(tms('EndConferenceById', { ConferenceId: single.ConferenceId }));
     assert.equal(Number(again.fault.detail.errorcode), TMS_ERROR.MEETINGNOTACTIVE);
 
-    // Past its start the Defective booking is still defective: never started, no call for it.
+    // The conference booked for the same time as the Defective one starts; the Defective one never does.
+    const secondBooking = (await t.api('GET', `/api/v1/meetings/bookings?bridgeId=${bridgeId}`)).body.items.find((b: any) => b.conferenceId === secondId);
+    const secondOcc = (await t.api('GET', `/api/v1/meetings/bookings/${secondBooking.id}`)).body.occurrences[0].id;
+    clock.set('2026-03-02T10:44:50Z');
+    await until('the second conference ongoing', async () => (await t.api('GET', `/api/v1/meetings/meetings/${secondOcc}`)).body.state === 'ongoing');
     const defective = (await t.api('GET', `/api/v1/meetings/bookings/${defectiveId}`)).body;
     assert.deepEqual(defective.occurrences.map((o: any) => [o.state, o.callId]), [['defective', null]]);
+    await tms('EndConferenceById', { ConferenceId: secondId });
+    await until('the second conference ended', async () => (await t.api('GET', `/api/v1/meetings/meetings/${secondOcc}`)).body.state === 'ended');
 
-    await client.DeleteConferenceByIdAsync({ ConferenceId: series.ConferenceId });
+    await tms('DeleteConferenceById', { ConferenceId: series.ConferenceId });
     const restSeries = (await t.api('GET', `/api/v1/meetings/bookings?bridgeId=${bridgeId}`)).body.items.find((b: any) => b.conferenceId === Number(series.ConferenceId));
     assert.equal(restSeries.state, 'cancelled');
-    const [since] = await client.GetTransactionsSinceAsync({ CurrentTransactionId: cursor });
+    const since = await tms('GetTransactionsSince', { CurrentTransactionId: cursor });
     const transactions = [since.GetTransactionsSinceResult.Transaction].flat();
     assert.deepEqual(transactions.at(-1) && [Number(transactions.at(-1).ConferenceId), transactions.at(-1).TransType], [Number(series.ConferenceId), 'Deleted']);
   });
 
   test('bad input is a SOAP fault with a clear message, never a 500 and never the JSON envelope', async () => {
-    const noZ = await fault(client.SaveConferenceAsync({ Conference: { ConferenceId: -1, Title: 'x', StartTimeUTC: '2026-03-05 10:00:00', EndTimeUTC: '2026-03-05 11:00:00Z', OwnerId: 0, ConferenceType: 'Default', Bandwidth: 'Default', PictureMode: 'Default', Encrypted: 'Default', DataConference: 'Default', ShowExtendOption: 'Default', ISDNRestrict: false } }));
+    const noZ = await fault(tms('SaveConference', { Conference: { ConferenceId: -1, Title: 'x', StartTimeUTC: '2026-03-05 10:00:00', EndTimeUTC: '2026-03-05 11:00:00Z', OwnerId: 0, ConferenceType: 'Default', Bandwidth: 'Default', PictureMode: 'Default', Encrypted: 'Default', DataConference: 'Default', ShowExtendOption: 'Default', ISDNRestrict: false } }));
     assert.equal(noZ.status, 400);
     assert.match(noZ.fault.faultstring, /StartTimeUTC must be a UTC time ending in Z/);
-    const unknown = await fault(client.GetConferenceByIdAsync({ ConferenceId: 99 }));
+    const unknown = await fault(tms('GetConferenceById', { ConferenceId: 99 }));
     assert.equal(unknown.status, 404);
     assert.equal(Number(unknown.fault.detail.errorcode), TMS_ERROR.MEETINGNOTFOUND);
-    const yearly = await fault(client.SaveConferenceAsync({ Conference: { ConferenceId: -1, StartTimeUTC: '2026-03-05 10:00:00Z', EndTimeUTC: '2026-03-05 11:00:00Z', OwnerId: 0, ConferenceType: 'Default', Bandwidth: 'Default', PictureMode: 'Default', Encrypted: 'Default', DataConference: 'Default', ShowExtendOption: 'Default', ISDNRestrict: false, RecurrencePattern: { FrequencyType: 'Hourly', Interval: 1, FirstDayOfWeek: 'Sunday', BySetPosition: 0, PatternEndType: 'EndNever', PatternInstances: 0 } } }));
+    const yearly = await fault(tms('SaveConference', { Conference: { ConferenceId: -1, StartTimeUTC: '2026-03-05 10:00:00Z', EndTimeUTC: '2026-03-05 11:00:00Z', OwnerId: 0, ConferenceType: 'Default', Bandwidth: 'Default', PictureMode: 'Default', Encrypted: 'Default', DataConference: 'Default', ShowExtendOption: 'Default', ISDNRestrict: false, RecurrencePattern: { FrequencyType: 'Hourly', Interval: 1, FirstDayOfWeek: 'Sunday', BySetPosition: 0, PatternEndType: 'EndNever', PatternInstances: 0 } } }));
     assert.equal(yearly.status, 400);
     assert.match(yearly.fault.faultstring, /Hourly is not supported/);
 

@@ -1,5 +1,6 @@
 CREATE SEQUENCE "public"."meetings_conference_ids" INCREMENT BY 1 MINVALUE 1 MAXVALUE 2147483647 START WITH 1000 CACHE 1;--> statement-breakpoint
 ALTER TABLE "meetings_bookings" ADD COLUMN "conference_id" integer DEFAULT nextval('meetings_conference_ids') NOT NULL;--> statement-breakpoint
+ALTER TABLE "meetings_bookings" ADD COLUMN "version" integer DEFAULT 1 NOT NULL;--> statement-breakpoint
 ALTER TABLE "meetings_bookings" ADD COLUMN "external_source_id" text;--> statement-breakpoint
 ALTER TABLE "meetings_bookings" ADD COLUMN "external_primary_key" text;--> statement-breakpoint
 ALTER TABLE "meetings_occurrences" ADD COLUMN "conference_id" integer DEFAULT nextval('meetings_conference_ids') NOT NULL;--> statement-breakpoint
