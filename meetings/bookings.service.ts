@@ -284,6 +284,13 @@ export function createBookings(services: PlatformServices) {
     return new AppError('CONFLICT', `No free meeting slot on ${bridge.name || bridge.address} at ${formatInZone(at, zone)}: all ${bridge.poolSize} slots are booked (${booked} meetings).`, { bridgeId: bridge.id, at, slots: bridge.poolSize, booked });
   }
 
+  /** Two saves of one external booking at once: the second meets the unique index, and is told so (not a 500). */
+  function duplicateExternalId(error: unknown): never {
+    const e = error as { code?: string; constraint?: string };
+    if (e?.code === '23505' && e.constraint === 'meetings_bookings_external_id') throw new AppError('ALREADY_EXISTS', 'A booking with this ExternalSourceId and ExternalPrimaryKey exists already.');
+    throw error;
+  }
+
   function publicBooking(b: BookingRow) {
     const { passcodeSealed, ...rest } = b;
     return { ...rest, hasPasscode: passcodeSealed !== null };
@@ -304,13 +311,13 @@ export function createBookings(services: PlatformServices) {
       if (bridgesToTry.length === 0) {
         // Best effort still needs a bridge to keep the booking on: any Meeting Server will do.
         const anyBridge = mode === 'best-effort' && !input.bridgeId ? (await repo.listBridges(db)).items.find((b) => b.systemType === 'Cisco Meeting Server') : undefined;
-        if (anyBridge) return decide(anyBridge.id, { input, intervals, actor, now, defective: true });
+        if (anyBridge) return decide(anyBridge.id, { input, intervals, actor, now, defective: true }).catch(duplicateExternalId);
         throw new AppError('CONFLICT', 'No bridge takes bookings (none has a scheduled-space pool, or booking is not allowed).');
       }
       let lastConflict: AppError | undefined;
       for (const candidate of bridgesToTry) {
         try {
-          return await decide(candidate.id, { input, intervals, actor, now });
+          return await decide(candidate.id, { input, intervals, actor, now }).catch(duplicateExternalId);
         } catch (error) {
           if (error instanceof AppError && (error.code === 'CONFLICT' || error.code === 'INVALID_STATE') && (!input.bridgeId || mode === 'best-effort')) {
             lastConflict = error;
@@ -319,7 +326,7 @@ export function createBookings(services: PlatformServices) {
           throw error;
         }
       }
-      if (mode === 'best-effort') return decide(bridgesToTry[0].id, { input, intervals, actor, now, defective: true });
+      if (mode === 'best-effort') return decide(bridgesToTry[0].id, { input, intervals, actor, now, defective: true }).catch(duplicateExternalId);
       throw lastConflict!;
     },
 
