@@ -40,7 +40,16 @@ export type BookingInput = {
   exceptions?: string[];
   bridgeId?: string;
   zone?: string;
+  /** Who made the booking elsewhere, and its key there (TMSBA ExternalSourceId / ExternalPrimaryKey). */
+  externalSourceId?: string;
+  externalPrimaryKey?: string;
 };
+
+/**
+ * How a booking that does not fit is answered (TMSBA booking modes, #16): `strict` refuses it;
+ * `best-effort` keeps it as `defective` — it holds no slot, so it conflicts with nothing, and it never starts.
+ */
+export type BookingMode = 'strict' | 'best-effort';
 
 type Interval = { startAt: Date; endAt: Date; holdFrom: Date };
 
@@ -182,7 +191,7 @@ export function createBookings(services: PlatformServices) {
   // (each costs the main thread a socket write and PostgreSQL a wake-up). Across processes the
   // advisory locks still serialise the decisions per bridge, so concurrent requests for the last
   // slot keep exactly one winner.
-  type Request = { input: BookingInput; intervals: Interval[]; actor: Actor; now: Date };
+  type Request = { input: BookingInput; intervals: Interval[]; actor: Actor; now: Date; defective?: boolean };
   type Waiting = Request & { bridgeId: string; resolve: (booking: CreatedBooking) => void; reject: (error: unknown) => void };
   let waiting: Waiting[] | undefined;
 
@@ -208,14 +217,16 @@ export function createBookings(services: PlatformServices) {
         await lockSchedules(tx, bridgeIds);
         const found = await bridgesWithHolds(tx, bridgeIds.flatMap((bridgeId) => windows(batch.filter((r) => r.bridgeId === bridgeId).flatMap((r) => r.intervals)).map((w) => ({ bridgeId, ...w }))));
         const rows: BookingRow[] = [];
-        const decided = batch.map(({ bridgeId, input, intervals, actor, now }): { booking: CreatedBooking } | { error: AppError } => {
+        const decided = batch.map(({ bridgeId, input, intervals, actor, now, defective }): { booking: CreatedBooking } | { error: AppError } => {
           const entry = found.get(bridgeId);
           if (!entry) return { error: notFound('Bridge', bridgeId) };
           const { bridge, holds } = entry;
-          if (!bridge.allowBooking) return { error: new AppError('INVALID_STATE', `${bridge.name || bridge.address} does not allow booking.`, { bridgeId: bridge.id }) };
-          const conflict = bridge.poolSize <= 0 ? { at: intervals[0].holdFrom, booked: 0 } : conflictAmong(holds, bridge.poolSize, intervals);
-          if (conflict) return { error: conflictError(bridge, conflict.at, input.timeZone, conflict.booked) };
-          for (const i of intervals) holds.push([i.holdFrom.getTime(), i.endAt.getTime()]);
+          if (!defective) {
+            if (!bridge.allowBooking) return { error: new AppError('INVALID_STATE', `${bridge.name || bridge.address} does not allow booking.`, { bridgeId: bridge.id }) };
+            const conflict = bridge.poolSize <= 0 ? { at: intervals[0].holdFrom, booked: 0 } : conflictAmong(holds, bridge.poolSize, intervals);
+            if (conflict) return { error: conflictError(bridge, conflict.at, input.timeZone, conflict.booked) };
+            for (const i of intervals) holds.push([i.holdFrom.getTime(), i.endAt.getTime()]);
+          }
           const row: BookingRow = {
             id: crypto.randomUUID(),
             bridgeId: bridge.id,
@@ -229,10 +240,15 @@ export function createBookings(services: PlatformServices) {
             recurrence: input.recurrence ? normalizeRecurrence(input.recurrence) : null,
             dialOut: input.dialOut ?? [],
             dialIn: input.dialIn ?? [],
-            state: 'booked',
+            state: defective ? 'defective' : 'booked',
             createdBy: actor.name,
             createdAt: now,
             updatedAt: now,
+            // Given by the insert (the sequence); set from its answer below.
+            conferenceId: 0,
+            version: 1,
+            externalSourceId: input.externalSourceId ?? null,
+            externalPrimaryKey: input.externalPrimaryKey ?? null,
           };
           rows.push(row);
           return { booking: { ...publicBooking(row), occurrences: intervals.length } };
@@ -243,12 +259,13 @@ export function createBookings(services: PlatformServices) {
             const outcome = decided[n];
             return 'booking' in outcome ? [{ request: r, booking: outcome.booking }] : [];
           });
-          await insertBookingBatch(tx, {
+          const conferenceIdOf = await insertBookingBatch(tx, {
             bookings: rows,
-            occurrences: accepted.flatMap(({ request, booking }) => request.intervals.map((i) => ({ id: crypto.randomUUID(), bookingId: booking.id, bridgeId: booking.bridgeId, ...i }))),
+            occurrences: accepted.flatMap(({ request, booking }) => request.intervals.map((i) => ({ id: crypto.randomUUID(), bookingId: booking.id, bridgeId: booking.bridgeId, ...i, state: request.defective ? 'defective' : 'scheduled' }))),
             changes: accepted.map(({ request, booking }) => ({ bookingId: booking.id, change: 'created', actor: request.actor.name, at: request.now })),
             auditJson: audit.prepareMany(accepted.map(({ request, booking }) => ({ actor: request.actor, action: 'booking.create', entityType: 'booking', entityId: booking.id, after: booking }))),
           });
+          for (const { booking } of accepted) booking.conferenceId = conferenceIdOf.get(booking.id) ?? 0;
         }
         return decided;
       });
@@ -270,6 +287,13 @@ export function createBookings(services: PlatformServices) {
     return new AppError('CONFLICT', `No free meeting slot on ${bridge.name || bridge.address} at ${formatInZone(at, zone)}: all ${bridge.poolSize} slots are booked (${booked} meetings).`, { bridgeId: bridge.id, at, slots: bridge.poolSize, booked });
   }
 
+  /** Two saves of one external booking at once: the second meets the unique index, and is told so (not a 500). */
+  function duplicateExternalId(error: unknown): never {
+    const e = error as { code?: string; constraint?: string };
+    if (e?.code === '23505' && e.constraint === 'meetings_bookings_external_id') throw new AppError('ALREADY_EXISTS', 'A booking with this ExternalSourceId and ExternalPrimaryKey exists already.');
+    throw error;
+  }
+
   function publicBooking(b: BookingRow) {
     const { passcodeSealed, ...rest } = b;
     return { ...rest, hasPasscode: passcodeSealed !== null };
@@ -279,24 +303,33 @@ export function createBookings(services: PlatformServices) {
     expand,
     publicBooking,
 
-    async create(input: BookingInput, actor: Actor) {
+    async create(input: BookingInput, actor: Actor, mode: BookingMode = 'strict') {
       const intervals = expand(input);
       const now = clock.now();
       if (intervals[intervals.length - 1].endAt <= now) throw new AppError('VALIDATION_FAILED', 'The meeting is over already.');
+      if (input.externalSourceId && input.externalPrimaryKey && (await repo.findBookingByExternalId(db, input.externalSourceId, input.externalPrimaryKey))) {
+        throw new AppError('ALREADY_EXISTS', `A booking from ${input.externalSourceId} with key ${input.externalPrimaryKey} exists already.`, { externalSourceId: input.externalSourceId, externalPrimaryKey: input.externalPrimaryKey });
+      }
       const bridgesToTry = await candidates(db, input);
-      if (bridgesToTry.length === 0) throw new AppError('CONFLICT', 'No bridge takes bookings (none has a scheduled-space pool, or booking is not allowed).');
+      if (bridgesToTry.length === 0) {
+        // Best effort still needs a bridge to keep the booking on: any Meeting Server will do.
+        const anyBridge = mode === 'best-effort' && !input.bridgeId ? (await repo.listBridges(db)).items.find((b) => b.systemType === 'Cisco Meeting Server') : undefined;
+        if (anyBridge) return decide(anyBridge.id, { input, intervals, actor, now, defective: true }).catch(duplicateExternalId);
+        throw new AppError('CONFLICT', 'No bridge takes bookings (none has a scheduled-space pool, or booking is not allowed).');
+      }
       let lastConflict: AppError | undefined;
       for (const candidate of bridgesToTry) {
         try {
-          return await decide(candidate.id, { input, intervals, actor, now });
+          return await decide(candidate.id, { input, intervals, actor, now }).catch(duplicateExternalId);
         } catch (error) {
-          if (error instanceof AppError && (error.code === 'CONFLICT' || error.code === 'INVALID_STATE') && !input.bridgeId) {
+          if (error instanceof AppError && (error.code === 'CONFLICT' || error.code === 'INVALID_STATE') && (!input.bridgeId || mode === 'best-effort')) {
             lastConflict = error;
             continue;
           }
           throw error;
         }
       }
+      if (mode === 'best-effort') return decide(bridgesToTry[0].id, { input, intervals, actor, now, defective: true }).catch(duplicateExternalId);
       throw lastConflict!;
     },
 
@@ -315,7 +348,7 @@ export function createBookings(services: PlatformServices) {
     async update(id: string, patch: Partial<BookingInput>, actor: Actor) {
       const before = await repo.findBooking(db, id);
       if (!before) throw notFound('Booking', id);
-      if (before.state !== 'booked') throw new AppError('INVALID_STATE', `Booking ${id} is ${before.state}.`);
+      if (before.state !== 'booked') throw new AppError('INVALID_STATE', `Booking ${id} is ${before.state}.`, { state: before.state });
       const zone = patch.timeZone ?? before.timeZone;
       const merged: BookingInput = {
         title: patch.title ?? before.title,
@@ -336,7 +369,7 @@ export function createBookings(services: PlatformServices) {
           const conflict = await findConflict(tx, bridge, intervals, id);
           if (conflict) throw conflictError(bridge, conflict.at, zone, conflict.booked);
         }
-        const changes: Partial<BookingRow> = { updatedAt: now };
+        const changes: Partial<BookingRow> = { updatedAt: now, version: before.version + 1 };
         if (patch.title !== undefined) changes.title = patch.title.trim();
         if (patch.organizer !== undefined) changes.organizer = patch.organizer;
         if (patch.passcode !== undefined) changes.passcodeSealed = patch.passcode ? secrets.seal(patch.passcode) : null;
@@ -361,7 +394,7 @@ export function createBookings(services: PlatformServices) {
       return withBridgeLock(before.bridgeId, async (tx) => {
         if (before.state === 'cancelled') return publicBooking(before);
         await repo.cancelScheduledOccurrences(tx, id);
-        await repo.updateBooking(tx, id, { state: 'cancelled', updatedAt: clock.now() });
+        await repo.updateBooking(tx, id, { state: 'cancelled', updatedAt: clock.now(), version: before.version + 1 });
         await recordBookingChange(tx, { bookingId: id, change: 'cancelled', actor, at: clock.now() });
         await audit.record({ actor, action: 'booking.cancel', entityType: 'booking', entityId: id, before: publicBooking(before), after: { ...publicBooking(before), state: 'cancelled' } }, tx);
         return { ...publicBooking(before), state: 'cancelled' };
@@ -393,9 +426,10 @@ export function createBookings(services: PlatformServices) {
           await repo.updateOccurrence(tx, occ.id, { state: 'cancelled' });
           const conflict = await findConflict(tx, bridge, [{ startAt, endAt, holdFrom }]);
           if (conflict) throw conflictError(bridge, conflict.at, booking.timeZone, conflict.booked);
-          changes = { startAt, endAt, holdFrom, state: 'scheduled', edited: true, ...(patch.dialOut !== undefined ? { dialOut: patch.dialOut } : {}) };
+          changes = { startAt, endAt, holdFrom, state: 'scheduled', edited: true, recurrenceIdAt: occ.recurrenceIdAt ?? occ.startAt, ...(patch.dialOut !== undefined ? { dialOut: patch.dialOut } : {}) };
         }
         await repo.updateOccurrence(tx, occ.id, changes);
+        await repo.bumpBookingVersion(tx, bookingId, clock.now());
         await audit.record({ actor, action: patch.cancel ? 'occurrence.cancel' : 'occurrence.update', entityType: 'booking', entityId: bookingId, before: occ, after: { ...occ, ...changes } }, tx);
         await recordBookingChange(tx, { bookingId, occurrenceId: occ.id, change: patch.cancel ? 'occurrence-cancelled' : 'occurrence-updated', actor, at: clock.now() });
         return { ...occ, ...changes };

@@ -1,3 +1,4 @@
+import { sql } from 'drizzle-orm';
 import { bigint, bigserial, boolean, index, integer, jsonb, pgTable, primaryKey, serial, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
 
 // A bridge is what TMS calls a system: one CMS (or one CMS cluster, reached through the node it was
@@ -36,6 +37,8 @@ export const bridges = pgTable('meetings_bridges', {
   alternatePasswordSealed: text('alternate_password_sealed'),
   sipMode: boolean('sip_mode').notNull().default(true),
   allowBooking: boolean('allow_booking').notNull().default(true),
+  /** The bridge's SystemId in the TMSBA-compatible API (#16): a TMS participant of a conference names it (sequence in bookings.schema.ts). */
+  systemId: integer('system_id').notNull().default(sql`nextval('meetings_conference_ids')`),
   allowIncomingSip: boolean('allow_incoming_sip').notNull().default(true),
   allowOutgoingSip: boolean('allow_outgoing_sip').notNull().default(true),
   webBridgeUri: text('web_bridge_uri'),
@@ -60,7 +63,7 @@ export const bridges = pgTable('meetings_bridges', {
   labCluster: text('lab_cluster'),
   createdAt: timestamp('created_at', { withTimezone: true }).notNull(),
   updatedAt: timestamp('updated_at', { withTimezone: true }).notNull(),
-}, (t) => [uniqueIndex('meetings_bridges_lab_cluster').on(t.labCluster)]);
+}, (t) => [uniqueIndex('meetings_bridges_lab_cluster').on(t.labCluster), uniqueIndex('meetings_bridges_system_id').on(t.systemId)]);
 
 /** The call bridges of a bridge's cluster, found through /callBridges (M5). */
 export const bridgeNodes = pgTable(

@@ -14,9 +14,17 @@ import { createEndpointJobs } from './endpoints.jobs.ts';
 import { createEndpointScheduler, type EndpointSchedulerOptions } from './endpoints.scheduler.ts';
 import { registerEndpointRoutes } from './endpoints.routes.ts';
 import { registerLabEndpoints } from './lab-endpoints.ts';
+import { createTmsba, type BookingMailer } from './tmsba/tmsba.service.ts';
+import { registerTmsbaRoutes, tmsbaErrorDialect } from './tmsba/tmsba.routes.ts';
+import { mailerFromConfig } from '../partner/partner.mailer.ts';
+import { getPartnerLab } from '../partner/partner.lab.ts';
 import type { AreaFactory } from '../platform/area.ts';
 
-export type MeetingsAreaOptions = MeetingsOptions & SchedulerOptions & EndpointSchedulerOptions & { scheduler?: boolean };
+export type MeetingsAreaOptions = MeetingsOptions & SchedulerOptions & EndpointSchedulerOptions & {
+  scheduler?: boolean;
+  /** Where TMSBA confirmation mails go; default: the Lab's mail catcher when it runs, else SWITCHBOARD_SMTP_URL. */
+  mailer?: () => BookingMailer | null;
+};
 
 /** Meetings (M1–M15): CMS bridges, pools, bookings and running meetings. */
 export function createMeetingsArea(options: MeetingsAreaOptions = {}): AreaFactory {
@@ -33,14 +41,19 @@ export function createMeetingsArea(options: MeetingsAreaOptions = {}): AreaFacto
     const obtp = createObtp(services, endpoints, { onEnabled: () => endpointScheduler?.kick() });
     const endpointJobs = createEndpointJobs({ endpoints, obtp });
     endpointScheduler = createEndpointScheduler(services, endpointJobs, obtp, options);
+    // Switchboard's one outgoing mail (partner/partner.mailer.ts): the Lab's catcher, or the relay.
+    const relay = mailerFromConfig(services.config);
+    const tmsba = createTmsba(services, { bookings, meetings, mailer: options.mailer ?? (() => getPartnerLab(services)?.mailer ?? relay) });
     return {
       name: 'meetings',
       migrations: path.join(import.meta.dirname, 'db', 'migrations'),
       jobs: [...Object.values(jobs), ...Object.values(createBookingChangeJobs(services)), ...Object.values(endpointJobs)],
-      routes: (app) => {
-        registerMeetingRoutes(app, services, { bridges, bookings, meetings, jobs });
-        registerEndpointRoutes(app, services, { endpoints, obtp, jobs: endpointJobs });
+      routes: async (app) => {
+        await registerMeetingRoutes(app, services, { bridges, bookings, meetings, jobs });
+        await registerEndpointRoutes(app, services, { endpoints, obtp, jobs: endpointJobs });
+        await registerTmsbaRoutes(app, services, tmsba);
       },
+      errorDialects: [tmsbaErrorDialect],
       ...meetingsAttention(services),
       async start() {
         if (services.config.labEnabled) await registerLabBridges(services, bridges, jobs).catch((error) => services.logger.error({ err: error }, 'registering the lab CMS clusters failed'));

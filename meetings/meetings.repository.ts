@@ -170,9 +170,19 @@ export async function updateBooking(db: Db, id: string, patch: Partial<typeof bo
   await db.update(bookings).set(patch).where(eq(bookings.id, id));
 }
 
+/** One of its meetings changed: the booking's version moves (TMSBA's optimistic lock). */
+export async function bumpBookingVersion(db: Db, id: string, at: Date) {
+  await db.update(bookings).set({ version: sql`${bookings.version} + 1`, updatedAt: at }).where(eq(bookings.id, id));
+}
+
 export async function findBooking(db: Db, id: string, options: { forUpdate?: boolean } = {}): Promise<BookingRow | undefined> {
   const q = db.select().from(bookings).where(eq(bookings.id, id));
   const [row] = options.forUpdate ? await q.for('update') : await q;
+  return row;
+}
+
+export async function findBookingByExternalId(db: Db, externalSourceId: string, externalPrimaryKey: string): Promise<BookingRow | undefined> {
+  const [row] = await db.select().from(bookings).where(and(eq(bookings.externalSourceId, externalSourceId), eq(bookings.externalPrimaryKey, externalPrimaryKey)));
   return row;
 }
 

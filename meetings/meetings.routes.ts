@@ -30,6 +30,7 @@ const sipUri = z.string().trim().min(3).max(255).regex(/^(sip:)?[^\s@]+@[^\s@]+$
 
 const bridge = z.object({
   id: z.string(), name: z.string(), address: z.string(), baseUrl: z.string(), username: z.string(), systemType: z.string(),
+  systemId: z.number().optional().describe('The bridge\'s SystemId in the TMSBA-compatible booking API (a TMS participant names it)'),
   ipZone: z.string().nullable(), timeZone: z.string(), usageType: z.string(), softwareVersion: z.string().nullable(), status: z.string(),
   connectivity: z.string(), uptimeSeconds: z.number().nullable(), callLegsActive: z.number().nullable(), callLegsMaxActive: z.number().nullable(),
   callLegsCompleted: z.number().nullable(), audioBitRateOutgoing: z.number().nullable(), audioBitRateIncoming: z.number().nullable(),
@@ -52,11 +53,17 @@ const booking = z.object({
   id: z.string(), bridgeId: z.string(), title: z.string(), organizer: z.string(), hasPasscode: z.boolean(), timeZone: z.string(), startAt: z.date(), endAt: z.date(),
   earlyJoinMinutes: z.number(), recurrence: z.string().nullable(), dialOut: z.array(z.string()), dialIn: z.array(z.string()), state: z.string(),
   createdBy: z.string(), createdAt: z.date(), updatedAt: z.date(), occurrences: z.number().optional(),
+  conferenceId: z.number().describe('The booking\'s id in the TMSBA-compatible booking API (ConferenceId)'),
+  version: z.number().describe('Moves with every change of the booking or one of its meetings'),
+  externalSourceId: z.string().nullable().describe('The system that made the booking (TMSBA ExternalSourceId), if another did'),
+  externalPrimaryKey: z.string().nullable().describe('The booking\'s key in that system (TMSBA ExternalPrimaryKey)'),
 }).meta({ id: 'Booking' });
 const occurrence = z.object({
   id: z.string(), bookingId: z.string(), bridgeId: z.string(), startAt: z.date(), endAt: z.date(), holdFrom: z.date(), state: z.string(), slot: z.number().nullable(),
   coSpaceId: z.string().nullable(), nodeId: z.string().nullable(), callId: z.string().nullable(), startedAt: z.date().nullable(), endedAt: z.date().nullable(),
   failovers: z.number(), error: z.string().nullable(), edited: z.boolean(), dialOut: z.array(z.string()).nullable().describe('This meeting\'s own dial-outs; null: the booking\'s'),
+  conferenceId: z.number().describe('This meeting\'s own id in the TMSBA-compatible booking API'),
+  recurrenceIdAt: z.date().nullable().describe('The start the series gave this meeting, when it was moved'),
 }).meta({ id: 'MeetingOccurrence' });
 const leg = z.object({ id: z.string(), remoteParty: z.string(), callLegId: z.string().nullable(), outcome: z.string(), attempts: z.number(), reason: z.string().nullable(), updatedAt: z.date() });
 const liveLeg = z.object({
