@@ -10,6 +10,9 @@ import { registerLabBridges } from './lab-bridges.ts';
 import { meetingsAttention } from './attention.ts';
 import { createTmsba, type BookingMailer } from './tmsba/tmsba.service.ts';
 import { registerTmsbaRoutes, tmsbaErrorDialect } from './tmsba/tmsba.routes.ts';
+import { createTmsImport } from './tms-import.service.ts';
+import { createTmsImportJobs } from './tms-import.jobs.ts';
+import { registerTmsImportRoutes } from './tms-import.routes.ts';
 import { mailerFromConfig } from '../partner/partner.mailer.ts';
 import { getPartnerLab } from '../partner/partner.lab.ts';
 import type { AreaFactory } from '../platform/area.ts';
@@ -32,13 +35,16 @@ export function createMeetingsArea(options: MeetingsAreaOptions = {}): AreaFacto
     // Switchboard's one outgoing mail (partner/partner.mailer.ts): the Lab's catcher, or the relay.
     const relay = mailerFromConfig(services.config);
     const tmsba = createTmsba(services, { bookings, meetings, mailer: options.mailer ?? (() => getPartnerLab(services)?.mailer ?? relay) });
+    const tmsImport = createTmsImport(services, { bookings });
+    const tmsImportJobs = createTmsImportJobs(services, tmsImport);
     return {
       name: 'meetings',
       migrations: path.join(import.meta.dirname, 'db', 'migrations'),
-      jobs: [...Object.values(jobs), ...Object.values(createBookingChangeJobs(services))],
+      jobs: [...Object.values(jobs), ...Object.values(createBookingChangeJobs(services)), ...Object.values(tmsImportJobs)],
       routes: async (app) => {
         await registerMeetingRoutes(app, services, { bridges, bookings, meetings, jobs });
         await registerTmsbaRoutes(app, services, tmsba);
+        registerTmsImportRoutes(app, services, { tmsImport, jobs: tmsImportJobs });
       },
       errorDialects: [tmsbaErrorDialect],
       ...meetingsAttention(services),
