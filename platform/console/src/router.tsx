@@ -21,6 +21,7 @@ export function createConsoleRouter() {
       ),
       children: [
         { index: true, element: <HomePage /> },
+        { path: 'meetings/tms-import', lazy: async () => ({ Component: (await import('../../../meetings/console/TmsImportPage.tsx')).TmsImportPage }) },
         { path: 'meetings/*', lazy: async () => ({ Component: (await import('../../../meetings/console/MeetingsPage.tsx')).MeetingsPage }) },
         { path: 'partner/billing', lazy: async () => ({ Component: (await import('../../../partner/console/BillingPage.tsx')).BillingPage }) },
         { path: 'partner/*', lazy: async () => ({ Component: (await import('../../../partner/console/PartnerPage.tsx')).PartnerPage }) },
