@@ -29,6 +29,7 @@ const sipUri = z.string().trim().min(3).max(255).regex(/^(sip:)?[^\s@]+@[^\s@]+$
 
 const bridge = z.object({
   id: z.string(), name: z.string(), address: z.string(), baseUrl: z.string(), username: z.string(), systemType: z.string(),
+  systemId: z.number().optional().describe('The bridge\'s SystemId in the TMSBA-compatible booking API (a TMS participant names it)'),
   ipZone: z.string().nullable(), timeZone: z.string(), usageType: z.string(), softwareVersion: z.string().nullable(), status: z.string(),
   connectivity: z.string(), uptimeSeconds: z.number().nullable(), callLegsActive: z.number().nullable(), callLegsMaxActive: z.number().nullable(),
   callLegsCompleted: z.number().nullable(), audioBitRateOutgoing: z.number().nullable(), audioBitRateIncoming: z.number().nullable(),

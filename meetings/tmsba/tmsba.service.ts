@@ -112,7 +112,7 @@ export function createTmsba(services: PlatformServices, deps: { bookings: Bookin
     });
     if (booking.externalSourceId) c.ExternalSourceId = booking.externalSourceId;
     if (booking.externalPrimaryKey) c.ExternalPrimaryKey = booking.externalPrimaryKey;
-    if (!options.brief) c.Participants = participantsOf(booking, occurrence, bridge, v);
+    if (!options.brief) c.Participants = participantsOf(booking, occurrence, bridge);
     if (v >= 14) {
       c.ConferenceState = { Status: statusOf(booking.state, (occurrence ?? (series ? undefined : first))?.state) };
       // The save after a read must carry it: a booking changed meanwhile is refused (optimistic lock).
@@ -121,11 +121,11 @@ export function createTmsba(services: PlatformServices, deps: { bookings: Bookin
     return c;
   }
 
-  function participantsOf(booking: BookingRow, occurrence: OccurrenceRow | undefined, bridge: BridgeRow | undefined, v: number) {
+  function participantsOf(booking: BookingRow, occurrence: OccurrenceRow | undefined, bridge: BridgeRow | undefined) {
     const list: Conference[] = [];
     if (bridge) list.push({ ParticipantId: bridge.systemId, NameOrNumber: bridge.name || bridge.address, ParticipantCallType: 'TMS' });
     let n = 1;
-    for (const uri of occurrence?.dialOut ?? booking.dialOut) list.push({ ParticipantId: n++, NameOrNumber: uri, ...(v >= 22 ? {} : {}), ParticipantCallType: 'SIP ->' });
+    for (const uri of occurrence?.dialOut ?? booking.dialOut) list.push({ ParticipantId: n++, NameOrNumber: uri, ParticipantCallType: 'SIP ->' });
     for (const name of booking.dialIn) list.push({ ParticipantId: n++, NameOrNumber: name, ParticipantCallType: 'SIP <-' });
     return { Participant: list };
   }
@@ -298,7 +298,7 @@ export function createTmsba(services: PlatformServices, deps: { bookings: Bookin
       await bookings.update(existing.id, patchFor(existing, parsed), call.actor).catch(conflictFault);
     }
     await applyModifications({ id: bookingId }, parsed.modifications, call).catch(conflictFault);
-    const booking = (await reads.findByConferenceId(db, (await bookingById(bookingId)).conferenceId))!.booking;
+    const booking = await bookingById(bookingId);
     const answer = await toConference(booking, call);
     if (mail) void sendConfirmation(booking, conference, call);
     return answer;

@@ -38,7 +38,7 @@ describe('TMSBA-compatible booking API (#16)', () => {
   let client: soap.Client;
   let session = '';
 
-  async function until<T>(what: string, probe: () => Promise<T | undefined | null | false>, stepMs = 500, timeoutMs = 60_000): Promise<T> {
+  async function until<T>(what: string, probe: () => Promise<T | undefined | null | false>, stepMs = 500, timeoutMs = 240_000): Promise<T> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const value = await probe();
@@ -315,7 +315,7 @@ describe('TMSBA-compatible booking API (#16)', () => {
     const bookings = (await t.api('GET', `/api/v1/meetings/bookings?bridgeId=${bridgeId}`)).body.items;
     const board = bookings.find((b: any) => b.conferenceId === Number(single.ConferenceId));
     const occId = (await t.api('GET', `/api/v1/meetings/bookings/${board.id}`)).body.occurrences[0].id;
-    clock.set('2026-03-02T10:29:00Z');
+    clock.set('2026-03-02T10:29:55Z');
     const ongoing = await until('the board call ongoing', async () => {
       const m = (await t.api('GET', `/api/v1/meetings/meetings/${occId}`)).body;
       return m.state === 'ongoing' && m;
@@ -337,7 +337,7 @@ describe('TMSBA-compatible booking API (#16)', () => {
     // The conference booked for the same time as the Defective one starts; the Defective one never does.
     const secondBooking = (await t.api('GET', `/api/v1/meetings/bookings?bridgeId=${bridgeId}`)).body.items.find((b: any) => b.conferenceId === secondId);
     const secondOcc = (await t.api('GET', `/api/v1/meetings/bookings/${secondBooking.id}`)).body.occurrences[0].id;
-    clock.set('2026-03-02T10:44:50Z');
+    clock.set('2026-03-02T10:44:55Z');
     await until('the second conference ongoing', async () => (await t.api('GET', `/api/v1/meetings/meetings/${secondOcc}`)).body.state === 'ongoing');
     const defective = (await t.api('GET', `/api/v1/meetings/bookings/${defectiveId}`)).body;
     assert.deepEqual(defective.occurrences.map((o: any) => [o.state, o.callId]), [['defective', null]]);
