@@ -21,10 +21,11 @@ describe('Lab TMS', () => {
     assert.equal(shown.username, 'tms-admin');
     assert.equal(shown.systems, 5, 'two MCUs (one per Lab cluster), two endpoints, the Codian MCU');
     assert.equal(JSON.stringify(shown).includes('tms-password'), false);
-    const bridges = await waitFor('the Lab bridges', async () => {
+    // Pools ready: before that a bridge takes no booking, and the dry run would say conflict.
+    const bridges = await waitFor('the Lab bridges with ready pools', async () => {
       const page = (await t.api('GET', '/api/v1/meetings/bridges')).body;
-      return page.total === 2 && page.items;
-    }, { timeoutMs: 90_000, intervalMs: 250 });
+      return page.total === 2 && page.items.every((b: any) => b.poolState === 'ready') && page.items;
+    }, { timeoutMs: 120_000, intervalMs: 250 });
 
     const res = await t.api('POST', '/api/v1/meetings/tms-import/dry-run', { url: tms.url, username: 'tms-admin', password: 'tms-password' });
     assert.equal(res.status, 200, JSON.stringify(res.body));
