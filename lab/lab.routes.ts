@@ -48,6 +48,10 @@ const callLeg = z.object({
 const labCall = z
   .object({ id: z.string(), name: z.string(), node: z.string(), callType: z.enum(['coSpace', 'adHoc']), coSpaceId: z.string().nullable(), startedAt: z.string(), legs: z.array(callLeg) })
   .meta({ id: 'LabCmsCall' });
+const tmsFault = z
+  .strictObject({ kind: z.enum(['none', 'down', 'server-error', 'slow']), delayMs: z.number().int().min(0).max(600_000).optional() })
+  .meta({ id: 'TmsFault' });
+const labTms = z.object({ url: z.string(), username: z.string(), systems: z.number().int(), conferences: z.number().int(), transactions: z.number().int(), fault: tmsFault }).meta({ id: 'LabTms' });
 const nodeParams = z.strictObject({ cluster: z.string().min(1).max(100), node: z.string().min(1).max(100) });
 
 export function registerLabRoutes(app: HttpApp, services: PlatformServices, lab: Lab) {
@@ -61,6 +65,12 @@ export function registerLabRoutes(app: HttpApp, services: PlatformServices, lab:
         nodes: described.nodes.map((n) => ({ name: n.name, callBridgeId: n.callBridgeId, baseUrl: n.baseUrl, advertisedAddress: n.advertisedAddress, up: n.up, faults: n.faults })),
       };
     });
+
+  const describeTms = () => {
+    const tms = lab.tms;
+    if (!tms) return null;
+    return { url: tms.url, username: tms.users[0]?.username ?? '', systems: tms.state.systems.length, conferences: tms.state.conferences.filter((c) => !c.deleted).length, transactions: tms.state.transactions.length, fault: tms.getFault() };
+  };
 
   const findCluster = (clusterName: string) => {
     const entry = lab.cmsClusters.find((c) => c.cluster.name === clusterName);
@@ -79,8 +89,23 @@ export function registerLabRoutes(app: HttpApp, services: PlatformServices, lab:
     method: 'GET',
     url: '/api/v1/lab',
     config: { access: 'lab.read' },
-    schema: { tags: ['Lab'], summary: 'The simulators running in this process', response: { 200: z.object({ enabled: z.boolean(), cms: z.array(cmsCluster) }) } },
-    handler: async () => ({ enabled: lab.enabled, cms: describe() }),
+    schema: { tags: ['Lab'], summary: 'The simulators running in this process', response: { 200: z.object({ enabled: z.boolean(), cms: z.array(cmsCluster), tms: labTms.nullable() }) } },
+    handler: async () => ({ enabled: lab.enabled, cms: describe(), tms: describeTms() }),
+  });
+
+  app.route({
+    method: 'PUT',
+    url: '/api/v1/lab/tms/fault',
+    config: { access: 'lab.manage', errors: ['INVALID_STATE'] },
+    schema: { tags: ['Lab'], summary: 'Make the Lab TMS refuse connections, answer 500 or answer late (#16)', body: tmsFault, response: { 200: tmsFault } },
+    handler: async (request) => {
+      if (!lab.tms) throw new AppError('INVALID_STATE', 'The Lab TMS is not running (the Lab is off).');
+      const before = lab.tms.getFault();
+      const after = request.body.kind === 'slow' ? { kind: 'slow' as const, delayMs: request.body.delayMs ?? 5000 } : { kind: request.body.kind };
+      lab.tms.setFault(after as never);
+      await services.audit.record({ actor: request.actor!, action: 'lab.faults.set', entityType: 'lab_tms', entityId: lab.tms.name, before, after, trackingId: request.id });
+      return after;
+    },
   });
 
   app.route({

@@ -114,7 +114,7 @@ describe('Lab state across a restart of Switchboard', () => {
     await first.sb.close();
     server = undefined;
     const files = labStateFiles(database.config.dataDir).map((f) => path.basename(f));
-    assert.deepEqual(files, ['ce.json', 'cms.json', 'licensing.json', 'partner.json']);
+    assert.deepEqual(files, ['ce.json', 'cms.json', 'licensing.json', 'partner.json', 'tms.json']);
 
     // Restart on the same data directory and database.
     server = await startServer(database);

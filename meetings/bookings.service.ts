@@ -333,6 +333,26 @@ export function createBookings(services: PlatformServices) {
       throw lastConflict!;
     },
 
+    /**
+     * Whether `input` would be booked now, without booking it: the bridge it would take, or the
+     * conflict that refuses it (dry runs such as the TMS import's, #16). Read without the bridge's
+     * lock: the answer can change before a real booking, which decides again.
+     */
+    async check(input: BookingInput): Promise<{ bridgeId: string } | { conflict: AppError }> {
+      const intervals = expand(input);
+      const bridgesToTry = await candidates(db, input);
+      if (bridgesToTry.length === 0) return { conflict: new AppError('CONFLICT', 'No bridge takes bookings (none has a scheduled-space pool, or booking is not allowed).') };
+      let last: AppError | undefined;
+      for (const candidate of bridgesToTry) {
+        const bridge = await repo.findBridge(db, candidate.id);
+        if (!bridge) throw notFound('Bridge', candidate.id);
+        const conflict = await findConflict(db, bridge, intervals);
+        if (!conflict) return { bridgeId: bridge.id };
+        last = conflictError(bridge, conflict.at, input.timeZone, conflict.booked);
+      }
+      return { conflict: last! };
+    },
+
     async get(id: string) {
       const booking = await repo.findBooking(db, id);
       if (!booking) throw notFound('Booking', id);

@@ -16,6 +16,9 @@ import { registerEndpointRoutes } from './endpoints.routes.ts';
 import { registerLabEndpoints } from './lab-endpoints.ts';
 import { createTmsba, type BookingMailer } from './tmsba/tmsba.service.ts';
 import { registerTmsbaRoutes, tmsbaErrorDialect } from './tmsba/tmsba.routes.ts';
+import { createTmsImport } from './tms-import.service.ts';
+import { createTmsImportJobs } from './tms-import.jobs.ts';
+import { registerTmsImportRoutes } from './tms-import.routes.ts';
 import { mailerFromConfig } from '../partner/partner.mailer.ts';
 import { getPartnerLab } from '../partner/partner.lab.ts';
 import type { AreaFactory } from '../platform/area.ts';
@@ -44,14 +47,17 @@ export function createMeetingsArea(options: MeetingsAreaOptions = {}): AreaFacto
     // Switchboard's one outgoing mail (partner/partner.mailer.ts): the Lab's catcher, or the relay.
     const relay = mailerFromConfig(services.config);
     const tmsba = createTmsba(services, { bookings, meetings, mailer: options.mailer ?? (() => getPartnerLab(services)?.mailer ?? relay) });
+    const tmsImport = createTmsImport(services, { bookings });
+    const tmsImportJobs = createTmsImportJobs(services, tmsImport);
     return {
       name: 'meetings',
       migrations: path.join(import.meta.dirname, 'db', 'migrations'),
-      jobs: [...Object.values(jobs), ...Object.values(createBookingChangeJobs(services)), ...Object.values(endpointJobs)],
+      jobs: [...Object.values(jobs), ...Object.values(createBookingChangeJobs(services)), ...Object.values(endpointJobs), ...Object.values(tmsImportJobs)],
       routes: async (app) => {
         await registerMeetingRoutes(app, services, { bridges, bookings, meetings, jobs });
         await registerEndpointRoutes(app, services, { endpoints, obtp, jobs: endpointJobs });
         await registerTmsbaRoutes(app, services, tmsba);
+        registerTmsImportRoutes(app, services, { tmsImport, jobs: tmsImportJobs });
       },
       errorDialects: [tmsbaErrorDialect],
       ...meetingsAttention(services),

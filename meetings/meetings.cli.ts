@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import type { Command } from 'commander';
 import { CliError, USAGE_EXIT_CODE } from '../platform/cli/cli-error.ts';
 import { apiClientFromEnvironment } from '../platform/cli/credentials.ts';
@@ -257,4 +258,73 @@ export function registerMeetingsCommands(program: Command) {
   meetings.command('lock').argument('<id>').option('--unlock').action(async (id: string, o: { unlock?: boolean }) => {
     await apiClientFromEnvironment().patch(`${P}/meetings/${id}`, { locked: !o.unlock });
   });
+
+  meetings
+    .command('import-tms')
+    .description('Import the future bookings of a running Cisco TMS through TMSBA (#16): dry-run report, then the import job; --follow keeps importing its changes until cut-over')
+    .requiredOption('--url <url>', 'the TMS, e.g. https://tms.example.com')
+    .requiredOption('--user <name>', 'a TMS user with the Booking API (Basic authentication); the password is asked for')
+    .option('--mapping <file>', 'JSON: [{"system": "<SystemId or SystemName>", "bridge": "<bridge id, name or address>"} | {"system": "…", "ignore": true}]')
+    .option('--horizon-days <n>', 'how far ahead to import', parseInteger(1, 400))
+    .option('--insecure', 'accept a self-signed TMS certificate')
+    .option('--dry-run', 'only show what would be imported')
+    .option('--follow', 'after the import, import the TMS\'s changes (GetTransactionsSince) until stopped (Ctrl+C at cut-over)')
+    .option('--interval <seconds>', 'how often --follow asks the TMS', parseInteger(5, 3600), 60)
+    .option('--json')
+    .action(async (o: { url: string; user: string; mapping?: string; horizonDays?: number; insecure?: boolean; dryRun?: boolean; follow?: boolean; interval: number; json?: boolean }) => {
+      let mapping: unknown;
+      if (o.mapping) {
+        try {
+          const parsed = JSON.parse(fs.readFileSync(o.mapping, 'utf8'));
+          mapping = Array.isArray(parsed) ? parsed : parsed.systems;
+        } catch (error) {
+          throw new CliError('MAPPING_INVALID', `The mapping file ${o.mapping} cannot be read as JSON: ${(error as Error).message}`, { exitCode: USAGE_EXIT_CODE });
+        }
+      }
+      const password = process.env.SWITCHBOARD_TMS_PASSWORD || (await promptSecret('TMS password: '));
+      const client = apiClientFromEnvironment();
+      const body = { url: o.url, username: o.user, password, mapping, horizonDays: o.horizonDays, insecureTls: o.insecure };
+      const report = await client.post<Row>(`${P}/tms-import/dry-run`, body);
+      if (o.json && o.dryRun) return printJson(report);
+      if (!o.json) printImportReport(report);
+      if (o.dryRun) return;
+      const { jobId } = await client.post<{ jobId: string }>(`${P}/tms-import`, body);
+      const job = await followJob(client, jobId);
+      const result = job.result as Row;
+      if (o.json) printJson(result);
+      else console.log(Object.entries(result.outcomes).filter(([, n]) => n).map(([k, n]) => `${n} ${k}`).join(', ') || 'Nothing to import.');
+      if (!o.follow) return;
+      let cursor = Number(result.cursor);
+      let stop = false;
+      const onSignal = () => (stop = true);
+      process.once('SIGINT', onSignal);
+      process.once('SIGTERM', onSignal);
+      console.log(`Following ${o.url} from transaction ${cursor} every ${o.interval} s (Ctrl+C at cut-over).`);
+      while (!stop) {
+        const round = await client.post<Row>(`${P}/tms-import/follow`, { ...body, cursor });
+        cursor = Number(round.cursor);
+        for (const i of round.items) console.log(`${formatTime(new Date().toISOString())}  ${i.action.padEnd(10)} ${i.conferenceId} ${i.title}${i.reason ? ` — ${i.reason}` : ''}`);
+        for (let waited = 0; waited < o.interval && !stop; waited++) await new Promise((r) => setTimeout(r, 1000));
+      }
+      console.log(`Stopped at transaction ${cursor}.`);
+    });
+}
+
+function printImportReport(report: Row) {
+  console.log(`TMS ${report.tms}: ${report.systems.length} systems, ${report.items.length} bookings until ${formatTime(report.horizonEnd)}\n`);
+  printTable([
+    { header: 'SYSTEM', value: (s: Row) => `${s.systemId} ${s.name}` },
+    { header: 'ADDRESS', value: (s) => s.address },
+    { header: 'MAPPED AS', value: (s) => (s.mappedAs === 'bridge' ? `bridge ${s.bridgeName}` : s.mappedAs === 'dial-out' ? `dial-out ${s.dialOut}` : s.mappedAs) },
+    { header: 'BY / WHY NOT', value: (s) => s.reason ?? s.by ?? '', maxWidth: 90 },
+  ], report.systems);
+  console.log('');
+  printTable([
+    { header: 'ACTION', value: (i: Row) => i.action },
+    { header: 'CONFERENCE', value: (i) => String(i.conferenceId) },
+    { header: 'START', value: (i) => i.start },
+    { header: 'TITLE', value: (i) => `${i.title}${i.series ? ' (series)' : ''}`, maxWidth: 40 },
+    { header: 'REASON', value: (i) => i.reason ?? '', maxWidth: 90 },
+  ], report.items);
+  console.log(`\n${Object.entries(report.totals).map(([k, n]) => `${n} ${k}`).join(', ')}`);
 }

@@ -3,6 +3,7 @@ import { Alert, Badge, Button, Group, PasswordInput, Stack, Switch, Text, TextIn
 import { request, type Page } from '../../platform/console/src/api.ts';
 import { DataTable } from '../../platform/console/src/components/DataTable.tsx';
 import { PageHeader } from '../../platform/console/src/components/PageHeader.tsx';
+import { MeetingsNav } from './shared.tsx';
 import { Time, TimeZoneNote } from '../../platform/console/src/components/Time.tsx';
 import { confirmAction, notifyError, notifySuccess } from '../../platform/console/src/components/feedback.tsx';
 
@@ -64,6 +65,7 @@ export function EndpointsPage() {
   return (
     <Stack>
       <PageHeader title="Room endpoints" />
+      <MeetingsNav />
       <Stack gap="xs">
         <Title order={3}>One Button to Push</Title>
         <Alert color="yellow" title="Cisco's terms">{setting?.notice}</Alert>

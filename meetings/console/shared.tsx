@@ -1,15 +1,17 @@
 import { Badge } from '@mantine/core';
-import { AreaNav } from '../../platform/console/src/components/AreaNav.tsx';
+import { AreaNav, type AreaSection } from '../../platform/console/src/components/AreaNav.tsx';
 import type { Row } from './meetings-api.ts';
 
 // What the Meetings pages share: the area's own navigation and the words for states.
 
-const sections = [
+const sections: AreaSection[] = [
   { to: '/meetings', label: 'Today', end: true },
   { to: '/meetings/bookings', label: 'Bookings' },
   { to: '/meetings/calendar', label: 'Calendar', end: true },
   { to: '/meetings/bridges', label: 'Bridges' },
   { to: '/meetings/tickets', label: 'Tickets', end: true },
+  { to: '/meetings/endpoints', label: 'Rooms', end: true },
+  { to: '/meetings/tms-import', label: 'Import from TMS', end: true, needs: 'bridges.manage' },
 ];
 
 /** The area's sections; "Book a meeting" is the one action every page offers. */

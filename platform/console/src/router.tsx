@@ -22,6 +22,7 @@ export function createConsoleRouter() {
       children: [
         { index: true, element: <HomePage /> },
         { path: 'meetings/endpoints', lazy: async () => ({ Component: (await import('../../../meetings/console/EndpointsPage.tsx')).EndpointsPage }) },
+        { path: 'meetings/tms-import', lazy: async () => ({ Component: (await import('../../../meetings/console/TmsImportPage.tsx')).TmsImportPage }) },
         { path: 'meetings/*', lazy: async () => ({ Component: (await import('../../../meetings/console/MeetingsPage.tsx')).MeetingsPage }) },
         { path: 'partner', lazy: async () => ({ Component: (await import('../../../partner/console/PartnerPage.tsx')).PartnerPage }) },
         { path: 'partner/customers', lazy: async () => ({ Component: (await import('../../../partner/console/CustomersPage.tsx')).CustomersPage }) },
