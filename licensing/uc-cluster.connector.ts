@@ -47,6 +47,8 @@ export function createUcClusterConnector(options: {
   tls?: TlsPolicy;
   /** The operator's CA bundle (config.tlsCa). */
   ca?: string;
+  /** Told (and awaited) when the publisher's certificate is refused, before the error is thrown. */
+  onCertificateRefused?: (error: AppError) => Promise<void>;
   timeoutMs?: number;
   /** The cluster's stored version: the first AXL schema tried (else the newest). */
   versionHint?: string | null;
@@ -61,6 +63,10 @@ export function createUcClusterConnector(options: {
     try {
       response = await http.request(args);
     } catch (error) {
+      if (error instanceof AppError && (error.code === 'CERTIFICATE_CHANGED' || error.code === 'CERTIFICATE_NOT_TRUSTED')) {
+        await options.onCertificateRefused?.(error);
+        throw licensingError(error.code, error.code === 'CERTIFICATE_CHANGED' ? 'SBCERT1001' : 'SBCERT1002', error.message, error.details as Record<string, unknown>);
+      }
       if (error instanceof AppError && error.code === 'UPSTREAM_UNREACHABLE') {
         const { network, reason } = error.details as { network: NetworkFailure; reason: string };
         throw licensingError('UPSTREAM_UNREACHABLE', 'CAA1036', `Publisher ${new URL(args.url).host}: ${reason}`, { network });

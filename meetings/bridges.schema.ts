@@ -1,6 +1,5 @@
 import { bigint, bigserial, boolean, index, integer, jsonb, pgTable, primaryKey, serial, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
-
-export type CertificateSummary = { subject: string; issuer: string; validFrom: string; validTo: string; fingerprint: string; trusted: boolean; trustError: string | null };
+import type { CertificateSummary } from '../platform/http/external-client.ts';
 
 // A bridge is what TMS calls a system: one CMS (or one CMS cluster, reached through the node it was
 // added by). Its call bridges (nodes) share the space configuration; calls live on one node.

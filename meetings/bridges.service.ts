@@ -1,8 +1,7 @@
 import crypto from 'node:crypto';
 import { AppError, notFound } from '../platform/errors.ts';
 import { parseHostPort, type HostPort } from '../platform/http/inputs.ts';
-import { normalizeFingerprint, probeCertificate, type PeerCertificate, type TlsPolicy } from '../platform/http/external-client.ts';
-import type { CertificateSummary } from './bridges.schema.ts';
+import { certificateSummary, normalizeFingerprint, probeCertificate, type CertificateSummary, type PeerCertificate, type TlsPolicy } from '../platform/http/external-client.ts';
 import { createCmsConnector, maskForm, maskXml, type CmsConnector, type CmsExchange, type CmsStatus } from './cms.connector.ts';
 import * as repo from './meetings.repository.ts';
 import { assertTimeZone } from './zoned-time.ts';
@@ -43,7 +42,6 @@ export type BridgeInput = {
   trustFingerprint?: string;
 };
 
-export const certificateSummary = (c: PeerCertificate): CertificateSummary => ({ subject: c.subject, issuer: c.issuer, validFrom: c.validFrom, validTo: c.validTo, fingerprint: c.fingerprint, trusted: c.trusted, trustError: c.trustError });
 
 /** The node columns that record a certificate accepted for it: a CA's word, or the operator's pin. */
 const acceptedCertificate = (c: PeerCertificate) => ({ certificateTrust: (c.trusted ? 'ca' : 'pinned') as 'ca' | 'pinned', certificateFingerprint: c.fingerprint, certificate: certificateSummary(c), presentedCertificate: null });

@@ -80,6 +80,11 @@ export type PeerCertificate = {
   trustError: string | null;
 };
 
+/** What is kept of a certificate beside a pin (a jsonb column), and shown to the operator. */
+export type CertificateSummary = Pick<PeerCertificate, 'subject' | 'issuer' | 'validFrom' | 'validTo' | 'fingerprint' | 'trusted' | 'trustError'>;
+
+export const certificateSummary = (c: PeerCertificate | CertificateSummary): CertificateSummary => ({ subject: c.subject, issuer: c.issuer, validFrom: c.validFrom, validTo: c.validTo, fingerprint: c.fingerprint, trusted: c.trusted, trustError: c.trustError });
+
 export type ExternalProxy = { host: string; port: number; username?: string | null; password?: string | null };
 
 /** Why a call got no answer; in `details.network` of the UPSTREAM_UNREACHABLE error. */
