@@ -1,6 +1,9 @@
 import { useState, type FormEvent, type ReactNode } from 'react';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { Link, NavLink, Route, Routes, useParams } from 'react-router';
+import { Code, Stack, Text } from '@mantine/core';
+import { modals } from '@mantine/modals';
+import { ApiError } from '../../platform/console/src/api.ts';
 import { ErrorNotice } from '../../platform/console/src/components/ErrorNotice.tsx';
 import { PageHeader } from '../../platform/console/src/components/PageHeader.tsx';
 import { Time, TimeZoneNote, browserTimeZone } from '../../platform/console/src/components/Time.tsx';
@@ -46,11 +49,57 @@ function useForm<T extends Row>(initial: T) {
   return { values, bind, setValues };
 }
 
+/**
+ * M1: a certificate no trusted CA vouches for is shown — subject, issuer, validity, SHA-256 — for the
+ * operator to compare with the server's own before trusting (pinning) it.
+ */
+function confirmCertificate(certificate: Row, title: string, intro: string, confirmLabel: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    modals.openConfirmModal({
+      title,
+      children: (
+        <Stack gap="xs" aria-label="Certificate">
+          <Text size="sm">{intro}</Text>
+          <Text size="sm"><b>Subject:</b> {certificate.subject}</Text>
+          <Text size="sm"><b>Issuer:</b> {certificate.issuer}</Text>
+          <Text size="sm"><b>Valid:</b> <Time value={certificate.validFrom} /> to <Time value={certificate.validTo} /></Text>
+          <Text size="sm"><b>SHA-256 fingerprint:</b></Text>
+          <Code block data-testid="certificate-fingerprint">{certificate.fingerprint}</Code>
+          <Text size="xs" c="dimmed">Compare it with the certificate the server itself shows (CMS: the Web Admin's certificate, or <code>pki inspect</code> on its MMP). Once trusted, Switchboard talks to this server only while it presents exactly this certificate.</Text>
+        </Stack>
+      ),
+      labels: { confirm: confirmLabel, cancel: 'Cancel' },
+      onConfirm: () => resolve(true),
+      onCancel: () => resolve(false),
+      onClose: () => resolve(false),
+    });
+  });
+}
+
+const untrustedCertificate = (error: unknown): Row | undefined =>
+  error instanceof ApiError && error.code === 'CERTIFICATE_NOT_TRUSTED' ? (error.details as { certificate?: Row } | undefined)?.certificate : undefined;
+
 function BridgesView() {
   const client = useQueryClient();
   const bridges = useQuery({ queryKey: ['meetings', 'bridges'], queryFn: ({ signal }) => api.bridges(signal), refetchInterval: 5000 });
   const form = useForm({ address: '', username: '', password: '', ipZone: '', timeZone: browserTimeZone });
-  const add = useMutation({ mutationFn: () => api.addBridge({ ...form.values, ipZone: form.values.ipZone || undefined, tls: !form.values.address.startsWith('http://') }), onSuccess: () => client.invalidateQueries({ queryKey: ['meetings', 'bridges'] }) });
+  const add = useMutation({
+    mutationFn: async () => {
+      const body = { ...form.values, ipZone: form.values.ipZone || undefined, tls: !form.values.address.startsWith('http://') };
+      try {
+        return await api.addBridge(body);
+      } catch (error) {
+        // Trust on first use: the bridge's certificate is shown; trusting it repeats the add with its fingerprint.
+        const certificate = untrustedCertificate(error);
+        // A fingerprint already confirmed and refused (the certificate changed meanwhile) is shown as the error.
+        if (!certificate || (error as { details: Row }).details.confirmedFingerprint) throw error;
+        const trusted = await confirmCertificate(certificate, 'Trust this bridge\'s certificate?', `${form.values.address} presents a certificate no trusted CA vouches for.`, 'Trust and add');
+        if (!trusted) throw error;
+        return api.addBridge({ ...body, trustFingerprint: certificate.fingerprint });
+      }
+    },
+    onSuccess: () => client.invalidateQueries({ queryKey: ['meetings', 'bridges'] }),
+  });
   const submit = (e: FormEvent) => {
     e.preventDefault();
     add.mutate();
@@ -163,8 +212,8 @@ function BridgeView() {
       </section>
       <section className="card"><h3>Clustering</h3>
         <p className="hint">Nodes are reached at what the cluster advertises, with the scheme and port of the address this bridge was added by, unless you enter an address.</p>
-        <table className="table"><thead><tr><th>System name</th><th>Reached at</th><th>Advertised</th><th>Primary</th><th>Healthy</th><th>CDRs</th><th>Change address</th></tr></thead>
-          <tbody>{b.nodes.map((n: Row) => <tr key={n.id}><td>{n.name}</td><td>{n.address}{n.addressOverride ? ' (entered)' : ''}</td><td>{n.advertisedAddress ?? '—'}</td><td>{n.primary ? '✓' : ''}</td><td>{n.healthy ? (n.lastError ? `yes — ${n.lastError}` : 'yes') : `no — ${n.lastError ?? ''}`}</td><td>{n.cdrReceiver ? 'receiving' : 'none'}</td><td><NodeAddressForm bridgeId={id} node={n} /></td></tr>)}</tbody></table>
+        <table className="table"><thead><tr><th>System name</th><th>Reached at</th><th>Advertised</th><th>Primary</th><th>Healthy</th><th>CDRs</th><th>Certificate</th><th>Change address</th></tr></thead>
+          <tbody>{b.nodes.map((n: Row) => <tr key={n.id}><td>{n.name}</td><td>{n.address}{n.addressOverride ? ' (entered)' : ''}</td><td>{n.advertisedAddress ?? '—'}</td><td>{n.primary ? '✓' : ''}</td><td>{n.healthy ? (n.lastError ? `yes — ${n.lastError}` : 'yes') : `no — ${n.lastError ?? ''}`}</td><td>{n.cdrReceiver ? 'receiving' : 'none'}</td><td><NodeCertificate bridgeId={id} node={n} /></td><td><NodeAddressForm bridgeId={id} node={n} /></td></tr>)}</tbody></table>
       </section>
       <form className="card form-card" onSubmit={(e) => { e.preventDefault(); save.mutate(); }} aria-label="Settings">
         <h3>Settings</h3>
@@ -199,6 +248,36 @@ function BridgeView() {
 }
 
 /** M4/M5: how Switchboard reaches one node; empty + "Use advertised" goes back to the derived address. */
+/** A node's certificate (M1): how it is trusted, and a changed one to accept (M2 Certificate Changed). */
+function NodeCertificate({ bridgeId, node }: { bridgeId: string; node: Row }) {
+  const client = useQueryClient();
+  const accept = useMutation({
+    mutationFn: async () => {
+      const presented = node.presentedCertificate as Row;
+      const ok = await confirmCertificate(presented, `Accept the new certificate of ${node.name}?`, `${node.name} now presents another certificate than the one accepted (SHA-256 ${node.certificateFingerprint ?? 'none'}). Accept it only if the bridge's certificate was renewed.`, 'Accept certificate');
+      if (!ok) return null;
+      return api.acceptCertificate(bridgeId, node.id, presented.fingerprint);
+    },
+    onSuccess: () => client.invalidateQueries({ queryKey: ['meetings', 'bridge', bridgeId] }),
+  });
+  if (!/^https:/.test(node.address)) return <span>plain HTTP</span>;
+  const current = node.certificateTrust === 'ca' ? 'trusted by CA' : node.certificateTrust === 'pinned' ? 'pinned' : 'pinned on first contact';
+  return (
+    <div aria-label={`Certificate of ${node.name}`}>
+      <span>{current}</span>
+      {node.certificateFingerprint && <div><code className="fingerprint" title="SHA-256">{node.certificateFingerprint}</code></div>}
+      {node.certificate && <div className="hint">{node.certificate.subject}, valid to <Time value={node.certificate.validTo} /></div>}
+      {node.presentedCertificate && (
+        <div>
+          <strong>Changed:</strong> presents <code className="fingerprint">{node.presentedCertificate.fingerprint}</code>{' '}
+          <button type="button" className="button" disabled={accept.isPending} onClick={() => accept.mutate()}>Accept new certificate</button>
+        </div>
+      )}
+      {accept.error && <ErrorNotice error={accept.error} />}
+    </div>
+  );
+}
+
 function NodeAddressForm({ bridgeId, node }: { bridgeId: string; node: Row }) {
   const client = useQueryClient();
   const [address, setAddress] = useState('');
