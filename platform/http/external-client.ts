@@ -110,7 +110,7 @@ export function createExternalClient(options: ExternalClientOptions): ExternalCl
       keepAliveTimeout: 10_000,
     });
   } else {
-    dispatcher = new Agent({ keepAliveTimeout: 10_000, connect: checkingConnector(options.system, policy, ca) });
+    dispatcher = new Agent({ keepAliveTimeout: 10_000, connect: checkingConnector(options.system, policy, options.ca) });
   }
   const defaultTimeout = options.timeoutMs ?? 15_000;
 
@@ -179,9 +179,25 @@ function describeNetworkError(error: unknown): { network: NetworkFailure; reason
   return { network: 'other', reason: err.message ?? String(error) };
 }
 
-/** The system CAs plus the operator's bundle: Node's `ca` replaces the defaults, so they are given too. */
-function caSet(bundle: string | undefined): string[] {
-  return bundle ? [...tls.rootCertificates, bundle] : [...tls.rootCertificates];
+/**
+ * The system CAs plus the operator's bundle: Node's `ca` replaces the defaults, so they are given
+ * too. Undefined without a bundle (Node's own default store, parsed once). The list is kept per
+ * bundle so every connection shares it.
+ */
+const caSets = new Map<string, string[]>();
+function caSet(bundle: string | undefined): string[] | undefined {
+  if (!bundle) return undefined;
+  let set = caSets.get(bundle);
+  if (!set) caSets.set(bundle, (set = [...tls.rootCertificates, bundle]));
+  return set;
+}
+const secureContexts = new Map<string, tls.SecureContext>();
+/** One TLS context per bundle, shared by every connection (building one parses every CA). */
+function secureContextFor(bundle: string | undefined): tls.SecureContext | undefined {
+  if (!bundle) return undefined;
+  let context = secureContexts.get(bundle);
+  if (!context) secureContexts.set(bundle, (context = tls.createSecureContext({ ca: caSet(bundle) })));
+  return context;
 }
 
 /** `ab:cd…`, `ABCD…`, with or without spaces → `AB:CD:…`; null when it is not 32 bytes of hex. */
@@ -227,8 +243,9 @@ function certificateErrorOf(error: unknown): AppError | undefined {
  * request: every check is ours (rejectUnauthorized off), so a refusal carries the certificate seen.
  * No TLS sessions are resumed: each connection shows its certificate again.
  */
-function checkingConnector(system: string, policy: TlsPolicy, ca: string[]): buildConnector.connector {
-  const connect = buildConnector({ rejectUnauthorized: false, ca, maxCachedSessions: 0 });
+function checkingConnector(system: string, policy: TlsPolicy, bundle: string | undefined): buildConnector.connector {
+  const secureContext = secureContextFor(bundle);
+  const connect = buildConnector({ rejectUnauthorized: false, ...(secureContext ? { secureContext } : {}), maxCachedSessions: 0 });
   let firstUse: 'ca' | string | null = null;
   return (opts, callback) =>
     connect(opts, (error, socket) => {
@@ -275,7 +292,7 @@ export async function probeCertificate(url: string, options: { system: string; c
   const hostname = target.hostname.replace(/^\[|\]$/g, '');
   const port = Number(target.port || 443);
   return new Promise<PeerCertificate>((resolve, reject) => {
-    const socket = tls.connect({ host: hostname, port, servername: /^[\d.]+$|:/.test(hostname) ? undefined : hostname, rejectUnauthorized: false, ca: caSet(options.ca), ALPNProtocols: ['http/1.1'] });
+    const socket = tls.connect({ host: hostname, port, servername: /^[\d.]+$|:/.test(hostname) ? undefined : hostname, rejectUnauthorized: false, secureContext: secureContextFor(options.ca), ALPNProtocols: ['http/1.1'] });
     const timer = setTimeout(() => socket.destroy(Object.assign(new Error('timed out'), { name: 'TimeoutError' })), options.timeoutMs ?? 10_000);
     socket.once('secureConnect', () => {
       clearTimeout(timer);
