@@ -27,7 +27,7 @@ const variance = z
   })
   .meta({ id: 'CmsVariance' });
 
-const node = z.object({ name: z.string(), callBridgeId: z.string(), baseUrl: z.string(), advertisedAddress: z.string(), up: z.boolean(), faults });
+const node = z.object({ name: z.string(), callBridgeId: z.string(), baseUrl: z.string(), advertisedAddress: z.string(), up: z.boolean(), faults, certificateFingerprint: z.string().nullable().describe('SHA-256 of the self-signed certificate the node presents; null: plain HTTP') });
 const cmsCluster = z.object({ name: z.string(), username: z.string(), settings: variance, nodes: z.array(node) }).meta({ id: 'LabCmsCluster' });
 const clusterParams = z.strictObject({ cluster: z.string().min(1).max(100) });
 const traceEntry = z.object({
@@ -62,7 +62,7 @@ export function registerLabRoutes(app: HttpApp, services: PlatformServices, lab:
         name: cluster.name,
         username,
         settings: described.variance,
-        nodes: described.nodes.map((n) => ({ name: n.name, callBridgeId: n.callBridgeId, baseUrl: n.baseUrl, advertisedAddress: n.advertisedAddress, up: n.up, faults: n.faults })),
+        nodes: described.nodes.map((n) => ({ name: n.name, callBridgeId: n.callBridgeId, baseUrl: n.baseUrl, advertisedAddress: n.advertisedAddress, up: n.up, faults: n.faults, certificateFingerprint: n.certificateFingerprint })),
       };
     });
 
@@ -183,6 +183,20 @@ export function registerLabRoutes(app: HttpApp, services: PlatformServices, lab:
       const after = cluster.setVariance(request.body);
       await services.audit.record({ actor: request.actor!, action: 'lab.cms.settings', entityType: 'lab_cms_cluster', entityId: request.params.cluster, before, after, trackingId: request.id });
       return after;
+    },
+  });
+
+  app.route({
+    method: 'POST',
+    url: '/api/v1/lab/cms/:cluster/nodes/:node/certificate/rotate',
+    config: { access: 'lab.manage' },
+    schema: { tags: ['Lab'], summary: 'Give a simulated CMS node a new self-signed certificate (a renewed certificate: Meetings raises Certificate Changed); 409 for a plain-HTTP node', params: nodeParams, response: { 200: z.object({ fingerprint: z.string() }) } },
+    handler: async (request) => {
+      const cluster = findNode(request.params.cluster, request.params.node);
+      const before = cluster.certificateFingerprint(request.params.node);
+      const rotated = await cluster.rotateCertificate(request.params.node);
+      await services.audit.record({ actor: request.actor!, action: 'lab.cms.certificate-rotate', entityType: 'lab_cms_node', entityId: `${request.params.cluster}/${request.params.node}`, before: { fingerprint: before }, after: rotated, trackingId: request.id });
+      return rotated;
     },
   });
 

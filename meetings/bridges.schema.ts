@@ -1,5 +1,6 @@
 import { sql } from 'drizzle-orm';
 import { bigint, bigserial, boolean, index, integer, jsonb, pgTable, primaryKey, serial, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import type { CertificateSummary } from '../platform/http/external-client.ts';
 
 // A bridge is what TMS calls a system: one CMS (or one CMS cluster, reached through the node it was
 // added by). Its call bridges (nodes) share the space configuration; calls live on one node.
@@ -88,6 +89,18 @@ export const bridgeNodes = pgTable(
     healthy: boolean('healthy').notNull().default(true),
     lastError: text('last_error'),
     cdrReceiverId: text('cdr_receiver_id'),
+    /**
+     * How this node's HTTPS certificate is trusted: `ca` (a trusted CA vouches for it), `pinned`
+     * (this fingerprint, confirmed by the operator or pinned on first contact), null (plain HTTP, or
+     * not contacted over HTTPS since this column exists: pinned on first contact).
+     */
+    certificateTrust: text('certificate_trust').$type<'ca' | 'pinned'>(),
+    /** SHA-256 of the certificate accepted (`AB:CD:…`): the pin when `pinned`, the one last accepted when `ca`. */
+    certificateFingerprint: text('certificate_fingerprint'),
+    /** Subject, issuer, validity of that certificate (PeerCertificate), for the operator to see. */
+    certificate: jsonb('certificate').$type<CertificateSummary>(),
+    /** A different certificate the node presents now (the Certificate Changed ticket); null when none. */
+    presentedCertificate: jsonb('presented_certificate').$type<CertificateSummary>(),
   },
   (t) => [uniqueIndex('meetings_bridge_nodes_host_key').on(t.hostKey), index('meetings_bridge_nodes_bridge').on(t.bridgeId)],
 );

@@ -93,8 +93,8 @@ export function createCeConnector(options: CeConnectorOptions) {
     system: 'ce-codec',
     metrics: options.metrics,
     auth: { type: 'basic', username: options.username, password: options.password },
-    // Codecs ship self-signed certificates (ce_xapi.md §1).
-    insecureTls: true,
+    // Codecs ship self-signed certificates (ce_xapi.md §1); endpoints are not pinned yet (meetings/README, Not done).
+    tls: { mode: 'insecure' },
     timeoutMs: options.timeoutMs ?? 10_000,
     onExchange: options.onExchange,
   });

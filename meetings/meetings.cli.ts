@@ -12,6 +12,20 @@ const P = '/api/v1/meetings';
 type Row = Record<string, any>;
 const list = (v: string, prev: string[] = []) => [...prev, ...v.split(',').map((s) => s.trim()).filter(Boolean)];
 
+function printCertificate(c: Row, print: (line: string) => void = console.log) {
+  print(`  Subject:     ${c.subject}`);
+  print(`  Issuer:      ${c.issuer}`);
+  print(`  Valid:       ${formatTime(c.validFrom)} to ${formatTime(c.validTo)}`);
+  print(`  SHA-256:     ${c.fingerprint}`);
+}
+
+const certificateColumn = (n: Row) => {
+  if (n.presentedCertificate) return `CHANGED: presents ${n.presentedCertificate.fingerprint} (accept-certificate)`;
+  if (n.certificateTrust === 'ca') return 'CA';
+  if (n.certificateTrust === 'pinned') return `pinned ${n.certificateFingerprint}`;
+  return /^https:/.test(n.address) ? 'pinned on first contact' : 'plain HTTP';
+};
+
 export function registerMeetingsCommands(program: Command) {
   const bridges = program.command('bridges').description('Cisco Meeting Server bridges (M1–M7, M15)');
 
@@ -38,10 +52,21 @@ export function registerMeetingsCommands(program: Command) {
     .option('--name <name>', 'system name')
     .option('--ip-zone <zone>')
     .option('--time-zone <zone>', 'IANA time zone', 'UTC')
+    .option('--trust-fingerprint <sha256>', 'the SHA-256 fingerprint of the bridge\'s certificate you checked: pinned (needed when no trusted CA vouches for it)')
     .option('--json')
-    .action(async (address: string, o: { username: string; http?: boolean; name?: string; ipZone?: string; timeZone: string; json?: boolean }) => {
+    .action(async (address: string, o: { username: string; http?: boolean; name?: string; ipZone?: string; timeZone: string; trustFingerprint?: string; json?: boolean }) => {
       const password = await promptSecret('Password: ');
-      const res = await apiClientFromEnvironment().post<{ items: Row[] }>(`${P}/bridges`, { address, username: o.username, password, tls: !o.http, name: o.name, ipZone: o.ipZone, timeZone: o.timeZone });
+      let res: { items: Row[] };
+      try {
+        res = await apiClientFromEnvironment().post<{ items: Row[] }>(`${P}/bridges`, { address, username: o.username, password, tls: !o.http, name: o.name, ipZone: o.ipZone, timeZone: o.timeZone, trustFingerprint: o.trustFingerprint });
+      } catch (error) {
+        const certificate = error instanceof CliError && error.code === 'CERTIFICATE_NOT_TRUSTED' ? (error.details as { certificate?: Row } | undefined)?.certificate : undefined;
+        if (!certificate || !(error instanceof CliError)) throw error;
+        // What the operator compares with the bridge's own certificate before trusting it.
+        console.error('The bridge presents a certificate no trusted CA vouches for:');
+        printCertificate(certificate, console.error);
+        throw new CliError(error.code, error.message, { trackingId: error.trackingId, details: error.details, hint: `If this is the bridge's certificate, run the command again with --trust-fingerprint ${certificate.fingerprint}` });
+      }
       if (o.json) return printJson(res);
       printTable([
         { header: 'ADDRESS', value: (r: Row) => r.address },
@@ -49,6 +74,24 @@ export function registerMeetingsCommands(program: Command) {
         { header: 'TYPE', value: (r) => r.systemType },
         { header: 'DESCRIPTION', value: (r) => r.description, maxWidth: 90 },
       ], res.items);
+      for (const r of res.items.filter((i) => i.certificate)) console.log(`${r.address}: certificate ${r.certificate.trust === 'ca' ? 'trusted by a CA' : 'pinned'}, SHA-256 ${r.certificate.fingerprint}`);
+    });
+
+  bridges
+    .command('accept-certificate')
+    .argument('<bridge>', 'bridge id')
+    .argument('<node>', 'node id or name (see bridges show)')
+    .requiredOption('--fingerprint <sha256>', 'the SHA-256 fingerprint of the certificate the node presents now (the Certificate Changed ticket names it)')
+    .option('--json')
+    .description('Accept a node\'s new certificate (a renewed one): it is pinned and the Certificate Changed ticket closes (M1, M2)')
+    .action(async (bridgeId: string, nodeRef: string, o: { fingerprint: string; json?: boolean }) => {
+      const client = apiClientFromEnvironment();
+      const nodes = (await client.get<{ items: Row[] }>(`${P}/bridges/${bridgeId}/nodes`)).items;
+      const node = nodes.find((n) => n.id === nodeRef) ?? nodes.find((n) => n.name === nodeRef);
+      if (!node) throw new Error(`No node ${nodeRef} in this bridge (${nodes.map((n) => n.name).join(', ')}).`);
+      const updated = await client.post<Row>(`${P}/bridges/${bridgeId}/nodes/${node.id}/certificate/accept`, { fingerprint: o.fingerprint });
+      if (o.json) return printJson(updated);
+      console.log(`${updated.name}: certificate ${updated.certificateTrust === 'ca' ? 'trusted by a CA' : 'pinned'}, SHA-256 ${updated.certificateFingerprint}.`);
     });
 
   bridges
@@ -68,7 +111,7 @@ export function registerMeetingsCommands(program: Command) {
       console.log(b.tickets.length ? '\nTickets:' : '\nSystem has no open or acknowledged tickets');
       for (const t of b.tickets) console.log(`  #${t.id} - ${t.title} (${formatTime(t.openedAt)})\n    ${t.detail}`);
       console.log('\nClustering:');
-      printTable([{ header: 'NODE', value: (n: Row) => n.name }, { header: 'ADDRESS', value: (n) => `${n.address}${n.addressOverride ? ' (entered)' : ''}` }, { header: 'ADVERTISED', value: (n) => n.advertisedAddress ?? '' }, { header: 'PRIMARY', value: (n) => (n.primary ? '✓' : '') }, { header: 'HEALTHY', value: (n) => (n.healthy ? 'yes' : `no: ${n.lastError ?? ''}`) }], b.nodes);
+      printTable([{ header: 'NODE', value: (n: Row) => n.name }, { header: 'ADDRESS', value: (n) => `${n.address}${n.addressOverride ? ' (entered)' : ''}` }, { header: 'ADVERTISED', value: (n) => n.advertisedAddress ?? '' }, { header: 'PRIMARY', value: (n) => (n.primary ? '✓' : '') }, { header: 'HEALTHY', value: (n) => (n.healthy ? 'yes' : `no: ${n.lastError ?? ''}`) }, { header: 'CERTIFICATE', value: (n) => certificateColumn(n) }], b.nodes);
     });
 
   bridges

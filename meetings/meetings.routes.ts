@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { requireActor } from '../platform/auth/auth.plugin.ts';
 import { pageOf, pageQuery } from '../platform/http/paging.ts';
 import { dateTimeText, httpUrlInput, int4Query, timestampInput } from '../platform/http/inputs.ts';
+import { normalizeFingerprint } from '../platform/http/external-client.ts';
 import { bridgeAddressProblem, publicBridge, publicNode, type Bridges } from './bridges.service.ts';
 import * as repo from './meetings.repository.ts';
 import { recurrenceProblem } from './recurrence.ts';
@@ -42,12 +43,22 @@ const bridge = z.object({
   createdAt: z.date(), updatedAt: z.date(),
 }).meta({ id: 'Bridge' });
 const ticket = z.object({ id: z.number(), bridgeId: z.string(), kind: z.string(), title: z.string(), detail: z.string(), state: z.string(), openedAt: z.date(), closedAt: z.date().nullable() }).meta({ id: 'BridgeTicket' });
+const certificate = z.object({
+  subject: z.string(), issuer: z.string(), validFrom: z.string().describe('ISO 8601, UTC'), validTo: z.string().describe('ISO 8601, UTC'),
+  fingerprint: z.string().describe('SHA-256 of the certificate, upper-case hex pairs joined by colons'),
+  trusted: z.boolean().describe('A trusted CA (system CAs plus SWITCHBOARD_TLS_CA_FILE) vouches for it'), trustError: z.string().nullable(),
+}).meta({ id: 'Certificate' });
+const fingerprint = z.string().trim().max(200).refine((v) => normalizeFingerprint(v) !== null, 'a SHA-256 fingerprint: 64 hexadecimal digits, colons or spaces between pairs allowed');
 const node = z.object({
   id: z.string(), callBridgeId: z.string(), name: z.string(),
   address: z.string().describe('The URL Switchboard reaches the node at'),
   advertisedAddress: z.string().nullable().describe('The address the cluster advertises for it (/callBridges/{id}); null when it advertises none'),
   addressOverride: z.string().nullable().describe('Set by the operator; null: derived from the advertised address with the scheme and port of the address the bridge was added by'),
   primary: z.boolean(), healthy: z.boolean(), lastError: z.string().nullable(), cdrReceiver: z.boolean().describe('Switchboard is registered as this node\'s CDR receiver'),
+  certificateTrust: z.enum(['ca', 'pinned']).nullable().describe('ca: a trusted CA vouches for its certificate; pinned: certificateFingerprint is pinned; null: plain HTTP, or pinned on first contact'),
+  certificateFingerprint: z.string().nullable().describe('SHA-256 of the accepted certificate'),
+  certificate: certificate.nullable().describe('The accepted certificate'),
+  presentedCertificate: certificate.nullable().describe('Another certificate the node presents now (Certificate Changed ticket): accept it to talk to the node again'),
 }).meta({ id: 'BridgeNode' });
 const booking = z.object({
   id: z.string(), bridgeId: z.string(), title: z.string(), organizer: z.string(), hasPasscode: z.boolean(), timeZone: z.string(), startAt: z.date(), endAt: z.date(),
@@ -115,8 +126,9 @@ export function registerMeetingRoutes(app: HttpApp, services: PlatformServices, 
     method: 'POST', url: `${P}/bridges`, config: { access: 'bridges.manage' },
     schema: {
       tags, summary: 'Add one or several CMS (comma-separated addresses, host:port allowed)',
-      body: z.strictObject({ address: bridgeAddresses, username: z.string().min(1).max(200), password: z.string().min(1).max(200), tls: z.boolean().optional(), name: name.optional(), ipZone: name.optional(), timeZone: z.string().max(64).optional(), usageType: name.optional() }),
-      response: { 201: z.object({ items: z.array(z.object({ id: z.string().nullable(), address: z.string(), systemName: z.string().nullable(), systemType: z.string().nullable(), description: z.string(), warnings: z.array(z.string()), nodes: z.number(), error: z.object({ code: z.string(), message: z.string() }).nullable() })) }) },
+      description: 'An HTTPS bridge\'s certificate is read first. One no trusted CA vouches for is refused with 422 CERTIFICATE_NOT_TRUSTED, its subject, issuer, validity and SHA-256 fingerprint in `details.certificate`; add it again with `trustFingerprint` set to that fingerprint and it is pinned.',
+      body: z.strictObject({ address: bridgeAddresses, username: z.string().min(1).max(200), password: z.string().min(1).max(200), tls: z.boolean().optional(), name: name.optional(), ipZone: name.optional(), timeZone: z.string().max(64).optional(), usageType: name.optional(), trustFingerprint: fingerprint.optional().describe('The SHA-256 fingerprint of the certificate the operator confirmed (from the CERTIFICATE_NOT_TRUSTED answer)') }),
+      response: { 201: z.object({ items: z.array(z.object({ id: z.string().nullable(), address: z.string(), systemName: z.string().nullable(), systemType: z.string().nullable(), description: z.string(), warnings: z.array(z.string()), nodes: z.number(), certificate: certificate.extend({ trust: z.enum(['ca', 'pinned']) }).nullable().optional(), error: z.object({ code: z.string(), message: z.string() }).nullable() })) }) },
     },
     handler: async (request, reply) => {
       const items = await bridges.add(request.body, requireActor(request), services.config.publicUrl ?? origin(request));
@@ -205,6 +217,17 @@ export function registerMeetingRoutes(app: HttpApp, services: PlatformServices, 
       response: { 200: node },
     },
     handler: async (request) => bridges.setNodeAddress(request.params.id, request.params.nodeId, request.body.address, requireActor(request), services.config.publicUrl ?? origin(request)),
+  });
+  app.route({
+    method: 'POST', url: `${P}/bridges/:id/nodes/:nodeId/certificate/accept`, config: { access: 'bridges.manage' },
+    schema: {
+      tags, summary: 'Accept the certificate a node presents now (a renewed one; closes the Certificate Changed ticket)',
+      description: 'The fingerprint must be the one the node presents (the ticket and `presentedCertificate` name it); it is pinned. Otherwise 422 CERTIFICATE_NOT_TRUSTED with the certificate the node presents.',
+      params: z.strictObject({ id: z.string().uuid(), nodeId: z.string().uuid() }),
+      body: z.strictObject({ fingerprint }),
+      response: { 200: node },
+    },
+    handler: async (request) => bridges.acceptCertificate(request.params.id, request.params.nodeId, request.body.fingerprint, requireActor(request)),
   });
   app.route({
     method: 'GET', url: `${P}/bridges/:id/pool`, config: { access: 'meetings.read' },

@@ -305,7 +305,7 @@ export function createMeetings(services: PlatformServices, bridges: Bridges, boo
     async syncPool(ctx: JobContext, bridgeId: string) {
       const bridge = await bridges.getBridge(bridgeId);
       if (!bridge.sipDomain || bridge.numericIdBase === null || !bridge.numericIdQuantity) throw new AppError('INVALID_STATE', 'Set Domain, Numeric ID Base and Numeric ID Quantity first.');
-      const connector = bridges.primaryConnector(bridge);
+      const connector = await bridges.primaryConnector(bridge);
       const base = bridge.numericIdBase;
       const quantity = bridge.numericIdQuantity;
       await ctx.progress({ percent: 5, step: 'parameter set' });

@@ -36,9 +36,9 @@ export function tmsBaseUrl(url: string): string {
 
 export type TmsConnection = Awaited<ReturnType<typeof connectTms>>;
 
-export async function connectTms(source: TmsSource, options: { timeoutMs?: number; metrics?: Metrics } = {}) {
+export async function connectTms(source: TmsSource, options: { timeoutMs?: number; metrics?: Metrics; ca?: string } = {}) {
   const base = tmsBaseUrl(source.url);
-  const http = createExternalClient({ system: 'tms', metrics: options.metrics, timeoutMs: options.timeoutMs ?? 30_000, insecureTls: source.insecureTls, auth: { type: 'basic', username: source.username, password: source.password } });
+  const http = createExternalClient({ system: 'tms', metrics: options.metrics, timeoutMs: options.timeoutMs ?? 30_000, tls: source.insecureTls ? { mode: 'insecure' } : { mode: 'ca' }, ca: options.ca, auth: { type: 'basic', username: source.username, password: source.password } });
   const host = new URL(base).host;
   let session = '';
 

@@ -77,7 +77,7 @@ export function createTmsImport(services: PlatformServices, deps: { bookings: Bo
   const { bookings } = deps;
   const db = database.db;
 
-  const open = (source: TmsSource) => connectTms(source, { metrics });
+  const open = (source: TmsSource) => connectTms(source, { metrics, ca: services.config.tlsCa });
 
   // ---- systems → bridges ---------------------------------------------------------------------------
 

@@ -12,6 +12,7 @@ import { Time, TimeZoneNote } from '../../platform/console/src/components/Time.t
 import { useCan } from '../../platform/console/src/session.tsx';
 import { meetingsApi as api, type Row } from './meetings-api.ts';
 import { MeetingsNav, bridgeLabel } from './shared.tsx';
+import { NodeCertificate } from './certificates.tsx';
 
 // /meetings/bridges/<id> (M2–M7, M15): status, tickets (acknowledge, close), cluster nodes and how
 // each is reached, the scheduled-space pool, settings, and the API trace.
@@ -107,9 +108,9 @@ function Nodes({ bridgeId, nodes, manage }: { bridgeId: string; nodes: Row[]; ma
     <Paper component="section" aria-labelledby="nodes-title" mb="lg">
       <Title order={2} fz="lg" id="nodes-title">Clustering</Title>
       <Text size="sm" c="dimmed" mb="sm">Nodes are reached at what the cluster advertises, with the scheme and port of the address this bridge was added by, unless you enter an address.</Text>
-      <Table.ScrollContainer minWidth={800}>
+      <Table.ScrollContainer minWidth={1000}>
         <Table striped aria-label="Nodes">
-          <Table.Thead><Table.Tr><Table.Th>System name</Table.Th><Table.Th>Reached at</Table.Th><Table.Th>Advertised</Table.Th><Table.Th>Primary</Table.Th><Table.Th>Healthy</Table.Th><Table.Th>CDRs</Table.Th>{manage && <Table.Th>Change address</Table.Th>}</Table.Tr></Table.Thead>
+          <Table.Thead><Table.Tr><Table.Th>System name</Table.Th><Table.Th>Reached at</Table.Th><Table.Th>Advertised</Table.Th><Table.Th>Primary</Table.Th><Table.Th>Healthy</Table.Th><Table.Th>CDRs</Table.Th><Table.Th>Certificate</Table.Th>{manage && <Table.Th>Change address</Table.Th>}</Table.Tr></Table.Thead>
           <Table.Tbody>
             {nodes.map((n) => (
               <Table.Tr key={n.id}>
@@ -119,6 +120,7 @@ function Nodes({ bridgeId, nodes, manage }: { bridgeId: string; nodes: Row[]; ma
                 <Table.Td>{n.primary ? '✓' : ''}</Table.Td>
                 <Table.Td>{n.healthy ? (n.lastError ? `yes — ${n.lastError}` : 'yes') : `no — ${n.lastError ?? ''}`}</Table.Td>
                 <Table.Td>{n.cdrReceiver ? 'receiving' : 'none'}</Table.Td>
+                <Table.Td><NodeCertificate bridgeId={bridgeId} node={n} manage={manage} /></Table.Td>
                 {manage && <Table.Td><NodeAddressForm bridgeId={bridgeId} node={n} /></Table.Td>}
               </Table.Tr>
             ))}

@@ -12,6 +12,7 @@ import { browserTimeZone } from '../../platform/console/src/components/Time.tsx'
 import { useCan } from '../../platform/console/src/session.tsx';
 import { meetingsApi as api, type Row } from './meetings-api.ts';
 import { MeetingsNav, bridgeLabel } from './shared.tsx';
+import { confirmCertificate, untrustedCertificate } from './certificates.tsx';
 
 // /meetings/bridges (M1, M2, M14): the bridges with their ticket counts, adding one, and the order
 // automatic routing prefers them in.
@@ -75,7 +76,19 @@ function AddBridgeForm() {
     },
   });
   const add = useMutation({
-    mutationFn: (v: typeof form.values) => api.addBridge({ ...v, address: v.address.trim(), ipZone: v.ipZone.trim() || undefined, tls: !v.address.trim().startsWith('http://') }),
+    mutationFn: async (v: typeof form.values) => {
+      const body = { ...v, address: v.address.trim(), ipZone: v.ipZone.trim() || undefined, tls: !v.address.trim().startsWith('http://') };
+      try {
+        return await api.addBridge(body);
+      } catch (error) {
+        // Trust on first use (M1): the bridge's certificate is shown; trusting it repeats the add with its fingerprint.
+        const certificate = untrustedCertificate(error);
+        if (!certificate) throw error;
+        const trusted = await confirmCertificate(certificate, 'Trust this bridge\'s certificate?', `${body.address} presents a certificate no trusted CA vouches for.`, 'Trust and add');
+        if (!trusted) throw error;
+        return api.addBridge({ ...body, trustFingerprint: certificate.fingerprint });
+      }
+    },
     onSuccess: (data) => {
       const added = data.items.filter((r) => r.id).length;
       notifySuccess(`${added} of ${data.items.length} system(s) added.`, 'Add bridge');

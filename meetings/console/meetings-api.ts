@@ -10,6 +10,7 @@ export const meetingsApi = {
   bridge: (id: string, signal?: AbortSignal) => request<Row>(`${P}/bridges/${enc(id)}`, { signal }),
   addBridge: (body: Row) => request<{ items: Row[] }>(`${P}/bridges`, { method: 'POST', body }),
   updateBridge: (id: string, body: Row) => request<Row>(`${P}/bridges/${enc(id)}`, { method: 'PATCH', body }),
+  acceptCertificate: (id: string, nodeId: string, fingerprint: string) => request<Row>(`${P}/bridges/${enc(id)}/nodes/${enc(nodeId)}/certificate/accept`, { method: 'POST', body: { fingerprint } }),
   setNodeAddress: (id: string, nodeId: string, address: string | null) => request<Row>(`${P}/bridges/${enc(id)}/nodes/${enc(nodeId)}`, { method: 'PATCH', body: { address } }),
   trace: (id: string, query: Row, signal?: AbortSignal) => request<Page<Row>>(`${P}/bridges/${enc(id)}/trace`, { query, signal }),
   addTicket: (id: string, body: Row) => request<Row>(`${P}/bridges/${enc(id)}/tickets`, { method: 'POST', body }),

@@ -248,7 +248,7 @@ export function createErrorHandling(dialects: ErrorDialect[] = []) {
       // answer 409 while the Lab is off.
       if ((method !== 'GET' && method !== 'HEAD' && route.config?.access !== 'public') || /^\/api\/v1\/(partner\/)?lab(\/|$)/.test(url)) codes.add('INVALID_STATE');
       // Operations that call a bridge or a directory while the request waits.
-      if (upstreamOperation(method, url)) ['UPSTREAM_FAILED', 'UPSTREAM_UNREACHABLE', 'UPSTREAM_REFUSED_CREDENTIALS'].forEach((c) => codes.add(c as ErrorCode));
+      if (upstreamOperation(method, url)) ['UPSTREAM_FAILED', 'UPSTREAM_UNREACHABLE', 'UPSTREAM_REFUSED_CREDENTIALS', 'CERTIFICATE_NOT_TRUSTED', 'CERTIFICATE_CHANGED'].forEach((c) => codes.add(c as ErrorCode));
       if (route.config && 'rateLimit' in route.config && route.config.rateLimit) add(429);
       for (const code of route.config?.errors ?? []) codes.add(code);
 
