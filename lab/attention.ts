@@ -32,6 +32,10 @@ export function labAttention(lab: Lab): Pick<Area, 'attention'> {
       }
       const cssm = lab.cssm?.getFault();
       if (cssm && cssm.fault.kind !== 'none') entries.push({ id: 'cssm', label: 'CSSM', detail: cssm.fault.kind});
+      for (const codec of lab.ceCodecs) {
+        const named = cmsFaultsInForce(codec.getFaults() as Record<string, unknown>);
+        if (named.length) entries.push({ id: `ce/${codec.name}`, label: `Codec ${codec.name}`, detail: named.join(', ')});
+      }
       for (const uc of lab.ucClusters) {
         const fault = uc.getFault();
         if (fault.kind !== 'none') entries.push({ id: `uc/${uc.name}`, label: `${uc.type} ${uc.name}`, detail: fault.kind});

@@ -229,6 +229,19 @@ export function registerLabLicensingRoutes(app: HttpApp, services: PlatformServi
     handler: async (request) => setUcFault(request, request.params.cluster, request.body, 'lab.uc.fault.set'),
   });
   app.route({
+    method: 'POST',
+    url: '/api/v1/lab/uc/:cluster/certificate/rotate',
+    config: { access: 'lab.manage' },
+    schema: { tags: ['Lab'], summary: 'Give a simulated UC cluster\'s publisher a new self-signed certificate (a renewed one: Licensing raises an alert); 409 for a plain-HTTP cluster', params: clusterParams, response: { 200: z.object({ fingerprint: z.string() }) } },
+    handler: async (request) => {
+      const cluster = findCluster(request.params.cluster);
+      const before = cluster.certificateFingerprint();
+      const rotated = await cluster.rotateCertificate();
+      await services.audit.record({ actor: request.actor!, action: 'lab.uc.certificate-rotate', entityType: 'lab_uc_cluster', entityId: request.params.cluster, before: { fingerprint: before }, after: rotated, trackingId: request.id });
+      return rotated;
+    },
+  });
+  app.route({
     method: 'DELETE',
     url: '/api/v1/lab/uc/:cluster/fault',
     config: { access: 'lab.manage' },

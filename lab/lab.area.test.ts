@@ -78,6 +78,38 @@ describe('lab area', () => {
     await t.api('PUT', `/api/v1/lab/cms/${cluster.name}/settings`, { advertiseScheme: null, cdrs: true, pageCap: null, forgetBulkSyncsOnRestart: false });
   });
 
+  test('a call made on the Lab CMS is listed with its participants and their state; an ended leg leaves the list', async () => {
+    const lab = getLab(t.sb.services)!;
+    const { cluster, username, password } = lab.cmsClusters[0];
+    const form = { authorization: `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}`, 'content-type': 'application/x-www-form-urlencoded' };
+    const node = cluster.nodes[1];
+    const post = async (path: string, body: string) => (await fetch(`${node.baseUrl}/api/v1${path}`, { method: 'POST', headers: form, body })).headers.get('location')!.split('/').pop()!;
+    assert.deepEqual((await t.api('GET', `/api/v1/lab/cms/${cluster.name}/calls`)).body, { calls: [] });
+    const call = await post('/calls', 'name=Weekly+sync');
+    const leg = await post(`/calls/${call}/callLegs`, 'remoteParty=alice%40example.com');
+    await post(`/calls/${call}/participants`, 'remoteParty=bob%40example.com');
+    const listed = (await t.api('GET', `/api/v1/lab/cms/${cluster.name}/calls`)).body.calls;
+    assert.equal(listed.length, 1);
+    assert.deepEqual({ id: listed[0].id, name: listed[0].name, node: listed[0].node, callType: listed[0].callType }, { id: call, name: 'Weekly sync', node: node.name, callType: 'adHoc' });
+    assert.deepEqual(listed[0].legs.map((l: any) => [l.remoteParty, l.direction]).sort(), [['alice@example.com', 'outgoing'], ['bob@example.com', 'outgoing']]);
+    assert.ok(listed[0].legs.every((l: any) => ['initial', 'ringing', 'connected'].includes(l.state) && !Number.isNaN(Date.parse(l.createdAt))));
+    cluster.remoteHangUp(node.name, leg);
+    const after = (await t.api('GET', `/api/v1/lab/cms/${cluster.name}/calls`)).body.calls;
+    assert.deepEqual(after[0].legs.map((l: any) => l.remoteParty), ['bob@example.com']);
+    await fetch(`${node.baseUrl}/api/v1/calls/${call}`, { method: 'DELETE', headers: form });
+    assert.deepEqual((await t.api('GET', `/api/v1/lab/cms/${cluster.name}/calls`)).body, { calls: [] });
+    assert.equal((await t.api('GET', '/api/v1/lab/cms/nope/calls')).status, 404);
+  });
+
+  test('a fault form sends the whole set: null clears a page cap or a slow delay, false a switch', async () => {
+    const url = '/api/v1/lab/cms/cms-lab-single/nodes/callbridge-solo/faults';
+    assert.deepEqual((await t.api('PUT', url, { busy: true, slowMs: 100, pageCap: 3 })).body, { busy: true, slowMs: 100, pageCap: 3 });
+    assert.deepEqual((await t.api('PUT', url, { busy: false, slowMs: null, pageCap: null, failNext: null, down: false })).body, {});
+    const bad = await t.api('PUT', url, { pageCap: 0 });
+    assert.equal(bad.status, 400);
+    assert.match([bad.body.error.details.issues[0].path].flat().join('.'), /(^|\.)pageCap$/);
+  });
+
   test('unknown nodes are 404, bad fault bodies 400, and a booker may not inject faults', async () => {
     assert.equal((await t.api('PUT', '/api/v1/lab/cms/nope/nodes/x/faults', { busy: true })).status, 404);
     const bad = await t.api('PUT', '/api/v1/lab/cms/cms-lab-single/nodes/callbridge-solo/faults', { busy: 'very' });

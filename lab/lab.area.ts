@@ -6,6 +6,11 @@ import { registerLabLicensingRoutes } from './lab-licensing.routes.ts';
 import { getLabState, openLabState, portOr0, setLabState, startRemembered } from './lab.state.ts';
 import { restoreCmsCluster, snapshotCmsCluster, type CmsClusterState } from './cms/cms.state.ts';
 import { labAttention } from './attention.ts';
+import { startLabCodecs } from './ce/ce.lab.ts';
+import { registerLabCeRoutes } from './ce/ce.routes.ts';
+import type { CeCodec } from './ce/ce.simulator.ts';
+import { createTmsSimulator, type TmsSimulator, type TmsSimulatorState } from './tms/tms.simulator.ts';
+import { seedTmsLab } from './tms/tms.seed.ts';
 import type { CssmSimulator } from './cssm/cssm.simulator.ts';
 import type { UcClusterSimulator } from './cucm/uc.simulator.ts';
 import type { AreaFactory } from '../platform/area.ts';
@@ -23,7 +28,14 @@ export type Lab = {
   /** Registered by the Licensing area when it starts its Lab (S3, S4); empty without it. */
   cssm: CssmSimulator | null;
   ucClusters: UcClusterSimulator[];
+  /** Room codecs (CE / RoomOS) whose Join dials into the Lab's CMS clusters (#17). */
+  ceCodecs: CeCodec[];
+  /** The Lab TMS (#16): what `switchboard meetings import-tms` is tried against. */
+  tms: TmsSimulator | null;
 };
+
+/** What the Lab TMS keeps across restarts: its port, user and everything booked on it. */
+type TmsLabState = { port: number; users: { username: string; password: string }[]; state: TmsSimulatorState };
 
 // Areas that need the Lab (Meetings registers the CMS clusters as bridges) find it through the
 // services object of their own server; several servers in one process (tests) each have theirs.
@@ -56,7 +68,7 @@ function cmsChangeKey(storeChanges: number, clusters: CmsCluster[]): string {
 }
 
 export const labArea: AreaFactory = (services) => {
-  const lab: Lab = { enabled: services.config.labEnabled, cmsClusters: [], cssm: null, ucClusters: [] };
+  const lab: Lab = { enabled: services.config.labEnabled, cmsClusters: [], cssm: null, ucClusters: [], ceCodecs: [], tms: null };
   labs.set(services, lab);
 
   async function startCluster(spec: (typeof defaultLabClusters)[number], saved: CmsClusterState | undefined): Promise<LabCmsCluster> {
@@ -105,12 +117,40 @@ export const labArea: AreaFactory = (services) => {
     return { cluster, username, password, restored: !!kept };
   }
 
+  /**
+   * The Lab TMS: back as it was on its remembered port, or fresh, with systems and
+   * bookings seeded on the Lab CMS clusters' addresses (the bridges Meetings registers for them).
+   */
+  async function startTms(saved: TmsLabState | undefined): Promise<TmsSimulator> {
+    const sim = await startRemembered(
+      async (fresh) => {
+        const kept = fresh ? undefined : saved;
+        const port = kept ? await portOr0(kept.port) : 0;
+        return createTmsSimulator({
+          name: 'tms-lab',
+          clock: services.clock,
+          port,
+          // The simulator's documented Lab credentials (lab/README.md), as `lab cucm` has: it listens on loopback only.
+          users: kept?.users,
+          state: kept ? structuredClone(kept.state) : undefined,
+        });
+      },
+      (made) => made.start(),
+      services.logger,
+      'tms',
+    );
+    if (!saved) seedTmsLab(sim, { now: services.clock.now(), cmsAddresses: lab.cmsClusters.map(({ cluster }) => cluster.nodes[0].baseUrl.replace(/^https?:\/\//, '')) });
+    services.logger.info({ url: sim.url, restored: !!saved }, 'lab TMS started');
+    return sim;
+  }
+
   return {
     name: 'lab',
     ...labAttention(lab),
     routes: (app) => {
       registerLabRoutes(app, services, lab);
       registerLabLicensingRoutes(app, services, lab);
+      registerLabCeRoutes(app, services, lab);
     },
     async start() {
       if (!lab.enabled) return;
@@ -124,7 +164,14 @@ export const labArea: AreaFactory = (services) => {
         let changes = 0;
         for (const cluster of clusters) cluster.store.onChange(() => changes++);
         state.track('cms', () => clusters.map(snapshotCmsCluster), () => cmsChangeKey(changes, clusters));
+        lab.ceCodecs.push(...(await startLabCodecs({ clock: services.clock, logger: services.logger, state, clusters: () => lab.cmsClusters.map((c) => c.cluster) })));
+        lab.tms = await startTms(state.load<TmsLabState>('tms'));
+        const tms = lab.tms;
+        state.track('tms', (): TmsLabState => ({ port: Number(new URL(tms.url).port), users: tms.users, state: tms.state }), () => String(tms.changes));
       } catch (error) {
+        for (const codec of lab.ceCodecs.splice(0)) await codec.stop();
+        await lab.tms?.stop();
+        lab.tms = null;
         for (const { cluster } of lab.cmsClusters.splice(0)) await cluster.stop();
         setLabState(services, undefined);
         state.close();
@@ -132,6 +179,8 @@ export const labArea: AreaFactory = (services) => {
       }
     },
     async stop() {
+      for (const codec of lab.ceCodecs.splice(0)) await codec.stop();
+      await lab.tms?.stop();
       for (const { cluster } of lab.cmsClusters.splice(0)) await cluster.stop();
       // Last area to stop: the other areas' simulators are stopped by now and saved as they ended.
       getLabState(services)?.close();

@@ -4,16 +4,17 @@ import type { HttpApp } from '../platform/http/app-types.ts';
 import type { PlatformServices } from '../platform/services.ts';
 import type { Lab } from './lab.area.ts';
 
+// null or false clears a fault (as the control API's PUT does), so a form can send the whole set at once.
 const faults = z
   .strictObject({
-    down: z.boolean().optional(),
-    hang: z.boolean().optional(),
-    slowMs: z.number().int().min(0).max(600_000).optional(),
-    busy: z.boolean().optional(),
-    unauthorized: z.boolean().optional(),
-    malformedXml: z.boolean().optional(),
-    pageCap: z.number().int().min(1).max(1000).optional(),
-    failNext: z.array(z.strictObject({ path: z.string().min(1).max(500), method: z.string().regex(/^(GET|POST|PUT|DELETE)$/, 'GET, POST, PUT or DELETE').optional(), count: z.number().int().min(1).max(10_000), status: z.number().int().min(400).max(599).optional(), body: z.string().max(10_000).optional() })).max(20).optional(),
+    down: z.boolean().nullable().optional(),
+    hang: z.boolean().nullable().optional(),
+    slowMs: z.number().int().min(0).max(600_000).nullable().optional(),
+    busy: z.boolean().nullable().optional(),
+    unauthorized: z.boolean().nullable().optional(),
+    malformedXml: z.boolean().nullable().optional(),
+    pageCap: z.number().int().min(1).max(1000).nullable().optional(),
+    failNext: z.array(z.strictObject({ path: z.string().min(1).max(500), method: z.string().regex(/^(GET|POST|PUT|DELETE)$/, 'GET, POST, PUT or DELETE').optional(), count: z.number().int().min(1).max(10_000), status: z.number().int().min(400).max(599).optional(), body: z.string().max(10_000).optional() })).max(20).nullable().optional(),
   })
   .meta({ id: 'CmsFaults' });
 
@@ -26,7 +27,7 @@ const variance = z
   })
   .meta({ id: 'CmsVariance' });
 
-const node = z.object({ name: z.string(), callBridgeId: z.string(), baseUrl: z.string(), advertisedAddress: z.string(), up: z.boolean(), faults });
+const node = z.object({ name: z.string(), callBridgeId: z.string(), baseUrl: z.string(), advertisedAddress: z.string(), up: z.boolean(), faults, certificateFingerprint: z.string().nullable().describe('SHA-256 of the self-signed certificate the node presents; null: plain HTTP') });
 const cmsCluster = z.object({ name: z.string(), username: z.string(), settings: variance, nodes: z.array(node) }).meta({ id: 'LabCmsCluster' });
 const clusterParams = z.strictObject({ cluster: z.string().min(1).max(100) });
 const traceEntry = z.object({
@@ -34,6 +35,23 @@ const traceEntry = z.object({
   status: z.number().int().optional(), size: z.number().int().optional(), location: z.string().optional(),
   requestBody: z.string().optional(), fault: z.string().optional(),
 });
+const callLeg = z.object({
+  id: z.string(),
+  participantId: z.string(),
+  name: z.string().describe('The participant name CMS shows'),
+  remoteParty: z.string(),
+  direction: z.enum(['incoming', 'outgoing']),
+  state: z.enum(['initial', 'ringing', 'connected']),
+  createdAt: z.string().describe('UTC'),
+  connectedAt: z.string().nullable(),
+});
+const labCall = z
+  .object({ id: z.string(), name: z.string(), node: z.string(), callType: z.enum(['coSpace', 'adHoc']), coSpaceId: z.string().nullable(), startedAt: z.string(), legs: z.array(callLeg) })
+  .meta({ id: 'LabCmsCall' });
+const tmsFault = z
+  .strictObject({ kind: z.enum(['none', 'down', 'server-error', 'slow']), delayMs: z.number().int().min(0).max(600_000).optional() })
+  .meta({ id: 'TmsFault' });
+const labTms = z.object({ url: z.string(), username: z.string(), systems: z.number().int(), conferences: z.number().int(), transactions: z.number().int(), fault: tmsFault }).meta({ id: 'LabTms' });
 const nodeParams = z.strictObject({ cluster: z.string().min(1).max(100), node: z.string().min(1).max(100) });
 
 export function registerLabRoutes(app: HttpApp, services: PlatformServices, lab: Lab) {
@@ -44,9 +62,15 @@ export function registerLabRoutes(app: HttpApp, services: PlatformServices, lab:
         name: cluster.name,
         username,
         settings: described.variance,
-        nodes: described.nodes.map((n) => ({ name: n.name, callBridgeId: n.callBridgeId, baseUrl: n.baseUrl, advertisedAddress: n.advertisedAddress, up: n.up, faults: n.faults })),
+        nodes: described.nodes.map((n) => ({ name: n.name, callBridgeId: n.callBridgeId, baseUrl: n.baseUrl, advertisedAddress: n.advertisedAddress, up: n.up, faults: n.faults, certificateFingerprint: n.certificateFingerprint })),
       };
     });
+
+  const describeTms = () => {
+    const tms = lab.tms;
+    if (!tms) return null;
+    return { url: tms.url, username: tms.users[0]?.username ?? '', systems: tms.state.systems.length, conferences: tms.state.conferences.filter((c) => !c.deleted).length, transactions: tms.state.transactions.length, fault: tms.getFault() };
+  };
 
   const findCluster = (clusterName: string) => {
     const entry = lab.cmsClusters.find((c) => c.cluster.name === clusterName);
@@ -65,8 +89,51 @@ export function registerLabRoutes(app: HttpApp, services: PlatformServices, lab:
     method: 'GET',
     url: '/api/v1/lab',
     config: { access: 'lab.read' },
-    schema: { tags: ['Lab'], summary: 'The simulators running in this process', response: { 200: z.object({ enabled: z.boolean(), cms: z.array(cmsCluster) }) } },
-    handler: async () => ({ enabled: lab.enabled, cms: describe() }),
+    schema: { tags: ['Lab'], summary: 'The simulators running in this process', response: { 200: z.object({ enabled: z.boolean(), cms: z.array(cmsCluster), tms: labTms.nullable() }) } },
+    handler: async () => ({ enabled: lab.enabled, cms: describe(), tms: describeTms() }),
+  });
+
+  app.route({
+    method: 'PUT',
+    url: '/api/v1/lab/tms/fault',
+    config: { access: 'lab.manage', errors: ['INVALID_STATE'] },
+    schema: { tags: ['Lab'], summary: 'Make the Lab TMS refuse connections, answer 500 or answer late (#16)', body: tmsFault, response: { 200: tmsFault } },
+    handler: async (request) => {
+      if (!lab.tms) throw new AppError('INVALID_STATE', 'The Lab TMS is not running (the Lab is off).');
+      const before = lab.tms.getFault();
+      const after = request.body.kind === 'slow' ? { kind: 'slow' as const, delayMs: request.body.delayMs ?? 5000 } : { kind: request.body.kind };
+      lab.tms.setFault(after as never);
+      await services.audit.record({ actor: request.actor!, action: 'lab.faults.set', entityType: 'lab_tms', entityId: lab.tms.name, before, after, trackingId: request.id });
+      return after;
+    },
+  });
+
+  app.route({
+    method: 'GET',
+    url: '/api/v1/lab/cms/:cluster/calls',
+    config: { access: 'lab.read' },
+    schema: { tags: ['Lab'], summary: "A simulated CMS cluster's active calls on every node, each with its call legs (participants) and their state", params: clusterParams, response: { 200: z.object({ calls: z.array(labCall) }) } },
+    handler: async (request) => {
+      const cluster = findCluster(request.params.cluster);
+      const iso = (ms: number) => new Date(ms).toISOString();
+      // Read from each bridge's memory: what the simulated CMS would answer to /calls and /callLegs.
+      const calls = cluster.nodes.flatMap((node) =>
+        [...node.bridge.calls.values()].map((call) => ({
+          id: call.id,
+          name: call.name,
+          node: node.name,
+          callType: call.callType,
+          coSpaceId: call.coSpace ?? null,
+          startedAt: iso(call.startedAt),
+          legs: [...call.legs].flatMap((id) => {
+            const leg = node.bridge.legs.get(id);
+            if (!leg || leg.ended) return [];
+            return [{ id: leg.id, participantId: leg.participant, name: leg.name, remoteParty: leg.remoteParty, direction: leg.direction, state: leg.state, createdAt: iso(leg.createdAt), connectedAt: leg.connectedAt === undefined ? null : iso(leg.connectedAt) }];
+          }),
+        })),
+      );
+      return { calls };
+    },
   });
 
   app.route({
@@ -116,6 +183,20 @@ export function registerLabRoutes(app: HttpApp, services: PlatformServices, lab:
       const after = cluster.setVariance(request.body);
       await services.audit.record({ actor: request.actor!, action: 'lab.cms.settings', entityType: 'lab_cms_cluster', entityId: request.params.cluster, before, after, trackingId: request.id });
       return after;
+    },
+  });
+
+  app.route({
+    method: 'POST',
+    url: '/api/v1/lab/cms/:cluster/nodes/:node/certificate/rotate',
+    config: { access: 'lab.manage' },
+    schema: { tags: ['Lab'], summary: 'Give a simulated CMS node a new self-signed certificate (a renewed certificate: Meetings raises Certificate Changed); 409 for a plain-HTTP node', params: nodeParams, response: { 200: z.object({ fingerprint: z.string() }) } },
+    handler: async (request) => {
+      const cluster = findNode(request.params.cluster, request.params.node);
+      const before = cluster.certificateFingerprint(request.params.node);
+      const rotated = await cluster.rotateCertificate(request.params.node);
+      await services.audit.record({ actor: request.actor!, action: 'lab.cms.certificate-rotate', entityType: 'lab_cms_node', entityId: `${request.params.cluster}/${request.params.node}`, before: { fingerprint: before }, after: rotated, trackingId: request.id });
+      return rotated;
     },
   });
 

@@ -114,7 +114,7 @@ describe('Lab state across a restart of Switchboard', () => {
     await first.sb.close();
     server = undefined;
     const files = labStateFiles(database.config.dataDir).map((f) => path.basename(f));
-    assert.deepEqual(files, ['cms.json', 'licensing.json', 'partner.json']);
+    assert.deepEqual(files, ['ce.json', 'cms.json', 'licensing.json', 'partner.json', 'tms.json']);
 
     // Restart on the same data directory and database.
     server = await startServer(database);
@@ -141,7 +141,7 @@ describe('Lab state across a restart of Switchboard', () => {
     // `lab reset` says what it removed; the next start has the seeded defaults.
     const reset = await cli(['lab', 'reset', '--data-dir', database.config.dataDir]);
     assert.equal(reset.code, 0, reset.stderr);
-    for (const name of ['cms.json', 'licensing.json', 'partner.json']) assert.ok(reset.stdout.includes(name), reset.stdout);
+    for (const name of ['ce.json', 'cms.json', 'licensing.json', 'partner.json']) assert.ok(reset.stdout.includes(name), reset.stdout);
     assert.deepEqual(labStateFiles(database.config.dataDir), []);
     server = await startServer(database);
     const third = server;

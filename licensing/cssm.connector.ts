@@ -22,6 +22,8 @@ export type CssmConnectorOptions = {
   /** SSM On-Prem takes a JSON token request instead of a form. */
   jsonTokenRequest?: boolean;
   proxy?: ExternalProxy | null;
+  /** The operator's CA bundle (config.tlsCa): CSSM, a satellite or a TLS-inspecting proxy's CA. */
+  ca?: string;
   clock: Clock;
   metrics?: Metrics;
   /** Shared token cache (per server), so a token is reused until 5 minutes before it expires. */
@@ -85,7 +87,7 @@ const RATE_LIMIT_RETRIES = 3;
 const MAX_RETRY_AFTER_SECONDS = 60;
 
 export function createCssmConnector(options: CssmConnectorOptions) {
-  const http = createExternalClient({ system: 'cssm', metrics: options.metrics, proxy: options.proxy, timeoutMs: options.timeoutMs ?? 30_000 });
+  const http = createExternalClient({ system: 'cssm', metrics: options.metrics, proxy: options.proxy, ca: options.ca, timeoutMs: options.timeoutMs ?? 30_000 });
   const cache = options.tokenCache ?? new Map();
   const isSatellite = satelliteRule(options.satelliteMarkers);
   const cacheKey = `${options.tokenUrl}|${options.clientId}|${options.clientSecret.length}:${hash(options.clientSecret)}`;

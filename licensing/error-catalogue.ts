@@ -39,6 +39,9 @@ export const catalogue = {
   SLM1014: { description: 'Virtual Account is not associated with any License Mode.', action: 'Set the License Mode of the Virtual Account, then assign.' },
   SLM1025: { description: 'Invalid cluster.', action: 'Check the cluster in the inventory.' },
   SLM1016: { description: 'Smart Account sync failed.', action: 'See the error, correct it and sync again.' },
+  // Switchboard's own (HCM-F's catalogue has no certificate checks): the publisher's certificate (L4).
+  SBCERT1001: { description: 'The publisher presents a certificate other than the one pinned for it; nothing was sent to it.', action: 'Check the certificate with the cluster\'s administrator, accept it on the cluster (Accept certificate), then restart the job.' },
+  SBCERT1002: { description: 'No trusted CA vouches for the publisher\'s certificate; nothing was sent to it.', action: 'Accept the certificate on the cluster after checking its fingerprint, or add its CA to SWITCHBOARD_TLS_CA_FILE, then restart the job.' },
 } as const;
 
 export type CatalogueCode = keyof typeof catalogue;

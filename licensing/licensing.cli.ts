@@ -203,5 +203,15 @@ export function registerLicensingCommands(program: Command): Command {
       if (o.wait) await follow(id);
     });
 
+  licensing
+    .command('accept-certificate')
+    .description('Accept the certificate a cluster\'s publisher presents now (a renewed one): pinned, its alert cleared; then restart the failed job')
+    .argument('<clusterId>')
+    .requiredOption('--fingerprint <sha256>', 'SHA-256 fingerprint of the certificate the publisher presents (the alert and `presentedCertificate` name it)')
+    .action(async (id: string, o: { fingerprint: string }) => {
+      const cluster = await apiClientFromEnvironment().post<Record<string, any>>(`${base}/clusters/${id}/certificate/accept`, { fingerprint: o.fingerprint });
+      console.log(`${cluster.name}: publisher certificate ${cluster.certificateTrust === 'ca' ? 'trusted by a CA' : 'pinned'}, SHA-256 ${cluster.certificateFingerprint}.`);
+    });
+
   return licensing;
 }

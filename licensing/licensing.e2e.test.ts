@@ -144,6 +144,11 @@ describe('licensing end to end', () => {
       assert.deepEqual(done.progressInfo, { Verification: 'Pass', 'License Mode Change': 'Pass', 'Transport Mode Change': 'Not Applicable', Registration: 'Pass' });
       assert.match(done.description, /^Assignment of Cluster .* to HCS-DEMO completed$/);
       assert.match(done.statusInformation, /Verification - Pass/);
+      // The job's entity is the cluster it works on (#15), on the licensing job and the platform's.
+      assert.equal(done.entityType, 'Cluster');
+      assert.match(done.entityName, /^(cl1-alfa|cluster2-test)$/);
+      const record = (await t.api('GET', `/api/v1/jobs/${j.jobId}`)).body;
+      assert.deepEqual([record.entityType, record.entityId], ['licensing_cluster', done.clusterId]);
     }
     assert.equal(cucm.state.deploymentMode, 'HCS');
     assert.equal(cucm.state.reboots, 1, 'the publisher restarted once for the mode change');

@@ -113,7 +113,8 @@ export function createLicensingJobs(deps: Deps) {
           const { removed, flagged } = await repo.removeVirtualAccountsNotIn(tx, smartAccountId, ctx.jobId);
           const count = await repo.countVirtualAccounts(tx, smartAccountId);
           const at = ctx.clock.now();
-          const alerts = carryAcknowledgement(sa.alerts, flagged.map((name) => ({ severity: 'Major' as const, message: `Virtual Account ${name} no longer exists in CSSM but clusters are still assigned to it.`, at: at.toISOString() })));
+          // Publisher certificate alerts are not CSSM's: they stay until the certificate is accepted.
+          const alerts = carryAcknowledgement(sa.alerts, [...flagged.map((name) => ({ severity: 'Major' as const, message: `Virtual Account ${name} no longer exists in CSSM but clusters are still assigned to it.`, at: at.toISOString() })), ...sa.alerts.filter((a) => a.clusterId)]);
           await repo.updateSmartAccount(tx, smartAccountId, { status: 'active', lastSyncAt: at, virtualAccountCount: count, satelliteVirtualAccountCount: satellite, alerts, ...(account && !sa.name ? { name: account.name } : {}), updatedAt: at });
           progressInfo['Virtual Accounts'] = 'Pass';
           await repo.updateOperation(tx, ctx.jobId, { status: 'SUCCEEDED', progressInfo, description: `Sync of Smart Account ${account?.name ?? sa.name ?? sa.domain} completed`, finishedAt: at });
@@ -129,7 +130,7 @@ export function createLicensingJobs(deps: Deps) {
         await database.transaction(async (tx) => {
           const at = ctx.clock.now();
           await repo.updateOperation(tx, ctx.jobId, { status: 'FAILED', progressInfo, errorCode: failure.code, errorDescription: failure.errorDescription, recommendedAction: failure.recommendedAction, description: `Sync of Smart Account ${sa.name ?? sa.domain} failed`, finishedAt: at });
-          await repo.updateSmartAccount(tx, smartAccountId, { status: 'error', alerts: carryAcknowledgement(sa.alerts, [{ severity: 'Major', message: failure.errorDescription, at: at.toISOString() }]), updatedAt: at });
+          await repo.updateSmartAccount(tx, smartAccountId, { status: 'error', alerts: carryAcknowledgement(sa.alerts, [{ severity: 'Major', message: failure.errorDescription, at: at.toISOString() }, ...sa.alerts.filter((a) => a.clusterId)]), updatedAt: at });
         });
         throw error;
       } finally {

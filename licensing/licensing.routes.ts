@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { requireActor } from '../platform/auth/auth.plugin.ts';
 import { pageOf, pageQuery } from '../platform/http/paging.ts';
 import { hostInput, httpUrlInput } from '../platform/http/inputs.ts';
+import { normalizeFingerprint } from '../platform/http/external-client.ts';
 import { clusterTypes, licenseModes, type Licensing } from './licensing.service.ts';
 import type { HttpApp } from '../platform/http/app-types.ts';
 
@@ -58,7 +59,7 @@ const smartAccount = z
     satelliteVirtualAccountCount: z.number(),
     lastSyncAt: z.date().nullable(),
     lastSyncJobId: z.string().nullable(),
-    alerts: z.array(z.object({ severity: z.string(), message: z.string(), at: z.string(), acknowledgedAt: z.string().optional() })),
+    alerts: z.array(z.object({ severity: z.string(), message: z.string(), at: z.string(), acknowledgedAt: z.string().optional(), clusterId: z.string().optional().describe('Set on a publisher certificate alert: the cluster whose certificate to accept') })),
     createdAt: z.date(),
     updatedAt: z.date(),
   })
@@ -81,6 +82,12 @@ const virtualAccount = z
   })
   .meta({ id: 'LicensingVirtualAccount' });
 
+const fingerprint = z.string().trim().max(200).refine((v) => normalizeFingerprint(v) !== null, 'a SHA-256 fingerprint: 64 hexadecimal digits, colons or spaces between pairs allowed');
+const certificate = z.object({
+  subject: z.string(), issuer: z.string(), validFrom: z.string(), validTo: z.string(), fingerprint: z.string().describe('SHA-256, upper-case hex pairs joined by colons'),
+  trusted: z.boolean().describe('A trusted CA (system CAs plus SWITCHBOARD_TLS_CA_FILE) vouches for it'), trustError: z.string().nullable(),
+}).meta({ id: 'LicensingPublisherCertificate' });
+
 const clusterBody = z.strictObject({
   name: z.string().min(1).max(200),
   type: z.enum(clusterTypes).describe('CUCM (Unified CM) or CUC (Unity Connection)'),
@@ -90,6 +97,7 @@ const clusterBody = z.strictObject({
   adminPassword: z.string().min(1).max(500).nullable().optional(),
   platformUsername: z.string().min(1).max(200).nullable().optional(),
   platformPassword: z.string().min(1).max(500).nullable().optional(),
+  trustFingerprint: fingerprint.optional().describe('SHA-256 fingerprint of the publisher\'s certificate you confirmed (from the CERTIFICATE_NOT_TRUSTED answer): pinned'),
 });
 
 const cluster = z
@@ -112,6 +120,10 @@ const cluster = z
     productUdi: z.string().nullable(),
     lastOperationId: z.string().nullable(),
     lastCheck: z.record(z.string(), z.unknown()).nullable(),
+    certificateTrust: z.enum(['ca', 'pinned']).nullable().describe('How the publisher\'s certificate is trusted; null: plain HTTP, or pinned on first contact'),
+    certificateFingerprint: z.string().nullable(),
+    certificate: certificate.nullable(),
+    presentedCertificate: certificate.nullable().describe('Another certificate the publisher presents now: jobs fail until it is accepted'),
     createdAt: z.date(),
     updatedAt: z.date(),
   })
@@ -258,8 +270,8 @@ export function registerLicensingRoutes(app: HttpApp, licensing: Licensing) {
   app.route({
     method: 'POST',
     url: `${base}/clusters`,
-    config: { access: 'licensing.manage' },
-    schema: { tags, summary: 'Add a UC cluster to the inventory', body: clusterBody, response: { 201: cluster } },
+    config: { access: 'licensing.manage', errors: ['CERTIFICATE_NOT_TRUSTED'] },
+    schema: { tags, summary: 'Add a UC cluster to the inventory', description: 'An HTTPS publisher\'s certificate is read first (a TLS handshake, nothing sent). One no trusted CA vouches for is refused with 422 CERTIFICATE_NOT_TRUSTED, the certificate in `details.certificate`; add the cluster again with `trustFingerprint` and it is pinned. A publisher that does not answer is pinned on first contact.', body: clusterBody, response: { 201: cluster } },
     handler: async (request, reply) => reply.status(201).send({ ...(await licensing.addCluster(request.body, requireActor(request))), virtualAccountName: null, smartAccountId: null, smartAccountName: null, jobStatus: null }),
   });
   app.route({
@@ -295,8 +307,8 @@ export function registerLicensingRoutes(app: HttpApp, licensing: Licensing) {
   app.route({
     method: 'PATCH',
     url: `${base}/clusters/:id`,
-    config: { access: 'licensing.manage' },
-    schema: { tags, summary: 'Change a cluster (address, version, credentials)', params: idParams, body: clusterBody.partial(), response: { 200: cluster } },
+    config: { access: 'licensing.manage', errors: ['CERTIFICATE_NOT_TRUSTED'] },
+    schema: { tags, summary: 'Change a cluster (address, version, credentials); a new publisher address has its certificate trusted afresh (as when added)', params: idParams, body: clusterBody.partial(), response: { 200: cluster } },
     handler: async (request) => {
       await licensing.updateCluster(request.params.id, request.body, requireActor(request));
       return licensing.getCluster(request.params.id);
@@ -310,6 +322,16 @@ export function registerLicensingRoutes(app: HttpApp, licensing: Licensing) {
     handler: async (request, reply) => {
       await licensing.deleteCluster(request.params.id, requireActor(request));
       return reply.status(204).send(null);
+    },
+  });
+  app.route({
+    method: 'POST',
+    url: `${base}/clusters/:id/certificate/accept`,
+    config: { access: 'licensing.manage', errors: ['CERTIFICATE_NOT_TRUSTED', 'UPSTREAM_UNREACHABLE'] },
+    schema: { tags, summary: 'Accept the certificate the publisher presents now (a renewed one): pinned, its alert cleared, jobs run again', params: idParams, body: z.strictObject({ fingerprint }), response: { 200: cluster } },
+    handler: async (request) => {
+      await licensing.acceptClusterCertificate(request.params.id, request.body.fingerprint, requireActor(request));
+      return licensing.getCluster(request.params.id);
     },
   });
   app.route({

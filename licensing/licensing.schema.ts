@@ -1,3 +1,4 @@
+import type { CertificateSummary } from '../platform/http/external-client.ts';
 import { boolean, index, integer, jsonb, pgTable, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
 
 // L1–L8: smart accounts (CSSM access and transport), their virtual accounts (synced), UC clusters
@@ -31,7 +32,8 @@ export const smartAccounts = pgTable('licensing_smart_accounts', {
   satelliteVirtualAccountCount: integer('satellite_virtual_account_count').notNull().default(0),
   lastSyncAt: timestamp('last_sync_at', { withTimezone: true }),
   lastSyncJobId: uuid('last_sync_job_id'),
-  alerts: jsonb('alerts').$type<Array<{ severity: 'Minor' | 'Major'; message: string; at: string; acknowledgedAt?: string }>>().notNull().default([]),
+  /** `clusterId`: a publisher certificate alert, kept by syncs until the certificate is accepted. */
+  alerts: jsonb('alerts').$type<Array<{ severity: 'Minor' | 'Major'; message: string; at: string; acknowledgedAt?: string; clusterId?: string }>>().notNull().default([]),
   createdAt: timestamp('created_at', { withTimezone: true }).notNull(),
   updatedAt: timestamp('updated_at', { withTimezone: true }).notNull(),
 });
@@ -78,6 +80,15 @@ export const ucClusters = pgTable(
     productUdi: text('product_udi'),
     lastOperationId: uuid('last_operation_id'),
     lastCheck: jsonb('last_check').$type<Record<string, unknown>>(),
+    /**
+     * How the publisher's HTTPS certificate is trusted: `ca`, `pinned` (certificateFingerprint), or null
+     * (plain HTTP, not reachable when added, or added before certificates were kept: pinned on first contact).
+     */
+    certificateTrust: text('certificate_trust').$type<'ca' | 'pinned'>(),
+    certificateFingerprint: text('certificate_fingerprint'),
+    certificate: jsonb('certificate').$type<CertificateSummary>(),
+    /** Another certificate the publisher presents now (alert raised, jobs blocked until accepted). */
+    presentedCertificate: jsonb('presented_certificate').$type<CertificateSummary>(),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull(),
     updatedAt: timestamp('updated_at', { withTimezone: true }).notNull(),
   },

@@ -1,5 +1,6 @@
 import crypto from 'node:crypto';
 import { AppError, notFound } from '../platform/errors.ts';
+import { certificateSummary, normalizeFingerprint, probeCertificate, type PeerCertificate, type TlsPolicy } from '../platform/http/external-client.ts';
 import { createCssmConnector, DEFAULT_AUTH_GATEWAY, DEFAULT_CSSM_SERVER, type CssmConnector } from './cssm.connector.ts';
 import { createUcClusterConnector, type LicenseMode, type UcClusterConnector, type UcTransportSettings } from './uc-cluster.connector.ts';
 import { createLicensingJobs } from './licensing.jobs.ts';
@@ -42,7 +43,14 @@ export type ClusterInput = {
   adminPassword?: string | null;
   platformUsername?: string | null;
   platformPassword?: string | null;
+  /** SHA-256 fingerprint of the publisher's certificate the operator confirmed (one no trusted CA vouches for). */
+  trustFingerprint?: string;
 };
+
+/** The cluster columns recording the publisher certificate accepted: a CA's word, or a pin. */
+const acceptedCertificate = (c: PeerCertificate) => ({ certificateTrust: (c.trusted ? 'ca' : 'pinned') as 'ca' | 'pinned', certificateFingerprint: c.fingerprint, certificate: certificateSummary(c), presentedCertificate: null });
+const systemActor: Actor = { type: 'system', id: null, name: 'licensing', role: 'system', customerOrgId: null };
+const noCertificate = { certificateTrust: null, certificateFingerprint: null, certificate: null, presentedCertificate: null };
 
 export type LicensingOptions = {
   /** Virtual accounts asked of CSSM per request during a sync. */
@@ -85,6 +93,7 @@ export function createLicensing(services: PlatformServices, given: LicensingOpti
       proxy: sa.transportMode === 'proxy' && sa.proxyHost && sa.proxyPort ? { host: sa.proxyHost, port: sa.proxyPort, username: sa.proxyUsername, password: sa.proxyPassword ? secrets.open(sa.proxyPassword) : null } : null,
       clock,
       metrics: services.metrics,
+      ca: config.tlsCa,
       tokenCache,
       satelliteMarkers: options.satelliteMarkers,
     });
@@ -99,7 +108,75 @@ export function createLicensing(services: PlatformServices, given: LicensingOpti
       metrics: services.metrics,
       versionHint: cluster.version,
       timeoutMs: options.publisherRequestTimeoutMs,
+      tls: publisherTrust(cluster),
+      ca: config.tlsCa,
+      onCertificateRefused: (error) => noteCertificateRefused(cluster.id, error),
     });
+  }
+
+  /**
+   * How the publisher's certificate is checked: its pin, a CA's word, or — a cluster added while its
+   * publisher did not answer, or before certificates were kept — trust on first use: the first
+   * certificate is pinned (audited) before the credentials are sent.
+   */
+  function publisherTrust(cluster: repo.ClusterRow): TlsPolicy {
+    if (cluster.certificateTrust === 'pinned' && cluster.certificateFingerprint) return { mode: 'pinned', fingerprint: cluster.certificateFingerprint };
+    if (cluster.certificateTrust === 'ca') return { mode: 'ca' };
+    return {
+      mode: 'first-use',
+      onFirstUse: (certificate) =>
+        database.transaction(async (tx) => {
+          const current = await repo.findCluster(tx, cluster.id);
+          if (!current || current.certificateTrust !== null) return;
+          const patch = acceptedCertificate(certificate);
+          await repo.updateCluster(tx, cluster.id, { ...patch, updatedAt: clock.now() });
+          await audit.record({ actor: systemActor, action: 'licensing.cluster.certificate-pin', entityType: 'licensing_cluster', entityId: cluster.id, before: { certificateTrust: null }, after: { ...patch, rule: certificate.trusted ? 'a trusted CA vouches for the certificate' : 'pinned on first contact (trust on first use)' } }, tx);
+        }),
+    };
+  }
+
+  const certificateAlertMessage = (name: string, pinned: string | null, presented: { fingerprint: string; subject: string; validTo: string }) =>
+    `Cluster ${name}: the publisher presents a certificate other than the one accepted (accepted SHA-256 ${pinned ?? '(none)'}, presented SHA-256 ${presented.fingerprint}, ${presented.subject}, valid until ${presented.validTo.slice(0, 10)}). Nothing is sent to it and its jobs fail until the new certificate is accepted.`;
+
+  /**
+   * L4: a publisher presented another certificate. Kept on the cluster (shown, and what is accepted)
+   * and raised as a Major alert of its smart account when it is assigned (syncs keep it until the
+   * certificate is accepted); the home page counts it either way.
+   */
+  async function noteCertificateRefused(clusterId: string, error: AppError) {
+    const presented = (error.details as { certificate?: PeerCertificate } | undefined)?.certificate;
+    if (!presented) return;
+    await database.transaction(async (tx) => {
+      const cluster = await repo.findCluster(tx, clusterId);
+      if (!cluster || cluster.presentedCertificate?.fingerprint === presented.fingerprint || cluster.certificateFingerprint === presented.fingerprint) return;
+      const at = clock.now();
+      await repo.updateCluster(tx, clusterId, { presentedCertificate: certificateSummary(presented), updatedAt: at });
+      const va = cluster.virtualAccountId ? await repo.findVirtualAccount(tx, cluster.virtualAccountId) : undefined;
+      const sa = va ? await repo.findSmartAccount(tx, va.smartAccountId) : undefined;
+      if (sa) {
+        const alerts = [...sa.alerts.filter((a) => a.clusterId !== clusterId), { severity: 'Major' as const, message: certificateAlertMessage(cluster.name, cluster.certificateFingerprint, presented), at: at.toISOString(), clusterId }];
+        await repo.updateSmartAccount(tx, sa.id, { alerts, updatedAt: at });
+      }
+      await audit.record({ actor: systemActor, action: 'licensing.cluster.certificate-changed', entityType: 'licensing_cluster', entityId: clusterId, before: { certificateFingerprint: cluster.certificateFingerprint }, after: { presentedCertificate: certificateSummary(presented) } }, tx);
+    });
+  }
+
+  /** An HTTPS publisher's certificate at add or address change: CA-trusted, confirmed, or refused with it. Null: plain HTTP, or not reachable (pinned on first contact). */
+  async function publisherCertificate(publisherUrl: string | null | undefined, trustFingerprint: string | undefined): Promise<PeerCertificate | null> {
+    if (!publisherUrl || !/^https:/i.test(publisherUrl)) return null;
+    let certificate: PeerCertificate;
+    try {
+      certificate = await probeCertificate(publisherUrl, { system: 'publisher', ca: config.tlsCa, timeoutMs: 10_000 });
+    } catch (error) {
+      if (error instanceof AppError && error.code === 'UPSTREAM_UNREACHABLE') return null;
+      throw error;
+    }
+    if (certificate.trusted) return certificate;
+    const confirmed = trustFingerprint === undefined ? undefined : normalizeFingerprint(trustFingerprint);
+    if (confirmed === certificate.fingerprint) return certificate;
+    const host = new URL(publisherUrl).host;
+    if (trustFingerprint !== undefined) throw new AppError('CERTIFICATE_NOT_TRUSTED', `The publisher at ${host} presents the certificate with SHA-256 fingerprint ${certificate.fingerprint}, not the one confirmed (${confirmed ?? trustFingerprint}).`, { publisherUrl, certificate: certificateSummary(certificate), confirmedFingerprint: confirmed ?? trustFingerprint });
+    throw new AppError('CERTIFICATE_NOT_TRUSTED', `No trusted CA vouches for the certificate of the publisher at ${host} (${certificate.trustError}): ${certificate.subject}, issued by ${certificate.issuer}, valid ${certificate.validFrom.slice(0, 10)} to ${certificate.validTo.slice(0, 10)}, SHA-256 ${certificate.fingerprint}. If that is the publisher's certificate, add the cluster again confirming this fingerprint (trustFingerprint); it is then pinned.`, { publisherUrl, certificate: certificateSummary(certificate) });
   }
 
   /** What the cluster's Smart Agent should use to reach CSSM, from the smart account's transport. */
@@ -200,7 +277,7 @@ export function createLicensing(services: PlatformServices, given: LicensingOpti
       const operation = {
         id,
         operation: args.operation,
-        entityType: 'Smart Account',
+        entityType: 'Cluster',
         entityName: cluster.name,
         clusterId: cluster.id,
         smartAccountId,
@@ -346,6 +423,8 @@ export function createLicensing(services: PlatformServices, given: LicensingOpti
 
     // ── L4 inventory ──
     async addCluster(input: ClusterInput, actor: Actor) {
+      // Read before anything is stored; the TLS handshake is all the publisher sees.
+      const certificate = await publisherCertificate(input.publisherUrl, input.trustFingerprint);
       return database.transaction(async (tx) => {
         if (await repo.findClusterByName(tx, input.name)) throw new AppError('ALREADY_EXISTS', `Cluster ${input.name} already exists.`, { name: input.name });
         const now = clock.now();
@@ -360,6 +439,7 @@ export function createLicensing(services: PlatformServices, given: LicensingOpti
           adminPassword: input.adminPassword ? secrets.seal(input.adminPassword) : null,
           platformUsername: input.platformUsername ?? null,
           platformPassword: input.platformPassword ? secrets.seal(input.platformPassword) : null,
+          ...(certificate ? acceptedCertificate(certificate) : noCertificate),
           createdAt: now,
           updatedAt: now,
         });
@@ -369,6 +449,10 @@ export function createLicensing(services: PlatformServices, given: LicensingOpti
       });
     },
     async updateCluster(id: string, patch: Partial<ClusterInput>, actor: Actor) {
+      const current = await mustCluster(db, id);
+      // Another publisher address is another server: its certificate is trusted afresh.
+      const moved = patch.publisherUrl !== undefined && patch.publisherUrl !== current.publisherUrl;
+      const certificate = moved ? await publisherCertificate(patch.publisherUrl, patch.trustFingerprint) : null;
       return database.transaction(async (tx) => {
         const before = await mustCluster(tx, id, true);
         if (patch.name && patch.name !== before.name && (await repo.findClusterByName(tx, patch.name))) throw new AppError('ALREADY_EXISTS', `Cluster ${patch.name} already exists.`);
@@ -377,6 +461,7 @@ export function createLicensing(services: PlatformServices, given: LicensingOpti
         for (const key of ['name', 'type', 'version', 'publisherUrl', 'adminUsername', 'platformUsername'] as const) if (patch[key] !== undefined) set[key] = patch[key];
         if (patch.adminPassword !== undefined) set.adminPassword = patch.adminPassword ? secrets.seal(patch.adminPassword) : null;
         if (patch.platformPassword !== undefined) set.platformPassword = patch.platformPassword ? secrets.seal(patch.platformPassword) : null;
+        if (moved) Object.assign(set, certificate ? acceptedCertificate(certificate) : noCertificate);
         await repo.updateCluster(tx, id, set);
         const after = (await repo.findCluster(tx, id))!;
         await audit.record({ actor, action: 'licensing.cluster.update', entityType: 'licensing_cluster', entityId: id, before: publicCluster(before), after: publicCluster(after) }, tx);
@@ -431,6 +516,29 @@ export function createLicensing(services: PlatformServices, given: LicensingOpti
         await audit.record({ actor, action: 'licensing.cluster.check', entityType: 'licensing_cluster', entityId: id, after: { ok } }, tx);
       });
       return { ok, ...result } as { ok: boolean } & Record<string, unknown>;
+    },
+
+    /**
+     * L4: accept the certificate the publisher presents now (a renewed one). The fingerprint must be
+     * the one it presents; it is pinned, the smart account's alert for it goes, jobs can run again.
+     */
+    async acceptClusterCertificate(id: string, fingerprint: string, actor: Actor) {
+      const cluster = await mustCluster(db, id);
+      if (!cluster.publisherUrl || !/^https:/i.test(cluster.publisherUrl)) throw new AppError('INVALID_STATE', `Cluster ${cluster.name} has no HTTPS publisher address: there is no certificate to accept.`, { clusterId: id });
+      const confirmed = normalizeFingerprint(fingerprint);
+      const seen = await probeCertificate(cluster.publisherUrl, { system: 'publisher', ca: config.tlsCa, timeoutMs: 10_000 });
+      if (seen.fingerprint !== confirmed) throw new AppError('CERTIFICATE_NOT_TRUSTED', `The publisher of ${cluster.name} presents the certificate with SHA-256 fingerprint ${seen.fingerprint}, not the one confirmed (${confirmed ?? fingerprint}); nothing was changed.`, { clusterId: id, certificate: certificateSummary(seen), confirmedFingerprint: confirmed ?? fingerprint });
+      return database.transaction(async (tx) => {
+        const before = await mustCluster(tx, id, true);
+        const at = clock.now();
+        const patch = acceptedCertificate(seen);
+        await repo.updateCluster(tx, id, { ...patch, updatedAt: at });
+        const va = before.virtualAccountId ? await repo.findVirtualAccount(tx, before.virtualAccountId) : undefined;
+        const sa = va ? await repo.findSmartAccount(tx, va.smartAccountId) : undefined;
+        if (sa?.alerts.some((a) => a.clusterId === id)) await repo.updateSmartAccount(tx, sa.id, { alerts: sa.alerts.filter((a) => a.clusterId !== id), updatedAt: at });
+        await audit.record({ actor, action: 'licensing.cluster.certificate-accept', entityType: 'licensing_cluster', entityId: id, before: { certificateTrust: before.certificateTrust, certificateFingerprint: before.certificateFingerprint }, after: { certificateTrust: patch.certificateTrust, certificateFingerprint: patch.certificateFingerprint, certificate: patch.certificate } }, tx);
+        return publicCluster((await repo.findCluster(tx, id))!);
+      });
     },
 
     // ── L5 cluster operations ──
@@ -592,6 +700,10 @@ export function publicCluster(c: repo.ClusterRow) {
     productUdi: c.productUdi,
     lastOperationId: c.lastOperationId,
     lastCheck: c.lastCheck ?? null,
+    certificateTrust: c.certificateTrust ?? null,
+    certificateFingerprint: c.certificateFingerprint ?? null,
+    certificate: c.certificate ?? null,
+    presentedCertificate: c.presentedCertificate ?? null,
     createdAt: c.createdAt,
     updatedAt: c.updatedAt,
   };

@@ -1,7 +1,7 @@
 import { XMLParser } from 'fast-xml-parser';
 import { licensingError, type CatalogueCode } from './error-catalogue.ts';
 import { AppError } from '../platform/errors.ts';
-import { createExternalClient, type ExternalRequest, type NetworkFailure } from '../platform/http/external-client.ts';
+import { createExternalClient, type ExternalRequest, type NetworkFailure, type TlsPolicy } from '../platform/http/external-client.ts';
 import type { Metrics } from '../platform/observability/metrics.ts';
 
 // The client of a UC application publisher's licensing interfaces: PAWS DeploymentModeService
@@ -43,13 +43,18 @@ export function createUcClusterConnector(options: {
   admin: { username: string; password: string };
   platform: { username: string; password: string };
   metrics?: Metrics;
-  insecureTls?: boolean;
+  /** How the publisher's certificate is trusted (its pin, or first use); default CA validation. */
+  tls?: TlsPolicy;
+  /** The operator's CA bundle (config.tlsCa). */
+  ca?: string;
+  /** Told (and awaited) when the publisher's certificate is refused, before the error is thrown. */
+  onCertificateRefused?: (error: AppError) => Promise<void>;
   timeoutMs?: number;
   /** The cluster's stored version: the first AXL schema tried (else the newest). */
   versionHint?: string | null;
 }) {
   const system = options.type === 'CUCM' ? 'cucm' : 'cuc';
-  const http = createExternalClient({ system, metrics: options.metrics, insecureTls: options.insecureTls ?? true, timeoutMs: options.timeoutMs ?? 30_000 });
+  const http = createExternalClient({ system, metrics: options.metrics, tls: options.tls, ca: options.ca, timeoutMs: options.timeoutMs ?? 30_000 });
   const basic = (c: { username: string; password: string }) => `Basic ${Buffer.from(`${c.username}:${c.password}`).toString('base64')}`;
   const base = options.publisherUrl.replace(/\/$/, '');
 
@@ -58,6 +63,10 @@ export function createUcClusterConnector(options: {
     try {
       response = await http.request(args);
     } catch (error) {
+      if (error instanceof AppError && (error.code === 'CERTIFICATE_CHANGED' || error.code === 'CERTIFICATE_NOT_TRUSTED')) {
+        await options.onCertificateRefused?.(error);
+        throw licensingError(error.code, error.code === 'CERTIFICATE_CHANGED' ? 'SBCERT1001' : 'SBCERT1002', error.message, error.details as Record<string, unknown>);
+      }
       if (error instanceof AppError && error.code === 'UPSTREAM_UNREACHABLE') {
         const { network, reason } = error.details as { network: NetworkFailure; reason: string };
         throw licensingError('UPSTREAM_UNREACHABLE', 'CAA1036', `Publisher ${new URL(args.url).host}: ${reason}`, { network });

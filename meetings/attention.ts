@@ -22,7 +22,7 @@ export function meetingsAttention({ database }: Pick<PlatformServices, 'database
           acknowledged: states.acknowledged ?? 0,
           severity: 'critical',
           // One bridge: its page, where the tickets are; several: the bridge list.
-          href: open > 0 && open === newest.length && bridgesWithOpen.size === 1 ? `/meetings/bridges/${newest[0].bridgeId}` : '/meetings',
+          href: open > 0 && open === newest.length && bridgesWithOpen.size === 1 ? `/meetings/bridges/${newest[0].bridgeId}` : '/meetings/tickets',
           entries: newest.map((t) => ({
             id: String(t.id),
             label: `#${t.id} ${t.title}`,
@@ -38,8 +38,8 @@ export function meetingsAttention({ database }: Pick<PlatformServices, 'database
       if (!roleHas(actor.role, 'meetings.read')) return [];
       const counts = await countBridgesAndBookings(database.db);
       return [
-        { key: 'meetings.bridge', area: 'meetings', title: 'Add a bridge', description: 'Register a Cisco Meeting Server cluster so meetings have somewhere to run.', href: '/meetings', done: counts.bridges > 0 },
-        { key: 'meetings.booking', area: 'meetings', title: 'Book a meeting', description: 'Book a scheduled space on a bridge; Switchboard starts and ends it on time.', href: '/meetings/book', done: counts.bookings > 0 },
+        { key: 'meetings.bridge', area: 'meetings', title: 'Add a bridge', description: 'Register a Cisco Meeting Server cluster so meetings have somewhere to run.', href: '/meetings/bridges', done: counts.bridges > 0 },
+        { key: 'meetings.booking', area: 'meetings', title: 'Book a meeting', description: 'Book a scheduled space on a bridge; Switchboard starts and ends it on time.', href: '/meetings/bookings/new', done: counts.bookings > 0 },
       ];
     },
   };

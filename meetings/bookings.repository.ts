@@ -11,8 +11,9 @@ import { clientOf, type Db } from '../platform/db/database.ts';
 type NewBooking = {
   id: string; bridgeId: string; title: string; organizer: string; passcodeSealed: string | null; timeZone: string; startAt: Date; endAt: Date;
   earlyJoinMinutes: number; recurrence: string | null; dialOut: string[]; dialIn: string[]; state: string; createdBy: string; createdAt: Date; updatedAt: Date;
+  externalSourceId: string | null; externalPrimaryKey: string | null;
 };
-type NewOccurrence = { id: string; bookingId: string; bridgeId: string; startAt: Date; endAt: Date; holdFrom: Date };
+type NewOccurrence = { id: string; bookingId: string; bridgeId: string; startAt: Date; endAt: Date; holdFrom: Date; state?: string };
 type NewChange = { bookingId: string; change: string; actor: string; at: Date };
 
 const iso = (d: Date) => d.toISOString();
@@ -54,35 +55,39 @@ export async function bridgesWithHolds(db: Db, windows: { bridgeId: string; from
 }
 
 // The occurrences' foreign key is checked at the end of the statement, when the bookings are in;
-// the change-feed entries go in the given order (their ids are the feed's insert order).
+// the change-feed entries go in the given order (their ids are the feed's insert order). The answer
+// is each booking's conference id (TMSBA's ConferenceId, from the sequence).
 const insertBatchText = `
   with new_bookings as (
-    insert into meetings_bookings (id, bridge_id, title, organizer, passcode_sealed, time_zone, start_at, end_at, early_join_minutes, recurrence, dial_out, dial_in, state, created_by, created_at, updated_at)
-    select id, bridge_id, title, organizer, passcode_sealed, time_zone, start_at, end_at, early_join_minutes, recurrence, dial_out::jsonb, dial_in::jsonb, state, created_by, created_at, updated_at
-    from unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[], $6::text[], $7::timestamptz[], $8::timestamptz[], $9::int[], $10::text[], $11::text[], $12::text[], $13::text[], $14::text[], $15::timestamptz[], $16::timestamptz[])
-      as r(id, bridge_id, title, organizer, passcode_sealed, time_zone, start_at, end_at, early_join_minutes, recurrence, dial_out, dial_in, state, created_by, created_at, updated_at)
-    returning 1
+    insert into meetings_bookings (id, bridge_id, title, organizer, passcode_sealed, time_zone, start_at, end_at, early_join_minutes, recurrence, dial_out, dial_in, state, created_by, created_at, updated_at, external_source_id, external_primary_key)
+    select id, bridge_id, title, organizer, passcode_sealed, time_zone, start_at, end_at, early_join_minutes, recurrence, dial_out::jsonb, dial_in::jsonb, state, created_by, created_at, updated_at, external_source_id, external_primary_key
+    from unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[], $6::text[], $7::timestamptz[], $8::timestamptz[], $9::int[], $10::text[], $11::text[], $12::text[], $13::text[], $14::text[], $15::timestamptz[], $16::timestamptz[], $28::text[], $29::text[])
+      as r(id, bridge_id, title, organizer, passcode_sealed, time_zone, start_at, end_at, early_join_minutes, recurrence, dial_out, dial_in, state, created_by, created_at, updated_at, external_source_id, external_primary_key)
+    returning id, conference_id
   ), new_occurrences as (
     insert into meetings_occurrences (id, booking_id, bridge_id, start_at, end_at, hold_from, state)
-    select id, booking_id, bridge_id, start_at, end_at, hold_from, 'scheduled'
-    from unnest($17::uuid[], $18::uuid[], $19::uuid[], $20::timestamptz[], $21::timestamptz[], $22::timestamptz[]) as r(id, booking_id, bridge_id, start_at, end_at, hold_from)
+    select id, booking_id, bridge_id, start_at, end_at, hold_from, state
+    from unnest($17::uuid[], $18::uuid[], $19::uuid[], $20::timestamptz[], $21::timestamptz[], $22::timestamptz[], $30::text[]) as r(id, booking_id, bridge_id, start_at, end_at, hold_from, state)
     returning 1
   ), new_audit_events as (
     ${auditEventsInsertText('$27')}
     returning 1
+  ), new_changes as (
+    insert into meetings_booking_changes (booking_id, change, actor, at)
+    select booking_id, change, actor, at
+    from unnest($23::uuid[], $24::text[], $25::text[], $26::timestamptz[]) with ordinality as r(booking_id, change, actor, at, n)
+    order by n
+    returning 1
   )
-  insert into meetings_booking_changes (booking_id, change, actor, at)
-  select booking_id, change, actor, at
-  from unnest($23::uuid[], $24::text[], $25::text[], $26::timestamptz[]) with ordinality as r(booking_id, change, actor, at, n)
-  order by n`;
+  select id, conference_id as "conferenceId" from new_bookings`;
 
 /**
  * Inserts a batch's bookings, their scheduled occurrences, their change-feed entries and their
  * audit records (`audit.prepareMany`) in one statement.
  */
-export async function insertBookingBatch(db: Db, batch: { bookings: NewBooking[]; occurrences: NewOccurrence[]; changes: NewChange[]; auditJson: string }) {
+export async function insertBookingBatch(db: Db, batch: { bookings: NewBooking[]; occurrences: NewOccurrence[]; changes: NewChange[]; auditJson: string }): Promise<Map<string, number>> {
   const { bookings: b, occurrences: o, changes: c } = batch;
-  if (!b.length) return;
+  if (!b.length) return new Map();
   const values: unknown[] = [];
   const columns = <T>(rows: T[], ...fields: ((row: T) => unknown)[]) => {
     for (const field of fields) values.push(rows.map(field));
@@ -92,5 +97,8 @@ export async function insertBookingBatch(db: Db, batch: { bookings: NewBooking[]
   columns(o, (r) => r.id, (r) => r.bookingId, (r) => r.bridgeId, (r) => iso(r.startAt), (r) => iso(r.endAt), (r) => iso(r.holdFrom));
   columns(c, (r) => r.bookingId, (r) => r.change, (r) => r.actor, (r) => iso(r.at));
   values.push(batch.auditJson);
-  await clientOf(db).query({ name: 'meetings.insert-booking-batch', text: insertBatchText, values });
+  columns(b, (r) => r.externalSourceId, (r) => r.externalPrimaryKey);
+  columns(o, (r) => r.state ?? 'scheduled');
+  const { rows } = await clientOf(db).query({ name: 'meetings.insert-booking-batch', text: insertBatchText, values });
+  return new Map(rows.map((r) => [r.id as string, r.conferenceId as number]));
 }

@@ -1,7 +1,15 @@
-import { boolean, index, integer, jsonb, pgTable, text, timestamp, uuid } from 'drizzle-orm/pg-core';
+import { sql } from 'drizzle-orm';
+import { boolean, index, integer, jsonb, pgSequence, pgTable, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
 import { bridges } from './bridges.schema.ts';
 
 export type DialOut = { uri: string };
+
+/**
+ * The TMSBA ConferenceId (an int on the wire, #16) of bookings and of each of their meetings: one
+ * sequence, so an id names either a booking (a series) or one meeting of it, never both.
+ */
+export const conferenceIds = pgSequence('meetings_conference_ids', { startWith: 1000, maxValue: 2147483647 });
+const conferenceId = () => integer('conference_id').notNull().default(sql`nextval('meetings_conference_ids')`);
 
 /** M8: what was booked. Times are UTC; `timeZone` is how the organizer sees them (and recurs). */
 export const bookings = pgTable(
@@ -19,12 +27,23 @@ export const bookings = pgTable(
     recurrence: text('recurrence'),
     dialOut: jsonb('dial_out').$type<string[]>().notNull().default([]),
     dialIn: jsonb('dial_in').$type<string[]>().notNull().default([]),
+    /** booked, cancelled; defective: kept by a TMSBA BestEffortForced save that did not fit — it holds no slot and never starts */
     state: text('state').notNull().default('booked'),
+    conferenceId: conferenceId(),
+    /** Moves with every change of the booking or one of its meetings: a TMSBA save carrying an older one is refused (optimistic lock). */
+    version: integer('version').notNull().default(1),
+    /** The booking's identity in the system that made it (TMSBA ExternalSourceId + ExternalPrimaryKey, e.g. TMSXE and its Exchange id). */
+    externalSourceId: text('external_source_id'),
+    externalPrimaryKey: text('external_primary_key'),
     createdBy: text('created_by').notNull(),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull(),
     updatedAt: timestamp('updated_at', { withTimezone: true }).notNull(),
   },
-  (t) => [index('meetings_bookings_bridge').on(t.bridgeId, t.startAt)],
+  (t) => [
+    index('meetings_bookings_bridge').on(t.bridgeId, t.startAt),
+    uniqueIndex('meetings_bookings_conference_id').on(t.conferenceId),
+    uniqueIndex('meetings_bookings_external_id').on(t.externalSourceId, t.externalPrimaryKey),
+  ],
 );
 
 /**
@@ -40,8 +59,11 @@ export const occurrences = pgTable(
     startAt: timestamp('start_at', { withTimezone: true }).notNull(),
     endAt: timestamp('end_at', { withTimezone: true }).notNull(),
     holdFrom: timestamp('hold_from', { withTimezone: true }).notNull(),
-    /** scheduled → starting → ongoing → ending → ended; cancelled; failed */
+    /** scheduled → starting → ongoing → ending → ended; cancelled; failed; defective (its booking is) */
     state: text('state').notNull().default('scheduled'),
+    conferenceId: conferenceId(),
+    /** The start the series gave this meeting, when it was moved (TMSBA RecurrenceInstanceIdUTC); null: `startAt`. */
+    recurrenceIdAt: timestamp('recurrence_id_at', { withTimezone: true }),
     slot: integer('slot'),
     coSpaceId: text('co_space_id'),
     nodeId: uuid('node_id'),
@@ -59,7 +81,7 @@ export const occurrences = pgTable(
     /** The *Meeting Start Failed* ticket raised while this meeting's start is retried; closed when it starts. */
     startTicketId: integer('start_ticket_id'),
   },
-  (t) => [index('meetings_occurrences_bridge_time').on(t.bridgeId, t.holdFrom, t.endAt), index('meetings_occurrences_state').on(t.state, t.holdFrom), index('meetings_occurrences_booking').on(t.bookingId, t.startAt)],
+  (t) => [index('meetings_occurrences_bridge_time').on(t.bridgeId, t.holdFrom, t.endAt), index('meetings_occurrences_state').on(t.state, t.holdFrom), index('meetings_occurrences_booking').on(t.bookingId, t.startAt), uniqueIndex('meetings_occurrences_conference_id').on(t.conferenceId)],
 );
 
 /** M9/M10: each dial-out's leg and what became of it. */

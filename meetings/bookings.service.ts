@@ -1,5 +1,6 @@
 import crypto from 'node:crypto';
 import rrulePkg from 'rrule';
+import { normalizeRecurrence, recurrenceProblem } from './recurrence.ts';
 import ical from 'ical-generator';
 import { AppError, notFound } from '../platform/errors.ts';
 import { EARLIEST, LATEST } from '../platform/http/inputs.ts';
@@ -39,7 +40,16 @@ export type BookingInput = {
   exceptions?: string[];
   bridgeId?: string;
   zone?: string;
+  /** Who made the booking elsewhere, and its key there (TMSBA ExternalSourceId / ExternalPrimaryKey). */
+  externalSourceId?: string;
+  externalPrimaryKey?: string;
 };
+
+/**
+ * How a booking that does not fit is answered (TMSBA booking modes, #16): `strict` refuses it;
+ * `best-effort` keeps it as `defective` — it holds no slot, so it conflicts with nothing, and it never starts.
+ */
+export type BookingMode = 'strict' | 'best-effort';
 
 type Interval = { startAt: Date; endAt: Date; holdFrom: Date };
 
@@ -103,7 +113,7 @@ export function createBookings(services: PlatformServices) {
     const zone = assertTimeZone(input.timeZone);
     const startAt = parseZoned(input.start, zone);
     const endAt = input.end ? parseZoned(input.end, zone) : input.durationMinutes ? new Date(startAt.getTime() + input.durationMinutes * 60_000) : undefined;
-    if (!endAt) throw new AppError('VALIDATION_FAILED', 'Give the end or the duration of the meeting.');
+    if (!endAt) throw new AppError('VALIDATION_FAILED', 'Give the end or the duration of the meeting.', { issues: [{ path: 'durationMinutes', message: 'Give the end or the duration of the meeting.' }] });
     const duration = endAt.getTime() - startAt.getTime();
     if (duration <= 0) throw new AppError('VALIDATION_FAILED', 'The meeting must end after it starts.', { start: startAt, end: endAt });
     if (duration > 7 * 86_400_000) throw new AppError('VALIDATION_FAILED', 'A meeting lasts at most 7 days.');
@@ -111,24 +121,26 @@ export function createBookings(services: PlatformServices) {
     assertStorable(new Date(startAt.getTime() - early), endAt, zone);
     if (!input.recurrence) return [{ startAt, endAt, holdFrom: new Date(startAt.getTime() - early) }];
     // Recurrence is computed in wall time, so 10:00 stays 10:00 across daylight saving changes.
+    // The field's problem is also an issue under `recurrence`, so a form shows it beside the field.
+    const refuse = (message: string) => new AppError('VALIDATION_FAILED', message, { recurrence: input.recurrence, issues: [{ path: 'recurrence', message }] });
+    const problem = recurrenceProblem(input.recurrence);
+    if (problem) throw refuse(problem);
     let rule;
     try {
-      const text = input.recurrence.replace(/^RRULE:/i, '');
-      if (/DTSTART|TZID/i.test(text)) throw new Error('DTSTART and TZID come from start and timeZone');
-      rule = rrulestr(`RRULE:${text}`, { dtstart: wallTime(startAt, zone) });
+      rule = rrulestr(`RRULE:${normalizeRecurrence(input.recurrence)}`, { dtstart: wallTime(startAt, zone) });
     } catch (error) {
-      throw new AppError('VALIDATION_FAILED', `The recurrence is not an RFC 5545 RRULE: ${(error as Error).message}`, { recurrence: input.recurrence });
+      throw refuse(`The repeat rule is not accepted: ${(error as Error).message}.`);
     }
     // FREQ=SECONDLY (or DAILY with every BYMINUTE) is a valid RRULE, and materialising it for the
     // horizon took gigabytes and minutes of the server (#13): a series repeats at most daily, and
     // gives at most MAX_SERIES_MEETINGS meetings within the horizon.
-    if (rule.options.freq > RRule.DAILY) throw new AppError('VALIDATION_FAILED', 'A series repeats at most daily (FREQ=DAILY, WEEKLY, MONTHLY or YEARLY).', { recurrence: input.recurrence });
+    if (rule.options.freq > RRule.DAILY) throw refuse('A series repeats at most daily (FREQ=DAILY, WEEKLY, MONTHLY or YEARLY).');
     const exceptions = new Set((input.exceptions ?? []).map((e) => parseZoned(e, zone).getTime()));
     const horizon = wallTime(new Date(clock.now().getTime() + RECURRENCE_HORIZON_DAYS * 86_400_000), zone);
     const result: Interval[] = [];
     const walls = rule.between(new Date(wallTime(startAt, zone).getTime() - 1), horizon, true, (_wall, count) => count <= MAX_SERIES_MEETINGS);
     if (walls.length > MAX_SERIES_MEETINGS) {
-      throw new AppError('VALIDATION_FAILED', `The recurrence gives more than ${MAX_SERIES_MEETINGS} meetings in the next ${RECURRENCE_HORIZON_DAYS} days.`, { recurrence: input.recurrence });
+      throw refuse(`The recurrence gives more than ${MAX_SERIES_MEETINGS} meetings in the next ${RECURRENCE_HORIZON_DAYS} days.`);
     }
     for (const wall of walls) {
       const s = fromWallTime(wall, zone);
@@ -137,7 +149,7 @@ export function createBookings(services: PlatformServices) {
       if (exceptions.has(s.getTime())) continue;
       result.push({ startAt: s, endAt: new Date(s.getTime() + duration), holdFrom: new Date(s.getTime() - early) });
     }
-    if (result.length === 0) throw new AppError('VALIDATION_FAILED', 'The recurrence gives no meeting.', { recurrence: input.recurrence });
+    if (result.length === 0) throw refuse('The recurrence gives no meeting.');
     return result;
   }
 
@@ -179,7 +191,7 @@ export function createBookings(services: PlatformServices) {
   // (each costs the main thread a socket write and PostgreSQL a wake-up). Across processes the
   // advisory locks still serialise the decisions per bridge, so concurrent requests for the last
   // slot keep exactly one winner.
-  type Request = { input: BookingInput; intervals: Interval[]; actor: Actor; now: Date };
+  type Request = { input: BookingInput; intervals: Interval[]; actor: Actor; now: Date; defective?: boolean };
   type Waiting = Request & { bridgeId: string; resolve: (booking: CreatedBooking) => void; reject: (error: unknown) => void };
   let waiting: Waiting[] | undefined;
 
@@ -205,14 +217,16 @@ export function createBookings(services: PlatformServices) {
         await lockSchedules(tx, bridgeIds);
         const found = await bridgesWithHolds(tx, bridgeIds.flatMap((bridgeId) => windows(batch.filter((r) => r.bridgeId === bridgeId).flatMap((r) => r.intervals)).map((w) => ({ bridgeId, ...w }))));
         const rows: BookingRow[] = [];
-        const decided = batch.map(({ bridgeId, input, intervals, actor, now }): { booking: CreatedBooking } | { error: AppError } => {
+        const decided = batch.map(({ bridgeId, input, intervals, actor, now, defective }): { booking: CreatedBooking } | { error: AppError } => {
           const entry = found.get(bridgeId);
           if (!entry) return { error: notFound('Bridge', bridgeId) };
           const { bridge, holds } = entry;
-          if (!bridge.allowBooking) return { error: new AppError('INVALID_STATE', `${bridge.name || bridge.address} does not allow booking.`, { bridgeId: bridge.id }) };
-          const conflict = bridge.poolSize <= 0 ? { at: intervals[0].holdFrom, booked: 0 } : conflictAmong(holds, bridge.poolSize, intervals);
-          if (conflict) return { error: conflictError(bridge, conflict.at, input.timeZone, conflict.booked) };
-          for (const i of intervals) holds.push([i.holdFrom.getTime(), i.endAt.getTime()]);
+          if (!defective) {
+            if (!bridge.allowBooking) return { error: new AppError('INVALID_STATE', `${bridge.name || bridge.address} does not allow booking.`, { bridgeId: bridge.id }) };
+            const conflict = bridge.poolSize <= 0 ? { at: intervals[0].holdFrom, booked: 0 } : conflictAmong(holds, bridge.poolSize, intervals);
+            if (conflict) return { error: conflictError(bridge, conflict.at, input.timeZone, conflict.booked) };
+            for (const i of intervals) holds.push([i.holdFrom.getTime(), i.endAt.getTime()]);
+          }
           const row: BookingRow = {
             id: crypto.randomUUID(),
             bridgeId: bridge.id,
@@ -223,13 +237,18 @@ export function createBookings(services: PlatformServices) {
             startAt: intervals[0].startAt,
             endAt: intervals[0].endAt,
             earlyJoinMinutes: input.earlyJoinMinutes ?? 0,
-            recurrence: input.recurrence?.replace(/^RRULE:/i, '') ?? null,
+            recurrence: input.recurrence ? normalizeRecurrence(input.recurrence) : null,
             dialOut: input.dialOut ?? [],
             dialIn: input.dialIn ?? [],
-            state: 'booked',
+            state: defective ? 'defective' : 'booked',
             createdBy: actor.name,
             createdAt: now,
             updatedAt: now,
+            // Given by the insert (the sequence); set from its answer below.
+            conferenceId: 0,
+            version: 1,
+            externalSourceId: input.externalSourceId ?? null,
+            externalPrimaryKey: input.externalPrimaryKey ?? null,
           };
           rows.push(row);
           return { booking: { ...publicBooking(row), occurrences: intervals.length } };
@@ -240,12 +259,13 @@ export function createBookings(services: PlatformServices) {
             const outcome = decided[n];
             return 'booking' in outcome ? [{ request: r, booking: outcome.booking }] : [];
           });
-          await insertBookingBatch(tx, {
+          const conferenceIdOf = await insertBookingBatch(tx, {
             bookings: rows,
-            occurrences: accepted.flatMap(({ request, booking }) => request.intervals.map((i) => ({ id: crypto.randomUUID(), bookingId: booking.id, bridgeId: booking.bridgeId, ...i }))),
+            occurrences: accepted.flatMap(({ request, booking }) => request.intervals.map((i) => ({ id: crypto.randomUUID(), bookingId: booking.id, bridgeId: booking.bridgeId, ...i, state: request.defective ? 'defective' : 'scheduled' }))),
             changes: accepted.map(({ request, booking }) => ({ bookingId: booking.id, change: 'created', actor: request.actor.name, at: request.now })),
             auditJson: audit.prepareMany(accepted.map(({ request, booking }) => ({ actor: request.actor, action: 'booking.create', entityType: 'booking', entityId: booking.id, after: booking }))),
           });
+          for (const { booking } of accepted) booking.conferenceId = conferenceIdOf.get(booking.id) ?? 0;
         }
         return decided;
       });
@@ -267,6 +287,13 @@ export function createBookings(services: PlatformServices) {
     return new AppError('CONFLICT', `No free meeting slot on ${bridge.name || bridge.address} at ${formatInZone(at, zone)}: all ${bridge.poolSize} slots are booked (${booked} meetings).`, { bridgeId: bridge.id, at, slots: bridge.poolSize, booked });
   }
 
+  /** Two saves of one external booking at once: the second meets the unique index, and is told so (not a 500). */
+  function duplicateExternalId(error: unknown): never {
+    const e = error as { code?: string; constraint?: string };
+    if (e?.code === '23505' && e.constraint === 'meetings_bookings_external_id') throw new AppError('ALREADY_EXISTS', 'A booking with this ExternalSourceId and ExternalPrimaryKey exists already.');
+    throw error;
+  }
+
   function publicBooking(b: BookingRow) {
     const { passcodeSealed, ...rest } = b;
     return { ...rest, hasPasscode: passcodeSealed !== null };
@@ -276,25 +303,54 @@ export function createBookings(services: PlatformServices) {
     expand,
     publicBooking,
 
-    async create(input: BookingInput, actor: Actor) {
+    async create(input: BookingInput, actor: Actor, mode: BookingMode = 'strict') {
       const intervals = expand(input);
       const now = clock.now();
       if (intervals[intervals.length - 1].endAt <= now) throw new AppError('VALIDATION_FAILED', 'The meeting is over already.');
+      if (input.externalSourceId && input.externalPrimaryKey && (await repo.findBookingByExternalId(db, input.externalSourceId, input.externalPrimaryKey))) {
+        throw new AppError('ALREADY_EXISTS', `A booking from ${input.externalSourceId} with key ${input.externalPrimaryKey} exists already.`, { externalSourceId: input.externalSourceId, externalPrimaryKey: input.externalPrimaryKey });
+      }
       const bridgesToTry = await candidates(db, input);
-      if (bridgesToTry.length === 0) throw new AppError('CONFLICT', 'No bridge takes bookings (none has a scheduled-space pool, or booking is not allowed).');
+      if (bridgesToTry.length === 0) {
+        // Best effort still needs a bridge to keep the booking on: any Meeting Server will do.
+        const anyBridge = mode === 'best-effort' && !input.bridgeId ? (await repo.listBridges(db)).items.find((b) => b.systemType === 'Cisco Meeting Server') : undefined;
+        if (anyBridge) return decide(anyBridge.id, { input, intervals, actor, now, defective: true }).catch(duplicateExternalId);
+        throw new AppError('CONFLICT', 'No bridge takes bookings (none has a scheduled-space pool, or booking is not allowed).');
+      }
       let lastConflict: AppError | undefined;
       for (const candidate of bridgesToTry) {
         try {
-          return await decide(candidate.id, { input, intervals, actor, now });
+          return await decide(candidate.id, { input, intervals, actor, now }).catch(duplicateExternalId);
         } catch (error) {
-          if (error instanceof AppError && (error.code === 'CONFLICT' || error.code === 'INVALID_STATE') && !input.bridgeId) {
+          if (error instanceof AppError && (error.code === 'CONFLICT' || error.code === 'INVALID_STATE') && (!input.bridgeId || mode === 'best-effort')) {
             lastConflict = error;
             continue;
           }
           throw error;
         }
       }
+      if (mode === 'best-effort') return decide(bridgesToTry[0].id, { input, intervals, actor, now, defective: true }).catch(duplicateExternalId);
       throw lastConflict!;
+    },
+
+    /**
+     * Whether `input` would be booked now, without booking it: the bridge it would take, or the
+     * conflict that refuses it (dry runs such as the TMS import's, #16). Read without the bridge's
+     * lock: the answer can change before a real booking, which decides again.
+     */
+    async check(input: BookingInput): Promise<{ bridgeId: string } | { conflict: AppError }> {
+      const intervals = expand(input);
+      const bridgesToTry = await candidates(db, input);
+      if (bridgesToTry.length === 0) return { conflict: new AppError('CONFLICT', 'No bridge takes bookings (none has a scheduled-space pool, or booking is not allowed).') };
+      let last: AppError | undefined;
+      for (const candidate of bridgesToTry) {
+        const bridge = await repo.findBridge(db, candidate.id);
+        if (!bridge) throw notFound('Bridge', candidate.id);
+        const conflict = await findConflict(db, bridge, intervals);
+        if (!conflict) return { bridgeId: bridge.id };
+        last = conflictError(bridge, conflict.at, input.timeZone, conflict.booked);
+      }
+      return { conflict: last! };
     },
 
     async get(id: string) {
@@ -312,7 +368,7 @@ export function createBookings(services: PlatformServices) {
     async update(id: string, patch: Partial<BookingInput>, actor: Actor) {
       const before = await repo.findBooking(db, id);
       if (!before) throw notFound('Booking', id);
-      if (before.state !== 'booked') throw new AppError('INVALID_STATE', `Booking ${id} is ${before.state}.`);
+      if (before.state !== 'booked') throw new AppError('INVALID_STATE', `Booking ${id} is ${before.state}.`, { state: before.state });
       const zone = patch.timeZone ?? before.timeZone;
       const merged: BookingInput = {
         title: patch.title ?? before.title,
@@ -333,14 +389,14 @@ export function createBookings(services: PlatformServices) {
           const conflict = await findConflict(tx, bridge, intervals, id);
           if (conflict) throw conflictError(bridge, conflict.at, zone, conflict.booked);
         }
-        const changes: Partial<BookingRow> = { updatedAt: now };
+        const changes: Partial<BookingRow> = { updatedAt: now, version: before.version + 1 };
         if (patch.title !== undefined) changes.title = patch.title.trim();
         if (patch.organizer !== undefined) changes.organizer = patch.organizer;
         if (patch.passcode !== undefined) changes.passcodeSealed = patch.passcode ? secrets.seal(patch.passcode) : null;
         if (patch.dialOut !== undefined) changes.dialOut = patch.dialOut;
         if (patch.dialIn !== undefined) changes.dialIn = patch.dialIn;
         if (intervals) {
-          Object.assign(changes, { timeZone: zone, startAt: intervals[0].startAt, endAt: intervals[0].endAt, earlyJoinMinutes: merged.earlyJoinMinutes, recurrence: merged.recurrence ?? null });
+          Object.assign(changes, { timeZone: zone, startAt: intervals[0].startAt, endAt: intervals[0].endAt, earlyJoinMinutes: merged.earlyJoinMinutes, recurrence: merged.recurrence ? normalizeRecurrence(merged.recurrence) : null });
           await repo.deleteScheduledOccurrences(tx, id);
           await repo.insertOccurrences(tx, intervals.map((i) => ({ id: crypto.randomUUID(), bookingId: id, bridgeId: bridge.id, ...i, state: 'scheduled' })));
         }
@@ -358,7 +414,7 @@ export function createBookings(services: PlatformServices) {
       return withBridgeLock(before.bridgeId, async (tx) => {
         if (before.state === 'cancelled') return publicBooking(before);
         await repo.cancelScheduledOccurrences(tx, id);
-        await repo.updateBooking(tx, id, { state: 'cancelled', updatedAt: clock.now() });
+        await repo.updateBooking(tx, id, { state: 'cancelled', updatedAt: clock.now(), version: before.version + 1 });
         await recordBookingChange(tx, { bookingId: id, change: 'cancelled', actor, at: clock.now() });
         await audit.record({ actor, action: 'booking.cancel', entityType: 'booking', entityId: id, before: publicBooking(before), after: { ...publicBooking(before), state: 'cancelled' } }, tx);
         return { ...publicBooking(before), state: 'cancelled' };
@@ -390,9 +446,10 @@ export function createBookings(services: PlatformServices) {
           await repo.updateOccurrence(tx, occ.id, { state: 'cancelled' });
           const conflict = await findConflict(tx, bridge, [{ startAt, endAt, holdFrom }]);
           if (conflict) throw conflictError(bridge, conflict.at, booking.timeZone, conflict.booked);
-          changes = { startAt, endAt, holdFrom, state: 'scheduled', edited: true, ...(patch.dialOut !== undefined ? { dialOut: patch.dialOut } : {}) };
+          changes = { startAt, endAt, holdFrom, state: 'scheduled', edited: true, recurrenceIdAt: occ.recurrenceIdAt ?? occ.startAt, ...(patch.dialOut !== undefined ? { dialOut: patch.dialOut } : {}) };
         }
         await repo.updateOccurrence(tx, occ.id, changes);
+        await repo.bumpBookingVersion(tx, bookingId, clock.now());
         await audit.record({ actor, action: patch.cancel ? 'occurrence.cancel' : 'occurrence.update', entityType: 'booking', entityId: bookingId, before: occ, after: { ...occ, ...changes } }, tx);
         await recordBookingChange(tx, { bookingId, occurrenceId: occ.id, change: patch.cancel ? 'occurrence-cancelled' : 'occurrence-updated', actor, at: clock.now() });
         return { ...occ, ...changes };

@@ -1,4 +1,6 @@
+import { sql } from 'drizzle-orm';
 import { bigint, bigserial, boolean, index, integer, jsonb, pgTable, primaryKey, serial, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import type { CertificateSummary } from '../platform/http/external-client.ts';
 
 // A bridge is what TMS calls a system: one CMS (or one CMS cluster, reached through the node it was
 // added by). Its call bridges (nodes) share the space configuration; calls live on one node.
@@ -36,6 +38,8 @@ export const bridges = pgTable('meetings_bridges', {
   alternatePasswordSealed: text('alternate_password_sealed'),
   sipMode: boolean('sip_mode').notNull().default(true),
   allowBooking: boolean('allow_booking').notNull().default(true),
+  /** The bridge's SystemId in the TMSBA-compatible API (#16): a TMS participant of a conference names it (sequence in bookings.schema.ts). */
+  systemId: integer('system_id').notNull().default(sql`nextval('meetings_conference_ids')`),
   allowIncomingSip: boolean('allow_incoming_sip').notNull().default(true),
   allowOutgoingSip: boolean('allow_outgoing_sip').notNull().default(true),
   webBridgeUri: text('web_bridge_uri'),
@@ -60,7 +64,7 @@ export const bridges = pgTable('meetings_bridges', {
   labCluster: text('lab_cluster'),
   createdAt: timestamp('created_at', { withTimezone: true }).notNull(),
   updatedAt: timestamp('updated_at', { withTimezone: true }).notNull(),
-}, (t) => [uniqueIndex('meetings_bridges_lab_cluster').on(t.labCluster)]);
+}, (t) => [uniqueIndex('meetings_bridges_lab_cluster').on(t.labCluster), uniqueIndex('meetings_bridges_system_id').on(t.systemId)]);
 
 /** The call bridges of a bridge's cluster, found through /callBridges (M5). */
 export const bridgeNodes = pgTable(
@@ -85,6 +89,18 @@ export const bridgeNodes = pgTable(
     healthy: boolean('healthy').notNull().default(true),
     lastError: text('last_error'),
     cdrReceiverId: text('cdr_receiver_id'),
+    /**
+     * How this node's HTTPS certificate is trusted: `ca` (a trusted CA vouches for it), `pinned`
+     * (this fingerprint, confirmed by the operator or pinned on first contact), null (plain HTTP, or
+     * not contacted over HTTPS since this column exists: pinned on first contact).
+     */
+    certificateTrust: text('certificate_trust').$type<'ca' | 'pinned'>(),
+    /** SHA-256 of the certificate accepted (`AB:CD:…`): the pin when `pinned`, the one last accepted when `ca`. */
+    certificateFingerprint: text('certificate_fingerprint'),
+    /** Subject, issuer, validity of that certificate (PeerCertificate), for the operator to see. */
+    certificate: jsonb('certificate').$type<CertificateSummary>(),
+    /** A different certificate the node presents now (the Certificate Changed ticket); null when none. */
+    presentedCertificate: jsonb('presented_certificate').$type<CertificateSummary>(),
   },
   (t) => [uniqueIndex('meetings_bridge_nodes_host_key').on(t.hostKey), index('meetings_bridge_nodes_bridge').on(t.bridgeId)],
 );

@@ -1,6 +1,7 @@
 import crypto from 'node:crypto';
 import { AppError, notFound } from '../platform/errors.ts';
 import { parseHostPort, type HostPort } from '../platform/http/inputs.ts';
+import { certificateSummary, normalizeFingerprint, probeCertificate, type CertificateSummary, type PeerCertificate, type TlsPolicy } from '../platform/http/external-client.ts';
 import { createCmsConnector, maskForm, maskXml, type CmsConnector, type CmsExchange, type CmsStatus } from './cms.connector.ts';
 import * as repo from './meetings.repository.ts';
 import { assertTimeZone } from './zoned-time.ts';
@@ -19,6 +20,7 @@ export const TICKETS = {
   auth_failed: { title: 'Authentication Failed', detail: (why: string) => `The system refused the username and password: ${why}` },
   pool_drift: { title: 'Scheduled Space Pool Drift', detail: (why: string) => why },
   failover: { title: 'Meeting Failover', detail: (why: string) => why },
+  certificate_changed: { title: 'Certificate Changed', detail: (why: string) => why },
 } as const;
 export type TicketKind = keyof typeof TICKETS | 'custom';
 
@@ -33,7 +35,18 @@ export type BridgeInput = {
   usageType?: string;
   /** Only the Lab sets it: the name of its simulated cluster (see `relinkLab`). */
   labCluster?: string;
+  /**
+   * The SHA-256 fingerprint of the certificate the operator was shown and trusts: an HTTPS bridge
+   * whose certificate no trusted CA vouches for is added only with it, and it is pinned.
+   */
+  trustFingerprint?: string;
 };
+
+
+/** The node columns that record a certificate accepted for it: a CA's word, or the operator's pin. */
+const acceptedCertificate = (c: PeerCertificate) => ({ certificateTrust: (c.trusted ? 'ca' : 'pinned') as 'ca' | 'pinned', certificateFingerprint: c.fingerprint, certificate: certificateSummary(c), presentedCertificate: null });
+
+const isCertificateError = (error: unknown): error is AppError => error instanceof AppError && (error.code === 'CERTIFICATE_CHANGED' || error.code === 'CERTIFICATE_NOT_TRUSTED');
 
 /**
  * Why `address` (`10.0.0.1:445`, `cms.example.net`, `[2001:db8::1]:445` or an http(s) URL of one) cannot
@@ -150,16 +163,42 @@ export function createBridges(services: PlatformServices) {
   }
 
   const connectors = new Map<string, CmsConnector>();
-  function connectorFor(bridge: Pick<BridgeRow, 'id' | 'username' | 'passwordSealed'>, node: { baseUrl: string; name: string }): CmsConnector {
-    const key = `${bridge.id}|${node.baseUrl}|${bridge.username}|${bridge.passwordSealed}`;
+  /** `trust` is how the address's certificate is checked (a node's pin, see `trustOf`); the key keeps one connector per policy. */
+  function connectorFor(bridge: Pick<BridgeRow, 'id' | 'username' | 'passwordSealed'>, node: { baseUrl: string; name: string; trust: { key: string; tls: TlsPolicy } }): CmsConnector {
+    const key = `${bridge.id}|${node.baseUrl}|${node.trust.key}|${bridge.username}|${bridge.passwordSealed}`;
     let connector = connectors.get(key);
     if (!connector) {
-      connector = createCmsConnector({ baseUrl: node.baseUrl, username: bridge.username, password: secrets.open(bridge.passwordSealed), node: node.name, metrics: services.metrics, onExchange: (exchange) => record(bridge.id, exchange) });
+      connector = createCmsConnector({ baseUrl: node.baseUrl, username: bridge.username, password: secrets.open(bridge.passwordSealed), node: node.name, metrics: services.metrics, tls: node.trust.tls, ca: services.config.tlsCa, onExchange: (exchange) => record(bridge.id, exchange) });
       connectors.set(key, connector);
     }
     return connector;
   }
   const nodeBase = (node: NodeRow) => node.address.replace(/\/+$/, '');
+
+  /**
+   * How a node's certificate is checked: its pin, a CA's word, or — a node not contacted over HTTPS
+   * since certificates are kept (discovered while down, or stored before) — trust on first use: the
+   * certificate it presents first is pinned (audited) before anything is sent, because the bridge it
+   * belongs to was trusted by the operator or a CA when it was added.
+   */
+  function trustOf(bridgeId: string, node: Pick<NodeRow, 'id' | 'certificateTrust' | 'certificateFingerprint'>): { key: string; tls: TlsPolicy } {
+    if (node.certificateTrust === 'pinned' && node.certificateFingerprint) return { key: `pinned:${node.certificateFingerprint}`, tls: { mode: 'pinned', fingerprint: node.certificateFingerprint } };
+    if (node.certificateTrust === 'ca') return { key: 'ca', tls: { mode: 'ca' } };
+    return { key: `first-use:${node.id}`, tls: { mode: 'first-use', onFirstUse: (certificate) => pinOnFirstUse(bridgeId, node.id, certificate) } };
+  }
+  async function pinOnFirstUse(bridgeId: string, nodeId: string, certificate: PeerCertificate) {
+    await database.transaction(async (tx) => {
+      const node = (await repo.listNodes(tx, bridgeId)).find((n) => n.id === nodeId);
+      // Decided meanwhile (an operator's accept, another connection): that decision stands, and the
+      // connection is still checked against what was seen first.
+      if (!node || node.certificateTrust !== null) return;
+      const patch = acceptedCertificate(certificate);
+      await repo.updateNode(tx, nodeId, patch);
+      await audit.record({ actor: systemActorOf(), action: 'bridge.node-certificate-pin', entityType: 'bridge', entityId: bridgeId, before: { node: node.name, certificateTrust: null }, after: { node: node.name, address: node.address, ...patch, rule: certificate.trusted ? 'a trusted CA vouches for the certificate' : 'pinned on first contact (trust on first use): the bridge was trusted when it was added' } }, tx);
+    });
+  }
+  /** The node a bridge was added by (its address's certificate is that node's). */
+  const addedByNode = (bridge: BridgeRow, nodes: NodeRow[]) => nodes.find((n) => n.primary && nodeBase(n) === bridge.baseUrl.replace(/\/+$/, '')) ?? nodes.find((n) => n.primary) ?? nodes[0];
 
   // M4/M13: the bridge's alternate address (with its own credentials when set) answers for the
   // address the bridge was added by when that one fails. After a failure the alternate is asked
@@ -167,7 +206,9 @@ export function createBridges(services: PlatformServices) {
   const alternateUntil = new Map<string, number>();
   /** Nodes whose CDRs were seen missing (a leg settled from the API), until when (clock ms). */
   const cdrSilentUntil = new Map<string, number>();
-  function alternateConnector(bridge: BridgeRow): CmsConnector | undefined {
+  // The alternate address is the same system reached another way (M13): it must present the
+  // certificate pinned for the node the bridge was added by.
+  function alternateConnector(bridge: BridgeRow, trust: { key: string; tls: TlsPolicy }): CmsConnector | undefined {
     if (!bridge.alternateAddress) return undefined;
     let baseUrl: string;
     try {
@@ -178,11 +219,11 @@ export function createBridges(services: PlatformServices) {
     if (baseUrl === bridge.baseUrl.replace(/\/+$/, '')) return undefined;
     return connectorFor(
       { id: bridge.id, username: bridge.alternateUsername || bridge.username, passwordSealed: bridge.alternatePasswordSealed ?? bridge.passwordSealed },
-      { baseUrl, name: `alternate (${displayHost(bridge.alternateAddress)})` },
+      { baseUrl, name: `alternate (${displayHost(bridge.alternateAddress)})`, trust },
     );
   }
-  function withAlternate(bridge: BridgeRow, primary: CmsConnector): CmsConnector {
-    const alternate = alternateConnector(bridge);
+  function withAlternate(bridge: BridgeRow, primary: CmsConnector, trust: { key: string; tls: TlsPolicy }): CmsConnector {
+    const alternate = alternateConnector(bridge, trust);
     if (!alternate) return primary;
     async function run<T>(method: string, fn: (c: CmsConnector) => Promise<T>): Promise<T> {
       const now = clock.now().getTime();
@@ -211,10 +252,15 @@ export function createBridges(services: PlatformServices) {
   }
   /** The node a bridge was added by answers through the alternate address too (M13). */
   const connectorForNode = (bridge: BridgeRow, node: NodeRow) => {
-    const connector = connectorFor(bridge, { baseUrl: nodeBase(node), name: node.name });
-    return node.primary && nodeBase(node) === bridge.baseUrl.replace(/\/+$/, '') ? withAlternate(bridge, connector) : connector;
+    const trust = trustOf(bridge.id, node);
+    const connector = connectorFor(bridge, { baseUrl: nodeBase(node), name: node.name, trust });
+    return node.primary && nodeBase(node) === bridge.baseUrl.replace(/\/+$/, '') ? withAlternate(bridge, connector, trust) : connector;
   };
-  const primaryConnector = (bridge: BridgeRow) => withAlternate(bridge, connectorFor(bridge, { baseUrl: bridge.baseUrl, name: 'primary' }));
+  const primaryConnector = async (bridge: BridgeRow) => {
+    const node = addedByNode(bridge, await repo.listNodes(db, bridge.id));
+    const trust = node ? trustOf(bridge.id, node) : { key: 'ca', tls: { mode: 'ca' } as TlsPolicy };
+    return withAlternate(bridge, connectorFor(bridge, { baseUrl: bridge.baseUrl, name: 'primary', trust }), trust);
+  };
   /** Whether the last request to this bridge's address went to its alternate instead. */
   const onAlternate = (bridgeId: string) => (alternateUntil.get(bridgeId) ?? 0) > clock.now().getTime();
 
@@ -274,7 +320,10 @@ export function createBridges(services: PlatformServices) {
     const id = crypto.randomUUID();
     const cdrToken = newCdrToken();
     const passwordSealed = secrets.seal(input.password);
-    const connector = connectorFor({ id, username: input.username, passwordSealed }, { baseUrl, name: displayHost(input.address) });
+    // Before the password goes anywhere: the certificate, trusted by a CA or confirmed by the operator.
+    const certificate = await certificateToTrust(baseUrl, input.trustFingerprint, input.address);
+    const trust = certificate && !certificate.trusted ? { key: `pinned:${certificate.fingerprint}`, tls: { mode: 'pinned', fingerprint: certificate.fingerprint } as TlsPolicy } : { key: 'ca', tls: { mode: 'ca' } as TlsPolicy };
+    const connector = connectorFor({ id, username: input.username, passwordSealed }, { baseUrl, name: displayHost(input.address), trust });
     let status: CmsStatus;
     try {
       status = await connector.status();
@@ -289,6 +338,15 @@ export function createBridges(services: PlatformServices) {
     const others = nodeKeys.filter((n) => n !== self && n.hostKey);
     const knownOthers = await repo.findNodeByHostKey(db, others.map((n) => n.hostKey));
     if (knownOthers.length) throw await knownNodeError(knownOthers[0], displayHost(others.find((n) => n.hostKey === knownOthers[0].hostKey)!.address));
+    // The other nodes' certificates, pinned on discovery (trust on first use: the cluster was just
+    // trusted); a node that does not answer now is pinned on its first contact.
+    const nodeCertificates = new Map<string, PeerCertificate>();
+    await Promise.all(
+      others.filter((n) => /^https:/i.test(n.address)).map(async (n) => {
+        const seen = await probeCertificate(n.address, { system: 'cms', ca: services.config.tlsCa, timeoutMs: 5_000 }).catch(() => undefined);
+        if (seen) nodeCertificates.set(n.callBridgeId, seen);
+      }),
+    );
 
     // M6: the profiles every scheduled space uses.
     const callProfileId = await connector.post('/callProfiles', { participantLimit: 1000, messageBoardEnabled: false });
@@ -331,6 +389,7 @@ export function createBridges(services: PlatformServices) {
       hostKey: n === self ? hostKey : n.hostKey || `${n.callBridgeId}:unknown`,
       primary: n === self || !self,
       healthy: true,
+      ...certificateColumns(n === self || !self ? certificate : (nodeCertificates.get(n.callBridgeId) ?? null)),
     }));
     await database.transaction(async (tx) => {
       await repo.insertBridge(tx, row);
@@ -340,7 +399,29 @@ export function createBridges(services: PlatformServices) {
     });
     if (cdrBaseUrl) await registerCdrReceivers(row, cdrBaseUrl).catch((error) => logger.warn({ err: error, bridge: id }, 'CDR receiver registration failed'));
     const warnings = name === '' ? ['The name of the system is blank.'] : [];
-    return { id, address: row.address, systemName: name || `No Name (${displayHost(input.address)})`, systemType: row.systemType, description: warnings.length ? 'System added despite warnings' : 'System added', warnings, nodes: nodeRows.length };
+    return { id, address: row.address, systemName: name || `No Name (${displayHost(input.address)})`, systemType: row.systemType, description: warnings.length ? 'System added despite warnings' : 'System added', warnings, nodes: nodeRows.length, certificate: certificate ? { ...certificateSummary(certificate), trust: (certificate.trusted ? 'ca' : 'pinned') as 'ca' | 'pinned' } : null };
+  }
+
+  const certificateColumns = (certificate: PeerCertificate | null) =>
+    certificate ? acceptedCertificate(certificate) : { certificateTrust: null, certificateFingerprint: null, certificate: null, presentedCertificate: null };
+
+  /**
+   * M1: an HTTPS address's certificate, read before anything else is sent. One a trusted CA vouches
+   * for is taken (and recorded); otherwise the operator must have confirmed its fingerprint, else
+   * CERTIFICATE_NOT_TRUSTED carries it to be shown. Null for plain HTTP.
+   */
+  async function certificateToTrust(baseUrl: string, trustFingerprint: string | undefined, entered: string): Promise<PeerCertificate | null> {
+    if (!/^https:/i.test(baseUrl)) return null;
+    const certificate = await probeCertificate(baseUrl, { system: 'cms', ca: services.config.tlsCa });
+    if (certificate.trusted) return certificate;
+    const confirmed = trustFingerprint === undefined ? undefined : normalizeFingerprint(trustFingerprint);
+    if (confirmed === certificate.fingerprint) return certificate;
+    const host = displayHost(entered);
+    const details = { address: entered, certificate: certificateSummary(certificate) };
+    if (trustFingerprint !== undefined) {
+      throw new AppError('CERTIFICATE_NOT_TRUSTED', `${host} presents the certificate with SHA-256 fingerprint ${certificate.fingerprint}, not the one confirmed (${confirmed ?? trustFingerprint}). Nothing was sent to it.`, { ...details, confirmedFingerprint: confirmed ?? trustFingerprint });
+    }
+    throw new AppError('CERTIFICATE_NOT_TRUSTED', `No trusted CA vouches for the certificate of ${host} (${certificate.trustError}): ${certificate.subject}, issued by ${certificate.issuer}, valid ${certificate.validFrom.slice(0, 10)} to ${certificate.validTo.slice(0, 10)}, SHA-256 ${certificate.fingerprint}. If that is the bridge's certificate, add it again confirming this fingerprint (trustFingerprint); it is then pinned.`, details);
   }
 
   /**
@@ -444,7 +525,10 @@ export function createBridges(services: PlatformServices) {
       const before = await getBridge(bridgeId);
       const { baseUrl, hostKey } = parseAddress(input.address, input.tls);
       const passwordSealed = secrets.seal(input.password);
-      const connector = connectorFor({ id: bridgeId, username: input.username, passwordSealed }, { baseUrl, name: displayHost(input.address) });
+      // The Lab keeps its certificates across restarts: the node's pin holds at its new port.
+      const addedBy = addedByNode(before, await repo.listNodes(db, bridgeId));
+      const trust = addedBy ? trustOf(bridgeId, addedBy) : { key: 'ca', tls: { mode: 'ca' } as TlsPolicy };
+      const connector = connectorFor({ id: bridgeId, username: input.username, passwordSealed }, { baseUrl, name: displayHost(input.address), trust });
       const status = await connector.status();
       const discovered = withAddresses(await discoverNodes(connector), baseUrl);
       const self = discovered.find((n) => n.hostKey === hostKey) ?? discovered[0];
@@ -492,6 +576,10 @@ export function createBridges(services: PlatformServices) {
             healthy: true,
             lastError: null,
             cdrReceiverId: null,
+            certificateTrust: previous?.certificateTrust ?? null,
+            certificateFingerprint: previous?.certificateFingerprint ?? null,
+            certificate: previous?.certificate ?? null,
+            presentedCertificate: previous?.presentedCertificate ?? null,
           };
         });
         // Deleted and inserted again (same ids): the new ports may swap host keys between nodes.
@@ -570,25 +658,35 @@ export function createBridges(services: PlatformServices) {
       const authFailed = results.find((r) => (r.error?.details as { reason?: string } | undefined)?.reason === 'authenticationFailed');
       const reachable = results.filter((r) => r.status);
       const source = primary?.status ? primary : reachable[0];
+      const certificateFailed = results.filter((r) => isCertificateError(r.error));
       const newlyDown: NodeRow[] = [];
       await database.transaction(async (tx) => {
         const current = (await repo.findBridge(tx, bridgeId, { forUpdate: true }))!;
+        // Read again under the bridge's lock: a certificate accepted while this poll ran is not "changed".
+        const fresh = new Map((await repo.listNodes(tx, bridgeId)).map((n) => [n.id, n]));
         for (const r of results) {
+          const accepted = fresh.get(r.node.id)?.certificateFingerprint ?? r.node.certificateFingerprint;
           const healthy = !r.error;
           if (r.node.healthy && !healthy) newlyDown.push(r.node);
           // Healthy, but only through the alternate address (M13): said where the operator looks.
           const note = healthy && r.node.primary && viaAlternate ? `${displayHost(bridge.baseUrl)} does not answer; reached through the alternate address ${displayHost(bridge.alternateAddress ?? '')}.` : null;
           const lastError = r.error?.message ?? note;
-          if (r.node.healthy !== healthy || (r.node.lastError ?? null) !== lastError) {
-            await repo.updateNode(tx, r.node.id, { healthy, lastError });
+          // The certificate it presents instead of the accepted one; kept while it does not answer.
+          const refusedCertificate = isCertificateError(r.error) ? certificateOfError(r.error) : null;
+          const presented = refusedCertificate ? (refusedCertificate.fingerprint === accepted ? null : refusedCertificate) : r.error ? (fresh.get(r.node.id)?.presentedCertificate ?? null) : null;
+          const presentedChanged = (presented?.fingerprint ?? null) !== (r.node.presentedCertificate?.fingerprint ?? null);
+          if (r.node.healthy !== healthy || (r.node.lastError ?? null) !== lastError || presentedChanged) {
+            await repo.updateNode(tx, r.node.id, { healthy, lastError, ...(presentedChanged ? { presentedCertificate: presented } : {}) });
           }
+          r.node = { ...r.node, certificateFingerprint: accepted, presentedCertificate: presented };
         }
-        const connectivity = authFailed && !reachable.length ? 'auth_failed' : primary?.status ? 'reachable' : reachable.length ? 'degraded' : 'unreachable';
+        const connectivity = authFailed && !reachable.length ? 'auth_failed' : certificateFailed.length && !reachable.length ? 'certificate_changed' : primary?.status ? 'reachable' : reachable.length ? 'degraded' : 'unreachable';
         await repo.updateBridge(tx, bridgeId, { connectivity, lastPolledAt: clock.now(), ...(source?.status ? { ...statusColumns(source.status), softwareVersion: source.status.softwareVersion, clusterEnabled: source.status.clusterEnabled } : {}) });
-        const down = results.filter((r) => r.error && r !== authFailed);
+        const down = results.filter((r) => r.error && r !== authFailed && !isCertificateError(r.error));
         await reconcileTickets(tx, current, {
           unreachable: down.length ? down.map((r) => `${r.node.name} (${displayHost(r.node.address)}): ${r.error!.message}`).join('; ') : false,
           auth_failed: authFailed ? authFailed.error!.message : false,
+          certificate_changed: certificateChangeCause(results.map((r) => r.node)),
         });
       });
       // Nodes that were not reached when the bridge was added get their CDR receiver now.
@@ -605,6 +703,44 @@ export function createBridges(services: PlatformServices) {
       });
       for (const nodeId of legs.missedCdrs) cdrSilentUntil.set(nodeId, nowMs + CDR_SILENCE_MS);
       return { connectivity: reachable.length ? 'reachable' : 'unreachable', newlyDown, down: results.filter((r) => r.error).map((r) => r.node.id), legsSettled: legs.settled };
+    },
+
+    /**
+     * The operator accepts the certificate a node presents now (a renewed one: the Certificate
+     * Changed ticket names it). The fingerprint confirmed must be the one the node presents; it is
+     * pinned (or, if a trusted CA vouches for it, the node is trusted by CA again), and the ticket
+     * closes once no node of the bridge presents an unaccepted certificate.
+     */
+    async acceptCertificate(bridgeId: string, nodeId: string, fingerprint: string, actor: Actor) {
+      const node = (await repo.listNodes(db, bridgeId)).find((n) => n.id === nodeId);
+      if (!node) {
+        await getBridge(bridgeId);
+        throw notFound('Node', nodeId);
+      }
+      if (!/^https:/i.test(node.address)) throw new AppError('INVALID_STATE', `${node.name} is reached over plain HTTP (${displayHost(node.address)}): it has no certificate.`, { nodeId });
+      const confirmed = normalizeFingerprint(fingerprint);
+      const seen = await probeCertificate(nodeBase(node), { system: 'cms', ca: services.config.tlsCa });
+      if (seen.fingerprint !== confirmed) {
+        throw new AppError('CERTIFICATE_NOT_TRUSTED', `${node.name} (${displayHost(node.address)}) presents the certificate with SHA-256 fingerprint ${seen.fingerprint}, not the one confirmed (${confirmed ?? fingerprint}); nothing was changed.`, { nodeId, certificate: certificateSummary(seen), confirmedFingerprint: confirmed ?? fingerprint });
+      }
+      const updated = await database.transaction(async (tx) => {
+        const bridge = await repo.findBridge(tx, bridgeId, { forUpdate: true });
+        if (!bridge) throw notFound('Bridge', bridgeId);
+        const nodes = await repo.listNodes(tx, bridgeId);
+        const before = nodes.find((n) => n.id === nodeId)!;
+        const patch = { ...acceptedCertificate(seen), healthy: true, lastError: null };
+        await repo.updateNode(tx, nodeId, patch);
+        const after = { ...before, ...patch };
+        await audit.record({ actor, action: 'bridge.node-certificate-accept', entityType: 'bridge', entityId: bridgeId, before: { node: before.name, certificateTrust: before.certificateTrust, certificateFingerprint: before.certificateFingerprint }, after: { node: after.name, certificateTrust: after.certificateTrust, certificateFingerprint: after.certificateFingerprint, certificate: after.certificate } }, tx);
+        await reconcileTickets(tx, bridge, { certificate_changed: certificateChangeCause(nodes.map((n) => (n.id === nodeId ? after : n))) });
+        return after;
+      });
+      for (const [key, stale] of Array.from(connectors.entries())) {
+        if (!key.startsWith(`${bridgeId}|`)) continue;
+        connectors.delete(key);
+        await stale.close().catch(() => undefined);
+      }
+      return publicNode(updated);
     },
 
     async update(id: string, patch: SettingsPatch, actor: Actor) {
@@ -699,6 +835,21 @@ export type SettingsPatch = Partial<{
   endWarningMinutes: number[];
   spaceNamePrefix: string;
 }>;
+
+/** The certificate a refused connection saw (CERTIFICATE_CHANGED / CERTIFICATE_NOT_TRUSTED details). */
+function certificateOfError(error: AppError): CertificateSummary | null {
+  const certificate = (error.details as { certificate?: PeerCertificate } | undefined)?.certificate;
+  return certificate ? certificateSummary(certificate) : null;
+}
+
+/** The Certificate Changed ticket's cause: each node presenting a certificate not accepted, old and new fingerprints. */
+function certificateChangeCause(nodes: NodeRow[]): string | false {
+  const changed = nodes.filter((n) => n.presentedCertificate);
+  if (!changed.length) return false;
+  return changed
+    .map((n) => `${n.name} (${displayHost(n.address)}) presents a certificate other than the one accepted: accepted SHA-256 ${n.certificateFingerprint ?? '(none)'}, presented SHA-256 ${n.presentedCertificate!.fingerprint} (${n.presentedCertificate!.subject}, issued by ${n.presentedCertificate!.issuer}, valid until ${n.presentedCertificate!.validTo.slice(0, 10)}). Nothing is sent to it until the new certificate is accepted.`)
+    .join('; ');
+}
 
 function systemActorOf(): Actor {
   return { type: 'system', id: null, name: 'meetings', role: 'system', customerOrgId: null };

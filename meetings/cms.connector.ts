@@ -1,6 +1,6 @@
 import { XMLParser } from 'fast-xml-parser';
 import { AppError } from '../platform/errors.ts';
-import { createExternalClient, type ExternalExchange } from '../platform/http/external-client.ts';
+import { createExternalClient, type ExternalExchange, type TlsPolicy } from '../platform/http/external-client.ts';
 import type { Metrics } from '../platform/observability/metrics.ts';
 
 // The client of one Cisco Meeting Server call bridge (`/api/v1`): form-encoded POST/PUT, XML answers,
@@ -15,6 +15,10 @@ export type CmsConnectorOptions = {
   password: string;
   /** Which node this is, for the trace. */
   node: string;
+  /** How the node's certificate is trusted (its pin, or first use); default CA validation. */
+  tls?: TlsPolicy;
+  /** The operator's CA bundle (config.tlsCa). */
+  ca?: string;
   metrics?: Metrics;
   timeoutMs?: number;
   onExchange?: (exchange: CmsExchange) => void;
@@ -54,7 +58,8 @@ export function createCmsConnector(options: CmsConnectorOptions) {
     system: 'cms',
     metrics: options.metrics,
     auth: { type: 'basic', username: options.username, password: options.password },
-    insecureTls: true,
+    tls: options.tls,
+    ca: options.ca,
     timeoutMs: options.timeoutMs ?? 10_000,
     onExchange: options.onExchange ? (exchange) => options.onExchange!({ ...exchange, node: options.node }) : undefined,
   });

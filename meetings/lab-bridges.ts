@@ -29,7 +29,9 @@ export async function registerLabBridges(services: PlatformServices, bridges: Br
       bridgeId = found.id;
       if (!restored || found.address !== address) await bridges.relinkLab(found.id, { address, username, password, tls }, system, base);
     } else {
-      const [result] = await bridges.add({ address, username, password, tls, name: `Lab ${index + 1}`, timeZone: 'UTC', ipZone: 'Lab', labCluster: cluster.name }, system, base);
+      // The Lab knows its own self-signed certificate: it confirms it, as an operator would.
+      const trustFingerprint = cluster.certificateFingerprint(cluster.nodes[0].name) ?? undefined;
+      const [result] = await bridges.add({ address, username, password, tls, name: `Lab ${index + 1}`, timeZone: 'UTC', ipZone: 'Lab', labCluster: cluster.name, trustFingerprint }, system, base);
       bridgeId = result.id!;
     }
     const { after, syncPool } = await bridges.update(bridgeId, { sipDomain: 'lab.local', numericIdBase: 1000 * (index + 1), numericIdQuantity: 10 }, system);

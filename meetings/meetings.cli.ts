@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import type { Command } from 'commander';
 import { CliError, USAGE_EXIT_CODE } from '../platform/cli/cli-error.ts';
 import { apiClientFromEnvironment } from '../platform/cli/credentials.ts';
@@ -10,6 +11,20 @@ import { followJob } from '../platform/cli/watch-job.ts';
 const P = '/api/v1/meetings';
 type Row = Record<string, any>;
 const list = (v: string, prev: string[] = []) => [...prev, ...v.split(',').map((s) => s.trim()).filter(Boolean)];
+
+function printCertificate(c: Row, print: (line: string) => void = console.log) {
+  print(`  Subject:     ${c.subject}`);
+  print(`  Issuer:      ${c.issuer}`);
+  print(`  Valid:       ${formatTime(c.validFrom)} to ${formatTime(c.validTo)}`);
+  print(`  SHA-256:     ${c.fingerprint}`);
+}
+
+const certificateColumn = (n: Row) => {
+  if (n.presentedCertificate) return `CHANGED: presents ${n.presentedCertificate.fingerprint} (accept-certificate)`;
+  if (n.certificateTrust === 'ca') return 'CA';
+  if (n.certificateTrust === 'pinned') return `pinned ${n.certificateFingerprint}`;
+  return /^https:/.test(n.address) ? 'pinned on first contact' : 'plain HTTP';
+};
 
 export function registerMeetingsCommands(program: Command) {
   const bridges = program.command('bridges').description('Cisco Meeting Server bridges (M1–M7, M15)');
@@ -37,10 +52,21 @@ export function registerMeetingsCommands(program: Command) {
     .option('--name <name>', 'system name')
     .option('--ip-zone <zone>')
     .option('--time-zone <zone>', 'IANA time zone', 'UTC')
+    .option('--trust-fingerprint <sha256>', 'the SHA-256 fingerprint of the bridge\'s certificate you checked: pinned (needed when no trusted CA vouches for it)')
     .option('--json')
-    .action(async (address: string, o: { username: string; http?: boolean; name?: string; ipZone?: string; timeZone: string; json?: boolean }) => {
+    .action(async (address: string, o: { username: string; http?: boolean; name?: string; ipZone?: string; timeZone: string; trustFingerprint?: string; json?: boolean }) => {
       const password = await promptSecret('Password: ');
-      const res = await apiClientFromEnvironment().post<{ items: Row[] }>(`${P}/bridges`, { address, username: o.username, password, tls: !o.http, name: o.name, ipZone: o.ipZone, timeZone: o.timeZone });
+      let res: { items: Row[] };
+      try {
+        res = await apiClientFromEnvironment().post<{ items: Row[] }>(`${P}/bridges`, { address, username: o.username, password, tls: !o.http, name: o.name, ipZone: o.ipZone, timeZone: o.timeZone, trustFingerprint: o.trustFingerprint });
+      } catch (error) {
+        const certificate = error instanceof CliError && error.code === 'CERTIFICATE_NOT_TRUSTED' ? (error.details as { certificate?: Row } | undefined)?.certificate : undefined;
+        if (!certificate || !(error instanceof CliError)) throw error;
+        // What the operator compares with the bridge's own certificate before trusting it.
+        console.error('The bridge presents a certificate no trusted CA vouches for:');
+        printCertificate(certificate, console.error);
+        throw new CliError(error.code, error.message, { trackingId: error.trackingId, details: error.details, hint: `If this is the bridge's certificate, run the command again with --trust-fingerprint ${certificate.fingerprint}` });
+      }
       if (o.json) return printJson(res);
       printTable([
         { header: 'ADDRESS', value: (r: Row) => r.address },
@@ -48,6 +74,24 @@ export function registerMeetingsCommands(program: Command) {
         { header: 'TYPE', value: (r) => r.systemType },
         { header: 'DESCRIPTION', value: (r) => r.description, maxWidth: 90 },
       ], res.items);
+      for (const r of res.items.filter((i) => i.certificate)) console.log(`${r.address}: certificate ${r.certificate.trust === 'ca' ? 'trusted by a CA' : 'pinned'}, SHA-256 ${r.certificate.fingerprint}`);
+    });
+
+  bridges
+    .command('accept-certificate')
+    .argument('<bridge>', 'bridge id')
+    .argument('<node>', 'node id or name (see bridges show)')
+    .requiredOption('--fingerprint <sha256>', 'the SHA-256 fingerprint of the certificate the node presents now (the Certificate Changed ticket names it)')
+    .option('--json')
+    .description('Accept a node\'s new certificate (a renewed one): it is pinned and the Certificate Changed ticket closes (M1, M2)')
+    .action(async (bridgeId: string, nodeRef: string, o: { fingerprint: string; json?: boolean }) => {
+      const client = apiClientFromEnvironment();
+      const nodes = (await client.get<{ items: Row[] }>(`${P}/bridges/${bridgeId}/nodes`)).items;
+      const node = nodes.find((n) => n.id === nodeRef) ?? nodes.find((n) => n.name === nodeRef);
+      if (!node) throw new Error(`No node ${nodeRef} in this bridge (${nodes.map((n) => n.name).join(', ')}).`);
+      const updated = await client.post<Row>(`${P}/bridges/${bridgeId}/nodes/${node.id}/certificate/accept`, { fingerprint: o.fingerprint });
+      if (o.json) return printJson(updated);
+      console.log(`${updated.name}: certificate ${updated.certificateTrust === 'ca' ? 'trusted by a CA' : 'pinned'}, SHA-256 ${updated.certificateFingerprint}.`);
     });
 
   bridges
@@ -67,7 +111,7 @@ export function registerMeetingsCommands(program: Command) {
       console.log(b.tickets.length ? '\nTickets:' : '\nSystem has no open or acknowledged tickets');
       for (const t of b.tickets) console.log(`  #${t.id} - ${t.title} (${formatTime(t.openedAt)})\n    ${t.detail}`);
       console.log('\nClustering:');
-      printTable([{ header: 'NODE', value: (n: Row) => n.name }, { header: 'ADDRESS', value: (n) => `${n.address}${n.addressOverride ? ' (entered)' : ''}` }, { header: 'ADVERTISED', value: (n) => n.advertisedAddress ?? '' }, { header: 'PRIMARY', value: (n) => (n.primary ? '✓' : '') }, { header: 'HEALTHY', value: (n) => (n.healthy ? 'yes' : `no: ${n.lastError ?? ''}`) }], b.nodes);
+      printTable([{ header: 'NODE', value: (n: Row) => n.name }, { header: 'ADDRESS', value: (n) => `${n.address}${n.addressOverride ? ' (entered)' : ''}` }, { header: 'ADVERTISED', value: (n) => n.advertisedAddress ?? '' }, { header: 'PRIMARY', value: (n) => (n.primary ? '✓' : '') }, { header: 'HEALTHY', value: (n) => (n.healthy ? 'yes' : `no: ${n.lastError ?? ''}`) }, { header: 'CERTIFICATE', value: (n) => certificateColumn(n) }], b.nodes);
     });
 
   bridges
@@ -257,4 +301,73 @@ export function registerMeetingsCommands(program: Command) {
   meetings.command('lock').argument('<id>').option('--unlock').action(async (id: string, o: { unlock?: boolean }) => {
     await apiClientFromEnvironment().patch(`${P}/meetings/${id}`, { locked: !o.unlock });
   });
+
+  meetings
+    .command('import-tms')
+    .description('Import the future bookings of a running Cisco TMS through TMSBA (#16): dry-run report, then the import job; --follow keeps importing its changes until cut-over')
+    .requiredOption('--url <url>', 'the TMS, e.g. https://tms.example.com')
+    .requiredOption('--user <name>', 'a TMS user with the Booking API (Basic authentication); the password is asked for')
+    .option('--mapping <file>', 'JSON: [{"system": "<SystemId or SystemName>", "bridge": "<bridge id, name or address>"} | {"system": "…", "ignore": true}]')
+    .option('--horizon-days <n>', 'how far ahead to import', parseInteger(1, 400))
+    .option('--insecure', 'accept a self-signed TMS certificate')
+    .option('--dry-run', 'only show what would be imported')
+    .option('--follow', 'after the import, import the TMS\'s changes (GetTransactionsSince) until stopped (Ctrl+C at cut-over)')
+    .option('--interval <seconds>', 'how often --follow asks the TMS', parseInteger(5, 3600), 60)
+    .option('--json')
+    .action(async (o: { url: string; user: string; mapping?: string; horizonDays?: number; insecure?: boolean; dryRun?: boolean; follow?: boolean; interval: number; json?: boolean }) => {
+      let mapping: unknown;
+      if (o.mapping) {
+        try {
+          const parsed = JSON.parse(fs.readFileSync(o.mapping, 'utf8'));
+          mapping = Array.isArray(parsed) ? parsed : parsed.systems;
+        } catch (error) {
+          throw new CliError('MAPPING_INVALID', `The mapping file ${o.mapping} cannot be read as JSON: ${(error as Error).message}`, { exitCode: USAGE_EXIT_CODE });
+        }
+      }
+      const password = process.env.SWITCHBOARD_TMS_PASSWORD || (await promptSecret('TMS password: '));
+      const client = apiClientFromEnvironment();
+      const body = { url: o.url, username: o.user, password, mapping, horizonDays: o.horizonDays, insecureTls: o.insecure };
+      const report = await client.post<Row>(`${P}/tms-import/dry-run`, body);
+      if (o.json && o.dryRun) return printJson(report);
+      if (!o.json) printImportReport(report);
+      if (o.dryRun) return;
+      const { jobId } = await client.post<{ jobId: string }>(`${P}/tms-import`, body);
+      const job = await followJob(client, jobId);
+      const result = job.result as Row;
+      if (o.json) printJson(result);
+      else console.log(Object.entries(result.outcomes).filter(([, n]) => n).map(([k, n]) => `${n} ${k}`).join(', ') || 'Nothing to import.');
+      if (!o.follow) return;
+      let cursor = Number(result.cursor);
+      let stop = false;
+      const onSignal = () => (stop = true);
+      process.once('SIGINT', onSignal);
+      process.once('SIGTERM', onSignal);
+      console.log(`Following ${o.url} from transaction ${cursor} every ${o.interval} s (Ctrl+C at cut-over).`);
+      while (!stop) {
+        const round = await client.post<Row>(`${P}/tms-import/follow`, { ...body, cursor });
+        cursor = Number(round.cursor);
+        for (const i of round.items) console.log(`${formatTime(new Date().toISOString())}  ${i.action.padEnd(10)} ${i.conferenceId} ${i.title}${i.reason ? ` — ${i.reason}` : ''}`);
+        for (let waited = 0; waited < o.interval && !stop; waited++) await new Promise((r) => setTimeout(r, 1000));
+      }
+      console.log(`Stopped at transaction ${cursor}.`);
+    });
+}
+
+function printImportReport(report: Row) {
+  console.log(`TMS ${report.tms}: ${report.systems.length} systems, ${report.items.length} bookings until ${formatTime(report.horizonEnd)}\n`);
+  printTable([
+    { header: 'SYSTEM', value: (s: Row) => `${s.systemId} ${s.name}` },
+    { header: 'ADDRESS', value: (s) => s.address },
+    { header: 'MAPPED AS', value: (s) => (s.mappedAs === 'bridge' ? `bridge ${s.bridgeName}` : s.mappedAs === 'dial-out' ? `dial-out ${s.dialOut}` : s.mappedAs) },
+    { header: 'BY / WHY NOT', value: (s) => s.reason ?? s.by ?? '', maxWidth: 90 },
+  ], report.systems);
+  console.log('');
+  printTable([
+    { header: 'ACTION', value: (i: Row) => i.action },
+    { header: 'CONFERENCE', value: (i) => String(i.conferenceId) },
+    { header: 'START', value: (i) => i.start },
+    { header: 'TITLE', value: (i) => `${i.title}${i.series ? ' (series)' : ''}`, maxWidth: 40 },
+    { header: 'REASON', value: (i) => i.reason ?? '', maxWidth: 90 },
+  ], report.items);
+  console.log(`\n${Object.entries(report.totals).map(([k, n]) => `${n} ${k}`).join(', ')}`);
 }

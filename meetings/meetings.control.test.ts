@@ -63,8 +63,18 @@ describe('Meetings: bookings, routing, control, status', () => {
     assert.equal(moved.body.startAt, '2026-03-31T13:00:00.000Z');
     const bad = await book({ title: 'x', start: '2026-03-23T10:00', timeZone: 'Mars/Olympus', bridgeId: ids.east });
     assert.equal(bad.status, 400);
+    // A bad rule is named in words, as an issue of the recurrence field (was "Invalid frequency: undefined undefined").
     const badRule = await book({ title: 'x', start: '2026-03-23T10:00', recurrence: 'FREQ=SOMETIMES', bridgeId: ids.east });
     assert.equal(badRule.status, 400);
+    assert.deepEqual(badRule.body.error.details.issues.map((i: any) => [i.path, i.message]), [['recurrence', '"SOMETIMES" is not a frequency: use FREQ=DAILY, WEEKLY, MONTHLY or YEARLY.']]);
+    for (const [rule, words] of [['BYDAY=MO', /Say how often it repeats with FREQ/], ['FREQ=WEEKLY;BYDAY=XX', /"XX" is not a weekday/], ['FREQ=WEEKLY;COUNT=abc', /COUNT must be a whole number/], ['FREQ=WEEKLY;UNTIL=soon', /UNTIL must be a date/], ['FREQ=WEEKLY;COUNT=2;UNTIL=20260401', /COUNT or UNTIL, not both/], ['FREQ=DAILY;FOO=1', /"FOO=1" is not part of a repeat rule/]] as const) {
+      const refused = await book({ title: 'x', start: '2026-03-23T10:00', recurrence: rule, bridgeId: ids.east });
+      assert.equal(refused.status, 400, rule);
+      assert.match(refused.body.error.details.issues[0].message, words, rule);
+      assert.doesNotMatch(JSON.stringify(refused.body), /undefined|Cannot read/, rule);
+    }
+    const badDuration = await book({ title: 'x', start: '2026-03-23T10:00', durationMinutes: 0, bridgeId: ids.east });
+    assert.deepEqual(badDuration.body.error.details.issues.map((i: any) => [i.path, i.message]), [['durationMinutes', 'A meeting lasts at least 1 minute.']]);
     const ics = await t.api('GET', `/api/v1/meetings/bookings/${res.body.id}/ical`);
     assert.equal((String(ics.body).match(/BEGIN:VEVENT/g) ?? []).length, 3);
   });
@@ -96,8 +106,17 @@ describe('Meetings: bookings, routing, control, status', () => {
       return m.liveLegs?.length === 2;
     });
     const alice = (await meeting(occId)).legs.find((l: any) => l.remoteParty === 'alice@example.com');
+    const live = async () => (await t.api('GET', `/api/v1/meetings/meetings/${occId}?live=true`)).body;
+    const aliceLive = async () => (await live()).liveLegs.find((l: any) => l.callLegId === alice.callLegId);
+    assert.deepEqual(await aliceLive(), { callLegId: alice.callLegId, remoteParty: 'alice@example.com', name: (await aliceLive()).name, state: 'connected', audioMuted: false, videoMuted: false });
+    assert.equal((await live()).locked, false);
     assert.equal((await t.api('PATCH', `/api/v1/meetings/meetings/${occId}/legs/${alice.callLegId}`, { audioMuted: true })).status, 200);
+    assert.equal((await t.api('PATCH', `/api/v1/meetings/meetings/${occId}/legs/${alice.callLegId}`, { videoMuted: true })).status, 200);
+    assert.deepEqual([(await aliceLive()).audioMuted, (await aliceLive()).videoMuted], [true, true]);
     assert.equal((await t.api('PATCH', `/api/v1/meetings/meetings/${occId}`, { messageText: 'Welcome', locked: true })).status, 200);
+    assert.deepEqual([(await live()).locked, (await live()).messageText], [true, 'Welcome']);
+    // Without live=true nothing is asked of the bridge.
+    assert.deepEqual([(await meeting(occId)).liveLegs, (await meeting(occId)).locked], [null, null]);
     const call = east.nodes[0].bridge;
     assert.ok(call);
     assert.equal((await t.api('DELETE', `/api/v1/meetings/meetings/${occId}/legs/${alice.callLegId}`)).status, 200);
@@ -139,6 +158,11 @@ describe('Meetings: bookings, routing, control, status', () => {
     await until('poll', async () => (await t.api('GET', `/api/v1/jobs/${poll.body.jobId}`)).body.state === 'completed');
     const tickets = (await t.api('GET', `/api/v1/meetings/bridges/${ids.east}/tickets?state=open`)).body.items;
     assert.deepEqual(tickets.map((x: any) => x.title), ['Authentication Failed']);
+    // M2: the bridge list counts it; acknowledged, it moves to the other count.
+    const counts = async () => (await t.api('GET', '/api/v1/meetings/bridges')).body.items.find((b: any) => b.id === ids.east);
+    assert.deepEqual([(await counts()).openTickets, (await counts()).acknowledgedTickets], [1, 0]);
+    assert.equal((await t.api('POST', `/api/v1/meetings/bridges/${ids.east}/tickets/${tickets[0].id}/acknowledge`)).status, 200);
+    assert.deepEqual([(await counts()).openTickets, (await counts()).acknowledgedTickets], [0, 1]);
     assert.equal((await t.api('GET', `/api/v1/meetings/bridges/${ids.east}`)).body.connectivity, 'auth_failed');
     await east.clearFaults('east-1');
     const again = await t.api('POST', `/api/v1/meetings/bridges/${ids.east}/poll`);

@@ -76,6 +76,20 @@ export async function listTickets(db: Db, bridgeId: string, states?: string[]): 
   return db.select().from(tickets).where(where).orderBy(desc(tickets.id));
 }
 
+/** Open and acknowledged tickets per bridge, for the bridge list (M2: what TMS shows beside each system). */
+export async function ticketCounts(db: Db, bridgeIds: string[]): Promise<Map<string, { open: number; acknowledged: number }>> {
+  const out = new Map<string, { open: number; acknowledged: number }>();
+  if (!bridgeIds.length) return out;
+  const rows = await db.select({ bridgeId: tickets.bridgeId, state: tickets.state, n: count() }).from(tickets)
+    .where(and(inArray(tickets.bridgeId, bridgeIds), inArray(tickets.state, ['open', 'acknowledged']))).groupBy(tickets.bridgeId, tickets.state);
+  for (const row of rows) {
+    const entry = out.get(row.bridgeId) ?? { open: 0, acknowledged: 0 };
+    entry[row.state as 'open' | 'acknowledged'] = Number(row.n);
+    out.set(row.bridgeId, entry);
+  }
+  return out;
+}
+
 export async function insertTicket(db: Db, row: typeof tickets.$inferInsert): Promise<TicketRow> {
   const [created] = await db.insert(tickets).values(row).returning();
   return created;
@@ -156,9 +170,19 @@ export async function updateBooking(db: Db, id: string, patch: Partial<typeof bo
   await db.update(bookings).set(patch).where(eq(bookings.id, id));
 }
 
+/** One of its meetings changed: the booking's version moves (TMSBA's optimistic lock). */
+export async function bumpBookingVersion(db: Db, id: string, at: Date) {
+  await db.update(bookings).set({ version: sql`${bookings.version} + 1`, updatedAt: at }).where(eq(bookings.id, id));
+}
+
 export async function findBooking(db: Db, id: string, options: { forUpdate?: boolean } = {}): Promise<BookingRow | undefined> {
   const q = db.select().from(bookings).where(eq(bookings.id, id));
   const [row] = options.forUpdate ? await q.for('update') : await q;
+  return row;
+}
+
+export async function findBookingByExternalId(db: Db, externalSourceId: string, externalPrimaryKey: string): Promise<BookingRow | undefined> {
+  const [row] = await db.select().from(bookings).where(and(eq(bookings.externalSourceId, externalSourceId), eq(bookings.externalPrimaryKey, externalPrimaryKey)));
   return row;
 }
 

@@ -2,8 +2,10 @@ import { z } from 'zod';
 import { requireActor } from '../platform/auth/auth.plugin.ts';
 import { pageOf, pageQuery } from '../platform/http/paging.ts';
 import { dateTimeText, httpUrlInput, int4Query, timestampInput } from '../platform/http/inputs.ts';
+import { normalizeFingerprint } from '../platform/http/external-client.ts';
 import { bridgeAddressProblem, publicBridge, publicNode, type Bridges } from './bridges.service.ts';
 import * as repo from './meetings.repository.ts';
+import { recurrenceProblem } from './recurrence.ts';
 import { getRoutingPreference, readBookingChanges, setRoutingPreference } from './booking-changes.ts';
 import type { FastifyRequest } from 'fastify';
 import type { HttpApp } from '../platform/http/app-types.ts';
@@ -29,6 +31,7 @@ const sipUri = z.string().trim().min(3).max(255).regex(/^(sip:)?[^\s@]+@[^\s@]+$
 
 const bridge = z.object({
   id: z.string(), name: z.string(), address: z.string(), baseUrl: z.string(), username: z.string(), systemType: z.string(),
+  systemId: z.number().optional().describe('The bridge\'s SystemId in the TMSBA-compatible booking API (a TMS participant names it)'),
   ipZone: z.string().nullable(), timeZone: z.string(), usageType: z.string(), softwareVersion: z.string().nullable(), status: z.string(),
   connectivity: z.string(), uptimeSeconds: z.number().nullable(), callLegsActive: z.number().nullable(), callLegsMaxActive: z.number().nullable(),
   callLegsCompleted: z.number().nullable(), audioBitRateOutgoing: z.number().nullable(), audioBitRateIncoming: z.number().nullable(),
@@ -40,24 +43,45 @@ const bridge = z.object({
   createdAt: z.date(), updatedAt: z.date(),
 }).meta({ id: 'Bridge' });
 const ticket = z.object({ id: z.number(), bridgeId: z.string(), kind: z.string(), title: z.string(), detail: z.string(), state: z.string(), openedAt: z.date(), closedAt: z.date().nullable() }).meta({ id: 'BridgeTicket' });
+const certificate = z.object({
+  subject: z.string(), issuer: z.string(), validFrom: z.string().describe('ISO 8601, UTC'), validTo: z.string().describe('ISO 8601, UTC'),
+  fingerprint: z.string().describe('SHA-256 of the certificate, upper-case hex pairs joined by colons'),
+  trusted: z.boolean().describe('A trusted CA (system CAs plus SWITCHBOARD_TLS_CA_FILE) vouches for it'), trustError: z.string().nullable(),
+}).meta({ id: 'Certificate' });
+const fingerprint = z.string().trim().max(200).refine((v) => normalizeFingerprint(v) !== null, 'a SHA-256 fingerprint: 64 hexadecimal digits, colons or spaces between pairs allowed');
 const node = z.object({
   id: z.string(), callBridgeId: z.string(), name: z.string(),
   address: z.string().describe('The URL Switchboard reaches the node at'),
   advertisedAddress: z.string().nullable().describe('The address the cluster advertises for it (/callBridges/{id}); null when it advertises none'),
   addressOverride: z.string().nullable().describe('Set by the operator; null: derived from the advertised address with the scheme and port of the address the bridge was added by'),
   primary: z.boolean(), healthy: z.boolean(), lastError: z.string().nullable(), cdrReceiver: z.boolean().describe('Switchboard is registered as this node\'s CDR receiver'),
+  certificateTrust: z.enum(['ca', 'pinned']).nullable().describe('ca: a trusted CA vouches for its certificate; pinned: certificateFingerprint is pinned; null: plain HTTP, or pinned on first contact'),
+  certificateFingerprint: z.string().nullable().describe('SHA-256 of the accepted certificate'),
+  certificate: certificate.nullable().describe('The accepted certificate'),
+  presentedCertificate: certificate.nullable().describe('Another certificate the node presents now (Certificate Changed ticket): accept it to talk to the node again'),
 }).meta({ id: 'BridgeNode' });
 const booking = z.object({
   id: z.string(), bridgeId: z.string(), title: z.string(), organizer: z.string(), hasPasscode: z.boolean(), timeZone: z.string(), startAt: z.date(), endAt: z.date(),
   earlyJoinMinutes: z.number(), recurrence: z.string().nullable(), dialOut: z.array(z.string()), dialIn: z.array(z.string()), state: z.string(),
   createdBy: z.string(), createdAt: z.date(), updatedAt: z.date(), occurrences: z.number().optional(),
+  conferenceId: z.number().describe('The booking\'s id in the TMSBA-compatible booking API (ConferenceId)'),
+  version: z.number().describe('Moves with every change of the booking or one of its meetings'),
+  externalSourceId: z.string().nullable().describe('The system that made the booking (TMSBA ExternalSourceId), if another did'),
+  externalPrimaryKey: z.string().nullable().describe('The booking\'s key in that system (TMSBA ExternalPrimaryKey)'),
 }).meta({ id: 'Booking' });
 const occurrence = z.object({
   id: z.string(), bookingId: z.string(), bridgeId: z.string(), startAt: z.date(), endAt: z.date(), holdFrom: z.date(), state: z.string(), slot: z.number().nullable(),
   coSpaceId: z.string().nullable(), nodeId: z.string().nullable(), callId: z.string().nullable(), startedAt: z.date().nullable(), endedAt: z.date().nullable(),
   failovers: z.number(), error: z.string().nullable(), edited: z.boolean(), dialOut: z.array(z.string()).nullable().describe('This meeting\'s own dial-outs; null: the booking\'s'),
+  conferenceId: z.number().describe('This meeting\'s own id in the TMSBA-compatible booking API'),
+  recurrenceIdAt: z.date().nullable().describe('The start the series gave this meeting, when it was moved'),
 }).meta({ id: 'MeetingOccurrence' });
 const leg = z.object({ id: z.string(), remoteParty: z.string(), callLegId: z.string().nullable(), outcome: z.string(), attempts: z.number(), reason: z.string().nullable(), updatedAt: z.date() });
+const liveLeg = z.object({
+  callLegId: z.string(), remoteParty: z.string(), name: z.string(),
+  state: z.string().nullable().describe('The bridge\'s leg state: initial, ringing, connected'),
+  audioMuted: z.boolean().nullable(), videoMuted: z.boolean().nullable(),
+}).meta({ id: 'LiveCallLeg' });
 const cdr = z.object({ type: z.string(), at: z.date(), callId: z.string().nullable(), callLegId: z.string().nullable(), remoteParty: z.string().nullable(), reason: z.string().nullable() });
 const trace = z.object({ id: z.number(), at: z.date(), node: z.string(), method: z.string(), path: z.string(), requestBody: z.string().nullable(), status: z.number().nullable(), size: z.number(), location: z.string().nullable(), responseBody: z.string().nullable(), durationMs: z.number(), error: z.string().nullable() }).meta({ id: 'BridgeApiExchange' });
 const jobRef = z.object({ jobId: z.string() });
@@ -66,14 +90,17 @@ const bookingBody = {
   title: name.min(1),
   start: dateTimeText().describe('Wall time in timeZone (2026-03-02T10:00) or ISO with offset'),
   end: dateTimeText().optional(),
-  durationMinutes: z.number().int().min(1).max(10_080).optional(),
+  durationMinutes: z.number({ error: 'Enter the length in minutes, such as 60.' }).int('Enter whole minutes.').min(1, 'A meeting lasts at least 1 minute.').max(10_080, 'A meeting lasts at most 7 days (10,080 minutes).').optional(),
   timeZone: z.string().min(1).max(64).describe('IANA time zone, e.g. Europe/Berlin'),
   organizer: name.min(1).optional(),
   passcode: z.string().regex(/^\d{0,20}$/, 'digits only').optional(),
   dialOut: z.array(sipUri).max(100).optional(),
   dialIn: z.array(name.min(1)).max(500).optional(),
   earlyJoinMinutes: z.number().int().min(0).max(60).optional(),
-  recurrence: z.string().max(500).optional().describe('RFC 5545 RRULE, e.g. FREQ=WEEKLY;BYDAY=MO,WE'),
+  recurrence: z.string().max(500).superRefine((text, ctx) => {
+    const problem = recurrenceProblem(text);
+    if (problem) ctx.addIssue({ code: 'custom', message: problem, input: text });
+  }).optional().describe('RFC 5545 RRULE, e.g. FREQ=WEEKLY;BYDAY=MO,WE'),
   exceptions: z.array(dateTimeText()).max(1000).optional(),
 };
 
@@ -88,18 +115,20 @@ export function registerMeetingRoutes(app: HttpApp, services: PlatformServices, 
   // ---- bridges (M1–M7, M15) ----
   app.route({
     method: 'GET', url: `${P}/bridges`, config: { access: 'meetings.read' },
-    schema: { tags, summary: 'Bridges', querystring: z.strictObject(pageQuery), response: { 200: pageOf(bridge) } },
+    schema: { tags, summary: 'Bridges, each with its open and acknowledged ticket counts (M2)', querystring: z.strictObject(pageQuery), response: { 200: pageOf(bridge.extend({ openTickets: z.number().int(), acknowledgedTickets: z.number().int() })) } },
     handler: async (request) => {
       const page = await repo.listBridges(db, request.query);
-      return { items: page.items.map(publicBridge), total: page.total, ...request.query };
+      const counts = await repo.ticketCounts(db, page.items.map((b) => b.id));
+      return { items: page.items.map((b) => ({ ...publicBridge(b), openTickets: counts.get(b.id)?.open ?? 0, acknowledgedTickets: counts.get(b.id)?.acknowledged ?? 0 })), total: page.total, ...request.query };
     },
   });
   app.route({
     method: 'POST', url: `${P}/bridges`, config: { access: 'bridges.manage' },
     schema: {
       tags, summary: 'Add one or several CMS (comma-separated addresses, host:port allowed)',
-      body: z.strictObject({ address: bridgeAddresses, username: z.string().min(1).max(200), password: z.string().min(1).max(200), tls: z.boolean().optional(), name: name.optional(), ipZone: name.optional(), timeZone: z.string().max(64).optional(), usageType: name.optional() }),
-      response: { 201: z.object({ items: z.array(z.object({ id: z.string().nullable(), address: z.string(), systemName: z.string().nullable(), systemType: z.string().nullable(), description: z.string(), warnings: z.array(z.string()), nodes: z.number(), error: z.object({ code: z.string(), message: z.string() }).nullable() })) }) },
+      description: 'An HTTPS bridge\'s certificate is read first. One no trusted CA vouches for is refused with 422 CERTIFICATE_NOT_TRUSTED, its subject, issuer, validity and SHA-256 fingerprint in `details.certificate`; add it again with `trustFingerprint` set to that fingerprint and it is pinned.',
+      body: z.strictObject({ address: bridgeAddresses, username: z.string().min(1).max(200), password: z.string().min(1).max(200), tls: z.boolean().optional(), name: name.optional(), ipZone: name.optional(), timeZone: z.string().max(64).optional(), usageType: name.optional(), trustFingerprint: fingerprint.optional().describe('The SHA-256 fingerprint of the certificate the operator confirmed (from the CERTIFICATE_NOT_TRUSTED answer)') }),
+      response: { 201: z.object({ items: z.array(z.object({ id: z.string().nullable(), address: z.string(), systemName: z.string().nullable(), systemType: z.string().nullable(), description: z.string(), warnings: z.array(z.string()), nodes: z.number(), certificate: certificate.extend({ trust: z.enum(['ca', 'pinned']) }).nullable().optional(), error: z.object({ code: z.string(), message: z.string() }).nullable() })) }) },
     },
     handler: async (request, reply) => {
       const items = await bridges.add(request.body, requireActor(request), services.config.publicUrl ?? origin(request));
@@ -188,6 +217,17 @@ export function registerMeetingRoutes(app: HttpApp, services: PlatformServices, 
       response: { 200: node },
     },
     handler: async (request) => bridges.setNodeAddress(request.params.id, request.params.nodeId, request.body.address, requireActor(request), services.config.publicUrl ?? origin(request)),
+  });
+  app.route({
+    method: 'POST', url: `${P}/bridges/:id/nodes/:nodeId/certificate/accept`, config: { access: 'bridges.manage' },
+    schema: {
+      tags, summary: 'Accept the certificate a node presents now (a renewed one; closes the Certificate Changed ticket)',
+      description: 'The fingerprint must be the one the node presents (the ticket and `presentedCertificate` name it); it is pinned. Otherwise 422 CERTIFICATE_NOT_TRUSTED with the certificate the node presents.',
+      params: z.strictObject({ id: z.string().uuid(), nodeId: z.string().uuid() }),
+      body: z.strictObject({ fingerprint }),
+      response: { 200: node },
+    },
+    handler: async (request) => bridges.acceptCertificate(request.params.id, request.params.nodeId, request.body.fingerprint, requireActor(request)),
   });
   app.route({
     method: 'GET', url: `${P}/bridges/:id/pool`, config: { access: 'meetings.read' },
@@ -326,7 +366,10 @@ export function registerMeetingRoutes(app: HttpApp, services: PlatformServices, 
   });
   app.route({
     method: 'GET', url: `${P}/meetings/:id`, config: { access: 'meetings.read' },
-    schema: { tags, summary: 'A meeting: legs with outcomes, history (CDRs); live=true asks the bridge', params: id, querystring: z.strictObject({ live: z.enum(['true', 'false']).optional() }), response: { 200: occurrence.extend({ title: z.string(), organizer: z.string(), timeZone: z.string(), legs: z.array(leg), history: z.array(cdr), liveLegs: z.array(anyObject).nullable() }) } },
+    schema: { tags, summary: 'A meeting: legs with outcomes, history (CDRs); live=true asks the bridge', params: id, querystring: z.strictObject({ live: z.enum(['true', 'false']).optional() }), response: { 200: occurrence.extend({ title: z.string(), organizer: z.string(), timeZone: z.string(), legs: z.array(leg), history: z.array(cdr),
+      liveLegs: z.array(liveLeg).nullable().describe('With live=true on an ongoing meeting: the call legs the bridge has now; else null'),
+      locked: z.boolean().nullable().describe('With live=true: the call is locked (nobody else can join); null when not asked or not known'),
+      messageText: z.string().nullable().describe('With live=true: the banner message the call shows') }) } },
     handler: async (request) => meetings.get(request.params.id, { live: request.query.live === 'true' }) as never,
   });
   app.route({

@@ -26,6 +26,8 @@ const SLOT_POLL_MS = 500;
 const FAILOVER_POST_WAIT_MS = 120_000;
 /** How many times a pool sync queues its bulk sync again when the bridge forgot it (restarts). */
 const MAX_SYNC_REQUEUES = 5;
+/** Live view (M10): the legs whose own document is read for state and mutes; the rest are named only. */
+const LIVE_LEG_DETAILS = 50;
 
 const system: Actor = { type: 'system', id: null, name: 'scheduler', role: 'system', customerOrgId: null };
 
@@ -303,7 +305,7 @@ export function createMeetings(services: PlatformServices, bridges: Bridges, boo
     async syncPool(ctx: JobContext, bridgeId: string) {
       const bridge = await bridges.getBridge(bridgeId);
       if (!bridge.sipDomain || bridge.numericIdBase === null || !bridge.numericIdQuantity) throw new AppError('INVALID_STATE', 'Set Domain, Numeric ID Base and Numeric ID Quantity first.');
-      const connector = bridges.primaryConnector(bridge);
+      const connector = await bridges.primaryConnector(bridge);
       const base = bridge.numericIdBase;
       const quantity = bridge.numericIdQuantity;
       await ctx.progress({ percent: 5, step: 'parameter set' });
@@ -733,13 +735,26 @@ export function createMeetings(services: PlatformServices, bridges: Bridges, boo
       const { occ, booking, bridge } = await load(occurrenceId);
       const legRows = await repo.listLegs(db, occurrenceId);
       const history = await repo.listCdrs(db, occurrenceId);
-      let live: unknown[] | undefined;
+      let live: LiveLeg[] | undefined;
+      let call: LiveCall | undefined;
       if (options.live && occ.state === 'ongoing' && occ.callId && occ.nodeId) {
         const node = (await repo.listNodes(db, bridge.id)).find((n) => n.id === occ.nodeId)!;
-        const items = await bridges.connectorForNode(bridge, node).list(`calls/${occ.callId}/callLegs`, 'callLeg').catch(() => undefined);
-        live = items?.map((l) => ({ callLegId: String(l['@_id']), remoteParty: String(l.remoteParty ?? ''), name: String(l.name ?? '') }));
+        const c = bridges.connectorForNode(bridge, node);
+        // The collection names the legs only; their state and mutes are in each leg's own document
+        // (as the CMS API has it), read together and capped so a huge call does not flood the node.
+        const [items, callDoc] = await Promise.all([
+          c.list(`calls/${occ.callId}/callLegs`, 'callLeg').catch(() => undefined),
+          c.get(`/calls/${occ.callId}`).catch(() => undefined),
+        ]);
+        if (callDoc?.call) call = { locked: String(callDoc.call.locked) === 'true', messageText: callDoc.call.messageText ? String(callDoc.call.messageText) : null };
+        live = items && (await Promise.all(items.map(async (l, index): Promise<LiveLeg> => {
+          const base = { callLegId: String(l['@_id']), remoteParty: String(l.remoteParty ?? ''), name: String(l.name ?? '') };
+          const doc = index < LIVE_LEG_DETAILS ? (await c.get(`/callLegs/${base.callLegId}`).catch(() => undefined))?.callLeg : undefined;
+          if (!doc) return { ...base, state: null, audioMuted: null, videoMuted: null };
+          return { ...base, state: doc.status?.state ? String(doc.status.state) : null, audioMuted: String(doc.configuration?.rxAudioMute) === 'true', videoMuted: String(doc.configuration?.rxVideoMute) === 'true' };
+        })));
       }
-      return { ...publicOccurrence(occ), title: booking.title, organizer: booking.organizer, timeZone: booking.timeZone, legs: legRows, history, liveLegs: live ?? null };
+      return { ...publicOccurrence(occ), title: booking.title, organizer: booking.organizer, timeZone: booking.timeZone, legs: legRows, history, liveLegs: live ?? null, locked: call?.locked ?? null, messageText: call?.messageText ?? null };
     },
 
     /** M11: move the end; refused when the pool has no slot for the added time. */
@@ -851,6 +866,10 @@ export function createMeetings(services: PlatformServices, bridges: Bridges, boo
     },
   };
 }
+
+/** A call leg as the bridge reports it now; state and mutes are null when its document was not read. */
+export type LiveLeg = { callLegId: string; remoteParty: string; name: string; state: string | null; audioMuted: boolean | null; videoMuted: boolean | null };
+type LiveCall = { locked: boolean; messageText: string | null };
 
 export type ControlAction =
   | { type: 'addParticipant'; remoteParty: string }

@@ -8,7 +8,8 @@ import type { PlatformServices } from '../platform/services.ts';
 
 export const RETENTION_MONTHS = 13;
 export type Interval = 'daily' | 'weekly' | 'monthly';
-export type TrendPoint = { period: string; asOf: string } & Record<Package, number>;
+/** `source`: a stored snapshot, or counted from the subscriber history when the day has none (yet). */
+export type TrendPoint = { period: string; asOf: string; source: 'snapshot' | 'history' } & Record<Package, number>;
 
 const DAY_MS = 86_400_000;
 export const isoDay = (date: Date) => date.toISOString().slice(0, 10);
@@ -63,23 +64,42 @@ export function createUsageSnapshots(services: PlatformServices) {
     return { from: days[0] ?? null, to: days.at(-1) ?? null, days: days.length, pruned, keptFrom: oldest };
   }
 
-  /** Users per package over time: daily points, or the last day of each week / month in range. */
+  /**
+   * Users per package over time: daily points, or the last day of each week / month in range, up to
+   * today (so far). Days after the last snapshot (all days, before the first one) are counted from
+   * the subscriber history as the snapshot job would: a new installation has its trend on day one,
+   * and today is never missing. Days before the history starts have nothing to count.
+   */
   async function trends(interval: Interval, range: { from?: string; to?: string } = {}) {
     const today = isoDay(clock.now());
-    const to = range.to ?? addDays(today, -1);
+    const to = range.to && range.to < today ? range.to : today;
     const oldest = retentionStart(today);
     const from = range.from && range.from > oldest ? range.from : oldest;
-    const rows = await dir.findSnapshots(db, from, to);
-    const byDay = new Map<string, Record<Package, number>>();
+    const [rows, latest, firstChange] = await Promise.all([dir.findSnapshots(db, from, to), dir.latestSnapshotDay(db), dir.firstHistoryAt(db)]);
+    const byDay = new Map<string, { counts: Record<Package, number>; source: TrendPoint['source'] }>();
+    const zero = () => Object.fromEntries(packages.map((p) => [p, 0])) as Record<Package, number>;
     for (const r of rows) {
-      const counts = byDay.get(r.day) ?? (Object.fromEntries(packages.map((p) => [p, 0])) as Record<Package, number>);
-      counts[r.package as Package] = r.users;
-      byDay.set(r.day, counts);
+      const day = byDay.get(r.day) ?? { counts: zero(), source: 'snapshot' as const };
+      day.counts[r.package as Package] = r.users;
+      byDay.set(r.day, day);
+    }
+    if (firstChange) {
+      let day = latest ? addDays(latest, 1) : isoDay(firstChange);
+      if (day < from) day = from;
+      for (; day <= to; day = addDays(day, 1)) {
+        // Up to the day's end, as its snapshot will be (today: every change recorded so far).
+        const counts = zero();
+        for (const c of await dir.packageCountsAt(db, parseDay(addDays(day, 1)))) if (c.package in counts) counts[c.package as Package] = c.n;
+        byDay.set(day, { counts, source: 'history' });
+      }
     }
     const key = (day: string) => (interval === 'daily' ? day : interval === 'weekly' ? weekOf(day) : day.slice(0, 7));
     const points = new Map<string, TrendPoint>();
     // Days ascend, so the last write per period is its latest day: the period's end-of-period users.
-    for (const [day, counts] of byDay) points.set(key(day), { period: key(day), asOf: day, ...counts });
+    for (const day of [...byDay.keys()].sort()) {
+      const { counts, source } = byDay.get(day)!;
+      points.set(key(day), { period: key(day), asOf: day, source, ...counts });
+    }
     return { interval, from, to, timezone: 'UTC', points: [...points.values()] };
   }
 

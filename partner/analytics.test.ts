@@ -33,10 +33,25 @@ describe('P15 partner analytics trends', () => {
   });
   after(async () => t?.close());
 
+  test('day one, before any snapshot: the trend is counted from the subscriber history, today included', async () => {
+    const empty = await t.api('GET', '/api/v1/partner/analytics/trends?interval=daily');
+    assert.equal(empty.status, 200, JSON.stringify(empty.body));
+    assert.deepEqual(empty.body.points, [], 'no history yet: nothing to count');
+    assert.equal(empty.body.to, '2026-10-30', 'up to today');
+  });
+
   test('daily, weekly and monthly users per package across October → November; back-fill; 13-month pruning', async () => {
     // 30 Oct: A standard, B basic.
     const a = await provision('standard');
     const b = await provision('basic');
+    // Still 30 Oct, no snapshot taken: today's point comes from the history.
+    const dayOne = await t.api('GET', '/api/v1/partner/analytics/trends?interval=daily');
+    assert.deepEqual(
+      dayOne.body.points.map((p: any) => [p.period, p.source, ...counts(p)]),
+      [['2026-10-30', 'history', 0, 1, 1, 0]],
+    );
+    const dayOneMonthly = await t.api('GET', '/api/v1/partner/analytics/trends?interval=monthly');
+    assert.deepEqual(dayOneMonthly.body.points.map((p: any) => [p.period, p.asOf, ...counts(p)]), [['2026-10', '2026-10-30', 0, 1, 1, 0]]);
     // 31 Oct: C premium; A moves to premium.
     clock.set('2026-10-31T12:00:00Z');
     const c = await provision('premium');
@@ -51,6 +66,18 @@ describe('P15 partner analytics trends', () => {
     assert.equal((await t.api('DELETE', `/v1/broadworks/subscribers/${c.id}`)).status, 204);
 
     clock.set('2026-11-03T00:15:00Z');
+    // No snapshot yet: every day since the history began is counted from it.
+    const beforeSnapshots = await t.api('GET', '/api/v1/partner/analytics/trends?interval=daily');
+    assert.deepEqual(
+      beforeSnapshots.body.points.map((p: any) => [p.period, p.source, ...counts(p)]),
+      [
+        ['2026-10-30', 'history', 0, 1, 1, 0],
+        ['2026-10-31', 'history', 0, 1, 0, 2],
+        ['2026-11-01', 'history', 1, 0, 0, 2],
+        ['2026-11-02', 'history', 1, 0, 0, 1],
+        ['2026-11-03', 'history', 1, 0, 0, 1],
+      ],
+    );
     // First only up to 31 Oct, then the daily run continues after the last snapshot.
     const first = await snapshot({ from: '2026-10-29', to: '2026-10-31' });
     assert.equal(first.state, 'completed', JSON.stringify(first));
@@ -61,14 +88,16 @@ describe('P15 partner analytics trends', () => {
     const daily = await t.api('GET', '/api/v1/partner/analytics/trends?interval=daily&from=2026-10-29');
     assert.equal(daily.status, 200, JSON.stringify(daily.body));
     assert.deepEqual(
-      daily.body.points.map((p: any) => [p.period, ...counts(p)]),
+      daily.body.points.map((p: any) => [p.period, p.source, ...counts(p)]),
       [
         // softphone, basic, standard, premium
-        ['2026-10-29', 0, 0, 0, 0],
-        ['2026-10-30', 0, 1, 1, 0],
-        ['2026-10-31', 0, 1, 0, 2],
-        ['2026-11-01', 1, 0, 0, 2],
-        ['2026-11-02', 1, 0, 0, 1],
+        ['2026-10-29', 'snapshot', 0, 0, 0, 0],
+        ['2026-10-30', 'snapshot', 0, 1, 1, 0],
+        ['2026-10-31', 'snapshot', 0, 1, 0, 2],
+        ['2026-11-01', 'snapshot', 1, 0, 0, 2],
+        ['2026-11-02', 'snapshot', 1, 0, 0, 1],
+        // Today so far: not snapshotted until tomorrow.
+        ['2026-11-03', 'history', 1, 0, 0, 1],
       ],
     );
     const monthly = await t.api('GET', '/api/v1/partner/analytics/trends?interval=monthly&from=2026-10-01');
@@ -76,7 +105,7 @@ describe('P15 partner analytics trends', () => {
       monthly.body.points.map((p: any) => [p.period, p.asOf, ...counts(p)]),
       [
         ['2026-10', '2026-10-31', 0, 1, 0, 2],
-        ['2026-11', '2026-11-02', 1, 0, 0, 1],
+        ['2026-11', '2026-11-03', 1, 0, 0, 1],
       ],
     );
     const weekly = await t.api('GET', '/api/v1/partner/analytics/trends?interval=weekly&from=2026-10-01');
@@ -84,7 +113,7 @@ describe('P15 partner analytics trends', () => {
       weekly.body.points.map((p: any) => [p.period, p.asOf, ...counts(p)]),
       [
         ['2026-10-26', '2026-11-01', 1, 0, 0, 2],
-        ['2026-11-02', '2026-11-02', 1, 0, 0, 1],
+        ['2026-11-02', '2026-11-03', 1, 0, 0, 1],
       ],
     );
     // Recomputing a past day from the history gives the same numbers (idempotent back-fill).
@@ -99,8 +128,10 @@ describe('P15 partner analytics trends', () => {
     assert.equal(later.result.keptFrom, '2026-11-01');
     assert.equal(later.result.pruned, 4 * 3, 'three October days × four packages');
     const kept = await t.api('GET', '/api/v1/partner/analytics/trends?interval=monthly&from=2026-01-01');
-    assert.deepEqual(kept.body.points.map((p: any) => p.period), ['2026-11', '2027-11']);
-    assert.deepEqual(counts(kept.body.points.at(-1)), [1, 0, 0, 1], 'A premium and D softphone still provisioned');
+    // The months between have no snapshot (only the back-fills asked for ran); December is today's, from the history.
+    assert.deepEqual(kept.body.points.map((p: any) => [p.period, p.source]), [['2026-11', 'snapshot'], ['2027-11', 'snapshot'], ['2027-12', 'history']]);
+    assert.deepEqual(counts(kept.body.points.at(-2)), [1, 0, 0, 1], 'A premium and D softphone still provisioned');
+    assert.deepEqual(counts(kept.body.points.at(-1)), [1, 0, 0, 1]);
     assert.equal((await t.api('GET', '/api/v1/partner/analytics/trends?interval=hourly')).status, 400);
   });
 });

@@ -110,6 +110,28 @@ describe('BroadWorks clusters and customer templates', () => {
 
     const missing = await t.api('POST', '/api/v1/partner/templates', { name: 'nopass', clusterId: template.clusterId, provisioningAccount: 'a', partnerAdminEmail: 'a@b.example' });
     assert.equal(missing.status, 400);
+    assert.deepEqual(missing.body.error.details.issues.map((i: any) => i.path), ['provisioningPassword']);
+  });
+
+  test('P3: the provisioning password has at least 8 characters, on create and on edit; a 1-character one is a 400 naming the field', async () => {
+    const { template } = await createClusterAndTemplate(t);
+    const body = { name: 'short-pass', clusterId: template.clusterId, provisioningAccount: 'short', partnerAdminEmail: 'a@b.example' };
+    const one = await t.api('POST', '/api/v1/partner/templates', { ...body, provisioningPassword: 'x' });
+    assert.equal(one.status, 400, JSON.stringify(one.body));
+    assert.equal(one.body.error.code, 'VALIDATION_FAILED');
+    assert.ok(one.body.error.trackingId);
+    const [issue] = one.body.error.details.issues;
+    assert.equal(issue.path, 'provisioningPassword');
+    assert.match(issue.message, /^Use at least 8 characters for the provisioning password \(this one has 1\)/);
+    assert.equal((await t.api('POST', '/api/v1/partner/templates', { ...body, provisioningPassword: '1234567' })).status, 400, '7 characters');
+    assert.equal((await t.api('GET', '/api/v1/partner/templates')).body.items.some((x: any) => x.name === 'short-pass'), false, 'nothing created');
+    assert.equal((await t.api('POST', '/api/v1/partner/templates', { ...body, provisioningPassword: '12345678' })).status, 201, '8 characters');
+
+    const edit = await t.api('PATCH', `/api/v1/partner/templates/${template.id}`, { provisioningPassword: 'ab', disableFreeCalling: true });
+    assert.equal(edit.status, 400);
+    assert.equal(edit.body.error.details.issues[0].path, 'provisioningPassword');
+    assert.equal((await t.api('GET', `/api/v1/partner/templates/${template.id}`)).body.disableFreeCalling, false, 'the refused edit changed nothing');
+    assert.equal((await t.api('PATCH', `/api/v1/partner/templates/${template.id}`, { provisioningPassword: '' })).status, 200, 'blank still keeps the stored one');
   });
 
   test('P3: a template with customers cannot be deleted; wholesale templates are refused by the API', async () => {

@@ -12,7 +12,7 @@ import type { Organizations } from './organizations.service.ts';
 const idParams = z.strictObject({ id: z.string().uuid() });
 const day = dayInput();
 const started = z.object({ jobId: z.string(), state: z.string() });
-const point = z.object({ period: z.string(), asOf: z.string(), ...Object.fromEntries(packages.map((p) => [p, z.number().int()])) });
+const point = z.object({ period: z.string(), asOf: z.string(), source: z.enum(['snapshot', 'history']).describe('snapshot: stored at the end of the day; history: counted from the subscriber history (today so far, days not yet snapshotted)'), ...Object.fromEntries(packages.map((p) => [p, z.number().int()])) });
 
 export function registerCustomerRoutes(app: HttpApp, services: PlatformServices, orgs: Organizations) {
   app.route({
@@ -48,7 +48,7 @@ export function registerCustomerRoutes(app: HttpApp, services: PlatformServices,
     config: { access: 'partner.read' },
     schema: {
       tags: ['Partner'],
-      summary: 'P15: provisioned users per package over time (end of each UTC day / week / month), 13 months kept',
+      summary: 'P15: provisioned users per package over time (end of each UTC day / week / month, up to today so far), 13 months kept; days without a snapshot are counted from the subscriber history',
       querystring: z.strictObject({ interval: z.enum(['daily', 'weekly', 'monthly']).default('daily'), from: day.optional(), to: day.optional() }),
       response: { 200: z.object({ interval: z.string(), from: z.string(), to: z.string(), timezone: z.string(), points: z.array(point) }) },
     },

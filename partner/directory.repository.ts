@@ -161,6 +161,11 @@ export async function packageCountsAt(db: Db, at: Date) {
     group by package`);
   return (rows.rows as { package: string; n: string }[]).map((r) => ({ package: r.package, n: Number(r.n) }));
 }
+/** The first change the subscriber history holds: where a trend computed from it can start. */
+export async function firstHistoryAt(db: Db): Promise<Date | undefined> {
+  const [row] = await db.select({ at: subscriberHistory.at }).from(subscriberHistory).orderBy(asc(subscriberHistory.at)).limit(1);
+  return row?.at;
+}
 export async function upsertSnapshot(db: Db, row: typeof usageSnapshots.$inferInsert) {
   await db.insert(usageSnapshots).values(row).onConflictDoUpdate({ target: [usageSnapshots.day, usageSnapshots.package], set: { users: row.users, computedAt: row.computedAt } });
 }

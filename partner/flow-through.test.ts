@@ -147,7 +147,7 @@ describe('flow-through provisioning from the Lab BroadWorks AS', () => {
     const clusters = await t.api('GET', '/api/v1/partner/clusters');
     const cluster = clusters.body.items.find((c: any) => c.name === 'Lab BroadWorks');
     const tpl = await t.api('POST', '/api/v1/partner/templates', { name: 'Self', clusterId: cluster.id, provisioningAccount: 'self-prov', provisioningPassword: 'self-secret', partnerAdminEmail: 'pa@lab.example', allowSelfActivation: true, defaultPackage: 'premium' });
-    const closed = await t.api('POST', '/api/v1/partner/templates', { name: 'NoSelf', clusterId: cluster.id, provisioningAccount: 'x', provisioningPassword: 'y', partnerAdminEmail: 'pa@lab.example' });
+    const closed = await t.api('POST', '/api/v1/partner/templates', { name: 'NoSelf', clusterId: cluster.id, provisioningAccount: 'x', provisioningPassword: 'noself-secret', partnerAdminEmail: 'pa@lab.example' });
     const link = `${t.url}/self-activate/${encodeURIComponent(tpl.body.provisioningId)}`;
     assert.equal((await fetch(link)).status, 200);
     assert.equal((await fetch(`${t.url}/self-activate/${encodeURIComponent(closed.body.provisioningId)}`)).status, 404);

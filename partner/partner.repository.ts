@@ -37,11 +37,25 @@ export async function insertOrgOnce(db: Db, row: typeof customerOrgs.$inferInser
   return inserted.length > 0;
 }
 export const listOrgs = (db: Db) => db.select().from(customerOrgs).orderBy(asc(customerOrgs.displayName));
-export async function packageCountsByOrg(db: Db) {
+/** Name or enterprise ID containing `search` (any case); a % or _ in it is matched as itself. */
+function orgSearch(search: string | undefined): SQL | undefined {
+  if (!search) return undefined;
+  const pattern = `%${search.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+  return sql`(lower(${customerOrgs.displayName}) like ${pattern} or lower(${customerOrgs.spEnterpriseId}) like ${pattern})`;
+}
+export async function findOrgs(db: Db, search: string | undefined, page: { offset: number; limit: number }) {
+  return db.select().from(customerOrgs).where(orgSearch(search)).orderBy(asc(customerOrgs.displayName), asc(customerOrgs.id)).offset(page.offset).limit(page.limit);
+}
+export async function countOrgs(db: Db, search: string | undefined) {
+  const [row] = await db.select({ n: count() }).from(customerOrgs).where(orgSearch(search));
+  return row?.n ?? 0;
+}
+export async function packageCountsByOrg(db: Db, orgIds?: string[]) {
+  if (orgIds?.length === 0) return [];
   return db
     .select({ customerOrgId: subscribers.customerOrgId, package: subscribers.package, n: count() })
     .from(subscribers)
-    .where(eq(subscribers.status, 'provisioned'))
+    .where(orgIds ? and(eq(subscribers.status, 'provisioned'), inArray(subscribers.customerOrgId, orgIds)) : eq(subscribers.status, 'provisioned'))
     .groupBy(subscribers.customerOrgId, subscribers.package);
 }
 

@@ -1,11 +1,14 @@
 import { z } from 'zod';
 import { requireActor } from '../platform/auth/auth.plugin.ts';
+import { AppError } from '../platform/errors.ts';
 import { pageOf, pageQuery } from '../platform/http/paging.ts';
 import { httpUrlInput } from '../platform/http/inputs.ts';
 import { packages, subscriberStatuses, type Partner } from './partner.service.ts';
 import type { HttpApp } from '../platform/http/app-types.ts';
 import type { PlatformServices } from '../platform/services.ts';
 import type { SubscriberRow } from './partner.repository.ts';
+import { provisionBody } from './subscribers.routes.ts';
+import { PROVISIONING_PASSWORD_MIN } from './templates.service.ts';
 
 // The partner's own console API (Partner Hub's screens): clusters, templates, customers, the user
 // status view with its CSV, analytics. Platform envelope, unlike the Webex-compatible /v1.
@@ -71,7 +74,7 @@ const templateBody = z.strictObject({
   name: z.string().min(1).max(200),
   clusterId: z.string().uuid(),
   provisioningAccount: z.string().min(1).max(200),
-  provisioningPassword: z.string().max(200).optional().describe('Required on create; blank or absent on edit keeps the stored one. Never returned.'),
+  provisioningPassword: z.string().max(200).optional().describe(`Required on create, at least ${PROVISIONING_PASSWORD_MIN} characters; blank or absent on edit keeps the stored one. Never returned.`),
   trustedEmails: z.boolean().optional(),
   defaultPackage: z.enum(packages).optional(),
   partnerAdminEmail: z.string().email().max(320),
@@ -307,6 +310,13 @@ export function registerPartnerRoutes(app: HttpApp, _services: PlatformServices,
     handler: async (request) => statusView(await partner.subscribers.update(request.params.id, { package: request.body.package }, requireActor(request), request.id)),
   });
   app.route({
+    method: 'GET',
+    url: '/api/v1/partner/subscribers/:id',
+    config: { access: 'partner.read' },
+    schema: { tags: ['Partner'], summary: 'One user of the status view: package, state, error (what the console follows after provisioning)', params: idParams, response: { 200: statusRow } },
+    handler: async (request) => statusView(await partner.subscribers.get(request.params.id)),
+  });
+  app.route({
     method: 'DELETE',
     url: '/api/v1/partner/subscribers/:id',
     config: { access: 'partner.manage' },
@@ -334,8 +344,65 @@ export function registerPartnerRoutes(app: HttpApp, _services: PlatformServices,
     method: 'GET',
     url: '/api/v1/partner/customers',
     config: { access: 'partner.read' },
-    schema: { tags: ['Partner'], summary: 'Customer organisations with their package counts', response: { 200: z.object({ items: z.array(customer) }) } },
-    handler: async () => ({ items: await partner.customers.list() }),
+    schema: {
+      tags: ['Partner'],
+      summary: 'Customer organisations with their package counts, by name; searched and paged',
+      querystring: z.strictObject({
+        q: z.string().trim().max(200).optional().describe('Part of the organisation name or BroadWorks enterprise ID, any case'),
+        offset: pageQuery.offset,
+        // Callers written before paging read `items` whole: the default page is the largest.
+        limit: z.coerce.number().int().min(1).max(500).default(500).describe('Items to return (1–500, default 500)'),
+      }),
+      response: { 200: pageOf(customer) },
+    },
+    handler: async (request) => partner.customers.find(request.query.q || undefined, { offset: request.query.offset, limit: request.query.limit }),
+  });
+  app.route({
+    method: 'GET',
+    url: '/api/v1/partner/customers/:id',
+    config: { access: 'partner.read' },
+    schema: { tags: ['Partner'], summary: 'A customer organisation with its package counts', params: idParams, response: { 200: customer } },
+    handler: async (request) => partner.customers.get(request.params.id),
+  });
+  app.route({
+    method: 'GET',
+    url: '/api/v1/partner/customers/:id/subscribers',
+    config: { access: 'partner.read' },
+    schema: { tags: ['Partner'], summary: "User status view of a customer: its enterprise's subscribers with package, state and error", params: idParams, querystring: statusQuery, response: { 200: pageOf(statusRow) } },
+    handler: async (request) => {
+      const org = await partner.customers.get(request.params.id);
+      const { offset, limit } = request.query;
+      const filter = {
+        spEnterpriseId: org.spEnterpriseId,
+        statuses: request.query.status ? [request.query.status] : undefined,
+        excludeStatuses: request.query.excludeProvisioned === 'true' ? ['provisioned'] : undefined,
+      };
+      const [rows, total] = await Promise.all([partner.subscribers.list(filter, { offset, limit }), partner.subscribers.count(filter)]);
+      return { items: rows.map(statusView), total, offset, limit };
+    },
+  });
+  app.route({
+    method: 'POST',
+    url: '/api/v1/partner/subscribers',
+    config: { access: 'partner.manage', errors: ['CONFLICT', 'FORBIDDEN', 'NOT_FOUND'] },
+    schema: {
+      tags: ['Partner'],
+      summary: "Provision a subscriber from the console: the /v1 API's fields and rules, answered in the platform envelope (a refused field is named in details.issues)",
+      body: provisionBody,
+      response: { 200: statusRow },
+    },
+    handler: async (request) => {
+      try {
+        return statusView(await partner.subscribers.provision(request.body, requireActor(request), { source: 'api', trackingId: request.id }));
+      } catch (error) {
+        // The /v1 rules name the refused field Webex's way (fieldName); the console's forms read issues.
+        if (!(error instanceof AppError)) throw error;
+        const details = (error.details ?? {}) as { webexErrors?: { description: string; fieldName?: string }[] };
+        if (!details.webexErrors) throw error;
+        const issues = details.webexErrors.filter((e) => e.fieldName).map((e) => ({ path: e.fieldName!, message: e.description }));
+        throw new AppError(error.code, error.message, { ...details, issues });
+      }
+    },
   });
   app.route({
     method: 'GET',

@@ -1,4 +1,5 @@
 import crypto from 'node:crypto';
+import { notFound } from '../platform/errors.ts';
 import { createAccepts } from './accepts.service.ts';
 import { createClusters } from './clusters.service.ts';
 import { definePartnerJobs } from './partner.jobs.ts';
@@ -33,13 +34,31 @@ export function createPartner(services: PlatformServices) {
     return (await repo.findFirstPartnerOrg(tx))!.id;
   }
 
-  async function listCustomers() {
-    const [orgs, counts] = await Promise.all([repo.listOrgs(db), repo.packageCountsByOrg(db)]);
+  async function withPackages(orgs: repo.CustomerOrgRow[], counts: { customerOrgId: string | null; package: string; n: number }[]) {
     return orgs.map((org) => {
       const byPackage = Object.fromEntries(packages.map((p) => [p, 0])) as Record<Package, number>;
       for (const c of counts) if (c.customerOrgId === org.id) byPackage[c.package as Package] = c.n;
       return { ...org, packages: byPackage };
     });
+  }
+
+  async function listCustomers() {
+    const [orgs, counts] = await Promise.all([repo.listOrgs(db), repo.packageCountsByOrg(db)]);
+    return withPackages(orgs, counts);
+  }
+
+  /** P1: one page of customers whose name or enterprise ID contains `search`, with their package counts. */
+  async function findCustomers(search: string | undefined, page: { offset: number; limit: number }) {
+    const [orgs, total] = await Promise.all([repo.findOrgs(db, search, page), repo.countOrgs(db, search)]);
+    const counts = await repo.packageCountsByOrg(db, orgs.map((o) => o.id));
+    return { items: await withPackages(orgs, counts), total, ...page };
+  }
+
+  async function getCustomer(id: string) {
+    const org = await repo.findOrg(db, id);
+    if (!org) throw notFound('Customer organisation', id);
+    const [customer] = await withPackages([org], await repo.packageCountsByOrg(db, [id]));
+    return customer!;
   }
 
   async function analytics() {
@@ -89,7 +108,7 @@ export function createPartner(services: PlatformServices) {
       count: subscribers.count,
       history: subscribers.history,
     },
-    customers: { list: listCustomers },
+    customers: { list: listCustomers, find: findCustomers, get: getCustomer },
     analytics,
     completeProvisioning: provisioning.completeProvisioning,
     applyUpdate: subscribers.applyUpdate,

@@ -77,7 +77,7 @@ function subscriberId(param: string): string {
 }
 
 const text = (max = 255) => z.string().max(max);
-const provisionBody = z.strictObject({
+export const provisionBody = z.strictObject({
   provisioningId: text(),
   userId: text().min(1),
   spEnterpriseId: text().min(1),

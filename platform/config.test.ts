@@ -2,6 +2,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import os from 'node:os';
+import { generate } from 'selfsigned';
 import { configEnvironmentVariables, loadConfig, type Config } from './config.ts';
 import { AppError } from './errors.ts';
 
@@ -51,7 +53,10 @@ describe('config', () => {
     assert.ok(path.isAbsolute(config.dataDir));
   });
 
-  test('every setting comes from its environment variable, typed', () => {
+  test('every setting comes from its environment variable, typed', async () => {
+    const caFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'sb-ca-')), 'ca.pem');
+    const ca = (await generate([{ name: 'commonName', value: 'Provider Root CA' }], { keySize: 2048, algorithm: 'sha256' })).cert;
+    fs.writeFileSync(caFile, `# the provider's internal CA\n${ca}`);
     const env = envOf({
       DATABASE_URL: 'postgres://switchboard@db.example.net:5433/switchboard',
       SWITCHBOARD_DATA_DIR: 'var/sb',
@@ -76,6 +81,7 @@ describe('config', () => {
       SWITCHBOARD_LICENSING_STEP_TIMEOUT_SECONDS: '120',
       SWITCHBOARD_LICENSING_POLL_SECONDS: '5',
       SWITCHBOARD_LICENSING_SATELLITE_MARKERS: 'satelliteName, source=satellite',
+      SWITCHBOARD_TLS_CA_FILE: caFile,
     });
     // The test names every variable the loader knows: a new one must be added here.
     assert.deepEqual(Object.keys(env).sort(), Object.values(configEnvironmentVariables).sort());
@@ -104,9 +110,15 @@ describe('config', () => {
       licensingStepTimeoutSeconds: 120,
       licensingPollSeconds: 5,
       licensingSatelliteMarkers: ['satelliteName', 'source=satellite'],
+      tlsCaFile: caFile,
+      tlsCa: ca.trim(),
       embedded: false,
       labEnabled: true,
     } satisfies Config);
+    // A CA file that is missing or holds no certificate stops the start, naming the variable.
+    assert.match(configError(() => loadConfig({}, envOf({ SWITCHBOARD_TLS_CA_FILE: `${caFile}.missing` }))).message, /SWITCHBOARD_TLS_CA_FILE: .*cannot be read/);
+    fs.writeFileSync(caFile, 'not a certificate');
+    assert.match(configError(() => loadConfig({}, envOf({ SWITCHBOARD_TLS_CA_FILE: caFile }))).message, /SWITCHBOARD_TLS_CA_FILE: .*holds no PEM certificate/);
   });
 
   test('DATABASE_URL switches to PostgreSQL mode, where the Lab is off unless asked for', () => {

@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { X509Certificate } from 'node:crypto';
 import path from 'node:path';
 import { z } from 'zod';
 import { AppError } from './errors.ts';
@@ -31,6 +33,7 @@ const configSchema = z.object({
   routineJobRetentionHours: z.coerce.number().int().min(1).max(24 * 365).default(24),
   licensingStepTimeoutSeconds: z.coerce.number().int().min(10).max(24 * 3600).default(600),
   licensingPollSeconds: z.coerce.number().min(1).max(600).default(10),
+  tlsCaFile: z.string().min(1).optional(),
   licensingSatelliteMarkers: z
     .string()
     .transform((v) => v.split(',').map((m) => m.trim()).filter(Boolean))
@@ -42,6 +45,8 @@ export type Config = z.infer<typeof configSchema> & {
   embedded: boolean;
   /** the Lab simulators run inside this process (default: on when embedded). */
   labEnabled: boolean;
+  /** SWITCHBOARD_TLS_CA_FILE's certificates (PEM), trusted by external connections besides the system CAs. */
+  tlsCa?: string;
 };
 
 export type ConfigOverrides = Partial<Record<keyof z.infer<typeof configSchema>, unknown>>;
@@ -70,6 +75,7 @@ const envNames: Record<keyof z.infer<typeof configSchema>, string> = {
   licensingStepTimeoutSeconds: 'SWITCHBOARD_LICENSING_STEP_TIMEOUT_SECONDS',
   licensingPollSeconds: 'SWITCHBOARD_LICENSING_POLL_SECONDS',
   licensingSatelliteMarkers: 'SWITCHBOARD_LICENSING_SATELLITE_MARKERS',
+  tlsCaFile: 'SWITCHBOARD_TLS_CA_FILE',
 };
 
 /** Documented in README's configuration table; kept here so the table and the loader agree. */
@@ -95,8 +101,30 @@ export function loadConfig(overrides: ConfigOverrides = {}, env: NodeJS.ProcessE
   const embedded = !parsed.data.databaseUrl;
   return {
     ...parsed.data,
+    ...(parsed.data.tlsCaFile ? { tlsCa: readCaBundle(parsed.data.tlsCaFile) } : {}),
     dataDir: path.resolve(parsed.data.dataDir),
     embedded,
     labEnabled: parsed.data.lab ?? embedded,
   };
+}
+
+/** The operator's CA bundle, read once at start: a file that is missing or holds no certificate stops the start. */
+function readCaBundle(file: string): string {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new AppError('CONFIG_INVALID', `Invalid configuration: SWITCHBOARD_TLS_CA_FILE: ${file} cannot be read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`, { problems: [`SWITCHBOARD_TLS_CA_FILE: ${file} cannot be read`] });
+  }
+  const pems = text.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
+  const problems = pems.length === 0 ? ['holds no PEM certificate'] : pems.flatMap((pem, i) => {
+    try {
+      new X509Certificate(pem);
+      return [];
+    } catch {
+      return [`certificate ${i + 1} cannot be read`];
+    }
+  });
+  if (problems.length) throw new AppError('CONFIG_INVALID', `Invalid configuration: SWITCHBOARD_TLS_CA_FILE: ${file} ${problems.join(', ')}`, { problems: problems.map((p) => `SWITCHBOARD_TLS_CA_FILE: ${p}`) });
+  return pems.join('\n');
 }

@@ -29,6 +29,13 @@ export const errorStatus = {
    * account the caller gave for it (401/403): the caller's to fix, so a 4xx — not a gateway error.
    */
   UPSTREAM_REFUSED_CREDENTIALS: 422,
+  /**
+   * A server's TLS certificate is not signed by a trusted CA (system CAs plus SWITCHBOARD_TLS_CA_FILE)
+   * and the operator has not pinned it: the details carry it, to be confirmed by its fingerprint.
+   */
+  CERTIFICATE_NOT_TRUSTED: 422,
+  /** A server presents another certificate than the one pinned for it: nothing is sent until the operator accepts it. */
+  CERTIFICATE_CHANGED: 409,
   RATE_LIMITED: 429,
   /** An external system (bridge, cloud, CSSM) failed or answered something we cannot use. */
   UPSTREAM_FAILED: 502,

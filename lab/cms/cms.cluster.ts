@@ -14,7 +14,7 @@ import { createCallBridge, DEFAULT_DIAL_RULES, DEFAULT_TIMING, type CallBridge, 
 import { createTimeline } from './cms.timeline.ts';
 import { failureReply, handleApi, type CmsReply } from './cms.api.ts';
 import { createTraceLog, formatTraceEntry, type TraceEntry, type TraceLog } from './cms.trace.ts';
-import { loadOrCreateCertificate, type TlsMaterial } from './cms.tls.ts';
+import { fingerprintOf, generateCertificate, loadCertificate, loadOrCreateCertificate, saveCertificate, type TlsMaterial } from './cms.tls.ts';
 
 export type CmsUser = { name: string; password: string };
 
@@ -32,6 +32,9 @@ export type CmsNodeOptions = {
 };
 
 export type CmsFailNext = { path: string; method?: string; count: number; status?: number; body?: string };
+
+/** null, false or undefined clears that fault; omitted keys keep theirs. */
+export type CmsFaultsPatch = { [K in keyof CmsFaults]?: CmsFaults[K] | null };
 
 export type CmsFaults = {
   /** Connections refused: the node's listener is closed. */
@@ -101,7 +104,10 @@ export type CreateCmsClusterOptions = {
   dialRules?: DialRule[];
   timing?: Partial<Timing>;
   softwareVersion?: string;
-  /** Where the self-signed certificate lives (required if any node uses https). */
+  /**
+   * Where the self-signed certificate lives (default .tmp/cms-lab-tls). Only when given are rotated
+   * node certificates kept there (`cms-lab-<cluster>-<node>`), so they survive a restart.
+   */
   certDir?: string;
   tls?: TlsMaterial;
   /** A separate always-on listener for /lab/v1 (0 = ephemeral; undefined = none). */
@@ -130,6 +136,8 @@ export type CmsNode = {
 
 type NodeRuntime = CmsNode & {
   server?: Server;
+  /** Its own certificate once rotated; else the cluster's. */
+  tls?: TlsMaterial;
   sockets: Set<Socket>;
   hanging: Set<ServerResponse>;
   users: CmsUser[];
@@ -166,6 +174,15 @@ export async function createCmsCluster(options: CreateCmsClusterOptions) {
   const anyHttps = options.nodes.some((n) => n.https);
   const tls = anyHttps ? (options.tls ?? (await loadOrCreateCertificate(options.certDir ?? '.tmp/cms-lab-tls', [...new Set(options.nodes.map((n) => n.host ?? '127.0.0.1'))]))) : undefined;
   const startedAt = clock.now().getTime();
+  const hostnames = [...new Set(options.nodes.map((n) => n.host ?? '127.0.0.1'))];
+  const nodeCertName = (name: string) => `cms-lab-${clusterName}-${name}`.replace(/[^A-Za-z0-9._-]/g, '_');
+  const nodeCerts = new Map<string, TlsMaterial>();
+  if (anyHttps && options.certDir) {
+    for (const n of options.nodes) {
+      const own = await loadCertificate(options.certDir, nodeCertName(n.name));
+      if (own) nodeCerts.set(n.name, own);
+    }
+  }
 
   const nodes: NodeRuntime[] = options.nodes.map((opts) => {
     const callBridgeId = opts.callBridgeId ?? randomUUID();
@@ -194,6 +211,7 @@ export async function createCmsCluster(options: CreateCmsClusterOptions) {
       users: opts.users ?? users,
       authCache: new Map(),
       options: opts,
+      tls: nodeCerts.get(opts.name),
     };
   });
   const bridges = nodes.map((n) => n.bridge);
@@ -422,8 +440,8 @@ export async function createCmsCluster(options: CreateCmsClusterOptions) {
 
   // ---- listeners -----------------------------------------------------------------------------------
 
-  function makeServer(handler: (req: IncomingMessage, res: ServerResponse) => void, https: boolean): Server {
-    const server = https && tls ? createHttpsServer({ key: tls.key, cert: tls.cert }, handler) : createHttpServer(handler);
+  function makeServer(handler: (req: IncomingMessage, res: ServerResponse) => void, https: boolean, material: TlsMaterial | undefined = tls): Server {
+    const server = https && material ? createHttpsServer({ key: material.key, cert: material.cert }, handler) : createHttpServer(handler);
     server.keepAliveTimeout = 65_000;
     return server;
   }
@@ -437,7 +455,7 @@ export async function createCmsCluster(options: CreateCmsClusterOptions) {
         }
         console.error(`cms lab ${node.name}:`, error);
       });
-    }, node.https);
+    }, node.https, node.tls ?? tls);
     server.on('connection', (socket: Socket) => {
       node.sockets.add(socket);
       socket.on('close', () => node.sockets.delete(socket));
@@ -540,6 +558,30 @@ export async function createCmsCluster(options: CreateCmsClusterOptions) {
   }
 
   /** The node goes away and comes back on the same port, as after a reboot. */
+  /**
+   * Lab knob: the node gets a new self-signed certificate, as when a CMS's certificate is renewed.
+   * Open connections are dropped so the next one meets it; kept in certDir when one was given.
+   */
+  async function rotateCertificate(nodeName: string): Promise<{ fingerprint: string }> {
+    const node = nodeByName(nodeName);
+    if (!node.https) throw new AppError('INVALID_STATE', `Node ${node.name} serves plain HTTP: it has no certificate.`, { node: node.name });
+    const material = await generateCertificate(hostnames);
+    if (options.certDir) await saveCertificate(options.certDir, nodeCertName(node.name), material);
+    node.tls = material;
+    if (node.server && 'setSecureContext' in node.server) {
+      (node.server as import('node:https').Server).setSecureContext({ key: material.key, cert: material.cert });
+      for (const socket of node.sockets) socket.destroy();
+    }
+    return { fingerprint: fingerprintOf(material) };
+  }
+
+  /** SHA-256 of the certificate a node presents; null for plain HTTP. */
+  const certificateFingerprint = (nodeName: string): string | null => {
+    const node = nodeByName(nodeName);
+    const material = node.tls ?? tls;
+    return node.https && material ? fingerprintOf(material) : null;
+  };
+
   async function restart(nodeName: string) {
     const node = nodeByName(nodeName);
     if (started && node.server) await close(node);
@@ -561,7 +603,7 @@ export async function createCmsCluster(options: CreateCmsClusterOptions) {
 
   // ---- faults --------------------------------------------------------------------------------------
 
-  async function setFaults(nodeName: string, patch: CmsFaults): Promise<CmsFaults> {
+  async function setFaults(nodeName: string, patch: CmsFaultsPatch): Promise<CmsFaults> {
     const node = nodeByName(nodeName);
     const wasDown = !!node.faults.down;
     for (const [key, value] of Object.entries(patch) as Array<[keyof CmsFaults, unknown]>) {
@@ -579,7 +621,7 @@ export async function createCmsCluster(options: CreateCmsClusterOptions) {
 
   async function clearFaults(nodeName: string): Promise<CmsFaults> {
     const node = nodeByName(nodeName);
-    const patch: CmsFaults = {};
+    const patch: CmsFaultsPatch = {};
     for (const key of Object.keys(node.faults) as Array<keyof CmsFaults>) (patch as Record<string, unknown>)[key] = undefined;
     return setFaults(node.name, patch);
   }
@@ -640,7 +682,7 @@ export async function createCmsCluster(options: CreateCmsClusterOptions) {
     return {
       name: clusterName,
       controlUrl: controlUrl || undefined,
-      nodes: nodes.map((n) => ({ name: n.name, callBridgeId: n.callBridgeId, baseUrl: n.baseUrl, https: n.https, up: !!n.server, faults: n.faults, advertisedAddress: advertised(n) })),
+      nodes: nodes.map((n) => ({ name: n.name, callBridgeId: n.callBridgeId, baseUrl: n.baseUrl, https: n.https, up: !!n.server, faults: n.faults, advertisedAddress: advertised(n), certificateFingerprint: certificateFingerprint(n.name) })),
       variance: getVariance(),
       users: users.map((u) => u.name),
     };
@@ -663,6 +705,8 @@ export async function createCmsCluster(options: CreateCmsClusterOptions) {
     setVariance,
     getVariance,
     restart,
+    rotateCertificate,
+    certificateFingerprint,
     getFaults: (nodeName: string) => ({ ...nodeByName(nodeName).faults }),
     trace: (nodeName: string, since = 0) => nodeByName(nodeName).trace.entries(since),
     traceText: (nodeName: string, since = 0) => nodeByName(nodeName).trace.text(since),

@@ -1,6 +1,6 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Browser, Page } from 'playwright-core';
+import type { Browser, Locator, Page } from 'playwright-core';
 import { signedInBrowser, skipBrowserTests as skip } from '../../test/support/browser.ts';
 import { startTestSwitchboard, type TestSwitchboard } from '../../test/support/test-switchboard.ts';
 import { waitFor } from '../../test/support/wait-for.ts';
@@ -9,7 +9,8 @@ import { partnerArea } from '../../partner/partner.area.ts';
 import { licensingArea } from '../../licensing/licensing.area.ts';
 import { getPartnerLab } from '../../partner/partner.lab.ts';
 
-// S2–S5 from the console: every Lab simulator is browsable, and the BroadWorks AS is drivable.
+// S2–S5 from the console: every Lab simulator is browsable, the BroadWorks AS is drivable, and the
+// CSSM's and UC publishers' faults and behaviour knobs are set from the page (checked on their wire).
 
 describe('Lab page: BroadWorks, mail, Webex directory, CSSM and UC simulators in a browser', { skip }, () => {
   let t: TestSwitchboard;
@@ -18,7 +19,14 @@ describe('Lab page: BroadWorks, mail, Webex directory, CSSM and UC simulators in
 
   const openTab = async (name: string) => {
     await page.getByRole('tab', { name, exact: true }).click();
-    await page.getByRole('heading', { name, exact: true, level: 2 }).waitFor();
+    await page.getByRole('tabpanel', { name }).getByRole('heading', { name, exact: true, level: 2 }).waitFor();
+  };
+  const confirm = (title: string, button: string) => page.getByRole('dialog', { name: title }).getByRole('button', { name: button }).click();
+  /** From the keyboard (Space), as the sticky header may cover a switch scrolled into view. */
+  const setSwitch = async (form: Locator, label: string, on: boolean) => {
+    const input = form.getByRole('switch', { name: new RegExp(label) });
+    if ((await input.isChecked()) !== on) await input.press('Space');
+    await waitFor(`switch ${label} ${on ? 'on' : 'off'}`, async () => (await input.isChecked()) === on || undefined);
   };
 
   before(async () => {
@@ -37,11 +45,11 @@ describe('Lab page: BroadWorks, mail, Webex directory, CSSM and UC simulators in
   });
 
   test('BroadWorks AS: users with IM&P; assigning it sends the flow-through request, logged in the PSLog, and the subscriber appears', async () => {
-    await openTab('BroadWorks AS');
+    await openTab('BroadWorks');
     await page.getByRole('table', { name: 'Service providers' }).getByRole('cell', { name: 'LabSP', exact: true }).waitFor();
     const row = page.getByRole('table', { name: 'BroadWorks users' }).getByRole('row', { name: /alice@acme\.lab/ });
     assert.equal(await row.getByRole('cell', { name: 'off', exact: true }).count(), 1);
-    await page.getByRole('table', { name: 'PSLog' }).getByRole('cell', { name: 'The AS has sent no flow-through request yet.', exact: true }).waitFor();
+    await page.getByRole('heading', { name: 'The AS has sent no flow-through request yet' }).waitFor();
 
     await row.getByRole('button', { name: 'Assign IM&P' }).click();
     await row.getByRole('cell', { name: 'on', exact: true }).waitFor();
@@ -57,12 +65,11 @@ describe('Lab page: BroadWorks, mail, Webex directory, CSSM and UC simulators in
   test('Mail and SMS: the consent email Switchboard sent over SMTP is listed, opens with its link clickable, and the link opens the move page', async () => {
     // Grace's email already owns a trial Webex account (the directory): once Initech exists (Frank, its
     // first user, is moved without asking), IM&P on for Grace sends her the P6 consent email.
-    await openTab('BroadWorks AS');
+    await openTab('BroadWorks');
     const users = page.getByRole('table', { name: 'BroadWorks users' });
     await users.getByRole('row', { name: /frank@initech\.lab/ }).getByRole('button', { name: 'Assign IM&P' }).click();
     await page.getByRole('table', { name: 'Lab template subscribers' }).getByRole('row', { name: /frank@initech\.lab/ }).getByRole('cell', { name: 'provisioned', exact: true }).waitFor({ timeout: 30_000 });
     await users.getByRole('row', { name: /grace@initech\.lab/ }).getByRole('button', { name: 'Assign IM&P' }).click();
-    await openTab('Mail and SMS');
     const subject = 'Move your Webex account to your service provider';
     await page.getByRole('table', { name: 'Emails' }).getByRole('row', { name: /grace@initech\.lab\.example/ }).getByRole('cell', { name: subject, exact: true }).waitFor({ timeout: 30_000 });
     await page.getByRole('button', { name: `Open email ${subject} to grace@initech.lab.example` }).click();
@@ -74,7 +81,7 @@ describe('Lab page: BroadWorks, mail, Webex directory, CSSM and UC simulators in
   });
 
   test('Webex directory: the pre-existing organisations and identities', async () => {
-    await openTab('Webex directory');
+    await openTab('BroadWorks');
     const orgs = page.getByRole('table', { name: 'Webex organisations' });
     await orgs.getByRole('cell', { name: 'Lab Big Existing Inc', exact: true }).waitFor();
     assert.equal(await orgs.getByRole('row', { name: /Lab Big Existing Inc/ }).getByRole('cell', { name: '240', exact: true }).count(), 1);
@@ -90,14 +97,42 @@ describe('Lab page: BroadWorks, mail, Webex directory, CSSM and UC simulators in
     assert.equal(await sa.getByRole('cell', { name: '64', exact: true }).count(), 1);
     await page.getByRole('table', { name: 'Licence usage of HCS Lab Partner' }).getByRole('row', { name: /HCS-DEMO.*HUCM_Foundation/ }).getByRole('cell', { name: '500', exact: true }).first().waitFor();
 
-    await page.getByRole('button', { name: '429 rate limited' }).click();
+    const faultForm = page.getByRole('form', { name: 'CSSM fault' });
+    await faultForm.getByLabel('Fault', { exact: true }).selectOption('rate-limited');
+    await faultForm.getByLabel('Retry-After (s)').fill('30');
+    await faultForm.getByRole('button', { name: 'Apply fault' }).click();
+    await confirm('Make the CSSM fail?', 'Apply fault');
     await page.getByTestId('cssm-fault').getByText('429, Retry-After 30 s').waitFor();
+    await page.getByRole('table', { name: 'Active faults' }).getByRole('row', { name: /CSSM.*429/ }).waitFor();
     const cssm = getLab(t.sb.services)!.cssm!;
-    const token = await fetch(cssm.tokenUrl, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'grant_type=client_credentials&client_id=x&client_secret=y' });
-    assert.equal(token.status, 429);
-    await page.getByRole('button', { name: 'Clear CSSM fault' }).click();
+    const tokenRequest = () => fetch(cssm.tokenUrl, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'grant_type=client_credentials&client_id=x&client_secret=y' });
+    assert.equal((await tokenRequest()).status, 429);
+    await faultForm.getByRole('button', { name: 'Clear CSSM fault' }).click();
     await page.getByTestId('cssm-fault').getByText('none', { exact: true }).waitFor();
-    assert.notEqual((await fetch(cssm.tokenUrl, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'grant_type=client_credentials&client_id=x&client_secret=y' })).status, 429);
+    assert.notEqual((await tokenRequest()).status, 429);
+  });
+
+  test('CSSM behaviour from the page: a page size cap (refused out of range, under its field) and no totalRecords reach the VA listing', async () => {
+    await openTab('CSSM');
+    const form = page.getByRole('form', { name: 'CSSM behaviour' });
+    await form.getByLabel('Page size cap').fill('0');
+    await form.getByRole('button', { name: 'Save CSSM behaviour' }).click();
+    await form.getByText('Enter the largest page: a whole number from 1 to 10000.').waitFor();
+    await form.getByLabel('Page size cap').fill('7');
+    await setSwitch(form, 'Says totalRecords', false);
+    await form.getByRole('button', { name: 'Save CSSM behaviour' }).click();
+    await page.getByText(/Pages of at most 7 virtual accounts, no totalRecords/).waitFor();
+    // On the simulator's wire, with the Lab client's credentials: 7 VAs whatever limit asks, no count.
+    const cssm = getLab(t.sb.services)!.cssm!;
+    const { clientId, clientSecret } = cssm.clients[0];
+    const token = (await (await fetch(cssm.tokenUrl, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: `grant_type=client_credentials&client_id=${clientId}&client_secret=${clientSecret}` })).json()) as { access_token: string };
+    const listing = (await (await fetch(`${cssm.url}/services/api/smart-accounts-and-licensing/v1/accounts/lab-hcs.example.com/customer/virtual-accounts?limit=50`, { headers: { authorization: `Bearer ${token.access_token}` } })).json()) as { virtualAccounts: unknown[]; totalRecords?: number };
+    assert.equal(listing.virtualAccounts.length, 7);
+    assert.equal(listing.totalRecords, undefined);
+    await form.getByLabel('Page size cap').fill('1000');
+    await setSwitch(form, 'Says totalRecords', true);
+    await form.getByRole('button', { name: 'Save CSSM behaviour' }).click();
+    await waitFor('CSSM paging restored', async () => (cssm.getPaging().maxPageSize === 1000 && cssm.getPaging().totalRecords) || undefined);
   });
 
   test('CUCM / Unity Connection: nodes with their roles, licensing mode and registration state; a fault shows', async () => {
@@ -110,11 +145,35 @@ describe('Lab page: BroadWorks, mail, Webex directory, CSSM and UC simulators in
     const cuc = page.getByRole('table', { name: 'Nodes of cluster2-test' });
     assert.equal(await cuc.getByRole('cell', { name: 'publisher', exact: true }).count(), 1);
 
-    await page.getByRole('group', { name: 'Faults of cluster2-test' }).getByRole('button', { name: 'Down' }).click();
+    const faultForm = page.getByRole('form', { name: 'Fault of cluster2-test' });
+    await faultForm.getByLabel('Fault', { exact: true }).selectOption('down');
+    await faultForm.getByRole('button', { name: 'Apply fault' }).click();
+    await confirm('Make cluster2-test fail?', 'Apply fault');
     await cuc.getByRole('cell', { name: 'down', exact: true }).waitFor();
     const sim = getLab(t.sb.services)!.ucClusters.find((c) => c.name === 'cluster2-test')!;
     await waitFor('UC fault applied', async () => sim.getFault().kind === 'down' || undefined);
-    await page.getByRole('group', { name: 'Faults of cluster2-test' }).getByRole('button', { name: 'Clear fault' }).click();
+    await assert.rejects(fetch(`${sim.publisherUrl}/`), 'a down publisher refuses connections');
+    await faultForm.getByRole('button', { name: 'Clear fault' }).click();
     await cuc.getByRole('cell', { name: 'none', exact: true }).waitFor();
+  });
+
+  test('UC publisher behaviour from the page: a slow mode change, one reverted by the restart, 503 while restarting, fewer AXL versions', async () => {
+    await openTab('CUCM / Unity Connection');
+    const form = page.getByRole('form', { name: 'Behaviour of cl1-alfa' });
+    await form.getByLabel('Mode change delay (ms)').fill('-1');
+    await form.getByRole('button', { name: 'Save behaviour' }).click();
+    await form.getByText('Enter the delay in milliseconds: a whole number from 0 to 3600000.').waitFor();
+    await form.getByLabel('Mode change delay (ms)').fill('60000');
+    await form.getByLabel('Mode changes reverted by the restart').fill('1');
+    await setSwitch(form, '503 while restarting', true);
+    const sim = getLab(t.sb.services)!.ucClusters.find((c) => c.name === 'cl1-alfa')!;
+    const versions = sim.getBehaviour().axlVersions;
+    await form.getByRole('checkbox', { name: versions[0], exact: true }).uncheck();
+    await form.getByRole('button', { name: 'Save behaviour' }).click();
+    await page.getByText("cl1-alfa's publisher behaves as set.").waitFor();
+    const behaviour = sim.getBehaviour();
+    assert.deepEqual({ modeChangeMs: behaviour.modeChangeMs, revertModeChanges: behaviour.revertModeChanges, restartUnavailable: behaviour.restartUnavailable, axlVersions: behaviour.axlVersions }, { modeChangeMs: 60_000, revertModeChanges: 1, restartUnavailable: true, axlVersions: versions.slice(1) });
+    // The form shows what the simulator now holds.
+    await waitFor('form shows the saved delay', async () => (await page.getByRole('form', { name: 'Behaviour of cl1-alfa' }).getByLabel('Mode change delay (ms)').inputValue()) === '60000' || undefined);
   });
 });

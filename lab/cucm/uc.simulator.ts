@@ -9,6 +9,9 @@
 // Registration really happens at the CSSM simulator (its /sim/agent endpoints) with a token from it.
 import crypto from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
+import { AppError } from '../../platform/errors.ts';
+import { fingerprintOf, generateCertificate, loadOrCreateCertificate, saveCertificate, type TlsMaterial } from '../cms/cms.tls.ts';
 import type { AddressInfo, Socket } from 'node:net';
 import { XMLParser } from 'fast-xml-parser';
 import type { Clock } from '../../platform/clock.ts';
@@ -84,6 +87,13 @@ export type UcClusterSimulatorOptions = {
   rebootMs?: number;
   deploymentMode?: DeploymentMode;
   users?: number;
+  /**
+   * Serve HTTPS (as a real publisher does on 8443) with a self-signed certificate: this one, or the
+   * one kept in `certDir` (`cucm-lab-<name>`, made on first start, replaced by `rotateCertificate`).
+   */
+  https?: boolean;
+  tls?: TlsMaterial;
+  certDir?: string;
 };
 
 export type UcClusterSimulator = {
@@ -102,6 +112,10 @@ export type UcClusterSimulator = {
   /** setDeploymentMode requests received (including repeats). */
   modeChangeRequests: number;
   setCssmUrl(url: string): void;
+  /** SHA-256 of the certificate the nodes present; null over plain HTTP. */
+  certificateFingerprint(): string | null;
+  /** Lab knob: a new self-signed certificate (a renewed one), kept in certDir when given; open connections drop. */
+  rotateCertificate(): Promise<{ fingerprint: string }>;
   /** The licensing state machine's time-driven view (evaluation, authorization, expiry). */
   licenseStatus(): { registration: RegistrationStatus; authorization: string; evaluationRemaining: string; lastRenewal: string; nextRenewal: string; registrationExpires: string };
   start(): Promise<void>;
@@ -126,6 +140,8 @@ export function createUcClusterSimulator(options: UcClusterSimulatorOptions): Uc
   let fault: UcFault = { kind: 'none' };
   const behaviour: UcBehaviour = { modeChangeMs: 0, revertModeChanges: 0, registrationMs: 0, restartUnavailable: false, axlVersions: defaultAxlVersions(version) };
   let registrationDoneAt = 0;
+  let tls: TlsMaterial | undefined;
+  const certName = `cucm-lab-${options.name}`.replace(/[^A-Za-z0-9._-]/g, '_');
   const serial = crypto.randomBytes(3).toString('hex');
   const state: UcClusterState = {
     deploymentMode: options.deploymentMode ?? 'Enterprise',
@@ -395,12 +411,24 @@ export function createUcClusterSimulator(options: UcClusterSimulatorOptions): Uc
       cssmUrl = url;
     },
     licenseStatus: computeStatus,
+    certificateFingerprint: () => (options.https && tls ? fingerprintOf(tls) : null),
+    async rotateCertificate() {
+      if (!options.https) throw new AppError('INVALID_STATE', `Cluster ${options.name} serves plain HTTP: it has no certificate.`, { cluster: options.name });
+      const material = await generateCertificate([host]);
+      if (options.certDir) await saveCertificate(options.certDir, certName, material);
+      tls = material;
+      for (const server of servers) (server as HttpsServer).setSecureContext({ key: material.key, cert: material.cert });
+      for (const socket of sockets) socket.destroy();
+      return { fingerprint: fingerprintOf(material) };
+    },
     async start() {
+      if (options.https && !tls) tls = options.tls ?? (await loadOrCreateCertificate(options.certDir ?? '.tmp/cucm-lab-tls', [host], certName));
       for (let i = 0; i < nodeCount; i++) {
         const publisher = i === 0;
-        const server = createServer((req, res) => {
+        const handler = (req: IncomingMessage, res: ServerResponse) => {
           handle(req, res, publisher).catch((error) => text(res, 500, 'text/plain', String(error)));
-        });
+        };
+        const server: Server = options.https && tls ? createHttpsServer({ key: tls.key, cert: tls.cert }, handler) : createServer(handler);
         server.on('connection', (socket) => {
           sockets.add(socket);
           socket.on('close', () => sockets.delete(socket));
@@ -411,7 +439,7 @@ export function createUcClusterSimulator(options: UcClusterSimulatorOptions): Uc
           server.listen(port, host, () => resolve());
         });
         servers.push(server);
-        const url = `http://${host}:${(server.address() as AddressInfo).port}`;
+        const url = `${options.https ? 'https' : 'http'}://${host}:${(server.address() as AddressInfo).port}`;
         nodes.push({ name: `${options.name}-${publisher ? 'pub' : `sub${i}`}`, url, publisher });
       }
       sim.publisherUrl = nodes[0]!.url;

@@ -82,8 +82,8 @@ describe('Billing page in a browser', { skip }, () => {
     await page.getByLabel('Billing month').fill('2021-05');
     await page.getByRole('button', { name: 'Create report' }).click();
     await page.getByText(/already exists.*Delete it first/).waitFor();
-    page.once('dialog', (dialog) => void dialog.accept());
     await page.getByRole('button', { name: 'Delete 2021-05' }).click();
+    await page.getByRole('dialog', { name: 'Delete the billing report of 2021-05?' }).getByRole('button', { name: 'Delete report' }).click();
     await page.getByText('No billing reports yet.').waitFor();
   });
 });

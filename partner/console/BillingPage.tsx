@@ -1,10 +1,17 @@
 import { useState } from 'react';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { Anchor, Badge, Button, Group, NativeSelect, Paper, Stack, Table, Text, TextInput, Title } from '@mantine/core';
+import { useForm } from '@mantine/form';
 import { request } from '../../platform/console/src/api.ts';
+import { DataTable, type Column } from '../../platform/console/src/components/DataTable.tsx';
 import { ErrorNotice } from '../../platform/console/src/components/ErrorNotice.tsx';
+import { confirmAction, notifyError, notifySuccess } from '../../platform/console/src/components/feedback.tsx';
+import { fieldErrors } from '../../platform/console/src/components/form-errors.ts';
 import { PageHeader } from '../../platform/console/src/components/PageHeader.tsx';
 import { Pager } from '../../platform/console/src/components/Pager.tsx';
+import { Time, TimeZoneNote } from '../../platform/console/src/components/Time.tsx';
 import { useCan } from '../../platform/console/src/session.tsx';
+import { PartnerNav } from './PartnerNav.tsx';
 
 // P16: monthly billing reports — create one, follow its job, the month's totals by package and by
 // customer, and its records with filters; the CSV through the temporary download link.
@@ -33,6 +40,8 @@ const lastMonth = () => {
   return d.toISOString().slice(0, 7);
 };
 
+const statusColor: Record<Report['status'], string> = { IN_PROGRESS: 'blue', COMPLETED: 'green', FAILED: 'red' };
+
 function Records({ report }: { report: Report }) {
   const [filter, setFilter] = useState({ spEnterpriseId: '', package: '', userId: '' });
   const [offset, setOffset] = useState(0);
@@ -46,212 +55,238 @@ function Records({ report }: { report: Report }) {
     setOffset(0);
   };
   const customers = Object.keys(report.summary?.byCustomer ?? {}).sort();
+  const headers = ['Customer', 'Billing ID', 'Internal', 'User ID', 'Self-activated', 'First start', 'From', 'To', 'Package', 'Quantity'];
   return (
-    <section aria-labelledby="billing-records">
-      <h3 id="billing-records">Records</h3>
-      <div className="toolbar">
-        <label>
-          Customer{' '}
-          <select value={filter.spEnterpriseId} onChange={(e) => change({ spEnterpriseId: e.target.value })}>
-            <option value="">All customers</option>
-            {customers.map((c) => (
-              <option key={c}>{c}</option>
+    <Stack gap="xs" component="section" aria-labelledby="billing-records">
+      <Title order={3} fz="md" id="billing-records">
+        Records
+      </Title>
+      <Group gap="sm" align="flex-end">
+        <NativeSelect label="Customer" data={[{ value: '', label: 'All customers' }, ...customers]} value={filter.spEnterpriseId} onChange={(e) => change({ spEnterpriseId: e.currentTarget.value })} w={220} />
+        <NativeSelect label="Package" data={[{ value: '', label: 'All packages' }, ...packages]} value={filter.package} onChange={(e) => change({ package: e.currentTarget.value })} w={180} />
+        <TextInput label="User ID" type="search" value={filter.userId} onChange={(e) => change({ userId: e.currentTarget.value })} w={220} />
+      </Group>
+      <ErrorNotice error={records.error} title="Could not read the records" />
+      <Table.ScrollContainer minWidth={900}>
+        <Table aria-label={`Billing records ${report.billingPeriod}`} striped highlightOnHover>
+          <Table.Thead>
+            <Table.Tr>
+              {headers.map((h) => (
+                <Table.Th key={h} scope="col">
+                  {h}
+                </Table.Th>
+              ))}
+            </Table.Tr>
+          </Table.Thead>
+          <Table.Tbody>
+            {(records.data?.items ?? []).map((r, i) => (
+              <Table.Tr key={`${r.subscriberId}-${r.billingStartDate}-${i}`}>
+                <Table.Td>{r.spEnterpriseId}</Table.Td>
+                <Table.Td>{r.billingId}</Table.Td>
+                <Table.Td>{r.internal === 'true' ? 'yes' : 'no'}</Table.Td>
+                <Table.Td>{r.userId}</Table.Td>
+                <Table.Td>{r.selfActivated === 'true' ? 'yes' : 'no'}</Table.Td>
+                <Table.Td>{r.firstStartDate}</Table.Td>
+                <Table.Td>{r.billingStartDate}</Table.Td>
+                <Table.Td>{r.billingEndDate}</Table.Td>
+                <Table.Td>{r.package}</Table.Td>
+                <Table.Td>{r.quantity}</Table.Td>
+              </Table.Tr>
             ))}
-          </select>
-        </label>{' '}
-        <label>
-          Package{' '}
-          <select value={filter.package} onChange={(e) => change({ package: e.target.value })}>
-            <option value="">All packages</option>
-            {packages.map((p) => (
-              <option key={p}>{p}</option>
-            ))}
-          </select>
-        </label>{' '}
-        <label>
-          User ID <input type="search" value={filter.userId} onChange={(e) => change({ userId: e.target.value })} />
-        </label>
-      </div>
-      {records.error && <ErrorNotice error={records.error} />}
-      <table className="table" aria-label={`Billing records ${report.billingPeriod}`}>
-        <thead>
-          <tr>
-            <th scope="col">Customer</th>
-            <th scope="col">Billing ID</th>
-            <th scope="col">Internal</th>
-            <th scope="col">User ID</th>
-            <th scope="col">Self-activated</th>
-            <th scope="col">First start</th>
-            <th scope="col">From</th>
-            <th scope="col">To</th>
-            <th scope="col">Package</th>
-            <th scope="col">Quantity</th>
-          </tr>
-        </thead>
-        <tbody>
-          {(records.data?.items ?? []).map((r, i) => (
-            <tr key={`${r.subscriberId}-${r.billingStartDate}-${i}`}>
-              <td>{r.spEnterpriseId}</td>
-              <td>{r.billingId}</td>
-              <td>{r.internal === 'true' ? 'yes' : 'no'}</td>
-              <td>{r.userId}</td>
-              <td>{r.selfActivated === 'true' ? 'yes' : 'no'}</td>
-              <td>{r.firstStartDate}</td>
-              <td>{r.billingStartDate}</td>
-              <td>{r.billingEndDate}</td>
-              <td>{r.package}</td>
-              <td>{r.quantity}</td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
-      {records.data && records.data.total === 0 && <p>No records match.</p>}
+          </Table.Tbody>
+        </Table>
+      </Table.ScrollContainer>
+      {records.data && records.data.total === 0 && (
+        <Text size="sm" c="dimmed">
+          No records match. Choose all customers and packages, or clear the user ID.
+        </Text>
+      )}
       {records.data && <Pager total={records.data.total} offset={offset} limit={limit} onChange={setOffset} label="Billing records" />}
-    </section>
+    </Stack>
   );
 }
 
 function ReportDetail({ report }: { report: Report }) {
   const summary = report.summary;
   return (
-    <section aria-labelledby="billing-detail">
-      <h2 id="billing-detail">Billing report {report.billingPeriod}</h2>
-      <p>
-        {report.recordCount} records, {summary?.subscribers ?? 0} subscribers.{' '}
-        {report.tempDownloadURL && (
-          <a href={report.tempDownloadURL} download>
-            Download CSV
-          </a>
-        )}
-      </p>
-      <h3>Totals by package</h3>
-      <table className="table" aria-label="Totals by package">
-        <thead>
-          <tr>
-            <th scope="col">Package</th>
-            <th scope="col">Records</th>
-            <th scope="col">Quantity</th>
-          </tr>
-        </thead>
-        <tbody>
-          {packages
-            .filter((p) => summary?.byPackage[p])
-            .map((p) => (
-              <tr key={p}>
-                <td>{p}</td>
-                <td>{summary!.byPackage[p]!.records}</td>
-                <td>{q4(summary!.byPackage[p]!.quantity)}</td>
-              </tr>
-            ))}
-        </tbody>
-      </table>
-      <h3>Totals by customer</h3>
-      <table className="table" aria-label="Totals by customer">
-        <thead>
-          <tr>
-            <th scope="col">Customer</th>
-            <th scope="col">Records</th>
-            <th scope="col">Quantity</th>
-            {packages.map((p) => (
-              <th key={p} scope="col">
-                {p}
-              </th>
-            ))}
-          </tr>
-        </thead>
-        <tbody>
-          {Object.entries(summary?.byCustomer ?? {})
-            .sort(([a], [b]) => a.localeCompare(b))
-            .map(([customer, totals]) => (
-              <tr key={customer}>
-                <td>{customer}</td>
-                <td>{totals.records}</td>
-                <td>{q4(totals.quantity)}</td>
+    <Paper withBorder p="md" radius="md" mt="lg" component="section" aria-labelledby="billing-detail">
+      <Stack gap="sm">
+        <Title order={2} fz="lg" id="billing-detail">
+          Billing report {report.billingPeriod}
+        </Title>
+        <Text size="sm">
+          {report.recordCount} records, {summary?.subscribers ?? 0} subscribers.{' '}
+          {report.tempDownloadURL && (
+            <Anchor href={report.tempDownloadURL} download>
+              Download CSV
+            </Anchor>
+          )}
+        </Text>
+        <Title order={3} fz="md">
+          Totals by package
+        </Title>
+        <Table aria-label="Totals by package" striped maw={480}>
+          <Table.Thead>
+            <Table.Tr>
+              <Table.Th scope="col">Package</Table.Th>
+              <Table.Th scope="col">Records</Table.Th>
+              <Table.Th scope="col">Quantity</Table.Th>
+            </Table.Tr>
+          </Table.Thead>
+          <Table.Tbody>
+            {packages
+              .filter((p) => summary?.byPackage[p])
+              .map((p) => (
+                <Table.Tr key={p}>
+                  <Table.Td>{p}</Table.Td>
+                  <Table.Td>{summary!.byPackage[p]!.records}</Table.Td>
+                  <Table.Td>{q4(summary!.byPackage[p]!.quantity)}</Table.Td>
+                </Table.Tr>
+              ))}
+          </Table.Tbody>
+        </Table>
+        <Title order={3} fz="md">
+          Totals by customer
+        </Title>
+        <Table.ScrollContainer minWidth={640}>
+          <Table aria-label="Totals by customer" striped>
+            <Table.Thead>
+              <Table.Tr>
+                <Table.Th scope="col">Customer</Table.Th>
+                <Table.Th scope="col">Records</Table.Th>
+                <Table.Th scope="col">Quantity</Table.Th>
                 {packages.map((p) => (
-                  <td key={p}>{totals.byPackage[p] === undefined ? '' : q4(totals.byPackage[p])}</td>
+                  <Table.Th key={p} scope="col">
+                    {p}
+                  </Table.Th>
                 ))}
-              </tr>
-            ))}
-        </tbody>
-      </table>
-      <Records report={report} />
-    </section>
+              </Table.Tr>
+            </Table.Thead>
+            <Table.Tbody>
+              {Object.entries(summary?.byCustomer ?? {})
+                .sort(([a], [b]) => a.localeCompare(b))
+                .map(([customer, totals]) => (
+                  <Table.Tr key={customer}>
+                    <Table.Td>{customer}</Table.Td>
+                    <Table.Td>{totals.records}</Table.Td>
+                    <Table.Td>{q4(totals.quantity)}</Table.Td>
+                    {packages.map((p) => (
+                      <Table.Td key={p}>{totals.byPackage[p] === undefined ? '' : q4(totals.byPackage[p])}</Table.Td>
+                    ))}
+                  </Table.Tr>
+                ))}
+            </Table.Tbody>
+          </Table>
+        </Table.ScrollContainer>
+        <Records report={report} />
+      </Stack>
+    </Paper>
   );
 }
 
 export function BillingPage() {
   const can = useCan();
   const client = useQueryClient();
-  const [month, setMonth] = useState(lastMonth());
   const [selected, setSelected] = useState<string | null>(null);
+  const form = useForm({
+    mode: 'controlled',
+    initialValues: { billingPeriod: lastMonth() },
+    validate: { billingPeriod: (v) => (/^\d{4}-(0[1-9]|1[0-2])$/.test(v) ? null : 'Choose a month, such as 2021-05.') },
+  });
   const reports = useQuery({
     queryKey: ['billing', 'reports'],
     queryFn: () => request<{ items: Report[] }>('/api/v1/partner/billing/reports'),
     // Follow generation while a report is in progress.
     refetchInterval: (query) => (query.state.data?.items.some((r) => r.status === 'IN_PROGRESS') ? 1000 : false),
   });
-  const act = useMutation({
-    mutationFn: (fn: () => Promise<unknown>) => fn(),
-    onSettled: () => client.invalidateQueries({ queryKey: ['billing'] }),
+  const refresh = () => client.invalidateQueries({ queryKey: ['billing'] });
+  const create = useMutation({
+    mutationFn: (billingPeriod: string) => request<Report>('/api/v1/partner/billing/reports', { method: 'POST', body: { billingPeriod } }),
+    onSuccess: (_r, period) => notifySuccess(`The report of ${period} is being made; this list follows it.`, 'Billing report started'),
+    onError: (error) => form.setErrors(fieldErrors(error)),
+    onSettled: refresh,
+  });
+  const remove = useMutation({
+    mutationFn: (r: Report) => request(`/api/v1/partner/billing/reports/${r.reportId}`, { method: 'DELETE' }),
+    onSuccess: (_x, r) => notifySuccess(`The report of ${r.billingPeriod} is deleted.`),
+    onError: (error) => notifyError(error, 'Could not delete the report'),
+    onSettled: refresh,
   });
   const items = reports.data?.items ?? [];
   const current = items.find((r) => r.reportId === selected && r.status === 'COMPLETED');
+  const columns: Column<Report>[] = [
+    { key: 'month', header: 'Month', sortValue: (r) => r.billingPeriod, render: (r) => r.billingPeriod },
+    {
+      key: 'status',
+      header: 'Status',
+      sortValue: (r) => r.status,
+      render: (r) => (
+        <Badge variant="light" color={statusColor[r.status]} tt="none">
+          {r.status === 'IN_PROGRESS' ? `IN_PROGRESS ${r.progressPercent}%` : r.status}
+        </Badge>
+      ),
+    },
+    { key: 'records', header: 'Records', numeric: true, render: (r) => r.recordCount ?? '' },
+    { key: 'created', header: 'Created', sortValue: (r) => r.created, render: (r) => <Time value={r.created} /> },
+    { key: 'by', header: 'Created by', render: (r) => r.createdByName },
+    {
+      key: 'actions',
+      header: 'Actions',
+      render: (r) => (
+        <Group gap={4} wrap="nowrap">
+          {r.status === 'COMPLETED' && (
+            <Button size="compact-xs" variant="light" onClick={() => setSelected(r.reportId)}>
+              Show {r.billingPeriod}
+            </Button>
+          )}
+          {r.status === 'FAILED' && (
+            <Text size="xs" c="red.8">
+              {r.errors?.map((e) => e.description).join('; ')}
+            </Text>
+          )}
+          {can('billing.manage') && (
+            <Button
+              size="compact-xs"
+              variant="subtle"
+              color="red"
+              onClick={async () => {
+                if (await confirmAction({ title: `Delete the billing report of ${r.billingPeriod}?`, message: 'Its records and CSV go; you can make the report of that month again.', confirmLabel: 'Delete report', danger: true })) remove.mutate(r);
+              }}
+            >
+              Delete {r.billingPeriod}
+            </Button>
+          )}
+        </Group>
+      ),
+    },
+  ];
   return (
     <>
       <PageHeader title="Billing reports" />
+      <PartnerNav />
       {can('billing.manage') && (
-        <form
-          className="toolbar"
-          onSubmit={(e) => {
-            e.preventDefault();
-            act.mutate(() => request('/api/v1/partner/billing/reports', { method: 'POST', body: { billingPeriod: month } }));
-          }}
-        >
-          <label>
-            Billing month <input type="month" value={month} onChange={(e) => setMonth(e.target.value)} required />
-          </label>{' '}
-          <button type="submit" className="button" disabled={act.isPending}>
-            Create report
-          </button>
+        <form onSubmit={form.onSubmit((v) => create.mutate(v.billingPeriod))} aria-label="Create a billing report" noValidate>
+          <Group align="flex-start" mb="md">
+            <TextInput label="Billing month" type="month" w={220} {...form.getInputProps('billingPeriod')} />
+            <Button type="submit" mt={24} loading={create.isPending}>
+              Create report
+            </Button>
+          </Group>
         </form>
       )}
-      {act.error && <ErrorNotice error={act.error} />}
-      {reports.error && <ErrorNotice error={reports.error} />}
-      <table className="table" aria-label="Billing reports">
-        <thead>
-          <tr>
-            <th scope="col">Month</th>
-            <th scope="col">Status</th>
-            <th scope="col">Records</th>
-            <th scope="col">Created by</th>
-            <th scope="col">Actions</th>
-          </tr>
-        </thead>
-        <tbody>
-          {items.map((r) => (
-            <tr key={r.reportId}>
-              <td>{r.billingPeriod}</td>
-              <td>{r.status === 'IN_PROGRESS' ? `IN_PROGRESS ${r.progressPercent}%` : r.status}</td>
-              <td>{r.recordCount ?? ''}</td>
-              <td>{r.createdByName}</td>
-              <td>
-                {r.status === 'COMPLETED' && (
-                  <button type="button" onClick={() => setSelected(r.reportId)}>
-                    Show {r.billingPeriod}
-                  </button>
-                )}
-                {r.status === 'FAILED' && <span>{r.errors?.map((e) => e.description).join('; ')}</span>}
-                {can('billing.manage') && (
-                  <button type="button" onClick={() => window.confirm(`Delete the billing report of ${r.billingPeriod}?`) && act.mutate(() => request(`/api/v1/partner/billing/reports/${r.reportId}`, { method: 'DELETE' }))}>
-                    Delete {r.billingPeriod}
-                  </button>
-                )}
-              </td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
-      {items.length === 0 && reports.isSuccess && <p>No billing reports yet.</p>}
+      <ErrorNotice error={create.error} title="Could not create the report" />
+      <ErrorNotice error={reports.error} title="Could not read the billing reports" />
+      {reports.isSuccess && (
+        <DataTable
+          caption="Billing reports"
+          columns={columns}
+          rows={items}
+          rowKey={(r) => r.reportId}
+          initialSort={{ key: 'month', direction: 'desc' }}
+          empty={{ title: 'No billing reports yet.', description: 'Choose a month above and create its report: every subscriber’s days in each package, prorated.' }}
+          footer={<TimeZoneNote />}
+        />
+      )}
       {current && <ReportDetail report={current} />}
     </>
   );

@@ -1,13 +1,15 @@
 import { useEffect, useState } from 'react';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { Link } from 'react-router';
+import { Anchor, Button, Group, Modal, Radio, Stack, Text, TextInput } from '@mantine/core';
 import { getJob, request, terminalJobStates } from '../../platform/console/src/api.ts';
 import { ErrorNotice } from '../../platform/console/src/components/ErrorNotice.tsx';
+import { notifySuccess } from '../../platform/console/src/components/feedback.tsx';
 import { JobStateBadge } from '../../platform/console/src/components/JobState.tsx';
 import { ProgressBar } from '../../platform/console/src/components/ProgressBar.tsx';
 
 // Partner Hub's "Detach from partner" (P8) and "Delete the organisation" (P12) for one customer:
-// each is a job; the panel follows it to the end.
+// confirmed by typing the organisation's name; each is a job, which the dialog follows to the end.
 
 type Action = 'detach-standard' | 'detach-hybrid' | 'delete';
 const actions: Record<Action, { label: string; explain: string }> = {
@@ -22,7 +24,7 @@ const actions: Record<Action, { label: string; explain: string }> = {
   delete: { label: 'Delete the organisation', explain: 'All its people are deleted, directory sync is disabled, then the organisation is deleted.' },
 };
 
-export function CustomerRemoval({ orgId, name, onClose }: { orgId: string; name: string; onClose: () => void }) {
+export function CustomerRemoval({ orgId, name, onClose, onFinished }: { orgId: string; name: string; onClose: () => void; onFinished?: (action: Action, state: string) => void }) {
   const client = useQueryClient();
   const [action, setAction] = useState<Action>('detach-standard');
   const [confirmed, setConfirmed] = useState('');
@@ -39,14 +41,16 @@ export function CustomerRemoval({ orgId, name, onClose }: { orgId: string; name:
     enabled: Boolean(jobId),
     refetchInterval: (query) => (query.state.data && terminalJobStates.includes(query.state.data.state) ? false : 1_000),
   });
-  const finished = job.data && terminalJobStates.includes(job.data.state);
-  // The customer list and counts change when the job ends.
+  const finished = job.data && terminalJobStates.includes(job.data.state) ? job.data.state : null;
   useEffect(() => {
-    if (finished) void client.invalidateQueries({ queryKey: ['partner'] });
-  }, [finished, client]);
+    if (!finished) return;
+    if (finished === 'completed') notifySuccess(`${actions[action].label}: ${name} done.`);
+    void client.invalidateQueries({ queryKey: ['partner'] });
+    onFinished?.(action, finished);
+    // Once, when the job ends.
+  }, [finished]);
   return (
-    <section aria-labelledby={`remove-${orgId}`} className="panel">
-      <h3 id={`remove-${orgId}`}>Detach or delete — {name}</h3>
+    <Modal opened onClose={onClose} title={`Detach or delete — ${name}`} size="lg" closeOnClickOutside={!jobId || Boolean(finished)}>
       {!jobId && (
         <form
           aria-label={`Detach or delete ${name}`}
@@ -55,41 +59,46 @@ export function CustomerRemoval({ orgId, name, onClose }: { orgId: string; name:
             start.mutate();
           }}
         >
-          <fieldset>
-            <legend>What to do</legend>
-            {(Object.keys(actions) as Action[]).map((a) => (
-              <label key={a} style={{ display: 'block' }}>
-                <input type="radio" name="action" value={a} checked={action === a} onChange={() => setAction(a)} /> {actions[a].label}
-              </label>
-            ))}
-          </fieldset>
-          <p>{actions[action].explain} This cannot be undone.</p>
-          <label>
-            Type the organisation name to confirm <input value={confirmed} onChange={(e) => setConfirmed(e.target.value)} />
-          </label>{' '}
-          <button type="submit" disabled={confirmed !== name || start.isPending}>
-            {actions[action].label}
-          </button>{' '}
-          <button type="button" onClick={onClose}>
-            Cancel
-          </button>
-          {start.error && <ErrorNotice error={start.error} />}
+          <Stack gap="sm">
+            <Radio.Group label="What to do" value={action} onChange={(value) => setAction(value as Action)}>
+              <Stack gap={6} mt={6}>
+                {(Object.keys(actions) as Action[]).map((a) => (
+                  <Radio key={a} value={a} label={actions[a].label} />
+                ))}
+              </Stack>
+            </Radio.Group>
+            <Text size="sm">{actions[action].explain} This cannot be undone.</Text>
+            <TextInput label="Type the organisation name to confirm" description={name} value={confirmed} onChange={(e) => setConfirmed(e.currentTarget.value)} autoComplete="off" />
+            <ErrorNotice error={start.error} title={`Could not start: ${actions[action].label}`} />
+            <Group justify="flex-end">
+              <Button variant="default" onClick={onClose}>
+                Cancel
+              </Button>
+              <Button type="submit" color="red" disabled={confirmed !== name} loading={start.isPending}>
+                {actions[action].label}
+              </Button>
+            </Group>
+          </Stack>
         </form>
       )}
       {jobId && (
-        <div>
-          <p>
-            {actions[action].label}: {job.data ? <JobStateBadge state={job.data.state} /> : 'starting'} <Link to={`/jobs/${jobId}`}>job details</Link>
-          </p>
+        <Stack gap="sm">
+          <Group gap="sm">
+            <Text size="sm">{actions[action].label}:</Text>
+            {job.data ? <JobStateBadge state={job.data.state} /> : <Text size="sm">starting</Text>}
+            <Anchor component={Link} to={`/jobs/${jobId}`} size="sm">
+              job details
+            </Anchor>
+          </Group>
           <ProgressBar percent={job.data?.progressPercent ?? 0} label={`${actions[action].label} progress`} state={job.data?.state} />
-          {job.data?.progressStep && <p>{job.data.progressStep}</p>}
+          {job.data?.progressStep && <Text size="sm">{job.data.progressStep}</Text>}
           {finished && (
-            <button type="button" onClick={onClose}>
-              Close
-            </button>
+            <Group justify="flex-end">
+              <Button onClick={onClose}>Close</Button>
+            </Group>
           )}
-        </div>
+        </Stack>
       )}
-    </section>
+    </Modal>
   );
 }

@@ -1,123 +1,117 @@
-import { useState, type FormEvent } from 'react';
 import { useMutation, useQueryClient } from '@tanstack/react-query';
+import { Button, Checkbox, Group, Modal, NativeSelect, PasswordInput, SimpleGrid, Stack, Text, TextInput } from '@mantine/core';
+import { useForm } from '@mantine/form';
 import { request } from '../../platform/console/src/api.ts';
 import { ErrorNotice } from '../../platform/console/src/components/ErrorNotice.tsx';
+import { notifySuccess } from '../../platform/console/src/components/feedback.tsx';
+import { fieldErrors } from '../../platform/console/src/components/form-errors.ts';
+import { packageOptions, type Cluster, type Template } from './partner-api.ts';
 
-// P3: add or edit a customer template. On edit a blank password keeps the stored one.
+// P3: add or edit a customer template. Checked here so each message sits under its field before
+// anything is sent; the API checks again (the password policy is the server's, see partner/README)
+// and its refusals come back under the same fields. On edit a blank password keeps the stored one.
 
-const packages = ['softphone', 'basic', 'standard', 'premium'] as const;
-export type TemplateFields = {
-  id?: string;
-  name: string;
-  clusterId: string;
-  provisioningAccount: string;
-  trustedEmails: boolean;
-  defaultPackage: string;
-  partnerAdminEmail: string;
-  provisionExistingOrgs: boolean;
-  adminInviteOnAttach: boolean;
-  disableFreeCalling: boolean;
-  prefillEmail: boolean;
-  provisionAdminFirst: boolean;
-  allowSelfActivation: boolean;
-};
-const toggles: { key: keyof TemplateFields; label: string }[] = [
-  { key: 'trustedEmails', label: 'Trusted emails' },
-  { key: 'provisionExistingOrgs', label: 'Provision existing organisations' },
+/** The provisioning password's minimum, as the API enforces it (templates.service.ts). */
+export const PROVISIONING_PASSWORD_MIN = 8;
+const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+
+const toggles = [
+  { key: 'trustedEmails', label: 'Trusted emails', description: 'BroadWorks emails are used as they are; off: each user confirms theirs.' },
+  { key: 'provisionExistingOrgs', label: 'Provision existing organisations', description: 'Attach an enterprise to the Webex organisation its first user already belongs to.' },
   { key: 'adminInviteOnAttach', label: 'Allow admin-invite emails when attaching to existing orgs' },
   { key: 'disableFreeCalling', label: 'Disable Cisco Webex free calling' },
   { key: 'prefillEmail', label: 'Prefill user email addresses in login page' },
-  { key: 'provisionAdminFirst', label: 'Provision Admin First' },
+  { key: 'provisionAdminFirst', label: 'Provision Admin First', description: 'Other users wait until the enterprise’s administrator is provisioned.' },
   { key: 'allowSelfActivation', label: 'Allow users to self activate' },
-];
-const editable = ['name', 'clusterId', 'provisioningAccount', 'defaultPackage', 'partnerAdminEmail', ...toggles.map((t) => t.key)] as const;
-const blank = (clusterId: string): TemplateFields => ({
-  name: '',
-  clusterId,
-  provisioningAccount: '',
-  trustedEmails: true,
-  defaultPackage: 'basic',
-  partnerAdminEmail: '',
-  provisionExistingOrgs: true,
-  adminInviteOnAttach: true,
-  disableFreeCalling: false,
-  prefillEmail: false,
-  provisionAdminFirst: false,
-  allowSelfActivation: false,
+] as const;
+type ToggleKey = (typeof toggles)[number]['key'];
+type Values = { name: string; clusterId: string; provisioningAccount: string; provisioningPassword: string; partnerAdminEmail: string; defaultPackage: string } & Record<ToggleKey, boolean>;
+
+const initial = (template: Template | undefined, clusterId: string): Values => ({
+  name: template?.name ?? '',
+  clusterId: template?.clusterId ?? clusterId,
+  provisioningAccount: template?.provisioningAccount ?? '',
+  provisioningPassword: '',
+  partnerAdminEmail: template?.partnerAdminEmail ?? '',
+  defaultPackage: template?.defaultPackage ?? 'basic',
+  trustedEmails: template?.trustedEmails ?? true,
+  provisionExistingOrgs: template?.provisionExistingOrgs ?? true,
+  adminInviteOnAttach: template?.adminInviteOnAttach ?? true,
+  disableFreeCalling: template?.disableFreeCalling ?? false,
+  prefillEmail: template?.prefillEmail ?? false,
+  provisionAdminFirst: template?.provisionAdminFirst ?? false,
+  allowSelfActivation: template?.allowSelfActivation ?? false,
 });
 
-export function TemplateForm({ template, clusters, onDone }: { template?: TemplateFields; clusters: { id: string; name: string }[]; onDone: () => void }) {
-  const [fields, setFields] = useState<TemplateFields>(() => (template ? { ...template } : blank(clusters[0]?.id ?? '')));
-  const [password, setPassword] = useState('');
+export function TemplateForm({ template, clusters, onDone }: { template?: Template; clusters: Pick<Cluster, 'id' | 'name'>[]; onDone: () => void }) {
   const client = useQueryClient();
-  const save = useMutation({
-    mutationFn: () => {
-      // Only the editable fields: the API refuses unknown ones (a listed template carries more).
-      const body = Object.fromEntries(editable.map((k) => [k, fields[k]]));
-      const withPassword = password ? { ...body, provisioningPassword: password } : body;
-      return template?.id
-        ? request(`/api/v1/partner/templates/${template.id}`, { method: 'PATCH', body: withPassword })
-        : request('/api/v1/partner/templates', { method: 'POST', body: { ...withPassword, provisioningPassword: password } });
+  const editing = Boolean(template);
+  const form = useForm<Values>({
+    mode: 'controlled',
+    initialValues: initial(template, clusters[0]?.id ?? ''),
+    validate: {
+      name: (v) => (v.trim() ? null : 'Enter a name for the template, such as “EMEA enterprises”.'),
+      clusterId: (v) => (v ? null : 'Choose the BroadWorks cluster its subscribers live on.'),
+      provisioningAccount: (v) => (v.trim() ? null : 'Enter the BroadWorks provisioning account name (the provisioningUserId set on BroadWorks).'),
+      provisioningPassword: (v) =>
+        !v && editing
+          ? null
+          : !v
+            ? 'Enter the provisioning account’s password, as set on BroadWorks.'
+            : v.length < PROVISIONING_PASSWORD_MIN
+              ? `Use at least ${PROVISIONING_PASSWORD_MIN} characters (this one has ${v.length}).`
+              : null,
+      partnerAdminEmail: (v) => (EMAIL.test(v.trim()) ? null : 'Enter the partner administrator’s email address, such as admin@partner.example.'),
     },
-    onSuccess: async () => {
+  });
+  const save = useMutation({
+    mutationFn: (values: Values) => {
+      const { provisioningPassword, ...rest } = values;
+      const body = { ...rest, name: rest.name.trim(), provisioningAccount: rest.provisioningAccount.trim(), partnerAdminEmail: rest.partnerAdminEmail.trim(), ...(provisioningPassword ? { provisioningPassword } : {}) };
+      return template ? request<Template>(`/api/v1/partner/templates/${template.id}`, { method: 'PATCH', body }) : request<Template>('/api/v1/partner/templates', { method: 'POST', body });
+    },
+    onSuccess: async (saved) => {
+      notifySuccess(editing ? `${saved.name} saved.` : `${saved.name} created. Its provisioning ID goes into BroadWorks.`, editing ? 'Template saved' : 'Template created');
       await client.invalidateQueries({ queryKey: ['partner'] });
       onDone();
     },
+    onError: (error) => form.setErrors(fieldErrors(error)),
   });
-  const set = <K extends keyof TemplateFields>(key: K, value: TemplateFields[K]) => setFields((f) => ({ ...f, [key]: value }));
-  const submit = (e: FormEvent) => {
-    e.preventDefault();
-    save.mutate();
-  };
-  const title = template?.id ? `Edit template ${template.name}` : 'New customer template';
+  const title = template ? `Edit template ${template.name}` : 'New customer template';
   return (
-    <form onSubmit={submit} aria-label={title} className="form">
-      <h3>{title}</h3>
-      <ErrorNotice error={save.error} />
-      <label>
-        Template name <input value={fields.name} onChange={(e) => set('name', e.target.value)} required />
-      </label>
-      <label>
-        Cluster{' '}
-        <select value={fields.clusterId} onChange={(e) => set('clusterId', e.target.value)}>
-          {clusters.map((c) => (
-            <option key={c.id} value={c.id}>
-              {c.name}
-            </option>
-          ))}
-        </select>
-      </label>
-      <label>
-        Provisioning account name <input value={fields.provisioningAccount} onChange={(e) => set('provisioningAccount', e.target.value)} required />
-      </label>
-      <label>
-        Provisioning password{' '}
-        <input type="password" value={password} onChange={(e) => setPassword(e.target.value)} required={!template?.id} placeholder={template?.id ? 'leave blank to keep' : ''} autoComplete="new-password" />
-      </label>
-      <label>
-        Partner admin email <input type="email" value={fields.partnerAdminEmail} onChange={(e) => set('partnerAdminEmail', e.target.value)} required />
-      </label>
-      <label>
-        Default package{' '}
-        <select value={fields.defaultPackage} onChange={(e) => set('defaultPackage', e.target.value)}>
-          {packages.map((p) => (
-            <option key={p}>{p}</option>
-          ))}
-        </select>
-      </label>
-      {toggles.map((t) => (
-        <label key={t.key}>
-          <input type="checkbox" checked={Boolean(fields[t.key])} onChange={(e) => set(t.key, e.target.checked as never)} /> {t.label}
-        </label>
-      ))}
-      <div>
-        <button type="submit" disabled={save.isPending}>
-          Save template
-        </button>{' '}
-        <button type="button" onClick={onDone}>
-          Cancel
-        </button>
-      </div>
-    </form>
+    <Modal opened onClose={onDone} title={title} size="xl">
+      <form onSubmit={form.onSubmit((values) => save.mutate(values))} aria-label={title} noValidate>
+        <Stack gap="sm">
+          <SimpleGrid cols={{ base: 1, sm: 2 }} spacing="sm">
+            <TextInput label="Template name" data-autofocus {...form.getInputProps('name')} />
+            <NativeSelect label="Cluster" data={clusters.map((c) => ({ value: c.id, label: c.name }))} {...form.getInputProps('clusterId')} />
+            <TextInput label="Provisioning account name" autoComplete="off" {...form.getInputProps('provisioningAccount')} />
+            <PasswordInput
+              label="Provisioning password"
+              description={editing ? `Leave blank to keep the stored one; a new one has at least ${PROVISIONING_PASSWORD_MIN} characters.` : `At least ${PROVISIONING_PASSWORD_MIN} characters, as set on BroadWorks.`}
+              autoComplete="new-password"
+              {...form.getInputProps('provisioningPassword')}
+            />
+            <TextInput label="Partner admin email" type="email" {...form.getInputProps('partnerAdminEmail')} />
+            <NativeSelect label="Default package" data={packageOptions} {...form.getInputProps('defaultPackage')} />
+          </SimpleGrid>
+          <Stack gap={6}>
+            {toggles.map((t) => (
+              <Checkbox key={t.key} label={t.label} description={'description' in t ? t.description : undefined} {...form.getInputProps(t.key, { type: 'checkbox' })} />
+            ))}
+          </Stack>
+          <ErrorNotice error={save.error} title="Could not save the template" />
+          {!clusters.length && <Text c="red">Add a BroadWorks cluster first: a template belongs to one.</Text>}
+          <Group justify="flex-end">
+            <Button variant="default" onClick={onDone}>
+              Cancel
+            </Button>
+            <Button type="submit" loading={save.isPending}>
+              Save template
+            </Button>
+          </Group>
+        </Stack>
+      </form>
+    </Modal>
   );
 }

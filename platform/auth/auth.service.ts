@@ -137,6 +137,17 @@ export function createAuth({ db, clock, config, audit }: { db: Db; clock: Clock;
       return { sessionId, csrfToken, expiresAt, user: toPublicUser(user) };
     },
 
+    /**
+     * The user behind a username and password sent with a request (HTTP Basic, for protocols whose
+     * clients cannot sign in first: the TMSBA facade); null when wrong or disabled. No session is made.
+     */
+    async verifyPassword(username: string, password: string): Promise<Actor | null> {
+      const user = await findUserByUsername(db, username.toLowerCase());
+      // As login: an unknown user costs a hash too, so timing does not reveal usernames.
+      const ok = user ? await verify(user.passwordHash, password) : (await hash(password, ARGON2), false);
+      return user && ok && !user.disabled ? userActor(user) : null;
+    },
+
     async logout(sessionId: string, trackingId?: string) {
       const row = await findSessionWithUser(db, sha256(sessionId));
       if (!row) return;

@@ -53,6 +53,8 @@ export const permissions = {
   'bridges.manage': writers,
   'bookings.manage': [...writers, 'booker'],
   'meetings.control': [...writers, 'booker'],
+  // One Button to Push (#17): turning it on accepts Cisco's terms for the API it uses.
+  'meetings.obtp.manage': ['partner_full_admin'],
   // Licensing (L1–L8): smart accounts, virtual accounts, cluster assignment jobs.
   'licensing.read': admins,
   'licensing.manage': writers,

@@ -166,7 +166,7 @@ describe('console in a browser', { skip }, () => {
   });
 
   test('each area has its page in the shell, reached from the navigation', async () => {
-    const areas = [['Meetings', '/meetings', 'Meetings'], ['Partner', '/partner', 'Partner'], ['Licensing', '/licensing', 'Smart Account Summary'], ['Lab', '/lab', 'Lab']];
+    const areas = [['Meetings', '/meetings', 'Meetings'], ['Partner', '/partner', 'Partner'], ['Licensing', '/licensing', 'Smart Licensing'], ['Lab', '/lab', 'Lab']];
     for (const [name, pathname, heading] of areas) {
       await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name, exact: true }).click();
       await page.getByRole('heading', { level: 1, name: heading, exact: true }).waitFor();

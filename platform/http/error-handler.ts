@@ -30,8 +30,16 @@ export type ErrorDialect = {
   prefix: string;
   /** The body's schema, with a meta id: the OpenAPI document references it for every error status. */
   schema: z.ZodType;
-  /** The body's media type; default JSON. Another type's `body` returns the serialised text. */
-  contentType?: string;
+  /**
+   * The body's media type; default JSON. Another type's `body` returns the serialised text. A
+   * function decides it per request (SOAP 1.1 and 1.2 differ); `request` as for `body`.
+   */
+  contentType?: string | ((request?: FastifyRequest) => string);
+  /**
+   * The product's paths are case-insensitive (IIS: the TMSBA facade): a request whose path starts
+   * with the prefix in any case is routed with that part of its path lower-cased.
+   */
+  caseInsensitive?: boolean;
   body(error: HttpError, trackingId: string, request?: FastifyRequest): unknown;
 };
 
@@ -98,13 +106,17 @@ function upstreamOperation(method: string, url: string): boolean {
 export const MAX_PARAM_LENGTH = 500;
 
 export function createErrorHandling(dialects: ErrorDialect[] = []) {
-  const dialectFor = (url: string | undefined) => (url === undefined ? undefined : dialects.find((d) => url.startsWith(d.prefix)));
+  const dialectFor = (url: string | undefined) =>
+    url === undefined ? undefined : dialects.find((d) => (d.caseInsensitive ? url.toLowerCase() : url).startsWith(d.prefix));
   const bodyFor = (url: string | undefined, error: HttpError, trackingId: string, request?: FastifyRequest) =>
     dialectFor(url)?.body(error, trackingId, request) ?? envelope(error, trackingId);
 
-  const contentTypeFor = (url: string | undefined) => dialectFor(url)?.contentType ?? 'application/json; charset=utf-8';
+  const contentTypeFor = (url: string | undefined, request?: FastifyRequest) => {
+    const type = dialectFor(url)?.contentType;
+    return (typeof type === 'function' ? type(request) : type) ?? 'application/json; charset=utf-8';
+  };
   const send = (reply: FastifyReply, request: FastifyRequest, error: HttpError) =>
-    reply.status(error.status).type(contentTypeFor(request.url)).send(bodyFor(request.url, error, request.id, request));
+    reply.status(error.status).type(contentTypeFor(request.url, request)).send(bodyFor(request.url, error, request.id, request));
 
   /** Known API paths and their methods, for 405 and its Allow header. */
   const routes: { pattern: RegExp; methods: string[] }[] = [];
@@ -236,7 +248,7 @@ export function createErrorHandling(dialects: ErrorDialect[] = []) {
       // answer 409 while the Lab is off.
       if ((method !== 'GET' && method !== 'HEAD' && route.config?.access !== 'public') || /^\/api\/v1\/(partner\/)?lab(\/|$)/.test(url)) codes.add('INVALID_STATE');
       // Operations that call a bridge or a directory while the request waits.
-      if (upstreamOperation(method, url)) ['UPSTREAM_FAILED', 'UPSTREAM_UNREACHABLE', 'UPSTREAM_REFUSED_CREDENTIALS'].forEach((c) => codes.add(c as ErrorCode));
+      if (upstreamOperation(method, url)) ['UPSTREAM_FAILED', 'UPSTREAM_UNREACHABLE', 'UPSTREAM_REFUSED_CREDENTIALS', 'CERTIFICATE_NOT_TRUSTED', 'CERTIFICATE_CHANGED'].forEach((c) => codes.add(c as ErrorCode));
       if (route.config && 'rateLimit' in route.config && route.config.rateLimit) add(429);
       for (const code of route.config?.errors ?? []) codes.add(code);
 
@@ -257,5 +269,16 @@ export function createErrorHandling(dialects: ErrorDialect[] = []) {
     }) as T;
   }
 
-  return { frameworkErrors, clientErrorHandler, install, documentErrors };
+  /** Fastify's rewriteUrl: paths under a case-insensitive dialect's prefix, that part lower-cased. */
+  function rewriteUrl(url: string): string {
+    for (const d of dialects) {
+      if (d.caseInsensitive && url.toLowerCase().startsWith(d.prefix)) {
+        const q = url.indexOf('?');
+        return q < 0 ? url.toLowerCase() : url.slice(0, q).toLowerCase() + url.slice(q);
+      }
+    }
+    return url;
+  }
+
+  return { frameworkErrors, clientErrorHandler, install, documentErrors, rewriteUrl, isDialectPath: (url: string) => dialectFor(url) !== undefined };
 }

@@ -36,6 +36,7 @@ export async function buildHttpServer(services: PlatformServices, routeModules: 
     ajv: { customOptions: { removeAdditional: false } },
     frameworkErrors: errors.frameworkErrors,
     clientErrorHandler: errors.clientErrorHandler,
+    rewriteUrl: (request) => errors.rewriteUrl(request.url ?? '/'),
   }).withTypeProvider<ZodTypeProvider>() as HttpApp;
 
   app.setValidatorCompiler(validatorCompiler);
@@ -97,7 +98,7 @@ export async function buildHttpServer(services: PlatformServices, routeModules: 
     await app.register(fastifyStatic, { root: consoleDist, prefix: '/', wildcard: false, index: ['index.html'] });
     // The console routes on the client: any other GET outside the APIs gets the app.
     app.get('/*', { schema: { hide: true } }, async (request, reply) => {
-      if (request.url.startsWith('/api/') || request.url.startsWith('/v1/') || request.url.startsWith('/provisioning-bridge/')) {
+      if (request.url.startsWith('/api/') || request.url.startsWith('/v1/') || errors.isDialectPath(request.url)) {
         return reply.callNotFound();
       }
       return reply.sendFile('index.html');
