@@ -405,7 +405,7 @@ export function registerLicensingRoutes(app: HttpApp, licensing: Licensing) {
   app.route({
     method: 'GET',
     url: `${base}/smart-accounts/:id/dashboard`,
-    config: { access: 'licensing.read' },
+    config: { access: 'licensing.read', errors: ['UPSTREAM_FAILED', 'UPSTREAM_UNREACHABLE', 'UPSTREAM_REFUSED_CREDENTIALS'] },
     schema: {
       tags,
       summary: 'License dashboard: usage and compliance per virtual account and per cluster (live from CSSM)',
