@@ -108,7 +108,7 @@ describe('Meetings console in a browser', { skip }, () => {
     if (open > 1) await row.getByText(`${open - 1} open`, { exact: true }).waitFor();
     else assert.equal(await openBadge.count(), 0);
     await row.getByRole('link').click();
-    await page.getByRole('cell', { name: 'console-1', exact: true }).waitFor();
+    await page.getByRole('table', { name: 'Nodes' }).getByRole('cell', { name: 'console-1', exact: true }).waitFor();
 
     const settings = page.getByRole('form', { name: 'Settings' });
     await settings.getByLabel('Name').fill('Console CMS');
