@@ -107,6 +107,10 @@ describe('Licensing: publisher certificates (trust on first use)', () => {
     assert.match(alert.message, new RegExp(`presented SHA-256 ${newFingerprint}`));
     const home = (await t.api('GET', '/api/v1/attention')).body;
     assert.ok(JSON.stringify(home).includes('Smart-account alerts'), 'the home page counts it');
+    const changed = home.items.find((i: any) => i.key === 'licensing.certificates');
+    assert.equal(changed.count, 1, JSON.stringify(changed));
+    assert.equal(changed.entries[0].href, `/licensing/clusters/${clusterId}`);
+    assert.match(changed.entries[0].detail, new RegExp(`presented SHA-256 ${newFingerprint}`));
     // A sync rewrites CSSM's alerts but keeps this one.
     const sync = await t.api('POST', `/api/v1/licensing/smart-accounts/${saId}/sync`);
     assert.equal((await job(sync.body.jobId)).status, 'SUCCEEDED');
@@ -125,5 +129,26 @@ describe('Licensing: publisher certificates (trust on first use)', () => {
     const done = await job(again.body.jobId ?? again.body.jobs?.[0]?.jobId);
     assert.equal(done.status, 'SUCCEEDED', JSON.stringify(done));
     assert.equal(cucm.state.registration.status, 'Unregistered');
+    assert.equal((await t.api('GET', '/api/v1/attention')).body.items.find((i: any) => i.key === 'licensing.certificates').count, 0, 'accepted: no longer counted');
+  });
+
+  test('L4: the changed certificate of an unassigned cluster (no smart account to alert) counts on the home page, linked to the cluster', async () => {
+    assert.equal((await t.api('GET', `/api/v1/licensing/clusters/${clusterId}`)).body.virtualAccountId, null);
+    const { fingerprint: newFingerprint } = await cucm.rotateCertificate();
+    const check = await t.api('POST', `/api/v1/licensing/clusters/${clusterId}/check`);
+    assert.notEqual(check.body.ok, true, JSON.stringify(check.body));
+    const home = (await t.api('GET', '/api/v1/attention')).body;
+    const changed = home.items.find((i: any) => i.key === 'licensing.certificates');
+    assert.equal(changed.count, 1, JSON.stringify(changed));
+    assert.equal(changed.href, `/licensing/clusters/${clusterId}`);
+    assert.match(changed.entries[0].label, /cl-tls: certificate changed \(not assigned\)/);
+    assert.equal((await t.api('GET', `/api/v1/licensing/smart-accounts/${saId}`)).body.alerts.some((a: any) => a.clusterId === clusterId), false, 'no smart account alert for an unassigned cluster');
+    const readOnly = await t.tokenFor('read_only_admin');
+    const asReadOnly = (await t.api('GET', '/api/v1/attention', undefined, { token: readOnly })).body.items.find((i: any) => i.key === 'licensing.certificates');
+    assert.equal(asReadOnly.count, 1, 'a read-only admin sees it too');
+    assert.equal(asReadOnly.entries[0].acknowledge, undefined, 'not acknowledgeable: only accepting clears it');
+    const accepted = await t.api('POST', `/api/v1/licensing/clusters/${clusterId}/certificate/accept`, { fingerprint: newFingerprint });
+    assert.equal(accepted.status, 200, JSON.stringify(accepted.body));
+    assert.equal((await t.api('GET', '/api/v1/attention')).body.items.find((i: any) => i.key === 'licensing.certificates').count, 0);
   });
 });
