@@ -1,5 +1,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -10,6 +12,9 @@ import { createCssmSimulator, type CssmSimulator } from '../lab/cssm/cssm.simula
 import { seedLabSmartAccount } from '../lab/cssm/cssm.seed.ts';
 import { createUcClusterSimulator, type UcClusterSimulator } from '../lab/cucm/uc.simulator.ts';
 import { createLicensingArea } from './licensing.area.ts';
+
+const run = promisify(execFile);
+const root = path.resolve(import.meta.dirname, '..');
 
 // Issue #14 (L4): a publisher serving HTTPS with a self-signed certificate — its fingerprint shown
 // when the cluster is added and pinned; a renewed certificate raises an alert and fails jobs, without
@@ -132,7 +137,7 @@ describe('Licensing: publisher certificates (trust on first use)', () => {
     assert.equal((await t.api('GET', '/api/v1/attention')).body.items.find((i: any) => i.key === 'licensing.certificates').count, 0, 'accepted: no longer counted');
   });
 
-  test('L4: the changed certificate of an unassigned cluster (no smart account to alert) counts on the home page, linked to the cluster', async () => {
+  test('L4: the changed certificate of an unassigned cluster (no smart account to alert) counts on the home page, linked to the cluster; accepted from the CLI', async () => {
     assert.equal((await t.api('GET', `/api/v1/licensing/clusters/${clusterId}`)).body.virtualAccountId, null);
     const { fingerprint: newFingerprint } = await cucm.rotateCertificate();
     const check = await t.api('POST', `/api/v1/licensing/clusters/${clusterId}/check`);
@@ -147,8 +152,14 @@ describe('Licensing: publisher certificates (trust on first use)', () => {
     const asReadOnly = (await t.api('GET', '/api/v1/attention', undefined, { token: readOnly })).body.items.find((i: any) => i.key === 'licensing.certificates');
     assert.equal(asReadOnly.count, 1, 'a read-only admin sees it too');
     assert.equal(asReadOnly.entries[0].acknowledge, undefined, 'not acknowledgeable: only accepting clears it');
-    const accepted = await t.api('POST', `/api/v1/licensing/clusters/${clusterId}/certificate/accept`, { fingerprint: newFingerprint });
-    assert.equal(accepted.status, 200, JSON.stringify(accepted.body));
+    // Accepted from the CLI (licensing accept-certificate): the old fingerprint is refused, the presented one pinned.
+    const cli = (...args: string[]) => run(process.execPath, [path.join(root, 'cli/main.ts'), ...args], { cwd: root, env: { ...process.env, SWITCHBOARD_URL: t.url, SWITCHBOARD_TOKEN: t.adminToken, XDG_CONFIG_HOME: '/nonexistent' } });
+    const oldFingerprint = (await t.api('GET', `/api/v1/licensing/clusters/${clusterId}`)).body.certificateFingerprint;
+    await assert.rejects(cli('licensing', 'accept-certificate', clusterId, '--fingerprint', oldFingerprint), (e: any) => e.code !== 0 && e.stderr.includes(`presents the certificate with SHA-256 fingerprint ${newFingerprint}`));
+    assert.equal((await t.api('GET', `/api/v1/licensing/clusters/${clusterId}`)).body.presentedCertificate.fingerprint, newFingerprint, 'refused: nothing changed');
+    const { stdout } = await cli('licensing', 'accept-certificate', clusterId, '--fingerprint', newFingerprint);
+    assert.equal(stdout.trim(), `cl-tls: publisher certificate pinned, SHA-256 ${newFingerprint}.`);
+    assert.equal((await t.api('GET', `/api/v1/licensing/clusters/${clusterId}`)).body.certificateFingerprint, newFingerprint);
     assert.equal((await t.api('GET', '/api/v1/attention')).body.items.find((i: any) => i.key === 'licensing.certificates').count, 0);
   });
 });
