@@ -13,6 +13,15 @@ export async function smartAccountsWithAlerts(db: Db) {
     .orderBy(smartAccounts.domain);
 }
 
+/** Clusters whose publisher presents another certificate than the accepted one (L4), newest change first. */
+export async function clustersWithChangedCertificate(db: Db) {
+  return db
+    .select({ id: ucClusters.id, name: ucClusters.name, virtualAccountId: ucClusters.virtualAccountId, certificateFingerprint: ucClusters.certificateFingerprint, presentedCertificate: ucClusters.presentedCertificate, updatedAt: ucClusters.updatedAt })
+    .from(ucClusters)
+    .where(isNotNull(ucClusters.presentedCertificate))
+    .orderBy(ucClusters.name);
+}
+
 export async function countClusters(db: Db) {
   const [[all], [assigned]] = await Promise.all([db.select({ n: count() }).from(ucClusters), db.select({ n: count() }).from(ucClusters).where(isNotNull(ucClusters.virtualAccountId))]);
   return { all: all?.n ?? 0, assigned: assigned?.n ?? 0 };

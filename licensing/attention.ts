@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { requireActor } from '../platform/auth/auth.plugin.ts';
 import { roleHas } from '../platform/auth/roles.ts';
 import { notFound } from '../platform/errors.ts';
-import { countClusters, smartAccountsWithAlerts } from './attention.repository.ts';
+import { clustersWithChangedCertificate, countClusters, smartAccountsWithAlerts } from './attention.repository.ts';
 import { findSmartAccount, updateSmartAccount } from './licensing.repository.ts';
 import type { Area } from '../platform/area.ts';
 import type { HttpApp } from '../platform/http/app-types.ts';
@@ -19,12 +19,16 @@ export function carryAcknowledgement(previous: readonly Alert[], next: Alert[]):
   return next.map((a) => (acknowledged.has(a.message) ? { ...a, acknowledgedAt: acknowledged.get(a.message) } : a));
 }
 
-/** The home page: smart-account alerts nobody has acknowledged (L1), and the first step. */
+/**
+ * The home page: smart-account alerts nobody has acknowledged (L1); publisher certificates that
+ * changed (L4) — counted until accepted, not acknowledgeable, since every request to the publisher is
+ * refused meanwhile, and an unassigned cluster has no smart account to carry an alert; the first step.
+ */
 export function licensingAttention({ database }: Pick<PlatformServices, 'database'>): Pick<Area, 'attention' | 'firstSteps'> {
   return {
     async attention(actor) {
       if (!roleHas(actor.role, 'licensing.read')) return [];
-      const accounts = await smartAccountsWithAlerts(database.db);
+      const [accounts, changed] = await Promise.all([smartAccountsWithAlerts(database.db), clustersWithChangedCertificate(database.db)]);
       const mayAcknowledge = roleHas(actor.role, 'licensing.manage');
       let open = 0;
       let acknowledged = 0;
@@ -42,7 +46,23 @@ export function licensingAttention({ database }: Pick<PlatformServices, 'databas
           ...(mayAcknowledge ? { acknowledge: `/api/v1/licensing/smart-accounts/${sa.id}/alerts/acknowledge` } : {}),
         });
       }
-      return [{ key: 'licensing.alerts', area: 'licensing', title: 'Smart-account alerts', summary: 'smart-account alerts from the last sync that nobody has acknowledged', count: open, acknowledged, severity: 'warning', href: '/licensing', entries }];
+      const certificates = {
+        key: 'licensing.certificates',
+        area: 'licensing',
+        title: 'Changed publisher certificates',
+        summary: 'UC publishers presenting another certificate than the accepted one: every request to them is refused until it is accepted',
+        count: changed.length,
+        severity: 'critical' as const,
+        href: changed.length === 1 ? `/licensing/clusters/${changed[0].id}` : '/licensing/clusters',
+        entries: changed.slice(0, 5).map((c) => ({
+          id: c.id,
+          label: `${c.name}: certificate changed${c.virtualAccountId ? '' : ' (not assigned)'}`,
+          detail: `accepted SHA-256 ${c.certificateFingerprint ?? 'none'}, presented SHA-256 ${c.presentedCertificate!.fingerprint}`,
+          at: c.updatedAt,
+          href: `/licensing/clusters/${c.id}`,
+        })),
+      };
+      return [certificates, { key: 'licensing.alerts', area: 'licensing', title: 'Smart-account alerts', summary: 'smart-account alerts from the last sync that nobody has acknowledged', count: open, acknowledged, severity: 'warning', href: '/licensing', entries }];
     },
     async firstSteps(actor) {
       if (!roleHas(actor.role, 'licensing.read')) return [];

@@ -1,5 +1,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -10,6 +12,9 @@ import { createCssmSimulator, type CssmSimulator } from '../lab/cssm/cssm.simula
 import { seedLabSmartAccount } from '../lab/cssm/cssm.seed.ts';
 import { createUcClusterSimulator, type UcClusterSimulator } from '../lab/cucm/uc.simulator.ts';
 import { createLicensingArea } from './licensing.area.ts';
+
+const run = promisify(execFile);
+const root = path.resolve(import.meta.dirname, '..');
 
 // Issue #14 (L4): a publisher serving HTTPS with a self-signed certificate — its fingerprint shown
 // when the cluster is added and pinned; a renewed certificate raises an alert and fails jobs, without
@@ -107,6 +112,10 @@ describe('Licensing: publisher certificates (trust on first use)', () => {
     assert.match(alert.message, new RegExp(`presented SHA-256 ${newFingerprint}`));
     const home = (await t.api('GET', '/api/v1/attention')).body;
     assert.ok(JSON.stringify(home).includes('Smart-account alerts'), 'the home page counts it');
+    const changed = home.items.find((i: any) => i.key === 'licensing.certificates');
+    assert.equal(changed.count, 1, JSON.stringify(changed));
+    assert.equal(changed.entries[0].href, `/licensing/clusters/${clusterId}`);
+    assert.match(changed.entries[0].detail, new RegExp(`presented SHA-256 ${newFingerprint}`));
     // A sync rewrites CSSM's alerts but keeps this one.
     const sync = await t.api('POST', `/api/v1/licensing/smart-accounts/${saId}/sync`);
     assert.equal((await job(sync.body.jobId)).status, 'SUCCEEDED');
@@ -125,5 +134,32 @@ describe('Licensing: publisher certificates (trust on first use)', () => {
     const done = await job(again.body.jobId ?? again.body.jobs?.[0]?.jobId);
     assert.equal(done.status, 'SUCCEEDED', JSON.stringify(done));
     assert.equal(cucm.state.registration.status, 'Unregistered');
+    assert.equal((await t.api('GET', '/api/v1/attention')).body.items.find((i: any) => i.key === 'licensing.certificates').count, 0, 'accepted: no longer counted');
+  });
+
+  test('L4: the changed certificate of an unassigned cluster (no smart account to alert) counts on the home page, linked to the cluster; accepted from the CLI', async () => {
+    assert.equal((await t.api('GET', `/api/v1/licensing/clusters/${clusterId}`)).body.virtualAccountId, null);
+    const { fingerprint: newFingerprint } = await cucm.rotateCertificate();
+    const check = await t.api('POST', `/api/v1/licensing/clusters/${clusterId}/check`);
+    assert.notEqual(check.body.ok, true, JSON.stringify(check.body));
+    const home = (await t.api('GET', '/api/v1/attention')).body;
+    const changed = home.items.find((i: any) => i.key === 'licensing.certificates');
+    assert.equal(changed.count, 1, JSON.stringify(changed));
+    assert.equal(changed.href, `/licensing/clusters/${clusterId}`);
+    assert.match(changed.entries[0].label, /cl-tls: certificate changed \(not assigned\)/);
+    assert.equal((await t.api('GET', `/api/v1/licensing/smart-accounts/${saId}`)).body.alerts.some((a: any) => a.clusterId === clusterId), false, 'no smart account alert for an unassigned cluster');
+    const readOnly = await t.tokenFor('read_only_admin');
+    const asReadOnly = (await t.api('GET', '/api/v1/attention', undefined, { token: readOnly })).body.items.find((i: any) => i.key === 'licensing.certificates');
+    assert.equal(asReadOnly.count, 1, 'a read-only admin sees it too');
+    assert.equal(asReadOnly.entries[0].acknowledge, undefined, 'not acknowledgeable: only accepting clears it');
+    // Accepted from the CLI (licensing accept-certificate): the old fingerprint is refused, the presented one pinned.
+    const cli = (...args: string[]) => run(process.execPath, [path.join(root, 'cli/main.ts'), ...args], { cwd: root, env: { ...process.env, SWITCHBOARD_URL: t.url, SWITCHBOARD_TOKEN: t.adminToken, XDG_CONFIG_HOME: '/nonexistent' } });
+    const oldFingerprint = (await t.api('GET', `/api/v1/licensing/clusters/${clusterId}`)).body.certificateFingerprint;
+    await assert.rejects(cli('licensing', 'accept-certificate', clusterId, '--fingerprint', oldFingerprint), (e: any) => e.code !== 0 && e.stderr.includes(`presents the certificate with SHA-256 fingerprint ${newFingerprint}`));
+    assert.equal((await t.api('GET', `/api/v1/licensing/clusters/${clusterId}`)).body.presentedCertificate.fingerprint, newFingerprint, 'refused: nothing changed');
+    const { stdout } = await cli('licensing', 'accept-certificate', clusterId, '--fingerprint', newFingerprint);
+    assert.equal(stdout.trim(), `cl-tls: publisher certificate pinned, SHA-256 ${newFingerprint}.`);
+    assert.equal((await t.api('GET', `/api/v1/licensing/clusters/${clusterId}`)).body.certificateFingerprint, newFingerprint);
+    assert.equal((await t.api('GET', '/api/v1/attention')).body.items.find((i: any) => i.key === 'licensing.certificates').count, 0);
   });
 });

@@ -272,6 +272,16 @@ function ClusterSection({ cluster }: { cluster: CmsCluster }) {
     const forget = cluster.settings.forgetBulkSyncsOnRestart ? ' It forgets every bulk sync (this cluster is set to).' : '';
     if (await confirmAction({ title: `Restart ${node}?`, message: `Its connections drop and it listens again on the same port; calls stay.${forget}`, confirmLabel: 'Restart node', danger: true })) restart.mutate(node);
   };
+  // Issue #14: a renewed certificate, for Meetings to raise Certificate Changed on the bridge.
+  const rotate = useMutation({
+    mutationFn: (node: string) => labApi.rotateCmsCertificate(cluster.name, node),
+    onSuccess: (r, node) => notifySuccess(`${node} now presents SHA-256 ${r.fingerprint}.`, 'Certificate renewed'),
+    onError: (error) => notifyError(error, 'The certificate could not be renewed'),
+    onSettled: done,
+  });
+  const askRotate = async (node: string) => {
+    if (await confirmAction({ title: `Renew the certificate of ${node}?`, message: `${node} gets a new self-signed certificate. Switchboard refuses to talk to it (a Certificate Changed ticket) until the new certificate is accepted on the bridge's page.`, confirmLabel: 'Renew certificate', danger: true })) rotate.mutate(node);
+  };
   const manage = can('lab.manage');
   const editingNode = cluster.nodes.find((n) => n.name === editing);
 
@@ -280,6 +290,7 @@ function ClusterSection({ cluster }: { cluster: CmsCluster }) {
     { key: 'api', header: 'API', render: (n) => <Text ff="monospace" size="sm">{n.baseUrl}/api/v1</Text> },
     { key: 'advertised', header: 'Advertised in /callBridges', render: (n) => n.advertisedAddress },
     { key: 'state', header: 'State', sortValue: (n) => (n.up ? 0 : 1), render: (n) => <Badge color={n.up ? 'green' : 'red'} variant="light" tt="none">{n.up ? 'listening' : 'down'}</Badge> },
+    { key: 'certificate', header: 'Certificate (SHA-256)', render: (n) => (n.certificateFingerprint ? <Text ff="monospace" size="xs" style={{ wordBreak: 'break-all' }}>{n.certificateFingerprint}</Text> : <Text size="xs" c="dimmed">plain HTTP: no certificate to renew</Text>) },
     { key: 'faults', header: 'Faults', render: (n) => describeCmsFaults(n.faults).join(', ') || 'none' },
     {
       key: 'actions',
@@ -289,6 +300,7 @@ function ClusterSection({ cluster }: { cluster: CmsCluster }) {
           {manage && <Button size="compact-xs" variant="default" onClick={() => setEditing(n.name)}>Faults…</Button>}
           {manage && <Button size="compact-xs" variant="default" disabled={describeCmsFaults(n.faults).length === 0} loading={clear.isPending && clear.variables === n.name} onClick={() => clear.mutate(n.name)}>Clear faults</Button>}
           {manage && <Button size="compact-xs" variant="default" color="red" loading={restart.isPending && restart.variables === n.name} onClick={() => void askRestart(n.name)}>Restart</Button>}
+          {manage && <Button size="compact-xs" variant="default" color="red" disabled={!n.certificateFingerprint} loading={rotate.isPending && rotate.variables === n.name} onClick={() => void askRotate(n.name)}>Renew certificate</Button>}
           <Button size="compact-xs" variant={tracing === n.name ? 'filled' : 'default'} onClick={() => setTracing(tracing === n.name ? null : n.name)}>API trace</Button>
         </Group>
       ),

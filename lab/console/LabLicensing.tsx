@@ -314,6 +314,27 @@ function UcBehaviourForm({ cluster }: { cluster: UcCluster }) {
   );
 }
 
+/** Issue #14: a renewed publisher certificate, for Licensing to refuse the publisher until it is accepted. */
+function UcCertificateRotate({ cluster }: { cluster: UcCluster }) {
+  const queryClient = useQueryClient();
+  const https = cluster.publisherUrl.startsWith('https:');
+  const rotate = useMutation({
+    mutationFn: () => labApi.rotateUcCertificate(cluster.name),
+    onSuccess: (r) => notifySuccess(`The publisher of ${cluster.name} now presents SHA-256 ${r.fingerprint}.`, 'Certificate renewed'),
+    onError: (error) => notifyError(error, 'The certificate could not be renewed'),
+    onSettled: () => void queryClient.invalidateQueries({ queryKey: ['lab', 'uc'] }),
+  });
+  const ask = async () => {
+    if (await confirmAction({ title: `Renew the publisher certificate of ${cluster.name}?`, message: `The publisher gets a new self-signed certificate. Licensing refuses to talk to it (jobs fail with SBCERT1001) until the new certificate is accepted on the cluster's page.`, confirmLabel: 'Renew certificate', danger: true })) rotate.mutate();
+  };
+  return (
+    <Group gap="sm" mt="sm">
+      <Button size="xs" variant="default" color="red" disabled={!https} loading={rotate.isPending} onClick={() => void ask()}>Renew publisher certificate</Button>
+      {!https && <Text size="xs" c="dimmed">The publisher serves plain HTTP: it has no certificate to renew.</Text>}
+    </Group>
+  );
+}
+
 type UcNodeRow = UcCluster['nodes'][number] & { cluster: UcCluster };
 
 function UcClusterSection({ cluster: c }: { cluster: UcCluster }) {
@@ -335,6 +356,7 @@ function UcClusterSection({ cluster: c }: { cluster: UcCluster }) {
         Version {c.version}; {c.users} users; transport {c.transportMode} ({c.transportUrl}){c.rebooting ? '; the publisher is restarting after a licensing mode change' : ''}.
       </Text>
       <DataTable caption={`Nodes of ${c.name}`} columns={columns} rows={c.nodes.map((n) => ({ ...n, cluster: c }))} rowKey={(n) => n.name} />
+      {can('lab.manage') && <UcCertificateRotate cluster={c} />}
       {can('lab.manage') && (
         <SimpleGrid cols={{ base: 1, lg: 2 }} spacing="md" mt="md">
           <UcFaultForm cluster={c} />

@@ -9,7 +9,7 @@ export type CmsFailNext = { path: string; method?: string; count: number; status
 export type CmsFaults = { down?: boolean; hang?: boolean; slowMs?: number; busy?: boolean; unauthorized?: boolean; malformedXml?: boolean; pageCap?: number; failNext?: CmsFailNext[] };
 /** null or false clears a fault; omitted keys keep theirs. */
 export type CmsFaultsPatch = { [K in keyof CmsFaults]?: CmsFaults[K] | null };
-export type CmsNode = { name: string; callBridgeId: string; baseUrl: string; advertisedAddress: string; up: boolean; faults: CmsFaults };
+export type CmsNode = { name: string; callBridgeId: string; baseUrl: string; advertisedAddress: string; up: boolean; faults: CmsFaults; certificateFingerprint: string | null };
 export type CmsVariance = { advertiseScheme?: 'http' | 'https' | null; cdrs?: boolean; pageCap?: number | null; forgetBulkSyncsOnRestart?: boolean };
 export type CmsCluster = { name: string; username: string; settings: CmsVariance; nodes: CmsNode[] };
 export type LabOverview = { enabled: boolean; cms: CmsCluster[] };
@@ -63,12 +63,14 @@ export const labApi = {
   clearCmsFaults: (cluster: string, node: string) => request<CmsFaults>(`/api/v1/lab/cms/${enc(cluster)}/nodes/${enc(node)}/faults`, { method: 'DELETE' }),
   setCmsSettings: (cluster: string, patch: CmsVariance) => request<CmsVariance>(`/api/v1/lab/cms/${enc(cluster)}/settings`, { method: 'PUT', body: patch }),
   restartCmsNode: (cluster: string, node: string) => request<{ restarted: boolean }>(`/api/v1/lab/cms/${enc(cluster)}/nodes/${enc(node)}/restart`, { method: 'POST' }),
+  rotateCmsCertificate: (cluster: string, node: string) => request<{ fingerprint: string }>(`/api/v1/lab/cms/${enc(cluster)}/nodes/${enc(node)}/certificate/rotate`, { method: 'POST' }),
   cssm: () => request<Cssm>('/api/v1/lab/cssm'),
   setCssmFault: (body: { fault: CssmFault; afterCalls?: number; includeTokenEndpoint?: boolean }) => request<CssmFaultState>('/api/v1/lab/cssm/fault', { method: 'PUT', body }),
   clearCssmFault: () => request<CssmFaultState>('/api/v1/lab/cssm/fault', { method: 'DELETE' }),
   setCssmBehaviour: (patch: Partial<CssmBehaviour>) => request<CssmBehaviour>('/api/v1/lab/cssm/behaviour', { method: 'PUT', body: patch }),
   uc: () => request<{ running: boolean; clusters: UcCluster[] }>('/api/v1/lab/uc'),
   setUcFault: (cluster: string, fault: UcFault) => request<UcFault>(`/api/v1/lab/uc/${enc(cluster)}/fault`, { method: 'PUT', body: fault }),
+  rotateUcCertificate: (cluster: string) => request<{ fingerprint: string }>(`/api/v1/lab/uc/${enc(cluster)}/certificate/rotate`, { method: 'POST' }),
   clearUcFault: (cluster: string) => request<UcFault>(`/api/v1/lab/uc/${enc(cluster)}/fault`, { method: 'DELETE' }),
   setUcBehaviour: (cluster: string, patch: Partial<UcBehaviour>) => request<UcBehaviour>(`/api/v1/lab/uc/${enc(cluster)}/behaviour`, { method: 'PUT', body: patch }),
 };

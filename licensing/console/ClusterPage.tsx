@@ -1,8 +1,9 @@
 import { useState } from 'react';
 import { Link, useNavigate, useParams } from 'react-router';
 import { useMutation, useQuery } from '@tanstack/react-query';
-import { Alert, Anchor, Button, Code, Paper, SimpleGrid, Text, Title } from '@mantine/core';
+import { Alert, Anchor, Button, Code, Paper, SimpleGrid, Stack, Text, Title } from '@mantine/core';
 import { request } from '../../platform/console/src/api.ts';
+import { confirmCertificate } from '../../platform/console/src/components/CertificateDialog.tsx';
 import { ErrorNotice } from '../../platform/console/src/components/ErrorNotice.tsx';
 import { confirmAction, notifyError, notifySuccess } from '../../platform/console/src/components/feedback.tsx';
 import { PageHeader } from '../../platform/console/src/components/PageHeader.tsx';
@@ -10,7 +11,7 @@ import { Time, TimeZoneNote } from '../../platform/console/src/components/Time.t
 import { useCan } from '../../platform/console/src/session.tsx';
 import { AssignToVirtualAccountForm } from './forms.tsx';
 import { JobTable } from './JobsPage.tsx';
-import { base, clusterTypeLabel, useRefreshLicensing, whileRunning, type Cluster, type VirtualAccount } from './licensing-api.ts';
+import { base, clusterTypeLabel, publisherCertificateHint, useRefreshLicensing, whileRunning, type Cluster, type VirtualAccount } from './licensing-api.ts';
 import { LicensingNav, RegistrationBadge } from './parts.tsx';
 import { Fact } from './SmartAccountPage.tsx';
 import { useUnassign } from './VirtualAccountPage.tsx';
@@ -102,6 +103,7 @@ export function ClusterPage() {
             )}
             {lastCheck?.checkedAt && <TimeZoneNote />}
           </Paper>
+          <PublisherCertificate cluster={cluster} manage={mayManage} />
           <Paper component="section" aria-labelledby="cluster-jobs">
             <Title order={2} fz="lg" id="cluster-jobs" mb="sm">Jobs of this cluster</Title>
             <JobTable caption={`Jobs of ${cluster.name}`} query={{ clusterId: cluster.id }} empty={{ title: 'No job yet', description: 'Assigning the cluster to a virtual account starts a job; its steps show here.' }} />
@@ -109,5 +111,46 @@ export function ClusterPage() {
         </>
       )}
     </>
+  );
+}
+
+/** L4 trust on first use: how the publisher's certificate is trusted, and a changed one to accept. */
+function PublisherCertificate({ cluster, manage }: { cluster: Cluster; manage: boolean }) {
+  const refresh = useRefreshLicensing();
+  const accept = useMutation({
+    mutationFn: async () => {
+      const presented = cluster.presentedCertificate!;
+      const ok = await confirmCertificate(presented, `Accept the new certificate of ${cluster.name}?`, `The publisher now presents another certificate than the one accepted (SHA-256 ${cluster.certificateFingerprint ?? 'none'}). Accept it only if the publisher's certificate was renewed.`, 'Accept certificate', publisherCertificateHint);
+      if (!ok) return null;
+      return request<Cluster>(`${base}/clusters/${cluster.id}/certificate/accept`, { method: 'POST', body: { fingerprint: presented.fingerprint } });
+    },
+    onSuccess: (accepted) => {
+      if (!accepted) return;
+      notifySuccess(`${cluster.name}'s new certificate is pinned. Restart a job that failed on it.`, 'Certificate accepted');
+      void refresh();
+    },
+  });
+  const https = /^https:/i.test(cluster.publisherUrl ?? '');
+  const trust = !https ? 'Plain HTTP: no certificate' : cluster.certificateTrust === 'ca' ? 'Trusted by a CA' : cluster.certificateTrust === 'pinned' ? 'Pinned (trusted on first use)' : 'Pinned on first contact';
+  return (
+    <Paper component="section" aria-labelledby="cluster-certificate" mb="md">
+      <Title order={2} fz="lg" id="cluster-certificate" mb="sm">Publisher certificate</Title>
+      <Stack gap={4}>
+        <Text size="sm">{trust}</Text>
+        {cluster.certificateFingerprint && <Code title="SHA-256" data-testid="cluster-certificate-fingerprint" style={{ wordBreak: 'break-all' }}>{cluster.certificateFingerprint}</Code>}
+        {cluster.certificate && <Text size="xs" c="dimmed">{cluster.certificate.subject}, issued by {cluster.certificate.issuer}, valid <Time value={cluster.certificate.validFrom} /> to <Time value={cluster.certificate.validTo} /></Text>}
+        {cluster.presentedCertificate && (
+          <Alert color="red" variant="light" title="The publisher presents another certificate" mt="xs">
+            <Stack gap={4}>
+              <Text size="sm">Every request to the publisher is refused until the new certificate is accepted (jobs fail with SBCERT1001 or SBCERT1002). It now presents:</Text>
+              <Code data-testid="cluster-presented-fingerprint" style={{ wordBreak: 'break-all' }}>{cluster.presentedCertificate.fingerprint}</Code>
+              <Text size="xs">{cluster.presentedCertificate.subject}, issued by {cluster.presentedCertificate.issuer}</Text>
+              {manage && <Button size="xs" color="red" variant="light" w="fit-content" loading={accept.isPending} onClick={() => accept.mutate()}>Accept new certificate</Button>}
+            </Stack>
+          </Alert>
+        )}
+        <ErrorNotice error={accept.error} title="Could not accept the certificate" />
+      </Stack>
+    </Paper>
   );
 }

@@ -4,11 +4,12 @@ import { keepPreviousData, useMutation, useQuery } from '@tanstack/react-query';
 import { Alert, Anchor, Button, Checkbox, Group, Modal, NativeSelect, PasswordInput, Select, SimpleGrid, Stack, Text, TextInput } from '@mantine/core';
 import { useForm } from '@mantine/form';
 import { ApiError, request } from '../../platform/console/src/api.ts';
+import { confirmCertificate, untrustedCertificate } from '../../platform/console/src/components/CertificateDialog.tsx';
 import { ErrorNotice } from '../../platform/console/src/components/ErrorNotice.tsx';
 import { notifySuccess } from '../../platform/console/src/components/feedback.tsx';
 import { fieldErrors } from '../../platform/console/src/components/form-errors.ts';
 import { LiveJobStatus } from './parts.tsx';
-import { base, clusterTypeLabel, licenseModes, listClusters, listVirtualAccounts, useRefreshLicensing, type Cluster, type SmartAccount, type Started, type VirtualAccount } from './licensing-api.ts';
+import { base, clusterTypeLabel, licenseModes, listClusters, listVirtualAccounts, publisherCertificateHint, useRefreshLicensing, type Cluster, type SmartAccount, type Started, type VirtualAccount } from './licensing-api.ts';
 
 // The area's forms: add or change a smart account, add a UC cluster, assign clusters to a virtual
 // account. Each checks what it can before sending; the API's refusals come back under their fields.
@@ -158,7 +159,18 @@ export function ClusterForm({ opened, onClose, onAdded }: { opened: boolean; onC
     },
   });
   const add = useMutation({
-    mutationFn: (values: typeof form.values) => request<Cluster>(`${base}/clusters`, { method: 'POST', body: { ...values, name: values.name.trim(), version: values.version.trim(), publisherUrl: values.publisherUrl.trim(), adminUsername: values.adminUsername.trim(), platformUsername: values.platformUsername.trim() } }),
+    mutationFn: async (values: typeof form.values) => {
+      const body = { ...values, name: values.name.trim(), version: values.version.trim(), publisherUrl: values.publisherUrl.trim(), adminUsername: values.adminUsername.trim(), platformUsername: values.platformUsername.trim() };
+      try {
+        return await request<Cluster>(`${base}/clusters`, { method: 'POST', body });
+      } catch (error) {
+        // Trust on first use (L4): the publisher's certificate is shown; trusting it repeats the add with its fingerprint.
+        const certificate = untrustedCertificate(error);
+        if (!certificate) throw error;
+        if (!(await confirmCertificate(certificate, 'Trust this publisher\'s certificate?', `${body.publisherUrl} presents a certificate no trusted CA vouches for.`, 'Trust and add', publisherCertificateHint))) throw error;
+        return request<Cluster>(`${base}/clusters`, { method: 'POST', body: { ...body, trustFingerprint: certificate.fingerprint } });
+      }
+    },
     onSuccess: (cluster) => {
       notifySuccess(`${cluster.name} is in the inventory. Assign it to a virtual account to license it.`, 'Cluster added');
       void refresh();

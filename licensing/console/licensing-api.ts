@@ -1,6 +1,7 @@
 import { useEffect, useRef } from 'react';
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { request, type Page } from '../../platform/console/src/api.ts';
+import type { CertificateView } from '../../platform/console/src/components/CertificateDialog.tsx';
 
 // What the Licensing pages read and change (under /api/v1/licensing), and how they stay current:
 // a list that shows a running job asks again until it ends; a job that ends refreshes every list.
@@ -45,6 +46,10 @@ export type Cluster = {
   productUdi: string | null;
   lastOperationId: string | null;
   lastCheck: Record<string, unknown> | null;
+  certificateTrust: 'ca' | 'pinned' | null;
+  certificateFingerprint: string | null;
+  certificate: CertificateView | null;
+  presentedCertificate: CertificateView | null;
 };
 export type JobStatus = 'IN_PROGRESS' | 'SUCCEEDED' | 'FAILED';
 export type Job = {
@@ -120,3 +125,6 @@ export function useRefreshLicensing() {
   const client = useQueryClient();
   return () => client.invalidateQueries({ queryKey: ['licensing'] });
 }
+
+/** Where a UC publisher shows its own certificate, for the operator to compare fingerprints. */
+export const publisherCertificateHint = 'Cisco Unified OS Administration → Security → Certificate Management, the tomcat certificate';

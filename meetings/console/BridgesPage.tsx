@@ -12,7 +12,8 @@ import { browserTimeZone } from '../../platform/console/src/components/Time.tsx'
 import { useCan } from '../../platform/console/src/session.tsx';
 import { meetingsApi as api, type Row } from './meetings-api.ts';
 import { MeetingsNav, bridgeLabel } from './shared.tsx';
-import { confirmCertificate, untrustedCertificate } from './certificates.tsx';
+import { confirmCertificate, untrustedCertificate } from '../../platform/console/src/components/CertificateDialog.tsx';
+import { cmsCertificateHint } from './certificates.tsx';
 
 // /meetings/bridges (M1, M2, M14): the bridges with their ticket counts, adding one, and the order
 // automatic routing prefers them in.
@@ -84,7 +85,7 @@ function AddBridgeForm() {
         // Trust on first use (M1): the bridge's certificate is shown; trusting it repeats the add with its fingerprint.
         const certificate = untrustedCertificate(error);
         if (!certificate) throw error;
-        const trusted = await confirmCertificate(certificate, 'Trust this bridge\'s certificate?', `${body.address} presents a certificate no trusted CA vouches for.`, 'Trust and add');
+        const trusted = await confirmCertificate(certificate, 'Trust this bridge\'s certificate?', `${body.address} presents a certificate no trusted CA vouches for.`, 'Trust and add', cmsCertificateHint);
         if (!trusted) throw error;
         return api.addBridge({ ...body, trustFingerprint: certificate.fingerprint });
       }

@@ -39,6 +39,8 @@ describe('Meetings console: bridge certificates', { skip }, () => {
     t = await startTestSwitchboard({ clock, areas: [createMeetingsArea({ tickMs: 1000, statusIntervalMs: 600_000, backoffMs: 200, reconcileIntervalMs: 1e12 })], config: { jobPollSeconds: 0.5 } as never });
     ({ browser, page } = await signedInBrowser(t, { width: 1280, height: 900 }));
     await page.getByRole('link', { name: 'Meetings' }).click();
+    // Bridges are added on their own page since the Bridges/Bridge pages.
+    await page.getByRole('link', { name: 'Bridges', exact: true }).first().click();
   });
   after(async () => {
     await browser?.close();
@@ -52,7 +54,7 @@ describe('Meetings console: bridge certificates', { skip }, () => {
     const form = page.getByRole('form', { name: 'Add bridge' });
     await form.getByLabel('Addresses').fill(cms.nodes[0].baseUrl.replace('https://', ''));
     await form.getByLabel('Username').fill('admin');
-    await form.getByLabel('Password').fill('admin');
+    await form.getByLabel('Password', { exact: true }).fill('admin');
     await form.getByRole('button', { name: 'Add' }).click();
     const dialog = page.getByRole('dialog');
     await dialog.getByText('Trust this bridge\'s certificate?').waitFor();
