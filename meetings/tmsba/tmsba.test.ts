@@ -4,7 +4,7 @@ import soap from 'soap';
 import { ManualClock } from '../../platform/clock.ts';
 import { createCmsCluster, type CmsCluster } from '../../lab/cms/cms.cluster.ts';
 import { createMailCatcher } from '../../lab/mail/mail-catcher.ts';
-import { createSmtpMailer } from '../../partner/partner.mailer.ts';
+import { createSmtpMailer } from '../../platform/mail/mailer.ts';
 import { startTestSwitchboard, type TestSwitchboard } from '../../test/support/test-switchboard.ts';
 import { createMeetingsArea } from '../meetings.area.ts';
 import { BOOKING_NS, BOOKING_PATH, REMOTE_SETUP_NS, REMOTE_SETUP_PATH } from './tmsba.routes.ts';
