@@ -24,7 +24,8 @@ export type HttpError = { status: number; code: string; message: string; details
 /**
  * The error body of the APIs under one URL prefix that speak another product's dialect (the
  * Webex-compatible /v1): the status, code and message are decided here, the dialect only writes
- * them. `request` is absent when Node's HTTP parser refused the request before Fastify saw it.
+ * them — and, where its wire binding demands another status for them (SOAP 1.1: every fault on
+ * 500), says which. `request` is absent when Node's HTTP parser refused the request before Fastify saw it.
  */
 export type ErrorDialect = {
   prefix: string;
