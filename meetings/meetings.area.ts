@@ -19,8 +19,6 @@ import { registerTmsbaRoutes, tmsbaErrorDialect } from './tmsba/tmsba.routes.ts'
 import { createTmsImport } from './tms-import.service.ts';
 import { createTmsImportJobs } from './tms-import.jobs.ts';
 import { registerTmsImportRoutes } from './tms-import.routes.ts';
-import { mailerFromConfig } from '../partner/partner.mailer.ts';
-import { getPartnerLab } from '../partner/partner.lab.ts';
 import type { AreaFactory } from '../platform/area.ts';
 
 export type MeetingsAreaOptions = MeetingsOptions & SchedulerOptions & EndpointSchedulerOptions & {
@@ -44,9 +42,8 @@ export function createMeetingsArea(options: MeetingsAreaOptions = {}): AreaFacto
     const obtp = createObtp(services, endpoints, { onEnabled: () => endpointScheduler?.kick() });
     const endpointJobs = createEndpointJobs({ endpoints, obtp });
     endpointScheduler = createEndpointScheduler(services, endpointJobs, obtp, options);
-    // Switchboard's one outgoing mail (partner/partner.mailer.ts): the Lab's catcher, or the relay.
-    const relay = mailerFromConfig(services.config);
-    const tmsba = createTmsba(services, { bookings, meetings, mailer: options.mailer ?? (() => getPartnerLab(services)?.mailer ?? relay) });
+    // The platform's one outgoing mail (platform/mail): the relay, or the Lab's catcher when the Lab runs.
+    const tmsba = createTmsba(services, { bookings, meetings, mailer: options.mailer ?? (() => services.mail.mailer()) });
     const tmsImport = createTmsImport(services, { bookings });
     const tmsImportJobs = createTmsImportJobs(services, tmsImport);
     return {

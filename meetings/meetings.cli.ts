@@ -5,6 +5,7 @@ import { apiClientFromEnvironment } from '../platform/cli/credentials.ts';
 import { formatTime, listingOptions, parseInteger, printFields, printJson, printPage, printTable, type Page } from '../platform/cli/output.ts';
 import { promptSecret } from '../platform/cli/prompt.ts';
 import { followJob } from '../platform/cli/watch-job.ts';
+import { MappingFileError, parseMappingFile } from './tms-import.mapping-file.ts';
 
 // `switchboard bridges|bookings|meetings …` (M1–M15) over the REST API.
 
@@ -307,7 +308,7 @@ export function registerMeetingsCommands(program: Command) {
     .description('Import the future bookings of a running Cisco TMS through TMSBA (#16): dry-run report, then the import job; --follow keeps importing its changes until cut-over')
     .requiredOption('--url <url>', 'the TMS, e.g. https://tms.example.com')
     .requiredOption('--user <name>', 'a TMS user with the Booking API (Basic authentication); the password is asked for')
-    .option('--mapping <file>', 'JSON: [{"system": "<SystemId or SystemName>", "bridge": "<bridge id, name or address>"} | {"system": "…", "ignore": true}]')
+    .option('--mapping <file>', 'JSON: [{"system": "<SystemId or SystemName>", "bridge": "<bridge id, name or address>"} | {"system": "…", "ignore": true}], or a .csv file with the columns system,bridge,ignore')
     .option('--horizon-days <n>', 'how far ahead to import', parseInteger(1, 400))
     .option('--insecure', 'accept a self-signed TMS certificate')
     .option('--dry-run', 'only show what would be imported')
@@ -317,11 +318,17 @@ export function registerMeetingsCommands(program: Command) {
     .action(async (o: { url: string; user: string; mapping?: string; horizonDays?: number; insecure?: boolean; dryRun?: boolean; follow?: boolean; interval: number; json?: boolean }) => {
       let mapping: unknown;
       if (o.mapping) {
+        let text: string;
         try {
-          const parsed = JSON.parse(fs.readFileSync(o.mapping, 'utf8'));
-          mapping = Array.isArray(parsed) ? parsed : parsed.systems;
+          text = fs.readFileSync(o.mapping, 'utf8');
         } catch (error) {
-          throw new CliError('MAPPING_INVALID', `The mapping file ${o.mapping} cannot be read as JSON: ${(error as Error).message}`, { exitCode: USAGE_EXIT_CODE });
+          throw new CliError('MAPPING_INVALID', `The mapping file ${o.mapping} cannot be read: ${(error as Error).message}`, { exitCode: USAGE_EXIT_CODE });
+        }
+        try {
+          mapping = parseMappingFile(o.mapping, text);
+        } catch (error) {
+          if (!(error instanceof MappingFileError)) throw error;
+          throw new CliError('MAPPING_INVALID', `The mapping file ${o.mapping} ${error.message}`, { exitCode: USAGE_EXIT_CODE });
         }
       }
       const password = process.env.SWITCHBOARD_TMS_PASSWORD || (await promptSecret('TMS password: '));

@@ -1,6 +1,8 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { startTestSwitchboard, type TestSwitchboard } from '../test/support/test-switchboard.ts';
@@ -36,6 +38,17 @@ describe('switchboard meetings import-tms', () => {
     assert.match(stdout, /2 create, 0 update, 0 unchanged, 0 conflict, 1 unmappable, 2 skipped/);
     assert.equal((await t.api('GET', '/api/v1/meetings/bookings')).body.total, 0);
     await assert.rejects(cli('--dry-run', '--mapping', '/nonexistent/mapping.json'), (error: any) => error.code === 2 && /mapping file/.test(error.stderr));
+
+    // A CSV mapping file (system,bridge,ignore): the MCU Switchboard has no bridge for is left out.
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tms-mapping-'));
+    const csv = path.join(dir, 'mapping.csv');
+    fs.writeFileSync(csv, 'system,bridge,ignore\nCodian MCU 4510,,true\n');
+    const mapped = await cli('--dry-run', '--mapping', csv);
+    assert.match(mapped.stdout, /Codian MCU 4510.*ignored\s+mapping file/);
+    assert.match(mapped.stdout, /, 0 unmappable,/);
+    fs.writeFileSync(csv, 'system,bridge,ignore\nCodian MCU 4510,,\n');
+    await assert.rejects(cli('--dry-run', '--mapping', csv), (error: any) => error.code === 2 && /row 2: give a bridge for Codian MCU 4510/.test(error.stderr));
+    fs.rmSync(dir, { recursive: true, force: true });
   });
 
   test('the import runs as a job to its end; --follow then imports a change made on the TMS until stopped', async () => {

@@ -49,13 +49,17 @@ export async function connectTms(source: TmsSource, options: { timeoutMs?: numbe
         external
           .request({ method: body === undefined ? 'GET' : 'POST', url, headers: Object.fromEntries(Object.entries(headers).filter(([k]) => !/^(user-agent|accept-encoding|host|content-length|connection)$/i.test(k)).map(([k, v]) => [k, String(v)])), body })
           .then((response) => {
-            if (response.status === 401 || response.status === 403) {
+            // A refusal of the credentials is HTTP's (no SOAP body); a 403 carrying a SOAP fault is an operation's, read below.
+            const soapFault = typeof response.body === 'string' && /<(\w+:)?Fault[\s>]/.test(response.body);
+            if (response.status === 401 || (response.status === 403 && !soapFault)) {
               return callback(new AppError('UPSTREAM_REFUSED_CREDENTIALS', `The TMS at ${host} refused the user ${source.username} (HTTP ${response.status}): check the user name and password, and that Basic authentication is enabled on /tms/external/booking.`, { system: 'tms', status: response.status }));
             }
             if (body === undefined && response.status !== 200) {
               return callback(new AppError('UPSTREAM_FAILED', `The TMS at ${host} did not serve its TMSBA WSDL (HTTP ${response.status} for ${new URL(url).pathname}): is this a TMS with the Booking API?`, { system: 'tms', status: response.status }));
             }
-            // A fault (HTTP 500) is parsed by the library like an answer: it raises it with its detail.
+            // A fault is parsed by the library like an answer and raised with its detail, whatever its
+            // status: 500 as TMS and the SOAP 1.1 binding have it, or a 4xx (SOAP 1.2 Sender, or a facade
+            // that answered faults with the mapping's status).
             callback(null, { status: response.status, headers: response.headers, data: response.body }, response.body);
           })
           .catch((error) => callback(error));

@@ -7,7 +7,7 @@ import { findCluster } from './clusters.repository.ts';
 import { findTemplateByProvisioningId } from './templates.repository.ts';
 import type { HttpApp } from '../platform/http/app-types.ts';
 import type { PlatformServices } from '../platform/services.ts';
-import type { Mailer } from './partner.mailer.ts';
+import type { Mailer } from '../platform/mail/mailer.ts';
 import type { Partner } from './partner.service.ts';
 
 // P2 untrusted-email flow (the User Activation Portal): the subscriber gets an activation text with

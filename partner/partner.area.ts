@@ -1,7 +1,6 @@
 import path from 'node:path';
 import { registerActivationRoutes } from './activation.routes.ts';
 import { provisioningBridgeErrorDialect, registerFlowThroughRoutes } from './flow-through.routes.ts';
-import { mailerFromConfig } from './partner.mailer.ts';
 import { registerPartnerLabRoutes, startPartnerLab, getPartnerLab, serverUrl } from './partner.lab.ts';
 import { createPartner } from './partner.service.ts';
 import { registerPartnerRoutes } from './partner.routes.ts';
@@ -33,10 +32,9 @@ export const partnerArea: AreaFactory = (services) => {
     consentLink: (subscriberId, email, expiresAt) => `${channels.baseUrl()}/move-account/${consentTokens(services).make(subscriberId, email, expiresAt)}`,
   });
   let http: HttpApp | null = null;
-  // The partner's SMTP relay (SWITCHBOARD_SMTP_URL); with the Lab on, its mail catcher instead.
-  const relay = mailerFromConfig(services.config);
   const channels = {
-    mailer: () => getPartnerLab(services)?.mailer ?? relay,
+    // The platform's outgoing mail: the relay (SWITCHBOARD_SMTP_URL), or the Lab's catcher when the Lab runs.
+    mailer: () => services.mail.mailer(),
     sms: () => getPartnerLab(services)?.sms ?? null,
     baseUrl: () => serverUrl(http!, services),
   };

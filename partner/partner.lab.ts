@@ -6,7 +6,7 @@ import { createBroadworksSimulator, type BroadworksSimulator } from '../lab/broa
 import { createMailCatcher, createSmsSink, type CaughtMail, type MailCatcher, type SmsSink } from '../lab/mail/mail-catcher.ts';
 import { getLabState, portOr0, startRemembered } from '../lab/lab.state.ts';
 import type { BwUser, ImpSettings, PsLogEntry } from '../lab/broadworks/broadworks.simulator.ts';
-import { createSmtpMailer, type Mailer } from './partner.mailer.ts';
+import { createSmtpMailer, type Mailer } from '../platform/mail/mailer.ts';
 import { systemActor } from '../platform/auth/actor.ts';
 import { AppError } from '../platform/errors.ts';
 import { bridgePath } from './flow-through.routes.ts';
@@ -132,6 +132,8 @@ export async function startPartnerLab(services: PlatformServices, partner: Partn
   }));
   const lab = { broadworks, mail, mailer, sms, templateId: template.id, provisioningId: template.provisioningId, serviceProviderId };
   labs.set(services, lab);
+  // The catcher is the platform's mail transport while the Lab runs: every area's mail lands in it.
+  services.mail.useTransport(mailer);
   // Directory sync reads the Lab AS: its users without Integrated IM&P are the BroadWorks-only ones.
   setDirectorySource(services, async ({ spEnterpriseId }) =>
     [...broadworks.users.values()]

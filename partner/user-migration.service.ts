@@ -8,7 +8,7 @@ import * as repo from './user-migration.repository.ts';
 import { countAdminsOfOrg, findOrgByEnterprise, findSubscriber } from './partner.repository.ts';
 import type { Db } from '../platform/db/database.ts';
 import type { PlatformServices } from '../platform/services.ts';
-import type { Mailer } from './partner.mailer.ts';
+import type { Mailer } from '../platform/mail/mailer.ts';
 import type { Partner } from './partner.service.ts';
 
 // P6: moving existing Webex users (consumer, free, trial accounts) into Webex for BroadWorks.

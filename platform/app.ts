@@ -13,6 +13,7 @@ import { createLogger, type Logger } from './logger.ts';
 import { registerHealthRoutes } from './observability/health.routes.ts';
 import { createMetrics } from './observability/metrics.ts';
 import { createSecretBox, loadSecretKey } from './secrets/secret-box.ts';
+import { createMailService } from './mail/mailer.ts';
 import type { Area, AreaFactory } from './area.ts';
 import type { HttpApp } from './http/app-types.ts';
 import type { JobDefinition } from './jobs/define-job.ts';
@@ -56,7 +57,7 @@ export async function createSwitchboard(options: SwitchboardOptions = {}): Promi
     const audit = createAuditLog({ db: database.db, clock });
     const auth = createAuth({ db: database.db, clock, config, audit });
     const jobs = createJobs({ database, config, clock, logger, audit });
-    const services: PlatformServices = { config, clock, logger, database, audit, auth, jobs, metrics, secrets };
+    const services: PlatformServices = { config, clock, logger, database, audit, auth, jobs, metrics, secrets, mail: createMailService(config) };
 
     const areas: Area[] = [];
     for (const factory of options.areas ?? []) areas.push(await factory(services));

@@ -5,6 +5,7 @@ import type { Config } from './config.ts';
 import type { Database } from './db/database.ts';
 import type { Jobs } from './jobs/jobs.service.ts';
 import type { Logger } from './logger.ts';
+import type { MailService } from './mail/mailer.ts';
 import type { Metrics } from './observability/metrics.ts';
 import type { SecretBox } from './secrets/secret-box.ts';
 
@@ -19,4 +20,6 @@ export type PlatformServices = {
   jobs: Jobs;
   metrics: Metrics;
   secrets: SecretBox;
+  /** Outgoing email (platform/mail): the relay, or the Lab's catcher when the Lab runs. */
+  mail: MailService;
 };

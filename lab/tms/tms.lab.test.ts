@@ -1,5 +1,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { startTestSwitchboard, type TestSwitchboard } from '../../test/support/test-switchboard.ts';
 import { waitFor } from '../../test/support/wait-for.ts';
 import { meetingsArea } from '../../meetings/meetings.area.ts';
@@ -49,5 +51,32 @@ describe('Lab TMS', () => {
     assert.equal((await t.api('PUT', '/api/v1/lab/tms/fault', { kind: 'none' })).status, 200);
     assert.equal((await t.api('POST', '/api/v1/meetings/tms-import/dry-run', { url: tms.url, username: 'tms-admin', password: 'tms-password' })).status, 200);
     assert.equal((await t.api('PUT', '/api/v1/lab/tms/fault', { kind: 'sideways' })).status, 400);
+  });
+
+  test('a TMS fault reaches the import as the fault it is, on HTTP 500 (as TMS answers) and on a 4xx', async () => {
+    const tms = getLab(t.sb.services)!.tms!;
+    // The same TMS behind a proxy that moves a fault's status to 400 (a SOAP 1.2 Sender, or a facade that answers 4xx).
+    const proxy = createServer(async (req, res) => {
+      const chunks: Buffer[] = [];
+      for await (const chunk of req) chunks.push(chunk as Buffer);
+      const headers = Object.fromEntries(Object.entries(req.headers).filter(([k]) => !['host', 'content-length', 'connection'].includes(k))) as Record<string, string>;
+      const answer = await fetch(`${tms.url}${req.url}`, { method: req.method, headers, body: req.method === 'POST' ? Buffer.concat(chunks) : undefined });
+      res.writeHead(answer.status === 500 ? 400 : answer.status, { 'content-type': answer.headers.get('content-type') ?? 'text/xml' });
+      res.end(Buffer.from(await answer.arrayBuffer()));
+    });
+    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+    try {
+      assert.equal((await t.api('PUT', '/api/v1/lab/tms/fault', { kind: 'server-error' })).status, 200);
+      for (const url of [tms.url, `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`]) {
+        const faulted = await t.api('POST', '/api/v1/meetings/tms-import/dry-run', { url, username: 'tms-admin', password: 'tms-password' });
+        assert.equal(faulted.status, 502, JSON.stringify(faulted.body));
+        assert.equal(faulted.body.error.code, 'UPSTREAM_FAILED');
+        assert.match(faulted.body.error.message, /answered .* with a fault: Unspecified Exception \(Lab fault\)/);
+        assert.equal(faulted.body.error.details.tmsErrorCode, -2147219500);
+      }
+    } finally {
+      await t.api('PUT', '/api/v1/lab/tms/fault', { kind: 'none' });
+      await new Promise<void>((resolve) => proxy.close(() => resolve()));
+    }
   });
 });

@@ -184,7 +184,8 @@ export function createTmsSimulator(options: TmsSimulatorOptions) {
 
   // ---- the SOAP operations -----------------------------------------------------------------------
 
-  const fault500 = (message: string, code?: number) => ({ Fault: { faultcode: 'soap:Server', faultstring: message, detail: code ? { errorcode: code } : undefined }, statusCode: 500 });
+  // TMS answers every SoapException on HTTP 500 (the SOAP 1.1 binding); soap:Client when the caller asked for what is not there.
+  const fault500 = (message: string, code?: number) => ({ Fault: { faultcode: 'soap:Client', faultstring: message, detail: code ? { errorcode: code } : undefined }, statusCode: 500 });
   const MEETINGNOTFOUND = -2147218302;
   const SYSTEMNOTFOUND = -2147218301;
 

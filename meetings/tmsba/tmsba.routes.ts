@@ -39,7 +39,7 @@ const isSoap12 = (request?: FastifyRequest) => /application\/soap\+xml/i.test(St
 /**
  * Every error on these paths — an operation's, a refused credential, and those met before the
  * handler (unknown path or method, body too large, wrong media type, a URL that does not decode) —
- * as a SOAP fault of the request's SOAP version: the status of the one mapping, the message in
+ * as a SOAP fault of the request's SOAP version: the status its binding requires (soapFaultStatus), the message in
  * faultstring / Reason, and in detail the TMS error code (when there is one), our code, the
  * tracking ID and, for a session fault, the suggested ClientSession id.
  */
@@ -49,7 +49,29 @@ export const tmsbaErrorDialect: ErrorDialect = {
   schema: z.string().meta({ id: 'SoapFault' }),
   contentType: (request) => (isSoap12(request) ? SOAP12_TYPE : SOAP11_TYPE),
   body: (error, trackingId, request) => soapFault(isSoap12(request), error.status, error.code, error.message, trackingId, error.details),
+  status: (error, request) => soapFaultStatus(error.status, error.code, request?.method, isSoap12(request)),
 };
+
+/**
+ * Refusals HTTP makes before a SOAP envelope is read (credentials, no such path or method, the body's
+ * size or media type, the request's framing): they keep their HTTP status, as IIS answers them.
+ */
+const HTTP_REFUSALS = new Set(['UNAUTHENTICATED', 'INVALID_CREDENTIALS', 'ROUTE_NOT_FOUND', 'METHOD_NOT_ALLOWED', 'BODY_TOO_LARGE', 'UNSUPPORTED_MEDIA_TYPE', 'URI_TOO_LONG', 'HEADERS_TOO_LARGE', 'REQUEST_TIMEOUT', 'RATE_LIMITED']);
+
+/**
+ * The one rule for a fault's HTTP status — the deliberate exception to "never a 500 for a user's
+ * mistake" (meetings/README.md): a SOAP request's fault travels as its binding requires, because
+ * existing TMSBA clients read it only so. SOAP 1.1 (text/xml) puts every fault on 500 — .NET's
+ * SoapHttpClientProtocol reads a fault only from a 500 and TMS answers every SoapException so — and
+ * the faultcode says whose mistake it is (soap:Client ours to refuse, soap:Server ours to fix). SOAP
+ * 1.2 maps env:Sender to 400 and env:Receiver to 500. A GET (the WSDL) and the HTTP refusals keep
+ * the mapping's status.
+ */
+export function soapFaultStatus(status: number, code: string, method: string | undefined, soap12: boolean): number {
+  if (method !== 'POST' || HTTP_REFUSALS.has(code)) return status;
+  if (soap12) return status < 500 ? 400 : 500;
+  return 500;
+}
 
 export function soapFault(soap12: boolean, status: number, code: string, message: string, trackingId: string, details: Record<string, unknown> = {}): string {
   const detail = [

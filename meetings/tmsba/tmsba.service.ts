@@ -14,6 +14,7 @@ import type { PlatformServices } from '../../platform/services.ts';
 import type { BookingInput, BookingMode, Bookings } from '../bookings.service.ts';
 import type { Meetings } from '../meetings.service.ts';
 import type { BookingRow, BridgeRow, OccurrenceRow } from '../meetings.repository.ts';
+import type { Mailer } from '../../platform/mail/mailer.ts';
 
 // The TMSBA operations (#16) on Switchboard's bookings: a Conference is a booking (a series as a
 // whole) or one meeting of a series; every rule stays in bookings.service.ts and meetings.service.ts.
@@ -21,8 +22,8 @@ import type { BookingRow, BridgeRow, OccurrenceRow } from '../meetings.repositor
 /** What one SOAP request carries besides its body: who calls, which API version it speaks. */
 export type TmsbaCall = { actor: Actor; version: number; trackingId: string };
 
-/** Switchboard's outgoing email (partner/partner.mailer.ts). */
-export type BookingMailer = { send(message: { to: string | string[]; subject: string; text: string }): Promise<void> };
+/** Switchboard's outgoing email (platform/mail). */
+export type BookingMailer = Mailer;
 
 type Conference = Record<string, any>;
 

@@ -4,7 +4,7 @@ import soap from 'soap';
 import { ManualClock } from '../../platform/clock.ts';
 import { createCmsCluster, type CmsCluster } from '../../lab/cms/cms.cluster.ts';
 import { createMailCatcher } from '../../lab/mail/mail-catcher.ts';
-import { createSmtpMailer } from '../../partner/partner.mailer.ts';
+import { createSmtpMailer } from '../../platform/mail/mailer.ts';
 import { startTestSwitchboard, type TestSwitchboard } from '../../test/support/test-switchboard.ts';
 import { createMeetingsArea } from '../meetings.area.ts';
 import { BOOKING_NS, BOOKING_PATH, REMOTE_SETUP_NS, REMOTE_SETUP_PATH } from './tmsba.routes.ts';
@@ -133,7 +133,11 @@ describe('TMSBA-compatible booking API (#16)', () => {
     const [one] = await remote.GetSystemByIdAsync({ TMSSystemId: systemId });
     assert.equal(one.GetSystemByIdResult.SystemName, 'CMS Lab');
     const missing = await fault(remote.GetSystemByIdAsync({ TMSSystemId: 1 }));
-    assert.equal(missing.status, 404);
+    // SOAP 1.1: every fault on 500, the faultcode saying it is the caller's mistake.
+    assert.equal(missing.status, 500);
+    assert.equal(missing.fault.faultcode, 'soap:Client');
+    assert.equal(missing.fault.detail.code, 'NOT_FOUND');
+    assert.match(String(missing.fault.detail.trackingid), /\S/);
     assert.equal(Number(missing.fault.detail.errorcode), TMS_ERROR.SYSTEMNOTFOUND);
     const [users] = await remote.GetUsersAsync({});
     assert.ok([users.GetUsersResult.User].flat().some((u: any) => u.UserName === booker.username));
@@ -151,7 +155,8 @@ describe('TMSBA-compatible booking API (#16)', () => {
     // A read-only admin signs in, but booking needs bookings.manage (booker and up).
     const readOnly = await newClient(BOOKING_PATH, reader, { version: 5 });
     const forbidden = await fault(readOnly.SaveConferenceAsync({ Conference: { ConferenceId: -1, StartTimeUTC: '2026-03-05 10:00:00Z', EndTimeUTC: '2026-03-05 11:00:00Z', OwnerId: 0, ConferenceType: 'Default', Bandwidth: 'Default', PictureMode: 'Default', Encrypted: 'Default', DataConference: 'Default', ShowExtendOption: 'Default', ISDNRestrict: false } }));
-    assert.equal(forbidden.status, 403);
+    assert.equal(forbidden.status, 500);
+    assert.equal(forbidden.fault.faultcode, 'soap:Client');
     assert.equal(Number(forbidden.fault.detail.errorcode), TMS_ERROR.NO_ACCESS_TO_CONFERENCE);
     assert.equal((await t.api('GET', '/api/v1/meetings/bookings')).body.total, 0);
   });
@@ -159,7 +164,7 @@ describe('TMSBA-compatible booking API (#16)', () => {
   test('ClientSession: blank → fault suggesting an id; the suggested id is accepted and echoed; expired after 47 + 17 min', async () => {
     client = await newClient(BOOKING_PATH, booker);
     const blank = await fault(client.GetDefaultConferenceAsync({}));
-    assert.equal(blank.status, 400);
+    assert.equal(blank.status, 500);
     assert.equal(Number(blank.fault.detail.errorcode), TMS_ERROR.ERR_CLIENT_SESSION_BLANK);
     session = String(blank.fault.detail.clientsessionid);
     assert.ok(session.length > 10);
@@ -258,7 +263,7 @@ describe('TMSBA-compatible booking API (#16)', () => {
     assert.deepEqual(rest.dialOut, ['room.ex90@example.com']);
 
     const stale = await fault(tms('SaveConference', { Conference: { ...current, Title: 'Lost update' } }));
-    assert.equal(stale.status, 409);
+    assert.equal(stale.status, 500);
     assert.match(stale.fault.faultstring, /changed since Version/);
 
     const since = await tms('GetTransactionsSinceWithExternalId', { CurrentTransactionId: cursor });
@@ -294,7 +299,8 @@ describe('TMSBA-compatible booking API (#16)', () => {
     const second = await tms('SaveConference', { Conference: overlapping('Second') });
     assert.equal(second.SaveConferenceResult.ConferenceState.Status, 'Pending');
     const refused = await fault(tms('SaveConferenceWithMode', { Conference: overlapping('Third'), BookingMode: 'Strict' }));
-    assert.equal(refused.status, 409);
+    assert.equal(refused.status, 500);
+    assert.equal(refused.fault.faultcode, 'soap:Client');
     assert.equal(Number(refused.fault.detail.errorcode), TMS_ERROR.SYSTEM_ALREADY_BOOKED);
     assert.match(refused.fault.faultstring, /No free meeting slot on CMS Lab/);
     const kept = await tms('SaveConferenceWithMode', { Conference: overlapping('Third, best effort'), BookingMode: 'BestEffortForced' });
@@ -352,20 +358,21 @@ describe('TMSBA-compatible booking API (#16)', () => {
     assert.deepEqual(transactions.at(-1) && [Number(transactions.at(-1).ConferenceId), transactions.at(-1).TransType], [Number(series.ConferenceId), 'Deleted']);
   });
 
-  test('bad input is a SOAP fault with a clear message, never a 500 and never the JSON envelope', async () => {
+  test('bad input is a SOAP 1.1 fault on 500 (faultcode soap:Client) with a clear message, never the JSON envelope; HTTP refusals keep their status', async () => {
     const noZ = await fault(tms('SaveConference', { Conference: { ConferenceId: -1, Title: 'x', StartTimeUTC: '2026-03-05 10:00:00', EndTimeUTC: '2026-03-05 11:00:00Z', OwnerId: 0, ConferenceType: 'Default', Bandwidth: 'Default', PictureMode: 'Default', Encrypted: 'Default', DataConference: 'Default', ShowExtendOption: 'Default', ISDNRestrict: false } }));
-    assert.equal(noZ.status, 400);
+    assert.equal(noZ.status, 500);
+    assert.equal(noZ.fault.faultcode, 'soap:Client');
     assert.match(noZ.fault.faultstring, /StartTimeUTC must be a UTC time ending in Z/);
     const unknown = await fault(tms('GetConferenceById', { ConferenceId: 99 }));
-    assert.equal(unknown.status, 404);
+    assert.equal(unknown.status, 500);
     assert.equal(Number(unknown.fault.detail.errorcode), TMS_ERROR.MEETINGNOTFOUND);
     const yearly = await fault(tms('SaveConference', { Conference: { ConferenceId: -1, StartTimeUTC: '2026-03-05 10:00:00Z', EndTimeUTC: '2026-03-05 11:00:00Z', OwnerId: 0, ConferenceType: 'Default', Bandwidth: 'Default', PictureMode: 'Default', Encrypted: 'Default', DataConference: 'Default', ShowExtendOption: 'Default', ISDNRestrict: false, RecurrencePattern: { FrequencyType: 'Hourly', Interval: 1, FirstDayOfWeek: 'Sunday', BySetPosition: 0, PatternEndType: 'EndNever', PatternInstances: 0 } } }));
-    assert.equal(yearly.status, 400);
+    assert.equal(yearly.status, 500);
     assert.match(yearly.fault.faultstring, /Hourly is not supported/);
 
     const headers = { 'content-type': 'text/xml; charset=utf-8', authorization: `Basic ${Buffer.from(`${booker.username}:${booker.password}`).toString('base64')}` };
     const broken = await fetch(`${t.url}${BOOKING_PATH}`, { method: 'POST', headers, body: '<soap:Envelope' });
-    assert.equal(broken.status, 400);
+    assert.equal(broken.status, 500);
     assert.match(broken.headers.get('content-type') ?? '', /text\/xml/);
     assert.match(await broken.text(), /<faultcode>soap:Client<\/faultcode><faultstring>The body is not well-formed XML/);
     const json = await fetch(`${t.url}${BOOKING_PATH}`, { method: 'POST', headers: { ...headers, 'content-type': 'application/json' }, body: '{}' });
@@ -385,7 +392,8 @@ describe('TMSBA-compatible booking API (#16)', () => {
     assert.equal(alive.IsAliveResult, true);
     assert.match(String(c12.lastResponseHeaders?.['content-type']), /application\/soap\+xml/);
     const missing = await fault(c12.GetSystemByIdAsync({ TMSSystemId: 1 }));
-    assert.equal(missing.status, 404);
+    // SOAP 1.2: env:Sender on 400.
+    assert.equal(missing.status, 400);
     assert.equal(missing.fault.Code.Value, 'soap:Sender');
     assert.match(missing.fault.Reason.Text.$value ?? missing.fault.Reason.Text, /No system with SystemId 1/);
   });

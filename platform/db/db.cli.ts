@@ -3,6 +3,7 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import type { AreaFactory } from '../area.ts';
 import type { Config } from '../config.ts';
+import { createMailService } from '../mail/mailer.ts';
 import type { Database, MigrationSet } from './database.ts';
 import type { PlatformServices } from '../services.ts';
 
@@ -53,7 +54,7 @@ async function areaMigrationSets(config: Config, database: Database, areas: Area
   const audit = createAuditLog({ db: database.db, clock });
   const auth = createAuth({ db: database.db, clock, config, audit });
   const jobs = createJobs({ database, config, clock, logger, audit });
-  const services: PlatformServices = { config, clock, logger, database, audit, auth, jobs, metrics: createMetrics(), secrets: createSecretBox(loadSecretKey(config)) };
+  const services: PlatformServices = { config, clock, logger, database, audit, auth, jobs, metrics: createMetrics(), secrets: createSecretBox(loadSecretKey(config)), mail: createMailService(config) };
   const sets: MigrationSet[] = [];
   for (const factory of areas) {
     const area = await factory(services);

@@ -24,7 +24,8 @@ export type HttpError = { status: number; code: string; message: string; details
 /**
  * The error body of the APIs under one URL prefix that speak another product's dialect (the
  * Webex-compatible /v1): the status, code and message are decided here, the dialect only writes
- * them. `request` is absent when Node's HTTP parser refused the request before Fastify saw it.
+ * them — and, where its wire binding demands another status for them (SOAP 1.1: every fault on
+ * 500), says which. `request` is absent when Node's HTTP parser refused the request before Fastify saw it.
  */
 export type ErrorDialect = {
   prefix: string;
@@ -41,6 +42,11 @@ export type ErrorDialect = {
    */
   caseInsensitive?: boolean;
   body(error: HttpError, trackingId: string, request?: FastifyRequest): unknown;
+  /**
+   * The status the dialect's wire binding requires for the mapping's error, when it differs from the
+   * mapping's (SOAP 1.1 carries every fault on 500); default the mapping's status. `request` as for `body`.
+   */
+  status?: (error: HttpError, request?: FastifyRequest) => number;
 };
 
 const envelope = (error: HttpError, trackingId: string) => ({ error: { code: error.code, message: error.message, details: error.details, trackingId } });
@@ -115,8 +121,9 @@ export function createErrorHandling(dialects: ErrorDialect[] = []) {
     const type = dialectFor(url)?.contentType;
     return (typeof type === 'function' ? type(request) : type) ?? 'application/json; charset=utf-8';
   };
+  const statusFor = (url: string | undefined, error: HttpError, request?: FastifyRequest) => dialectFor(url)?.status?.(error, request) ?? error.status;
   const send = (reply: FastifyReply, request: FastifyRequest, error: HttpError) =>
-    reply.status(error.status).type(contentTypeFor(request.url, request)).send(bodyFor(request.url, error, request.id, request));
+    reply.status(statusFor(request.url, error, request)).type(contentTypeFor(request.url, request)).send(bodyFor(request.url, error, request.id, request));
 
   /** Known API paths and their methods, for 405 and its Allow header. */
   const routes: { pattern: RegExp; methods: string[] }[] = [];
@@ -185,9 +192,10 @@ export function createErrorHandling(dialects: ErrorDialect[] = []) {
     const url = Buffer.isBuffer(error.rawPacket) ? /^[A-Z]+ (\S+)/.exec(error.rawPacket.subarray(0, 256).toString('latin1'))?.[1] : undefined;
     const answer = bodyFor(url, { status, code, message, details: { httpParserCode: error.code } }, trackingId);
     const body = typeof answer === 'string' ? answer : JSON.stringify(answer);
+    const wireStatus = statusFor(url, { status, code, message, details: {} });
     if (socket.writable) {
       socket.write(
-        `HTTP/1.1 ${status} ${http.STATUS_CODES[status]}\r\nContent-Type: ${contentTypeFor(url)}\r\nContent-Length: ${Buffer.byteLength(body)}\r\n` +
+        `HTTP/1.1 ${wireStatus} ${http.STATUS_CODES[wireStatus]}\r\nContent-Type: ${contentTypeFor(url)}\r\nContent-Length: ${Buffer.byteLength(body)}\r\n` +
           `TrackingID: ${trackingId}\r\nConnection: close\r\n\r\n${body}`,
       );
     }

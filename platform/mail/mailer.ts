@@ -1,7 +1,7 @@
 import nodemailer from 'nodemailer';
-import type { Config } from '../platform/config.ts';
+import type { Config } from '../config.ts';
 
-/** Switchboard's outgoing email, over SMTP (the Lab's mail catcher, or the partner's relay). */
+/** Switchboard's outgoing email, over SMTP (the Lab's mail catcher, or the operator's relay). */
 export type Mailer = { send(message: { to: string | string[]; subject: string; text: string }): Promise<void> };
 
 export function createSmtpMailer(options: { host: string; port: number; from: string; secure?: boolean; user?: string; password?: string }): Mailer {
@@ -32,4 +32,22 @@ export function mailerFromConfig(config: Pick<Config, 'smtpUrl' | 'mailFrom'>): 
     password: decodeURIComponent(parsed.password) || undefined,
     from: config.mailFrom,
   });
+}
+
+/**
+ * The platform's one outgoing mail: every area sends through `mailer()`. The relay of config
+ * (SWITCHBOARD_SMTP_URL) by default; when the Lab runs, its mail catcher is registered as the
+ * transport (`useTransport`) and takes precedence, so nothing leaves a Lab install. null when neither.
+ */
+export type MailService = { mailer(): Mailer | null; useTransport(transport: Mailer | null): void };
+
+export function createMailService(config: Pick<Config, 'smtpUrl' | 'mailFrom'>): MailService {
+  const relay = mailerFromConfig(config);
+  let transport: Mailer | null = null;
+  return {
+    mailer: () => transport ?? relay,
+    useTransport(next) {
+      transport = next;
+    },
+  };
 }
