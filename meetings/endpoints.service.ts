@@ -11,6 +11,7 @@ import type { Db } from '../platform/db/database.ts';
 import type { PlatformServices } from '../platform/services.ts';
 import type { Bookings } from './bookings.service.ts';
 import type { EndpointRow } from './endpoints.repository.ts';
+import type { CsvRow } from './endpoints.csv.ts';
 
 // #17 part 1: room endpoints (Cisco CE / RoomOS codecs) — registration, status polls and their
 // tickets, and rooms as participants of bookings (conflicts, free/busy, connect modes).
@@ -112,6 +113,28 @@ export function createEndpoints(services: PlatformServices, bookings: Bookings, 
     return publicEndpoint(row);
   }
 
+  /**
+   * Several endpoints at once; each row is registered or refused on its own (a bad row does not
+   * stop the others), and the answer says per row what happened.
+   */
+  async function addRows(rows: { line?: number; address: string; input?: EndpointInput; error?: { code: string; message: string } }[], actor: Actor) {
+    const results: { row: number; line?: number; address: string; ok: boolean; endpoint?: ReturnType<typeof publicEndpoint>; error?: { code: string; message: string } }[] = [];
+    for (const [index, { line, address, input, error: refused }] of rows.entries()) {
+      const row = { row: index + 1, ...(line !== undefined ? { line } : {}), address };
+      if (!input) {
+        results.push({ ...row, ok: false, error: refused ?? { code: 'VALIDATION_FAILED', message: 'No endpoint in this row.' } });
+        continue;
+      }
+      try {
+        results.push({ ...row, ok: true, endpoint: await addOne(input, actor) });
+      } catch (error) {
+        if (!(error instanceof AppError)) throw error;
+        results.push({ ...row, ok: false, error: { code: error.code, message: error.message } });
+      }
+    }
+    return { added: results.filter((r) => r.ok).length, refused: results.filter((r) => !r.ok).length, results };
+  }
+
   return {
     getEndpoint,
     connectorFor,
@@ -124,17 +147,11 @@ export function createEndpoints(services: PlatformServices, bookings: Bookings, 
      * stop the others), and the answer says per row what happened.
      */
     async addMany(inputs: EndpointInput[], actor: Actor) {
-      const results: { row: number; address: string; ok: boolean; endpoint?: ReturnType<typeof publicEndpoint>; error?: { code: string; message: string } }[] = [];
-      for (const [index, input] of inputs.entries()) {
-        try {
-          results.push({ row: index + 1, address: input.address, ok: true, endpoint: await addOne(input, actor) });
-        } catch (error) {
-          if (!(error instanceof AppError)) throw error;
-          results.push({ row: index + 1, address: input.address, ok: false, error: { code: error.code, message: error.message } });
-        }
-      }
-      return { added: results.filter((r) => r.ok).length, refused: results.filter((r) => !r.ok).length, results };
+      return addRows(inputs.map((input) => ({ address: input.address, input })), actor);
     },
+
+    /** Rows read from a CSV: those already refused (bad cells) are reported with the others. */
+    addCsvRows: (rows: CsvRow[], actor: Actor) => addRows(rows, actor),
 
     async list(page: { offset: number; limit: number }) {
       const { items, total } = await repo.listEndpoints(db, page);
