@@ -41,7 +41,7 @@ export function readEndpointsCsv(text: string, schema: z.ZodType<EndpointInput>)
   try {
     // Line breaks made one kind first: csv-parse counts a CRLF inside a quoted field as two lines,
     // and a line break has no meaning in any endpoint field.
-    const parsed = parse(text.replace(/\r\n?/g, '\n'), { bom: true, info: true, relax_column_count: true, skip_empty_lines: true }) as { record: string[]; info: { lines: number } }[];
+    const parsed = parse(text.replace(/\r\n?/g, '\n'), { bom: true, info: true, relax_column_count: true, skip_empty_lines: true }) as unknown as { record: string[]; info: { lines: number } }[];
     // info.lines is the line a record ends on; a user looks for the line it starts on.
     records = parsed.map(({ record, info }) => ({
       record: record.map((cell) => cell.trim()),

@@ -244,44 +244,10 @@ export function createEndpoints(services: PlatformServices, bookings: Bookings, 
      * do); OBTP rooms get the booking on their panel; manual rooms are only reserved.
      */
     async setRooms(bookingId: string, input: { rooms: RoomInput[]; private?: boolean }, actor: Actor) {
-      const ids = input.rooms.map((r) => r.endpointId);
-      if (new Set(ids).size !== ids.length) throw new AppError('VALIDATION_FAILED', 'A room is named twice.', { issues: [{ path: ['rooms'], message: 'A room is named twice.' }] });
-      const found = await repo.findEndpointsByIds(db, ids);
-      const missing = ids.find((id) => !found.some((e) => e.id === id));
-      if (missing) throw notFound('Endpoint', missing);
-      const booking = await findBooking(db, bookingId);
-      if (!booking) throw notFound('Booking', bookingId);
-      if (booking.state !== 'booked') throw new AppError('INVALID_STATE', `Booking ${bookingId} is ${booking.state}.`);
-      const automaticUris = (rows: { endpointId: string; connectMode: string }[]) =>
-        rows.filter((r) => r.connectMode === 'automatic').map((r) => found.find((e) => e.id === r.endpointId)?.sipUri ?? r.endpointId);
-      const withoutUri = input.rooms.find((r) => r.connectMode === 'automatic' && !found.find((e) => e.id === r.endpointId)?.sipUri);
-      if (withoutUri) throw new AppError('VALIDATION_FAILED', `Endpoint ${found.find((e) => e.id === withoutUri.endpointId)!.name} has no SIP URI for the bridge to dial: set one, or choose OBTP or manual.`, { endpointId: withoutUri.endpointId });
-
-      const before = await database.transaction(async (tx) => {
-        await repo.lockEndpointSchedules(tx, ids);
-        const conflict = await repo.findRoomConflict(tx, bookingId, ids, clock.now());
-        if (conflict) {
-          const room = found.find((e) => e.id === conflict.endpointId)!;
-          throw new AppError('CONFLICT', `${room.name} is already booked from ${formatInZone(conflict.startAt, booking.timeZone)} to ${formatInZone(conflict.endAt, booking.timeZone)} (${conflict.title}).`, { endpointId: room.id, bookingId: conflict.bookingId, startAt: conflict.startAt, endAt: conflict.endAt });
-        }
-        const previous = await repo.roomsOfBooking(tx, bookingId);
-        await repo.replaceRooms(tx, bookingId, input.rooms.map((r) => ({ bookingId, endpointId: r.endpointId, connectMode: r.connectMode, private: input.private ?? false })));
-        await audit.record({ actor, action: 'booking.rooms', entityType: 'booking', entityId: bookingId, before: previous, after: input }, tx);
-        return previous;
-      });
-      // The automatic rooms the booking had are replaced in its dial-outs; other dial-outs stay.
-      const previousRoomEndpoints = await repo.findEndpointsByIds(db, before.filter((r) => r.connectMode === 'automatic').map((r) => r.endpointId));
-      const dropped = new Set(previousRoomEndpoints.map((e) => e.sipUri).filter(Boolean) as string[]);
-      const dialOut = [...booking.dialOut.filter((uri) => !dropped.has(uri.replace(/^sip:/i, ''))), ...automaticUris(input.rooms)];
-      if (dialOut.join('\n') !== booking.dialOut.join('\n')) {
-        try {
-          await bookings.update(bookingId, { dialOut: [...new Set(dialOut)] }, actor);
-        } catch (error) {
-          await database.transaction((tx) => repo.replaceRooms(tx, bookingId, before)).catch((e) => logger.error({ err: e }, 'restoring the rooms of a booking failed'));
-          throw error;
-        }
-      }
-      hooks.onRoomsChanged?.([...new Set([...ids, ...before.map((r) => r.endpointId)])]);
+      const previous = await repo.roomsOfBooking(db, bookingId);
+      // One edit of the booking: rooms, their dial-outs and the conflict check in one transaction.
+      await bookings.update(bookingId, { rooms: input.rooms }, actor, { roomsPrivate: input.private ?? false });
+      hooks.onRoomsChanged?.([...new Set([...input.rooms.map((r) => r.endpointId), ...previous.map((r) => r.endpointId)])]);
       return this.rooms(bookingId);
     },
 
