@@ -292,7 +292,7 @@ export function registerMeetingRoutes(app: HttpApp, services: PlatformServices, 
     },
   });
   app.route({
-    method: 'POST', url: `${P}/bookings`, config: { access: 'bookings.manage' },
+    method: 'POST', url: `${P}/bookings`, config: { access: 'bookings.manage', errors: ['CONFLICT', 'NOT_FOUND', 'INVALID_STATE'] },
     schema: { tags, summary: 'Book a meeting (refused with the conflicting time when no slot is free)', body: z.strictObject({ ...bookingBody, bridgeId: z.string().uuid().optional(), zone: name.optional() }), response: { 201: booking } },
     handler: async (request, reply) => reply.code(201).send(await bookings.create(request.body, requireActor(request))),
   });
@@ -302,7 +302,7 @@ export function registerMeetingRoutes(app: HttpApp, services: PlatformServices, 
     handler: async (request) => bookings.get(request.params.id),
   });
   app.route({
-    method: 'PATCH', url: `${P}/bookings/:id`, config: { access: 'bookings.manage' },
+    method: 'PATCH', url: `${P}/bookings/:id`, config: { access: 'bookings.manage', errors: ['CONFLICT', 'INVALID_STATE'] },
     schema: { tags, summary: 'Edit a booking', params: id, body: z.strictObject(Object.fromEntries(Object.entries(bookingBody).map(([k, v]) => [k, v.optional()])) as { [K in keyof typeof bookingBody]: z.ZodOptional<(typeof bookingBody)[K]> }), response: { 200: booking } },
     handler: async (request) => bookings.update(request.params.id, request.body, requireActor(request)),
   });
