@@ -13,6 +13,7 @@ import { registerJobCommands } from '../platform/jobs/jobs.cli.ts';
 import { registerAuditCommands } from '../platform/audit/audit.cli.ts';
 import { registerCmsLabCommands } from '../lab/cms/cms.cli.ts';
 import { registerMeetingsCommands } from '../meetings/meetings.cli.ts';
+import { registerEndpointCommands } from '../meetings/endpoints.cli.ts';
 import { registerLicensingCommands } from '../licensing/licensing.cli.ts';
 import { registerCssmLabCommands } from '../lab/cssm/cssm.cli.ts';
 import { registerCucmLabCommands } from '../lab/cucm/cucm.cli.ts';
@@ -44,6 +45,7 @@ export function buildProgram(): Command {
   registerAuditCommands(program);
   registerCmsLabCommands(program);
   registerMeetingsCommands(program);
+  registerEndpointCommands(program);
   registerLicensingCommands(program);
   registerCssmLabCommands(program);
   registerCucmLabCommands(program);

@@ -9,6 +9,8 @@ import { peakOverlap } from './bridges.service.ts';
 import { getRoutingPreference, preferenceRank, recordBookingChange } from './booking-changes.ts';
 import { bridgesWithHolds, insertBookingBatch, lockSchedules } from './bookings.repository.ts';
 import { assertTimeZone, formatInZone, fromWallTime, parseZoned, wallTime } from './zoned-time.ts';
+import { findEndpointsByIds, lockEndpointSchedules, replaceRooms, roomsOfBooking } from './endpoints.repository.ts';
+import { assertRoomsFree, resolveRooms, type RoomChoice } from './rooms.guard.ts';
 import type { Actor } from '../platform/auth/actor.ts';
 import type { Db } from '../platform/db/database.ts';
 import type { PlatformServices } from '../platform/services.ts';
@@ -43,6 +45,8 @@ export type BookingInput = {
   /** Who made the booking elsewhere, and its key there (TMSBA ExternalSourceId / ExternalPrimaryKey). */
   externalSourceId?: string;
   externalPrimaryKey?: string;
+  /** #17: rooms booked with the booking, in its transaction (a room taken then refuses the booking). */
+  rooms?: RoomChoice[];
 };
 
 /**
@@ -266,6 +270,17 @@ export function createBookings(services: PlatformServices) {
             auditJson: audit.prepareMany(accepted.map(({ request, booking }) => ({ actor: request.actor, action: 'booking.create', entityType: 'booking', entityId: booking.id, after: booking }))),
           });
           for (const { booking } of accepted) booking.conferenceId = conferenceIdOf.get(booking.id) ?? 0;
+          // Rooms: all the batch's locked at once (sorted), then each booking checked against the
+          // others. A conflict fails the batch, which then decides each request alone: the one
+          // whose room is taken is refused with it, the others are booked.
+          const withRooms = accepted.filter(({ request }) => request.input.rooms?.length && !request.defective);
+          if (withRooms.length) {
+            await lockEndpointSchedules(tx, [...new Set(withRooms.flatMap(({ request }) => request.input.rooms!.map((r) => r.endpointId)))]);
+            for (const { request, booking } of withRooms) {
+              await replaceRooms(tx, booking.id, request.input.rooms!.map((r) => ({ bookingId: booking.id, endpointId: r.endpointId, connectMode: r.connectMode, private: false })));
+              await assertRoomsFree(tx, booking.id, request.input.timeZone, request.now, request.input.rooms!.map((r) => r.endpointId));
+            }
+          }
         }
         return decided;
       });
@@ -304,6 +319,11 @@ export function createBookings(services: PlatformServices) {
     publicBooking,
 
     async create(input: BookingInput, actor: Actor, mode: BookingMode = 'strict') {
+      if (input.rooms?.length) {
+        // Automatic rooms are dialled at start as the booking's dial-outs are.
+        const { automaticUris } = await resolveRooms(db, input.rooms);
+        input = { ...input, dialOut: [...new Set([...(input.dialOut ?? []), ...automaticUris])] };
+      }
       const intervals = expand(input);
       const now = clock.now();
       if (intervals[intervals.length - 1].endAt <= now) throw new AppError('VALIDATION_FAILED', 'The meeting is over already.');
@@ -365,10 +385,11 @@ export function createBookings(services: PlatformServices) {
     },
 
     /** Edits a booking: its scheduled occurrences are replaced and checked again. */
-    async update(id: string, patch: Partial<BookingInput>, actor: Actor) {
+    async update(id: string, patch: Partial<BookingInput>, actor: Actor, options: { roomsPrivate?: boolean } = {}) {
       const before = await repo.findBooking(db, id);
       if (!before) throw notFound('Booking', id);
       if (before.state !== 'booked') throw new AppError('INVALID_STATE', `Booking ${id} is ${before.state}.`, { state: before.state });
+      const rooms = patch.rooms ? await resolveRooms(db, patch.rooms) : undefined;
       const zone = patch.timeZone ?? before.timeZone;
       const merged: BookingInput = {
         title: patch.title ?? before.title,
@@ -395,11 +416,23 @@ export function createBookings(services: PlatformServices) {
         if (patch.passcode !== undefined) changes.passcodeSealed = patch.passcode ? secrets.seal(patch.passcode) : null;
         if (patch.dialOut !== undefined) changes.dialOut = patch.dialOut;
         if (patch.dialIn !== undefined) changes.dialIn = patch.dialIn;
+        if (patch.rooms && rooms) {
+          // The booking's automatic rooms are its dial-outs: the previous ones are replaced there, other dial-outs stay.
+          const previous = await roomsOfBooking(tx, id);
+          const dropped = new Set((await findEndpointsByIds(tx, previous.filter((r) => r.connectMode === 'automatic').map((r) => r.endpointId))).flatMap((e) => (e.sipUri ? [e.sipUri] : [])));
+          const dialOut = [...new Set([...(changes.dialOut ?? before.dialOut).filter((uri) => !dropped.has(uri.replace(/^sip:/i, ''))), ...rooms.automaticUris])];
+          if (dialOut.join('\n') !== before.dialOut.join('\n')) changes.dialOut = dialOut;
+          const roomsPrivate = options.roomsPrivate ?? previous.some((r) => r.private);
+          await replaceRooms(tx, id, patch.rooms.map((r) => ({ bookingId: id, endpointId: r.endpointId, connectMode: r.connectMode, private: roomsPrivate })));
+          await audit.record({ actor, action: 'booking.rooms', entityType: 'booking', entityId: id, before: previous, after: { rooms: patch.rooms, private: roomsPrivate } }, tx);
+        }
         if (intervals) {
           Object.assign(changes, { timeZone: zone, startAt: intervals[0].startAt, endAt: intervals[0].endAt, earlyJoinMinutes: merged.earlyJoinMinutes, recurrence: merged.recurrence ? normalizeRecurrence(merged.recurrence) : null });
           await repo.deleteScheduledOccurrences(tx, id);
           await repo.insertOccurrences(tx, intervals.map((i) => ({ id: crypto.randomUUID(), bookingId: id, bridgeId: bridge.id, ...i, state: 'scheduled' })));
         }
+        // New times or new rooms: the rooms must be free then (a conflict undoes the whole edit).
+        if (intervals || patch.rooms) await assertRoomsFree(tx, id, zone, now);
         await repo.updateBooking(tx, id, changes);
         const after = { ...before, ...changes };
         await audit.record({ actor, action: 'booking.update', entityType: 'booking', entityId: id, before: publicBooking(before), after: publicBooking(after) }, tx);
@@ -449,6 +482,7 @@ export function createBookings(services: PlatformServices) {
           changes = { startAt, endAt, holdFrom, state: 'scheduled', edited: true, recurrenceIdAt: occ.recurrenceIdAt ?? occ.startAt, ...(patch.dialOut !== undefined ? { dialOut: patch.dialOut } : {}) };
         }
         await repo.updateOccurrence(tx, occ.id, changes);
+        if (changes.startAt) await assertRoomsFree(tx, bookingId, booking.timeZone, clock.now());
         await repo.bumpBookingVersion(tx, bookingId, clock.now());
         await audit.record({ actor, action: patch.cancel ? 'occurrence.cancel' : 'occurrence.update', entityType: 'booking', entityId: bookingId, before: occ, after: { ...occ, ...changes } }, tx);
         await recordBookingChange(tx, { bookingId, occurrenceId: occ.id, change: patch.cancel ? 'occurrence-cancelled' : 'occurrence-updated', actor, at: clock.now() });

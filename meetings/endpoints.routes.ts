@@ -3,6 +3,7 @@ import { requireActor } from '../platform/auth/auth.plugin.ts';
 import { pageOf, pageQuery } from '../platform/http/paging.ts';
 import { timestampInput } from '../platform/http/inputs.ts';
 import { bridgeAddressProblem } from './bridges.service.ts';
+import { CSV_MAX_ROWS, readEndpointsCsv } from './endpoints.csv.ts';
 import { CONNECT_MODES, type Endpoints } from './endpoints.service.ts';
 import { hashOf, OBTP_HORIZON_MS, pushMethodFor, type Obtp } from './obtp.service.ts';
 import type { HttpApp } from '../platform/http/app-types.ts';
@@ -59,11 +60,20 @@ export function registerEndpointRoutes(app: HttpApp, services: PlatformServices,
   app.route({
     method: 'POST', url: `${P}/endpoints/bulk`, config: { access: 'bridges.manage' },
     schema: {
-      tags, summary: 'Register several endpoints; each row is registered or refused on its own',
-      body: z.strictObject({ endpoints: z.array(endpointInput).min(1).max(1000) }),
-      response: { 200: z.object({ added: z.number(), refused: z.number(), results: z.array(z.object({ row: z.number(), address: z.string(), ok: z.boolean(), endpoint: endpoint.optional(), error: z.object({ code: z.string(), message: z.string() }).optional() })) }) },
+      tags,
+      summary: 'Register several endpoints, as a list or as CSV; each row is registered or refused on its own',
+      description: 'Either `endpoints` (a list of registration bodies) or `csv`: the text of a CSV file whose first row names the columns '
+        + '(address, username, password required; name, sipUri, tls optional; tls true/false, default true). '
+        + `Up to ${CSV_MAX_ROWS} rows. Each result has the row's number and, for CSV, its line in the file.`,
+      body: z.union([
+        z.strictObject({ endpoints: z.array(endpointInput).min(1).max(CSV_MAX_ROWS) }),
+        z.strictObject({ csv: z.string().min(1).max(2_000_000).describe('The CSV file\'s text (UTF-8; a BOM is ignored)') }),
+      ]),
+      response: { 200: z.object({ added: z.number(), refused: z.number(), results: z.array(z.object({ row: z.number(), line: z.number().optional().describe('Line of the CSV the row ends on'), address: z.string(), ok: z.boolean(), endpoint: endpoint.optional(), error: z.object({ code: z.string(), message: z.string() }).optional() })) }) },
     },
-    handler: async (request) => endpoints.addMany(request.body.endpoints, requireActor(request)),
+    handler: async (request) => 'csv' in request.body
+      ? endpoints.addCsvRows(readEndpointsCsv(request.body.csv, endpointInput), requireActor(request))
+      : endpoints.addMany(request.body.endpoints, requireActor(request)),
   });
   app.route({
     method: 'GET', url: `${P}/endpoints/:id`, config: { access: 'meetings.read' },

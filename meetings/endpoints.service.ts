@@ -11,6 +11,7 @@ import type { Db } from '../platform/db/database.ts';
 import type { PlatformServices } from '../platform/services.ts';
 import type { Bookings } from './bookings.service.ts';
 import type { EndpointRow } from './endpoints.repository.ts';
+import type { CsvRow } from './endpoints.csv.ts';
 
 // #17 part 1: room endpoints (Cisco CE / RoomOS codecs) — registration, status polls and their
 // tickets, and rooms as participants of bookings (conflicts, free/busy, connect modes).
@@ -112,6 +113,28 @@ export function createEndpoints(services: PlatformServices, bookings: Bookings, 
     return publicEndpoint(row);
   }
 
+  /**
+   * Several endpoints at once; each row is registered or refused on its own (a bad row does not
+   * stop the others), and the answer says per row what happened.
+   */
+  async function addRows(rows: { line?: number; address: string; input?: EndpointInput; error?: { code: string; message: string } }[], actor: Actor) {
+    const results: { row: number; line?: number; address: string; ok: boolean; endpoint?: ReturnType<typeof publicEndpoint>; error?: { code: string; message: string } }[] = [];
+    for (const [index, { line, address, input, error: refused }] of rows.entries()) {
+      const row = { row: index + 1, ...(line !== undefined ? { line } : {}), address };
+      if (!input) {
+        results.push({ ...row, ok: false, error: refused ?? { code: 'VALIDATION_FAILED', message: 'No endpoint in this row.' } });
+        continue;
+      }
+      try {
+        results.push({ ...row, ok: true, endpoint: await addOne(input, actor) });
+      } catch (error) {
+        if (!(error instanceof AppError)) throw error;
+        results.push({ ...row, ok: false, error: { code: error.code, message: error.message } });
+      }
+    }
+    return { added: results.filter((r) => r.ok).length, refused: results.filter((r) => !r.ok).length, results };
+  }
+
   return {
     getEndpoint,
     connectorFor,
@@ -124,17 +147,11 @@ export function createEndpoints(services: PlatformServices, bookings: Bookings, 
      * stop the others), and the answer says per row what happened.
      */
     async addMany(inputs: EndpointInput[], actor: Actor) {
-      const results: { row: number; address: string; ok: boolean; endpoint?: ReturnType<typeof publicEndpoint>; error?: { code: string; message: string } }[] = [];
-      for (const [index, input] of inputs.entries()) {
-        try {
-          results.push({ row: index + 1, address: input.address, ok: true, endpoint: await addOne(input, actor) });
-        } catch (error) {
-          if (!(error instanceof AppError)) throw error;
-          results.push({ row: index + 1, address: input.address, ok: false, error: { code: error.code, message: error.message } });
-        }
-      }
-      return { added: results.filter((r) => r.ok).length, refused: results.filter((r) => !r.ok).length, results };
+      return addRows(inputs.map((input) => ({ address: input.address, input })), actor);
     },
+
+    /** Rows read from a CSV: those already refused (bad cells) are reported with the others. */
+    addCsvRows: (rows: CsvRow[], actor: Actor) => addRows(rows, actor),
 
     async list(page: { offset: number; limit: number }) {
       const { items, total } = await repo.listEndpoints(db, page);
@@ -227,44 +244,10 @@ export function createEndpoints(services: PlatformServices, bookings: Bookings, 
      * do); OBTP rooms get the booking on their panel; manual rooms are only reserved.
      */
     async setRooms(bookingId: string, input: { rooms: RoomInput[]; private?: boolean }, actor: Actor) {
-      const ids = input.rooms.map((r) => r.endpointId);
-      if (new Set(ids).size !== ids.length) throw new AppError('VALIDATION_FAILED', 'A room is named twice.', { issues: [{ path: ['rooms'], message: 'A room is named twice.' }] });
-      const found = await repo.findEndpointsByIds(db, ids);
-      const missing = ids.find((id) => !found.some((e) => e.id === id));
-      if (missing) throw notFound('Endpoint', missing);
-      const booking = await findBooking(db, bookingId);
-      if (!booking) throw notFound('Booking', bookingId);
-      if (booking.state !== 'booked') throw new AppError('INVALID_STATE', `Booking ${bookingId} is ${booking.state}.`);
-      const automaticUris = (rows: { endpointId: string; connectMode: string }[]) =>
-        rows.filter((r) => r.connectMode === 'automatic').map((r) => found.find((e) => e.id === r.endpointId)?.sipUri ?? r.endpointId);
-      const withoutUri = input.rooms.find((r) => r.connectMode === 'automatic' && !found.find((e) => e.id === r.endpointId)?.sipUri);
-      if (withoutUri) throw new AppError('VALIDATION_FAILED', `Endpoint ${found.find((e) => e.id === withoutUri.endpointId)!.name} has no SIP URI for the bridge to dial: set one, or choose OBTP or manual.`, { endpointId: withoutUri.endpointId });
-
-      const before = await database.transaction(async (tx) => {
-        await repo.lockEndpointSchedules(tx, ids);
-        const conflict = await repo.findRoomConflict(tx, bookingId, ids, clock.now());
-        if (conflict) {
-          const room = found.find((e) => e.id === conflict.endpointId)!;
-          throw new AppError('CONFLICT', `${room.name} is already booked from ${formatInZone(conflict.startAt, booking.timeZone)} to ${formatInZone(conflict.endAt, booking.timeZone)} (${conflict.title}).`, { endpointId: room.id, bookingId: conflict.bookingId, startAt: conflict.startAt, endAt: conflict.endAt });
-        }
-        const previous = await repo.roomsOfBooking(tx, bookingId);
-        await repo.replaceRooms(tx, bookingId, input.rooms.map((r) => ({ bookingId, endpointId: r.endpointId, connectMode: r.connectMode, private: input.private ?? false })));
-        await audit.record({ actor, action: 'booking.rooms', entityType: 'booking', entityId: bookingId, before: previous, after: input }, tx);
-        return previous;
-      });
-      // The automatic rooms the booking had are replaced in its dial-outs; other dial-outs stay.
-      const previousRoomEndpoints = await repo.findEndpointsByIds(db, before.filter((r) => r.connectMode === 'automatic').map((r) => r.endpointId));
-      const dropped = new Set(previousRoomEndpoints.map((e) => e.sipUri).filter(Boolean) as string[]);
-      const dialOut = [...booking.dialOut.filter((uri) => !dropped.has(uri.replace(/^sip:/i, ''))), ...automaticUris(input.rooms)];
-      if (dialOut.join('\n') !== booking.dialOut.join('\n')) {
-        try {
-          await bookings.update(bookingId, { dialOut: [...new Set(dialOut)] }, actor);
-        } catch (error) {
-          await database.transaction((tx) => repo.replaceRooms(tx, bookingId, before)).catch((e) => logger.error({ err: e }, 'restoring the rooms of a booking failed'));
-          throw error;
-        }
-      }
-      hooks.onRoomsChanged?.([...new Set([...ids, ...before.map((r) => r.endpointId)])]);
+      const previous = await repo.roomsOfBooking(db, bookingId);
+      // One edit of the booking: rooms, their dial-outs and the conflict check in one transaction.
+      await bookings.update(bookingId, { rooms: input.rooms }, actor, { roomsPrivate: input.private ?? false });
+      hooks.onRoomsChanged?.([...new Set([...input.rooms.map((r) => r.endpointId), ...previous.map((r) => r.endpointId)])]);
       return this.rooms(bookingId);
     },
 

@@ -5,6 +5,7 @@ import { dateTimeText, httpUrlInput, int4Query, timestampInput } from '../platfo
 import { normalizeFingerprint } from '../platform/http/external-client.ts';
 import { bridgeAddressProblem, publicBridge, publicNode, type Bridges } from './bridges.service.ts';
 import * as repo from './meetings.repository.ts';
+import { CONNECT_MODES } from './endpoints.service.ts';
 import { recurrenceProblem } from './recurrence.ts';
 import { getRoutingPreference, readBookingChanges, setRoutingPreference } from './booking-changes.ts';
 import type { FastifyRequest } from 'fastify';
@@ -102,6 +103,8 @@ const bookingBody = {
     if (problem) ctx.addIssue({ code: 'custom', message: problem, input: text });
   }).optional().describe('RFC 5545 RRULE, e.g. FREQ=WEEKLY;BYDAY=MO,WE'),
   exceptions: z.array(dateTimeText()).max(1000).optional(),
+  rooms: z.array(z.strictObject({ endpointId: z.string().uuid(), connectMode: z.enum(CONNECT_MODES) })).max(100).optional()
+    .describe('#17: rooms (endpoints) booked with the meeting, in the same transaction; a room taken then refuses the booking (409 naming the room and the other meeting). obtp: Join on the panel; automatic: the bridge dials the room at start; manual: reserved only. On PATCH: replaces the rooms.'),
 };
 
 const origin = (request: FastifyRequest) => `${request.protocol}://${request.headers.host}`;
@@ -289,7 +292,7 @@ export function registerMeetingRoutes(app: HttpApp, services: PlatformServices, 
     },
   });
   app.route({
-    method: 'POST', url: `${P}/bookings`, config: { access: 'bookings.manage' },
+    method: 'POST', url: `${P}/bookings`, config: { access: 'bookings.manage', errors: ['CONFLICT', 'NOT_FOUND', 'INVALID_STATE'] },
     schema: { tags, summary: 'Book a meeting (refused with the conflicting time when no slot is free)', body: z.strictObject({ ...bookingBody, bridgeId: z.string().uuid().optional(), zone: name.optional() }), response: { 201: booking } },
     handler: async (request, reply) => reply.code(201).send(await bookings.create(request.body, requireActor(request))),
   });
@@ -299,7 +302,7 @@ export function registerMeetingRoutes(app: HttpApp, services: PlatformServices, 
     handler: async (request) => bookings.get(request.params.id),
   });
   app.route({
-    method: 'PATCH', url: `${P}/bookings/:id`, config: { access: 'bookings.manage' },
+    method: 'PATCH', url: `${P}/bookings/:id`, config: { access: 'bookings.manage', errors: ['CONFLICT', 'INVALID_STATE'] },
     schema: { tags, summary: 'Edit a booking', params: id, body: z.strictObject(Object.fromEntries(Object.entries(bookingBody).map(([k, v]) => [k, v.optional()])) as { [K in keyof typeof bookingBody]: z.ZodOptional<(typeof bookingBody)[K]> }), response: { 200: booking } },
     handler: async (request) => bookings.update(request.params.id, request.body, requireActor(request)),
   });

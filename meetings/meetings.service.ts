@@ -3,6 +3,7 @@ import { XMLParser } from 'fast-xml-parser';
 import client from 'prom-client';
 import { AppError, notFound } from '../platform/errors.ts';
 import * as repo from './meetings.repository.ts';
+import { assertRoomsFree } from './rooms.guard.ts';
 import * as starts from './meeting-starts.repository.ts';
 import * as calls from './meeting-calls.repository.ts';
 import type { Actor } from '../platform/auth/actor.ts';
@@ -772,6 +773,8 @@ export function createMeetings(services: PlatformServices, bridges: Bridges, boo
           throw new AppError('CONFLICT', `The meeting cannot be extended: every slot is booked at ${formatInZone(new Date(peak.at), booking.timeZone)}.`, { at: new Date(peak.at) });
         }
         await repo.updateOccurrence(tx, occurrenceId, { endAt: newEnd, warned: [] });
+        // #17: its rooms must be free for the added time too.
+        await assertRoomsFree(tx, booking.id, booking.timeZone, clock.now());
         await audit.record({ actor, action: 'meeting.extend', entityType: 'meeting', entityId: occurrenceId, before: { endAt: occ.endAt }, after: { endAt: newEnd } }, tx);
       });
       // As TMS does: the space is PUT again, a reference on the bridge that the meeting was extended.
