@@ -95,6 +95,20 @@ describe('Rooms in the console', { skip }, () => {
     await form.getByLabel('Title').fill('Clash');
     await form.getByRole('list', { name: 'Rooms free/busy' }).getByText(/Lab room-boardroom is busy then: "Board review"/).waitFor();
 
+    // The calendar names the meeting's rooms; a room's calendar holds it and links the room's feed.
+    const weekOf = (d: Date) => { const w = new Date(d); w.setHours(0, 0, 0, 0); w.setDate(w.getDate() - ((w.getDay() + 6) % 7)); return w.getTime(); };
+    await nav('Calendar').click();
+    if (weekOf(meetingStart) !== weekOf(new Date())) await page.getByRole('button', { name: 'Next week →' }).click();
+    const entry = page.getByRole('link', { name: /Board review/ });
+    await entry.waitFor();
+    await page.getByText('Rooms: Lab room-boardroom').waitFor();
+    await page.getByLabel('Room', { exact: true }).selectOption({ label: 'Lab room-boardroom' });
+    const feed = page.getByRole('link', { name: 'iCalendar feed of Lab room-boardroom' });
+    const ical = await page.request.get(new URL((await feed.getAttribute('href'))!, page.url()).toString());
+    assert.equal(ical.status(), 200);
+    assert.match(await ical.text(), /SUMMARY:Board review/);
+    await entry.waitFor();
+
     // OBTP is off until an administrator turns it on, after Cisco's terms.
     await nav('Rooms').click();
     await page.getByRole('switch', { name: /Push bookings to room panels/ }).click();
