@@ -101,7 +101,7 @@ export function BookingFormPage() {
   const bridges = useQuery({ queryKey: ['meetings', 'bridges'], queryFn: ({ signal }) => api.bridges(signal) });
   const initial = useMemo(() => nextHalfHour(browserTimeZone), []);
   const endpoints = useQuery({ queryKey: ['meetings', 'endpoints'], queryFn: ({ signal }) => api.endpoints(signal) });
-  const [booked, setBooked] = useState<{ booking: Row; firstMeetingId: string | null; roomsError?: unknown } | null>(null);
+  const [booked, setBooked] = useState<{ booking: Row; firstMeetingId: string | null; rooms: number; roomsError?: unknown } | null>(null);
   const form = useForm<Values>({
     mode: 'controlled',
     initialValues: {
@@ -148,7 +148,7 @@ export function BookingFormPage() {
         await api.setRooms(booking.id, values.rooms.map((endpointId) => ({ endpointId, connectMode: values.roomModes[endpointId] ?? 'obtp' }))).catch((error: unknown) => { roomsError = error; });
       }
       const detail = await api.booking(booking.id).catch(() => null);
-      return { booking, roomsError, firstMeetingId: (detail?.occurrences as Row[] | undefined)?.find((o) => o.state === 'scheduled')?.id ?? null };
+      return { booking, roomsError, rooms: values.rooms.length, firstMeetingId: (detail?.occurrences as Row[] | undefined)?.find((o) => o.state === 'scheduled')?.id ?? null };
     },
     onSuccess: (result) => {
       setBooked(result);
@@ -232,7 +232,7 @@ export function BookingFormPage() {
         <Group mt="md"><Button type="submit" loading={book.isPending}>Book</Button></Group>
         {booked && (
           <Alert color="green" variant="light" role="status" mt="sm" title="Booked">
-            Booked "{booked.booking.title}" — {booked.booking.occurrences ?? 1} meeting(s), first <Time value={booked.booking.startAt} />{booked.booking && v.rooms.length > 0 && !booked.roomsError ? `, with ${v.rooms.length} room(s)` : ''}.{' '}
+            Booked "{booked.booking.title}" — {booked.booking.occurrences ?? 1} meeting(s), first <Time value={booked.booking.startAt} />{booked.rooms > 0 && !booked.roomsError ? `, with ${booked.rooms} room(s)` : ''}.{' '}
             {booked.firstMeetingId && <Anchor component={Link} to={`/meetings/${booked.firstMeetingId}`}>Open the meeting</Anchor>}
           </Alert>
         )}
