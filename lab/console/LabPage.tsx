@@ -6,10 +6,11 @@ import { ErrorNotice } from '../../platform/console/src/components/ErrorNotice.t
 import { confirmAction, notifyError, notifySuccess } from '../../platform/console/src/components/feedback.tsx';
 import { PageHeader } from '../../platform/console/src/components/PageHeader.tsx';
 import { useCan } from '../../platform/console/src/session.tsx';
+import { CeTab } from './LabCe.tsx';
 import { CmsTab } from './LabCms.tsx';
 import { CssmTab, UcTab } from './LabLicensing.tsx';
 import { BroadworksTab } from './LabSimulators.tsx';
-import { describeCmsFaults, describeCssmFault, describeUcFault, labApi } from './lab-api.ts';
+import { ceApi, describeCeFaults, describeCmsFaults, describeCssmFault, describeUcFault, labApi } from './lab-api.ts';
 
 // One tab per simulator family (S1–S4); CMS first, it is what Meetings drives. The tab is in the
 // URL (?tab=) so a link or a reload opens the same one.
@@ -18,6 +19,7 @@ const tabs = [
   { id: 'broadworks', label: 'BroadWorks', render: () => <BroadworksTab /> },
   { id: 'cssm', label: 'CSSM', render: () => <CssmTab /> },
   { id: 'uc', label: 'CUCM / Unity Connection', render: () => <UcTab /> },
+  { id: 'ce', label: 'Room codecs', render: () => <CeTab /> },
 ] as const;
 
 type ActiveFault = { key: string; simulator: string; target: string; fault: string; tab: string; clear: () => Promise<unknown> };
@@ -29,6 +31,7 @@ function ActiveFaults({ onOpen }: { onOpen: (tab: string) => void }) {
   const overview = useQuery({ queryKey: ['lab'], queryFn: labApi.overview, refetchInterval: 3000 });
   const cssm = useQuery({ queryKey: ['lab', 'cssm'], queryFn: labApi.cssm, refetchInterval: 3000 });
   const uc = useQuery({ queryKey: ['lab', 'uc'], queryFn: labApi.uc, refetchInterval: 3000 });
+  const ce = useQuery({ queryKey: ['lab', 'ce'], queryFn: ceApi.codecs, refetchInterval: 3000 });
   const clear = useMutation({
     mutationFn: (fault: ActiveFault) => fault.clear(),
     onSuccess: (_result, fault) => notifySuccess(`${fault.target} answers normally again.`, 'Fault cleared'),
@@ -52,6 +55,11 @@ function ActiveFaults({ onOpen }: { onOpen: (tab: string) => void }) {
     if (c.fault.kind !== 'none') rows.push({ key: `uc/${c.name}`, simulator: c.type === 'CUCM' ? 'Unified CM' : 'Unity Connection', target: c.name, fault: describeUcFault(c.fault), tab: 'uc', clear: () => labApi.clearUcFault(c.name) });
   }
 
+  for (const c of ce.data?.items ?? []) {
+    const words = describeCeFaults(c.faults);
+    if (words.length) rows.push({ key: `ce/${c.name}`, simulator: 'Room codec', target: c.name, fault: words.join(', '), tab: 'ce', clear: () => ceApi.clearFaults(c.name) });
+  }
+
   const columns: Column<ActiveFault>[] = [
     { key: 'simulator', header: 'Simulator', sortValue: (f) => f.simulator, render: (f) => f.simulator },
     { key: 'target', header: 'Where', sortValue: (f) => f.target, render: (f) => <Button variant="subtle" size="compact-sm" onClick={() => onOpen(f.tab)}>{f.target}</Button> },
@@ -62,7 +70,7 @@ function ActiveFaults({ onOpen }: { onOpen: (tab: string) => void }) {
   ];
   // Each simulator family is read on its own: one that cannot be read is said, the others still list.
   const loading = !overview.data && !overview.error;
-  const unreadable = [overview, cssm, uc].map((q) => q.error).find(Boolean);
+  const unreadable = [overview, cssm, uc, ce].map((q) => q.error).find(Boolean);
   return (
     <Paper component="section" aria-labelledby="lab-active-faults" mb="lg">
       <Title order={2} fz="lg" id="lab-active-faults" mb="xs">

@@ -104,3 +104,28 @@ export function describeUcFault(f: UcFault): string {
   if (f.kind === 'server-error') return '500 on every request';
   return f.kind;
 }
+
+// The Lab's room codecs (lab/ce/ce.routes.ts): each touch panel as the codec holds it.
+export type CeFaults = { down?: boolean; unauthorized?: boolean; slowMs?: number; failNext?: Array<{ path: string; count: number; status: number }> };
+export type CeBooking = { id: string; title: string; organizer: string; privacy: string; startTime: string; endTime: string; startTimeBuffer: number; endTimeBuffer: number; number: string; protocol: string; connectMode: string };
+export type CeCall = { id: number; number: string; bookingId: string; status: string; reason?: string };
+export type CeCodec = {
+  name: string; url: string; username: string; productId: string; version: string; webexRegistered: boolean; sipUri: string; lastUpdated: string | null;
+  pushes: Array<{ method: string; count: number; at: string }>; bookings: CeBooking[]; calls: CeCall[]; faults: CeFaults;
+};
+
+export const ceApi = {
+  codecs: () => request<{ items: CeCodec[] }>('/api/v1/lab/ce'),
+  join: (codec: string, bookingId: string) => request<{ joined: boolean; reason?: string; call?: CeCall }>(`/api/v1/lab/ce/${enc(codec)}/join`, { method: 'POST', body: { bookingId } }),
+  setFaults: (codec: string, faults: CeFaults) => request<CeFaults>(`/api/v1/lab/ce/${enc(codec)}/faults`, { method: 'PUT', body: faults }),
+  clearFaults: (codec: string) => request<CeFaults>(`/api/v1/lab/ce/${enc(codec)}/faults`, { method: 'DELETE' }),
+};
+
+export function describeCeFaults(f: CeFaults): string[] {
+  const out: string[] = [];
+  if (f.down) out.push('down');
+  if (f.unauthorized) out.push('401 always');
+  if (f.slowMs) out.push(`slow (${f.slowMs} ms)`);
+  if (f.failNext?.length) out.push(`${f.failNext.length} scripted failure(s)`);
+  return out;
+}

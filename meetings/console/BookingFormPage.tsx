@@ -1,7 +1,8 @@
 import { useMemo, useState } from 'react';
+import { useDebouncedValue } from '@mantine/hooks';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { Link } from 'react-router';
-import { Alert, Anchor, Button, Checkbox, Group, NativeSelect, NumberInput, Paper, Select, SimpleGrid, TagsInput, Text, TextInput, Title } from '@mantine/core';
+import { Alert, Anchor, Button, Checkbox, Group, MultiSelect, NativeSelect, NumberInput, Paper, Select, SimpleGrid, Stack, TagsInput, Text, TextInput, Title } from '@mantine/core';
 import { DatePickerInput, TimeInput } from '@mantine/dates';
 import { useForm } from '@mantine/form';
 import { ErrorNotice } from '../../platform/console/src/components/ErrorNotice.tsx';
@@ -9,7 +10,8 @@ import { notifySuccess } from '../../platform/console/src/components/feedback.ts
 import { fieldErrors } from '../../platform/console/src/components/form-errors.ts';
 import { PageHeader } from '../../platform/console/src/components/PageHeader.tsx';
 import { Time, browserTimeZone } from '../../platform/console/src/components/Time.tsx';
-import { meetingsApi as api, type Row } from './meetings-api.ts';
+import { ApiError } from '../../platform/console/src/api.ts';
+import { connectModes, meetingsApi as api, type ConnectMode, type Row } from './meetings-api.ts';
 import { MeetingsNav, bridgeLabel } from './shared.tsx';
 
 // /meetings/bookings/new (M8, M14): a booking in the words of a calendar — a day and a time in a
@@ -37,7 +39,50 @@ type Values = {
   title: string; date: string | null; time: string; durationMinutes: number | string; timeZone: string;
   repeat: Repeat; interval: number | string; weekdays: string[]; ends: 'never' | 'count' | 'until'; count: number | string; until: string | null; customRule: string;
   dialOut: string[]; passcode: string; earlyJoinMinutes: number | string; bridgeId: string;
+  rooms: string[]; roomModes: Record<string, ConnectMode>;
 };
+
+/** The UTC instant of a wall date and time in `timeZone` (two passes settle a daylight saving edge). */
+export function wallTimeToUtc(date: string, time: string, timeZone: string): Date {
+  const [y, mo, d] = date.split('-').map(Number);
+  const [h, mi] = time.split(':').map(Number);
+  const wall = Date.UTC(y!, mo! - 1, d!, h!, mi!);
+  const offsetAt = (at: number) => {
+    const p = Object.fromEntries(new Intl.DateTimeFormat('en-GB', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).formatToParts(new Date(at)).map((x) => [x.type, Number(x.value)]));
+    return Date.UTC(p.year, p.month - 1, p.day, p.hour, p.minute) - Math.floor(at / 60_000) * 60_000;
+  };
+  let at = wall - offsetAt(wall);
+  at = wall - offsetAt(at);
+  return new Date(at);
+}
+
+/** Each chosen room's other meetings overlapping [from, to), read from the rooms' free/busy. */
+function RoomsFreeBusy({ rooms, names, from, to }: { rooms: string[]; names: Map<string, string>; from: Date | null; to: Date | null }) {
+  const span = from && to ? [from.toISOString(), to.toISOString()] as const : null;
+  const busy = useQuery({
+    queryKey: ['meetings', 'rooms-busy', rooms, span],
+    enabled: !!span && rooms.length > 0,
+    queryFn: async ({ signal }) => Promise.all(rooms.map(async (id) => ({ id, items: (await api.busy(id, span![0], span![1], signal)).items }))),
+  });
+  if (!rooms.length || !span) return null;
+  if (busy.error) return <ErrorNotice error={busy.error} title="Could not read the rooms' free/busy" />;
+  if (!busy.data) return <Text size="xs" c="dimmed">Reading the rooms' free/busy…</Text>;
+  return (
+    <ul aria-label="Rooms free/busy" style={{ margin: 0, paddingLeft: 18 }}>
+      {busy.data.map(({ id, items }) => (
+        <li key={id}>
+          {items.length === 0 ? (
+            <Text size="sm" c="green.8">{names.get(id) ?? id} is free then.</Text>
+          ) : (
+            <Text size="sm" c="red.8">
+              {names.get(id) ?? id} is busy then: {items.map((b, i) => <span key={b.occurrenceId}>{i > 0 && '; '}{b.private ? 'a private meeting' : `"${b.title}"`} (<Time value={b.startAt} /> – <Time value={b.endAt} />)</span>)}. Choose another time or another room.
+            </Text>
+          )}
+        </li>
+      ))}
+    </ul>
+  );
+}
 
 /** The RRULE of the repeat fields; undefined for a single meeting. */
 export function recurrenceOf(v: Pick<Values, 'repeat' | 'interval' | 'weekdays' | 'ends' | 'count' | 'until' | 'customRule'>): string | undefined {
@@ -55,13 +100,15 @@ export function BookingFormPage() {
   const client = useQueryClient();
   const bridges = useQuery({ queryKey: ['meetings', 'bridges'], queryFn: ({ signal }) => api.bridges(signal) });
   const initial = useMemo(() => nextHalfHour(browserTimeZone), []);
-  const [booked, setBooked] = useState<{ booking: Row; firstMeetingId: string | null } | null>(null);
+  const endpoints = useQuery({ queryKey: ['meetings', 'endpoints'], queryFn: ({ signal }) => api.endpoints(signal) });
+  const [booked, setBooked] = useState<{ booking: Row; firstMeetingId: string | null; rooms: number; roomsError?: unknown } | null>(null);
   const form = useForm<Values>({
     mode: 'controlled',
     initialValues: {
       title: '', date: initial.date, time: initial.time, durationMinutes: 60, timeZone: browserTimeZone,
       repeat: 'none', interval: 1, weekdays: [], ends: 'count', count: 10, until: null, customRule: '',
       dialOut: [], passcode: '', earlyJoinMinutes: 5, bridgeId: '',
+      rooms: [], roomModes: {},
     },
     // What the form itself can tell before sending; the server checks everything again.
     validate: {
@@ -94,11 +141,18 @@ export function BookingFormPage() {
         recurrence: recurrenceOf(values),
         bridgeId: values.bridgeId || undefined,
       });
+      // The rooms are set once the booking exists; a room taken then leaves the booking without rooms,
+      // said under the rooms field, so the rooms can be changed and set again from the meeting.
+      let roomsError: unknown;
+      if (values.rooms.length) {
+        await api.setRooms(booking.id, values.rooms.map((endpointId) => ({ endpointId, connectMode: values.roomModes[endpointId] ?? 'obtp' }))).catch((error: unknown) => { roomsError = error; });
+      }
       const detail = await api.booking(booking.id).catch(() => null);
-      return { booking, firstMeetingId: (detail?.occurrences as Row[] | undefined)?.find((o) => o.state === 'scheduled')?.id ?? null };
+      return { booking, roomsError, rooms: values.rooms.length, firstMeetingId: (detail?.occurrences as Row[] | undefined)?.find((o) => o.state === 'scheduled')?.id ?? null };
     },
     onSuccess: (result) => {
       setBooked(result);
+      if (result.roomsError) form.setFieldError('rooms', `Booked without its rooms: ${result.roomsError instanceof ApiError ? result.roomsError.message : String(result.roomsError)}`);
       notifySuccess(`"${result.booking.title}": ${result.booking.occurrences ?? 1} meeting(s) booked.`, 'Booked');
       return client.invalidateQueries({ queryKey: ['meetings'] });
     },
@@ -112,6 +166,19 @@ export function BookingFormPage() {
   // Shown above the button only when no field carries the problem (a conflict, an end before the start).
   const unplaced = book.error && (mapped.length === 0 || mapped.some((f) => !(f in form.values)));
   const repeating = v.repeat !== 'none' && v.repeat !== 'custom';
+  const roomNames = new Map((endpoints.data?.items ?? []).map((e) => [e.id as string, e.name as string]));
+  // Free/busy follows the chosen time once the typing settles.
+  const [when] = useDebouncedValue(`${v.date ?? ''}|${v.time}|${v.timeZone}|${v.durationMinutes}`, 400);
+  const span = useMemo(() => {
+    const [date, time, timeZone, minutes] = when.split('|');
+    if (!date || !/^\d{2}:\d{2}/.test(time!) || !Number(minutes)) return null;
+    try {
+      const from = wallTimeToUtc(date, time!.slice(0, 5), timeZone!);
+      return { from, to: new Date(from.getTime() + Number(minutes) * 60_000) };
+    } catch {
+      return null;
+    }
+  }, [when]);
 
   return (
     <>
@@ -128,6 +195,21 @@ export function BookingFormPage() {
           <TextInput label="Passcode" description="Digits only; optional" inputMode="numeric" {...form.getInputProps('passcode')} />
           <NativeSelect label="Bridge" data={[{ value: '', label: 'Route automatically' }, ...(bridges.data?.items ?? []).map((b) => ({ value: b.id, label: bridgeLabel(b) }))]} {...form.getInputProps('bridgeId')} />
         </SimpleGrid>
+        <MultiSelect
+          mt="sm" label="Rooms" searchable clearable
+          description={v.repeat === 'none' ? 'Room endpoints taking part; free/busy is for the chosen time' : 'Room endpoints taking part; free/busy is for the first meeting'}
+          placeholder={endpoints.data && endpoints.data.items.length === 0 ? 'No rooms registered' : 'Choose rooms'}
+          data={(endpoints.data?.items ?? []).map((e) => ({ value: e.id, label: e.name }))}
+          {...form.getInputProps('rooms')}
+        />
+        {v.rooms.length > 0 && (
+          <Stack gap={4} mt={4}>
+            {v.rooms.map((id) => (
+              <NativeSelect key={id} size="xs" label={`How ${roomNames.get(id) ?? 'the room'} joins`} data={connectModes} value={v.roomModes[id] ?? 'obtp'} onChange={(e) => form.setFieldValue('roomModes', { ...v.roomModes, [id]: e.currentTarget.value as ConnectMode })} />
+            ))}
+            <RoomsFreeBusy rooms={v.rooms} names={roomNames} from={span?.from ?? null} to={span?.to ?? null} />
+          </Stack>
+        )}
         <TagsInput mt="sm" label="Dial out to" description="SIP URIs such as alice@example.com; press Enter after each" splitChars={[',', ' ']} {...form.getInputProps('dialOut')} />
 
         <Title order={2} fz="md" mt="lg" mb="xs">Repeats</Title>
@@ -150,7 +232,7 @@ export function BookingFormPage() {
         <Group mt="md"><Button type="submit" loading={book.isPending}>Book</Button></Group>
         {booked && (
           <Alert color="green" variant="light" role="status" mt="sm" title="Booked">
-            Booked "{booked.booking.title}" — {booked.booking.occurrences ?? 1} meeting(s), first <Time value={booked.booking.startAt} />.{' '}
+            Booked "{booked.booking.title}" — {booked.booking.occurrences ?? 1} meeting(s), first <Time value={booked.booking.startAt} />{booked.rooms > 0 && !booked.roomsError ? `, with ${booked.rooms} room(s)` : ''}.{' '}
             {booked.firstMeetingId && <Anchor component={Link} to={`/meetings/${booked.firstMeetingId}`}>Open the meeting</Anchor>}
           </Alert>
         )}

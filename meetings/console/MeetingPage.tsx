@@ -43,6 +43,7 @@ export function MeetingPage() {
           {m.error && <Text c="red" size="sm" mb="sm">{m.error}</Text>}
           {control && <LiveControls meeting={m} />}
           <Participants meeting={m} control={!!control} />
+          <Rooms meeting={m} />
           {m.state === 'scheduled' && can('bookings.manage') && (
             <SimpleGrid cols={{ base: 1, lg: 2 }} spacing="lg" mt="lg">
               <OccurrenceSchedule meeting={m} />
@@ -278,6 +279,39 @@ function OccurrenceDialOuts({ meeting }: { meeting: Row }) {
       </Group>
       {save.isSuccess && list === null && <Text size="sm" role="status" mt="xs">Saved: this meeting dials {(save.data?.dialOut ?? series).join(', ') || 'nobody'}.</Text>}
       <Text size="xs" mt="xs"><Anchor component={Link} to="/meetings/bookings">All bookings</Anchor></Text>
+    </Paper>
+  );
+}
+
+const modeWords: Record<string, string> = { obtp: 'One Button to Push', automatic: 'Automatic', manual: 'Manual' };
+const bareUri = (uri: string | null | undefined) => (uri ?? '').replace(/^sips?:/i, '').toLowerCase();
+
+/** #17: the booking's rooms, how each joins, and whether it is on the bridge now (a leg from its SIP URI). */
+function Rooms({ meeting: m }: { meeting: Row }) {
+  const rooms = useQuery({ queryKey: ['meetings', 'booking-rooms', m.bookingId], queryFn: ({ signal }) => api.rooms(m.bookingId, signal) });
+  const endpoints = useQuery({ queryKey: ['meetings', 'endpoints'], queryFn: ({ signal }) => api.endpoints(signal), enabled: (rooms.data?.items.length ?? 0) > 0 });
+  if (rooms.error) return <ErrorNotice error={rooms.error} title="Could not read the meeting's rooms" />;
+  if (!rooms.data || rooms.data.items.length === 0) return null;
+  const parties = participantsOf(m).filter((p) => p.onBridge).map((p) => bareUri(p.remoteParty));
+  const joined = (endpointId: string) => {
+    const uri = bareUri(endpoints.data?.items.find((e) => e.id === endpointId)?.sipUri);
+    return !!uri && parties.includes(uri);
+  };
+  return (
+    <Paper component="section" aria-labelledby="rooms-title" mb="lg">
+      <Title order={2} fz="lg" id="rooms-title" mb="sm">Rooms</Title>
+      <Table>
+        <Table.Thead><Table.Tr><Table.Th>Room</Table.Th><Table.Th>Joins by</Table.Th><Table.Th>In the meeting</Table.Th></Table.Tr></Table.Thead>
+        <Table.Tbody>
+          {rooms.data.items.map((r) => (
+            <Table.Tr key={r.endpointId}>
+              <Table.Td>{r.name}</Table.Td>
+              <Table.Td>{modeWords[r.connectMode] ?? r.connectMode}</Table.Td>
+              <Table.Td>{m.state === 'ongoing' ? (joined(r.endpointId) ? <Badge color="green" variant="light" tt="none">joined</Badge> : <Badge color="gray" variant="light" tt="none">not joined</Badge>) : <Text size="sm" c="dimmed">—</Text>}</Table.Td>
+            </Table.Tr>
+          ))}
+        </Table.Tbody>
+      </Table>
     </Paper>
   );
 }

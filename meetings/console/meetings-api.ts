@@ -4,6 +4,13 @@ import { request, type Page } from '../../platform/console/src/api.ts';
 const P = '/api/v1/meetings';
 export type Row = Record<string, any>;
 const enc = encodeURIComponent;
+/** How a room joins (meetings/endpoints.service.ts CONNECT_MODES). */
+export type ConnectMode = 'obtp' | 'automatic' | 'manual';
+export const connectModes: Array<{ value: ConnectMode; label: string }> = [
+  { value: 'obtp', label: 'One Button to Push (Join on the panel)' },
+  { value: 'automatic', label: 'Automatic (the bridge dials the room)' },
+  { value: 'manual', label: 'Manual (reserved only)' },
+];
 
 export const meetingsApi = {
   bridges: (signal?: AbortSignal) => request<Page<Row>>(`${P}/bridges`, { query: { limit: 500 }, signal }),
@@ -33,4 +40,9 @@ export const meetingsApi = {
   routing: (signal?: AbortSignal) => request<Row>(`${P}/settings/routing`, { signal }),
   setRouting: (preferredBridgeIds: string[]) => request<Row>(`${P}/settings/routing`, { method: 'PUT', body: { preferredBridgeIds } }),
   updateCall: (id: string, body: Row) => request<Row>(`${P}/meetings/${enc(id)}`, { method: 'PATCH', body }),
+  endpoints: (signal?: AbortSignal) => request<Page<Row>>(`${P}/endpoints`, { query: { limit: 500 }, signal }),
+  busy: (endpointId: string, from: string, to: string, signal?: AbortSignal) => request<{ items: Row[] }>(`${P}/endpoints/${enc(endpointId)}/busy`, { query: { from, to }, signal }),
+  rooms: (bookingId: string, signal?: AbortSignal) => request<{ private: boolean; items: Row[] }>(`${P}/bookings/${enc(bookingId)}/rooms`, { signal }),
+  setRooms: (bookingId: string, rooms: Array<{ endpointId: string; connectMode: ConnectMode }>) => request<{ private: boolean; items: Row[] }>(`${P}/bookings/${enc(bookingId)}/rooms`, { method: 'PUT', body: { rooms } }),
+  roomCalendarUrl: (endpointId: string) => `${P}/endpoints/${enc(endpointId)}/calendar.ics`,
 };
