@@ -5,6 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { signedInBrowser } from '../../test/support/browser.ts';
+import { advanceClockUntil } from '../../test/support/wait-for.ts';
 import { ManualClock } from '../../platform/clock.ts';
 import { createCmsCluster, type CmsCluster } from '../../lab/cms/cms.cluster.ts';
 import { startTestSwitchboard, type TestSwitchboard } from '../../test/support/test-switchboard.ts';
@@ -23,15 +24,7 @@ describe('Meetings console: bridge certificates', { skip }, () => {
   let browser: Browser;
   let page: Page;
 
-  async function until(what: string, probe: () => Promise<boolean>, stepMs = 200, timeoutMs = 45_000) {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      if (await probe()) return;
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-      clock.advance(stepMs);
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  }
+  const until = (what: string, probe: () => Promise<boolean>, stepMs = 200, timeoutMs = 45_000) => advanceClockUntil(clock, what, probe, { stepMs, timeoutMs });
 
   before(async () => {
     cms = await createCmsCluster({ name: 'tls-console', nodes: [{ name: 'tls-1', host: '127.0.0.1', port: 0, https: true }], clock, certDir });

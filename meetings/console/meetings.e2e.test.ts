@@ -2,6 +2,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Browser, Page } from 'playwright-core';
 import { signedInBrowser } from '../../test/support/browser.ts';
+import { advanceClockUntil } from '../../test/support/wait-for.ts';
 import { ManualClock } from '../../platform/clock.ts';
 import { createCmsCluster, type CmsCluster } from '../../lab/cms/cms.cluster.ts';
 import { startTestSwitchboard, type TestSwitchboard } from '../../test/support/test-switchboard.ts';
@@ -26,15 +27,7 @@ describe('Meetings console in a browser', { skip }, () => {
   let bridgeId: string;
 
   /** Moves the server's clock in small steps (the scheduler and jobs run on it) until `probe` holds. */
-  async function until(what: string, probe: () => Promise<boolean>, stepMs = 200, timeoutMs = 45_000) {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      if (await probe()) return;
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-      clock.advance(stepMs);
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  }
+  const until = (what: string, probe: () => Promise<boolean>, stepMs = 200, timeoutMs = 45_000) => advanceClockUntil(clock, what, probe, { stepMs, timeoutMs });
   const visible = (locator: ReturnType<Page['getByRole']>) => async () => (await locator.count()) > 0;
   /** Waits until an input shows `value` (the page reloads it from the server after a change). */
   async function waitForValue(input: ReturnType<Page['getByLabel']>, value: string) {

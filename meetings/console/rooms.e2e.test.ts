@@ -2,6 +2,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Browser, Page } from 'playwright-core';
 import { signedInBrowser } from '../../test/support/browser.ts';
+import { advanceClockUntil } from '../../test/support/wait-for.ts';
 import { ManualClock } from '../../platform/clock.ts';
 import { startTestSwitchboard, type TestSwitchboard } from '../../test/support/test-switchboard.ts';
 import { getLab, labArea } from '../../lab/lab.area.ts';
@@ -22,15 +23,7 @@ describe('Rooms in the console', { skip }, () => {
   let page: Page;
 
   /** Moves the server's clock in small steps (the scheduler and jobs run on it) until `probe` holds. */
-  async function until(what: string, probe: () => Promise<boolean>, stepMs = 200, timeoutMs = 90_000) {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      if (await probe()) return;
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-      clock.advance(stepMs);
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  }
+  const until = (what: string, probe: () => Promise<boolean>, stepMs = 200, timeoutMs = 90_000) => advanceClockUntil(clock, what, probe, { stepMs, timeoutMs });
   const visible = (locator: { count(): Promise<number> }) => async () => (await locator.count()) > 0;
   async function pickDay(date: Date) {
     const name = `${date.getUTCDate()} ${date.toLocaleString('en-GB', { month: 'long', timeZone: 'UTC' })} ${date.getUTCFullYear()}`;

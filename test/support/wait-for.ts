@@ -31,3 +31,17 @@ export function gate<T = void>() {
   });
   return { promise, open };
 }
+
+/**
+ * Moves an injectable clock in small steps (the scheduler and jobs run on it) until `probe` holds,
+ * pausing briefly between steps so the server's timers and the browser catch up.
+ */
+export async function advanceClockUntil(clock: { advance(ms: number): unknown }, what: string, probe: () => Promise<boolean>, options: { stepMs?: number; timeoutMs?: number } = {}) {
+  const deadline = Date.now() + (options.timeoutMs ?? 45_000);
+  for (;;) {
+    if (await probe()) return;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    clock.advance(options.stepMs ?? 200);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
