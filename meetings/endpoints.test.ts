@@ -275,6 +275,9 @@ describe('Room endpoints and One Button to Push (#17)', () => {
     const legs = [...cms.nodes[0].bridge.legs.values()].filter((l) => l.call === ongoing.callId);
     assert.ok(legs.some((l) => l.remoteParty === 'boardroom@lab.local' && l.state === 'connected'), 'the room is a call leg of the meeting');
     // a room dials into its own meeting only: Huddle's panel has the same meeting, Join too.
-    assert.equal((await huddle.join(huddle.bookings()[0].id)).joined, true);
+    // Each panel is pushed on its own, so Huddle's may get the number a moment after Boardroom's.
+    await until('huddle panel has the dial string', async () => huddle.bookings()[0]?.number);
+    const huddleJoin = await huddle.join(huddle.bookings()[0].id);
+    assert.equal(huddleJoin.joined, true, JSON.stringify(huddleJoin));
   });
 });
