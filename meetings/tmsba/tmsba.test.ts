@@ -161,6 +161,40 @@ describe('TMSBA-compatible booking API (#16)', () => {
     assert.equal((await t.api('GET', '/api/v1/meetings/bookings')).body.total, 0);
   });
 
+  test('HTTP Basic credentials verified a moment ago are remembered, yet a changed password or a disabled user is refused at once', async () => {
+    const system = { type: 'system' as const, id: null, name: 'test', role: 'system' as const, customerOrgId: null };
+    const user = await t.sb.services.auth.createUser({ username: 'cached-booker', password: 'first-password-1', role: 'booker' }, system);
+    const alive = async (password: string) => {
+      const response = await fetch(`${t.url}${REMOTE_SETUP_PATH}`, {
+        method: 'POST',
+        headers: { authorization: `Basic ${Buffer.from(`cached-booker:${password}`).toString('base64')}`, 'content-type': 'text/xml; charset=utf-8', soapaction: `"${REMOTE_SETUP_NS}IsAlive"` },
+        body: `<?xml version="1.0" encoding="utf-8"?><soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/" xmlns:tns="${REMOTE_SETUP_NS}"><soap:Body><tns:IsAlive/></soap:Body></soap:Envelope>`,
+      });
+      await response.text();
+      return response.status;
+    };
+    assert.equal(await alive('first-password-1'), 200);
+    assert.equal(await alive('first-password-1'), 200);
+    assert.equal(await alive('wrong-password'), 401);
+
+    // Changed through the API: the old password is refused on the next request, the new one accepted.
+    assert.equal((await t.api('PATCH', `/api/v1/users/${user.id}`, { password: 'second-password-2' })).status, 200);
+    assert.equal(await alive('first-password-1'), 401);
+    assert.equal(await alive('second-password-2'), 200);
+
+    // Changed by another instance (its own memory untouched here): the stored hash no longer matches.
+    const { hash } = await import('@node-rs/argon2');
+    await t.sb.services.database.pool.query('update users set password_hash = $1 where id = $2', [await hash('third-password-3'), user.id]);
+    assert.equal(await alive('second-password-2'), 401);
+    assert.equal(await alive('third-password-3'), 200);
+
+    // Disabled: refused at once; enabled again: accepted.
+    assert.equal((await t.api('PATCH', `/api/v1/users/${user.id}`, { disabled: true })).status, 200);
+    assert.equal(await alive('third-password-3'), 401);
+    assert.equal((await t.api('PATCH', `/api/v1/users/${user.id}`, { disabled: false })).status, 200);
+    assert.equal(await alive('third-password-3'), 200);
+  });
+
   test('ClientSession: blank → fault suggesting an id; the suggested id is accepted and echoed; expired after 47 + 17 min', async () => {
     client = await newClient(BOOKING_PATH, booker);
     const blank = await fault(client.GetDefaultConferenceAsync({}));
