@@ -186,6 +186,19 @@ export async function findBookingByExternalId(db: Db, externalSourceId: string, 
   return row;
 }
 
+/** The bookings of many (ExternalSourceId, ExternalPrimaryKey) pairs, in one statement per source and 1,000 keys. */
+export async function findBookingsByExternalIds(db: Db, pairs: { externalSourceId: string; externalPrimaryKey: string }[]): Promise<BookingRow[]> {
+  const keysOf = new Map<string, string[]>();
+  for (const p of pairs) keysOf.set(p.externalSourceId, [...(keysOf.get(p.externalSourceId) ?? []), p.externalPrimaryKey]);
+  const rows: BookingRow[] = [];
+  for (const [source, keys] of keysOf) {
+    for (let i = 0; i < keys.length; i += 1000) {
+      rows.push(...(await db.select().from(bookings).where(and(eq(bookings.externalSourceId, source), inArray(bookings.externalPrimaryKey, keys.slice(i, i + 1000))))));
+    }
+  }
+  return rows;
+}
+
 export type BookingFilter = { bridgeId?: string; organizer?: string; from?: Date; to?: Date; state?: string };
 
 export async function findBookings(db: Db, filter: BookingFilter, page: { offset: number; limit: number }) {
