@@ -83,7 +83,8 @@ async function seededTms(clock: ManualClock, bridges: { address: string }[]) {
   const series = new Array<number>(bridges.length).fill(0);
   let occurrences = 0;
   for (let i = 0; i < BOOKINGS; i++) {
-    const b = i % bridges.length;
+    // Shifted by one every ten, so the series (every tenth) are spread over the bridges too.
+    const b = (i + Math.floor(i / 10)) % bridges.length;
     if (i % 10 === 9) {
       // 7 weekdays × 3 evening hours per bridge; PER_HOUR series may share one.
       const k = series[b]++;
