@@ -263,13 +263,8 @@ export function createAccepts(services: Pick<PlatformServices, 'database' | 'clo
     });
     if (!created.length) return outcomes;
     const rows = created.map((c) => c.row);
-    await insertAcceptedSubscribers(tx, {
-      subscribers: rows,
-      history: rows.map((row) => historyEntry(row, 'created', null, now)),
-      auditJson: audit.prepareMany(created.map(({ row, request }) => ({ actor: request.actor, action: 'partner.subscriber.provision', entityType: 'subscriber', entityId: row.id, after: row, trackingId: request.options.trackingId }))),
-    });
     // One job per subscriber, as before (retries, records and the Jobs page stay per subscriber),
-    // inserted together: one statement per actor (a job record names who asked for it).
+    // their records written with the subscribers: one group per actor (a job record names who asked for it).
     const byActor = new Map<string, typeof created>();
     for (const c of created) {
       if (c.row.status !== 'provisioning') continue;
@@ -277,13 +272,20 @@ export function createAccepts(services: Pick<PlatformServices, 'database' | 'clo
       group.push(c);
       byActor.set(c.request.actor.name, group);
     }
-    for (const group of byActor.values()) {
-      await services.jobs.sendMany(
+    const jobGroups = [...byActor.values()].map((group) =>
+      services.jobs.prepareMany(
         jobs.provisionSubscriber,
         group.map(({ row }) => ({ input: { subscriberId: row.id }, idempotencyKey: `${row.id}:${now.getTime()}` })),
-        { actor: group[0]!.request.actor, tx: { db: tx, sql } },
-      );
-    }
+        { actor: group[0]!.request.actor },
+      ),
+    );
+    const createdJobs = await insertAcceptedSubscribers(tx, {
+      subscribers: rows,
+      history: rows.map((row) => historyEntry(row, 'created', null, now)),
+      auditJson: audit.prepareMany(created.map(({ row, request }) => ({ actor: request.actor, action: 'partner.subscriber.provision', entityType: 'subscriber', entityId: row.id, after: row, trackingId: request.options.trackingId }))),
+      jobRecords: jobGroups.flatMap((group) => group.records),
+    });
+    for (const group of jobGroups) await group.queue(createdJobs, { db: tx, sql });
     return outcomes;
   }
 

@@ -140,4 +140,24 @@ describe('flow-through accepts decided in batches', () => {
       ],
     );
   });
+
+  test('a changed provisioning password or account is refused from the very next add, and a deleted template at once (no credential cache outlives them)', async () => {
+    const { template } = await createClusterAndTemplate(t, { template: { provisioningAccount: 'rotating', provisioningPassword: 'rotating-secret' } });
+    const sent = (authorization: string) => add(template.provisioningId, { group: 'rotate' }, authorization);
+    const outcome = (r: Awaited<ReturnType<typeof add>>) => [r.http, r.errorCode ?? r.status];
+    assert.deepEqual(outcome(await sent(auth('rotating', 'rotating-secret'))), [200, 'accepted']);
+
+    assert.equal((await t.api('PATCH', `/api/v1/partner/templates/${template.id}`, { provisioningPassword: 'rotating-secret-2' })).status, 200);
+    assert.deepEqual(outcome(await sent(auth('rotating', 'rotating-secret'))), [401, '1401'], 'the old password, right after the change');
+    assert.deepEqual(outcome(await sent(auth('rotating', 'rotating-secret-2'))), [200, 'accepted']);
+
+    assert.equal((await t.api('PATCH', `/api/v1/partner/templates/${template.id}`, { provisioningAccount: 'rotated' })).status, 200);
+    assert.deepEqual(outcome(await sent(auth('rotating', 'rotating-secret-2'))), [401, '1401'], 'the old account name');
+    assert.deepEqual(outcome(await sent(auth('rotated', 'rotating-secret-2'))), [200, 'accepted']);
+
+    // A template with subscribers cannot be deleted; an empty one can, and its URL stops answering.
+    const { template: empty } = await createClusterAndTemplate(t, { template: { provisioningAccount: 'doomed', provisioningPassword: 'doomed-secret' } });
+    assert.equal((await t.api('DELETE', `/api/v1/partner/templates/${empty.id}`)).status, 204);
+    assert.deepEqual(outcome(await add(empty.provisioningId, { group: 'doomed' }, auth('doomed', 'doomed-secret'))), [401, '1401']);
+  });
 });

@@ -1,6 +1,6 @@
 import { and, desc, eq, inArray, lt, lte, notInArray, sql, type SQL } from 'drizzle-orm';
 import { jobRecords, jobSteps } from './jobs.schema.ts';
-import type { Db } from '../db/database.ts';
+import { clientOf, type Db } from '../db/database.ts';
 
 export type JobRecordRow = typeof jobRecords.$inferSelect;
 export type JobStepRow = typeof jobSteps.$inferSelect;
@@ -12,11 +12,42 @@ export async function insertJobRecord(db: Db, row: typeof jobRecords.$inferInser
   return inserted.length > 0;
 }
 
-/** Many records in one statement; returns the ids it created (an existing id is left alone). */
-export async function insertJobRecords(db: Db, rows: (typeof jobRecords.$inferInsert)[]): Promise<Set<string>> {
+/** A new record as one element of the JSON parameter of `jobRecordsInsertText` (the columns' own names). */
+export type NewJobRecordJson = {
+  id: string;
+  queue: string;
+  title: string;
+  entity_type: string | null;
+  entity_id: string | null;
+  state: string;
+  max_attempts: number;
+  input: unknown;
+  created_by: string;
+  created_at: Date;
+  updated_at: Date;
+};
+
+const recordColumns = 'id, queue, title, entity_type, entity_id, state, max_attempts, input, created_by, created_at, updated_at';
+const recordShape = 'v(id uuid, queue text, title text, entity_type text, entity_id text, state text, max_attempts integer, input jsonb, created_by text, created_at timestamptz, updated_at timestamptz)';
+
+/**
+ * The insert of `insertJobRecords` as SQL text, the JSON array of `NewJobRecordJson` being the
+ * placeholder `param` (`$4`), returning the ids it created (an existing id is left alone): for a
+ * caller that writes the records within a statement of its own (a CTE), one round trip fewer.
+ */
+export function jobRecordsInsertText(param: string): string {
+  return `insert into job_records (${recordColumns}) select ${recordColumns} from jsonb_to_recordset(${param}::jsonb) as ${recordShape} on conflict do nothing returning id`;
+}
+
+/**
+ * Many records in one statement; returns the ids it created (an existing id is left alone). One
+ * JSON parameter: drizzle building a multi-row insert cost more CPU than the insert (measured on
+ * the flow-through accepts).
+ */
+export async function insertJobRecords(db: Db, rows: NewJobRecordJson[]): Promise<Set<string>> {
   if (!rows.length) return new Set();
-  const inserted = await db.insert(jobRecords).values(rows).onConflictDoNothing().returning({ id: jobRecords.id });
-  return new Set(inserted.map((row) => row.id));
+  const { rows: inserted } = await clientOf(db).query({ name: 'jobs.insert-records', text: jobRecordsInsertText('$1'), values: [JSON.stringify(rows)] });
+  return new Set((inserted as { id: string }[]).map((row) => row.id));
 }
 
 export async function updateJobRecord(db: Db, id: string, patch: Partial<typeof jobRecords.$inferInsert>): Promise<void> {

@@ -20,6 +20,7 @@ import {
   updateJobRecordFrom,
   type DriftedJobRecord,
   type JobFilter,
+  type NewJobRecordJson,
   deleteFinishedJobRecords,
 } from './jobs.repository.ts';
 import { AppError, notFound } from '../errors.ts';
@@ -454,6 +455,16 @@ export function createJobs(deps: { database: Database; config: Config; clock: Cl
      * was lost). Standard-policy queues only: pg-boss `insert` reports no singleton refusals.
      */
     async sendMany<I>(definition: JobDefinition<I>, items: { input: NoInfer<I>; idempotencyKey?: string }[], options: { actor: Actor; tx: { db: Db; sql: SqlExecutor } }): Promise<{ id: string; created: boolean }[]> {
+      const prepared = this.prepareMany(definition, items, options);
+      return prepared.queue(await insertJobRecords(options.tx.db, prepared.records), options.tx);
+    },
+
+    /**
+     * `sendMany` in two halves, for a caller that inserts the records within a statement of its own
+     * (`jobRecordsInsertText` as a CTE, its JSON parameter `JSON.stringify(records)`): `queue` then
+     * takes the ids that statement created and queues their jobs, in the same transaction.
+     */
+    prepareMany<I>(definition: JobDefinition<I>, items: { input: NoInfer<I>; idempotencyKey?: string }[], options: { actor: Actor }) {
       if (!definitions.has(definition.queue)) throw new AppError('NOT_FOUND', `No job type ${definition.queue}.`);
       if ((definition.policy ?? 'standard') !== 'standard') throw new AppError('INVALID_STATE', `sendMany needs a standard queue; ${definition.queue} is ${definition.policy}.`);
       const now = clock.now();
@@ -463,33 +474,33 @@ export function createJobs(deps: { database: Database; config: Config; clock: Cl
         const id = item.idempotencyKey ? uuidv5(`${definition.queue}:${item.idempotencyKey}`, IDEMPOTENCY_NAMESPACE) : crypto.randomUUID();
         return { id, data: parsed.data, keyed: Boolean(item.idempotencyKey) };
       });
-      const { db: tx, sql } = options.tx;
-      const created = await insertJobRecords(
-        tx,
-        jobs.map(({ id, data }) => {
-          const entity = definition.entity?.(data);
-          return { id, queue: definition.queue, title: definition.title(data), entityType: entity?.type ?? null, entityId: entity?.id ?? null, state: 'created', maxAttempts: (definition.retryLimit ?? 3) + 1, input: redactSecrets(data ?? null) as object, createdBy: options.actor.name, createdAt: now, updatedAt: now };
-        }),
-      );
-      // The first item of a key repeated within the batch makes the job; the others find it made.
-      const first = new Set<number>();
-      const seen = new Set<string>();
-      jobs.forEach((job, n) => {
-        if (!seen.has(job.id)) first.add(n);
-        seen.add(job.id);
+      const records: NewJobRecordJson[] = jobs.map(({ id, data }) => {
+        const entity = definition.entity?.(data);
+        return { id, queue: definition.queue, title: definition.title(data), entity_type: entity?.type ?? null, entity_id: entity?.id ?? null, state: 'created', max_attempts: (definition.retryLimit ?? 3) + 1, input: redactSecrets(data ?? null), created_by: options.actor.name, created_at: now, updated_at: now };
       });
-      const fresh = jobs.filter((job, n) => created.has(job.id) && first.has(n));
-      if (fresh.length) await boss.insert(definition.queue, fresh.map(({ id, data }) => ({ id, data: data as object })), { db: sql });
-      // A repeated key: as in `send`, put its job back only if pg-boss lost it before it finished.
-      for (const [n, job] of jobs.entries()) {
-        if (created.has(job.id) || !job.keyed || !first.has(n)) continue;
-        const record = await findJobRecord(tx, job.id, { forUpdate: true });
-        if (!record || isTerminal(record.state) || (await findBossJob(definition.queue, job.id, sql))) continue;
-        await boss.insert(definition.queue, [{ id: job.id, data: job.data as object }], { db: sql });
-        await updateJobRecord(tx, job.id, { state: 'created', updatedAt: clock.now() });
-        logger.warn({ jobId: job.id, queue: definition.queue }, 'job record had no queued job; queued it again');
-      }
-      return jobs.map((job, n) => ({ id: job.id, created: created.has(job.id) && first.has(n) }));
+      const queue = async (created: Set<string>, tx: { db: Db; sql: SqlExecutor }): Promise<{ id: string; created: boolean }[]> => {
+        const { sql } = tx;
+        // The first item of a key repeated within the batch makes the job; the others find it made.
+        const first = new Set<number>();
+        const seen = new Set<string>();
+        jobs.forEach((job, n) => {
+          if (!seen.has(job.id)) first.add(n);
+          seen.add(job.id);
+        });
+        const fresh = jobs.filter((job, n) => created.has(job.id) && first.has(n));
+        if (fresh.length) await boss.insert(definition.queue, fresh.map(({ id, data }) => ({ id, data: data as object })), { db: sql });
+        // A repeated key: as in `send`, put its job back only if pg-boss lost it before it finished.
+        for (const [n, job] of jobs.entries()) {
+          if (created.has(job.id) || !job.keyed || !first.has(n)) continue;
+          const record = await findJobRecord(tx.db, job.id, { forUpdate: true });
+          if (!record || isTerminal(record.state) || (await findBossJob(definition.queue, job.id, sql))) continue;
+          await boss.insert(definition.queue, [{ id: job.id, data: job.data as object }], { db: sql });
+          await updateJobRecord(tx.db, job.id, { state: 'created', updatedAt: clock.now() });
+          logger.warn({ jobId: job.id, queue: definition.queue }, 'job record had no queued job; queued it again');
+        }
+        return jobs.map((job, n) => ({ id: job.id, created: created.has(job.id) && first.has(n) }));
+      };
+      return { records, queue };
     },
 
     async get(id: string) {
