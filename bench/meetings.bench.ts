@@ -17,8 +17,8 @@ import type { BenchContext, BenchResult } from './bench-types.ts';
 
 const POSTGRES_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const BOOKINGS = Number(process.env.MEETINGS_BENCH_BOOKINGS ?? 600);
-const START_MEETINGS = Number(process.env.MEETINGS_BENCH_STARTS ?? 1000);
-const START_BRIDGES = Number(process.env.MEETINGS_BENCH_START_BRIDGES ?? 20);
+const START_MEETINGS = Number(process.env.MEETINGS_BENCH_STARTS ?? 10_000);
+const START_BRIDGES = Number(process.env.MEETINGS_BENCH_START_BRIDGES ?? 200);
 
 async function until(clock: ManualClock, probe: () => Promise<boolean>, timeoutMs = 60_000) {
   const deadline = Date.now() + timeoutMs;
@@ -177,26 +177,26 @@ async function bookingsPerSecond(label: string, clients: number, bridges: number
 
 /** Real time, shifted: the bench books for a time ahead, then moves the clock to just before it. */
 class OffsetClock implements Clock {
-  #offset = 0;
+  offset = 0;
   now() {
-    return new Date(Date.now() + this.#offset);
+    return new Date(Date.now() + this.offset);
   }
   sleep(ms: number) {
     return new Promise<void>((resolve) => setTimeout(resolve, ms));
   }
   set(time: Date) {
-    this.#offset = time.getTime() - Date.now();
+    this.offset = time.getTime() - Date.now();
   }
   /** The real time (Date.now()) at which this clock shows `time`. */
   realTimeOf(time: Date) {
-    return time.getTime() - this.#offset;
+    return time.getTime() - this.offset;
   }
 }
 
-type Calls = { posts: { at: number; coSpace: string; bridge: number }[]; deletes: number };
+type Calls = { posts: { at: number; coSpace: string; bridge: number }[]; deletes: number; requests: number[]; concurrency: { node: string; peak: number; throttled: number; requests: number }[] };
 
-async function startBridges(count: number) {
-  const worker = new Worker(new URL('./meetings-bridges.worker.ts', import.meta.url), { workerData: { count } });
+async function startBridges(count: number, shape: { nodes: number; latencyMs: number; maxConcurrentRequests: number }) {
+  const worker = new Worker(new URL('./meetings-bridges.worker.ts', import.meta.url), { workerData: { count, ...shape } });
   const next = <T>(type: string) => new Promise<T>((resolve, reject) => {
     const onMessage = (m: { type: string }) => {
       if (m.type !== type) return;
@@ -209,9 +209,9 @@ async function startBridges(count: number) {
   const { baseUrls } = await next<{ baseUrls: string[] }>('ready');
   return {
     baseUrls,
-    async calls(): Promise<Calls> {
+    async calls(since = Infinity): Promise<Calls> {
       const reply = next<Calls>('calls');
-      worker.postMessage({ type: 'calls' });
+      worker.postMessage({ type: 'calls', since });
       return reply;
     },
     async stop() {
@@ -233,93 +233,161 @@ async function poll<T>(what: string, probe: () => Promise<T | undefined>, timeou
   }
 }
 
+/** A Switchboard instance for the start bench in a process of its own, on the bench's clock offset. */
+async function startInstanceProcess(config: unknown, offset: number) {
+  const child = fork(new URL('./meetings-instance.process.ts', import.meta.url), { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const next = (type: string) => new Promise<{ type: string; url?: string }>((resolve, reject) => {
+    const onMessage = (m: { type: string; url?: string }) => {
+      if (m.type !== type) return;
+      child.off('message', onMessage);
+      resolve(m);
+    };
+    child.on('message', onMessage);
+    child.once('exit', (code) => reject(new Error(`bench: an instance exited (${code})`)));
+  });
+  const ready = next('ready');
+  child.send({ config, offset });
+  await ready;
+  return {
+    async setOffset(value: number) {
+      const done = next('offset-set');
+      child.send({ type: 'offset', offset: value });
+      await done;
+    },
+    async close() {
+      const closed = next('closed').catch(() => undefined);
+      child.send({ type: 'close' });
+      await closed;
+    },
+  };
+}
+
+const START_NODES = Number(process.env.MEETINGS_BENCH_START_NODES ?? 2);
+/** Each simulated node answers after this long (a real CMS takes milliseconds per API request). */
+const START_LATENCY_MS = Number(process.env.MEETINGS_BENCH_START_LATENCY_MS ?? 20);
+/** The bridges' own limit (the Lab's maxConcurrentRequests) and Switchboard's setting for them. */
+const START_LIMIT = Number(process.env.MEETINGS_BENCH_START_LIMIT ?? 4);
+const START_DIAL_OUTS = process.env.MEETINGS_BENCH_START_DIAL_OUTS !== 'false';
+
 /**
- * 1,000 meetings (no dial-out, 30 minutes) all starting at hh:mm:00 on 20 bridges of 50 slots; the
- * lateness of each is the real time from its start to its POST /calls arriving at the bridge. With
- * PostgreSQL two Switchboard instances share the database (in this process, so they also share one
- * core: a conservative setup). Each meeting must be started and ended exactly once: the bridges'
- * traces must hold 1,000 POST /calls for 1,000 different spaces and 1,000 call DELETEs.
+ * `meetings` meetings (one dial-out each, 30 minutes) all starting at hh:mm:00 on `bridgeCount`
+ * simulated clusters of START_NODES nodes, pools as large as their share; the lateness of each is the
+ * real time from its start to its POST /calls arriving at the bridge. Each node answers after
+ * START_LATENCY_MS and refuses (503) a request beyond START_LIMIT in flight; every bridge is set to
+ * maxConcurrentRequests START_LIMIT in Switchboard. Embedded: one instance in this process.
+ * PostgreSQL: `instances` instances, each a process of its own (SWITCHBOARD_INSTANCES = instances, so
+ * each takes its share of the limit), and an API-only instance in this process for the set-up.
+ * Each meeting must be started and ended exactly once — the bridges' traces must hold one POST /calls
+ * per meeting for as many different spaces and as many call DELETEs — and no node may have seen more
+ * requests in flight than its limit.
  */
-async function startLateness(label: string, instances: number, context?: BenchContext): Promise<BenchResult> {
+async function startLateness(label: string, instances: number, meetings: number, bridgeCount: number, context?: BenchContext): Promise<BenchResult> {
   const clock = new OffsetClock();
-  const bridges = await startBridges(START_BRIDGES);
-  const database = await createTestDatabase({ jobPollSeconds: 0.5, logLevel: 'silent' } as never);
+  const bridges = await startBridges(bridgeCount, { nodes: START_NODES, latencyMs: START_LATENCY_MS, maxConcurrentRequests: START_LIMIT });
+  const embedded = !process.env.DATABASE_URL;
+  const database = await createTestDatabase({ jobPollSeconds: 0.5, logLevel: 'silent', instances, ...(embedded ? {} : { role: 'web' }) } as never);
   const switchboards: { sb: Switchboard; url: string; token: string }[] = [];
+  const processes: Awaited<ReturnType<typeof startInstanceProcess>>[] = [];
   try {
-    for (let i = 0; i < instances; i++) {
-      const sb = await createSwitchboard({ clock, areas: [createMeetingsArea()], config: database.config, createFirstAdmin: i === 0 });
-      const url = await sb.listen();
-      const token = (await sb.services.auth.createApiToken({ name: `bench-${i}`, role: 'partner_full_admin' }, { type: 'system', id: null, name: 'bench', role: 'system', customerOrgId: null })).token;
-      switchboards.push({ sb, url, token });
-    }
-    const api = async (n: number, method: string, path: string, body?: unknown) => {
-      const { url, token } = switchboards[n % switchboards.length];
+    const sb = await createSwitchboard({ clock, areas: [createMeetingsArea()], config: database.config, createFirstAdmin: true });
+    const url = await sb.listen();
+    const token = (await sb.services.auth.createApiToken({ name: 'bench', role: 'partner_full_admin' }, { type: 'system', id: null, name: 'bench', role: 'system', customerOrgId: null })).token;
+    switchboards.push({ sb, url, token });
+    if (!embedded) for (let i = 0; i < instances; i++) processes.push(await startInstanceProcess({ ...database.config, role: 'all' }, clock.offset));
+    const api = async (method: string, path: string, body?: unknown) => {
       const response = await fetch(url + path, { method, headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) }, body: body ? JSON.stringify(body) : undefined });
       return { status: response.status, body: (await response.json()) as any };
     };
-    const perBridge = Math.ceil(START_MEETINGS / START_BRIDGES);
+    const perBridge = Math.ceil(meetings / bridgeCount);
     const bridgeIds: string[] = [];
+    const setupStarted = Date.now();
     for (const [i, address] of bridges.baseUrls.entries()) {
-      const added = await api(i, 'POST', '/api/v1/meetings/bridges', { address, username: 'admin', password: 'admin', name: `Bench ${i + 1}` });
+      const added = await api('POST', '/api/v1/meetings/bridges', { address, username: 'admin', password: 'admin', name: `Bench ${i + 1}` });
       if (added.status !== 201) throw new Error(`bench: adding a bridge failed: ${JSON.stringify(added.body)}`);
       bridgeIds.push(added.body.items[0].id);
-      const patched = await api(i, 'PATCH', `/api/v1/meetings/bridges/${bridgeIds[i]}`, { sipDomain: 'lab.local', numericIdBase: 1, numericIdQuantity: perBridge });
+      const patched = await api('PATCH', `/api/v1/meetings/bridges/${bridgeIds[i]}`, { sipDomain: 'lab.local', numericIdBase: 1, numericIdQuantity: perBridge, maxConcurrentRequests: START_LIMIT });
       if (patched.status !== 200) throw new Error(`bench: pool settings failed: ${JSON.stringify(patched.body)}`);
     }
     await poll('pools synced', async () => {
-      const page = (await api(0, 'GET', '/api/v1/meetings/bridges?limit=100')).body;
-      return page.items.every((b: any) => b.poolState === 'ready') || undefined;
-    }, 120_000, 250);
+      let ready = 0;
+      for (let offset = 0; ; offset += 100) {
+        const page = (await api('GET', `/api/v1/meetings/bridges?limit=100&offset=${offset}`)).body;
+        ready += page.items.filter((b: any) => b.poolState === 'ready').length;
+        if (page.items.length < 100) break;
+      }
+      return ready === bridgeCount || undefined;
+    }, 1_800_000, 1000);
 
     // Ten minutes ahead (the hourly pool reconcile stays out of the way), on the minute.
     const startAt = new Date(Math.ceil((clock.now().getTime() + 10 * 60_000) / 60_000) * 60_000);
     let next = 0;
     await Promise.all(Array.from({ length: 16 }, async () => {
-      while (next < START_MEETINGS) {
+      while (next < meetings) {
         const i = next++;
-        const res = await api(i, 'POST', '/api/v1/meetings/bookings', { title: `Start ${i}`, start: startAt.toISOString(), durationMinutes: 30, timeZone: 'UTC', bridgeId: bridgeIds[i % bridgeIds.length] });
+        const res = await api('POST', '/api/v1/meetings/bookings', { title: `Start ${i}`, start: startAt.toISOString(), durationMinutes: 30, timeZone: 'UTC', bridgeId: bridgeIds[i % bridgeIds.length], dialOut: START_DIAL_OUTS ? [`room${i}@example.com`] : [] });
         if (res.status !== 201) throw new Error(`bench: booking ${i} failed: ${res.status} ${JSON.stringify(res.body)}`);
       }
     }));
+    context?.note(`start lateness (${label}): set-up (bridges, pools, ${meetings} bookings) took ${((Date.now() - setupStarted) / 1000).toFixed(0)} s`);
 
     const load = os.loadavg()[0];
     // Before the start by more than a scheduler tick (5 s): its sleep is computed on the clock it read.
+    const setAt = Date.now();
     clock.set(new Date(startAt.getTime() - 8_000));
+    await Promise.all(processes.map((p) => p.setOffset(clock.offset)));
     const realStart = clock.realTimeOf(startAt);
     let shown = 0;
     const started = await poll('every meeting started', async () => {
-      const calls = await bridges.calls();
+      const calls = await bridges.calls(setAt);
       if (Date.now() - shown > 10_000) {
         shown = Date.now();
-        console.log(`  start lateness (${label}): ${calls.posts.length} of ${START_MEETINGS} calls placed after ${((Date.now() - realStart) / 1000).toFixed(1)} s`);
+        console.log(`  start lateness (${label}): ${calls.posts.length} of ${meetings} calls placed after ${((Date.now() - realStart) / 1000).toFixed(1)} s`);
       }
-      return calls.posts.length >= START_MEETINGS ? calls : undefined;
-    }, 900_000, 250);
+      return calls.posts.length >= meetings ? calls : undefined;
+    }, 1_800_000, 500);
+    const loadAtEnd = os.loadavg()[0];
     const lateness = started.posts.map((p) => p.at - realStart).sort((a, b) => a - b);
     const early = lateness.filter((ms) => ms < 0).length;
+    // The start burst: from the instant to the last POST /calls (status polls in it count too).
+    const lastPost = Math.max(...started.posts.map((p) => p.at));
+    const burstRequests = started.requests.filter((at) => at >= realStart && at <= lastPost).length;
+    const burstSeconds = Math.max(0.001, (lastPost - realStart) / 1000);
+    const nodes = started.concurrency.length;
+    // What the bridges' limits allow: each node START_LIMIT requests at once, each taking START_LATENCY_MS.
+    const capacityPerSecond = START_LATENCY_MS > 0 ? (nodes * START_LIMIT * 1000) / START_LATENCY_MS : Infinity;
 
     const endAt = new Date(startAt.getTime() + 30 * 60_000);
     clock.set(new Date(endAt.getTime() - 1_000));
-    const ended = await poll('every meeting ended', async () => {
+    await Promise.all(processes.map((p) => p.setOffset(clock.offset)));
+    await poll('every meeting ended', async () => {
       const calls = await bridges.calls();
-      return calls.deletes >= START_MEETINGS ? calls : undefined;
-    }, 900_000, 250);
+      return calls.deletes >= meetings ? calls : undefined;
+    }, 1_800_000, 1000);
     // A second start or end would show up in the traces a little later: wait, then count again.
     await new Promise((r) => setTimeout(r, 3_000));
     const final = await bridges.calls();
     const spaces = new Set(final.posts.map((p) => `${p.bridge}:${p.coSpace}`)).size;
-    if (final.posts.length !== START_MEETINGS || spaces !== START_MEETINGS || final.deletes !== START_MEETINGS) {
-      throw new Error(`bench: meetings not started and ended exactly once: ${final.posts.length} POST /calls for ${spaces} spaces, ${final.deletes} DELETEs (expected ${START_MEETINGS} each)`);
+    if (final.posts.length !== meetings || spaces !== meetings || final.deletes !== meetings) {
+      throw new Error(`bench: meetings not started and ended exactly once: ${final.posts.length} POST /calls for ${spaces} spaces, ${final.deletes} DELETEs (expected ${meetings} each)`);
     }
-    void ended;
-    context?.note(`start lateness (${label}): load average ${load.toFixed(1)} when the meetings were due; ${early} calls arrived before the start (must be 0)`);
+    const peak = Math.max(...final.concurrency.map((c) => c.peak));
+    const throttled = final.concurrency.reduce((sum, c) => sum + c.throttled, 0);
+    if (peak > START_LIMIT || throttled > 0) throw new Error(`bench: a bridge node saw ${peak} requests at once (limit ${START_LIMIT}); ${throttled} refused`);
+    context?.note(`start lateness (${label}): load average ${load.toFixed(1)} when the meetings were due, ${loadAtEnd.toFixed(1)} when all had started; ${early} calls arrived before the start (must be 0); peak requests in flight per node ${peak} (limit ${START_LIMIT}), ${throttled} refused; burst ${burstRequests} bridge requests in ${burstSeconds.toFixed(1)} s = ${(burstRequests / burstSeconds).toFixed(0)}/s of the ${capacityPerSecond.toFixed(0)}/s the limits allow (${nodes} nodes × ${START_LIMIT} at once ÷ ${START_LATENCY_MS} ms)`);
     return {
-      name: `meetings: start lateness, ${START_MEETINGS} meetings at one instant on ${START_BRIDGES} bridges (${label})`,
+      name: `meetings: start lateness, ${meetings} meetings at one instant on ${bridgeCount} bridges (${label})`,
+      opsPerSec: meetings / burstSeconds,
       p50Ms: lateness[Math.floor(lateness.length * 0.5)],
       p99Ms: lateness[Math.floor(lateness.length * 0.99)],
-      extra: { meetings: START_MEETINGS, bridges: START_BRIDGES, instances, maxMs: Math.round(lateness.at(-1)!), minMs: Math.round(lateness[0]), postCalls: final.posts.length, callDeletes: final.deletes, early, loadAverage: Number(load.toFixed(2)) },
+      extra: {
+        meetings, bridges: bridgeCount, nodesPerBridge: START_NODES, dialOuts: START_DIAL_OUTS ? 1 : 0, instances, maxMs: Math.round(lateness.at(-1)!), minMs: Math.round(lateness[0]),
+        postCalls: final.posts.length, callDeletes: final.deletes, early, peakPerNode: peak, limitPerNode: START_LIMIT, throttled, latencyMs: START_LATENCY_MS,
+        burstRequestsPerSecond: Math.round(burstRequests / burstSeconds), limitsAllowPerSecond: Math.round(capacityPerSecond), ofLimits: Number((burstRequests / burstSeconds / capacityPerSecond).toFixed(3)),
+        loadAverage: Number(load.toFixed(2)), loadAverageAfterStarts: Number(loadAtEnd.toFixed(2)),
+      },
     };
   } finally {
+    for (const p of processes) await p.close().catch(() => undefined);
     for (const { sb } of switchboards.reverse()) await sb.close().catch(() => undefined);
     await database.drop().catch(() => undefined);
     await bridges.stop();
@@ -380,8 +448,13 @@ export default async function run(context?: BenchContext): Promise<BenchResult[]
       }
     }
     if (part('starts', 'meetings: start lateness')) {
-      if (process.env.MEETINGS_BENCH_START_EMBEDDED !== 'false') results.push(await startLateness('embedded, 1 instance', 1, context));
-      if (!unreachable) results.push(await onPostgres(() => startLateness('PostgreSQL, 2 instances', 2, context)));
+      // #18: embedded at MEETINGS_BENCH_START_EMBEDDED_MEETINGS (2,000), PostgreSQL at MEETINGS_BENCH_STARTS
+      // (10,000) with each count of MEETINGS_BENCH_START_INSTANCES (1,2,4), every instance a process.
+      const embeddedMeetings = Number(process.env.MEETINGS_BENCH_START_EMBEDDED_MEETINGS ?? Math.min(START_MEETINGS, 2000));
+      const embeddedBridges = Math.max(1, Math.round(START_BRIDGES * embeddedMeetings / START_MEETINGS));
+      if (process.env.MEETINGS_BENCH_START_EMBEDDED !== 'false') results.push(await startLateness('embedded, 1 instance', 1, embeddedMeetings, embeddedBridges, context));
+      const counts = (process.env.MEETINGS_BENCH_START_INSTANCES ?? '1,2,4').split(',').map(Number);
+      if (!unreachable) for (const n of counts) results.push(await onPostgres(() => startLateness(`PostgreSQL, ${n} instance${n > 1 ? 's' : ''} (processes)`, n, START_MEETINGS, START_BRIDGES, context)));
     }
   } finally {
     if (saved === undefined) delete process.env.DATABASE_URL;

@@ -23,7 +23,9 @@ const allFiles = fs
 const stemOf = (file: string) => file.replace(/\.bench\.ts$/, '');
 // Words naming files (`-- platform`) run just those files; other words run every file and keep the
 // matching results (`-- jobs`), since only the files know their result names.
-const namedFiles = filters.length ? allFiles.filter((file) => matches(stemOf(file))) : [];
+// A word that is a file's whole stem names that file alone (`-- meetings` is not also meetings-faults).
+const exactFiles = allFiles.filter((file) => filters.includes(stemOf(file)));
+const namedFiles = exactFiles.length ? exactFiles : filters.length ? allFiles.filter((file) => matches(stemOf(file))) : [];
 const files = namedFiles.length ? namedFiles : allFiles;
 
 const rows: Row[] = [];
@@ -36,7 +38,7 @@ const loadAtStart = os.loadavg()[0];
 for (const file of files) {
   const stem = stemOf(file);
   // A file named on the command line runs whole; otherwise it runs only for matching results.
-  const wholeFile = matches(stem);
+  const wholeFile = exactFiles.length ? exactFiles.includes(file) : matches(stem);
   const wants = (name: string) => wholeFile || matches(name);
   const context: BenchContext = {
     filters,

@@ -52,10 +52,10 @@ describe('lab area', () => {
     const form = { ...auth, 'content-type': 'application/x-www-form-urlencoded' };
     const [a, b] = cluster.nodes;
     const initial = (await t.api('GET', '/api/v1/lab')).body.cms[0];
-    assert.deepEqual(initial.settings, { advertiseScheme: null, cdrs: true, pageCap: null, forgetBulkSyncsOnRestart: false });
+    assert.deepEqual(initial.settings, { advertiseScheme: null, cdrs: true, pageCap: null, forgetBulkSyncsOnRestart: false, maxConcurrentRequests: null, throttleStatus: null });
     const set = await t.api('PUT', `/api/v1/lab/cms/${cluster.name}/settings`, { advertiseScheme: 'https', cdrs: false, pageCap: 2, forgetBulkSyncsOnRestart: true });
     assert.equal(set.status, 200, JSON.stringify(set.body));
-    assert.deepEqual((await t.api('GET', `/api/v1/lab/cms/${cluster.name}/settings`)).body, { advertiseScheme: 'https', cdrs: false, pageCap: 2, forgetBulkSyncsOnRestart: true });
+    assert.deepEqual((await t.api('GET', `/api/v1/lab/cms/${cluster.name}/settings`)).body, { advertiseScheme: 'https', cdrs: false, pageCap: 2, forgetBulkSyncsOnRestart: true, maxConcurrentRequests: null, throttleStatus: null });
     const shown = (await t.api('GET', '/api/v1/lab')).body.cms[0];
     assert.equal(shown.nodes[1].advertisedAddress, b.baseUrl.replace('http://', 'https://'));
     assert.match(await (await fetch(`${a.baseUrl}/api/v1/callBridges/${b.callBridgeId}`, { headers: auth })).text(), new RegExp(`<address>${b.baseUrl.replace('http://', 'https://')}</address>`));

@@ -24,10 +24,13 @@ const variance = z
     cdrs: z.boolean().optional().describe('false: the bridges send no CDRs to any receiver'),
     pageCap: z.number().int().min(1).max(1000).nullable().optional().describe('At most this many objects per page, whatever limit asks (null: the cluster default, 10)'),
     forgetBulkSyncsOnRestart: z.boolean().optional().describe('A node that restarts has forgotten every coSpace bulk sync'),
+    maxConcurrentRequests: z.number().int().min(1).max(10_000).nullable().optional().describe('API requests each node serves at once; one more is answered throttleStatus (null: no limit)'),
+    throttleStatus: z.union([z.literal(503), z.literal(429)]).nullable().optional().describe('The answer beyond maxConcurrentRequests: 503 as a busy CMS answers (null: the default, 503), or 429 with Retry-After'),
   })
   .meta({ id: 'CmsVariance' });
 
-const node = z.object({ name: z.string(), callBridgeId: z.string(), baseUrl: z.string(), advertisedAddress: z.string(), up: z.boolean(), faults, certificateFingerprint: z.string().nullable().describe('SHA-256 of the self-signed certificate the node presents; null: plain HTTP') });
+const node = z.object({ name: z.string(), callBridgeId: z.string(), baseUrl: z.string(), advertisedAddress: z.string(), up: z.boolean(), faults, certificateFingerprint: z.string().nullable().describe('SHA-256 of the self-signed certificate the node presents; null: plain HTTP'),
+  concurrency: z.object({ inFlight: z.number().int(), peak: z.number().int().describe('The most API requests in flight at once since the start, refused ones included'), throttled: z.number().int().describe('Requests refused for maxConcurrentRequests'), requests: z.number().int() }).optional() });
 const cmsCluster = z.object({ name: z.string(), username: z.string(), settings: variance, nodes: z.array(node) }).meta({ id: 'LabCmsCluster' });
 const clusterParams = z.strictObject({ cluster: z.string().min(1).max(100) });
 const traceEntry = z.object({

@@ -38,6 +38,8 @@ export const bridges = pgTable('meetings_bridges', {
   alternatePasswordSealed: text('alternate_password_sealed'),
   sipMode: boolean('sip_mode').notNull().default(true),
   allowBooking: boolean('allow_booking').notNull().default(true),
+  /** API requests in flight at once to each node of the bridge, all instances together; null: SWITCHBOARD_BRIDGE_MAX_CONCURRENT_REQUESTS. */
+  maxConcurrentRequests: integer('max_concurrent_requests'),
   /** The bridge's SystemId in the TMSBA-compatible API (#16): a TMS participant of a conference names it (sequence in bookings.schema.ts). */
   systemId: integer('system_id').notNull().default(sql`nextval('meetings_conference_ids')`),
   allowIncomingSip: boolean('allow_incoming_sip').notNull().default(true),

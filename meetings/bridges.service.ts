@@ -2,6 +2,7 @@ import crypto from 'node:crypto';
 import { AppError, notFound } from '../platform/errors.ts';
 import { parseHostPort, type HostPort } from '../platform/http/inputs.ts';
 import { certificateSummary, normalizeFingerprint, probeCertificate, type CertificateSummary, type PeerCertificate, type TlsPolicy } from '../platform/http/external-client.ts';
+import { createRequestLimit, instanceShare, type RequestLimit } from '../platform/http/request-limit.ts';
 import { createCmsConnector, maskForm, maskXml, type CmsConnector, type CmsExchange, type CmsStatus } from './cms.connector.ts';
 import * as repo from './meetings.repository.ts';
 import { assertTimeZone } from './zoned-time.ts';
@@ -163,12 +164,36 @@ export function createBridges(services: PlatformServices) {
   }
 
   const connectors = new Map<string, CmsConnector>();
-  /** `trust` is how the address's certificate is checked (a node's pin, see `trustOf`); the key keeps one connector per policy. */
-  function connectorFor(bridge: Pick<BridgeRow, 'id' | 'username' | 'passwordSealed'>, node: { baseUrl: string; name: string; trust: { key: string; tls: TlsPolicy } }): CmsConnector {
+  /**
+   * One concurrent-request limit per node (`bridgeId|node address`), kept apart from the connectors:
+   * a connector is replaced when the bridge's settings change, the count of requests in flight to
+   * the node must not be. Each instance takes its share of the bridge's limit
+   * (SWITCHBOARD_INSTANCES), so N instances together never exceed it without talking to each other
+   * per request.
+   */
+  const limits = new Map<string, RequestLimit>();
+  function limitFor(bridge: { id: string; maxConcurrentRequests?: number | null }, limitKey: string): RequestLimit {
+    const share = instanceShare(bridge.maxConcurrentRequests ?? services.config.bridgeMaxConcurrentRequests, services.config.instances);
+    const key = `${bridge.id}|${limitKey}`;
+    let limit = limits.get(key);
+    if (!limit) {
+      limit = createRequestLimit(share);
+      limits.set(key, limit);
+    } else if (limit.limit !== share) {
+      limit.setLimit(share);
+    }
+    return limit;
+  }
+  /**
+   * `trust` is how the address's certificate is checked (a node's pin, see `trustOf`); the key keeps one connector per policy.
+   * `limitKey` names the node whose request limit applies (the alternate address reaches the node it stands in for).
+   */
+  function connectorFor(bridge: Pick<BridgeRow, 'id' | 'username' | 'passwordSealed'> & { maxConcurrentRequests?: number | null }, node: { baseUrl: string; name: string; trust: { key: string; tls: TlsPolicy } }, limitKey = node.baseUrl.replace(/\/+$/, '')): CmsConnector {
+    const limit = limitFor(bridge, limitKey);
     const key = `${bridge.id}|${node.baseUrl}|${node.trust.key}|${bridge.username}|${bridge.passwordSealed}`;
     let connector = connectors.get(key);
     if (!connector) {
-      connector = createCmsConnector({ baseUrl: node.baseUrl, username: bridge.username, password: secrets.open(bridge.passwordSealed), node: node.name, metrics: services.metrics, tls: node.trust.tls, ca: services.config.tlsCa, onExchange: (exchange) => record(bridge.id, exchange) });
+      connector = createCmsConnector({ baseUrl: node.baseUrl, username: bridge.username, password: secrets.open(bridge.passwordSealed), node: node.name, metrics: services.metrics, tls: node.trust.tls, ca: services.config.tlsCa, onExchange: (exchange) => record(bridge.id, exchange), limit });
       connectors.set(key, connector);
     }
     return connector;
@@ -218,8 +243,9 @@ export function createBridges(services: PlatformServices) {
     }
     if (baseUrl === bridge.baseUrl.replace(/\/+$/, '')) return undefined;
     return connectorFor(
-      { id: bridge.id, username: bridge.alternateUsername || bridge.username, passwordSealed: bridge.alternatePasswordSealed ?? bridge.passwordSealed },
+      { id: bridge.id, username: bridge.alternateUsername || bridge.username, passwordSealed: bridge.alternatePasswordSealed ?? bridge.passwordSealed, maxConcurrentRequests: bridge.maxConcurrentRequests },
       { baseUrl, name: `alternate (${displayHost(bridge.alternateAddress)})`, trust },
+      bridge.baseUrl.replace(/\/+$/, ''),
     );
   }
   function withAlternate(bridge: BridgeRow, primary: CmsConnector, trust: { key: string; tls: TlsPolicy }): CmsConnector {
@@ -827,6 +853,7 @@ export type SettingsPatch = Partial<{
   alternateAddress: string | null;
   alternateUsername: string | null;
   alternatePassword: string | null;
+  maxConcurrentRequests: number | null;
   sipMode: boolean;
   allowBooking: boolean;
   allowIncomingSip: boolean;
@@ -858,7 +885,7 @@ function systemActorOf(): Actor {
 const blankBridge: Partial<BridgeRow> = {
   ipZone: null, softwareVersion: null, uptimeSeconds: null, callLegsActive: null, callLegsMaxActive: null, callLegsCompleted: null,
   audioBitRateOutgoing: null, audioBitRateIncoming: null, videoBitRateOutgoing: null, videoBitRateIncoming: null, lastPolledAt: null,
-  sipDomain: null, numericIdBase: null, numericIdQuantity: null, alternateAddress: null, alternateUsername: null, alternatePasswordSealed: null,
+  sipDomain: null, numericIdBase: null, numericIdQuantity: null, alternateAddress: null, alternateUsername: null, alternatePasswordSealed: null, maxConcurrentRequests: null,
   sipMode: true, allowBooking: true, allowIncomingSip: true, allowOutgoingSip: true, webBridgeUri: null, endWarningMinutes: [],
   callProfileId: null, callLegProfileId: null, spaceNamePrefix: 'TMS_Scheduled_Meeting_', bulkParameterSetId: null, poolState: 'none', poolSize: 0,
   systemType: 'Cisco Meeting Server', cdrTokenHash: null, cdrTokenSealed: null, labCluster: null,

@@ -2,6 +2,7 @@ import { XMLParser } from 'fast-xml-parser';
 import { AppError } from '../platform/errors.ts';
 import { createExternalClient, type ExternalExchange, type TlsPolicy } from '../platform/http/external-client.ts';
 import type { Metrics } from '../platform/observability/metrics.ts';
+import type { RequestLimit } from '../platform/http/request-limit.ts';
 
 // The client of one Cisco Meeting Server call bridge (`/api/v1`): form-encoded POST/PUT, XML answers,
 // `Location` for created objects, `<failureDetails>` for refusals, paging capped by the server.
@@ -22,6 +23,8 @@ export type CmsConnectorOptions = {
   metrics?: Metrics;
   timeoutMs?: number;
   onExchange?: (exchange: CmsExchange) => void;
+  /** The node's concurrent-request limit (shared by every connector that reaches the node). */
+  limit?: RequestLimit;
 };
 
 export type Form = Record<string, string | number | boolean | undefined>;
@@ -66,12 +69,13 @@ export function createCmsConnector(options: CmsConnectorOptions) {
 
   async function call(method: 'GET' | 'POST' | 'PUT' | 'DELETE', path: string, form?: Form) {
     const body = form ? encodeForm(form) : undefined;
-    const response = await client.request({
+    const send = () => client.request({
       method,
       url: `${base}/api/v1${path}`,
       headers: body !== undefined ? { 'content-type': 'application/x-www-form-urlencoded' } : {},
       body,
     });
+    const response = await (options.limit ? options.limit.run(send) : send());
     if (response.status === 200) return response;
     throw failure(method, path, response.status, response.body);
   }

@@ -99,6 +99,10 @@ describe('Meetings: batched starts', () => {
     assert.deepEqual(batches.map((b) => [b.at, b.ids.length]), [[later.getTime(), 1], [at.getTime(), 250], [at.getTime(), 60]]);
     assert.deepEqual(batches[1].ids.slice(0, 2), ['a-0', 'a-1'], 'ordered by bridge, then id: every instance cuts the same batches');
     assert.equal(new Set(batches.flatMap((b) => b.ids)).size, due.length);
+    // #18: with 2 instances of 4 job workers, a burst is cut into 8 equal parts so every worker gets one.
+    const spread = startBatches(due, 8).filter((b) => b.at === at.getTime());
+    assert.deepEqual(spread.map((b) => b.ids.length), [39, 39, 39, 39, 39, 39, 39, 37]);
+    assert.deepEqual(spread.flatMap((b) => b.ids), batches.slice(1).flatMap((b) => b.ids), 'the same order, cut more finely');
   });
 
   test('overlapping start jobs (two instances on PostgreSQL) start each meeting exactly once, lowest slots first', async () => {

@@ -38,7 +38,8 @@ const bridge = z.object({
   callLegsCompleted: z.number().nullable(), audioBitRateOutgoing: z.number().nullable(), audioBitRateIncoming: z.number().nullable(),
   videoBitRateOutgoing: z.number().nullable(), videoBitRateIncoming: z.number().nullable(), lastPolledAt: z.date().nullable(),
   sipDomain: z.string().nullable(), numericIdBase: z.number().nullable(), numericIdQuantity: z.number().nullable(), alternateAddress: z.string().nullable(),
-  alternateUsername: z.string().nullable(), alternatePasswordSet: z.boolean(), sipMode: z.boolean(), allowBooking: z.boolean(), allowIncomingSip: z.boolean(),
+  alternateUsername: z.string().nullable(), alternatePasswordSet: z.boolean(),
+  maxConcurrentRequests: z.number().nullable().describe('API requests in flight at once to each node of the bridge, all Switchboard instances together (null: SWITCHBOARD_BRIDGE_MAX_CONCURRENT_REQUESTS)'), sipMode: z.boolean(), allowBooking: z.boolean(), allowIncomingSip: z.boolean(),
   allowOutgoingSip: z.boolean(), webBridgeUri: z.string().nullable(), endWarningMinutes: z.array(z.number()), callProfileId: z.string().nullable(),
   callLegProfileId: z.string().nullable(), spaceNamePrefix: z.string(), poolState: z.string(), poolSize: z.number(), clusterEnabled: z.boolean(),
   createdAt: z.date(), updatedAt: z.date(),
@@ -160,6 +161,7 @@ export function registerMeetingRoutes(app: HttpApp, services: PlatformServices, 
           const problem = bridgeAddressProblem(text);
           if (problem) ctx.addIssue({ code: 'custom', message: problem, input: text });
         }).nullable().optional(), alternateUsername: z.string().max(200).nullable().optional(), alternatePassword: z.string().max(200).nullable().optional(),
+        maxConcurrentRequests: z.number().int().min(1).max(1000).nullable().optional().describe('API requests in flight at once to each node, all instances together; each instance sends at most its share (the limit ÷ SWITCHBOARD_INSTANCES, at least 1). null: the configured default'),
         sipMode: z.boolean().optional(), allowBooking: z.boolean().optional(), allowIncomingSip: z.boolean().optional(), allowOutgoingSip: z.boolean().optional(),
         webBridgeUri: httpUrlInput().nullable().optional(), endWarningMinutes: z.array(z.number().int().min(1).max(60)).max(5).optional(),
         spaceNamePrefix: z.string().trim().min(1).max(60).regex(/^[^$\\]+$/, 'no $ or \\').optional(),

@@ -49,7 +49,9 @@ export function createScheduler(services: PlatformServices, jobs: MeetingJobs, o
     // claim in the job lets only one of them start each meeting.
     const due: { id: string; bridgeId: string; holdFrom: Date }[] = [];
     for (let page = await starts.upcomingStarts(db, now, new Date(now.getTime() + START_LOOKAHEAD_MS)); page.length; page = await starts.upcomingStarts(db, now, new Date(now.getTime() + START_LOOKAHEAD_MS), 500, page.at(-1))) due.push(...page);
-    await sendAll(startBatches(due), ({ at, ids }) => {
+    // At least as many batches as there are job workers across the instances: a burst in one batch
+    // is started by one instance's one job while the others stay idle.
+    await sendAll(startBatches(due, services.config.instances * services.config.jobConcurrency), ({ at, ids }) => {
       const key = crypto.createHash('sha256').update(ids.join(',')).digest('base64url').slice(0, 22);
       return services.jobs.send(jobs.startMeeting, { at: at > now.getTime() ? new Date(at).toISOString() : undefined, occurrenceIds: ids }, { actor: system, idempotencyKey: `starts:${at}:${key}` });
     });
@@ -133,8 +135,12 @@ export function createScheduler(services: PlatformServices, jobs: MeetingJobs, o
 }
 
 
-/** Due meetings → batches: grouped by instant, ordered by bridge, cut at START_BATCH. */
-export function startBatches(due: { id: string; bridgeId: string; holdFrom: Date }[]) {
+/**
+ * Due meetings → batches: grouped by instant, ordered by bridge, cut at START_BATCH or into `workers`
+ * batches of equal size when that is smaller (every instance's job workers get a part of the burst;
+ * the cut depends only on the meetings and the configuration, so instances still send the same jobs).
+ */
+export function startBatches(due: { id: string; bridgeId: string; holdFrom: Date }[], workers = 1) {
   const byInstant = new Map<number, typeof due>();
   for (const occ of due) {
     const list = byInstant.get(occ.holdFrom.getTime());
@@ -144,7 +150,8 @@ export function startBatches(due: { id: string; bridgeId: string; holdFrom: Date
   const batches: { at: number; ids: string[] }[] = [];
   for (const [at, list] of byInstant) {
     list.sort((a, b) => a.bridgeId.localeCompare(b.bridgeId) || a.id.localeCompare(b.id));
-    for (let i = 0; i < list.length; i += START_BATCH) batches.push({ at, ids: list.slice(i, i + START_BATCH).map((o) => o.id) });
+    const size = Math.min(START_BATCH, Math.max(1, Math.ceil(list.length / Math.max(1, workers))));
+    for (let i = 0; i < list.length; i += size) batches.push({ at, ids: list.slice(i, i + size).map((o) => o.id) });
   }
   return batches;
 }

@@ -71,7 +71,18 @@ export type CmsVariance = {
   pageCap?: number | null;
   /** A node that restarts (comes back from `down`, or `restart()`) has forgotten every bulk sync. */
   forgetBulkSyncsOnRestart?: boolean;
+  /**
+   * API requests one node serves at once; one more arriving is answered `throttleStatus` at once, as
+   * a busy CMS does ("503 … a temporary busy condition … re-attempt the same method later", API
+   * reference). null: no limit (the default).
+   */
+  maxConcurrentRequests?: number | null;
+  /** The answer beyond `maxConcurrentRequests`: 503 (the CMS's, the default) or 429 (with Retry-After: 1). */
+  throttleStatus?: 503 | 429 | null;
 };
+
+/** What a node saw of concurrent API requests since the cluster started (or `resetConcurrency`). */
+export type CmsConcurrency = { node: string; inFlight: number; peak: number; throttled: number; requests: number };
 
 export type DialInRequest = {
   /** Full SIP URI (user@domain) or bare user part, or … */
@@ -135,6 +146,7 @@ export type CmsNode = {
 };
 
 type NodeRuntime = CmsNode & {
+  concurrency: { inFlight: number; peak: number; throttled: number; requests: number };
   server?: Server;
   /** Its own certificate once rotated; else the cluster's. */
   tls?: TlsMaterial;
@@ -170,7 +182,7 @@ export async function createCmsCluster(options: CreateCmsClusterOptions) {
     enforceInboundRules: enforce,
   };
   const defaultPageCap = options.pageCap ?? 10;
-  const variance: { advertiseScheme: 'http' | 'https' | null; cdrs: boolean; pageCap: number | null; forgetBulkSyncsOnRestart: boolean } = { advertiseScheme: null, cdrs: true, pageCap: null, forgetBulkSyncsOnRestart: false };
+  const variance: { advertiseScheme: 'http' | 'https' | null; cdrs: boolean; pageCap: number | null; forgetBulkSyncsOnRestart: boolean; maxConcurrentRequests: number | null; throttleStatus: 503 | 429 | null } = { advertiseScheme: null, cdrs: true, pageCap: null, forgetBulkSyncsOnRestart: false, maxConcurrentRequests: null, throttleStatus: null };
   const anyHttps = options.nodes.some((n) => n.https);
   const tls = anyHttps ? (options.tls ?? (await loadOrCreateCertificate(options.certDir ?? '.tmp/cms-lab-tls', [...new Set(options.nodes.map((n) => n.host ?? '127.0.0.1'))]))) : undefined;
   const startedAt = clock.now().getTime();
@@ -206,6 +218,7 @@ export async function createCmsCluster(options: CreateCmsClusterOptions) {
       bridge,
       trace: createTraceLog(options.traceCapacity ?? 2000),
       faults: {},
+      concurrency: { inFlight: 0, peak: 0, throttled: 0, requests: 0 },
       sockets: new Set(),
       hanging: new Set(),
       users: opts.users ?? users,
@@ -292,6 +305,25 @@ export async function createCmsCluster(options: CreateCmsClusterOptions) {
     if (path.startsWith('/lab/')) return onControl(req, res, node);
     const from = req.socket.remoteAddress?.replace(/^::ffff:/, '') ?? '';
     const entry = node.trace.begin({ at: clock.now().toISOString(), method, path, from });
+    // In flight from arrival until the answer is written or the client goes away; the peak counts
+    // the requests refused for the limit too, so a peak at or below the limit means none were.
+    const seen = node.concurrency;
+    seen.requests++;
+    seen.inFlight++;
+    if (seen.inFlight > seen.peak) seen.peak = seen.inFlight;
+    res.once('close', () => seen.inFlight--);
+    if (variance.maxConcurrentRequests !== null && seen.inFlight > variance.maxConcurrentRequests) {
+      seen.throttled++;
+      entry.fault = 'throttled';
+      req.resume();
+      const status = variance.throttleStatus ?? 503;
+      entry.status = status;
+      entry.size = 0;
+      res.writeHead(status, { 'Content-Length': 0, ...(status === 429 ? { 'Retry-After': '1' } : {}) });
+      res.end();
+      node.trace.finish(entry);
+      return;
+    }
     const faults = node.faults;
     if (faults.hang) {
       entry.fault = 'hang';
@@ -552,6 +584,15 @@ export async function createCmsCluster(options: CreateCmsClusterOptions) {
     return { ...variance };
   }
 
+  function concurrency(): CmsConcurrency[] {
+    return nodes.map((n) => ({ node: n.name, ...n.concurrency }));
+  }
+
+  /** Starts counting peaks and refusals again (requests in flight stay counted). */
+  function resetConcurrency() {
+    for (const n of nodes) Object.assign(n.concurrency, { peak: n.concurrency.inFlight, throttled: 0, requests: 0 });
+  }
+
   /** What a restarted node has lost (with the variance that says so). */
   function restarted() {
     if (variance.forgetBulkSyncsOnRestart) store.bulkSyncs.clear();
@@ -682,7 +723,7 @@ export async function createCmsCluster(options: CreateCmsClusterOptions) {
     return {
       name: clusterName,
       controlUrl: controlUrl || undefined,
-      nodes: nodes.map((n) => ({ name: n.name, callBridgeId: n.callBridgeId, baseUrl: n.baseUrl, https: n.https, up: !!n.server, faults: n.faults, advertisedAddress: advertised(n), certificateFingerprint: certificateFingerprint(n.name) })),
+      nodes: nodes.map((n) => ({ name: n.name, callBridgeId: n.callBridgeId, baseUrl: n.baseUrl, https: n.https, up: !!n.server, faults: n.faults, advertisedAddress: advertised(n), certificateFingerprint: certificateFingerprint(n.name), concurrency: { ...n.concurrency } })),
       variance: getVariance(),
       users: users.map((u) => u.name),
     };
@@ -704,6 +745,8 @@ export async function createCmsCluster(options: CreateCmsClusterOptions) {
     clearFaults,
     setVariance,
     getVariance,
+    concurrency,
+    resetConcurrency,
     restart,
     rotateCertificate,
     certificateFingerprint,

@@ -126,3 +126,35 @@ test('M15: the JSON trace and trace listeners show passcodes and secrets as ****
   const control = await (await fetch(`${cluster.controlUrl}/lab/v1/nodes/cb1/trace?format=json`, { headers: { authorization: basic() } })).text();
   assert.ok(!control.includes('9876') && !control.includes('abcDEF'));
 });
+
+test('maxConcurrentRequests: a node serves that many at once and answers the next as a busy CMS (503, or 429 when set); the peak is counted', async (t) => {
+  const { cluster, clock, api } = await lab(t, { maxConcurrentRequests: 2 });
+  const node = cluster.nodes[0].name;
+  // Each answer takes 1 s of the cluster's clock, so requests stay in flight until the clock moves.
+  await cluster.setFaults(node, { slowMs: 1000 });
+  const slow = [api('GET', '/api/v1/coSpaces'), api('GET', '/api/v1/calls')];
+  const deadline = Date.now() + 10_000;
+  while (cluster.concurrency()[0].inFlight < 2) {
+    assert.ok(Date.now() < deadline, 'two requests in flight');
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  const refused = await api('GET', '/api/v1/system/status');
+  assert.equal(refused.status, 503);
+  cluster.setVariance({ throttleStatus: 429 });
+  const tooMany = await api('POST', '/api/v1/coSpaces', { name: 'refused' });
+  assert.equal(tooMany.status, 429);
+  assert.equal(tooMany.headers.get('retry-after'), '1');
+  assert.equal(cluster.store.collections.coSpaces.size, 0, 'a refused request changes nothing');
+  clock.advance(1000);
+  assert.deepEqual((await Promise.all(slow)).map((r) => r.status), [200, 200]);
+  const seen = cluster.concurrency()[0];
+  assert.equal(seen.peak, 3, 'the peak includes the refused requests');
+  assert.equal(seen.throttled, 2);
+  assert.ok(cluster.trace(node).some((e) => e.fault === 'throttled' && e.status === 429));
+  assert.equal(cluster.describe().nodes[0].concurrency.throttled, 2);
+  // Within the limit again: answered.
+  await cluster.clearFaults(node);
+  assert.equal((await api('GET', '/api/v1/system/status')).status, 200);
+  cluster.resetConcurrency();
+  assert.deepEqual({ peak: cluster.concurrency()[0].peak, throttled: cluster.concurrency()[0].throttled }, { peak: 0, throttled: 0 });
+});

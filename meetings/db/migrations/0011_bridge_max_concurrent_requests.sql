@@ -1,0 +1,1 @@
+ALTER TABLE "meetings_bridges" ADD COLUMN "max_concurrent_requests" integer;
