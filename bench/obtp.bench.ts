@@ -2,7 +2,10 @@
 // 1,000, OBTP_BENCH_ENDPOINTS) with 5 bookings each. Measured: the first full push once OBTP is turned
 // on (pushes/s, time until every panel holds its 5 bookings), and after a bulk change (one booking of
 // every room renamed through the API) the time until every panel shows it. The OBTP round runs at its
-// default interval (5 s), on the real clock, embedded database.
+// default interval (5 s), on the real clock; embedded database, then PostgreSQL (OBTP_BENCH_DATABASES,
+// BENCH_DATABASE_URL; left out with a note when it does not answer).
+import os from 'node:os';
+import pg from 'pg';
 import { systemClock } from '../platform/clock.ts';
 import { createCmsCluster } from '../lab/cms/cms.cluster.ts';
 import { createCeCodec, type CeCodec } from '../lab/ce/ce.simulator.ts';
@@ -13,6 +16,8 @@ import type { BenchContext, BenchResult } from './bench-types.ts';
 const ENDPOINTS = Number(process.env.OBTP_BENCH_ENDPOINTS ?? 1000);
 const PER_ROOM = 5;
 const CONCURRENCY = 16;
+const POSTGRES_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+const DATABASES = (process.env.OBTP_BENCH_DATABASES ?? 'embedded,postgres').split(',');
 
 async function inParallel<T>(items: T[], fn: (item: T, index: number) => Promise<void>) {
   let next = 0;
@@ -32,7 +37,46 @@ async function until(what: string, probe: () => boolean, timeoutMs = 900_000) {
   }
 }
 
+async function postgresReachable(): Promise<string | undefined> {
+  const client = new pg.Client({ connectionString: POSTGRES_URL, connectionTimeoutMillis: 2000 });
+  try {
+    await client.connect();
+    return undefined;
+  } catch (error) {
+    return (error as Error).message;
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
 export default async function run(context?: BenchContext): Promise<BenchResult[]> {
+  const results: BenchResult[] = [];
+  const saved = process.env.DATABASE_URL;
+  try {
+    for (const database of DATABASES) {
+      if (database === 'embedded') {
+        delete process.env.DATABASE_URL;
+        results.push(...(await runOn('embedded', context)));
+      } else if (database === 'postgres') {
+        const unreachable = await postgresReachable();
+        if (unreachable) {
+          context?.note(`PostgreSQL left out (${unreachable})`);
+          continue;
+        }
+        process.env.DATABASE_URL = POSTGRES_URL;
+        results.push(...(await runOn('PostgreSQL', context)));
+      }
+    }
+  } finally {
+    if (saved === undefined) delete process.env.DATABASE_URL;
+    else process.env.DATABASE_URL = saved;
+  }
+  return results;
+}
+
+async function runOn(label: string, context?: BenchContext): Promise<BenchResult[]> {
+  const load = () => Number((os.loadavg()[0]).toFixed(1));
+  const loadAtStart = load();
   const cms = await createCmsCluster({ name: 'obtp-bench', nodes: [{ name: 'cb1', host: '127.0.0.1', port: 0 }], users: [{ name: 'admin', password: 'admin' }], clock: systemClock });
   await cms.start();
   const codecs: CeCodec[] = [];
@@ -90,10 +134,18 @@ export default async function run(context?: BenchContext): Promise<BenchResult[]
     const changesSent = (performance.now() - changed) / 1000;
     await until('every panel current', () => codecs.every((c) => c.bookings().some((b) => b.title === 'Meeting 0 (renamed)')));
     const currentSeconds = (performance.now() - changed) / 1000;
-    context?.note(`${ENDPOINTS} endpoints registered in ${registerSeconds.toFixed(1)} s (bulk, 100 a request); ${ENDPOINTS * PER_ROOM} bookings with their room in ${bookSeconds.toFixed(1)} s`);
+    // Pushes the codecs received in all (the first push and the renames: 2 per panel at best).
+    const pushes = codecs.reduce((n, c) => n + c.pushes().length, 0);
+    const round = (x: number) => Math.round(x * 10) / 10;
+    context?.note(`${label}: ${ENDPOINTS} endpoints registered in ${registerSeconds.toFixed(1)} s (bulk, 100 a request); ${ENDPOINTS * PER_ROOM} bookings with their room in ${bookSeconds.toFixed(1)} s`);
     return [
-      { name: `obtp: first push to ${ENDPOINTS} panels × ${PER_ROOM} bookings (embedded)`, opsPerSec: Math.round((ENDPOINTS / fillSeconds) * 10) / 10, extra: { seconds: Math.round(fillSeconds * 10) / 10, endpoints: ENDPOINTS, bookingsPerPanel: PER_ROOM } },
-      { name: `obtp: ${ENDPOINTS} bookings renamed → every panel current (embedded)`, opsPerSec: Math.round((ENDPOINTS / currentSeconds) * 10) / 10, extra: { secondsUntilEveryPanelCurrent: Math.round(currentSeconds * 10) / 10, secondsToSendTheChanges: Math.round(changesSent * 10) / 10, obtpRoundSeconds: 5 } },
+      { name: `obtp: first push to ${ENDPOINTS} panels × ${PER_ROOM} bookings (${label})`, opsPerSec: round(ENDPOINTS / fillSeconds), extra: { seconds: round(fillSeconds), endpoints: ENDPOINTS, bookingsPerPanel: PER_ROOM, loadAtStart } },
+      {
+        name: `obtp: ${ENDPOINTS} bookings renamed → every panel current (${label})`,
+        opsPerSec: round(ENDPOINTS / currentSeconds),
+        // The renames go through the bookings API (16 clients); what follows the last one is OBTP's.
+        extra: { secondsUntilEveryPanelCurrent: round(currentSeconds), secondsToSendTheChanges: round(changesSent), secondsAfterTheLastChange: round(currentSeconds - changesSent), pushesPerPanel: round(pushes / ENDPOINTS), obtpRoundSeconds: 5, loadAtEnd: load() },
+      },
     ];
   } finally {
     await t.close();

@@ -26,11 +26,12 @@ export function createEndpointJobs(deps: { endpoints: Endpoints; obtp: Obtp }) {
       retryDelayMaxSeconds: 30,
       run: (ctx, i) => deps.obtp.push(ctx, i.endpointId),
       // A push is one short HTTP exchange with one codec: up to 50 waiting pushes are fetched and
-      // claimed together and run side by side (pushes to one endpoint one after the other, see
-      // obtp.push), so a bulk change reaches a thousand panels in seconds, not at one job per fetch.
+      // claimed together, their endpoints and lists read and their outcomes recorded for all at
+      // once, the codecs called side by side (obtp.pushMany: one push at a time per codec, at most
+      // SWITCHBOARD_OBTP_PUSH_CONCURRENCY in the process).
       batch: {
         size: 50,
-        run: (jobs) => Promise.all(jobs.map(({ ctx, input }) => deps.obtp.push(ctx, input.endpointId).then((result) => ({ result }), (error: unknown) => ({ error })))),
+        run: (jobs) => deps.obtp.pushMany(jobs.map(({ ctx, input }) => ({ ctx, endpointId: input.endpointId }))),
       },
     }),
   };

@@ -4,7 +4,7 @@ import { bookings, occurrences } from './bookings.schema.ts';
 import { bridges, poolSlots } from './bridges.schema.ts';
 import { meetingSettings } from './booking-changes.schema.ts';
 import { HOLDING_STATES } from './meetings.repository.ts';
-import type { Db } from '../platform/db/database.ts';
+import { clientOf, type Db } from '../platform/db/database.ts';
 
 // The only code of Meetings' endpoints and OBTP that touches the database (#17).
 
@@ -44,6 +44,24 @@ export async function updateEndpoint(db: Db, id: string, patch: Partial<typeof e
   await db.update(endpoints).set(patch).where(eq(endpoints.id, id));
 }
 
+const recordPushesText = `update meetings_endpoints e
+  set obtp_pushed_hash = v.hash, obtp_pushed_at = $5, obtp_pushed_count = v.n, obtp_method = v.method, obtp_last_error = null
+  from unnest($1::uuid[], $2::text[], $3::int[], $4::text[]) as v(id, hash, n, method) where e.id = v.id`;
+const recordPushErrorsText = `update meetings_endpoints e set obtp_last_error = v.message
+  from unnest($1::uuid[], $2::text[]) as v(id, message) where e.id = v.id`;
+
+/** What codecs accepted, in one statement for a batch of pushes (#17 part 4). */
+export async function recordObtpPushes(db: Db, rows: { id: string; hash: string; count: number; method: string }[], at: Date) {
+  if (!rows.length) return;
+  await clientOf(db).query({ name: 'meetings.obtp-record-pushes', text: recordPushesText, values: [rows.map((r) => r.id), rows.map((r) => r.hash), rows.map((r) => r.count), rows.map((r) => r.method), at.toISOString()] });
+}
+
+/** The last failure of each push of a batch, in one statement. */
+export async function recordObtpPushErrors(db: Db, rows: { id: string; message: string }[]) {
+  if (!rows.length) return;
+  await clientOf(db).query({ name: 'meetings.obtp-record-push-errors', text: recordPushErrorsText, values: [rows.map((r) => r.id), rows.map((r) => r.message)] });
+}
+
 export async function deleteEndpoint(db: Db, id: string) {
   await db.delete(endpoints).where(eq(endpoints.id, id));
 }
@@ -53,6 +71,12 @@ export async function deleteEndpoint(db: Db, id: string) {
 export async function listEndpointTickets(db: Db, endpointId: string, states?: string[]): Promise<EndpointTicketRow[]> {
   const where = states ? and(eq(endpointTickets.endpointId, endpointId), inArray(endpointTickets.state, states)) : eq(endpointTickets.endpointId, endpointId);
   return db.select().from(endpointTickets).where(where).orderBy(asc(endpointTickets.id));
+}
+
+/** The tickets of several endpoints in given states, in one statement. */
+export async function listTicketsOfEndpoints(db: Db, endpointIds: string[], states: string[]): Promise<EndpointTicketRow[]> {
+  if (!endpointIds.length) return [];
+  return db.select().from(endpointTickets).where(and(inArray(endpointTickets.endpointId, endpointIds), inArray(endpointTickets.state, states))).orderBy(asc(endpointTickets.id));
 }
 
 export async function insertEndpointTicket(db: Db, row: typeof endpointTickets.$inferInsert): Promise<EndpointTicketRow> {

@@ -23,6 +23,8 @@ export const ENDPOINT_TICKETS = {
   obtp_unsupported: { title: 'One Button to Push Not Supported', detail: (why: string) => why },
 } as const;
 export type EndpointTicketKind = keyof typeof ENDPOINT_TICKETS;
+/** Per ticket kind: its cause (opens it) or false (closes it); kinds not named are left as they are. */
+export type TicketCauses = Partial<Record<EndpointTicketKind, string | false>>;
 
 export const CONNECT_MODES = ['obtp', 'automatic', 'manual'] as const;
 export type ConnectMode = (typeof CONNECT_MODES)[number];
@@ -67,11 +69,17 @@ export function createEndpoints(services: PlatformServices, bookings: Bookings, 
   }
 
   /** Opens the tickets whose cause is present and closes those whose cause is gone (as bridges' M2). */
-  async function reconcileTickets(tx: Db, endpointId: string, causes: Partial<Record<EndpointTicketKind, string | false>>) {
-    const open = await repo.listEndpointTickets(tx, endpointId, ['open', 'acknowledged']);
+  async function reconcileTickets(tx: Db, endpointId: string, causes: TicketCauses) {
+    await reconcileTicketsOf(tx, new Map([[endpointId, causes]]));
+  }
+
+  /** The same for several endpoints: their open tickets read in one statement (a batch of OBTP pushes). */
+  async function reconcileTicketsOf(tx: Db, causesByEndpoint: Map<string, TicketCauses>) {
+    if (!causesByEndpoint.size) return;
+    const open = await repo.listTicketsOfEndpoints(tx, [...causesByEndpoint.keys()], ['open', 'acknowledged']);
     const now = clock.now();
-    for (const [kind, cause] of Object.entries(causes) as [EndpointTicketKind, string | false][]) {
-      const existing = open.find((t) => t.kind === kind);
+    for (const [endpointId, causes] of causesByEndpoint) for (const [kind, cause] of Object.entries(causes) as [EndpointTicketKind, string | false][]) {
+      const existing = open.find((t) => t.endpointId === endpointId && t.kind === kind);
       if (cause !== false && !existing) {
         const ticket = await repo.insertEndpointTicket(tx, { endpointId, kind, title: ENDPOINT_TICKETS[kind].title, detail: ENDPOINT_TICKETS[kind].detail(cause), openedAt: now });
         await audit.record({ actor: system, action: 'ticket.open', entityType: 'endpoint', entityId: endpointId, after: ticket }, tx);
@@ -139,6 +147,7 @@ export function createEndpoints(services: PlatformServices, bookings: Bookings, 
     getEndpoint,
     connectorFor,
     reconcileTickets,
+    reconcileTicketsOf,
 
     add: addOne,
 

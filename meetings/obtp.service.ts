@@ -5,7 +5,8 @@ import type { Actor } from '../platform/auth/actor.ts';
 import type { JobContext } from '../platform/jobs/job-context.ts';
 import type { PlatformServices } from '../platform/services.ts';
 import { ceVersion, type ObtpBooking, type PushMethod } from './ce.connector.ts';
-import type { Endpoints } from './endpoints.service.ts';
+import type { Endpoints, TicketCauses } from './endpoints.service.ts';
+import type { EndpointRow } from './endpoints.repository.ts';
 
 // #17 part 2: One Button to Push. Each endpoint's panel holds its OBTP meetings of the next 72 hours
 // (TMS: "72 hours worth of calendar information per request", cms_tms.md §4.2). Switchboard keeps a
@@ -39,7 +40,8 @@ export type Obtp = ReturnType<typeof createObtp>;
 export function createObtp(services: PlatformServices, endpoints: Endpoints, hooks: { onEnabled?: () => void } = {}) {
   const { database, clock, audit } = services;
   const db = database.db;
-  const inFlight = new Map<string, Promise<unknown>>();
+  const inFlight = new Map<string, Promise<void>>();
+  const limit = createLimit(services.config.obtpPushConcurrency);
 
   /** What each endpoint's panel should hold now (endpoints without OBTP meetings are absent). */
   async function desired(endpointIds?: string[]): Promise<Map<string, ObtpBooking[]>> {
@@ -112,48 +114,119 @@ export function createObtp(services: PlatformServices, endpoints: Endpoints, hoo
      * list, so repeating a push changes nothing: no journal step is needed. The last attempt that
      * fails opens *Booking Push Failed*; a push that succeeds closes it.
      */
-    push(ctx: JobContext, endpointId: string) {
-      // Pushes to one endpoint run one after the other in this process: both methods replace the
-      // whole list, so an older list must not land after a newer one.
-      const previous = inFlight.get(endpointId) ?? Promise.resolve();
-      const next = previous.catch(() => undefined).then(() => pushNow(ctx, endpointId));
-      inFlight.set(endpointId, next);
-      void next.catch(() => undefined).finally(() => {
-        if (inFlight.get(endpointId) === next) inFlight.delete(endpointId);
-      });
-      return next;
+    async push(ctx: JobContext, endpointId: string) {
+      const [outcome] = await pushMany([{ ctx, endpointId }]);
+      if ('error' in outcome) throw outcome.error;
+      return outcome.result;
     },
+
+    /** `push` for a batch of jobs, answered in order (a job's failure does not fail the others). */
+    pushMany,
   };
 
-  async function pushNow(ctx: JobContext, endpointId: string) {
-      if (!(await repo.readObtpSetting(db)).enabled) return { skipped: 'OBTP is off' };
-      const endpoint = await repo.findEndpoint(db, endpointId);
-      if (!endpoint) return { skipped: 'endpoint removed' };
+  /**
+   * The pushes of a batch of jobs (#17 part 4): the setting, the endpoints and their lists read in
+   * three statements for all of them, the codecs called side by side (at most
+   * `SWITCHBOARD_OBTP_PUSH_CONCURRENCY` at once in this process, one at a time per codec), and what
+   * they accepted or refused recorded in one transaction. Per job, pushing alone cost about seven
+   * statements and a transaction of its own on the embedded database's one connection.
+   */
+  async function pushMany(items: { ctx: JobContext; endpointId: string }[]): Promise<PushOutcome[]> {
+    const ids = [...new Set(items.map((i) => i.endpointId))];
+    // Pushes to one endpoint run one after the other in this process: both methods replace the
+    // whole list, so an older list must not land after a newer one. A push waits for the one under
+    // way (and then reads the list, so it finds the panel current when nothing changed since).
+    let release!: () => void;
+    const mine = new Promise<void>((resolve) => (release = resolve));
+    const previous = ids.map((id) => inFlight.get(id)).filter((p) => p !== undefined);
+    for (const id of ids) inFlight.set(id, mine);
+    try {
+      await Promise.all(previous);
+      // An endpoint named by several jobs of the batch is pushed once; its last attempt counts.
+      const final = new Set(items.filter((i) => i.ctx.attempt > PUSH_RETRIES).map((i) => i.endpointId));
+      const outcomes = await pushEndpoints(ids, final);
+      return items.map((i) => outcomes.get(i.endpointId)!);
+    } finally {
+      release();
+      for (const id of ids) if (inFlight.get(id) === mine) inFlight.delete(id);
+    }
+  }
+
+  async function pushEndpoints(ids: string[], final: Set<string>): Promise<Map<string, PushOutcome>> {
+    const outcomes = new Map<string, PushOutcome>();
+    if (!(await repo.readObtpSetting(db)).enabled) {
+      for (const id of ids) outcomes.set(id, { result: { skipped: 'OBTP is off' } });
+      return outcomes;
+    }
+    const rows = new Map((await repo.findEndpointsByIds(db, ids)).map((e) => [e.id, e]));
+    const lists = await desired(ids);
+    const causes = new Map<string, TicketCauses>();
+    const pushes: { endpoint: EndpointRow; method: PushMethod; list: ObtpBooking[]; hash: string }[] = [];
+    for (const id of ids) {
+      const endpoint = rows.get(id);
+      if (!endpoint) {
+        outcomes.set(id, { result: { skipped: 'endpoint removed' } });
+        continue;
+      }
+      // Known not to answer since the job was sent: its status poll marks the panel stale when it
+      // answers again, and the next round pushes it in full.
+      if (endpoint.connectivity !== 'reachable') {
+        outcomes.set(id, { result: { skipped: `endpoint ${endpoint.connectivity}` } });
+        continue;
+      }
       const method = pushMethodFor(endpoint);
       if (!method) {
-        await database.transaction((tx) => endpoints.reconcileTickets(tx, endpointId, { obtp_unsupported: `${endpoint.name} is registered to Webex on ${endpoint.softwareVersion ?? 'unknown software'}: bookings can be pushed to it from CE 9.14 on (xCommand Bookings Put).` }));
-        return { skipped: 'no push method for this software' };
+        causes.set(id, { obtp_unsupported: `${endpoint.name} is registered to Webex on ${endpoint.softwareVersion ?? 'unknown software'}: bookings can be pushed to it from CE 9.14 on (xCommand Bookings Put).` });
+        outcomes.set(id, { result: { skipped: 'no push method for this software' } });
+        continue;
       }
-      const list = (await desired([endpointId])).get(endpointId) ?? [];
+      const list = lists.get(id) ?? [];
       const hash = hashOf(list);
       // A job queued behind another push to the same endpoint may find the panel current already.
-      if (hash === endpoint.obtpPushedHash) return { pushed: 0, current: true };
+      if (hash === endpoint.obtpPushedHash) outcomes.set(id, { result: { pushed: 0, current: true } });
+      else pushes.push({ endpoint, method, list, hash });
+    }
+    const accepted: { id: string; hash: string; count: number; method: string }[] = [];
+    const refused: { id: string; message: string }[] = [];
+    await Promise.all(pushes.map(async ({ endpoint, method, list, hash }) => {
       try {
-        await endpoints.connectorFor(endpoint).pushBookings(method, list);
+        await limit(() => endpoints.connectorFor(endpoint).pushBookings(method, list));
+        accepted.push({ id: endpoint.id, hash, count: list.length, method });
+        causes.set(endpoint.id, { obtp_push_failed: false, obtp_unsupported: false });
+        outcomes.set(endpoint.id, { result: { pushed: list.length, method } });
       } catch (error) {
         const message = error instanceof Error ? error.message : String(error);
-        const final = ctx.attempt > PUSH_RETRIES;
-        await database.transaction(async (tx) => {
-          await repo.updateEndpoint(tx, endpointId, { obtpLastError: message });
-          if (final) await endpoints.reconcileTickets(tx, endpointId, { obtp_push_failed: message });
-        });
-        if (error instanceof AppError) throw error;
-        throw new AppError('UPSTREAM_FAILED', message);
+        refused.push({ id: endpoint.id, message });
+        if (final.has(endpoint.id)) causes.set(endpoint.id, { obtp_push_failed: message });
+        outcomes.set(endpoint.id, { error: error instanceof AppError ? error : new AppError('UPSTREAM_FAILED', message) });
       }
+    }));
+    if (accepted.length || refused.length || causes.size) {
       await database.transaction(async (tx) => {
-        await repo.updateEndpoint(tx, endpointId, { obtpPushedHash: hash, obtpPushedAt: clock.now(), obtpPushedCount: list.length, obtpMethod: method, obtpLastError: null });
-        await endpoints.reconcileTickets(tx, endpointId, { obtp_push_failed: false, obtp_unsupported: false });
+        await repo.recordObtpPushes(tx, accepted, clock.now());
+        await repo.recordObtpPushErrors(tx, refused);
+        await endpoints.reconcileTicketsOf(tx, causes);
       });
-      return { pushed: list.length, method };
+    }
+    return outcomes;
   }
+}
+
+export type PushOutcome = { result: unknown } | { error: unknown };
+
+/** Runs at most `size` of the functions given to it at once, the others in the order they came. */
+function createLimit(size: number) {
+  let running = 0;
+  const waiting: (() => void)[] = [];
+  return async function limit<T>(fn: () => Promise<T>): Promise<T> {
+    if (running >= size) await new Promise<void>((resolve) => waiting.push(resolve));
+    else running++;
+    try {
+      return await fn();
+    } finally {
+      const next = waiting.shift();
+      if (next) next();
+      else running--;
+    }
+  };
 }
