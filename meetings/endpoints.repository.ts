@@ -104,6 +104,23 @@ export async function findRoomConflict(db: Db, bookingId: string, endpointIds: s
   return rows[0];
 }
 
+/**
+ * The first meeting of another booking that holds one of `endpointIds` during [startAt, endAt), or
+ * undefined: a meeting about to be written (a series extended) checked before it exists.
+ */
+export async function findRoomConflictAt(db: Db, bookingId: string, endpointIds: string[], startAt: Date, endAt: Date) {
+  if (!endpointIds.length) return undefined;
+  const rows = await db
+    .select({ endpointId: bookingRooms.endpointId, bookingId: occurrences.bookingId, title: bookings.title, startAt: occurrences.startAt, endAt: occurrences.endAt })
+    .from(occurrences)
+    .innerJoin(bookingRooms, eq(bookingRooms.bookingId, occurrences.bookingId))
+    .innerJoin(bookings, eq(bookings.id, occurrences.bookingId))
+    .where(and(ne(occurrences.bookingId, bookingId), inArray(bookingRooms.endpointId, endpointIds), inArray(occurrences.state, HOLDING_STATES), lt(occurrences.startAt, endAt), gt(occurrences.endAt, startAt)))
+    .orderBy(asc(occurrences.startAt))
+    .limit(1);
+  return rows[0];
+}
+
 /** Free/busy of one room: its meetings (scheduled or running) overlapping [from, to). */
 export async function busyOf(db: Db, endpointId: string, from: Date, to: Date) {
   return db
