@@ -16,8 +16,9 @@ export async function insertEndpoint(db: Db, row: typeof endpoints.$inferInsert)
   await db.insert(endpoints).values(row);
 }
 
-export async function findEndpoint(db: Db, id: string): Promise<EndpointRow | undefined> {
-  return (await db.select().from(endpoints).where(eq(endpoints.id, id)))[0];
+export async function findEndpoint(db: Db, id: string, options: { forUpdate?: boolean } = {}): Promise<EndpointRow | undefined> {
+  const query = db.select().from(endpoints).where(eq(endpoints.id, id));
+  return (await (options.forUpdate ? query.for('update') : query))[0];
 }
 
 export async function findEndpointsByIds(db: Db, ids: string[]): Promise<EndpointRow[]> {

@@ -6,6 +6,7 @@ import type { JobContext } from '../platform/jobs/job-context.ts';
 import type { PlatformServices } from '../platform/services.ts';
 import { ceVersion, type ObtpBooking, type PushMethod } from './ce.connector.ts';
 import type { Endpoints } from './endpoints.service.ts';
+import { certificateErrorOf } from './endpoints.service.ts';
 
 // #17 part 2: One Button to Push. Each endpoint's panel holds its OBTP meetings of the next 72 hours
 // (TMS: "72 hours worth of calendar information per request", cms_tms.md §4.2). Switchboard keeps a
@@ -129,6 +130,8 @@ export function createObtp(services: PlatformServices, endpoints: Endpoints, hoo
       if (!(await repo.readObtpSetting(db)).enabled) return { skipped: 'OBTP is off' };
       const endpoint = await repo.findEndpoint(db, endpointId);
       if (!endpoint) return { skipped: 'endpoint removed' };
+      // Nothing goes to a codec whose certificate changed until it is accepted (its ticket says so).
+      if (endpoint.connectivity === 'certificate_changed') return { skipped: 'certificate changed' };
       const method = pushMethodFor(endpoint);
       if (!method) {
         await database.transaction((tx) => endpoints.reconcileTickets(tx, endpointId, { obtp_unsupported: `${endpoint.name} is registered to Webex on ${endpoint.softwareVersion ?? 'unknown software'}: bookings can be pushed to it from CE 9.14 on (xCommand Bookings Put).` }));
@@ -141,6 +144,11 @@ export function createObtp(services: PlatformServices, endpoints: Endpoints, hoo
       try {
         await endpoints.connectorFor(endpoint).pushBookings(method, list);
       } catch (error) {
+        const refused = certificateErrorOf(error);
+        if (refused) {
+          await endpoints.certificateRefused(endpointId, refused, endpoint.certificateFingerprint);
+          return { skipped: 'certificate changed' };
+        }
         const message = error instanceof Error ? error.message : String(error);
         const final = ctx.attempt > PUSH_RETRIES;
         await database.transaction(async (tx) => {
