@@ -163,4 +163,31 @@ describe('Rooms on the booking (#17)', () => {
     assert.match(extend.body.error.message, /^Boardroom is already booked .*\(Right after\)/);
     assert.equal((await t.api('GET', `/api/v1/meetings/meetings/${occId}`)).body.endAt, '2026-03-02T11:00:00.000Z');
   });
+
+  test('the daily extension of an open-ended series does not book its room twice: the meeting is kept as failed naming the room', async () => {
+    // Materialised 400 days ahead at booking; 20 days later the daily extension adds the next ones,
+    // and one of them falls on a meeting that holds the studio.
+    const series = await book('Daily review', '2026-03-05T16:00', { durationMinutes: 30, recurrence: 'FREQ=DAILY', rooms: [{ endpointId: ids.studio, connectMode: 'obtp' }] });
+    assert.equal(series.status, 201, JSON.stringify(series.body));
+    const booked = (await t.api('GET', `/api/v1/meetings/bookings/${series.body.id}`)).body.occurrences.length;
+    const lastBooked = (await t.api('GET', `/api/v1/meetings/bookings/${series.body.id}`)).body.occurrences.at(-1).startAt;
+    assert.ok(lastBooked < '2027-04-15', lastBooked);
+    const offsite = await book('Offsite planning', '2027-04-15T15:30', { durationMinutes: 120, rooms: [{ endpointId: ids.studio, connectMode: 'manual' }] });
+    assert.equal(offsite.status, 201, JSON.stringify(offsite.body));
+
+    clock.set(new Date(clock.now().getTime() + 20 * 86_400_000));
+    const occurrences = await until('series extended', async () => {
+      const occs = (await t.api('GET', `/api/v1/meetings/bookings/${series.body.id}`)).body.occurrences;
+      return occs.length > booked && occs;
+    }, 1000);
+    const clash = occurrences.find((o: any) => o.startAt === '2027-04-15T16:00:00.000Z');
+    assert.ok(clash, 'the meeting of that day is listed');
+    assert.equal(clash.state, 'failed');
+    assert.match(clash.error, /^Studio is already booked from .*15:30.* to .*17:30.* \(Offsite planning\)/);
+    for (const day of ['2027-04-14', '2027-04-16']) {
+      assert.equal(occurrences.find((o: any) => o.startAt === `${day}T16:00:00.000Z`)?.state, 'scheduled', `${day} is added`);
+    }
+    const busy = (await t.api('GET', `/api/v1/meetings/endpoints/${ids.studio}/busy?from=2027-04-15T00:00:00Z&to=2027-04-16T00:00:00Z`)).body.items;
+    assert.deepEqual(busy.map((b: any) => b.title), ['Offsite planning'], 'the studio holds one meeting then');
+  });
 });

@@ -9,7 +9,7 @@ import { peakOverlap } from './bridges.service.ts';
 import { getRoutingPreference, preferenceRank, recordBookingChange } from './booking-changes.ts';
 import { bridgesWithHolds, insertBookingBatch, lockSchedules } from './bookings.repository.ts';
 import { assertTimeZone, formatInZone, fromWallTime, parseZoned, wallTime } from './zoned-time.ts';
-import { findEndpointsByIds, lockEndpointSchedules, replaceRooms, roomsOfBooking } from './endpoints.repository.ts';
+import { findEndpointsByIds, findRoomConflictAt, lockEndpointSchedules, replaceRooms, roomsOfBooking } from './endpoints.repository.ts';
 import { assertRoomsFree, resolveRooms, type RoomChoice } from './rooms.guard.ts';
 import type { Actor } from '../platform/auth/actor.ts';
 import type { Db } from '../platform/db/database.ts';
@@ -551,11 +551,21 @@ export function createBookings(services: PlatformServices) {
         await withBridgeLock(booking.bridgeId, async (tx, bridge) => {
           // Another instance may have extended the series meanwhile: decide again under the lock.
           const lastNow = await repo.lastOccurrenceStart(tx, booking.id);
+          // #17: the series' rooms are one place at one time too. Rooms belong to the booking, not
+          // to a meeting, so a meeting whose room is taken then is kept as failed naming the room
+          // and the other meeting, as one whose bridge is full; the room is never booked twice.
+          const rooms = (await roomsOfBooking(tx, booking.id)).map((r) => r.endpointId);
+          await lockEndpointSchedules(tx, rooms);
+          const roomNames = new Map((await findEndpointsByIds(tx, rooms)).map((e) => [e.id, e.name]));
           const rows = [];
           for (const interval of intervals.filter((i) => !lastNow || i.startAt > lastNow)) {
             const conflict = await findConflict(tx, bridge, [interval]);
-            rows.push({ id: crypto.randomUUID(), bookingId: booking.id, bridgeId: bridge.id, ...interval, state: conflict ? 'failed' : 'scheduled', error: conflict ? conflictError(bridge, conflict.at, booking.timeZone, conflict.booked).message : null });
-            if (!conflict) await repo.insertOccurrences(tx, [rows.pop()!]);
+            const room = conflict ? undefined : await findRoomConflictAt(tx, booking.id, rooms, interval.startAt, interval.endAt);
+            const error = conflict ? conflictError(bridge, conflict.at, booking.timeZone, conflict.booked).message
+              : room ? `${roomNames.get(room.endpointId) ?? room.endpointId} is already booked from ${formatInZone(room.startAt, booking.timeZone)} to ${formatInZone(room.endAt, booking.timeZone)} (${room.title}).`
+              : null;
+            rows.push({ id: crypto.randomUUID(), bookingId: booking.id, bridgeId: bridge.id, ...interval, state: error ? 'failed' : 'scheduled', error });
+            if (!error) await repo.insertOccurrences(tx, [rows.pop()!]);
           }
           await repo.insertOccurrences(tx, rows);
           const scheduler = { type: 'system' as const, id: null, name: 'scheduler', role: 'system' as const, customerOrgId: null };

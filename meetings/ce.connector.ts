@@ -1,6 +1,6 @@
 import { XMLParser } from 'fast-xml-parser';
 import { AppError } from '../platform/errors.ts';
-import { createExternalClient, type ExternalExchange } from '../platform/http/external-client.ts';
+import { createExternalClient, type ExternalExchange, type TlsPolicy } from '../platform/http/external-client.ts';
 import type { Metrics } from '../platform/observability/metrics.ts';
 
 // The client of one Cisco CE / RoomOS room codec (shared/reference/ce_xapi.md): Basic auth on every
@@ -8,7 +8,13 @@ import type { Metrics } from '../platform/observability/metrics.ts';
 // with `getxml`, bookings pushed with `POST /bookingsputxml` (§6) or `xCommand Bookings Put` (§7).
 // Command errors come back as HTTP 200 with the error in the XML; bad credentials as 401.
 
-export type CeConnectorOptions = { baseUrl: string; username: string; password: string; metrics?: Metrics; timeoutMs?: number; onExchange?: (exchange: ExternalExchange) => void };
+export type CeConnectorOptions = {
+  baseUrl: string; username: string; password: string; metrics?: Metrics; timeoutMs?: number; onExchange?: (exchange: ExternalExchange) => void;
+  /** How an HTTPS codec's certificate is checked (its pin, a CA, first use); default: a CA must vouch for it. */
+  tls?: TlsPolicy;
+  /** The operator's CA bundle (config.tlsCa). */
+  ca?: string;
+};
 
 /** One booking as the codec gets it: UTC times, buffers in seconds, the number the Join button dials. */
 export type ObtpBooking = {
@@ -93,8 +99,9 @@ export function createCeConnector(options: CeConnectorOptions) {
     system: 'ce-codec',
     metrics: options.metrics,
     auth: { type: 'basic', username: options.username, password: options.password },
-    // Codecs ship self-signed certificates (ce_xapi.md §1); endpoints are not pinned yet (meetings/README, Not done).
-    tls: { mode: 'insecure' },
+    // Codecs ship self-signed certificates (ce_xapi.md §1): the endpoint's pin, as a bridge node's (#14).
+    tls: options.tls ?? { mode: 'ca' },
+    ca: options.ca,
     timeoutMs: options.timeoutMs ?? 10_000,
     onExchange: options.onExchange,
   });

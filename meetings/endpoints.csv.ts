@@ -16,6 +16,8 @@ const COLUMNS: Record<string, keyof EndpointInput> = {
   name: 'name', systemname: 'name',
   sipuri: 'sipUri', sip: 'sipUri',
   tls: 'tls', https: 'tls',
+  // The SHA-256 the operator confirmed for the row's HTTPS certificate (#17): pinned when it matches.
+  fingerprint: 'trustFingerprint', trustfingerprint: 'trustFingerprint', sha256: 'trustFingerprint', sha256fingerprint: 'trustFingerprint',
 };
 export const CSV_REQUIRED_COLUMNS = ['address', 'username', 'password'] as const;
 export const CSV_MAX_ROWS = 1000;
@@ -51,12 +53,12 @@ export function readEndpointsCsv(text: string, schema: z.ZodType<EndpointInput>)
     throw new AppError('VALIDATION_FAILED', `The CSV cannot be read: ${(error as Error).message}`);
   }
   const [header, ...rows] = records;
-  if (!header) throw new AppError('VALIDATION_FAILED', 'The CSV is empty: a header row naming the columns (address, username, password, name, sipUri, tls) is required.');
+  if (!header) throw new AppError('VALIDATION_FAILED', 'The CSV is empty: a header row naming the columns (address, username, password, name, sipUri, tls, fingerprint) is required.');
   const fields = header.record.map((h) => COLUMNS[normalise(h)]);
   const missing = CSV_REQUIRED_COLUMNS.filter((c) => !fields.includes(c));
   if (missing.length) throw new AppError('VALIDATION_FAILED', `Line ${header.info.lines}: the header row lacks ${missing.join(', ')} (the first row must name the columns).`);
   const unknown = header.record.filter((_, i) => !fields[i]);
-  if (unknown.length) throw new AppError('VALIDATION_FAILED', `Line ${header.info.lines}: unknown column${unknown.length > 1 ? 's' : ''} ${unknown.map((u) => `"${u}"`).join(', ')}; the columns are address, username, password, name, sipUri, tls.`);
+  if (unknown.length) throw new AppError('VALIDATION_FAILED', `Line ${header.info.lines}: unknown column${unknown.length > 1 ? 's' : ''} ${unknown.map((u) => `"${u}"`).join(', ')}; the columns are address, username, password, name, sipUri, tls, fingerprint.`);
   const duplicate = fields.find((f, i) => fields.indexOf(f) !== i);
   if (duplicate) throw new AppError('VALIDATION_FAILED', `Line ${header.info.lines}: two columns give ${duplicate}.`);
   if (rows.length === 0) throw new AppError('VALIDATION_FAILED', 'The CSV has a header row but no endpoints.');

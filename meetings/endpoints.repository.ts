@@ -16,8 +16,9 @@ export async function insertEndpoint(db: Db, row: typeof endpoints.$inferInsert)
   await db.insert(endpoints).values(row);
 }
 
-export async function findEndpoint(db: Db, id: string): Promise<EndpointRow | undefined> {
-  return (await db.select().from(endpoints).where(eq(endpoints.id, id)))[0];
+export async function findEndpoint(db: Db, id: string, options: { forUpdate?: boolean } = {}): Promise<EndpointRow | undefined> {
+  const query = db.select().from(endpoints).where(eq(endpoints.id, id));
+  return (await (options.forUpdate ? query.for('update') : query))[0];
 }
 
 export async function findEndpointsByIds(db: Db, ids: string[]): Promise<EndpointRow[]> {
@@ -123,6 +124,23 @@ export async function findRoomConflict(db: Db, bookingId: string, endpointIds: s
     .innerJoin(bookings, eq(bookings.id, occurrences.bookingId))
     .innerJoin(mine, and(lt(mine.startAt, occurrences.endAt), gt(mine.endAt, occurrences.startAt)))
     .where(and(ne(occurrences.bookingId, bookingId), inArray(bookingRooms.endpointId, endpointIds), inArray(occurrences.state, HOLDING_STATES)))
+    .orderBy(asc(occurrences.startAt))
+    .limit(1);
+  return rows[0];
+}
+
+/**
+ * The first meeting of another booking that holds one of `endpointIds` during [startAt, endAt), or
+ * undefined: a meeting about to be written (a series extended) checked before it exists.
+ */
+export async function findRoomConflictAt(db: Db, bookingId: string, endpointIds: string[], startAt: Date, endAt: Date) {
+  if (!endpointIds.length) return undefined;
+  const rows = await db
+    .select({ endpointId: bookingRooms.endpointId, bookingId: occurrences.bookingId, title: bookings.title, startAt: occurrences.startAt, endAt: occurrences.endAt })
+    .from(occurrences)
+    .innerJoin(bookingRooms, eq(bookingRooms.bookingId, occurrences.bookingId))
+    .innerJoin(bookings, eq(bookings.id, occurrences.bookingId))
+    .where(and(ne(occurrences.bookingId, bookingId), inArray(bookingRooms.endpointId, endpointIds), inArray(occurrences.state, HOLDING_STATES), lt(occurrences.startAt, endAt), gt(occurrences.endAt, startAt)))
     .orderBy(asc(occurrences.startAt))
     .limit(1);
   return rows[0];

@@ -3,6 +3,7 @@ import { requireActor } from '../platform/auth/auth.plugin.ts';
 import { pageOf, pageQuery } from '../platform/http/paging.ts';
 import { timestampInput } from '../platform/http/inputs.ts';
 import { bridgeAddressProblem } from './bridges.service.ts';
+import { certificate, fingerprint } from './meetings.routes.ts';
 import { CSV_MAX_ROWS, readEndpointsCsv } from './endpoints.csv.ts';
 import { CONNECT_MODES, type Endpoints } from './endpoints.service.ts';
 import { hashOf, OBTP_HORIZON_MS, pushMethodFor, type Obtp } from './obtp.service.ts';
@@ -25,8 +26,9 @@ const endpointInput = z.strictObject({
   username: z.string().min(1).max(200),
   password: z.string().min(1).max(200),
   name: z.string().trim().max(200).optional(),
-  tls: z.boolean().optional().describe('HTTPS (default; codecs ship self-signed certificates) or plain HTTP'),
+  tls: z.boolean().optional().describe('HTTPS (default; codecs ship self-signed certificates: confirm its fingerprint with trustFingerprint) or plain HTTP'),
   sipUri: sipUri.optional().describe('What a bridge dials for automatic connect; default: the codec\'s SIP registration URI'),
+  trustFingerprint: fingerprint.optional().describe('The SHA-256 fingerprint of the codec\'s certificate the operator confirmed (from the CERTIFICATE_NOT_TRUSTED answer); it is pinned'),
 });
 
 const endpoint = z.object({
@@ -34,7 +36,12 @@ const endpoint = z.object({
   productId: z.string().nullable(), softwareVersion: z.string().nullable(), serialNumber: z.string().nullable(), sipUri: z.string().nullable(),
   webexRegistered: z.boolean(), connectivity: z.string(), activeCalls: z.number().nullable(), uptimeSeconds: z.number().nullable(), lastPolledAt: z.date().nullable(),
   obtpPushedAt: z.date().nullable().describe('When the codec last accepted its bookings'), obtpPushedCount: z.number().nullable(), obtpMethod: z.string().nullable(),
-  obtpLastError: z.string().nullable(), createdAt: z.date(), updatedAt: z.date(),
+  obtpLastError: z.string().nullable(),
+  certificateTrust: z.enum(['ca', 'pinned']).nullable().describe('ca: a trusted CA vouches for its certificate; pinned: certificateFingerprint is pinned; null: plain HTTP, or pinned on its next contact'),
+  certificateFingerprint: z.string().nullable().describe('SHA-256 of the accepted certificate'),
+  certificate: certificate.nullable().describe('The accepted certificate'),
+  presentedCertificate: certificate.nullable().describe('Another certificate the codec presents now (Certificate Changed ticket; connectivity certificate_changed): nothing is sent to it until it is accepted'),
+  createdAt: z.date(), updatedAt: z.date(),
 }).meta({ id: 'Endpoint' });
 const ticket = z.object({ id: z.number(), endpointId: z.string(), kind: z.string(), title: z.string(), detail: z.string(), state: z.string(), openedAt: z.date(), closedAt: z.date().nullable() }).meta({ id: 'EndpointTicket' });
 const rooms = z.object({ private: z.boolean(), items: z.array(z.object({ endpointId: z.string(), name: z.string(), connectMode: z.enum(CONNECT_MODES) })) }).meta({ id: 'BookingRooms' });
@@ -53,8 +60,12 @@ export function registerEndpointRoutes(app: HttpApp, services: PlatformServices,
     handler: async (request) => ({ ...(await endpoints.list(request.query)), offset: request.query.offset, limit: request.query.limit }),
   });
   app.route({
-    method: 'POST', url: `${P}/endpoints`, config: { access: 'bridges.manage', errors: ['ALREADY_EXISTS', 'UPSTREAM_REFUSED_CREDENTIALS', 'UPSTREAM_FAILED', 'UPSTREAM_UNREACHABLE'] },
-    schema: { tags, summary: 'Register a room endpoint: its identity is read over its HTTP API (getxml, Basic auth)', body: endpointInput, response: { 201: endpoint } },
+    method: 'POST', url: `${P}/endpoints`, config: { access: 'bridges.manage', errors: ['ALREADY_EXISTS', 'UPSTREAM_REFUSED_CREDENTIALS', 'UPSTREAM_FAILED', 'UPSTREAM_UNREACHABLE', 'CERTIFICATE_NOT_TRUSTED'] },
+    schema: {
+      tags, summary: 'Register a room endpoint: its identity is read over its HTTP API (getxml, Basic auth)',
+      description: 'An HTTPS codec\'s certificate is read first (a TLS handshake; nothing else is sent). One no trusted CA vouches for is refused with 422 CERTIFICATE_NOT_TRUSTED, its subject, issuer, validity and SHA-256 fingerprint in `details.certificate`; register it again with `trustFingerprint` set to that fingerprint and it is pinned.',
+      body: endpointInput, response: { 201: endpoint },
+    },
     handler: async (request, reply) => reply.code(201).send(await endpoints.add(request.body, requireActor(request))),
   });
   app.route({
@@ -63,13 +74,15 @@ export function registerEndpointRoutes(app: HttpApp, services: PlatformServices,
       tags,
       summary: 'Register several endpoints, as a list or as CSV; each row is registered or refused on its own',
       description: 'Either `endpoints` (a list of registration bodies) or `csv`: the text of a CSV file whose first row names the columns '
-        + '(address, username, password required; name, sipUri, tls optional; tls true/false, default true). '
+        + '(address, username, password required; name, sipUri, tls, fingerprint optional; tls true/false, default true). '
+        + 'An HTTPS codec no trusted CA vouches for is refused in its row with CERTIFICATE_NOT_TRUSTED and its certificate in `error.certificate`; '
+        + 'its `fingerprint` cell (or `trustFingerprint` in a list row) set to the SHA-256 fingerprint the operator confirmed registers it, pinned. '
         + `Up to ${CSV_MAX_ROWS} rows. Each result has the row's number and, for CSV, its line in the file.`,
       body: z.union([
         z.strictObject({ endpoints: z.array(endpointInput).min(1).max(CSV_MAX_ROWS) }),
         z.strictObject({ csv: z.string().min(1).max(2_000_000).describe('The CSV file\'s text (UTF-8; a BOM is ignored)') }),
       ]),
-      response: { 200: z.object({ added: z.number(), refused: z.number(), results: z.array(z.object({ row: z.number(), line: z.number().optional().describe('Line of the CSV the row ends on'), address: z.string(), ok: z.boolean(), endpoint: endpoint.optional(), error: z.object({ code: z.string(), message: z.string() }).optional() })) }) },
+      response: { 200: z.object({ added: z.number(), refused: z.number(), results: z.array(z.object({ row: z.number(), line: z.number().optional().describe('Line of the CSV the row ends on'), address: z.string(), ok: z.boolean(), endpoint: endpoint.optional(), error: z.object({ code: z.string(), message: z.string(), certificate: certificate.optional().describe('CERTIFICATE_NOT_TRUSTED: the certificate the codec presents') }).optional() })) }) },
     },
     handler: async (request) => 'csv' in request.body
       ? endpoints.addCsvRows(readEndpointsCsv(request.body.csv, endpointInput), requireActor(request))
@@ -108,6 +121,16 @@ export function registerEndpointRoutes(app: HttpApp, services: PlatformServices,
     method: 'POST', url: `${P}/endpoints/:id/tickets/:ticketId/acknowledge`, config: { access: 'bridges.manage', errors: ['INVALID_STATE'] },
     schema: { tags, summary: 'Acknowledge an endpoint ticket', params: z.strictObject({ id: z.string().uuid(), ticketId: z.coerce.number().int().min(1).max(2_147_483_647) }), response: { 200: ticket } },
     handler: async (request) => endpoints.acknowledgeTicket(request.params.id, request.params.ticketId, requireActor(request)),
+  });
+  app.route({
+    method: 'POST', url: `${P}/endpoints/:id/certificate/accept`, config: { access: 'bridges.manage', errors: ['CERTIFICATE_NOT_TRUSTED', 'INVALID_STATE', 'UPSTREAM_UNREACHABLE'] },
+    schema: {
+      tags, summary: 'Accept the certificate an endpoint presents now (a renewed one; closes the Certificate Changed ticket)',
+      description: 'The fingerprint must be the one the codec presents (the ticket and `presentedCertificate` name it); it is pinned, and the endpoint is polled at once. Otherwise 422 CERTIFICATE_NOT_TRUSTED with the certificate the codec presents; a plain-HTTP endpoint is 409 INVALID_STATE.',
+      params: id, body: z.strictObject({ fingerprint }),
+      response: { 200: endpoint.extend({ tickets: z.array(ticket) }) },
+    },
+    handler: async (request) => endpoints.acceptCertificate(request.params.id, request.body.fingerprint, requireActor(request)),
   });
   app.route({
     method: 'GET', url: `${P}/endpoints/:id/busy`, config: { access: 'meetings.read' },

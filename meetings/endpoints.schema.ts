@@ -1,5 +1,6 @@
-import { bigint, boolean, index, integer, pgTable, primaryKey, serial, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import { bigint, boolean, index, integer, jsonb, pgTable, primaryKey, serial, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
 import { bookings } from './bookings.schema.ts';
+import type { CertificateSummary } from '../platform/http/external-client.ts';
 
 // #17: room endpoints (Cisco CE / RoomOS codecs) as bookable participants, and what was pushed to
 // their touch panels (One Button to Push).
@@ -33,6 +34,16 @@ export const endpoints = pgTable(
     obtpPushedCount: integer('obtp_pushed_count'),
     obtpMethod: text('obtp_method'),
     obtpLastError: text('obtp_last_error'),
+    /**
+     * How the codec's HTTPS certificate is trusted, as a bridge node's (#14): `ca` (a trusted CA
+     * vouches for it) or `pinned` (certificateFingerprint, confirmed by the operator); null: plain
+     * HTTP, or registered before certificates were kept (pinned on its next contact).
+     */
+    certificateTrust: text('certificate_trust').$type<'ca' | 'pinned'>(),
+    certificateFingerprint: text('certificate_fingerprint'),
+    certificate: jsonb('certificate').$type<CertificateSummary>(),
+    /** A different certificate the codec presents now (the Certificate Changed ticket); null when none. */
+    presentedCertificate: jsonb('presented_certificate').$type<CertificateSummary>(),
     /** Set on the endpoints the Lab registers: its codec's name (ports change on a clean Lab start). */
     labCodec: text('lab_codec'),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull(),

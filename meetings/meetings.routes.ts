@@ -45,12 +45,12 @@ const bridge = z.object({
   createdAt: z.date(), updatedAt: z.date(),
 }).meta({ id: 'Bridge' });
 const ticket = z.object({ id: z.number(), bridgeId: z.string(), kind: z.string(), title: z.string(), detail: z.string(), state: z.string(), openedAt: z.date(), closedAt: z.date().nullable() }).meta({ id: 'BridgeTicket' });
-const certificate = z.object({
+export const certificate = z.object({
   subject: z.string(), issuer: z.string(), validFrom: z.string().describe('ISO 8601, UTC'), validTo: z.string().describe('ISO 8601, UTC'),
   fingerprint: z.string().describe('SHA-256 of the certificate, upper-case hex pairs joined by colons'),
   trusted: z.boolean().describe('A trusted CA (system CAs plus SWITCHBOARD_TLS_CA_FILE) vouches for it'), trustError: z.string().nullable(),
 }).meta({ id: 'Certificate' });
-const fingerprint = z.string().trim().max(200).refine((v) => normalizeFingerprint(v) !== null, 'a SHA-256 fingerprint: 64 hexadecimal digits, colons or spaces between pairs allowed');
+export const fingerprint = z.string().trim().max(200).refine((v) => normalizeFingerprint(v) !== null, 'a SHA-256 fingerprint: 64 hexadecimal digits, colons or spaces between pairs allowed');
 const node = z.object({
   id: z.string(), callBridgeId: z.string(), name: z.string(),
   address: z.string().describe('The URL Switchboard reaches the node at'),

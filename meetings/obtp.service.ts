@@ -6,7 +6,9 @@ import type { JobContext } from '../platform/jobs/job-context.ts';
 import type { PlatformServices } from '../platform/services.ts';
 import { ceVersion, type ObtpBooking, type PushMethod } from './ce.connector.ts';
 import type { Endpoints, TicketCauses } from './endpoints.service.ts';
+import { certificateErrorOf } from './endpoints.service.ts';
 import type { EndpointRow } from './endpoints.repository.ts';
+import { createRequestLimit } from '../platform/http/request-limit.ts';
 
 // #17 part 2: One Button to Push. Each endpoint's panel holds its OBTP meetings of the next 72 hours
 // (TMS: "72 hours worth of calendar information per request", cms_tms.md §4.2). Switchboard keeps a
@@ -41,7 +43,7 @@ export function createObtp(services: PlatformServices, endpoints: Endpoints, hoo
   const { database, clock, audit } = services;
   const db = database.db;
   const inFlight = new Map<string, Promise<void>>();
-  const limit = createLimit(services.config.obtpPushConcurrency);
+  const codecRequests = createRequestLimit(services.config.obtpPushConcurrency);
 
   /** What each endpoint's panel should hold now (endpoints without OBTP meetings are absent). */
   async function desired(endpointIds?: string[]): Promise<Map<string, ObtpBooking[]>> {
@@ -190,11 +192,19 @@ export function createObtp(services: PlatformServices, endpoints: Endpoints, hoo
     const refused: { id: string; message: string }[] = [];
     await Promise.all(pushes.map(async ({ endpoint, method, list, hash }) => {
       try {
-        await limit(() => endpoints.connectorFor(endpoint).pushBookings(method, list));
+        await codecRequests.run(() => endpoints.connectorFor(endpoint).pushBookings(method, list));
         accepted.push({ id: endpoint.id, hash, count: list.length, method });
         causes.set(endpoint.id, { obtp_push_failed: false, obtp_unsupported: false });
         outcomes.set(endpoint.id, { result: { pushed: list.length, method } });
       } catch (error) {
+        // A changed certificate is not a failed push: the endpoint gets its Certificate Changed
+        // ticket and nothing more is sent to it until the certificate is accepted.
+        const certificate = certificateErrorOf(error);
+        if (certificate) {
+          await endpoints.certificateRefused(endpoint.id, certificate, endpoint.certificateFingerprint);
+          outcomes.set(endpoint.id, { result: { skipped: 'certificate changed' } });
+          return;
+        }
         const message = error instanceof Error ? error.message : String(error);
         refused.push({ id: endpoint.id, message });
         if (final.has(endpoint.id)) causes.set(endpoint.id, { obtp_push_failed: message });
@@ -213,20 +223,3 @@ export function createObtp(services: PlatformServices, endpoints: Endpoints, hoo
 }
 
 export type PushOutcome = { result: unknown } | { error: unknown };
-
-/** Runs at most `size` of the functions given to it at once, the others in the order they came. */
-function createLimit(size: number) {
-  let running = 0;
-  const waiting: (() => void)[] = [];
-  return async function limit<T>(fn: () => Promise<T>): Promise<T> {
-    if (running >= size) await new Promise<void>((resolve) => waiting.push(resolve));
-    else running++;
-    try {
-      return await fn();
-    } finally {
-      const next = waiting.shift();
-      if (next) next();
-      else running--;
-    }
-  };
-}

@@ -4,9 +4,11 @@
 // private `POST /bookingsputxml` that replaces the stored bookings, and the touch panel's Join button
 // (`join`): the codec dials the booking's number, which the Lab hands to its CMS as a dial-in.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import { XMLBuilder, XMLParser } from 'fast-xml-parser';
 import type { Clock } from '../../platform/clock.ts';
+import { fingerprintOf, generateCertificate, loadOrCreateCertificate, saveCertificate, type TlsMaterial } from '../cms/cms.tls.ts';
 
 export type CeBooking = {
   id: string;
@@ -53,6 +55,13 @@ export type CeCodecOptions = {
   host?: string;
   port?: number;
   serial?: string;
+  /**
+   * Serve HTTPS with a self-signed certificate, as codecs ship (ce_xapi.md §1): the one given, or one
+   * generated and kept in `certDir` (`ce-lab-<name>`) so it survives a restart, as the Lab CMS's.
+   */
+  https?: boolean;
+  tls?: TlsMaterial;
+  certDir?: string;
   /** How a Join reaches a bridge; without it every call fails (`noRoute`). */
   dial?: (number: string, info: { displayName: string; remoteParty: string; bookingId: string }) => CeDialOutcome | Promise<CeDialOutcome>;
 };
@@ -97,8 +106,15 @@ export function createCeCodec(options: CeCodecOptions) {
   let faults: CeFaults = {};
   /** Every booking push received: which method, how many bookings, when (clock). */
   const pushes: { method: 'bookingsputxml' | 'Bookings Put'; count: number; at: string }[] = [];
-  let server: Server | undefined;
+  let server: Server | HttpsServer | undefined;
   let port = options.port ?? 0;
+  let tlsMaterial: TlsMaterial | undefined = options.tls;
+  let requestsReceived = 0;
+  const certName = `ce-lab-${options.name}`;
+  async function material(): Promise<TlsMaterial> {
+    tlsMaterial ??= options.certDir ? await loadOrCreateCertificate(options.certDir, [options.host ?? '127.0.0.1'], certName) : await generateCertificate([options.host ?? '127.0.0.1']);
+    return tlsMaterial;
+  }
   const sockets = new Set<Socket>();
 
   function authorised(header: string | undefined) {
@@ -285,6 +301,8 @@ export function createCeCodec(options: CeCodecOptions) {
   }
 
   async function handle(req: IncomingMessage, res: ServerResponse) {
+    // Tests check that nothing — no credentials — reached a codec whose certificate was refused.
+    requestsReceived++;
     const chunks: Buffer[] = [];
     for await (const chunk of req) chunks.push(chunk as Buffer);
     const body = Buffer.concat(chunks).toString('utf8');
@@ -326,12 +344,16 @@ export function createCeCodec(options: CeCodecOptions) {
   }
 
   async function listen() {
-    server = createServer((req, res) => {
+    const handler = (req: IncomingMessage, res: ServerResponse) => {
       handle(req, res).catch((error) => {
         res.writeHead(500, { 'Content-Type': 'text/plain' });
         res.end(String((error as Error).message));
       });
-    });
+    };
+    if (options.https) {
+      const { key, cert } = await material();
+      server = createHttpsServer({ key, cert }, handler);
+    } else server = createServer(handler);
     server.on('connection', (socket) => {
       sockets.add(socket);
       socket.on('close', () => sockets.delete(socket));
@@ -366,7 +388,25 @@ export function createCeCodec(options: CeCodecOptions) {
     serial,
     webexRegistered: !!options.webexRegistered,
     get url() {
-      return `http://${options.host ?? '127.0.0.1'}:${port}`;
+      return `${options.https ? 'https' : 'http'}://${options.host ?? '127.0.0.1'}:${port}`;
+    },
+    /** SHA-256 of the certificate it presents (as Node prints it: AB:CD:…); null over plain HTTP. */
+    async certificateFingerprint(): Promise<string | null> {
+      return options.https ? fingerprintOf(await material()) : null;
+    },
+    /**
+     * Lab knob: a new self-signed certificate, as when a codec's certificate is renewed (or another
+     * box answers at its address). Open connections are dropped so the next one meets it.
+     */
+    async rotateCertificate(): Promise<{ fingerprint: string }> {
+      if (!options.https) throw new Error(`Codec ${options.name} serves plain HTTP: it has no certificate.`);
+      tlsMaterial = await generateCertificate([options.host ?? '127.0.0.1']);
+      if (options.certDir) await saveCertificate(options.certDir, certName, tlsMaterial);
+      if (server && 'setSecureContext' in server) {
+        server.setSecureContext({ key: tlsMaterial.key, cert: tlsMaterial.cert });
+        for (const socket of sockets) socket.destroy();
+      }
+      return { fingerprint: fingerprintOf(tlsMaterial) };
     },
     get port() {
       return port;
@@ -378,6 +418,8 @@ export function createCeCodec(options: CeCodecOptions) {
     },
     lastUpdated: () => lastUpdated,
     pushes: () => [...pushes],
+    /** HTTP requests received so far (a TLS handshake alone is none). */
+    requestCount: () => requestsReceived,
     calls: () => calls.map((c) => ({ ...c })),
     getFaults: (): CeFaults => structuredClone(faults),
     async setFaults(patch: CeFaults) {

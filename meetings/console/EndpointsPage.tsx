@@ -6,12 +6,15 @@ import { PageHeader } from '../../platform/console/src/components/PageHeader.tsx
 import { MeetingsNav } from './shared.tsx';
 import { Time, TimeZoneNote } from '../../platform/console/src/components/Time.tsx';
 import { confirmAction, notifyError, notifySuccess } from '../../platform/console/src/components/feedback.tsx';
+import { confirmCertificate, untrustedCertificate, type CertificateView } from '../../platform/console/src/components/CertificateDialog.tsx';
 
 // #17: room endpoints (Cisco CE / RoomOS codecs) and the One Button to Push setting, with Cisco's
 // terms shown where it is turned on.
 
 type Row = Record<string, any>;
 const P = '/api/v1/meetings';
+/** Where a codec shows its own certificate, for the operator to compare fingerprints. */
+const codecCertificateHint = <>the codec's web interface: <i>Security › Certificates</i> (its HTTPS server certificate)</>;
 
 export function EndpointsPage() {
   const [rows, setRows] = useState<Row[]>([]);
@@ -41,7 +44,17 @@ export function EndpointsPage() {
   async function register() {
     setBusy(true);
     try {
-      const added = await request<Row>(`${P}/endpoints`, { method: 'POST', body: { address: form.address, username: form.username, password: form.password, ...(form.name ? { name: form.name } : {}) } });
+      const body = { address: form.address, username: form.username, password: form.password, ...(form.name ? { name: form.name } : {}) };
+      let added: Row;
+      try {
+        added = await request<Row>(`${P}/endpoints`, { method: 'POST', body });
+      } catch (error) {
+        // Trust on first use (#17, as bridges): the codec's certificate is shown; trusting it repeats the registration with its fingerprint.
+        const certificate = untrustedCertificate(error);
+        if (!certificate) throw error;
+        if (!(await confirmCertificate(certificate, 'Trust this codec\'s certificate?', `${form.address} presents a certificate no trusted CA vouches for.`, 'Trust and register', codecCertificateHint))) return;
+        added = await request<Row>(`${P}/endpoints`, { method: 'POST', body: { ...body, trustFingerprint: certificate.fingerprint } });
+      }
       notifySuccess(`${added.name} registered (${added.productId ?? 'codec'}, ${added.softwareVersion ?? 'unknown software'}).`);
       setForm({ ...form, address: '', password: '', name: '' });
       await load();
@@ -92,6 +105,21 @@ export function EndpointsPage() {
           { key: 'status', header: 'Status', render: (r) => <Badge color={r.connectivity === 'reachable' ? 'green' : 'red'}>{r.connectivity}</Badge>, sortValue: (r) => r.connectivity },
           { key: 'pushed', header: 'Bookings pushed', render: (r) => (r.obtpPushedAt ? <Text size="sm">{r.obtpPushedCount} · <Time value={r.obtpPushedAt} /> · {r.obtpMethod}</Text> : '—') },
           { key: 'error', header: 'Last push error', render: (r) => r.obtpLastError ?? '' },
+          {
+            key: 'certificate', header: 'Certificate', render: (r) => (r.presentedCertificate
+              ? <Button size="xs" variant="light" color="orange" onClick={async () => {
+                const presented = r.presentedCertificate as CertificateView;
+                if (!(await confirmCertificate(presented, `Accept the new certificate of ${r.name}?`, `${r.name} now presents another certificate than the one accepted (SHA-256 ${r.certificateFingerprint ?? 'none'}). Accept it only if the codec's certificate was renewed.`, 'Accept certificate', codecCertificateHint))) return;
+                try {
+                  await request(`${P}/endpoints/${encodeURIComponent(r.id)}/certificate/accept`, { method: 'POST', body: { fingerprint: presented.fingerprint } });
+                  notifySuccess(`The new certificate of ${r.name} is pinned.`);
+                  await load();
+                } catch (error) {
+                  notifyError(error, 'The certificate was not accepted');
+                }
+              }}>Changed: accept…</Button>
+              : r.certificateTrust === 'ca' ? 'trusted by CA' : r.certificateTrust === 'pinned' ? 'pinned' : /^https:/.test(r.baseUrl) ? 'pinned on first contact' : 'plain HTTP'),
+          },
           {
             key: 'remove', header: '', render: (r) => (
               <Button size="xs" variant="subtle" color="red" onClick={async () => {
