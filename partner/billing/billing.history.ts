@@ -1,4 +1,3 @@
-import crypto from 'node:crypto';
 import type pg from 'pg';
 import { to as copyTo } from 'pg-copy-streams';
 import { billableStatuses, type BillingMonth, type HistoryRow } from './billing.proration.ts';
@@ -17,8 +16,8 @@ export type SubscriberRange = { from: string | null; to: string | null };
 /**
  * The history a month's report needs, subscriber by subscriber and in time order (each change's
  * time as the start of its UTC day: see the select), as batches of complete subscribers (about
- * `batchSize` rows each), read through a server-side cursor, so memory stays bounded whatever the
- * size of the history.
+ * `batchSize` rows each), read as a stream (PostgreSQL) or in keyset pages (embedded), so memory stays
+ * bounded whatever the size of the history.
  *
  * Of the rows before the month only two can change a subscriber's records (see prorateSubscriber):
  * the last one (the state the month starts in) and the first billable one (its firstStartDate).
@@ -26,12 +25,11 @@ export type SubscriberRange = { from: string | null; to: string | null };
  * changes, not with the years of history behind them (the bench's 2.1 M rows: 1.1 M read).
  *
  * The subscriber index holds every column the report reads: after a VACUUM (see
- * `prepareHistoryScan`) the cursor walks that index alone, already in order — no sort of the whole
+ * `prepareHistoryScan`) the select walks that index alone, already in order — no sort of the whole
  * history, no heap read per row; the window functions that pick the rows follow that order. Takes the
- * Database rather than a Db because a cursor lives on one connection: with PostgreSQL a connection of
- * its own (the cursor inside a read-only transaction); embedded, the pool's only connection, which the
- * job's progress and the API need meanwhile, so the cursor is declared WITH HOLD in one statement
- * batch and each FETCH is a query of its own. The next batch is fetched while the caller works on the
+ * Database rather than a Db: with PostgreSQL the stream has a connection of its own (inside a
+ * read-only transaction); embedded, each page is a query on the pool's only connection, which the
+ * job's progress and the API use between pages. The next batch is read while the caller works on the
  * current one. Batches of 5,000 rows: the same CPU as larger ones, and a smaller peak heap (measured:
  * 188 MB against 230 MB RSS at 20,000).
  */
@@ -41,7 +39,6 @@ export async function* historyBySubscriber(
   batchSize = 5_000,
   range: SubscriberRange = { from: null, to: null },
 ): AsyncGenerator<HistoryRow[]> {
-  const cursor = `billing_history_${crypto.randomBytes(6).toString('hex')}`;
   const bound = (op: string, id: string | null) => {
     if (id === null) return '';
     if (!UUID.test(id)) throw new Error(`Not a subscriber ID bound: ${id}`);
@@ -49,24 +46,24 @@ export async function* historyBySubscriber(
   };
   const start = new Date(month.startMs).toISOString();
   const end = new Date(month.endMs).toISOString();
-  // work_mem: should the planner still sort (pages not yet vacuumed), the sort stays in memory.
-  const settings = `set local cursor_tuple_fraction = 1; set local work_mem = '128MB';`;
   // What billable means is prorateSubscriber's: its statuses, and never a removal.
   const billable = `(change <> 'removed' and status in (${[...billableStatuses].map((s) => `'${s.replace(/'/g, "''")}'`).join(', ')}))`;
   // The report's unit is the UTC day, so a change's time is read as its day number since the epoch (an
   // int4: cheaper to print and parse than a timestamp or a float) and becomes the start of that day;
   // the order within a day comes from the query. date_part, not extract: extract returns numeric
-  // since PostgreSQL 14, and its arithmetic cost 2.3 s against 0.5 s on 2.1 M rows.
-  const select = `select h.subscriber_id::text, day, change, user_id, sp_enterprise_id, package, status, self_activated from (
+  // since PostgreSQL 14, and its arithmetic cost 2.3 s against 0.5 s on 2.1 M rows. `after` (a
+  // subscriber ID, exclusive) and `limit` make the keyset pages of the embedded database.
+  const select = (after: string | null = null, limit?: number) => `select h.subscriber_id::text, day, change, user_id, sp_enterprise_id, package, status, self_activated from (
       select subscriber_id, at, id, floor(date_part('epoch', at) / 86400)::int4 as day, change, user_id, sp_enterprise_id, package, status, self_activated,
         lead(at) over w as next_at, ${billable} as billable, count(*) filter (where ${billable}) over w as billable_so_far
-      from partner_subscriber_history where at < '${end}'::timestamptz${bound('>=', range.from)}${bound('<', range.to)}
+      from partner_subscriber_history where at < '${end}'::timestamptz${bound('>=', range.from)}${bound('>', after)}${bound('<', range.to)}
       window w as (partition by subscriber_id order by at, id)
     ) h where at >= '${start}'::timestamptz or next_at is null or next_at >= '${start}'::timestamptz or (billable and billable_so_far = 1)
-    order by h.subscriber_id, h.at, h.id`;
-  const source = database.mode === 'embedded' ? cursorRows(database.pool, cursor, settings, select, batchSize) : copyRows(database.pool, settings, select, batchSize);
+    order by h.subscriber_id, h.at, h.id${limit ? ` limit ${limit}` : ''}`;
+  // Keyset pages end at a whole subscriber already; the COPY stream's lots may end inside one.
+  if (database.mode === 'embedded') return yield* keysetRows(database.pool, select, batchSize);
   let carry: HistoryRow[] = [];
-  for await (const read of source) {
+  for await (const read of copyRows(database.pool, select(), batchSize)) {
     const rows = carry.length ? carry.concat(read) : read;
     // The rows read may end inside a subscriber: its rows wait for the next ones.
     const lastId = rows[rows.length - 1]!.subscriberId;
@@ -79,30 +76,50 @@ export async function* historyBySubscriber(
 }
 
 /**
- * Embedded: the select through a cursor WITH HOLD, `batchSize` rows per FETCH, the next one fetched
- * while the caller works on the current one.
+ * Embedded: the select in keyset pages of about `batchSize` rows, each a statement of its own that
+ * starts after the last whole subscriber of the one before, the next page read while the caller works
+ * on the current one. PGlite hands back a statement's whole result at once, so a page is all it holds;
+ * the select follows the subscriber index's order (no sort), so each page starts with a descent of the
+ * index and stops at its limit. A cursor WITH HOLD (what this replaced) ran the whole select at its
+ * COMMIT, holding the one connection — the API's, /readyz's — for seconds, and stored all 1.1 M rows
+ * of the bench in the session's hold store, which grew PGlite's WASM memory for good.
  */
-async function* cursorRows(pool: HistorySource['pool'], cursor: string, settings: string, select: string, batchSize: number): AsyncGenerator<HistoryRow[]> {
-  await pool.query(`begin; ${settings} declare ${cursor} no scroll cursor with hold for ${select}; commit;`);
+async function* keysetRows(pool: HistorySource['pool'], select: (after: string | null, limit: number) => string, batchSize: number): AsyncGenerator<HistoryRow[]> {
   // Rows as arrays, made into objects of one shape here: cheaper than the driver's objects, whose
   // properties it adds one by one by column name.
-  const fetchBatch = async () =>
-    (await pool.query({ text: `fetch forward ${batchSize} from ${cursor}`, rowMode: 'array' })).rows.map(
+  const fetchPage = async (after: string | null, limit: number) =>
+    (await pool.query({ text: select(after, limit), rowMode: 'array' })).rows.map(
       (r: any[]): HistoryRow => ({ subscriberId: r[0], atMs: r[1] * DAY_MS, change: r[2], userId: r[3], spEnterpriseId: r[4], package: r[5], status: r[6], selfActivated: r[7] }),
     );
-  let pending = fetchBatch();
+  let after: string | null = null;
+  let limit = batchSize;
+  let pending: Promise<HistoryRow[]> | null = fetchPage(after, limit);
   try {
-    for (;;) {
-      const fetched = await pending;
-      const last = fetched.length < batchSize;
-      if (!last) pending = fetchBatch();
-      if (fetched.length) yield fetched;
-      if (last) return;
+    while (pending) {
+      const rows: HistoryRow[] = await pending;
+      pending = null;
+      if (rows.length < limit) {
+        if (rows.length) yield rows;
+        return;
+      }
+      // A full page may end inside a subscriber: that one is read again, whole, by the next page.
+      const lastId = rows[rows.length - 1]!.subscriberId;
+      let cut = rows.length;
+      while (cut > 0 && rows[cut - 1]!.subscriberId === lastId) cut--;
+      if (cut === 0) {
+        // One subscriber with more rows than a page: the same page again, larger.
+        limit *= 2;
+        pending = fetchPage(after, limit);
+        continue;
+      }
+      after = rows[cut - 1]!.subscriberId;
+      limit = batchSize;
+      pending = fetchPage(after, limit);
+      yield cut === rows.length ? rows : rows.slice(0, cut);
     }
   } finally {
     // The caller may stop early (an error): a fetch still in flight must not become an unhandled rejection.
-    await pending.catch(() => undefined);
-    await pool.query(`close ${cursor}`).catch(() => undefined);
+    await pending?.catch(() => undefined);
   }
 }
 
@@ -114,7 +131,7 @@ async function* cursorRows(pool: HistorySource['pool'], cursor: string, settings
  * batch, and the rows need no text decoding of numbers and booleans. The stream reads ahead up to
  * COPY_READ_AHEAD while the caller works; past that the connection's socket waits (backpressure).
  */
-async function* copyRows(pool: HistorySource['pool'], settings: string, select: string, batchSize: number): AsyncGenerator<HistoryRow[]> {
+async function* copyRows(pool: HistorySource['pool'], select: string, batchSize: number): AsyncGenerator<HistoryRow[]> {
   const client = await pool.connect();
   let clean = false;
   // A checked-out client whose socket breaks emits 'error'; unheard, that would end the process.
@@ -122,7 +139,8 @@ async function* copyRows(pool: HistorySource['pool'], settings: string, select: 
   const onError = () => undefined;
   client.on('error', onError);
   try {
-    await client.query(`begin read only; ${settings}`);
+    // work_mem: should the planner still sort (pages not yet vacuumed), the sort stays in memory.
+    await client.query(`begin read only; set local cursor_tuple_fraction = 1; set local work_mem = '128MB';`);
     const stream = client.query(copyTo(`copy (${select}) to stdout (format binary)`, { highWaterMark: COPY_READ_AHEAD }));
     const decode = historyTupleDecoder();
     let rows: HistoryRow[] = [];

@@ -58,18 +58,28 @@ export async function listChunkSeqs(db: Db, reportId: string): Promise<number[]>
   return rows.map((r) => r.seq);
 }
 /**
- * One chunk's bytes, one at a time: the download never holds more than one in memory. Read in
- * PostgreSQL's binary result format (the bytes as they are) rather than as text, where a bytea comes
- * as a hex string twice its size: 2 MB strings per 1 MB chunk, which the download left in the
- * server's heap until a full collection (RSS 434–491 MB during a 194 MB download, against the
- * report's ~300 MB). Only the one bytea column is in the binary format; nothing else to decode.
- * Undefined when the chunk is gone (the report was deleted meanwhile).
+ * One chunk's bytes in pieces of at most `piece` bytes, in order (empty when the chunk is gone, the
+ * report deleted meanwhile). Read in PostgreSQL's binary result format: as text a bytea arrives as a
+ * hex string twice its size.
+ * A whole chunk arrives as one 1 MB message, for which the driver grows its receive buffer by
+ * doubling — 64 KB, 128 KB … 2 MB, a new buffer each — about 4 MB of short-lived buffers per chunk;
+ * pieces of 32 KB fit the buffer the driver keeps and reuses. The pieces are copied out of it (the
+ * driver's values are views of that buffer, which the next message overwrites).
  */
-export async function readChunk(pool: Pick<pg.Pool, 'query'>, reportId: string, seq: number): Promise<Buffer | undefined> {
-  // `binary` is a per-query option of pg's Query that its type definitions leave out.
-  const query = { text: 'select data from partner_billing_report_chunks where report_id = $1 and seq = $2', values: [reportId, seq], binary: true } as pg.QueryConfig;
-  const { rows } = await pool.query<{ data: Buffer }>(query);
-  return rows[0]?.data;
+export async function readChunkPieces(pool: Pick<pg.Pool, 'query'>, reportId: string, seq: number, piece: number): Promise<Buffer[]> {
+  const query = {
+    // The chunk is decompressed once (`|| ''` makes it a plain value; `offset 0` keeps it computed
+    // once, not per piece): a piece of the stored value would decompress it up to the piece's end.
+    text: `select substring(c.data from s * $3 + 1 for $3)
+      from (select data || ''::bytea as data from partner_billing_report_chunks where report_id = $1 and seq = $2 offset 0) c,
+        generate_series(0, (octet_length(c.data) - 1) / $3) s
+      order by s`,
+    values: [reportId, seq, piece],
+    binary: true,
+    rowMode: 'array',
+  } as pg.QueryConfig;
+  const { rows } = await pool.query<[Buffer]>(query);
+  return rows.map((r) => Buffer.from(r[0]));
 }
 
 export type { HistoryRow } from './billing.proration.ts';

@@ -98,8 +98,9 @@ export function registerBillingRoutes(app: HttpApp, billing: Billing) {
         const download = await billing.reports.openDownload(request.params.id, request.query.token);
         reply.type('text/csv; charset=utf-8').header('Content-Disposition', `attachment; filename="billing-report-${download.billingPeriod}.csv"`);
         if (download.byteSize !== null) reply.header('Content-Length', String(download.byteSize));
-        // A stream is sent as it is (never serialised), one stored chunk at a time: one chunk (about
-        // 1 MB) read ahead while the socket sends the last, not Readable.from's default of 16.
+        // A stream is sent as it is (never serialised), with backpressure: a stored chunk (about 1 MB)
+        // is read when the socket has taken the pieces of the last, one piece buffered ahead (not
+        // Readable.from's default of 16).
         return reply.send(Readable.from(download.chunks, { highWaterMark: 1 }) as never);
       },
     });

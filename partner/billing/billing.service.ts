@@ -1,4 +1,5 @@
 import crypto from 'node:crypto';
+import { StringDecoder } from 'node:string_decoder';
 import { AppError } from '../../platform/errors.ts';
 import { systemActor, type Actor } from '../../platform/auth/actor.ts';
 import { isJobStopped, type JobContext } from '../../platform/jobs/job-context.ts';
@@ -227,19 +228,23 @@ export function createBilling(services: Pick<PlatformServices, 'database' | 'clo
 
   async function* chunks(reportId: string): AsyncGenerator<Buffer> {
     for (const seq of await repo.listChunkSeqs(db, reportId)) {
-      const data = await repo.readChunk(database.pool, reportId, seq);
+      const pieces = await repo.readChunkPieces(database.pool, reportId, seq, DOWNLOAD_PIECE_BYTES);
       // Deleted while it was being downloaded: the response ends short of its length, as a cut connection would.
-      if (!data) throw new AppError('NOT_FOUND', 'The billing report was deleted during its download.');
-      yield data;
+      if (!pieces.length) throw new AppError('NOT_FOUND', 'The billing report was deleted during its download.');
+      yield* pieces;
     }
   }
 
   async function* lines(reportId: string): AsyncGenerator<string> {
     let first = true;
-    for await (const chunk of chunks(reportId)) {
-      // Chunks always end at a line end (see generate).
-      const text = chunk.toString('utf8');
-      for (const line of text.split('\r\n')) {
+    // The pieces end anywhere, also inside a line or a character: the rest waits for the next piece.
+    const decoder = new StringDecoder('utf8');
+    let rest = '';
+    for await (const piece of chunks(reportId)) {
+      const text = rest + decoder.write(piece);
+      const parts = text.split('\r\n');
+      rest = parts.pop()!;
+      for (const line of parts) {
         if (first) {
           first = false;
           continue; // the header
@@ -247,6 +252,8 @@ export function createBilling(services: Pick<PlatformServices, 'database' | 'clo
         if (line) yield line;
       }
     }
+    rest += decoder.end();
+    if (rest && !first) yield rest;
   }
 
   /** The records of a completed report, filtered, for the console (read from the stored CSV). */
@@ -376,6 +383,9 @@ function jobErrorMessage(error: unknown): string {
   const message = typeof error === 'object' && error !== null ? (error as { message?: unknown }).message : undefined;
   return typeof message === 'string' ? message : 'Report generation failed.';
 }
+
+/** The download reads each stored chunk in pieces of this size (see readChunkPieces). */
+const DOWNLOAD_PIECE_BYTES = 32 << 10;
 
 /** Chunk numbers of lane k start at k × this: a lane would need a terabyte of CSV to reach the next. */
 const LANE_SEQ_SPAN = 1_000_000;
