@@ -40,7 +40,7 @@ describe('config', () => {
       bodyLimitBytes: 1024 * 1024,
       loginRateLimitPerMinute: 10,
       dbPoolSize: 10,
-      embeddedCacheMb: 32,
+      embeddedCacheMb: 16,
       mailFrom: 'switchboard@localhost',
       billingReportThreads: 1,
       bookingChangeRetentionDays: 90,

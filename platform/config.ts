@@ -26,7 +26,7 @@ const configSchema = z.object({
   bodyLimitBytes: z.coerce.number().int().min(1024).max(100 * 1024 * 1024).default(1024 * 1024),
   loginRateLimitPerMinute: z.coerce.number().int().min(1).max(10000).default(10),
   dbPoolSize: z.coerce.number().int().min(1).max(200).default(10),
-  embeddedCacheMb: z.coerce.number().int().min(1).max(4096).default(32),
+  embeddedCacheMb: z.coerce.number().int().min(1).max(4096).default(16),
   smtpUrl: z.string().url().regex(/^smtps?:\/\//, 'must start with smtp:// or smtps://').optional(),
   mailFrom: z.string().min(3).default('switchboard@localhost'),
   billingReportThreads: z.coerce.number().int().min(0).max(16).default(1),

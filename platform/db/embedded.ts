@@ -159,7 +159,7 @@ function sleepSync(ms: number) {
  * shared_buffers (SWITCHBOARD_EMBEDDED_CACHE_MB): PostgreSQL's own page cache, which PGlite
  * allocates and touches whole at start, so all of it is resident from the first second.
  */
-export async function startEmbeddedPostgres(dataDir: string, { cacheMb = 32 }: { cacheMb?: number } = {}): Promise<EmbeddedServer> {
+export async function startEmbeddedPostgres(dataDir: string, { cacheMb = 16 }: { cacheMb?: number } = {}): Promise<EmbeddedServer> {
   const pgDir = path.join(dataDir, 'pg');
   fs.mkdirSync(pgDir, { recursive: true, mode: 0o700 });
   // Unix socket paths are limited to ~107 bytes, so the socket lives in a short private tmp dir.
