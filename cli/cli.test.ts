@@ -401,9 +401,8 @@ describe('switchboard CLI', { concurrency: true }, () => {
       assert.deepEqual(missingServerFlags([], undefined), SERVER_V8_FLAGS);
       assert.deepEqual(missingServerEnv({}), SERVER_ENV);
       assert.deepEqual(missingServerEnv({ MALLOC_MMAP_THRESHOLD_: '65536' }), {}, 'a value in the environment wins');
-      assert.deepEqual(missingServerFlags(['--max-semi-space-size=4', '--optimize-for-size'], undefined), [], 'a flag on the command line wins');
-      assert.deepEqual(missingServerFlags([], '--max_semi_space_size=64 --trace-warnings'), ['--optimize-for-size'], 'and one in NODE_OPTIONS');
-      assert.deepEqual(missingServerFlags(['--no-optimize-for-size'], undefined), ['--max-semi-space-size=8'], 'a flag turned off stays off');
+      assert.deepEqual(missingServerFlags(['--max-semi-space-size=4'], undefined), [], 'a flag on the command line wins');
+      assert.deepEqual(missingServerFlags([], '--max_semi_space_size=64 --trace-warnings'), [], 'and one in NODE_OPTIONS');
       const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'switchboard-cli-start-'));
       fs.cpSync(await embeddedTemplateDir(), dataDir, { recursive: true });
       fs.rmSync(path.join(dataDir, 'switchboard.lock'), { force: true });

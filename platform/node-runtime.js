@@ -10,14 +10,8 @@
  * process, worker threads included (their own young-generation limit is ignored): a billing
  * report's writer thread costs about 40 MB less at 8 than at 16. A flag of the same name in the
  * command line or NODE_OPTIONS wins.
- *
- * `--optimize-for-size` makes V8 grow its heaps by smaller steps and collect sooner: an idle embedded
- * server's main heap held about 125 MB (50 MB of it live, the rest garbage of the pollers not yet
- * collected) and 73 MB with it; the server's RSS went from about 345 to 280 MB (bench/README.md
- * §footprint). Node refuses it in NODE_OPTIONS; `node --no-optimize-for-size bin/switchboard.js start`
- * turns it off.
  */
-export const SERVER_V8_FLAGS = ['--max-semi-space-size=8', '--optimize-for-size'];
+export const SERVER_V8_FLAGS = ['--max-semi-space-size=8'];
 
 /** The server flags not already given (in execArgv or NODE_OPTIONS): what a re-execution must add. */
 export function missingServerFlags(execArgv, nodeOptions) {
@@ -25,8 +19,7 @@ export function missingServerFlags(execArgv, nodeOptions) {
   return SERVER_V8_FLAGS.filter(function (flag) {
     var name = flag.split('=')[0];
     return !given.some(function (arg) {
-      // `--no-<flag>` turns a boolean flag off: given too, and it must not be overridden.
-      return arg === name || arg === '--no-' + name.slice(2) || arg.indexOf(name + '=') === 0 || arg.replace(/_/g, '-').indexOf(name + '=') === 0;
+      return arg === name || arg.indexOf(name + '=') === 0 || arg.replace(/_/g, '-').indexOf(name + '=') === 0;
     });
   });
 }
