@@ -61,6 +61,12 @@ export function registerStartCommand(program: Command, { loadAreas }: { loadArea
         void stop?.();
       };
       for (const signal of SIGNALS) process.on(signal, onSignal);
+      // bench/footprint.bench.ts reads the main thread's heap figures, which /proc cannot tell, from
+      // outside the process: SIGUSR2 prints them as one JSON line (never without the variable, so a
+      // stray signal cannot write into a production log).
+      if (process.env.SWITCHBOARD_MEMORY_REPORT === '1') {
+        process.on('SIGUSR2', () => process.stdout.write(`${JSON.stringify({ memoryUsage: process.memoryUsage() })}\n`));
+      }
 
       if (config.role !== 'worker') {
         // A fresh clone whose install skipped `prepare`, or sources newer than the build (a pull).

@@ -50,7 +50,7 @@ export async function openDatabase(config: Config, logger?: Logger): Promise<Dat
   if (config.embedded) {
     releaseLock = acquireDataDirLock(config.dataDir);
     try {
-      const embedded = await startEmbeddedPostgres(config.dataDir);
+      const embedded = await startEmbeddedPostgres(config.dataDir, { cacheMb: config.embeddedCacheMb });
       closeEmbedded = embedded.close;
       // pg's pool closes a client idle for 10 s; the one connection lives as long as the process
       // instead (connecting anew costs a reset of the session, see EmbeddedPool).

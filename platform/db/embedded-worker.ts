@@ -5,12 +5,15 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { PGlite } from '@electric-sql/pglite';
 import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
 
-type Input = { pgDir: string; socketPath: string };
+type Input = { pgDir: string; socketPath: string; cacheMb: number };
 // Started through platform/worker-thread.ts, which passes our data as workerData.data.
-const { pgDir, socketPath } = (workerData as { data: Input }).data;
+const { pgDir, socketPath, cacheMb } = (workerData as { data: Input }).data;
 
 async function main() {
-  const db = await PGlite.create(pgDir);
+  // initdb writes shared_buffers = 128MB into postgresql.conf, and PGlite touches all of it at start:
+  // that page cache was a third of an idle server's RSS. A command-line setting wins over the file,
+  // so data directories made before keep working; PGlite's own parameters stay first.
+  const db = await PGlite.create(pgDir, { startParams: [...PGlite.defaultStartParams, '-c', `shared_buffers=${cacheMb}MB`] });
   // pglite-socket can interleave extended-protocol messages of concurrent connections
   // (electric-sql/pglite#1046), so the main thread's pool has one connection. The server still admits
   // a few: a connection replacing a broken one can arrive before the server has seen the old one

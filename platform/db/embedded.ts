@@ -154,15 +154,19 @@ function sleepSync(ms: number) {
   Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 }
 
-/** Starts PGlite (data in `<dataDir>/pg`) behind a Unix socket in a worker thread. */
-export async function startEmbeddedPostgres(dataDir: string): Promise<EmbeddedServer> {
+/**
+ * Starts PGlite (data in `<dataDir>/pg`) behind a Unix socket in a worker thread. `cacheMb` is its
+ * shared_buffers (SWITCHBOARD_EMBEDDED_CACHE_MB): PostgreSQL's own page cache, which PGlite
+ * allocates and touches whole at start, so all of it is resident from the first second.
+ */
+export async function startEmbeddedPostgres(dataDir: string, { cacheMb = 16 }: { cacheMb?: number } = {}): Promise<EmbeddedServer> {
   const pgDir = path.join(dataDir, 'pg');
   fs.mkdirSync(pgDir, { recursive: true, mode: 0o700 });
   // Unix socket paths are limited to ~107 bytes, so the socket lives in a short private tmp dir.
   const socketDir = fs.mkdtempSync(path.join(os.tmpdir(), 'sb-'));
   const port = 5432;
   const socketPath = path.join(socketDir, `.s.PGSQL.${port}`);
-  const worker = startWorkerThread(new URL('./embedded-worker.ts', import.meta.url), { data: { pgDir, socketPath } });
+  const worker = startWorkerThread(new URL('./embedded-worker.ts', import.meta.url), { data: { pgDir, socketPath, cacheMb } });
   await new Promise<void>((resolve, reject) => {
     const onMessage = (message: { type: string; error?: string }) => {
       if (message.type === 'ready') {
