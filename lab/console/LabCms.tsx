@@ -29,16 +29,17 @@ function describeVariance(v: CmsVariance): string {
     v.cdrs === false ? 'no CDRs sent' : 'CDRs sent',
     `page cap ${v.pageCap ?? 10}`,
     v.forgetBulkSyncsOnRestart ? 'bulk syncs forgotten on restart' : 'bulk syncs kept on restart',
+    v.maxConcurrentRequests ? `${v.maxConcurrentRequests} requests at once per node, more answered ${v.throttleStatus ?? 503}` : 'no limit on requests at once',
   ].join('; ');
 }
 
-const varianceValues = (v: CmsVariance) => ({ advertiseScheme: v.advertiseScheme ?? '', cdrs: v.cdrs !== false, pageCap: (v.pageCap ?? '') as number | string, forgetBulkSyncsOnRestart: !!v.forgetBulkSyncsOnRestart });
+const varianceValues = (v: CmsVariance) => ({ advertiseScheme: v.advertiseScheme ?? '', cdrs: v.cdrs !== false, pageCap: (v.pageCap ?? '') as number | string, forgetBulkSyncsOnRestart: !!v.forgetBulkSyncsOnRestart, maxConcurrentRequests: (v.maxConcurrentRequests ?? '') as number | string, throttleStatus: String(v.throttleStatus ?? 503) });
 
 /** How this cluster differs from the default one (cms/README.md §Variance). */
 function BehaviourForm({ cluster }: { cluster: CmsCluster }) {
   const queryClient = useQueryClient();
   const v = cluster.settings;
-  const form = useForm({ mode: 'controlled', initialValues: varianceValues(v), validate: { pageCap: wholeNumber('a page cap', 1, 1000) } });
+  const form = useForm({ mode: 'controlled', initialValues: varianceValues(v), validate: { pageCap: wholeNumber('a page cap', 1, 1000), maxConcurrentRequests: wholeNumber('a number of requests', 1, 10000) } });
   useFollowServer(form, varianceValues(v));
   const save = useMutation({
     mutationFn: (values: typeof form.values) =>
@@ -47,6 +48,8 @@ function BehaviourForm({ cluster }: { cluster: CmsCluster }) {
         cdrs: values.cdrs,
         pageCap: numberOrNull(values.pageCap),
         forgetBulkSyncsOnRestart: values.forgetBulkSyncsOnRestart,
+        maxConcurrentRequests: numberOrNull(values.maxConcurrentRequests),
+        throttleStatus: Number(values.throttleStatus) as 503 | 429,
       }),
     onSuccess: (after) => {
       settle(form, varianceValues(after));
@@ -73,6 +76,14 @@ function BehaviourForm({ cluster }: { cluster: CmsCluster }) {
         <NumberInput id={`${id}-page-cap`} label="Page cap" description="Most objects per page, whatever limit asks (empty: 10)" placeholder="10" min={1} max={1000} allowDecimal={false} clampBehavior="none" {...form.getInputProps('pageCap')} />
         <Switch id={`${id}-cdrs`} mt="lg" label="Send CDRs" description="Off: the bridges send no CDR to any receiver" {...form.getInputProps('cdrs', { type: 'checkbox' })} />
         <Switch id={`${id}-forget`} mt="lg" label="Forget bulk syncs on restart" description="A restarted node answers 404 for every coSpace bulk sync" {...form.getInputProps('forgetBulkSyncsOnRestart', { type: 'checkbox' })} />
+        <NumberInput id={`${id}-max-concurrent`} label="Requests at once per node" description="A node serves this many API requests at once and refuses the next, as a busy CMS does (empty: no limit)" placeholder="no limit" min={1} max={10000} allowDecimal={false} clampBehavior="none" {...form.getInputProps('maxConcurrentRequests')} />
+        <NativeSelect
+          id={`${id}-throttle-status`}
+          label="Answer when busy"
+          description="What a request beyond the limit gets"
+          data={[{ value: '503', label: '503 Service Unavailable (as a CMS answers)' }, { value: '429', label: '429 Too Many Requests, Retry-After: 1' }]}
+          {...form.getInputProps('throttleStatus')}
+        />
       </SimpleGrid>
       <Group mt="sm" justify="space-between">
         <Text size="sm" aria-label={`Settings of ${cluster.name}`}>Now: {describeVariance(v)}.</Text>

@@ -10,7 +10,7 @@ export type CmsFaults = { down?: boolean; hang?: boolean; slowMs?: number; busy?
 /** null or false clears a fault; omitted keys keep theirs. */
 export type CmsFaultsPatch = { [K in keyof CmsFaults]?: CmsFaults[K] | null };
 export type CmsNode = { name: string; callBridgeId: string; baseUrl: string; advertisedAddress: string; up: boolean; faults: CmsFaults; certificateFingerprint: string | null };
-export type CmsVariance = { advertiseScheme?: 'http' | 'https' | null; cdrs?: boolean; pageCap?: number | null; forgetBulkSyncsOnRestart?: boolean };
+export type CmsVariance = { advertiseScheme?: 'http' | 'https' | null; cdrs?: boolean; pageCap?: number | null; forgetBulkSyncsOnRestart?: boolean; maxConcurrentRequests?: number | null; throttleStatus?: 503 | 429 | null };
 export type CmsCluster = { name: string; username: string; settings: CmsVariance; nodes: CmsNode[] };
 export type LabOverview = { enabled: boolean; cms: CmsCluster[] };
 export type CmsLeg = { id: string; participantId: string; name: string; remoteParty: string; direction: 'incoming' | 'outgoing'; state: 'initial' | 'ringing' | 'connected'; createdAt: string; connectedAt: string | null };

@@ -96,10 +96,12 @@ describe('Lab page: CMS tab in a browser', { skip }, () => {
     await form.getByRole('button', { name: 'Save behaviour' }).click();
     await form.getByText('Enter a whole number from 1 to 1000, or leave it empty.').waitFor();
     await form.getByLabel('Page cap').fill('2');
+    await form.getByLabel('Requests at once per node').fill('6');
+    await form.getByLabel('Answer when busy').selectOption('429');
     await form.getByRole('button', { name: 'Save behaviour' }).click();
-    await page.getByLabel(`Settings of ${cluster.name}`).getByText(/no CDRs sent; page cap 2/).waitFor();
+    await page.getByLabel(`Settings of ${cluster.name}`).getByText(/no CDRs sent; page cap 2; .*6 requests at once per node, more answered 429/).waitFor();
     await page.getByRole('cell', { name: cluster.nodes[1].baseUrl.replace('http://', 'https://'), exact: true }).waitFor();
-    assert.deepEqual(cluster.getVariance(), { advertiseScheme: 'https', cdrs: false, pageCap: 2, forgetBulkSyncsOnRestart: false });
+    assert.deepEqual(cluster.getVariance(), { advertiseScheme: 'https', cdrs: false, pageCap: 2, forgetBulkSyncsOnRestart: false, maxConcurrentRequests: 6, throttleStatus: 429 });
     // On the wire: the Call Bridge table advertises https, and a page holds 2 objects whatever limit asks.
     assert.match(await (await fetch(`${cluster.nodes[0].baseUrl}/api/v1/callBridges/${cluster.nodes[1].callBridgeId}`, { headers: auth })).text(), new RegExp(`<address>${cluster.nodes[1].baseUrl.replace('http://', 'https://')}</address>`));
     const form2 = { ...auth, 'content-type': 'application/x-www-form-urlencoded' };
@@ -116,9 +118,11 @@ describe('Lab page: CMS tab in a browser', { skip }, () => {
     await form.getByLabel('Node addresses in /callBridges').selectOption('');
     await setSwitch(form, 'Send CDRs', true);
     await form.getByLabel('Page cap').fill('');
+    await form.getByLabel('Requests at once per node').fill('');
+    await form.getByLabel('Answer when busy').selectOption('503');
     await form.getByRole('button', { name: 'Save behaviour' }).click();
-    await page.getByLabel(`Settings of ${cluster.name}`).getByText(/as reached; CDRs sent; page cap 10/).waitFor();
-    assert.deepEqual(cluster.getVariance(), { advertiseScheme: null, cdrs: true, pageCap: null, forgetBulkSyncsOnRestart: false });
+    await page.getByLabel(`Settings of ${cluster.name}`).getByText(/as reached; CDRs sent; page cap 10; .*no limit on requests at once/).waitFor();
+    assert.deepEqual(cluster.getVariance(), { advertiseScheme: null, cdrs: true, pageCap: null, forgetBulkSyncsOnRestart: false, maxConcurrentRequests: null, throttleStatus: 503 });
   });
 
   test('Restart asks first, then the node restarts (audited)', async () => {
