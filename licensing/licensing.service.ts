@@ -1,6 +1,6 @@
 import crypto from 'node:crypto';
 import { AppError, notFound } from '../platform/errors.ts';
-import { certificateSummary, normalizeFingerprint, probeCertificate, type PeerCertificate, type TlsPolicy } from '../platform/http/external-client.ts';
+import { certificateSummary, certificateToTrust as trustCertificate, normalizeFingerprint, probeCertificate, type PeerCertificate, type TlsPolicy } from '../platform/http/external-client.ts';
 import { createCssmConnector, DEFAULT_AUTH_GATEWAY, DEFAULT_CSSM_SERVER, type CssmConnector } from './cssm.connector.ts';
 import { createUcClusterConnector, type LicenseMode, type UcClusterConnector, type UcTransportSettings } from './uc-cluster.connector.ts';
 import { createLicensingJobs } from './licensing.jobs.ts';
@@ -171,12 +171,7 @@ export function createLicensing(services: PlatformServices, given: LicensingOpti
       if (error instanceof AppError && error.code === 'UPSTREAM_UNREACHABLE') return null;
       throw error;
     }
-    if (certificate.trusted) return certificate;
-    const confirmed = trustFingerprint === undefined ? undefined : normalizeFingerprint(trustFingerprint);
-    if (confirmed === certificate.fingerprint) return certificate;
-    const host = new URL(publisherUrl).host;
-    if (trustFingerprint !== undefined) throw new AppError('CERTIFICATE_NOT_TRUSTED', `The publisher at ${host} presents the certificate with SHA-256 fingerprint ${certificate.fingerprint}, not the one confirmed (${confirmed ?? trustFingerprint}).`, { publisherUrl, certificate: certificateSummary(certificate), confirmedFingerprint: confirmed ?? trustFingerprint });
-    throw new AppError('CERTIFICATE_NOT_TRUSTED', `No trusted CA vouches for the certificate of the publisher at ${host} (${certificate.trustError}): ${certificate.subject}, issued by ${certificate.issuer}, valid ${certificate.validFrom.slice(0, 10)} to ${certificate.validTo.slice(0, 10)}, SHA-256 ${certificate.fingerprint}. If that is the publisher's certificate, add the cluster again confirming this fingerprint (trustFingerprint); it is then pinned.`, { publisherUrl, certificate: certificateSummary(certificate) });
+    return trustCertificate(certificate, { trustFingerprint, peer: `the publisher at ${new URL(publisherUrl).host}`, confirmHow: 'If that is the publisher\'s certificate, add the cluster again confirming this fingerprint (trustFingerprint); it is then pinned.', details: { publisherUrl } });
   }
 
   /** What the cluster's Smart Agent should use to reach CSSM, from the smart account's transport. */

@@ -1,7 +1,7 @@
 import crypto from 'node:crypto';
 import ical from 'ical-generator';
 import { AppError, notFound } from '../platform/errors.ts';
-import { certificateSummary, normalizeFingerprint, probeCertificate, type CertificateSummary, type PeerCertificate, type TlsPolicy } from '../platform/http/external-client.ts';
+import { certificateSummary, certificateToTrust as trustCertificate, normalizeFingerprint, probeCertificate, type CertificateSummary, type PeerCertificate, type TlsPolicy } from '../platform/http/external-client.ts';
 import { parseAddress } from './bridges.service.ts';
 import { createCeConnector, type CeConnector, type CeStatus } from './ce.connector.ts';
 import * as repo from './endpoints.repository.ts';
@@ -114,16 +114,9 @@ export function createEndpoints(services: PlatformServices, bookings: Bookings, 
   async function certificateToTrust(baseUrl: string, trustFingerprint: string | undefined, entered: string): Promise<PeerCertificate | null> {
     if (!isHttps(baseUrl)) return null;
     const certificate = await probeCertificate(baseUrl, { system: 'ce-codec', ca: services.config.tlsCa });
-    if (certificate.trusted) return certificate;
-    const confirmed = trustFingerprint === undefined ? undefined : normalizeFingerprint(trustFingerprint);
-    if (confirmed === certificate.fingerprint) return certificate;
-    const host = displayHost(entered);
-    const details = { address: entered, certificate: certificateSummary(certificate) };
-    if (trustFingerprint !== undefined) {
-      throw new AppError('CERTIFICATE_NOT_TRUSTED', `${host} presents the certificate with SHA-256 fingerprint ${certificate.fingerprint}, not the one confirmed (${confirmed ?? trustFingerprint}). Nothing was sent to it.`, { ...details, confirmedFingerprint: confirmed ?? trustFingerprint });
-    }
-    throw new AppError('CERTIFICATE_NOT_TRUSTED', `No trusted CA vouches for the certificate of ${host} (${certificate.trustError}): ${certificate.subject}, issued by ${certificate.issuer}, valid ${certificate.validFrom.slice(0, 10)} to ${certificate.validTo.slice(0, 10)}, SHA-256 ${certificate.fingerprint}. If that is the codec's certificate, register it again confirming this fingerprint (trustFingerprint); it is then pinned.`, details);
+    return trustCertificate(certificate, { trustFingerprint, peer: displayHost(entered), confirmHow: 'If that is the codec\'s certificate, register it again confirming this fingerprint (trustFingerprint); it is then pinned.', details: { address: entered } });
   }
+
 
   /** The Certificate Changed ticket's cause: the accepted and the presented fingerprints. */
   const certificateChangeCause = (accepted: string | null, presented: CertificateSummary) =>

@@ -282,6 +282,25 @@ function checkingConnector(system: string, policy: TlsPolicy, bundle: string | u
 }
 
 /**
+ * The certificate to pin when an operator adds an HTTPS peer (#14, trust on first use): one a trusted
+ * CA vouches for, or the one whose fingerprint the operator confirmed; otherwise 422
+ * CERTIFICATE_NOT_TRUSTED carrying it to be shown, so the operator confirms it and adds the peer again.
+ * Only a TLS handshake reaches the peer. `peer` names it in the message ("the publisher at host");
+ * `confirmHow` says what to do with the fingerprint; `details` go into the error as they are.
+ */
+export async function certificateToTrust(certificate: PeerCertificate, options: { trustFingerprint: string | undefined; peer: string; confirmHow: string; details: Record<string, unknown> }): Promise<PeerCertificate> {
+  if (certificate.trusted) return certificate;
+  const { trustFingerprint, peer, details } = options;
+  const confirmed = trustFingerprint === undefined ? undefined : normalizeFingerprint(trustFingerprint);
+  if (confirmed === certificate.fingerprint) return certificate;
+  const withCertificate = { ...details, certificate: certificateSummary(certificate) };
+  if (trustFingerprint !== undefined) {
+    throw new AppError('CERTIFICATE_NOT_TRUSTED', `${peer} presents the certificate with SHA-256 fingerprint ${certificate.fingerprint}, not the one confirmed (${confirmed ?? trustFingerprint}). Nothing was sent to it.`, { ...withCertificate, confirmedFingerprint: confirmed ?? trustFingerprint });
+  }
+  throw new AppError('CERTIFICATE_NOT_TRUSTED', `No trusted CA vouches for the certificate of ${peer} (${certificate.trustError}): ${certificate.subject}, issued by ${certificate.issuer}, valid ${certificate.validFrom.slice(0, 10)} to ${certificate.validTo.slice(0, 10)}, SHA-256 ${certificate.fingerprint}. ${options.confirmHow}`, withCertificate);
+}
+
+/**
  * Reads a server's certificate without trusting it and without sending anything but the TLS
  * handshake (no request, no credentials): what an operator is shown before pinning it. `trusted`
  * says whether the CA set vouches for it at this host. Network failures are UPSTREAM_UNREACHABLE.
