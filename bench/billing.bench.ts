@@ -8,9 +8,9 @@ import { execFile } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import pg from 'pg';
 import { missingServerEnv, SERVER_V8_FLAGS } from '../platform/node-runtime.js';
 import type { BenchContext, BenchResult } from './bench-types.ts';
+import { postgresUnreachable } from './postgres.ts';
 
 const POSTGRES_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const SUBSCRIBERS = Number(process.env.BILLING_BENCH_SUBSCRIBERS ?? 1_000_000);
@@ -34,17 +34,6 @@ type ChildResult = {
   /** SWITCHBOARD_BILLING_REPORT_THREADS of this report (0: on the server's thread). */
   threads: number;
 };
-
-async function postgresReachable() {
-  const client = new pg.Client({ connectionString: POSTGRES_URL, connectionTimeoutMillis: 2000 });
-  try {
-    await client.connect();
-    await client.end();
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /** In the child: a Switchboard on a fresh database, seeded with SQL, one report made and downloaded. */
 async function child(backend: 'embedded' | 'postgres'): Promise<ChildResult[]> {
@@ -164,7 +153,7 @@ export default async function run(context?: BenchContext): Promise<BenchResult[]
   const wanted = (process.env.BILLING_BENCH_BACKENDS ?? 'postgres,embedded').split(',');
   const backends: Array<'embedded' | 'postgres'> = [];
   if (wanted.includes('postgres')) {
-    if (await postgresReachable()) backends.push('postgres');
+    if (!(await postgresUnreachable(POSTGRES_URL))) backends.push('postgres');
     else context?.note(`PostgreSQL at ${POSTGRES_URL} not reachable; embedded only`);
   }
   if (wanted.includes('embedded')) backends.push('embedded');

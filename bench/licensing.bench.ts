@@ -2,26 +2,15 @@
 // over HTTP, satellite VAs dropped, the listing stored in one journalled transaction — for the seed's
 // 1,285 VAs and for 100,000 (goal: ≤2 s for 1,285 and linear growth), embedded and, when reachable,
 // PostgreSQL.
-import pg from 'pg';
 import { createCssmSimulator } from '../lab/cssm/cssm.simulator.ts';
 import { seedLabSmartAccount } from '../lab/cssm/cssm.seed.ts';
 import { startTestSwitchboard } from '../test/support/test-switchboard.ts';
 import { createLicensingArea } from '../licensing/licensing.area.ts';
 import type { BenchContext, BenchResult } from './bench-types.ts';
+import { postgresUnreachable } from './postgres.ts';
 
 const POSTGRES_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const SIZES = (process.env.LICENSING_BENCH_SIZES ?? '1285,100000').split(',').map(Number);
-
-async function postgresReachable() {
-  const client = new pg.Client({ connectionString: POSTGRES_URL, connectionTimeoutMillis: 2000 });
-  try {
-    await client.connect();
-    await client.end();
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 async function syncOnce(size: number, backend: 'embedded' | 'postgres'): Promise<BenchResult[]> {
   const previous = process.env.DATABASE_URL;
@@ -68,7 +57,7 @@ async function syncOnce(size: number, backend: 'embedded' | 'postgres'): Promise
 export default async function run(context?: BenchContext): Promise<BenchResult[]> {
   const results: BenchResult[] = [];
   const backends: Array<'embedded' | 'postgres'> = ['embedded'];
-  if (await postgresReachable()) backends.push('postgres');
+  if (!(await postgresUnreachable(POSTGRES_URL))) backends.push('postgres');
   else context?.note(`licensing: PostgreSQL at ${POSTGRES_URL} not reachable; embedded only`);
   for (const backend of backends) {
     for (const size of SIZES) results.push(...(await syncOnce(size, backend)));

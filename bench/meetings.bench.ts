@@ -5,7 +5,6 @@ import { fork } from 'node:child_process';
 import crypto from 'node:crypto';
 import os from 'node:os';
 import { Worker } from 'node:worker_threads';
-import pg from 'pg';
 import { ManualClock, type Clock } from '../platform/clock.ts';
 import { createSwitchboard, type Switchboard } from '../platform/app.ts';
 import { createTestDatabase } from '../test/support/test-database.ts';
@@ -14,6 +13,7 @@ import { startTestSwitchboard, type TestSwitchboard } from '../test/support/test
 import { createMeetingsArea } from '../meetings/meetings.area.ts';
 import { createCmsConnector } from '../meetings/cms.connector.ts';
 import type { BenchContext, BenchResult } from './bench-types.ts';
+import { postgresUnreachable } from './postgres.ts';
 
 const POSTGRES_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const BOOKINGS = Number(process.env.MEETINGS_BENCH_BOOKINGS ?? 600);
@@ -394,18 +394,6 @@ async function startLateness(label: string, instances: number, meetings: number,
   }
 }
 
-async function postgresReachable(): Promise<string | undefined> {
-  const client = new pg.Client({ connectionString: POSTGRES_URL, connectionTimeoutMillis: 2000 });
-  try {
-    await client.connect();
-    return undefined;
-  } catch (error) {
-    return (error as Error).message;
-  } finally {
-    await client.end().catch(() => undefined);
-  }
-}
-
 export default async function run(context?: BenchContext): Promise<BenchResult[]> {
   const results: BenchResult[] = [];
   // MEETINGS_BENCH_PARTS=bookings (or lifecycles, starts; comma-separated) runs only those parts.
@@ -421,7 +409,7 @@ export default async function run(context?: BenchContext): Promise<BenchResult[]
   const saved = process.env.DATABASE_URL;
   try {
     delete process.env.DATABASE_URL;
-    const unreachable = await postgresReachable();
+    const unreachable = await postgresUnreachable(POSTGRES_URL);
     if (unreachable) context?.note(`meetings: PostgreSQL skipped (${unreachable})`);
     const onPostgres = async <T>(fn: () => Promise<T>) => {
       process.env.DATABASE_URL = POSTGRES_URL;

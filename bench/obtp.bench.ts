@@ -5,13 +5,13 @@
 // default interval (5 s), on the real clock; embedded database, then PostgreSQL (OBTP_BENCH_DATABASES,
 // BENCH_DATABASE_URL; left out with a note when it does not answer).
 import os from 'node:os';
-import pg from 'pg';
 import { systemClock } from '../platform/clock.ts';
 import { createCmsCluster } from '../lab/cms/cms.cluster.ts';
 import { createCeCodec, type CeCodec } from '../lab/ce/ce.simulator.ts';
 import { startTestSwitchboard } from '../test/support/test-switchboard.ts';
 import { createMeetingsArea } from '../meetings/meetings.area.ts';
 import type { BenchContext, BenchResult } from './bench-types.ts';
+import { postgresUnreachable } from './postgres.ts';
 
 const ENDPOINTS = Number(process.env.OBTP_BENCH_ENDPOINTS ?? 1000);
 const PER_ROOM = 5;
@@ -37,18 +37,6 @@ async function until(what: string, probe: () => boolean, timeoutMs = 900_000) {
   }
 }
 
-async function postgresReachable(): Promise<string | undefined> {
-  const client = new pg.Client({ connectionString: POSTGRES_URL, connectionTimeoutMillis: 2000 });
-  try {
-    await client.connect();
-    return undefined;
-  } catch (error) {
-    return (error as Error).message;
-  } finally {
-    await client.end().catch(() => undefined);
-  }
-}
-
 export default async function run(context?: BenchContext): Promise<BenchResult[]> {
   const results: BenchResult[] = [];
   const saved = process.env.DATABASE_URL;
@@ -58,7 +46,7 @@ export default async function run(context?: BenchContext): Promise<BenchResult[]
         delete process.env.DATABASE_URL;
         results.push(...(await runOn('embedded', context)));
       } else if (database === 'postgres') {
-        const unreachable = await postgresReachable();
+        const unreachable = await postgresUnreachable(POSTGRES_URL);
         if (unreachable) {
           context?.note(`PostgreSQL left out (${unreachable})`);
           continue;

@@ -3,12 +3,12 @@
 // time until every subscriber is provisioned by the jobs; (2) `GET /v1/broadworks/subscribers` p99
 // with filters and max=100 over a large table seeded with generate_series (1,000,000 on PostgreSQL).
 // Embedded and PostgreSQL side by side.
-import pg from 'pg';
 import { sql } from 'drizzle-orm';
 import { startTestSwitchboard, type TestSwitchboard } from '../test/support/test-switchboard.ts';
 import { partnerArea } from '../partner/partner.area.ts';
 import { bridgePath } from '../partner/flow-through.routes.ts';
 import type { BenchContext, BenchResult } from './bench-types.ts';
+import { postgresUnreachable } from './postgres.ts';
 
 const POSTGRES_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const FLOW_THROUGH = Number(process.env.PARTNER_BENCH_REQUESTS ?? 10_000);
@@ -18,17 +18,6 @@ const LIST_REQUESTS = 200;
 const BACKENDS = (process.env.PARTNER_BENCH_BACKENDS ?? 'embedded,postgres').split(',');
 /** Stop waiting for the jobs after this long (the accept rate is measured regardless). */
 const PROVISION_WAIT_MS = Number(process.env.PARTNER_BENCH_WAIT_SECONDS ?? 1800) * 1000;
-
-async function postgresReachable() {
-  const client = new pg.Client({ connectionString: POSTGRES_URL, connectionTimeoutMillis: 2000 });
-  try {
-    await client.connect();
-    await client.end();
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 async function withSwitchboard<T>(backend: 'embedded' | 'postgres', run: (t: TestSwitchboard) => Promise<T>) {
   const previous = process.env.DATABASE_URL;
@@ -153,7 +142,7 @@ export default async function run(context?: BenchContext): Promise<BenchResult[]
   const results: BenchResult[] = [];
   const backends: Array<'embedded' | 'postgres'> = [];
   if (BACKENDS.includes('embedded')) backends.push('embedded');
-  if (BACKENDS.includes('postgres') && (await postgresReachable())) backends.push('postgres');
+  if (BACKENDS.includes('postgres') && !(await postgresUnreachable(POSTGRES_URL))) backends.push('postgres');
   else context?.note(`partner: PostgreSQL at ${POSTGRES_URL} not reachable; embedded only`);
   const parts = (process.env.PARTNER_BENCH_PARTS ?? 'flow-through,list subscribers').split(',');
   const wants = (name: string) => parts.includes(name) && (!context || context.wants(name));

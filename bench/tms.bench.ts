@@ -4,7 +4,6 @@
 // of clients, the TMSBA facade's SaveConference (with the slot conflict check) beside the REST
 // booking rate. Embedded and, when reachable, PostgreSQL (BENCH_DATABASE_URL), as the other benches.
 import os from 'node:os';
-import pg from 'pg';
 import { Agent, request } from 'undici';
 import { ManualClock } from '../platform/clock.ts';
 import { createCmsCluster, type CmsCluster } from '../lab/cms/cms.cluster.ts';
@@ -14,6 +13,7 @@ import { BOOKING_NS, BOOKING_PATH, REMOTE_SETUP_NS, REMOTE_SETUP_PATH } from '..
 import { startTestSwitchboard, type TestSwitchboard } from '../test/support/test-switchboard.ts';
 import { createMeetingsArea } from '../meetings/meetings.area.ts';
 import type { BenchContext, BenchResult } from './bench-types.ts';
+import { postgresUnreachable } from './postgres.ts';
 
 const POSTGRES_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const BOOKINGS = Number(process.env.TMS_BENCH_BOOKINGS ?? 10_000);
@@ -210,18 +210,6 @@ async function onDatabase(label: string, context?: BenchContext): Promise<BenchR
   }
 }
 
-async function postgresReachable(): Promise<string | undefined> {
-  const client = new pg.Client({ connectionString: POSTGRES_URL, connectionTimeoutMillis: 2000 });
-  try {
-    await client.connect();
-    return undefined;
-  } catch (error) {
-    return (error as Error).message;
-  } finally {
-    await client.end().catch(() => undefined);
-  }
-}
-
 export default async function run(context?: BenchContext): Promise<BenchResult[]> {
   const results: BenchResult[] = [];
   const databases = (process.env.TMS_BENCH_DATABASES ?? 'embedded,postgres').split(',');
@@ -230,7 +218,7 @@ export default async function run(context?: BenchContext): Promise<BenchResult[]
     delete process.env.DATABASE_URL;
     if (databases.includes('embedded')) results.push(...(await onDatabase('embedded', context)));
     if (databases.includes('postgres')) {
-      const unreachable = await postgresReachable();
+      const unreachable = await postgresUnreachable(POSTGRES_URL);
       if (unreachable) context?.note(`PostgreSQL skipped (${unreachable})`);
       else {
         process.env.DATABASE_URL = POSTGRES_URL;
