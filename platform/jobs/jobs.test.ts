@@ -301,7 +301,11 @@ describe('job engine (X2)', () => {
   test('retrying a failed job that the queue no longer holds is refused, not left hanging', { timeout: 60_000 }, async () => {
     const { id } = await jobs().send(doomed, { key: 'purged' }, { actor });
     await waitForState(id, 'failed');
+    // pg-boss purges only settled jobs; our record says failed a moment before pg-boss settles the
+    // attempt (its fail deletes and re-inserts the row, so a delete in between would miss it).
+    await waitFor(`pg-boss to hold job ${id} as failed`, async () => (await jobs().boss.getJobById(doomed.queue, id))?.state === 'failed' || undefined);
     await jobs().boss.deleteJob(doomed.queue, id);
+    assert.equal(await jobs().boss.getJobById(doomed.queue, id), null, 'the queue no longer holds the job');
     const retried = await t.api('POST', `/api/v1/jobs/${id}/retry`);
     assert.equal(retried.status, 409);
     assert.equal(retried.body.error.code, 'INVALID_STATE');
