@@ -3,16 +3,22 @@
 // time until every subscriber is provisioned by the jobs; (2) `GET /v1/broadworks/subscribers` p99
 // with filters and max=100 over a large table seeded with generate_series (1,000,000 on PostgreSQL).
 // Embedded and PostgreSQL side by side.
+import os from 'node:os';
+import { Worker } from 'node:worker_threads';
 import { sql } from 'drizzle-orm';
 import { startTestSwitchboard, type TestSwitchboard } from '../test/support/test-switchboard.ts';
 import { partnerArea } from '../partner/partner.area.ts';
 import { bridgePath } from '../partner/flow-through.routes.ts';
 import type { BenchContext, BenchResult } from './bench-types.ts';
 import { postgresUnreachable } from './postgres.ts';
+import { addXml } from './partner-adds.worker.ts';
 
 const POSTGRES_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const FLOW_THROUGH = Number(process.env.PARTNER_BENCH_REQUESTS ?? 10_000);
 const CONCURRENCY = Number(process.env.PARTNER_BENCH_CONCURRENCY ?? 32);
+/** Where the AS's requests come from: a thread of their own (`thread`), or the server's event loop (`process`, the shape before 2026-12-07). */
+const CLIENT = process.env.PARTNER_BENCH_CLIENT ?? 'thread';
+if (CLIENT !== 'thread' && CLIENT !== 'process') throw new Error(`PARTNER_BENCH_CLIENT must be thread or process, not ${CLIENT}`);
 const LIST_SIZE = { postgres: Number(process.env.PARTNER_BENCH_SUBSCRIBERS ?? 1_000_000), embedded: Number(process.env.PARTNER_BENCH_SUBSCRIBERS_EMBEDDED ?? 100_000) };
 const LIST_REQUESTS = 200;
 const BACKENDS = (process.env.PARTNER_BENCH_BACKENDS ?? 'embedded,postgres').split(',');
@@ -55,43 +61,65 @@ async function flowThrough(backend: 'embedded' | 'postgres'): Promise<BenchResul
     const { provisioningId } = await template(t);
     const url = t.url + bridgePath(provisioningId);
     const authorization = `Basic ${Buffer.from('bench:bench-secret').toString('base64')}`;
-    // 100 enterprises of 100 users, like a service provider's groups.
-    const xml = (i: number) => `<?xml version="1.0" encoding="UTF-8"?>
-<provisioningRequest version="1.0"><user action="add"><userId>u${i}@bench.sp</userId><serviceProviderId>BenchSP</serviceProviderId><groupId>g${i % 100}</groupId><firstName>User</firstName><lastName>N${i}</lastName><email>u${i}@bench.example</email><primaryPhoneNumber>+1-555-${String(i).padStart(6, '0')}</primaryPhoneNumber><extension>${i}</extension></user></provisioningRequest>`;
-    let next = 0;
-    let failed = 0;
-    const started = performance.now();
     const cpuBefore = process.cpuUsage();
-    await Promise.all(
-      Array.from({ length: CONCURRENCY }, async () => {
-        for (let i = next++; i < FLOW_THROUGH; i = next++) {
-          const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/xml', authorization }, body: xml(i) });
-          const text = await res.text();
-          if (res.status !== 200 || !text.includes('<status>accepted</status>')) failed += 1;
-        }
-      }),
-    );
-    const acceptedMs = performance.now() - started;
-    // CPU of this process (every thread: the server, PGlite's worker, the client) per add during the
-    // accepts: on a shared machine it moves far less with the load than the rate does.
+    const sent = CLIENT === 'thread' ? await sendFromThread(url, authorization) : await sendInProcess(url, authorization);
+    // CPU of this process per add during the accepts (every thread: the server, PGlite's worker, and
+    // an in-process client; a client thread's own CPU is taken out): on a shared machine it moves
+    // far less with the load than the rate does.
     const cpu = process.cpuUsage(cpuBefore);
-    const cpuMsPerAdd = Math.round(((cpu.user + cpu.system) / 1000 / FLOW_THROUGH) * 100) / 100;
+    const cpuMsPerAdd = Math.round((((cpu.user + cpu.system) / 1000 - (sent.clientCpuMs ?? 0)) / FLOW_THROUGH) * 100) / 100;
+    const clientCpuMsPerAdd = sent.clientCpuMs === undefined ? undefined : Math.round((sent.clientCpuMs / FLOW_THROUGH) * 100) / 100;
     const acceptedAt = performance.now();
     let provisioned = 0;
     for (;;) {
       provisioned = await count(t, 'provisioned');
-      if (provisioned + failed >= FLOW_THROUGH || performance.now() - acceptedAt > PROVISION_WAIT_MS) break;
+      if (provisioned + sent.failed >= FLOW_THROUGH || performance.now() - acceptedAt > PROVISION_WAIT_MS) break;
       await new Promise((r) => setTimeout(r, 250));
     }
-    const allMs = performance.now() - started;
-    const label = `partner: ${FLOW_THROUGH.toLocaleString('en')} flow-through adds (${backend})`;
-    console.log(`  ${label}: ${Math.round(FLOW_THROUGH / acceptedMs * 1000)}/s accepted, ${cpuMsPerAdd} ms CPU of the process per add, load ${(await import('node:fs')).readFileSync('/proc/loadavg', 'utf8').split(' ')[0]}`);
+    const allMs = sent.ms + performance.now() - acceptedAt;
+    const label = `partner: ${FLOW_THROUGH.toLocaleString('en')} flow-through adds (${backend}${CLIENT === 'thread' ? '' : ', client in process'})`;
+    const cpuText = CLIENT === 'thread' ? `${cpuMsPerAdd} ms CPU of the server per add (client thread ${clientCpuMsPerAdd} ms)` : `${cpuMsPerAdd} ms CPU of the process per add`;
+    console.log(`  ${label}: ${Math.round((FLOW_THROUGH / sent.ms) * 1000)}/s accepted, ${cpuText}, load ${os.loadavg()[0]!.toFixed(2)}`);
     const results: BenchResult[] = [
-      { name: `${label}, accepted`, opsPerSec: Math.round((FLOW_THROUGH / acceptedMs) * 1000), p50Ms: Math.round(acceptedMs), extra: { concurrency: CONCURRENCY, failed, cpuMsPerAdd } },
+      { name: `${label}, accepted`, opsPerSec: Math.round((FLOW_THROUGH / sent.ms) * 1000), p50Ms: Math.round(sent.ms), extra: { concurrency: CONCURRENCY, client: CLIENT, failed: sent.failed, cpuMsPerAdd, ...(clientCpuMsPerAdd === undefined ? {} : { clientCpuMsPerAdd }) } },
       { name: `${label}, all provisioned`, opsPerSec: Math.round((provisioned / allMs) * 1000), p50Ms: Math.round(allMs), extra: { provisioned } },
     ];
     return results;
   });
+}
+
+type Sent = { ms: number; failed: number; clientCpuMs?: number };
+
+/** The AS as another machine would be: a thread of its own (partner-adds.worker.ts). */
+async function sendFromThread(url: string, authorization: string): Promise<Sent> {
+  const worker = new Worker(new URL('./partner-adds.worker.ts', import.meta.url), { workerData: { url, authorization, requests: FLOW_THROUGH, concurrency: CONCURRENCY } });
+  try {
+    const outcome = await new Promise<Sent & { type: string; error?: string }>((resolve, reject) => {
+      worker.once('message', resolve);
+      worker.once('error', reject);
+    });
+    if (outcome.type !== 'done') throw new Error(`bench: ${outcome.error}`);
+    return outcome;
+  } finally {
+    await worker.terminate();
+  }
+}
+
+/** The shape before 2026-12-07: fetch on the server's own event loop (PARTNER_BENCH_CLIENT=process). */
+async function sendInProcess(url: string, authorization: string): Promise<Sent> {
+  let next = 0;
+  let failed = 0;
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: CONCURRENCY }, async () => {
+      for (let i = next++; i < FLOW_THROUGH; i = next++) {
+        const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/xml', authorization }, body: addXml(i) });
+        const text = await res.text();
+        if (res.status !== 200 || !text.includes('<status>accepted</status>')) failed += 1;
+      }
+    }),
+  );
+  return { ms: performance.now() - started, failed };
 }
 
 async function listP99(backend: 'embedded' | 'postgres'): Promise<BenchResult[]> {
@@ -148,6 +176,6 @@ export default async function run(context?: BenchContext): Promise<BenchResult[]
   const wants = (name: string) => parts.includes(name) && (!context || context.wants(name));
   for (const backend of backends) if (wants('flow-through')) results.push(...(await flowThrough(backend)));
   for (const backend of backends) if (wants('list subscribers')) results.push(...(await listP99(backend)));
-  context?.note(`partner: load average ${(await import('node:fs')).readFileSync('/proc/loadavg', 'utf8').trim()}`);
+  context?.note(`partner: load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
   return results;
 }
