@@ -178,7 +178,7 @@ export function createAccepts(services: Pick<PlatformServices, 'database' | 'clo
   async function acceptBatch(batch: Waiting[]) {
     let outcomes: (AcceptOutcome | { error: unknown })[];
     try {
-      outcomes = await database.transaction((tx, sql) => decideAccepts(tx, sql, batch));
+      outcomes = await database.transaction((tx, sql) => decideAccepts(tx, sql, batch), { first: true });
     } catch (error) {
       if (batch.length === 1) return batch[0]!.reject(error);
       for (const request of batch) await acceptBatch([request]);

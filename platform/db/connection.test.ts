@@ -129,4 +129,23 @@ describe(`database connections after failures (#13, ${postgres ? 'PostgreSQL' : 
     await cancelled;
     assert.equal(await namedTransaction(60), 1);
   });
+  test('embedded: a transaction asking to go first takes the connection before those waiting without, and they still go (#18)', { skip: postgres ? 'one connection only embedded' : false }, async () => {
+    const order: string[] = [];
+    // Held while the others ask, so all of them wait for the one connection.
+    let letGo!: () => void;
+    const holding = new Promise<void>((resolve) => (letGo = resolve));
+    let held!: () => void;
+    const isHeld = new Promise<void>((resolve) => (held = resolve));
+    const holder = database.transaction(async () => {
+      held();
+      await holding;
+    });
+    await isHeld;
+    const others = ['q1', 'q2'].map((name) => database.pool.query('select 1').then(() => order.push(name)));
+    const firsts = ['f1', 'f2', 'f3', 'f4', 'f5'].map((name) => database.transaction(async (tx) => void (await clientOf(tx).query('select 1')), { first: true }).then(() => order.push(name)));
+    letGo();
+    await Promise.all([holder, ...others, ...firsts]);
+    // Three turns go first, then one waiting without, then three more (or fewer) going first.
+    assert.deepEqual(order, ['f1', 'f2', 'f3', 'q1', 'f4', 'f5', 'q2']);
+  });
 });
