@@ -8,7 +8,7 @@ import pg from 'pg';
 import { loadConfig } from '../config.ts';
 import { AppError } from '../errors.ts';
 import { migrateDatabase, openDatabase, type Database } from './database.ts';
-import { acquireDataDirLock } from './embedded.ts';
+import { acquireDataDirLock, startEmbeddedPostgres } from './embedded.ts';
 import { createTestDatabase, type TestDatabase } from '../../test/support/test-database.ts';
 import { waitFor } from '../../test/support/wait-for.ts';
 import type { LockDataDirMessage } from '../../test/fixtures/lock-data-dir.ts';
@@ -24,6 +24,11 @@ const postgres = Boolean(process.env.DATABASE_URL);
 const lockPath = (dataDir: string) => path.join(dataDir, 'switchboard.lock');
 
 /** Runs test/fixtures/open-database.ts on `dataDir`, collecting its messages. */
+/** Pids of this process's children (Linux: /proc/<pid>/task/<pid>/children). */
+function childPids(): number[] {
+  return fs.readFileSync(`/proc/${process.pid}/task/${process.pid}/children`, 'utf8').split(' ').filter(Boolean).map(Number);
+}
+
 function openInChild(dataDir: string, mode: 'try' | 'write') {
   const env = { ...process.env };
   delete env.DATABASE_URL;
@@ -130,6 +135,29 @@ describe('embedded database (X1)', { skip: postgres ? 'embedded mode only (DATAB
     await migrateDatabase(reopened);
     assert.deepEqual(await schemaSnapshot(reopened), schemaBefore);
     await closeTracked(reopened);
+  });
+
+  test('a new data directory: initdb runs in a process of its own, and the database thread opens what it made (#18)', { timeout: 120_000 }, async () => {
+    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'sb-initdb-'));
+    dirs.push({ config: loadConfig({ dataDir, logLevel: 'silent' }, {}), drop: async () => fs.rmSync(dataDir, { recursive: true, force: true }) });
+    const before = new Set(childPids());
+    const started = startEmbeddedPostgres(dataDir);
+    // The initdb process shows up as a child of this one, and is gone before the database answers.
+    const initdb = await waitFor('the initdb process', () => childPids().find((pid) => !before.has(pid)), { timeoutMs: 60_000 });
+    const server = await started;
+    try {
+      assert.equal(childPids().includes(initdb), false, 'the initdb process has exited');
+      assert.ok(fs.existsSync(path.join(dataDir, 'pg', 'PG_VERSION')));
+      const client = new pg.Client({ host: server.socketDir, port: server.port, user: 'postgres', database: 'postgres' });
+      await client.connect();
+      try {
+        assert.equal((await client.query('SELECT current_setting($1) AS value', ['shared_buffers'])).rows[0].value, '16MB');
+      } finally {
+        await client.end();
+      }
+    } finally {
+      await server.close();
+    }
   });
 
   test('kill -9 of the owning process: the next open takes the lock over and finds every committed row', { timeout: 90_000 }, async () => {

@@ -1,6 +1,8 @@
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { startWorkerThread } from '../worker-thread.ts';
 import { AppError } from '../errors.ts';
 
@@ -162,6 +164,8 @@ function sleepSync(ms: number) {
 export async function startEmbeddedPostgres(dataDir: string, { cacheMb = 16 }: { cacheMb?: number } = {}): Promise<EmbeddedServer> {
   const pgDir = path.join(dataDir, 'pg');
   fs.mkdirSync(pgDir, { recursive: true, mode: 0o700 });
+  // PGlite runs initdb where PG_VERSION is missing (the same test as PGlite's own).
+  if (!fs.existsSync(path.join(pgDir, 'PG_VERSION'))) await initdbInOwnProcess(pgDir, cacheMb);
   // Unix socket paths are limited to ~107 bytes, so the socket lives in a short private tmp dir.
   const socketDir = fs.mkdtempSync(path.join(os.tmpdir(), 'sb-'));
   const port = 5432;
@@ -202,3 +206,18 @@ export async function startEmbeddedPostgres(dataDir: string, { cacheMb = 16 }: {
   };
 }
 
+
+/** Runs embedded-initdb.ts in a child process (see there why) and waits for it to exit. */
+async function initdbInOwnProcess(pgDir: string, cacheMb: number): Promise<void> {
+  const script = fileURLToPath(new URL('./embedded-initdb.ts', import.meta.url));
+  const child = spawn(process.execPath, [script, pgDir, String(cacheMb)], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr!.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-4000)));
+  const code = await new Promise<number | null>((resolve, reject) => {
+    child.once('error', reject);
+    child.once('exit', (exitCode, signal) => resolve(signal ? null : exitCode));
+  });
+  if (code !== 0) {
+    throw new AppError('SERVICE_UNAVAILABLE', `The embedded database in ${pgDir} could not be created (initdb exited ${code ?? 'on a signal'}): ${stderr.trim()}`);
+  }
+}
