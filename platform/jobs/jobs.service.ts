@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { PgBoss, type JobResult } from 'pg-boss';
 import { v5 as uuidv5 } from 'uuid';
 import { createJobBatch, createJobContext, isJobStopped } from './job-context.ts';
+import { createQueuePolls } from './queue-polls.ts';
 import {
   claimJobAttempt,
   claimJobAttempts,
@@ -87,6 +88,7 @@ export function createJobs(deps: { database: Database; config: Config; clock: Cl
   let missingSeen = new Set<string>();
 
   const jobBatch = createJobBatch({ database, clock });
+  const polls = createQueuePolls({ intervalSeconds: config.jobPollSeconds, wake: (workerId) => boss.notifyWorker(workerId) });
   const isRoutine = (queue: string) => Boolean(definitions.get(queue)?.routine);
   const routineQueues = () => [...definitions.values()].filter((d) => d.routine).map((d) => d.queue);
 
@@ -368,37 +370,25 @@ export function createJobs(deps: { database: Database; config: Config; clock: Cl
       if (!started || working) return;
       working = true;
       for (const definition of definitions.values()) {
-        if (definition.batch) {
-          const batch = definition.batch;
-          await boss.work(
-            definition.queue,
-            {
-              batchSize: batch.size,
-              includeMetadata: true,
-              // Each job of a batch is answered on its own: one failing does not fail the others.
-              perJobResults: true,
-              localConcurrency: definition.concurrency ?? config.jobConcurrency,
-              pollingIntervalSeconds: config.jobPollSeconds,
-              burstWhenReadyExceeds: 1,
-            },
-            async (jobs) => runBatch(definition, batch, jobs),
-          );
-          continue;
-        }
-        await boss.work(
-          definition.queue,
-          {
-            batchSize: 1,
-            includeMetadata: true,
-            localConcurrency: definition.concurrency ?? config.jobConcurrency,
-            pollingIntervalSeconds: config.jobPollSeconds,
-            // Without it each worker takes one job per polling interval (4 jobs/s per queue);
-            // with a backlog it fetches again as soon as a job is done.
-            burstWhenReadyExceeds: 1,
-          },
-          async ([job]) => runAttempt(definition, job),
+        const batch = definition.batch;
+        await polls.add(definition.queue, definition.concurrency ?? config.jobConcurrency, (pollingIntervalSeconds, handler) =>
+          batch
+            ? boss.work(
+                definition.queue,
+                // Each job of a batch is answered on its own: one failing does not fail the others.
+                { batchSize: batch.size, includeMetadata: true, perJobResults: true, localConcurrency: 1, pollingIntervalSeconds, burstWhenReadyExceeds: 1 },
+                async (jobs) => handler(() => runBatch(definition, batch, jobs)),
+              )
+            : boss.work(
+                definition.queue,
+                // burstWhenReadyExceeds: without it a worker takes one job per poll; with a backlog
+                // it fetches again as soon as its job is done.
+                { batchSize: 1, includeMetadata: true, localConcurrency: 1, pollingIntervalSeconds, burstWhenReadyExceeds: 1 },
+                async ([job]) => handler(() => runAttempt(definition, job!)),
+              ),
         );
       }
+      polls.start();
     },
 
     async stop() {
@@ -406,6 +396,7 @@ export function createJobs(deps: { database: Database; config: Config; clock: Cl
       started = false;
       working = false;
       clearInterval(reconcileTimer);
+      polls.stop();
       await reconciling;
       await boss.stop({ graceful: true, timeout: 10_000 });
     },
