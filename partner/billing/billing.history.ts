@@ -30,13 +30,13 @@ export type SubscriberRange = { from: string | null; to: string | null };
  * Database rather than a Db: with PostgreSQL the stream has a connection of its own (inside a
  * read-only transaction); embedded, each page is a query on the pool's only connection, which the
  * job's progress and the API use between pages. The next batch is read while the caller works on the
- * current one. Batches of 5,000 rows: the same CPU as larger ones, and a smaller peak heap (measured:
- * 188 MB against 230 MB RSS at 20,000).
+ * current one. Batches of 5,000 rows on PostgreSQL: the same CPU as larger ones, and a smaller peak
+ * heap (measured: 188 MB against 230 MB RSS at 20,000); embedded pages of 800 (see keysetRows).
  */
 export async function* historyBySubscriber(
   database: HistorySource,
   month: Pick<BillingMonth, 'startMs' | 'endMs'>,
-  batchSize = 5_000,
+  batchSize = database.mode === 'embedded' ? EMBEDDED_PAGE_ROWS : 5_000,
   range: SubscriberRange = { from: null, to: null },
 ): AsyncGenerator<HistoryRow[]> {
   const bound = (op: string, id: string | null) => {
@@ -53,7 +53,7 @@ export async function* historyBySubscriber(
   // the order within a day comes from the query. date_part, not extract: extract returns numeric
   // since PostgreSQL 14, and its arithmetic cost 2.3 s against 0.5 s on 2.1 M rows. `after` (a
   // subscriber ID, exclusive) and `limit` make the keyset pages of the embedded database.
-  const select = (after: string | null = null, limit?: number) => `select h.subscriber_id::text, day, change, user_id, sp_enterprise_id, package, status, self_activated from (
+  const select = (after: string | null = null, limit?: number, columns = HISTORY_COLUMNS) => `select ${columns} from (
       select subscriber_id, at, id, floor(date_part('epoch', at) / 86400)::int4 as day, change, user_id, sp_enterprise_id, package, status, self_activated,
         lead(at) over w as next_at, ${billable} as billable, count(*) filter (where ${billable}) over w as billable_so_far
       from partner_subscriber_history where at < '${end}'::timestamptz${bound('>=', range.from)}${bound('>', after)}${bound('<', range.to)}
@@ -61,7 +61,13 @@ export async function* historyBySubscriber(
     ) h where at >= '${start}'::timestamptz or next_at is null or next_at >= '${start}'::timestamptz or (billable and billable_so_far = 1)
     order by h.subscriber_id, h.at, h.id${limit ? ` limit ${limit}` : ''}`;
   // Keyset pages end at a whole subscriber already; the COPY stream's lots may end inside one.
-  if (database.mode === 'embedded') return yield* keysetRows(database.pool, select, batchSize);
+  if (database.mode === 'embedded') {
+    // The page's rows as one JSON array of arrays, in the select's order (json_agg's own ORDER BY:
+    // an aggregate's input order is otherwise unspecified).
+    const page = (after: string | null, limit: number) =>
+      `select json_agg(json_build_array(${HISTORY_COLUMNS}) order by subscriber_id, at, id) from (${select(after, limit, 'h.subscriber_id, h.at, h.id, day, change, user_id, sp_enterprise_id, package, status, self_activated')}) p`;
+    return yield* keysetRows(database.pool, page, batchSize);
+  }
   let carry: HistoryRow[] = [];
   for await (const read of copyRows(database.pool, select(), batchSize)) {
     const rows = carry.length ? carry.concat(read) : read;
@@ -83,13 +89,21 @@ export async function* historyBySubscriber(
  * index and stops at its limit. A cursor WITH HOLD (what this replaced) ran the whole select at its
  * COMMIT, holding the one connection — the API's, /readyz's — for seconds, and stored all 1.1 M rows
  * of the bench in the session's hold store, which grew PGlite's WASM memory for good.
+ *
+ * A page comes back as one row, its rows as one JSON array of arrays: PGlite's cost per result row
+ * is high and grows faster than the rows of the result (measured in PGlite 0.5.14 on the history of
+ * 100,000 subscribers: a page of 5,000 rows 117–165 ms of CPU as rows, 30–50 ms as one JSON value;
+ * 1,000 rows 14 ms as rows, 7 ms as JSON; 10,000 one-byte rows 79 ms, their count 4 ms). Pages of
+ * 800 rows: cheaper per row than larger ones, and the page's JSON text (about 105 KB) stays under
+ * V8's 128 KB for an ordinary object, which the young generation collects; a larger one goes to the
+ * large-object space and stays there until a full collection (1,000 rows of the bench: 132 KB).
  */
 async function* keysetRows(pool: HistorySource['pool'], select: (after: string | null, limit: number) => string, batchSize: number): AsyncGenerator<HistoryRow[]> {
   // Rows as arrays, made into objects of one shape here: cheaper than the driver's objects, whose
   // properties it adds one by one by column name.
   const fetchPage = async (after: string | null, limit: number) =>
-    (await pool.query({ text: select(after, limit), rowMode: 'array' })).rows.map(
-      (r: any[]): HistoryRow => ({ subscriberId: r[0], atMs: r[1] * DAY_MS, change: r[2], userId: r[3], spEnterpriseId: r[4], package: r[5], status: r[6], selfActivated: r[7] }),
+    (((await pool.query({ text: select(after, limit), rowMode: 'array' })).rows[0]?.[0] ?? []) as any[][]).map(
+      (r): HistoryRow => ({ subscriberId: r[0], atMs: r[1] * DAY_MS, change: r[2], userId: r[3], spEnterpriseId: r[4], package: r[5], status: r[6], selfActivated: r[7] }),
     );
   let after: string | null = null;
   let limit = batchSize;
@@ -163,6 +177,12 @@ async function* copyRows(pool: HistorySource['pool'], select: string, batchSize:
 }
 
 const COPY_READ_AHEAD = 256 << 10;
+
+/** The select's columns, as HistoryRow takes them (see keysetRows and historyTupleDecoder). */
+const HISTORY_COLUMNS = 'subscriber_id::text, day, change, user_id, sp_enterprise_id, package, status, self_activated';
+
+/** Rows of an embedded keyset page: see keysetRows. */
+const EMBEDDED_PAGE_ROWS = 800;
 
 /**
  * Decodes the history select's rows from PostgreSQL's binary COPY format (documented with COPY:
