@@ -30,8 +30,8 @@ export type SubscriberRange = { from: string | null; to: string | null };
  * Database rather than a Db: with PostgreSQL the stream has a connection of its own (inside a
  * read-only transaction); embedded, each page is a query on the pool's only connection, which the
  * job's progress and the API use between pages. The next batch is read while the caller works on the
- * current one. Batches of 5,000 rows on PostgreSQL: the same CPU as larger ones, and a smaller peak
- * heap (measured: 188 MB against 230 MB RSS at 20,000); embedded, pages of 5,000 too (see keysetRows).
+ * current one. Batches of 5,000 rows: the same CPU as larger ones, and a smaller peak heap (measured:
+ * 188 MB against 230 MB RSS at 20,000).
  */
 export async function* historyBySubscriber(
   database: HistorySource,
@@ -53,7 +53,7 @@ export async function* historyBySubscriber(
   // the order within a day comes from the query. date_part, not extract: extract returns numeric
   // since PostgreSQL 14, and its arithmetic cost 2.3 s against 0.5 s on 2.1 M rows. `after` (a
   // subscriber ID, exclusive) and `limit` make the keyset pages of the embedded database.
-  const select = (after: string | null = null, limit?: number, columns = HISTORY_COLUMNS) => `select ${columns} from (
+  const select = (after: string | null = null, limit?: number) => `select h.subscriber_id::text, day, change, user_id, sp_enterprise_id, package, status, self_activated from (
       select subscriber_id, at, id, floor(date_part('epoch', at) / 86400)::int4 as day, change, user_id, sp_enterprise_id, package, status, self_activated,
         lead(at) over w as next_at, ${billable} as billable, count(*) filter (where ${billable}) over w as billable_so_far
       from partner_subscriber_history where at < '${end}'::timestamptz${bound('>=', range.from)}${bound('>', after)}${bound('<', range.to)}
@@ -61,17 +61,7 @@ export async function* historyBySubscriber(
     ) h where at >= '${start}'::timestamptz or next_at is null or next_at >= '${start}'::timestamptz or (billable and billable_so_far = 1)
     order by h.subscriber_id, h.at, h.id${limit ? ` limit ${limit}` : ''}`;
   // Keyset pages end at a whole subscriber already; the COPY stream's lots may end inside one.
-  if (database.mode === 'embedded') {
-    // The page's rows as JSON arrays of arrays of up to ROWS_PER_VALUE rows each, in the select's
-    // order: the row numbers follow it, and json_agg's own ORDER BY keeps it inside a value (an
-    // aggregate's input order is otherwise unspecified).
-    const page = (after: string | null, limit: number) =>
-      `select json_agg(json_build_array(${HISTORY_COLUMNS}) order by n) from (
-        select p.*, row_number() over (order by subscriber_id, at, id) - 1 as n
-        from (${select(after, limit, 'h.subscriber_id, h.at, h.id, day, change, user_id, sp_enterprise_id, package, status, self_activated')}) p
-      ) g group by n / ${ROWS_PER_VALUE} order by n / ${ROWS_PER_VALUE}`;
-    return yield* keysetRows(database.pool, page, batchSize);
-  }
+  if (database.mode === 'embedded') return yield* keysetRows(database.pool, select, batchSize);
   let carry: HistoryRow[] = [];
   for await (const read of copyRows(database.pool, select(), batchSize)) {
     const rows = carry.length ? carry.concat(read) : read;
@@ -93,26 +83,14 @@ export async function* historyBySubscriber(
  * index and stops at its limit. A cursor WITH HOLD (what this replaced) ran the whole select at its
  * COMMIT, holding the one connection — the API's, /readyz's — for seconds, and stored all 1.1 M rows
  * of the bench in the session's hold store, which grew PGlite's WASM memory for good.
- *
- * A page of 5,000 rows comes back as a few result rows, each a JSON array of up to 800 rows:
- * PGlite's cost per result row is high and grows faster than the rows of the result (measured in
- * PGlite 0.5.14 on the history of 100,000 subscribers: a page of 5,000 rows 77–165 ms of CPU as rows,
- * 35–74 ms as JSON values of 800 rows; 10,000 one-byte rows 79 ms, their count 4 ms). Not smaller
- * pages: the pages share the one connection with the job pollers' statements and wait behind them
- * (pages of 800 rows, six times as many: the bench's report took twice the time and CPU). 800 rows
- * keep a value's JSON text (about 105 KB) under V8's 128 KB for an ordinary object, which the young
- * generation collects; a larger one goes to the large-object space until a full collection.
  */
 async function* keysetRows(pool: HistorySource['pool'], select: (after: string | null, limit: number) => string, batchSize: number): AsyncGenerator<HistoryRow[]> {
   // Rows as arrays, made into objects of one shape here: cheaper than the driver's objects, whose
   // properties it adds one by one by column name.
-  const fetchPage = async (after: string | null, limit: number) => {
-    const rows: HistoryRow[] = [];
-    for (const [value] of (await pool.query({ text: select(after, limit), rowMode: 'array' })).rows as [any[][]][]) {
-      for (const r of value) rows.push({ subscriberId: r[0], atMs: r[1] * DAY_MS, change: r[2], userId: r[3], spEnterpriseId: r[4], package: r[5], status: r[6], selfActivated: r[7] });
-    }
-    return rows;
-  };
+  const fetchPage = async (after: string | null, limit: number) =>
+    (await pool.query({ text: select(after, limit), rowMode: 'array' })).rows.map(
+      (r: any[]): HistoryRow => ({ subscriberId: r[0], atMs: r[1] * DAY_MS, change: r[2], userId: r[3], spEnterpriseId: r[4], package: r[5], status: r[6], selfActivated: r[7] }),
+    );
   let after: string | null = null;
   let limit = batchSize;
   let pending: Promise<HistoryRow[]> | null = fetchPage(after, limit);
@@ -185,12 +163,6 @@ async function* copyRows(pool: HistorySource['pool'], select: string, batchSize:
 }
 
 const COPY_READ_AHEAD = 256 << 10;
-
-/** The select's columns, as HistoryRow takes them (see keysetRows and historyTupleDecoder). */
-const HISTORY_COLUMNS = 'subscriber_id::text, day, change, user_id, sp_enterprise_id, package, status, self_activated';
-
-/** Rows of an embedded keyset page in one JSON value: see keysetRows. */
-const ROWS_PER_VALUE = 800;
 
 /**
  * Decodes the history select's rows from PostgreSQL's binary COPY format (documented with COPY:
