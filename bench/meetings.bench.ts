@@ -14,6 +14,7 @@ import { createMeetingsArea } from '../meetings/meetings.area.ts';
 import { createCmsConnector } from '../meetings/cms.connector.ts';
 import type { BenchContext, BenchResult } from './bench-types.ts';
 import { postgresUnreachable } from './postgres.ts';
+import { profileCpu } from './cpu-profile.ts';
 
 const POSTGRES_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const BOOKINGS = Number(process.env.MEETINGS_BENCH_BOOKINGS ?? 600);
@@ -333,6 +334,8 @@ async function startLateness(label: string, instances: number, meetings: number,
     const load = os.loadavg()[0];
     // Before the start by more than a scheduler tick (5 s): its sleep is computed on the clock it read.
     const setAt = Date.now();
+    // MEETINGS_BENCH_CPU_PROF=<dir>: profiles of the start burst, this process's and every instance's.
+    const stopProfile = await profileCpu(process.env.MEETINGS_BENCH_CPU_PROF, `bench-${label.replace(/[^a-z0-9]+/gi, '-')}-${process.pid}`);
     clock.set(new Date(startAt.getTime() - 8_000));
     await Promise.all(processes.map((p) => p.setOffset(clock.offset)));
     const realStart = clock.realTimeOf(startAt);
@@ -346,6 +349,8 @@ async function startLateness(label: string, instances: number, meetings: number,
       return calls.posts.length >= meetings ? calls : undefined;
     }, 1_800_000, 500);
     const loadAtEnd = os.loadavg()[0];
+    const profiled = await stopProfile();
+    if (profiled) context?.note(`start lateness (${label}): CPU profile of this process in the burst: ${profiled}`);
     const lateness = started.posts.map((p) => p.at - realStart).sort((a, b) => a - b);
     const early = lateness.filter((ms) => ms < 0).length;
     // The start burst: from the instant to the last POST /calls (status polls in it count too).
