@@ -64,7 +64,7 @@ process.once('message', async ({ config, now, offset }: Start) => {
       if (offsets === 2 && stopProfile) {
         counting = false;
         const file = await stopProfile();
-        fs.writeFileSync(path.join(path.dirname(file!), `instance-${process.pid}.statements.json`), JSON.stringify(Object.fromEntries([...statements].sort((a, b) => b[1] - a[1])), null, 1));
+        if (file) fs.writeFileSync(path.join(path.dirname(file), `instance-${process.pid}.statements.json`), JSON.stringify(Object.fromEntries([...statements].sort((a, b) => b[1] - a[1])), null, 1));
       }
       shifted.offset = message.offset!;
       process.send!({ type: 'offset-set' });
