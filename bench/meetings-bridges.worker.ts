@@ -26,7 +26,7 @@ for (let i = 0; i < count; i++) {
  * time of every API request from `since` on, and each node's peak of requests in flight.
  */
 function calls(since: number) {
-  const posts: { at: number; coSpace: string; bridge: number }[] = [];
+  const posts: { at: number; coSpace: string; bridge: number; node: string }[] = [];
   const requests: number[] = [];
   let deletes = 0;
   clusters.forEach((cluster, bridge) => {
@@ -35,7 +35,7 @@ function calls(since: number) {
         const at = Date.parse(entry.at);
         if (at >= since) requests.push(at);
         if (entry.status !== 200) continue;
-        if (entry.method === 'POST' && entry.path === '/api/v1/calls') posts.push({ at, coSpace: new URLSearchParams(entry.requestBody ?? '').get('coSpace') ?? '', bridge });
+        if (entry.method === 'POST' && entry.path === '/api/v1/calls') posts.push({ at, coSpace: new URLSearchParams(entry.requestBody ?? '').get('coSpace') ?? '', bridge, node: node.name });
         else if (entry.method === 'DELETE' && /^\/api\/v1\/calls\/[^/]+$/.test(entry.path)) deletes++;
       }
     }

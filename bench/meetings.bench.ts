@@ -14,6 +14,7 @@ import { createMeetingsArea } from '../meetings/meetings.area.ts';
 import { createCmsConnector } from '../meetings/cms.connector.ts';
 import type { BenchContext, BenchResult } from './bench-types.ts';
 import { postgresUnreachable } from './postgres.ts';
+import { profileCpu } from './cpu-profile.ts';
 
 const POSTGRES_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const BOOKINGS = Number(process.env.MEETINGS_BENCH_BOOKINGS ?? 600);
@@ -193,7 +194,7 @@ class OffsetClock implements Clock {
   }
 }
 
-type Calls = { posts: { at: number; coSpace: string; bridge: number }[]; deletes: number; requests: number[]; concurrency: { node: string; peak: number; throttled: number; requests: number }[] };
+type Calls = { posts: { at: number; coSpace: string; bridge: number; node: string }[]; deletes: number; requests: number[]; concurrency: { node: string; peak: number; throttled: number; requests: number }[] };
 
 async function startBridges(count: number, shape: { nodes: number; latencyMs: number; maxConcurrentRequests: number }) {
   const worker = new Worker(new URL('./meetings-bridges.worker.ts', import.meta.url), { workerData: { count, ...shape } });
@@ -333,6 +334,8 @@ async function startLateness(label: string, instances: number, meetings: number,
     const load = os.loadavg()[0];
     // Before the start by more than a scheduler tick (5 s): its sleep is computed on the clock it read.
     const setAt = Date.now();
+    // MEETINGS_BENCH_CPU_PROF=<dir>: profiles of the start burst, this process's and every instance's.
+    const stopProfile = await profileCpu(process.env.MEETINGS_BENCH_CPU_PROF, `bench-${label.replace(/[^a-z0-9]+/gi, '-')}-${process.pid}`);
     clock.set(new Date(startAt.getTime() - 8_000));
     await Promise.all(processes.map((p) => p.setOffset(clock.offset)));
     const realStart = clock.realTimeOf(startAt);
@@ -346,6 +349,8 @@ async function startLateness(label: string, instances: number, meetings: number,
       return calls.posts.length >= meetings ? calls : undefined;
     }, 1_800_000, 500);
     const loadAtEnd = os.loadavg()[0];
+    const profiled = await stopProfile();
+    if (profiled) context?.note(`start lateness (${label}): CPU profile of this process in the burst: ${profiled}`);
     const lateness = started.posts.map((p) => p.at - realStart).sort((a, b) => a - b);
     const early = lateness.filter((ms) => ms < 0).length;
     // The start burst: from the instant to the last POST /calls (status polls in it count too).
@@ -371,6 +376,11 @@ async function startLateness(label: string, instances: number, meetings: number,
       throw new Error(`bench: meetings not started and ended exactly once: ${final.posts.length} POST /calls for ${spaces} spaces, ${final.deletes} DELETEs (expected ${meetings} each)`);
     }
     const peak = Math.max(...final.concurrency.map((c) => c.peak));
+    // How the calls spread over the clusters' nodes (all on the primaries leaves half the limits idle).
+    const perNode = new Map<string, number>();
+    for (const post of final.posts) perNode.set(post.node, (perNode.get(post.node) ?? 0) + 1);
+    const nodeCounts = [...perNode.values()];
+    context?.note(`start lateness (${label}): POST /calls on ${perNode.size} of ${final.concurrency.length} nodes, ${Math.min(...nodeCounts)}–${Math.max(...nodeCounts)} per node used`);
     const throttled = final.concurrency.reduce((sum, c) => sum + c.throttled, 0);
     if (peak > START_LIMIT || throttled > 0) throw new Error(`bench: a bridge node saw ${peak} requests at once (limit ${START_LIMIT}); ${throttled} refused`);
     context?.note(`start lateness (${label}): load average ${load.toFixed(1)} when the meetings were due, ${loadAtEnd.toFixed(1)} when all had started; ${early} calls arrived before the start (must be 0); peak requests in flight per node ${peak} (limit ${START_LIMIT}), ${throttled} refused; burst ${burstRequests} bridge requests in ${burstSeconds.toFixed(1)} s = ${(burstRequests / burstSeconds).toFixed(0)}/s of the ${capacityPerSecond.toFixed(0)}/s the limits allow (${nodes} nodes × ${START_LIMIT} at once ÷ ${START_LATENCY_MS} ms)`);
@@ -381,7 +391,7 @@ async function startLateness(label: string, instances: number, meetings: number,
       p99Ms: lateness[Math.floor(lateness.length * 0.99)],
       extra: {
         meetings, bridges: bridgeCount, nodesPerBridge: START_NODES, dialOuts: START_DIAL_OUTS ? 1 : 0, instances, maxMs: Math.round(lateness.at(-1)!), minMs: Math.round(lateness[0]),
-        postCalls: final.posts.length, callDeletes: final.deletes, early, peakPerNode: peak, limitPerNode: START_LIMIT, throttled, latencyMs: START_LATENCY_MS,
+        postCalls: final.posts.length, callDeletes: final.deletes, nodesWithCalls: perNode.size, early, peakPerNode: peak, limitPerNode: START_LIMIT, throttled, latencyMs: START_LATENCY_MS,
         burstRequestsPerSecond: Math.round(burstRequests / burstSeconds), limitsAllowPerSecond: Math.round(capacityPerSecond), ofLimits: Number((burstRequests / burstSeconds / capacityPerSecond).toFixed(3)),
         loadAverage: Number(load.toFixed(2)), loadAverageAfterStarts: Number(loadAtEnd.toFixed(2)),
       },

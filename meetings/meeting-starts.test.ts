@@ -15,6 +15,7 @@ import { createMeetings, type Meetings } from './meetings.service.ts';
 import { claimStarts } from './meeting-starts.repository.ts';
 import { insertIntents } from './meeting-calls.repository.ts';
 import { startBatches } from './meetings.scheduler.ts';
+import { START_BATCH } from './meetings.jobs.ts';
 
 // M9 batched starts: a start job claims many meetings at once. Each meeting is started exactly once
 // however many jobs (and instances) claim it, and a claimed start whose attempt died is recovered by
@@ -87,22 +88,39 @@ describe('Meetings: batched starts', () => {
     await cms?.stop();
   });
 
-  test('the scheduler batches due meetings per instant, bridge by bridge, at most 250 a job', () => {
+  test('the scheduler batches due meetings per instant, bridge by bridge, at most START_BATCH a job', () => {
     const at = new Date('2026-03-02T09:00:00Z');
     const later = new Date('2026-03-02T09:30:00Z');
     const due = [
-      ...Array.from({ length: 300 }, (_, i) => ({ id: `b-${String(i).padStart(3, '0')}`, bridgeId: 'b', holdFrom: at })),
+      ...Array.from({ length: START_BATCH + 50 }, (_, i) => ({ id: `b-${String(i).padStart(5, '0')}`, bridgeId: 'b', holdFrom: at })),
       ...Array.from({ length: 10 }, (_, i) => ({ id: `a-${i}`, bridgeId: 'a', holdFrom: at })),
       { id: 'late', bridgeId: 'a', holdFrom: later },
     ];
     const batches = startBatches(due.reverse());
-    assert.deepEqual(batches.map((b) => [b.at, b.ids.length]), [[later.getTime(), 1], [at.getTime(), 250], [at.getTime(), 60]]);
+    assert.deepEqual(batches.map((b) => [b.at, b.ids.length]), [[later.getTime(), 1], [at.getTime(), START_BATCH], [at.getTime(), 60]]);
     assert.deepEqual(batches[1].ids.slice(0, 2), ['a-0', 'a-1'], 'ordered by bridge, then id: every instance cuts the same batches');
     assert.equal(new Set(batches.flatMap((b) => b.ids)).size, due.length);
     // #18: with 2 instances of 4 job workers, a burst is cut into 8 equal parts so every worker gets one.
     const spread = startBatches(due, 8).filter((b) => b.at === at.getTime());
-    assert.deepEqual(spread.map((b) => b.ids.length), [39, 39, 39, 39, 39, 39, 39, 37]);
+    const part = Math.ceil((START_BATCH + 60) / 8);
+    assert.deepEqual(spread.map((b) => b.ids.length), [...Array(7).fill(part), START_BATCH + 60 - 7 * part]);
     assert.deepEqual(spread.flatMap((b) => b.ids), batches.slice(1).flatMap((b) => b.ids), 'the same order, cut more finely');
+  });
+
+  test('with several instances each bridge\'s meetings are dealt over them (lanes), lane after lane', () => {
+    const at = new Date('2026-03-02T09:00:00Z');
+    const due = ['a', 'b', 'c'].flatMap((bridgeId) => Array.from({ length: 6 }, (_, i) => ({ id: `${bridgeId}-${i}`, bridgeId, holdFrom: at })));
+    // 2 instances × 2 workers: 4 batches, the first two of lane 0 (every other meeting of each bridge).
+    const batches = startBatches([...due].reverse(), 4, 2);
+    assert.deepEqual(batches.map((b) => b.ids), [
+      ['a-0', 'a-2', 'a-4', 'b-0', 'b-2'],
+      ['b-4', 'c-0', 'c-2', 'c-4'],
+      ['a-1', 'a-3', 'a-5', 'b-1', 'b-3'],
+      ['b-5', 'c-1', 'c-3', 'c-5'],
+    ]);
+    const lane = (ids: string[]) => new Set(ids.map((id) => Number(id.split('-')[1]) % 2));
+    for (const b of batches) assert.equal(lane(b.ids).size, 1, 'a batch holds one lane');
+    assert.deepEqual(startBatches(due, 4, 2), batches, 'the same cut whatever order the meetings were read in');
   });
 
   test('overlapping start jobs (two instances on PostgreSQL) start each meeting exactly once, lowest slots first', async () => {

@@ -108,6 +108,7 @@ export function registerMeetingsCommands(program: Command) {
         ['Address', b.address], ['Software version', b.softwareVersion], ['Uptime (s)', b.uptimeSeconds],
         ['Call legs active / max / completed', `${b.callLegsActive ?? '-'} / ${b.callLegsMaxActive ?? '-'} / ${b.callLegsCompleted ?? '-'}`],
         ['Pool', `${b.poolSize} slots (${b.poolState})`], ['This week\'s bookings', b.weekBookings],
+        ['API requests at once per node', b.maxConcurrentRequests ?? 'default (SWITCHBOARD_BRIDGE_MAX_CONCURRENT_REQUESTS)'],
       ]);
       console.log(b.tickets.length ? '\nTickets:' : '\nSystem has no open or acknowledged tickets');
       for (const t of b.tickets) console.log(`  #${t.id} - ${t.title} (${formatTime(t.openedAt)})\n    ${t.detail}`);
@@ -127,11 +128,12 @@ export function registerMeetingsCommands(program: Command) {
     .option('--alternate-address <address>', 'answers for the address the bridge was added by when that fails (M13); "" clears it')
     .option('--alternate-username <name>', 'default: the bridge\'s')
     .option('--alternate-password <password>', 'default: the bridge\'s')
+    .option('--max-concurrent-requests <n|default>', 'API requests in flight at once to each node, all instances together (each sends its share); "default": SWITCHBOARD_BRIDGE_MAX_CONCURRENT_REQUESTS', (raw: string) => (raw === 'default' ? raw : parseInteger(1, 1000)(raw)))
     .option('--json')
-    .action(async (id: string, o: { name?: string; sipDomain?: string; numericIdBase?: number; numericIdQuantity?: number; allowBooking?: string; alternateAddress?: string; alternateUsername?: string; alternatePassword?: string; json?: boolean }) => {
+    .action(async (id: string, o: { name?: string; sipDomain?: string; numericIdBase?: number; numericIdQuantity?: number; allowBooking?: string; alternateAddress?: string; alternateUsername?: string; alternatePassword?: string; maxConcurrentRequests?: number | 'default'; json?: boolean }) => {
       const client = apiClientFromEnvironment();
       const orNull = (value: string | undefined) => (value === undefined ? undefined : value === '' ? null : value);
-      const b = await client.patch<Row>(`${P}/bridges/${id}`, { name: o.name, sipDomain: o.sipDomain, numericIdBase: o.numericIdBase, numericIdQuantity: o.numericIdQuantity, allowBooking: o.allowBooking === undefined ? undefined : o.allowBooking === 'yes', alternateAddress: orNull(o.alternateAddress), alternateUsername: orNull(o.alternateUsername), alternatePassword: orNull(o.alternatePassword) });
+      const b = await client.patch<Row>(`${P}/bridges/${id}`, { name: o.name, sipDomain: o.sipDomain, numericIdBase: o.numericIdBase, numericIdQuantity: o.numericIdQuantity, allowBooking: o.allowBooking === undefined ? undefined : o.allowBooking === 'yes', alternateAddress: orNull(o.alternateAddress), alternateUsername: orNull(o.alternateUsername), alternatePassword: orNull(o.alternatePassword), maxConcurrentRequests: o.maxConcurrentRequests === 'default' ? null : o.maxConcurrentRequests });
       if (b.poolSyncJobId) await followJob(client, b.poolSyncJobId);
       if (o.json) return printJson(b);
       console.log(`Saved ${b.name || b.address}.`);

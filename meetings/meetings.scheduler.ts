@@ -50,8 +50,9 @@ export function createScheduler(services: PlatformServices, jobs: MeetingJobs, o
     const due: { id: string; bridgeId: string; holdFrom: Date }[] = [];
     for (let page = await starts.upcomingStarts(db, now, new Date(now.getTime() + START_LOOKAHEAD_MS)); page.length; page = await starts.upcomingStarts(db, now, new Date(now.getTime() + START_LOOKAHEAD_MS), 500, page.at(-1))) due.push(...page);
     // At least as many batches as there are job workers across the instances: a burst in one batch
-    // is started by one instance's one job while the others stay idle.
-    await sendAll(startBatches(due, services.config.instances * services.config.jobConcurrency), ({ at, ids }) => {
+    // is started by one instance's one job while the others stay idle. Each bridge's meetings are
+    // dealt over the instances (lanes), so every instance's share of the bridge's limit is used.
+    await sendAll(startBatches(due, services.config.instances * services.config.jobConcurrency, services.config.instances), ({ at, ids }) => {
       const key = crypto.createHash('sha256').update(ids.join(',')).digest('base64url').slice(0, 22);
       return services.jobs.send(jobs.startMeeting, { at: at > now.getTime() ? new Date(at).toISOString() : undefined, occurrenceIds: ids }, { actor: system, idempotencyKey: `starts:${at}:${key}` });
     });
@@ -139,8 +140,12 @@ export function createScheduler(services: PlatformServices, jobs: MeetingJobs, o
  * Due meetings → batches: grouped by instant, ordered by bridge, cut at START_BATCH or into `workers`
  * batches of equal size when that is smaller (every instance's job workers get a part of the burst;
  * the cut depends only on the meetings and the configuration, so instances still send the same jobs).
+ * With `lanes` > 1 (the instances), each bridge's meetings are dealt over that many lanes and a batch
+ * holds one lane's: an instance sends at most its share of a node's request limit (floor(limit / N)),
+ * so a bridge whose meetings all went to one instance would get 1/N of what its nodes allow. The
+ * batches go lane after lane, so the jobs an instance fetches together are mostly of one lane.
  */
-export function startBatches(due: { id: string; bridgeId: string; holdFrom: Date }[], workers = 1) {
+export function startBatches(due: { id: string; bridgeId: string; holdFrom: Date }[], workers = 1, lanes = 1) {
   const byInstant = new Map<number, typeof due>();
   for (const occ of due) {
     const list = byInstant.get(occ.holdFrom.getTime());
@@ -151,7 +156,14 @@ export function startBatches(due: { id: string; bridgeId: string; holdFrom: Date
   for (const [at, list] of byInstant) {
     list.sort((a, b) => a.bridgeId.localeCompare(b.bridgeId) || a.id.localeCompare(b.id));
     const size = Math.min(START_BATCH, Math.max(1, Math.ceil(list.length / Math.max(1, workers))));
-    for (let i = 0; i < list.length; i += size) batches.push({ at, ids: list.slice(i, i + size).map((o) => o.id) });
+    const laneOf = new Array<string[]>(Math.max(1, lanes)).fill([]).map(() => [] as string[]);
+    let bridgeId: string | undefined;
+    let k = 0;
+    for (const occ of list) {
+      if (occ.bridgeId !== bridgeId) [bridgeId, k] = [occ.bridgeId, 0];
+      laneOf[k++ % laneOf.length].push(occ.id);
+    }
+    for (const ids of laneOf) for (let i = 0; i < ids.length; i += size) batches.push({ at, ids: ids.slice(i, i + size) });
   }
   return batches;
 }

@@ -491,6 +491,15 @@ export function createMeetings(services: PlatformServices, bridges: Bridges, boo
       // a space is opened to a new meeting, so nobody dials into (or is handed) an old call.
       const left = new Map<string, calls.MeetingCallRow[]>();
       for (const row of await calls.leftCalls(db, { bridgeIds: [...bridgeOf.keys()] })) left.set(row.coSpaceId, [...(left.get(row.coSpaceId) ?? []), row]);
+      // New meetings take the healthy nodes of their cluster in turn: a burst uses every node's
+      // request limit, not the primary's alone (the meeting's requests then stay on its node).
+      const turns = new Map<string, number>();
+      const nextNode = (bridgeId: string, nodes: NodeRow[]) => {
+        const candidates = nodes.some((n) => n.healthy) ? nodes.filter((n) => n.healthy) : nodes;
+        const turn = turns.get(bridgeId) ?? 0;
+        turns.set(bridgeId, turn + 1);
+        return candidates[turn % candidates.length]?.id;
+      };
       const lifecycle = async (claim: starts.ClaimedStart) => {
         const bridge = bridgeOf.get(claim.bridgeId)!;
         const nodes = nodesOf(claim.bridgeId);
@@ -507,7 +516,7 @@ export function createMeetings(services: PlatformServices, bridges: Bridges, boo
           const adopted = !!call;
           if (call) await ensureSpace(bridge, nodes.find((n) => n.id === call!.nodeId)!, claim.coSpaceId, detail.title, passcode);
           else {
-            const { node: spaceNode } = await onAnyNode(bridge, claim.nodeId, (c) => c.put(`/coSpaces/${claim.coSpaceId}`, { name: detail.title, nonMemberAccess: true, passcode, secret: crypto.randomUUID() }), nodes);
+            const { node: spaceNode } = await onAnyNode(bridge, claim.nodeId ?? nextNode(bridge.id, nodes), (c) => c.put(`/coSpaces/${claim.coSpaceId}`, { name: detail.title, nonMemberAccess: true, passcode, secret: crypto.randomUUID() }), nodes);
             call = await postCall(bridge, nodes, claim.id, claim.coSpaceId, spaceNode.id, blocked);
           }
           const legRows = await recordStarted({ claim, ...call, adopted });

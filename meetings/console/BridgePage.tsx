@@ -172,14 +172,20 @@ function Pool({ bridgeId }: { bridgeId: string }) {
   );
 }
 
-const settingKeys = ['name', 'sipDomain', 'numericIdBase', 'numericIdQuantity', 'alternateAddress', 'alternateUsername', 'alternatePassword'] as const;
+const settingKeys = ['name', 'sipDomain', 'numericIdBase', 'numericIdQuantity', 'maxConcurrentRequests', 'alternateAddress', 'alternateUsername', 'alternatePassword'] as const;
+
+/** A filled-in setting as the API takes it: numbers as numbers; "default" gives the request limit back to the configured default. */
+function settingValue(key: string, value: string) {
+  if (key === 'maxConcurrentRequests') return value.trim().toLowerCase() === 'default' ? null : Number(value);
+  return key.startsWith('numeric') ? Number(value) : value.trim();
+}
 
 function Settings({ bridge: b }: { bridge: Row }) {
   const client = useQueryClient();
   const form = useForm({ mode: 'controlled', initialValues: Object.fromEntries(settingKeys.map((k) => [k, ''])) as Record<(typeof settingKeys)[number], string> });
   const save = useMutation({
     // Only the fields filled in change; an empty field keeps the bridge's value.
-    mutationFn: (values: typeof form.values) => api.updateBridge(b.id, Object.fromEntries(Object.entries(values).filter(([, v]) => v.trim() !== '').map(([k, v]) => [k, k.startsWith('numeric') ? Number(v) : v.trim()]))),
+    mutationFn: (values: typeof form.values) => api.updateBridge(b.id, Object.fromEntries(Object.entries(values).filter(([, v]) => v.trim() !== '').map(([k, v]) => [k, settingValue(k, v)]))),
     onSuccess: (data) => {
       form.reset();
       notifySuccess(data.poolSyncJobId ? 'Saved. Pool sync started.' : 'Saved.', bridgeLabel(data));
@@ -191,12 +197,13 @@ function Settings({ bridge: b }: { bridge: Row }) {
   return (
     <Paper component="form" aria-label="Settings" mb="lg" onSubmit={form.onSubmit((v) => save.mutate(v))} noValidate>
       <Title order={2} fz="lg">Settings</Title>
-      <Text size="sm" c="dimmed" mb="sm">Current: domain {b.sipDomain ?? '—'}, numeric ID base {b.numericIdBase ?? '—'}, quantity {b.numericIdQuantity ?? '—'}. Fill in only what changes.</Text>
+      <Text size="sm" c="dimmed" mb="sm">Current: domain {b.sipDomain ?? '—'}, numeric ID base {b.numericIdBase ?? '—'}, quantity {b.numericIdQuantity ?? '—'}, API requests at once per node {b.maxConcurrentRequests ?? 'default'}. Fill in only what changes.</Text>
       <SimpleGrid cols={{ base: 1, sm: 2, lg: 4 }} spacing="sm">
         <TextInput label="Name" placeholder={b.name} {...form.getInputProps('name')} />
         <TextInput label="Domain" placeholder={b.sipDomain ?? 'video.example.com'} {...form.getInputProps('sipDomain')} />
         <TextInput label="Numeric ID base" inputMode="numeric" {...form.getInputProps('numericIdBase')} />
         <TextInput label="Numeric ID quantity" inputMode="numeric" {...form.getInputProps('numericIdQuantity')} />
+        <TextInput label="API requests at once per node" description="All instances together; “default” for the configured one" placeholder={String(b.maxConcurrentRequests ?? 'default')} {...form.getInputProps('maxConcurrentRequests')} />
         <TextInput label="Alternate address" placeholder={b.alternateAddress ?? 'host or host:port'} {...form.getInputProps('alternateAddress')} />
         <TextInput label="Alternate user" placeholder={b.alternateUsername ?? 'same as the bridge'} {...form.getInputProps('alternateUsername')} />
         <TextInput label="Alternate password" type="password" placeholder={b.alternatePasswordSet ? 'set' : 'not set'} {...form.getInputProps('alternatePassword')} />

@@ -115,6 +115,16 @@ describe('Meetings console in a browser', { skip }, () => {
     await page.getByText('System has no open or acknowledged tickets').waitFor();
     await page.getByRole('table', { name: 'Pool slots' }).getByRole('cell', { name: '2', exact: true }).waitFor();
 
+    // #18: the bridge's concurrent-request limit, set and given back to the configured default.
+    await settings.getByLabel('API requests at once per node').fill('6');
+    await settings.getByRole('button', { name: 'Save' }).click();
+    await settings.getByText(/API requests at once per node 6\./).waitFor();
+    assert.equal((await t.api('GET', `/api/v1/meetings/bridges/${bridgeId}`)).body.maxConcurrentRequests, 6);
+    await settings.getByLabel('API requests at once per node').fill('default');
+    await settings.getByRole('button', { name: 'Save' }).click();
+    await settings.getByText(/API requests at once per node default\./).waitFor();
+    assert.equal((await t.api('GET', `/api/v1/meetings/bridges/${bridgeId}`)).body.maxConcurrentRequests, null);
+
     // M4/M5: how a node is reached, entered and taken back in the Clustering table.
     const port = cms.nodes[0].port;
     const nodeForm = page.getByRole('form', { name: 'Address of console-1' });
