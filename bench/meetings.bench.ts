@@ -363,8 +363,9 @@ async function startLateness(label: string, instances: number, meetings: number,
     const capacityPerSecond = START_LATENCY_MS > 0 ? (nodes * START_LIMIT * 1000) / START_LATENCY_MS : Infinity;
 
     // The ends go one job per meeting, far slower than the batched starts (embedded at load 12: 2,000
-    // in ~220 s; with a fifth of a core, ~1/s): shown as they go, or a long end phase looks like a
-    // stall of the starts (#18: the runs "stalled" at 1,971 of 2,000 and 804 of 1,000 were ending).
+    // in ~220 s; with a fifth of a core, ~1/s, past half an hour): shown as they go, or a long end
+    // phase looks like a stall of the starts (#18: the runs "stalled" at 1,971 of 2,000 and 804 of
+    // 1,000 were ending), and waited for up to an hour.
     const endAt = new Date(startAt.getTime() + 30 * 60_000);
     clock.set(new Date(endAt.getTime() - 1_000));
     await Promise.all(processes.map((p) => p.setOffset(clock.offset)));
@@ -377,7 +378,7 @@ async function startLateness(label: string, instances: number, meetings: number,
         console.log(`  start lateness (${label}): ${calls.deletes} of ${meetings} calls ended after ${((Date.now() - realEnd) / 1000).toFixed(1)} s`);
       }
       return calls.deletes >= meetings ? calls : undefined;
-    }, 1_800_000, 1000);
+    }, 3_600_000, 1000);
     const endSeconds = (Date.now() - realEnd) / 1000;
     context?.note(`start lateness (${label}): every call ended ${endSeconds.toFixed(0)} s after the end time (${(meetings / endSeconds).toFixed(0)} ends/s)`);
     // A second start or end would show up in the traces a little later: wait, then count again.
