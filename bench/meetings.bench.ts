@@ -348,6 +348,7 @@ async function startLateness(label: string, instances: number, meetings: number,
       }
       return calls.posts.length >= meetings ? calls : undefined;
     }, 1_800_000, 500);
+    console.log(`  start lateness (${label}): all ${meetings} calls placed after ${((Math.max(...started.posts.map((p) => p.at)) - realStart) / 1000).toFixed(1)} s; now ending them`);
     const loadAtEnd = os.loadavg()[0];
     const profiled = await stopProfile();
     if (profiled) context?.note(`start lateness (${label}): CPU profile of this process in the burst: ${profiled}`);
@@ -361,13 +362,25 @@ async function startLateness(label: string, instances: number, meetings: number,
     // What the bridges' limits allow: each node START_LIMIT requests at once, each taking START_LATENCY_MS.
     const capacityPerSecond = START_LATENCY_MS > 0 ? (nodes * START_LIMIT * 1000) / START_LATENCY_MS : Infinity;
 
+    // The ends go one job per meeting, far slower than the batched starts (embedded at load 12: 2,000
+    // in ~220 s; with a fifth of a core, ~1/s, past half an hour): shown as they go, or a long end
+    // phase looks like a stall of the starts (#18: the runs "stalled" at 1,971 of 2,000 and 804 of
+    // 1,000 were ending), and waited for up to an hour.
     const endAt = new Date(startAt.getTime() + 30 * 60_000);
     clock.set(new Date(endAt.getTime() - 1_000));
     await Promise.all(processes.map((p) => p.setOffset(clock.offset)));
+    const realEnd = clock.realTimeOf(endAt);
+    shown = Date.now();
     await poll('every meeting ended', async () => {
       const calls = await bridges.calls();
+      if (Date.now() - shown > 10_000) {
+        shown = Date.now();
+        console.log(`  start lateness (${label}): ${calls.deletes} of ${meetings} calls ended after ${((Date.now() - realEnd) / 1000).toFixed(1)} s`);
+      }
       return calls.deletes >= meetings ? calls : undefined;
-    }, 1_800_000, 1000);
+    }, 3_600_000, 1000);
+    const endSeconds = (Date.now() - realEnd) / 1000;
+    context?.note(`start lateness (${label}): every call ended ${endSeconds.toFixed(0)} s after the end time (${(meetings / endSeconds).toFixed(0)} ends/s)`);
     // A second start or end would show up in the traces a little later: wait, then count again.
     await new Promise((r) => setTimeout(r, 3_000));
     const final = await bridges.calls();
@@ -393,7 +406,7 @@ async function startLateness(label: string, instances: number, meetings: number,
         meetings, bridges: bridgeCount, nodesPerBridge: START_NODES, dialOuts: START_DIAL_OUTS ? 1 : 0, instances, maxMs: Math.round(lateness.at(-1)!), minMs: Math.round(lateness[0]),
         postCalls: final.posts.length, callDeletes: final.deletes, nodesWithCalls: perNode.size, early, peakPerNode: peak, limitPerNode: START_LIMIT, throttled, latencyMs: START_LATENCY_MS,
         burstRequestsPerSecond: Math.round(burstRequests / burstSeconds), limitsAllowPerSecond: Math.round(capacityPerSecond), ofLimits: Number((burstRequests / burstSeconds / capacityPerSecond).toFixed(3)),
-        loadAverage: Number(load.toFixed(2)), loadAverageAfterStarts: Number(loadAtEnd.toFixed(2)),
+        loadAverage: Number(load.toFixed(2)), loadAverageAfterStarts: Number(loadAtEnd.toFixed(2)), endSeconds: Number(endSeconds.toFixed(1)),
       },
     };
   } finally {

@@ -139,8 +139,8 @@ export function createJobs(deps: { database: Database; config: Config; clock: Cl
       const finishedAt = clock.now();
       await database.transaction(async (tx) => {
         const recorded = await updateJobAttempt(tx, job.id, attempt, { state: 'completed', progressPercent: 100, result: (result ?? null) as object, error: null, finishedAt, updatedAt: finishedAt });
-        if (recorded && !definition.routine) await audit.record({ actor: jobsActor, action: 'job.completed', entityType: 'job', entityId: job.id, after: { queue: definition.queue, result } }, tx);
-        else jobLogger.warn('job attempt finished after it lost the job (cancelled or given up); its outcome is not recorded');
+        if (!recorded) jobLogger.warn('job attempt finished after it lost the job (cancelled or given up); its outcome is not recorded');
+        else if (!definition.routine) await audit.record({ actor: jobsActor, action: 'job.completed', entityType: 'job', entityId: job.id, after: { queue: definition.queue, result } }, tx);
       });
       // Recurring system work (bridge polls every few seconds) would drown people's jobs at info.
       if (definition.routine || definition.cron) jobLogger.debug('job completed');

@@ -1,9 +1,11 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { Writable } from 'node:stream';
 import { z } from 'zod';
 import { ManualClock } from '../clock.ts';
 import { systemActor } from '../auth/actor.ts';
 import { defineJob } from './define-job.ts';
+import { createLogger } from '../logger.ts';
 import { startTestSwitchboard, type TestSwitchboard } from '../../test/support/test-switchboard.ts';
 import { waitFor } from '../../test/support/wait-for.ts';
 
@@ -29,9 +31,16 @@ describe('routine jobs (X2, #15)', () => {
   let t: TestSwitchboard;
   const clock = new ManualClock(new Date('2026-12-01T08:00:00Z'));
   const actor = systemActor('test');
+  const logLines: string[] = [];
 
   before(async () => {
-    t = await startTestSwitchboard({ jobs: [routinePoll, peopleWork], clock, config: { jobPollSeconds: 0.5, routineJobRetentionHours: 6 } });
+    const stream = new Writable({
+      write(chunk, _encoding, done) {
+        logLines.push(...chunk.toString().split('\n').filter(Boolean));
+        done();
+      },
+    });
+    t = await startTestSwitchboard({ logger: createLogger('info', stream), jobs: [routinePoll, peopleWork], clock, config: { jobPollSeconds: 0.5, routineJobRetentionHours: 6 } });
   });
   after(() => t?.close());
 
@@ -46,6 +55,9 @@ describe('routine jobs (X2, #15)', () => {
 
     assert.equal((await auditOf(routine.id)).length, 0, 'no audit record for a routine completion');
     assert.equal((await auditOf(work.id)).length, 1, 'a person’s job is audited');
+    // #18: every bridge poll logged that it had lost its job, which misled the start-stall hunt.
+    const lost = logLines.map((line) => JSON.parse(line) as { jobId?: string; msg?: string }).filter((l) => l.msg?.includes('lost the job'));
+    assert.deepEqual(lost.map((l) => l.jobId), [], 'a recorded completion is not logged as a lost job');
 
     const listed = (await t.api<{ items: { id: string }[] }>('GET', '/api/v1/jobs?limit=100')).body.items.map((j) => j.id);
     assert.ok(listed.includes(work.id));
