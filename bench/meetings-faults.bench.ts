@@ -3,9 +3,9 @@
 // more meetings and faults than the CI test, on the embedded database and, when reachable,
 // PostgreSQL; one seed with CDRs and one without. A violation fails the bench.
 // MEETINGS_FAULTS_BENCH_MEETINGS (40), _FAULTS (30), _SLOTS (10), _SEEDS (1414,4141), _DATABASES.
-import pg from 'pg';
 import { runFaultInvariants } from '../meetings/fault-invariants.testkit.ts';
 import type { BenchContext, BenchResult } from './bench-types.ts';
+import { postgresUnreachable } from './postgres.ts';
 
 const POSTGRES_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const MEETINGS = Number(process.env.MEETINGS_FAULTS_BENCH_MEETINGS ?? 40);
@@ -13,23 +13,11 @@ const FAULTS = Number(process.env.MEETINGS_FAULTS_BENCH_FAULTS ?? 30);
 const SLOTS = Number(process.env.MEETINGS_FAULTS_BENCH_SLOTS ?? 10);
 const SEEDS = (process.env.MEETINGS_FAULTS_BENCH_SEEDS ?? '1414,4141').split(',').map(Number);
 
-async function postgresProblem(): Promise<string | undefined> {
-  const client = new pg.Client({ connectionString: POSTGRES_URL, connectionTimeoutMillis: 2000 });
-  try {
-    await client.connect();
-    return undefined;
-  } catch (error) {
-    return (error as Error).message;
-  } finally {
-    await client.end().catch(() => undefined);
-  }
-}
-
 export default async function run(context?: BenchContext): Promise<BenchResult[]> {
   const results: BenchResult[] = [];
   const saved = process.env.DATABASE_URL;
   const databases = (process.env.MEETINGS_FAULTS_BENCH_DATABASES ?? 'embedded,postgres').split(',');
-  const unreachable = databases.includes('postgres') ? await postgresProblem() : 'not asked for';
+  const unreachable = databases.includes('postgres') ? await postgresUnreachable(POSTGRES_URL) : 'not asked for';
   if (unreachable && databases.includes('postgres')) context?.note(`PostgreSQL skipped (${unreachable})`);
   const failures: string[] = [];
   try {
