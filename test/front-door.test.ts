@@ -67,7 +67,9 @@ describe('front door: a fresh clone, npm install && npm start, the console at /'
       const started = await waitFor('the console URL', () => (npm.exitCode !== null ? { exited: npm.exitCode } : output.match(/console at (http:\/\/\S+)/)?.[1]), { timeoutMs: 300_000 });
       assert.equal(typeof started, 'string', `npm start exited:\n${output}`);
       const url = started as string;
-      const admin = output.match(/username: (\S+)\s*│\s*│\s*password: (\S+)/);
+      // The framed first admin is a write of its own after the running lines: on a pipe it can
+      // arrive a moment later.
+      const admin = await waitFor('the first admin', () => output.match(/username: (\S+)\s*│\s*│\s*password: (\S+)/) ?? undefined, { timeoutMs: 30_000 }).catch(() => null);
       assert.ok(admin, `the first admin is printed:\n${output}`);
 
       const browser = await chromium.launch({
